@@ -1,0 +1,649 @@
+/* gen.c: generations of workers and the restart state machine.
+ *
+ * A generation moves starting -> ready -> serving -> retiring -> gone, or
+ * starting/ready -> failed -> gone. Only a ready generation retires the
+ * serving one; a failed restart leaves the serving generation alone.
+ * Everything here runs from libev callbacks, never in signal context. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "envdir.h"
+#include "gen.h"
+#include "log.h"
+#include "sig.h"
+#include "spawn.h"
+#include "status.h"
+
+/* A serving generation that lived this long has proven itself: its death
+ * resets the restart backoff. */
+#define STABLE_SECONDS 10.0
+#define BACKOFF_MAX 30.0
+
+enum gen_state {
+	GEN_STARTING,
+	GEN_READY,
+	GEN_SERVING,
+	GEN_RETIRING,
+	GEN_FAILED
+};
+
+static const char *const state_names[] = {"starting", "ready", "serving",
+                                          "retiring", "failed"};
+
+struct gen;
+
+struct worker {
+	pid_t pid;
+	int alive;
+	ev_child child;
+	struct gen *gen;
+};
+
+struct gen {
+	unsigned long id;
+	enum gen_state state;
+	struct worker *w;
+	size_t nw, nalive;
+	ev_timer timer;      /* interval, then kill-old-delay */
+	ev_timer kill_timer; /* --stop-timeout after a stop signal */
+	int stop_sig;
+	ev_tstamp started, ready_at;
+	struct gen *next;
+};
+
+static struct {
+	struct ev_loop *loop;
+	const struct options *o;
+	struct tunables t;
+	struct gen *gens; /* every generation with a process, newest first */
+	struct gen *serving, *starting;
+	unsigned long last_id;
+	int restart_pending, stopping, ever_served;
+	unsigned failures; /* consecutive, for the backoff */
+	unsigned long restarts;
+	ev_timer retry, tick;
+	ev_tstamp last_restart;
+	unsigned long fail_gen;
+	char fail_reason[512];
+	ev_tstamp fail_at;
+	char *json_path;
+	int wrote_status;
+} S;
+
+static void gen_begin(const char *why);
+static void status_update(void);
+
+static void
+describe_status(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d",
+		         WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %s%s",
+		         sig_name(WTERMSIG(status)),
+		         WCOREDUMP(status) ? " (core dumped)" : "");
+	else
+		snprintf(buf, len, "changed state (status 0x%x)", status);
+}
+
+static void
+gen_free(struct gen *g)
+{
+	struct gen **pp;
+
+	for (pp = &S.gens; *pp; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	ev_timer_stop(S.loop, &g->timer);
+	ev_timer_stop(S.loop, &g->kill_timer);
+	if (S.serving == g)
+		S.serving = NULL;
+	if (S.starting == g)
+		S.starting = NULL;
+	free(g->w);
+	free(g);
+}
+
+static void
+check_stopped(void)
+{
+	if (S.stopping && S.gens == NULL)
+		ev_break(S.loop, EVBREAK_ALL);
+}
+
+static void
+kill_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct gen *g = t->data;
+	size_t i;
+
+	for (i = 0; i < g->nw; i++) {
+		if (!g->w[i].alive)
+			continue;
+		log_warnx("worker %ld (generation %lu) still alive %gs after "
+		          "SIG%s: sending SIGKILL",
+		          (long)g->w[i].pid, g->id, S.o->stop_timeout,
+		          sig_name(g->stop_sig));
+		if (kill(g->w[i].pid, SIGKILL) < 0 && errno != ESRCH)
+			log_warn("cannot send SIGKILL to worker %ld",
+			         (long)g->w[i].pid);
+	}
+}
+
+/* Send sig to every live worker of g, and arm the SIGKILL deadline. */
+static void
+gen_signal(struct gen *g, int sig)
+{
+	size_t i;
+
+	g->stop_sig = sig;
+	for (i = 0; i < g->nw; i++) {
+		if (!g->w[i].alive)
+			continue;
+		log_info("sending SIG%s to worker %ld (generation %lu)",
+		         sig_name(sig), (long)g->w[i].pid, g->id);
+		if (kill(g->w[i].pid, sig) < 0 && errno != ESRCH)
+			log_warn("cannot send SIG%s to worker %ld",
+			         sig_name(sig), (long)g->w[i].pid);
+	}
+	if (S.o->stop_timeout > 0 && g->nalive > 0 &&
+	    !ev_is_active(&g->kill_timer)) {
+		ev_timer_set(&g->kill_timer, S.o->stop_timeout, 0);
+		ev_timer_start(S.loop, &g->kill_timer);
+	}
+}
+
+static void
+schedule_retry(void)
+{
+	double delay = 0;
+
+	if (S.failures > 1) {
+		delay =
+		    (double)(1u << (S.failures - 2 > 5 ? 5 : S.failures - 2));
+		if (delay > BACKOFF_MAX)
+			delay = BACKOFF_MAX;
+	}
+	if (delay == 0) {
+		gen_begin("retrying");
+		return;
+	}
+	log_info("retrying in %gs (%u consecutive failures)", delay,
+	         S.failures);
+	ev_timer_set(&S.retry, delay, 0);
+	ev_timer_start(S.loop, &S.retry);
+}
+
+static void
+retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	gen_begin("retrying");
+}
+
+/* A generation that will never serve: stop what is left of it, and
+ * either roll back (something else serves) or retry with backoff. */
+static void
+gen_fail(struct gen *g, const char *reason, int stop_rest)
+{
+	S.fail_gen = g->id;
+	S.fail_at = ev_now(S.loop);
+	snprintf(S.fail_reason, sizeof(S.fail_reason), "%s", reason);
+	if (S.starting == g)
+		S.starting = NULL;
+	g->state = GEN_FAILED;
+	ev_timer_stop(S.loop, &g->timer);
+	if (g->nalive == 0)
+		gen_free(g);
+	else if (stop_rest)
+		gen_signal(g, SIGTERM);
+	if (S.stopping) {
+		check_stopped();
+		return;
+	}
+	if (S.serving) {
+		log_warnx("restart failed: generation %lu %s; generation %lu "
+		          "keeps serving",
+		          S.fail_gen, reason, S.serving->id);
+		if (S.restart_pending) {
+			S.restart_pending = 0;
+			gen_begin("queued restart");
+		}
+	} else {
+		S.failures++;
+		schedule_retry();
+	}
+	status_update();
+}
+
+static void
+gen_retire(struct gen *g)
+{
+	g->state = GEN_RETIRING;
+	if (g->nalive == 0) {
+		log_info("generation %lu retired", g->id);
+		gen_free(g);
+		return;
+	}
+	gen_signal(g, S.o->sig_hup);
+}
+
+static void
+gen_promote(struct gen *g)
+{
+	struct gen *old = S.serving;
+
+	ev_timer_stop(S.loop, &g->timer);
+	S.serving = g;
+	S.starting = NULL;
+	S.ever_served = 1;
+	S.last_restart = ev_now(S.loop);
+	g->state = GEN_SERVING;
+	if (old) {
+		log_info("generation %lu is serving; retiring generation %lu",
+		         g->id, old->id);
+		gen_retire(old);
+	} else
+		log_info("generation %lu is serving", g->id);
+	status_update();
+	if (S.restart_pending) {
+		S.restart_pending = 0;
+		gen_begin("queued restart");
+	}
+}
+
+static void
+gen_ready(struct gen *g)
+{
+	g->state = GEN_READY;
+	g->ready_at = ev_now(S.loop);
+	options_tunables(&S.t);
+	if (S.serving && S.t.kill_old_delay > 0) {
+		log_info("generation %lu is ready; retiring generation %lu in "
+		         "%gs (kill-old-delay)",
+		         g->id, S.serving->id, S.t.kill_old_delay);
+		status_update();
+		ev_timer_set(&g->timer, S.t.kill_old_delay, 0);
+		ev_timer_start(S.loop, &g->timer);
+		return;
+	}
+	gen_promote(g);
+}
+
+static void
+gen_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct gen *g = t->data;
+
+	if (g->state == GEN_STARTING && g->nalive == g->nw)
+		gen_ready(g);
+	else if (g->state == GEN_READY && g->nalive == g->nw)
+		gen_promote(g);
+}
+
+static void
+child_cb(struct ev_loop *loop, ev_child *c, int revents)
+{
+	struct worker *w = c->data;
+	struct gen *g = w->gen;
+	char how[128], reason[256];
+
+	ev_child_stop(loop, c);
+	w->alive = 0;
+	g->nalive--;
+	describe_status(c->rstatus, how, sizeof(how));
+	if (S.stopping) {
+		log_info("worker %ld (generation %lu) %s", (long)w->pid, g->id,
+		         how);
+		if (g->nalive == 0)
+			gen_free(g);
+		status_update();
+		check_stopped();
+		return;
+	}
+	switch (g->state) {
+	case GEN_STARTING:
+	case GEN_READY:
+		log_warnx("new worker %ld (generation %lu) failed to start: %s",
+		          (long)w->pid, g->id, how);
+		snprintf(reason, sizeof(reason),
+		         "failed: worker %ld %s before it was ready",
+		         (long)w->pid, how);
+		gen_fail(g, reason, 1);
+		return;
+	case GEN_SERVING:
+		log_warnx("worker %ld (generation %lu) died unexpectedly: %s",
+		          (long)w->pid, g->id, how);
+		S.serving = NULL;
+		g->state = GEN_RETIRING;
+		if (ev_now(loop) - g->ready_at >= STABLE_SECONDS)
+			S.failures = 0;
+		S.failures++;
+		if (S.starting == NULL && !ev_is_active(&S.retry))
+			schedule_retry();
+		break;
+	case GEN_RETIRING:
+	case GEN_FAILED:
+		log_info("old worker %ld (generation %lu) %s", (long)w->pid,
+		         g->id, how);
+		break;
+	}
+	if (g->nalive == 0 && g->state != GEN_SERVING) {
+		if (g->state == GEN_RETIRING)
+			log_info("generation %lu is gone", g->id);
+		gen_free(g);
+	}
+	status_update();
+	check_stopped();
+}
+
+static const char *
+stage_action(int stage)
+{
+	switch (stage) {
+	case SPAWN_CHDIR:
+		return "cannot chdir to";
+	case SPAWN_DUP:
+		return "cannot put the listeners in place for";
+	default:
+		return "cannot exec";
+	}
+}
+
+static void
+gen_begin(const char *why)
+{
+	struct spawn_req req;
+	struct spawn_failure f;
+	struct gen *g;
+	char num[32], reason[512];
+	pid_t pid;
+
+	ev_timer_stop(S.loop, &S.retry);
+	if (envdir_load() < 0)
+		log_warn("cannot read envdir %s", getenv("ENVDIR"));
+	options_tunables(&S.t);
+	g = calloc(1, sizeof(*g));
+	if (g == NULL || (g->w = calloc(1, sizeof(*g->w))) == NULL)
+		fatalx(EXIT_SOFTWARE, "out of memory");
+	g->id = ++S.last_id;
+	g->nw = 1;
+	g->state = GEN_STARTING;
+	g->started = ev_now(S.loop);
+	ev_timer_init(&g->timer, gen_timer_cb, 0, 0);
+	g->timer.data = g;
+	ev_timer_init(&g->kill_timer, kill_timer_cb, 0, 0);
+	g->kill_timer.data = g;
+	g->next = S.gens;
+	S.gens = g;
+	S.starting = g;
+	if (g->id > 1)
+		S.restarts++;
+
+	snprintf(num, sizeof(num), "%lu", g->id);
+	setenv("SERVER_STARTER_GENERATION", num, 1);
+	req.argv = S.o->argv;
+	req.dir = S.o->dir;
+	req.ls = S.o->ls;
+	req.nls = S.o->nls;
+	pid = spawn_worker(&req, &f);
+	if (pid < 0) {
+		snprintf(reason, sizeof(reason), "failed: cannot fork: %s",
+		         strerror(errno));
+		log_warnx("generation %lu %s", g->id, reason);
+		g->nalive = 0;
+		gen_fail(g, reason, 0);
+		return;
+	}
+	g->w[0].pid = pid;
+	g->w[0].alive = 1;
+	g->w[0].gen = g;
+	g->nalive = 1;
+	ev_child_init(&g->w[0].child, child_cb, pid, 0);
+	g->w[0].child.data = &g->w[0];
+	ev_child_start(S.loop, &g->w[0].child);
+	if (f.stage != SPAWN_OK) {
+		const char *obj =
+		    f.stage == SPAWN_CHDIR ? S.o->dir : S.o->argv[0];
+
+		if (!S.ever_served && g->id == 1)
+			fatalx(f.stage == SPAWN_CHDIR ? EXIT_FILE : EXIT_EXEC,
+			       "%s %s: %s", stage_action(f.stage), obj,
+			       strerror(f.err));
+		snprintf(reason, sizeof(reason), "failed: %s %s: %s",
+		         stage_action(f.stage), obj, strerror(f.err));
+		log_warnx("generation %lu %s", g->id, reason);
+		/* the child exits 127 by itself; it is reaped as failed */
+		gen_fail(g, reason, 0);
+		return;
+	}
+	log_info("starting new worker %ld (generation %lu%s%s)", (long)pid,
+	         g->id, why ? ", " : "", why ? why : "");
+	ev_timer_set(&g->timer, S.o->interval, 0);
+	ev_timer_start(S.loop, &g->timer);
+}
+
+static void
+tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct gen *g;
+	double elapsed;
+	int has_old = 0;
+
+	if (S.stopping)
+		return;
+	if (envdir_load() < 0)
+		log_warn("cannot read envdir %s", getenv("ENVDIR"));
+	options_tunables(&S.t);
+	if (!S.t.auto_restart || S.serving == NULL || S.starting != NULL)
+		return;
+	for (g = S.gens; g; g = g->next)
+		if (g->state == GEN_RETIRING)
+			has_old = 1;
+	elapsed = ev_now(loop) - S.last_restart;
+	if (elapsed >= 2 * S.t.auto_restart_interval)
+		gen_begin("forced auto-restart");
+	else if (elapsed >= S.t.auto_restart_interval && !has_old)
+		gen_begin("auto-restart");
+}
+
+void
+gen_init(struct ev_loop *loop, const struct options *o)
+{
+	S.loop = loop;
+	S.o = o;
+	ev_timer_init(&S.retry, retry_cb, 0, 0);
+	ev_timer_init(&S.tick, tick_cb, 1, 1);
+	options_tunables(&S.t);
+	if (S.t.auto_restart || getenv("ENVDIR")) {
+		ev_timer_start(loop, &S.tick);
+		/* a wake-up per second must not keep the loop alive */
+		ev_unref(loop);
+	}
+	if (o->status_file &&
+	    asprintf(&S.json_path, "%s.json", o->status_file) < 0)
+		fatalx(EXIT_SOFTWARE, "out of memory");
+}
+
+void
+gen_start_first(void)
+{
+	gen_begin(NULL);
+}
+
+void
+gen_restart(const char *why)
+{
+	if (S.stopping) {
+		log_info("%s: ignored while stopping", why);
+		return;
+	}
+	if (S.starting) {
+		log_info("%s: generation %lu is still starting; one more "
+		         "restart will follow it",
+		         why, S.starting->id);
+		S.restart_pending = 1;
+		return;
+	}
+	log_info("%s: starting a new generation", why);
+	S.failures = 0;
+	gen_begin(NULL);
+}
+
+void
+gen_stop(int sig, const char *why)
+{
+	struct gen *g;
+
+	if (S.stopping) {
+		log_info("%s: already stopping", why);
+		return;
+	}
+	log_info("%s: stopping all workers with SIG%s", why, sig_name(sig));
+	S.stopping = 1;
+	S.restart_pending = 0;
+	ev_timer_stop(S.loop, &S.retry);
+	if (ev_is_active(&S.tick)) {
+		ev_ref(S.loop);
+		ev_timer_stop(S.loop, &S.tick);
+	}
+	for (g = S.gens; g; g = g->next) {
+		ev_timer_stop(S.loop, &g->timer);
+		gen_signal(g, sig);
+	}
+	check_stopped();
+}
+
+int
+gen_stopped(void)
+{
+	return S.stopping && S.gens == NULL;
+}
+
+/* ---- status files --------------------------------------------------- */
+
+static void
+json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void
+write_json(void)
+{
+	struct gen *g;
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+	const char *sep = "";
+
+	if (f == NULL)
+		return;
+	fprintf(f, "{\"pid\":%ld,\"restarts\":%lu,\"restart_pending\":%s,",
+	        (long)getpid(), S.restarts,
+	        S.restart_pending ? "true" : "false");
+	fprintf(f, "\"stopping\":%s,\"last_generation\":%lu,\"listeners\":[",
+	        S.stopping ? "true" : "false", S.last_id);
+	for (i = 0; i < S.o->nls; i++) {
+		fprintf(f, "%s{\"key\":", i ? "," : "");
+		json_str(f, S.o->ls[i].key);
+		fprintf(f, ",\"fd\":%d,\"type\":\"%s\"}", S.o->ls[i].target_fd,
+		        S.o->ls[i].kind == LISTEN_UDP    ? "udp"
+		        : S.o->ls[i].kind == LISTEN_UNIX ? "unix"
+		                                         : "tcp");
+	}
+	fputs("],\"generations\":[", f);
+	for (g = S.gens; g; g = g->next) {
+		fprintf(f, "%s{\"generation\":%lu,\"state\":\"%s\",", sep,
+		        g->id, state_names[g->state]);
+		fprintf(f, "\"started\":%.3f,\"ready\":", g->started);
+		if (g->ready_at > 0)
+			fprintf(f, "%.3f", g->ready_at);
+		else
+			fputs("null", f);
+		fputs(",\"pids\":[", f);
+		for (i = 0; i < g->nw; i++)
+			if (g->w[i].alive)
+				fprintf(f, "%s%ld", i ? "," : "",
+				        (long)g->w[i].pid);
+		fputs("]}", f);
+		sep = ",";
+	}
+	fputs("],\"last_failure\":", f);
+	if (S.fail_gen) {
+		fprintf(f, "{\"generation\":%lu,\"time\":%.3f,\"reason\":",
+		        S.fail_gen, S.fail_at);
+		json_str(f, S.fail_reason);
+		fputc('}', f);
+	} else
+		fputs("null", f);
+	fputs("}\n", f);
+	if (fclose(f) == 0 && status_write_atomic(S.json_path, buf, len) < 0)
+		log_warn("cannot write status file %s", S.json_path);
+	free(buf);
+}
+
+static void
+status_update(void)
+{
+	struct status_entry *e;
+	struct gen *g;
+	size_t n = 0, i, len;
+	char *buf;
+
+	if (S.o->status_file == NULL)
+		return;
+	for (g = S.gens; g; g = g->next)
+		n += g->nw;
+	e = calloc(n + 1, sizeof(*e));
+	if (e == NULL)
+		return;
+	n = 0;
+	for (g = S.gens; g; g = g->next) {
+		if (g->state == GEN_STARTING || g->state == GEN_FAILED)
+			continue;
+		for (i = 0; i < g->nw; i++)
+			if (g->w[i].alive) {
+				e[n].gen = g->id;
+				e[n++].pid = g->w[i].pid;
+			}
+	}
+	len = status_format(e, n, &buf);
+	free(e);
+	/* JSON first: --restart reads it after it sees the status file */
+	write_json();
+	if (status_write_atomic(S.o->status_file, buf, len) < 0)
+		log_warn("cannot write status file %s", S.o->status_file);
+	else
+		S.wrote_status = 1;
+	free(buf);
+}
+
+void
+gen_remove_status(void)
+{
+	if (S.o == NULL || S.o->status_file == NULL || !S.wrote_status)
+		return;
+	unlink(S.o->status_file);
+	unlink(S.json_path);
+}

@@ -1,0 +1,24 @@
+/* gen.h: generations of workers and the restart state machine. */
+#ifndef BATON_GEN_H
+#define BATON_GEN_H
+
+#include <ev.h>
+
+#include "options.h"
+
+/* Take the configuration (kept by reference) and the default loop. */
+void gen_init(struct ev_loop *loop, const struct options *o);
+/* Start generation 1. Exits with EXIT_EXEC when the program cannot be
+ * executed at all. */
+void gen_start_first(void);
+/* SIGHUP (or auto-restart): start a new generation; coalesced into one
+ * follow-up restart while one is under way. */
+void gen_restart(const char *why);
+/* Stop every worker with sig; the loop ends once all are gone. */
+void gen_stop(int sig, const char *why);
+/* True once gen_stop() ran and every worker is gone. */
+int gen_stopped(void);
+/* Remove the status files written (at exit). */
+void gen_remove_status(void);
+
+#endif

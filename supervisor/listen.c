@@ -1,0 +1,456 @@
+/* listen.c: listener specs as start_server spells them, and binding them. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "listen.h"
+
+static char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+static const char *
+skip_ws(const char *p)
+{
+	while (isspace((unsigned char)*p))
+		p++;
+	return p;
+}
+
+/* Parse "digits" at *pp into out (as written); returns 0 on success. */
+static int
+take_digits(const char **pp, char **out)
+{
+	const char *p = *pp, *start = p;
+
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (p == start)
+		return -1;
+	*out = xstrndup(start, (size_t)(p - start));
+	*pp = p;
+	return 0;
+}
+
+/* The tail shared by both forms: "[u]PORT[ =FD]" and trailing spaces. */
+static int
+parse_port_tail(const char *p, struct listener *l, char *err, size_t errlen)
+{
+	long n;
+	char *fd = NULL;
+
+	if (*p == 'u') {
+		l->kind = LISTEN_UDP;
+		p++;
+	}
+	if (take_digits(&p, &l->port) < 0) {
+		snprintf(err, errlen, "port is not a number");
+		return -1;
+	}
+	n = strtol(l->port, NULL, 10);
+	if (strlen(l->port) > 5 || n > 65535) {
+		snprintf(err, errlen, "port %s is out of range (0-65535)",
+		         l->port);
+		return -1;
+	}
+	p = skip_ws(p);
+	if (*p == '=') {
+		p = skip_ws(p + 1);
+		if (take_digits(&p, &fd) < 0) {
+			snprintf(err, errlen, "fd after '=' is not a number");
+			return -1;
+		}
+		n = strtol(fd, NULL, 10);
+		free(fd);
+		if (n > 65535) {
+			snprintf(err, errlen, "fd %ld is out of range", n);
+			return -1;
+		}
+		l->pin_fd = (int)n;
+	}
+	p = skip_ws(p);
+	if (*p != '\0') {
+		snprintf(err, errlen, "unexpected \"%s\"", p);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+listener_init(struct listener *l, const char *spec)
+{
+	memset(l, 0, sizeof(*l));
+	l->kind = LISTEN_TCP;
+	l->pin_fd = -1;
+	l->target_fd = -1;
+	l->fd = -1;
+	l->spec = strdup(spec);
+	if (l->spec == NULL)
+		abort();
+}
+
+int
+listen_parse_port(const char *spec, struct listener *l, char *err,
+                  size_t errlen)
+{
+	const char *p = skip_ws(spec), *colon;
+	size_t keylen;
+
+	listener_init(l, spec);
+	if (strchr(p, ':') == NULL &&
+	    (isdigit((unsigned char)*p) ||
+	     (*p == 'u' && isdigit((unsigned char)p[1])))) {
+		/* PORT: 0.0.0.0, IPv4 only, as start_server does */
+		if (parse_port_tail(p, l, err, errlen) < 0)
+			goto fail;
+		l->key = strdup(l->port);
+		return 0;
+	}
+	if (*p == '[') {
+		const char *close = strchr(p, ']');
+
+		if (close == NULL) {
+			snprintf(err, errlen, "missing ']'");
+			goto fail;
+		}
+		l->host =
+		    xstrndup(skip_ws(p + 1), (size_t)(close - skip_ws(p + 1)));
+		p = skip_ws(close + 1);
+		if (*p != ':') {
+			snprintf(err, errlen, "expected ':' after ']'");
+			goto fail;
+		}
+		colon = p;
+	} else {
+		colon = strrchr(p, ':');
+		if (colon == NULL) {
+			snprintf(err, errlen,
+			         "expected PORT, HOST:PORT or [HOST]:PORT");
+			goto fail;
+		}
+		l->host = xstrndup(p, (size_t)(colon - p));
+	}
+	/* trailing spaces inside the host are not part of it */
+	keylen = strlen(l->host);
+	while (keylen > 0 && isspace((unsigned char)l->host[keylen - 1]))
+		l->host[--keylen] = '\0';
+	if (keylen == 0 || strcmp(l->host, "*") == 0) {
+		snprintf(err, errlen,
+		         "missing host before ':' (use PORT for "
+		         "all IPv4 addresses, or [::]:PORT)");
+		goto fail;
+	}
+	if (parse_port_tail(skip_ws(colon + 1), l, err, errlen) < 0)
+		goto fail;
+	l->ipv6 = strchr(l->host, ':') != NULL;
+	if (asprintf(&l->key, l->ipv6 ? "[%s]:%s" : "%s:%s", l->host, l->port) <
+	    0)
+		abort();
+	return 0;
+fail:
+	listen_free(l);
+	return -1;
+}
+
+int
+listen_parse_path(const char *path, struct listener *l, char *err,
+                  size_t errlen)
+{
+	struct sockaddr_un sun;
+
+	listener_init(l, path);
+	l->kind = LISTEN_UNIX;
+	if (*path == '\0') {
+		snprintf(err, errlen, "empty path");
+		goto fail;
+	}
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "path is longer than %zu bytes",
+		         sizeof(sun.sun_path) - 1);
+		goto fail;
+	}
+	l->path = strdup(path);
+	l->key = strdup(path);
+	return 0;
+fail:
+	listen_free(l);
+	return -1;
+}
+
+void
+listen_free(struct listener *l)
+{
+	free(l->spec);
+	free(l->key);
+	free(l->host);
+	free(l->port);
+	free(l->path);
+	l->spec = l->key = l->host = l->port = l->path = NULL;
+}
+
+int
+listen_assign_fds(struct listener *ls, size_t n, char *err, size_t errlen)
+{
+	size_t i, j;
+	int next = 3;
+
+	for (i = 0; i < n; i++) {
+		ls[i].target_fd = ls[i].pin_fd;
+		for (j = 0; j < i; j++)
+			if (ls[i].pin_fd >= 0 && ls[j].pin_fd == ls[i].pin_fd) {
+				snprintf(err, errlen,
+				         "%s and %s both ask for fd %d",
+				         ls[j].spec, ls[i].spec, ls[i].pin_fd);
+				return -1;
+			}
+	}
+	for (i = 0; i < n; i++) {
+		if (ls[i].target_fd >= 0)
+			continue;
+		for (;;) {
+			for (j = 0; j < n; j++)
+				if (ls[j].pin_fd == next)
+					break;
+			if (j == n)
+				break;
+			next++;
+		}
+		ls[i].target_fd = next++;
+	}
+	return 0;
+}
+
+static int
+resolve(const struct listener *l, struct sockaddr_storage *ss, socklen_t *sslen,
+        char *err, size_t errlen)
+{
+	struct addrinfo hints, *res;
+	int rc;
+
+	memset(ss, 0, sizeof(*ss));
+	if (l->host == NULL) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		sin->sin_port = htons((uint16_t)atoi(l->port));
+		*sslen = sizeof(*sin);
+		return 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = l->ipv6 ? AF_INET6 : AF_INET;
+	hints.ai_socktype = l->kind == LISTEN_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | (l->ipv6 ? AI_NUMERICHOST : 0);
+	rc = getaddrinfo(l->host, l->port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot resolve %s: %s", l->host,
+		         rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sslen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* A socket file nobody accepts on is stale (ECONNREFUSED) and may be
+ * replaced; a live one, or anything that is not a socket, is refused. */
+static int
+check_path(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, rc, saved;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot use %s for --path: %s", path,
+		         strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen,
+		         "cannot use %s for --path: exists and is not a socket",
+		         path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create a socket to probe %s: %s",
+		         path, strerror(errno));
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strncpy(sun.sun_path, path, sizeof(sun.sun_path) - 1);
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	saved = errno;
+	close(fd);
+	if (rc == 0) {
+		snprintf(err, errlen,
+		         "cannot use %s for --path: already in use (a process "
+		         "accepts on it)",
+		         path);
+		return -1;
+	}
+	if (saved != ECONNREFUSED) {
+		snprintf(err, errlen, "cannot use %s for --path: %s", path,
+		         strerror(saved));
+		return -1;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		snprintf(err, errlen, "cannot remove stale socket %s: %s", path,
+		         strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+bind_unix(struct listener *l, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	mode_t old;
+	int fd, rc;
+
+	if (check_path(l->path, err, errlen) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create socket for %s: %s",
+		         l->path, strerror(errno));
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strncpy(sun.sun_path, l->path, sizeof(sun.sun_path) - 1);
+	/* start_server binds under umask 0: the socket is srwxrwxrwx */
+	old = umask(0);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot bind %s: %s", l->path,
+		         strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (stat(l->path, &st) == 0) {
+		l->path_dev = st.st_dev;
+		l->path_ino = st.st_ino;
+	}
+	if (listen(fd, l->backlog) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", l->path,
+		         strerror(errno));
+		close(fd);
+		unlink(l->path);
+		l->path_ino = 0;
+		return -1;
+	}
+	l->fd = fd;
+	return 0;
+}
+
+int
+listen_bind(struct listener *l, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int fd, on = 1, type;
+
+	if (l->kind == LISTEN_UNIX)
+		return bind_unix(l, err, errlen);
+	if (resolve(l, &ss, &sslen, err, errlen) < 0)
+		return -1;
+	type = l->kind == LISTEN_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create socket for %s: %s", l->key,
+		         strerror(errno));
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0) {
+		snprintf(err, errlen, "cannot set SO_REUSEADDR on %s: %s",
+		         l->key, strerror(errno));
+		goto fail;
+	}
+	if (ss.ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0) {
+		snprintf(err, errlen, "cannot set IPV6_V6ONLY on %s: %s",
+		         l->key, strerror(errno));
+		goto fail;
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0) {
+		/* a bare port binds 0.0.0.0: name the address, not "8080" */
+		if (l->host == NULL)
+			snprintf(err, errlen, "cannot bind 0.0.0.0:%s: %s",
+			         l->port, strerror(errno));
+		else
+			snprintf(err, errlen, "cannot bind %s: %s", l->key,
+			         strerror(errno));
+		goto fail;
+	}
+	if (type == SOCK_STREAM && listen(fd, l->backlog) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", l->key,
+		         strerror(errno));
+		goto fail;
+	}
+	l->fd = fd;
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+char *
+listen_env(const struct listener *ls, size_t n)
+{
+	size_t i, len = 1, off = 0;
+	char *s;
+
+	for (i = 0; i < n; i++)
+		len += strlen(ls[i].key) + 16;
+	s = malloc(len);
+	if (s == NULL)
+		abort();
+	s[0] = '\0';
+	for (i = 0; i < n; i++)
+		off +=
+		    (size_t)snprintf(s + off, len - off, "%s%s=%d",
+		                     i ? ";" : "", ls[i].key, ls[i].target_fd);
+	return s;
+}
+
+void
+listen_unlink_paths(const struct listener *ls, size_t n)
+{
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (ls[i].kind != LISTEN_UNIX || ls[i].path_ino == 0)
+			continue;
+		if (stat(ls[i].path, &st) == 0 && st.st_dev == ls[i].path_dev &&
+		    st.st_ino == ls[i].path_ino)
+			unlink(ls[i].path);
+	}
+}

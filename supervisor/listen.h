@@ -1,0 +1,49 @@
+/* listen.h: listener specs (--port, --path): parse, bind, fds, env string. */
+#ifndef BATON_LISTEN_H
+#define BATON_LISTEN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+enum listen_kind { LISTEN_TCP, LISTEN_UDP, LISTEN_UNIX };
+
+struct listener {
+	enum listen_kind kind;
+	char *spec;    /* as the user wrote it, for messages */
+	char *key;     /* SERVER_STARTER_PORT key: "8080", "h:8080", "/p" */
+	char *host;    /* NULL: 0.0.0.0 (bare port) */
+	char *port;    /* decimal port, as written */
+	int ipv6;      /* host is an IPv6 literal */
+	char *path;    /* LISTEN_UNIX */
+	int pin_fd;    /* fd number requested with =FD, or -1 */
+	int target_fd; /* fd number in the worker */
+	int fd;        /* the bound socket in baton (CLOEXEC), or -1 */
+	int backlog;
+	dev_t path_dev; /* the socket file baton created, removed at exit */
+	ino_t path_ino;
+};
+
+/* Parse a --port SPEC (start_server's forms, including =FD and the u
+ * prefix) or a --path. On error return -1 and describe the cause in err.
+ */
+int listen_parse_port(const char *spec, struct listener *l, char *err,
+                      size_t errlen);
+int listen_parse_path(const char *path, struct listener *l, char *err,
+                      size_t errlen);
+void listen_free(struct listener *l);
+
+/* Give every listener its fd number in the worker: pinned ones keep
+ * theirs, the others take the lowest free numbers from 3 in order.
+ * Fails when two listeners pin the same number. */
+int listen_assign_fds(struct listener *ls, size_t n, char *err, size_t errlen);
+
+/* Bind and listen; the socket is CLOEXEC in baton. -1 with err. */
+int listen_bind(struct listener *l, char *err, size_t errlen);
+
+/* "key=fd;key=fd" (malloc'd), "" when n is 0. */
+char *listen_env(const struct listener *ls, size_t n);
+
+/* Remove socket files baton created (if still the same inode). */
+void listen_unlink_paths(const struct listener *ls, size_t n);
+
+#endif

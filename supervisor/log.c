@@ -1,0 +1,151 @@
+/* log.c: one line per event on stderr (which --log-file redirects). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char *progname = "baton";
+static int timestamps;
+static int report_fd = -1;
+static void (*cleanup)(void);
+
+void
+log_init(const char *name)
+{
+	progname = name;
+}
+
+const char *
+log_progname(void)
+{
+	return progname;
+}
+
+void
+log_timestamps(int on)
+{
+	timestamps = on;
+}
+
+void
+log_set_report_fd(int fd)
+{
+	report_fd = fd;
+}
+
+void
+log_report_ok(void)
+{
+	unsigned char ok = EXIT_OK;
+
+	if (report_fd < 0)
+		return;
+	(void)!write(report_fd, &ok, 1);
+	close(report_fd);
+	report_fd = -1;
+}
+
+void
+log_set_atexit(void (*fn)(void))
+{
+	cleanup = fn;
+}
+
+/* Format the whole line first and write it with one write(2), so lines
+ * from baton and its workers sharing the log do not interleave. */
+static void
+vlog(int with_errno, int saved, const char *fmt, va_list ap, char *out,
+     size_t outlen)
+{
+	char msg[2048], stamp[64] = "";
+	int n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (timestamps) {
+		struct timeval tv;
+		struct tm tm;
+
+		gettimeofday(&tv, NULL);
+		localtime_r(&tv.tv_sec, &tm);
+		n = (int)strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S",
+		                  &tm);
+		snprintf(stamp + n, sizeof(stamp) - (size_t)n, ".%03ld ",
+		         (long)tv.tv_usec / 1000);
+	}
+	if (with_errno)
+		n = snprintf(out, outlen, "%s%s: %s: %s\n", stamp, progname,
+		             msg, strerror(saved));
+	else
+		n = snprintf(out, outlen, "%s%s: %s\n", stamp, progname, msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= outlen)
+		n = (int)outlen - 1;
+	(void)!write(STDERR_FILENO, out, (size_t)n);
+}
+
+#define LOGFN(name, with_errno)                                                \
+	void name(const char *fmt, ...)                                        \
+	{                                                                      \
+		char line[4096];                                               \
+		int saved = errno;                                             \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		vlog(with_errno, saved, fmt, ap, line, sizeof(line));          \
+		va_end(ap);                                                    \
+		errno = saved;                                                 \
+	}
+
+LOGFN(log_info, 0)
+LOGFN(log_warn, 1)
+LOGFN(log_warnx, 0)
+
+static void __attribute__((noreturn))
+vfatal(int code, int with_errno, const char *fmt, va_list ap)
+{
+	char line[4096];
+	int saved = errno;
+
+	vlog(with_errno, saved, fmt, ap, line, sizeof(line));
+	if (report_fd >= 0) {
+		/* Protocol with the --daemonize parent: one byte of exit
+		 * code, then the message for it to print. */
+		unsigned char c = (unsigned char)code;
+		const char *m = line;
+
+		if (timestamps && strchr(line, ' '))
+			m = strchr(line, ' ') + 1;
+		(void)!write(report_fd, &c, 1);
+		(void)!write(report_fd, m, strlen(m));
+	}
+	if (cleanup)
+		cleanup();
+	exit(code);
+}
+
+void
+fatal(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfatal(code, 1, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatalx(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfatal(code, 0, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,255 @@
+/* main.c: options -> set-up -> the loop; nothing else. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "control.h"
+#include "envdir.h"
+#include "gen.h"
+#include "listen.h"
+#include "log.h"
+#include "options.h"
+#include "sig.h"
+#include "spawn.h"
+#include "status.h"
+
+static struct options opts;
+static pid_t logger_pid = -1;
+static ev_child logger_watcher;
+
+static void
+cleanup(void)
+{
+	gen_remove_status();
+	listen_unlink_paths(opts.ls, opts.nls);
+	status_pidfile_remove();
+}
+
+/* --log-file: append to a file, or pipe into "| command" run by sh. Both
+ * become baton's stdout and stderr, which workers inherit. */
+static void
+open_log(const char *spec)
+{
+	const char *p = spec;
+	int fd;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '|') {
+		int pfd[2];
+
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (pipe2(pfd, O_CLOEXEC) < 0)
+			fatal(EXIT_FILE, "cannot create a pipe for --log-file");
+		logger_pid = fork();
+		if (logger_pid < 0)
+			fatal(EXIT_FILE, "cannot fork the log command \"%s\"",
+			      p);
+		if (logger_pid == 0) {
+			signal(SIGPIPE, SIG_DFL);
+			if (dup2(pfd[0], STDIN_FILENO) < 0)
+				_exit(127);
+			execl("/bin/sh", "sh", "-c", p, (char *)NULL);
+			_exit(127);
+		}
+		close(pfd[0]);
+		fd = pfd[1];
+	} else {
+		fd =
+		    open(spec, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			fatal(EXIT_FILE, "cannot open log file %s", spec);
+	}
+	if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+		fatal(EXIT_FILE, "cannot redirect output to %s", spec);
+	close(fd);
+	log_timestamps(1);
+}
+
+/* fork, setsid, fork. The first parent waits until the daemon is set up
+ * (pid file written, first worker started) and exits with its verdict,
+ * so a deploy script learns about a failure (start_server exits 0
+ * regardless). */
+static void
+daemonize(void)
+{
+	int pfd[2], devnull;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		fatal(EXIT_SOFTWARE, "cannot create a pipe to daemonize");
+	pid = fork();
+	if (pid < 0)
+		fatal(EXIT_SOFTWARE, "cannot fork to daemonize");
+	if (pid > 0) {
+		unsigned char code;
+		char buf[4096];
+		ssize_t n;
+		int status;
+
+		close(pfd[1]);
+		waitpid(pid, &status, 0);
+		n = read(pfd[0], &code, 1);
+		if (n != 1) {
+			fprintf(stderr,
+			        "%s: the daemon exited during start-up\n",
+			        log_progname());
+			_exit(EXIT_SOFTWARE);
+		}
+		while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
+			(void)!write(STDERR_FILENO, buf, (size_t)n);
+		_exit(code);
+	}
+	close(pfd[0]);
+	if (setsid() < 0)
+		fatal(EXIT_SOFTWARE, "setsid");
+	pid = fork();
+	if (pid < 0)
+		fatal(EXIT_SOFTWARE, "cannot fork to daemonize");
+	if (pid > 0)
+		_exit(0);
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0)
+		fatal(EXIT_SOFTWARE, "cannot redirect stdin from /dev/null");
+	close(devnull);
+	log_set_report_fd(pfd[1]);
+}
+
+static void
+signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	char why[64];
+
+	snprintf(why, sizeof(why), "received SIG%s", sig_name(w->signum));
+	switch (w->signum) {
+	case SIGHUP:
+		gen_restart(why);
+		break;
+	case SIGTERM:
+		gen_stop(opts.sig_term, why);
+		break;
+	default: /* INT, QUIT: start_server forwards TERM for INT */
+		gen_stop(SIGTERM, why);
+		break;
+	}
+}
+
+static void
+logger_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	ev_child_stop(loop, w);
+	log_warnx("log command (pid %ld) exited (status 0x%x); output is "
+	          "lost until baton restarts",
+	          (long)w->rpid, w->rstatus);
+}
+
+int
+main(int argc, char **argv)
+{
+	static ev_signal sigs[4];
+	static const int signums[4] = {SIGHUP, SIGTERM, SIGINT, SIGQUIT};
+	struct ev_loop *loop;
+	const char *base = strrchr(argv[0], '/');
+	char err[1024], *env;
+	size_t i;
+
+	base = base ? base + 1 : argv[0];
+	log_init(strcmp(base, "start_server") == 0 ? "start_server" : "baton");
+	if (options_parse(argc, argv, &opts, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		fprintf(stderr, "Try '%s --help' for more information.\n",
+		        base);
+		return EXIT_USAGE;
+	}
+	switch (opts.mode) {
+	case MODE_HELP:
+		options_usage(stdout);
+		return EXIT_OK;
+	case MODE_VERSION:
+		printf("%s\n", PACKAGE_VERSION);
+		return EXIT_OK;
+	case MODE_RESTART:
+		return control_restart(&opts);
+	case MODE_STOP:
+		return control_stop(&opts);
+	case MODE_RUN:
+		break;
+	}
+	if (opts.daemonize && opts.log_file == NULL)
+		fatalx(EXIT_USAGE, "--daemonize requires --log-file");
+	if (opts.argv[0] == NULL)
+		fatalx(EXIT_USAGE, "server program not specified");
+	if (opts.dir) {
+		struct stat st;
+
+		if (stat(opts.dir, &st) < 0)
+			fatal(EXIT_FILE, "cannot use --dir %s", opts.dir);
+		if (!S_ISDIR(st.st_mode))
+			fatalx(EXIT_FILE,
+			       "cannot use --dir %s: not a directory",
+			       opts.dir);
+	}
+
+	spawn_cloexec_inherited();
+	/* as start_server: workers start with SIGPIPE ignored */
+	signal(SIGPIPE, SIG_IGN);
+	options_export_env(&opts);
+	if (envdir_load() < 0)
+		fatal(EXIT_FILE, "cannot read envdir %s", getenv("ENVDIR"));
+
+	if (opts.log_file)
+		open_log(opts.log_file);
+	log_set_atexit(cleanup);
+	log_info("supervisor (pid %ld) starting now", (long)getpid());
+	for (i = 0; i < opts.nls; i++)
+		if (listen_bind(&opts.ls[i], err, sizeof(err)) < 0)
+			fatalx(EXIT_LISTEN, "%s", err);
+	for (i = 0; i < opts.nls; i++)
+		if (opts.ls[i].pin_fd >= 0)
+			log_info("socket %s is given to workers as fd %d",
+			         opts.ls[i].key, opts.ls[i].pin_fd);
+	env = listen_env(opts.ls, opts.nls);
+	setenv("SERVER_STARTER_PORT", env, 1);
+	free(env);
+	setenv("SERVER_STARTER_GENERATION", "0", 1);
+
+	if (opts.daemonize)
+		daemonize();
+	if (opts.pid_file &&
+	    status_pidfile_open(opts.pid_file, err, sizeof(err)) < 0)
+		fatalx(EXIT_FILE, "%s", err);
+
+	loop = ev_default_loop(EVFLAG_AUTO);
+	if (loop == NULL)
+		fatalx(EXIT_SOFTWARE, "cannot initialise libev");
+	for (i = 0; i < 4; i++) {
+		ev_signal_init(&sigs[i], signal_cb, signums[i]);
+		ev_signal_start(loop, &sigs[i]);
+	}
+	if (logger_pid > 0) {
+		ev_child_init(&logger_watcher, logger_cb, logger_pid, 0);
+		ev_child_start(loop, &logger_watcher);
+		ev_unref(loop);
+	}
+	gen_init(loop, &opts);
+	gen_start_first();
+	log_report_ok();
+	ev_run(loop, 0);
+
+	log_info("all workers are gone; exiting");
+	cleanup();
+	options_free(&opts);
+	return EXIT_OK;
+}

@@ -1,0 +1,396 @@
+/* options.c: start_server's command line and environment overrides. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include "options.h"
+#include "sig.h"
+
+enum {
+	OPT_PORT = 256,
+	OPT_PATH,
+	OPT_DIR,
+	OPT_INTERVAL,
+	OPT_SIG_HUP,
+	OPT_SIG_TERM,
+	OPT_PID_FILE,
+	OPT_STATUS_FILE,
+	OPT_ENVDIR,
+	OPT_LOG_FILE,
+	OPT_DAEMONIZE,
+	OPT_AUTO_RESTART,
+	OPT_AUTO_RESTART_INTERVAL,
+	OPT_KILL_OLD_DELAY,
+	OPT_BACKLOG,
+	OPT_RESTART,
+	OPT_STOP,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_STOP_TIMEOUT,
+};
+
+static const struct option longopts[] = {
+    {"port", required_argument, NULL, OPT_PORT},
+    {"path", required_argument, NULL, OPT_PATH},
+    {"dir", required_argument, NULL, OPT_DIR},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"signal-on-hup", required_argument, NULL, OPT_SIG_HUP},
+    {"signal-on-term", required_argument, NULL, OPT_SIG_TERM},
+    {"pid-file", required_argument, NULL, OPT_PID_FILE},
+    {"status-file", required_argument, NULL, OPT_STATUS_FILE},
+    {"envdir", required_argument, NULL, OPT_ENVDIR},
+    {"log-file", required_argument, NULL, OPT_LOG_FILE},
+    {"daemonize", no_argument, NULL, OPT_DAEMONIZE},
+    {"enable-auto-restart", no_argument, NULL, OPT_AUTO_RESTART},
+    {"auto-restart-interval", required_argument, NULL,
+     OPT_AUTO_RESTART_INTERVAL},
+    {"kill-old-delay", required_argument, NULL, OPT_KILL_OLD_DELAY},
+    {"backlog", required_argument, NULL, OPT_BACKLOG},
+    {"restart", no_argument, NULL, OPT_RESTART},
+    {"stop", no_argument, NULL, OPT_STOP},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+    {NULL, 0, NULL, 0},
+};
+
+void
+options_usage(FILE *fp)
+{
+	fputs(
+	    "Usage: baton [options] -- server-program [arguments...]\n"
+	    "\n"
+	    "Binds the listening sockets once, runs the server program with "
+	    "them\n"
+	    "(SERVER_STARTER_PORT, SERVER_STARTER_GENERATION) and, on "
+	    "SIGHUP, starts\n"
+	    "a new generation on the same sockets before retiring the old "
+	    "one.\n"
+	    "A drop-in replacement for Server::Starter's start_server.\n"
+	    "\n"
+	    "Listeners:\n"
+	    "  --port=SPEC            TCP: PORT, HOST:PORT, [IPV6]:PORT; "
+	    "'u' before\n"
+	    "                         the port for UDP; '=FD' after it pins "
+	    "the fd\n"
+	    "                         number in the worker (repeatable)\n"
+	    "  --path=PATH            unix stream socket (repeatable)\n"
+	    "  --backlog=N            listen(2) backlog (default: "
+	    "SOMAXCONN)\n"
+	    "Workers:\n"
+	    "  --dir=DIR              working directory of the workers\n"
+	    "  --interval=SECONDS     a new worker alive this long counts "
+	    "as started\n"
+	    "                         (default 1)\n"
+	    "  --signal-on-hup=SIG    sent to the old generation on restart "
+	    "(TERM)\n"
+	    "  --signal-on-term=SIG   sent to workers when baton gets "
+	    "SIGTERM (TERM)\n"
+	    "  --kill-old-delay=SECS  wait before signalling the old "
+	    "generation\n"
+	    "                         (default 0, or 5 with auto-restart)\n"
+	    "  --stop-timeout=SECS    SIGKILL a signalled worker still alive "
+	    "after SECS\n"
+	    "                         (default 0: never)\n"
+	    "  --envdir=DIR           environment directory, re-read before "
+	    "each start\n"
+	    "  --enable-auto-restart  restart periodically\n"
+	    "  --auto-restart-interval=SECS  period of auto-restart (360)\n"
+	    "Files and control:\n"
+	    "  --pid-file=FILE        write baton's pid, held under flock\n"
+	    "  --status-file=FILE     'generation:pid' lines (and FILE.json)\n"
+	    "  --log-file=FILE        append output to FILE, or '| command' "
+	    "to pipe it\n"
+	    "  --daemonize            run in the background (needs "
+	    "--log-file)\n"
+	    "  --restart              ask the running baton to restart and "
+	    "wait\n"
+	    "                         (needs --pid-file and --status-file)\n"
+	    "  --stop                 stop the running baton and wait (needs "
+	    "--pid-file)\n"
+	    "  --help, --version\n"
+	    "\n"
+	    "Signals: HUP restart, TERM/INT/QUIT stop. See baton(1).\n",
+	    fp);
+}
+
+double
+options_seconds(const char *s)
+{
+	char *end;
+	double d;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(d) || d < 0 ||
+	    d > 100000000)
+		return -1;
+	return d;
+}
+
+static int
+parse_int(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (*s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+add_listener(struct options *o, struct listener *l)
+{
+	struct listener *ls = realloc(o->ls, (o->nls + 1) * sizeof(*ls));
+
+	if (ls == NULL)
+		abort();
+	o->ls = ls;
+	o->ls[o->nls++] = *l;
+	return 0;
+}
+
+static void
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = strdup(v);
+	if (*dst == NULL)
+		abort();
+}
+
+int
+options_parse(int argc, char **argv, struct options *o, char *err,
+              size_t errlen)
+{
+	char **paths = NULL;
+	size_t npaths = 0, i;
+	int c, idx, rc = -1;
+	long v;
+	double d;
+
+	memset(o, 0, sizeof(*o));
+	o->interval = 1;
+	o->sig_hup = SIGTERM;
+	o->sig_term = SIGTERM;
+	o->backlog = SOMAXCONN;
+	opterr = 0;
+	optind = 1;
+	for (;;) {
+		struct listener l;
+		char perr[256];
+		const char *name;
+
+		idx = -1;
+		c = getopt_long_only(argc, argv, ":", longopts, &idx);
+		if (c == -1)
+			break;
+		name = idx >= 0 ? longopts[idx].name : "";
+		switch (c) {
+		case OPT_PORT:
+			if (listen_parse_port(optarg, &l, perr, sizeof(perr)) <
+			    0) {
+				snprintf(err, errlen,
+				         "invalid --port value \"%s\": %s",
+				         optarg, perr);
+				goto out;
+			}
+			add_listener(o, &l);
+			break;
+		case OPT_PATH:
+			paths = realloc(paths, (npaths + 1) * sizeof(*paths));
+			if (paths == NULL)
+				abort();
+			paths[npaths++] = optarg;
+			break;
+		case OPT_DIR:
+			set_str(&o->dir, optarg);
+			break;
+		case OPT_INTERVAL:
+		case OPT_STOP_TIMEOUT:
+			d = options_seconds(optarg);
+			if (d < 0) {
+				snprintf(err, errlen,
+				         "invalid --%s value \"%s\": not a "
+				         "number of seconds",
+				         name, optarg);
+				goto out;
+			}
+			if (c == OPT_INTERVAL)
+				o->interval = d;
+			else
+				o->stop_timeout = d;
+			break;
+		case OPT_KILL_OLD_DELAY:
+		case OPT_AUTO_RESTART_INTERVAL:
+			if (options_seconds(optarg) < 0) {
+				snprintf(err, errlen,
+				         "invalid --%s value \"%s\": not a "
+				         "number of seconds",
+				         name, optarg);
+				goto out;
+			}
+			set_str(c == OPT_KILL_OLD_DELAY
+			            ? &o->kill_old_delay
+			            : &o->auto_restart_interval,
+			        optarg);
+			break;
+		case OPT_SIG_HUP:
+		case OPT_SIG_TERM:
+			if (sig_parse(optarg) < 0) {
+				snprintf(err, errlen,
+				         "invalid --%s value \"%s\": unknown "
+				         "signal",
+				         name, optarg);
+				goto out;
+			}
+			if (c == OPT_SIG_HUP)
+				o->sig_hup = sig_parse(optarg);
+			else
+				o->sig_term = sig_parse(optarg);
+			break;
+		case OPT_PID_FILE:
+			set_str(&o->pid_file, optarg);
+			break;
+		case OPT_STATUS_FILE:
+			set_str(&o->status_file, optarg);
+			break;
+		case OPT_ENVDIR:
+			set_str(&o->envdir, optarg);
+			break;
+		case OPT_LOG_FILE:
+			set_str(&o->log_file, optarg);
+			break;
+		case OPT_DAEMONIZE:
+			o->daemonize = 1;
+			break;
+		case OPT_AUTO_RESTART:
+			o->auto_restart_set = 1;
+			break;
+		case OPT_BACKLOG:
+			if (parse_int(optarg, 1, INT_MAX, &v) < 0) {
+				snprintf(err, errlen,
+				         "invalid --backlog value \"%s\": not "
+				         "a positive integer",
+				         optarg);
+				goto out;
+			}
+			o->backlog = (int)v;
+			break;
+		case OPT_RESTART:
+			if (o->mode < MODE_RESTART)
+				o->mode = MODE_RESTART;
+			break;
+		case OPT_STOP:
+			if (o->mode < MODE_RESTART)
+				o->mode = MODE_STOP;
+			break;
+		case OPT_HELP:
+			o->mode = MODE_HELP;
+			break;
+		case OPT_VERSION:
+			if (o->mode != MODE_HELP)
+				o->mode = MODE_VERSION;
+			break;
+		case ':':
+			snprintf(err, errlen, "option %s requires a value",
+			         argv[optind - 1]);
+			goto out;
+		default:
+			if (optopt == 0 || optopt >= 256)
+				snprintf(err, errlen, "unknown option: %s",
+				         argv[optind - 1]);
+			else
+				snprintf(err, errlen, "unknown option: -%c",
+				         optopt);
+			goto out;
+		}
+	}
+	/* start_server binds every --port before any --path */
+	for (i = 0; i < npaths; i++) {
+		struct listener l;
+		char perr[256];
+
+		if (listen_parse_path(paths[i], &l, perr, sizeof(perr)) < 0) {
+			snprintf(err, errlen, "invalid --path value \"%s\": %s",
+			         paths[i], perr);
+			goto out;
+		}
+		add_listener(o, &l);
+	}
+	for (i = 0; i < o->nls; i++)
+		o->ls[i].backlog = o->backlog;
+	if (listen_assign_fds(o->ls, o->nls, err, errlen) < 0)
+		goto out;
+	o->argv = argv + optind;
+	rc = 0;
+out:
+	free(paths);
+	return rc;
+}
+
+void
+options_free(struct options *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nls; i++)
+		listen_free(&o->ls[i]);
+	free(o->ls);
+	free(o->dir);
+	free(o->pid_file);
+	free(o->status_file);
+	free(o->log_file);
+	free(o->envdir);
+	free(o->kill_old_delay);
+	free(o->auto_restart_interval);
+	memset(o, 0, sizeof(*o));
+}
+
+void
+options_export_env(const struct options *o)
+{
+	if (o->envdir)
+		setenv("ENVDIR", o->envdir, 1);
+	if (o->auto_restart_set)
+		setenv("ENABLE_AUTO_RESTART", "1", 1);
+	if (o->kill_old_delay)
+		setenv("KILL_OLD_DELAY", o->kill_old_delay, 1);
+	if (o->auto_restart_interval)
+		setenv("AUTO_RESTART_INTERVAL", o->auto_restart_interval, 1);
+}
+
+void
+options_tunables(struct tunables *t)
+{
+	const char *s;
+	double d;
+
+	s = getenv("ENABLE_AUTO_RESTART");
+	/* Perl truth: unset, "" and "0" are false */
+	t->auto_restart = s && *s && strcmp(s, "0") != 0;
+	t->auto_restart_interval = 360;
+	s = getenv("AUTO_RESTART_INTERVAL");
+	if (s && (d = options_seconds(s)) > 0)
+		t->auto_restart_interval = d;
+	t->kill_old_delay = t->auto_restart ? 5 : 0;
+	s = getenv("KILL_OLD_DELAY");
+	if (s && (d = options_seconds(s)) >= 0)
+		t->kill_old_delay = d;
+}

@@ -1,0 +1,56 @@
+/* options.h: the command line (start_server's, plus baton's extensions). */
+#ifndef BATON_OPTIONS_H
+#define BATON_OPTIONS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "listen.h"
+
+enum options_mode {
+	MODE_RUN,
+	MODE_HELP,
+	MODE_VERSION,
+	MODE_RESTART,
+	MODE_STOP
+};
+
+struct options {
+	enum options_mode mode;
+	struct listener *ls; /* --port entries, then --path entries */
+	size_t nls;
+	char **argv; /* the server program and its arguments */
+	char *dir, *pid_file, *status_file, *log_file, *envdir;
+	double interval;
+	int sig_hup, sig_term;
+	int backlog;
+	int daemonize;
+	double stop_timeout; /* 0: never SIGKILL */
+	/* given on the command line: exported to the environment */
+	int auto_restart_set;
+	char *kill_old_delay, *auto_restart_interval;
+};
+
+/* Settings start_server re-reads from the environment (and so from
+ * --envdir) before every decision. */
+struct tunables {
+	int auto_restart;
+	double kill_old_delay;
+	double auto_restart_interval;
+};
+
+/* Parse argv. On a command-line error, return -1 with the message in
+ * err (without the program name). */
+int options_parse(int argc, char **argv, struct options *o, char *err,
+                  size_t errlen);
+void options_free(struct options *o);
+/* Export ENVDIR, ENABLE_AUTO_RESTART, KILL_OLD_DELAY and
+ * AUTO_RESTART_INTERVAL when given as options, as start_server does. */
+void options_export_env(const struct options *o);
+/* Read the tunables from the current environment. */
+void options_tunables(struct tunables *t);
+void options_usage(FILE *fp);
+/* Parse a duration in seconds ("1", "0.5"); -1 when invalid. */
+double options_seconds(const char *s);
+
+#endif

@@ -1,0 +1,66 @@
+/* sig.c: signal name table; the names Perl's kill() accepts. */
+#include "config.h"
+
+#include <ctype.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sig.h"
+
+static const struct {
+	const char *name;
+	int sig;
+} sigs[] = {
+    {"HUP", SIGHUP},       {"INT", SIGINT},       {"QUIT", SIGQUIT},
+    {"ILL", SIGILL},       {"TRAP", SIGTRAP},     {"ABRT", SIGABRT},
+    {"IOT", SIGIOT},       {"BUS", SIGBUS},       {"FPE", SIGFPE},
+    {"KILL", SIGKILL},     {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE},     {"ALRM", SIGALRM},
+    {"TERM", SIGTERM},     {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD},
+    {"CLD", SIGCHLD},      {"CONT", SIGCONT},     {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU},
+    {"URG", SIGURG},       {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ},
+    {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},     {"WINCH", SIGWINCH},
+    {"IO", SIGIO},         {"POLL", SIGPOLL},     {"PWR", SIGPWR},
+    {"SYS", SIGSYS},
+};
+
+int
+sig_parse(const char *name)
+{
+	const char *p = name;
+	size_t i;
+
+	if (name == NULL || *name == '\0')
+		return -1;
+	if (isdigit((unsigned char)*p)) {
+		char *end;
+		long n = strtol(p, &end, 10);
+
+		if (*end != '\0' || n <= 0 || n >= NSIG)
+			return -1;
+		return (int)n;
+	}
+	if (strncasecmp(p, "SIG", 3) == 0)
+		p += 3;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (strcasecmp(p, sigs[i].name) == 0)
+			return sigs[i].sig;
+	return -1;
+}
+
+const char *
+sig_name(int sig)
+{
+	static char buf[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigs[i].sig == sig)
+			return sigs[i].name;
+	snprintf(buf, sizeof(buf), "%d", sig);
+	return buf;
+}

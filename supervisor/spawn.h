@@ -1,0 +1,33 @@
+/* spawn.h: fork/exec of one worker with the listeners in place. */
+#ifndef BATON_SPAWN_H
+#define BATON_SPAWN_H
+
+#include <sys/types.h>
+
+#include "listen.h"
+
+struct spawn_req {
+	char *const *argv;         /* argv[0] is searched in PATH */
+	const char *dir;           /* chdir before exec, or NULL */
+	const struct listener *ls; /* moved to their target_fd */
+	size_t nls;
+};
+
+enum spawn_stage { SPAWN_OK, SPAWN_DUP, SPAWN_CHDIR, SPAWN_EXEC };
+
+struct spawn_failure {
+	int stage; /* enum spawn_stage */
+	int err;   /* errno in the child */
+};
+
+/* Fork and exec a worker with the current environment. Returns the
+ * child's pid, or -1 with errno when fork failed. When the child could
+ * not get as far as exec, f->stage says where and f->err why; the child
+ * has then exited with status 127 and is still to be reaped. */
+pid_t spawn_worker(const struct spawn_req *r, struct spawn_failure *f);
+
+/* Mark every fd from 3 up close-on-exec: fds baton inherited must not
+ * leak into workers. */
+void spawn_cloexec_inherited(void);
+
+#endif

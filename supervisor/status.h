@@ -1,0 +1,34 @@
+/* status.h: pid file (flock'd), status file (atomic, numeric order), JSON. */
+#ifndef BATON_STATUS_H
+#define BATON_STATUS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct status_entry {
+	unsigned long gen;
+	pid_t pid;
+};
+
+/* Create or open the pid file, lock it (never waiting: a locked file
+ * belongs to a running supervisor and is left untouched), then write our
+ * pid. The lock is held until status_pidfile_remove(). */
+int status_pidfile_open(const char *path, char *err, size_t errlen);
+/* Unlink, then close (releasing the lock --stop waits on). */
+void status_pidfile_remove(void);
+/* Read the first line of a pid file. -1 with err. */
+int status_pidfile_read(const char *path, pid_t *pid, char *err, size_t errlen);
+
+/* "gen:pid\n" lines sorted numerically by generation, then pid. Returns
+ * the length; buf is malloc'd. */
+size_t status_format(struct status_entry *e, size_t n, char **buf);
+/* Parse status text: the generations it lists, sorted and unique.
+ * Lines not of the form "N:..." are ignored, as start_server does. */
+size_t status_parse_gens(const char *text, unsigned long *gens, size_t max);
+
+/* Write data to path through path.PID and rename(2). */
+int status_write_atomic(const char *path, const char *data, size_t len);
+/* Read a whole small file (malloc'd, NUL-terminated); NULL with errno. */
+char *status_read_file(const char *path);
+
+#endif
