@@ -1,0 +1,52 @@
+#!/bin/sh
+# The whole test suite from a fresh Debian 12 machine: install what it
+# needs, build, run `make check`, print the logs and a final count.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+top=$(pwd)
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null 2>&1 || apt-get update
+	apt-get install -y -qq --no-install-recommends $(sed 's/#.*//' "$top/tests/packages.txt") >/tmp/baton-apt.log 2>&1 ||
+		{ tail -20 /tmp/baton-apt.log; echo "apt-get install failed"; exit 1; }
+fi
+
+if [ ! -f Makefile ]; then
+	autoreconf -fi >/dev/null && ./configure -q ${BATON_CONFIGURE_FLAGS:-} || { echo "configure failed"; exit 1; }
+fi
+make -j"$(nproc)" >/dev/null || { make; echo "build failed"; exit 1; }
+make -j"$(nproc)" check >/tmp/baton-check.out 2>&1
+status=$?
+
+# Every test log, so the Check summary lines and TAP lines show.
+for log in $(find tests worker-sdk examples -name '*.log' ! -name test-suite.log 2>/dev/null | sort); do
+	echo "==== $log"
+	cat "$log"
+done
+cat /tmp/baton-check.out | grep -E '^(# |PASS|FAIL|ERROR|SKIP|XFAIL|XPASS)' || true
+
+# Count: Check programs by their "Checks:" line, TAP scripts test by test.
+passed=0 failed=0 skipped=0
+for trs in $(find tests worker-sdk examples -name '*.trs' 2>/dev/null); do
+	log=${trs%.trs}.log
+	line=$(grep -E '^[0-9]+%: Checks: [0-9]+' "$log" 2>/dev/null | tail -1)
+	if [ -n "$line" ]; then
+		n=$(echo "$line" | sed 's/.*Checks: \([0-9]*\).*/\1/')
+		f=$(echo "$line" | sed 's/.*Failures: \([0-9]*\).*/\1/')
+		e=$(echo "$line" | sed 's/.*Errors: \([0-9]*\).*/\1/')
+		passed=$((passed + n - f - e))
+		failed=$((failed + f + e))
+		grep -q ':test-result: \(FAIL\|ERROR\)' "$trs" && [ $((f + e)) = 0 ] && failed=$((failed + 1))
+		continue
+	fi
+	p=$(grep -c ':test-result: \(PASS\|XFAIL\)' "$trs")
+	f=$(grep -c ':test-result: \(FAIL\|ERROR\|XPASS\)' "$trs")
+	s=$(grep -c ':test-result: SKIP' "$trs")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+done
+[ "$status" != 0 ] && [ "$failed" = 0 ] && failed=1
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

@@ -1,0 +1,327 @@
+/* spawn.c: Check tests of the fork/exec path. The test binary re-execs
+ * itself as the worker (as libuv's tests do) and reports from inside what
+ * it inherited: fds, sockets, signal mask and dispositions, cwd. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "spawn.h"
+#include "status.h"
+
+static char self[PATH_MAX];
+static char report[PATH_MAX];
+
+/* ---- the child side --------------------------------------------------- */
+
+static int
+child_main(void)
+{
+	FILE *f = fopen(getenv("SPAWN_REPORT"), "w");
+	struct sigaction sa;
+	struct dirent *de;
+	sigset_t mask;
+	char cwd[PATH_MAX];
+	DIR *d;
+	int sig;
+
+	if (f == NULL)
+		return 2;
+	d = opendir("/proc/self/fd");
+	while (d && (de = readdir(d)) != NULL) {
+		struct sockaddr_in sin;
+		socklen_t len = sizeof(sin);
+		int fd = atoi(de->d_name), acc = 0;
+		socklen_t alen = sizeof(acc);
+
+		if (de->d_name[0] == '.' || fd == dirfd(d) || fd == fileno(f))
+			continue;
+		if (getsockname(fd, (struct sockaddr *)&sin, &len) == 0 &&
+		    sin.sin_family == AF_INET) {
+			getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &alen);
+			fprintf(f, "fd %d port %d listening %d\n", fd,
+			        ntohs(sin.sin_port), acc);
+		} else
+			fprintf(f, "fd %d\n", fd);
+	}
+	if (d)
+		closedir(d);
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigismember(&mask, sig) == 1)
+			fprintf(f, "blocked %d\n", sig);
+	for (sig = 1; sig < 32; sig++) {
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL)
+			fprintf(f, "disposition %d %s\n", sig,
+			        sa.sa_handler == SIG_IGN ? "ignored"
+			                                 : "handled");
+	}
+	if (getcwd(cwd, sizeof(cwd)))
+		fprintf(f, "cwd %s\n", cwd);
+	fclose(f);
+	return 0;
+}
+
+/* ---- the parent side -------------------------------------------------- */
+
+static void
+handler(int sig)
+{
+	(void)sig;
+}
+
+static struct listener
+bound(const char *spec)
+{
+	struct listener l;
+	char err[256];
+
+	ck_assert_int_eq(listen_parse_port(spec, &l, err, sizeof(err)), 0);
+	l.backlog = 16;
+	ck_assert_msg(listen_bind(&l, err, sizeof(err)) == 0, "%s", err);
+	return l;
+}
+
+static int
+port_of(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	return ntohs(sin.sin_port);
+}
+
+/* Run the child with ls and return its report (malloc'd). */
+static char *
+run_child(struct listener *ls, size_t n, const char *dir, int *status)
+{
+	char *argv[] = {self, (char *)"--child", NULL};
+	struct spawn_req req = {argv, dir, ls, n};
+	struct spawn_failure f;
+	pid_t pid;
+
+	unlink(report);
+	setenv("SPAWN_REPORT", report, 1);
+	pid = spawn_worker(&req, &f);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(f.stage, SPAWN_OK);
+	ck_assert_int_eq(waitpid(pid, status, 0), pid);
+	return status_read_file(report);
+}
+
+static int
+has_line(const char *text, const char *line)
+{
+	const char *p = text;
+	size_t len = strlen(line);
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == text || p[-1] == '\n') &&
+		    (p[len] == '\n' || p[len] == '\0'))
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+START_TEST(test_only_listeners_inherited)
+{
+	struct listener ls[2] = {bound("127.0.0.1:0"), bound("127.0.0.1:0")};
+	char *text, line[64];
+	int status, leak, fds = 0;
+	const char *p;
+
+	/* an fd baton inherited without CLOEXEC must not reach workers */
+	leak = open("/dev/null", O_RDONLY);
+	ck_assert_int_ge(leak, 0);
+	spawn_cloexec_inherited();
+	ck_assert_int_eq(listen_assign_fds(ls, 2, line, sizeof(line)), 0);
+	text = run_child(ls, 2, NULL, &status);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	snprintf(line, sizeof(line), "fd 3 port %d listening 1",
+	         port_of(ls[0].fd));
+	ck_assert_msg(has_line(text, line), "no \"%s\" in:\n%s", line, text);
+	snprintf(line, sizeof(line), "fd 4 port %d listening 1",
+	         port_of(ls[1].fd));
+	ck_assert_msg(has_line(text, line), "no \"%s\" in:\n%s", line, text);
+	for (p = text; (p = strstr(p, "fd ")) != NULL; p++)
+		if (p == text || p[-1] == '\n')
+			fds++;
+	/* 0, 1, 2 and the two listeners: nothing else */
+	ck_assert_msg(fds == 5, "%d fds in the worker:\n%s", fds, text);
+	close(leak);
+	free(text);
+	close(ls[0].fd);
+	close(ls[1].fd);
+	listen_free(&ls[0]);
+	listen_free(&ls[1]);
+}
+END_TEST
+
+START_TEST(test_pinned_fds_swap)
+{
+	/* each listener asks for the number the other one has in the
+	 * parent: start_server lost a socket this way */
+	struct listener ls[2] = {bound("127.0.0.1:0"), bound("127.0.0.1:0")};
+	char *text, line[64];
+	int status;
+
+	ls[0].target_fd = ls[1].fd;
+	ls[1].target_fd = ls[0].fd;
+	text = run_child(ls, 2, NULL, &status);
+	ck_assert_ptr_nonnull(text);
+	snprintf(line, sizeof(line), "fd %d port %d listening 1", ls[1].fd,
+	         port_of(ls[0].fd));
+	ck_assert_msg(has_line(text, line), "no \"%s\" in:\n%s", line, text);
+	snprintf(line, sizeof(line), "fd %d port %d listening 1", ls[0].fd,
+	         port_of(ls[1].fd));
+	ck_assert_msg(has_line(text, line), "no \"%s\" in:\n%s", line, text);
+	free(text);
+	close(ls[0].fd);
+	close(ls[1].fd);
+	listen_free(&ls[0]);
+	listen_free(&ls[1]);
+}
+END_TEST
+
+START_TEST(test_pinned_to_stdin)
+{
+	struct listener l = bound("127.0.0.1:0");
+	char *text, line[64];
+	int status;
+
+	l.target_fd = 0;
+	text = run_child(&l, 1, NULL, &status);
+	ck_assert_ptr_nonnull(text);
+	snprintf(line, sizeof(line), "fd 0 port %d listening 1", port_of(l.fd));
+	ck_assert_msg(has_line(text, line), "no \"%s\" in:\n%s", line, text);
+	free(text);
+	close(l.fd);
+	listen_free(&l);
+}
+END_TEST
+
+START_TEST(test_signals_reset)
+{
+	struct sigaction sa;
+	sigset_t block;
+	char *text, line[64];
+	int status;
+
+	/* what libev leaves in baton: handlers and a blocked set */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	text = run_child(NULL, 0, NULL, &status);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(strstr(text, "blocked ") == NULL, "mask not empty:\n%s",
+	              text);
+	snprintf(line, sizeof(line), "disposition %d ignored", SIGPIPE);
+	ck_assert_msg(has_line(text, line), "SIGPIPE not ignored:\n%s", text);
+	ck_assert_msg(strstr(text, "handled") == NULL,
+	              "a handler survived exec:\n%s", text);
+	snprintf(line, sizeof(line), "disposition %d ignored", SIGINT);
+	ck_assert_msg(!has_line(text, line), "SIGINT still ignored:\n%s", text);
+	free(text);
+	sigprocmask(SIG_UNBLOCK, &block, NULL);
+}
+END_TEST
+
+START_TEST(test_dir)
+{
+	char *text;
+	int status;
+
+	text = run_child(NULL, 0, "/tmp", &status);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(has_line(text, "cwd /tmp"), "%s", text);
+	free(text);
+}
+END_TEST
+
+static const struct {
+	const char *prog;
+	const char *dir;
+	int stage;
+	int err;
+} fail_cases[] = {
+    {"/nonexistent/worker", NULL, SPAWN_EXEC, ENOENT},
+    {"baton-no-such-program-in-path", NULL, SPAWN_EXEC, ENOENT},
+    {"/proc/self/status", NULL, SPAWN_EXEC, EACCES}, /* not executable */
+    {NULL, "/nonexistent-dir", SPAWN_CHDIR, ENOENT},
+};
+
+START_TEST(test_failures_reported)
+{
+	char *argv[] = {
+	    (char *)(fail_cases[_i].prog ? fail_cases[_i].prog : self),
+	    (char *)"--child", NULL};
+	struct spawn_req req = {argv, fail_cases[_i].dir, NULL, 0};
+	struct spawn_failure f;
+	int status;
+	pid_t pid = spawn_worker(&req, &f);
+
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(f.stage, fail_cases[_i].stage);
+	ck_assert_int_eq(f.err, fail_cases[_i].err);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 127);
+}
+END_TEST
+
+int
+main(int argc, char **argv)
+{
+	Suite *s;
+	TCase *tc;
+	SRunner *sr;
+	int failed;
+
+	if (argc > 1 && strcmp(argv[1], "--child") == 0)
+		return child_main();
+	if (realpath("/proc/self/exe", self) == NULL)
+		return 99;
+	snprintf(report, sizeof(report), "/tmp/baton-spawn-test.%ld",
+	         (long)getpid());
+	s = suite_create("baton-spawn");
+	tc = tcase_create("spawn");
+	tcase_add_test(tc, test_only_listeners_inherited);
+	tcase_add_test(tc, test_pinned_fds_swap);
+	tcase_add_test(tc, test_pinned_to_stdin);
+	tcase_add_test(tc, test_signals_reset);
+	tcase_add_test(tc, test_dir);
+	tcase_add_loop_test(tc, test_failures_reported, 0,
+	                    (int)(sizeof(fail_cases) / sizeof(fail_cases[0])));
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	/* no fork: Check's own fork would hide what spawn does */
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	unlink(report);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
