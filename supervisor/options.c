@@ -35,6 +35,11 @@ enum {
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_STOP_TIMEOUT,
+	OPT_READY,
+	OPT_READY_TIMEOUT,
+	OPT_MAX_OLD_GENERATIONS,
+	OPT_NUM_WORKERS,
+	OPT_DIE_WITH_SUPERVISOR,
 };
 
 static const struct option longopts[] = {
@@ -100,6 +105,19 @@ options_usage(FILE *fp)
 	    "  --stop-timeout=SECS    SIGKILL a signalled worker still alive "
 	    "after SECS\n"
 	    "                         (default 0: never)\n"
+	    "  --ready=MODE           interval (default): alive after "
+	    "--interval;\n"
+	    "                         notify: every worker sent READY=1 on "
+	    "NOTIFY_SOCKET\n"
+	    "  --ready-timeout=SECS   roll back a generation not ready in "
+	    "time\n"
+	    "                         (default 60 with notify, 0: none)\n"
+	    "  --num-workers=N        worker processes per generation "
+	    "(default 1)\n"
+	    "  --max-old-generations=N  SIGKILL the oldest retiring "
+	    "generation beyond N\n"
+	    "  --die-with-supervisor  workers get SIGKILL if baton dies "
+	    "(PR_SET_PDEATHSIG)\n"
 	    "  --envdir=DIR           environment directory, re-read before "
 	    "each start\n"
 	    "  --enable-auto-restart  restart periodically\n"
@@ -190,6 +208,8 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	o->sig_hup = SIGTERM;
 	o->sig_term = SIGTERM;
 	o->backlog = SOMAXCONN;
+	o->num_workers = 1;
+	o->ready_timeout = -1;
 	opterr = 0;
 	optind = 1;
 	for (;;) {
@@ -224,6 +244,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			break;
 		case OPT_INTERVAL:
 		case OPT_STOP_TIMEOUT:
+		case OPT_READY_TIMEOUT:
 			d = options_seconds(optarg);
 			if (d < 0) {
 				snprintf(err, errlen,
@@ -234,8 +255,10 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			}
 			if (c == OPT_INTERVAL)
 				o->interval = d;
-			else
+			else if (c == OPT_STOP_TIMEOUT)
 				o->stop_timeout = d;
+			else
+				o->ready_timeout = d;
 			break;
 		case OPT_KILL_OLD_DELAY:
 		case OPT_AUTO_RESTART_INTERVAL:
@@ -293,6 +316,40 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			}
 			o->backlog = (int)v;
 			break;
+		case OPT_READY:
+			if (strcmp(optarg, "interval") == 0)
+				o->ready = READY_INTERVAL;
+			else if (strcmp(optarg, "notify") == 0)
+				o->ready = READY_NOTIFY;
+			else {
+				snprintf(err, errlen,
+				         "invalid --ready value \"%s\": use "
+				         "interval or notify",
+				         optarg);
+				goto out;
+			}
+			break;
+		case OPT_MAX_OLD_GENERATIONS:
+		case OPT_NUM_WORKERS:
+			if (parse_int(optarg, c == OPT_NUM_WORKERS ? 1 : 0,
+			              c == OPT_NUM_WORKERS ? 1024 : INT_MAX,
+			              &v) < 0) {
+				snprintf(err, errlen,
+				         "invalid --%s value \"%s\": not %s",
+				         name, optarg,
+				         c == OPT_NUM_WORKERS
+				             ? "an integer from 1 to 1024"
+				             : "a non-negative integer");
+				goto out;
+			}
+			if (c == OPT_NUM_WORKERS)
+				o->num_workers = (int)v;
+			else
+				o->max_old_generations = (int)v;
+			break;
+		case OPT_DIE_WITH_SUPERVISOR:
+			o->die_with_supervisor = 1;
+			break;
 		case OPT_RESTART:
 			if (o->mode < MODE_RESTART)
 				o->mode = MODE_RESTART;
@@ -339,6 +396,8 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	if (listen_assign_fds(o->ls, o->nls, err, errlen) < 0)
 		goto out;
 	o->argv = argv + optind;
+	if (o->ready_timeout < 0)
+		o->ready_timeout = o->ready == READY_NOTIFY ? 60 : 0;
 	rc = 0;
 out:
 	free(paths);

@@ -15,6 +15,8 @@ enum options_mode {
 	MODE_STOP
 };
 
+enum ready_mode { READY_INTERVAL, READY_NOTIFY };
+
 struct options {
 	enum options_mode mode;
 	struct listener *ls; /* --port entries, then --path entries */
@@ -26,6 +28,11 @@ struct options {
 	int backlog;
 	int daemonize;
 	double stop_timeout; /* 0: never SIGKILL */
+	enum ready_mode ready;
+	double ready_timeout; /* 0: none */
+	int num_workers;
+	int max_old_generations; /* 0: no limit */
+	int die_with_supervisor;
 	/* given on the command line: exported to the environment */
 	int auto_restart_set;
 	char *kill_old_delay, *auto_restart_interval;
