@@ -17,6 +17,7 @@
 #include "envdir.h"
 #include "gen.h"
 #include "log.h"
+#include "notify.h"
 #include "sig.h"
 #include "spawn.h"
 #include "status.h"
@@ -41,8 +42,11 @@ struct gen;
 
 struct worker {
 	pid_t pid;
-	int alive;
+	int index; /* BATON_WORKER_INDEX */
+	int alive, ready;
+	char *status; /* last STATUS= it sent */
 	ev_child child;
+	ev_timer respawn; /* a dead slot of a serving generation */
 	struct gen *gen;
 };
 
@@ -50,7 +54,8 @@ struct gen {
 	unsigned long id;
 	enum gen_state state;
 	struct worker *w;
-	size_t nw, nalive;
+	size_t nw, nalive, nready;
+	ev_timer deadline;   /* --ready-timeout */
 	ev_timer timer;      /* interval, then kill-old-delay */
 	ev_timer kill_timer; /* --stop-timeout after a stop signal */
 	int stop_sig;
@@ -79,6 +84,8 @@ static struct {
 
 static void gen_begin(const char *why);
 static void status_update(void);
+static double backoff(unsigned failures);
+static void notify_message(pid_t pid, const char *msg);
 
 static void
 describe_status(int status, char *buf, size_t len)
@@ -98,6 +105,7 @@ static void
 gen_free(struct gen *g)
 {
 	struct gen **pp;
+	size_t i;
 
 	for (pp = &S.gens; *pp; pp = &(*pp)->next)
 		if (*pp == g) {
@@ -106,6 +114,13 @@ gen_free(struct gen *g)
 		}
 	ev_timer_stop(S.loop, &g->timer);
 	ev_timer_stop(S.loop, &g->kill_timer);
+	ev_timer_stop(S.loop, &g->deadline);
+	for (i = 0; i < g->nw; i++) {
+		ev_timer_stop(S.loop, &g->w[i].respawn);
+		if (g->w[i].alive)
+			ev_child_stop(S.loop, &g->w[i].child);
+		free(g->w[i].status);
+	}
 	if (S.serving == g)
 		S.serving = NULL;
 	if (S.starting == g)
@@ -202,6 +217,7 @@ gen_fail(struct gen *g, const char *reason, int stop_rest)
 		S.starting = NULL;
 	g->state = GEN_FAILED;
 	ev_timer_stop(S.loop, &g->timer);
+	ev_timer_stop(S.loop, &g->deadline);
 	if (g->nalive == 0)
 		gen_free(g);
 	else if (stop_rest)
@@ -225,16 +241,56 @@ gen_fail(struct gen *g, const char *reason, int stop_rest)
 	status_update();
 }
 
+/* --max-old-generations: beyond the cap, the oldest retiring generation
+ * is killed outright (it was already asked to stop). */
+static void
+enforce_old_cap(void)
+{
+	struct gen *g, *oldest;
+	int n;
+	size_t i;
+
+	if (S.o->max_old_generations <= 0)
+		return;
+	for (;;) {
+		n = 0;
+		oldest = NULL;
+		for (g = S.gens; g; g = g->next)
+			if (g->state == GEN_RETIRING && g->nalive > 0) {
+				n++;
+				oldest = g; /* the list is newest first */
+			}
+		if (n <= S.o->max_old_generations || oldest == NULL)
+			return;
+		log_warnx("%d retiring generations (--max-old-generations=%d): "
+		          "sending SIGKILL to generation %lu",
+		          n, S.o->max_old_generations, oldest->id);
+		for (i = 0; i < oldest->nw; i++)
+			if (oldest->w[i].alive &&
+			    kill(oldest->w[i].pid, SIGKILL) < 0 &&
+			    errno != ESRCH)
+				log_warn("cannot send SIGKILL to worker %ld",
+				         (long)oldest->w[i].pid);
+		/* counted again only once its workers are reaped */
+		oldest->state = GEN_FAILED;
+	}
+}
+
 static void
 gen_retire(struct gen *g)
 {
+	size_t i;
+
 	g->state = GEN_RETIRING;
+	for (i = 0; i < g->nw; i++)
+		ev_timer_stop(S.loop, &g->w[i].respawn);
 	if (g->nalive == 0) {
 		log_info("generation %lu retired", g->id);
 		gen_free(g);
 		return;
 	}
 	gen_signal(g, S.o->sig_hup);
+	enforce_old_cap();
 }
 
 static void
@@ -245,7 +301,6 @@ gen_promote(struct gen *g)
 	ev_timer_stop(S.loop, &g->timer);
 	S.serving = g;
 	S.starting = NULL;
-	S.ever_served = 1;
 	S.last_restart = ev_now(S.loop);
 	g->state = GEN_SERVING;
 	if (old) {
@@ -254,6 +309,10 @@ gen_promote(struct gen *g)
 		gen_retire(old);
 	} else
 		log_info("generation %lu is serving", g->id);
+	if (!S.ever_served) {
+		S.ever_served = 1;
+		notify_systemd("READY=1");
+	}
 	status_update();
 	if (S.restart_pending) {
 		S.restart_pending = 0;
@@ -266,6 +325,7 @@ gen_ready(struct gen *g)
 {
 	g->state = GEN_READY;
 	g->ready_at = ev_now(S.loop);
+	ev_timer_stop(S.loop, &g->deadline);
 	options_tunables(&S.t);
 	if (S.serving && S.t.kill_old_delay > 0) {
 		log_info("generation %lu is ready; retiring generation %lu in "
@@ -279,15 +339,66 @@ gen_ready(struct gen *g)
 	gen_promote(g);
 }
 
+/* --interval (start_server's readiness: still alive), then, once ready,
+ * the end of --kill-old-delay. */
 static void
 gen_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct gen *g = t->data;
 
-	if (g->state == GEN_STARTING && g->nalive == g->nw)
+	if (g->state == GEN_STARTING && g->nalive == g->nw &&
+	    S.o->ready == READY_INTERVAL)
 		gen_ready(g);
 	else if (g->state == GEN_READY && g->nalive == g->nw)
 		gen_promote(g);
+}
+
+static void
+deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct gen *g = t->data;
+	char reason[128];
+
+	if (g->state != GEN_STARTING)
+		return;
+	snprintf(reason, sizeof(reason),
+	         "failed: %zu of %zu workers ready after %gs (--ready-timeout)",
+	         g->nready, g->nw, S.o->ready_timeout);
+	log_warnx("generation %lu %s", g->id, reason);
+	gen_fail(g, reason, 1);
+}
+
+static int worker_spawn(struct gen *g, size_t i, char *reason, size_t len);
+
+static void
+respawn_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+	char reason[512];
+
+	if (w->gen->state != GEN_SERVING || S.stopping)
+		return;
+	if (worker_spawn(w->gen, (size_t)w->index, reason, sizeof(reason)) <
+	    0) {
+		log_warnx("generation %lu: worker %d %s", w->gen->id, w->index,
+		          reason);
+		S.failures++;
+		ev_timer_set(t, S.failures > 5 ? BACKOFF_MAX : 1 << S.failures,
+		             0);
+		ev_timer_start(loop, t);
+	}
+}
+
+/* The backoff before restarting after the n-th failure in a row: 0 for
+ * the first, then 1, 2, 4 ... seconds up to BACKOFF_MAX. */
+static double
+backoff(unsigned failures)
+{
+	double d = 0;
+
+	if (failures > 1)
+		d = (double)(1u << (failures - 2 > 5 ? 5 : failures - 2));
+	return d > BACKOFF_MAX ? BACKOFF_MAX : d;
 }
 
 static void
@@ -300,6 +411,10 @@ child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	ev_child_stop(loop, c);
 	w->alive = 0;
 	g->nalive--;
+	if (w->ready) {
+		w->ready = 0;
+		g->nready--;
+	}
 	describe_status(c->rstatus, how, sizeof(how));
 	if (S.stopping) {
 		log_info("worker %ld (generation %lu) %s", (long)w->pid, g->id,
@@ -323,11 +438,25 @@ child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	case GEN_SERVING:
 		log_warnx("worker %ld (generation %lu) died unexpectedly: %s",
 		          (long)w->pid, g->id, how);
-		S.serving = NULL;
-		g->state = GEN_RETIRING;
 		if (ev_now(loop) - g->ready_at >= STABLE_SECONDS)
 			S.failures = 0;
 		S.failures++;
+		if (g->nw > 1) {
+			/* replace this one worker; the rest keep serving */
+			double d = backoff(S.failures);
+
+			if (d > 0)
+				log_info("restarting worker %d of generation "
+				         "%lu in %gs",
+				         w->index, g->id, d);
+			ev_timer_set(&w->respawn, d, 0);
+			ev_timer_start(loop, &w->respawn);
+			status_update();
+			return;
+		}
+		/* start_server: a new generation replaces a dead worker */
+		S.serving = NULL;
+		g->state = GEN_RETIRING;
 		if (S.starting == NULL && !ev_is_active(&S.retry))
 			schedule_retry();
 		break;
@@ -359,58 +488,44 @@ stage_action(int stage)
 	}
 }
 
-static void
-gen_begin(const char *why)
+/* Start worker i of g. On failure describe it in reason and return -1
+ * (a child that failed before exec is still watched, to be reaped). */
+static int
+worker_spawn(struct gen *g, size_t i, char *reason, size_t len)
 {
+	struct worker *w = &g->w[i];
 	struct spawn_req req;
 	struct spawn_failure f;
-	struct gen *g;
-	char num[32], reason[512];
+	char num[32];
 	pid_t pid;
-
-	ev_timer_stop(S.loop, &S.retry);
-	if (envdir_load() < 0)
-		log_warn("cannot read envdir %s", getenv("ENVDIR"));
-	options_tunables(&S.t);
-	g = calloc(1, sizeof(*g));
-	if (g == NULL || (g->w = calloc(1, sizeof(*g->w))) == NULL)
-		fatalx(EXIT_SOFTWARE, "out of memory");
-	g->id = ++S.last_id;
-	g->nw = 1;
-	g->state = GEN_STARTING;
-	g->started = ev_now(S.loop);
-	ev_timer_init(&g->timer, gen_timer_cb, 0, 0);
-	g->timer.data = g;
-	ev_timer_init(&g->kill_timer, kill_timer_cb, 0, 0);
-	g->kill_timer.data = g;
-	g->next = S.gens;
-	S.gens = g;
-	S.starting = g;
-	if (g->id > 1)
-		S.restarts++;
 
 	snprintf(num, sizeof(num), "%lu", g->id);
 	setenv("SERVER_STARTER_GENERATION", num, 1);
+	snprintf(num, sizeof(num), "%zu", i);
+	setenv("BATON_WORKER_INDEX", num, 1);
+	if (notify_address())
+		setenv("NOTIFY_SOCKET", notify_address(), 1);
 	req.argv = S.o->argv;
 	req.dir = S.o->dir;
 	req.ls = S.o->ls;
 	req.nls = S.o->nls;
+	req.pdeathsig = S.o->die_with_supervisor ? SIGKILL : 0;
+	req.parent = getpid();
 	pid = spawn_worker(&req, &f);
 	if (pid < 0) {
-		snprintf(reason, sizeof(reason), "failed: cannot fork: %s",
+		snprintf(reason, len, "failed: cannot fork: %s",
 		         strerror(errno));
-		log_warnx("generation %lu %s", g->id, reason);
-		g->nalive = 0;
-		gen_fail(g, reason, 0);
-		return;
+		return -1;
 	}
-	g->w[0].pid = pid;
-	g->w[0].alive = 1;
-	g->w[0].gen = g;
-	g->nalive = 1;
-	ev_child_init(&g->w[0].child, child_cb, pid, 0);
-	g->w[0].child.data = &g->w[0];
-	ev_child_start(S.loop, &g->w[0].child);
+	w->pid = pid;
+	w->alive = 1;
+	w->ready = 0;
+	free(w->status);
+	w->status = NULL;
+	g->nalive++;
+	ev_child_init(&w->child, child_cb, pid, 0);
+	w->child.data = w;
+	ev_child_start(S.loop, &w->child);
 	if (f.stage != SPAWN_OK) {
 		const char *obj =
 		    f.stage == SPAWN_CHDIR ? S.o->dir : S.o->argv[0];
@@ -419,17 +534,118 @@ gen_begin(const char *why)
 			fatalx(f.stage == SPAWN_CHDIR ? EXIT_FILE : EXIT_EXEC,
 			       "%s %s: %s", stage_action(f.stage), obj,
 			       strerror(f.err));
-		snprintf(reason, sizeof(reason), "failed: %s %s: %s",
+		snprintf(reason, len, "failed: %s %s: %s",
 		         stage_action(f.stage), obj, strerror(f.err));
-		log_warnx("generation %lu %s", g->id, reason);
-		/* the child exits 127 by itself; it is reaped as failed */
-		gen_fail(g, reason, 0);
-		return;
+		return -1;
 	}
-	log_info("starting new worker %ld (generation %lu%s%s)", (long)pid,
-	         g->id, why ? ", " : "", why ? why : "");
-	ev_timer_set(&g->timer, S.o->interval, 0);
-	ev_timer_start(S.loop, &g->timer);
+	log_info("starting new worker %ld (generation %lu%s)", (long)pid, g->id,
+	         g->nw > 1
+	             ? (snprintf(num, sizeof(num), ", worker %zu", i), num)
+	             : "");
+	return 0;
+}
+
+static void
+gen_begin(const char *why)
+{
+	struct gen *g;
+	char reason[512];
+	size_t i;
+
+	ev_timer_stop(S.loop, &S.retry);
+	if (envdir_load() < 0)
+		log_warn("cannot read envdir %s", getenv("ENVDIR"));
+	options_tunables(&S.t);
+	g = calloc(1, sizeof(*g));
+	if (g == NULL ||
+	    (g->w = calloc((size_t)S.o->num_workers, sizeof(*g->w))) == NULL)
+		fatalx(EXIT_SOFTWARE, "out of memory");
+	g->id = ++S.last_id;
+	g->nw = (size_t)S.o->num_workers;
+	g->state = GEN_STARTING;
+	g->started = ev_now(S.loop);
+	ev_timer_init(&g->timer, gen_timer_cb, 0, 0);
+	g->timer.data = g;
+	ev_timer_init(&g->kill_timer, kill_timer_cb, 0, 0);
+	g->kill_timer.data = g;
+	ev_timer_init(&g->deadline, deadline_cb, 0, 0);
+	g->deadline.data = g;
+	for (i = 0; i < g->nw; i++) {
+		g->w[i].gen = g;
+		g->w[i].index = (int)i;
+		ev_timer_init(&g->w[i].respawn, respawn_cb, 0, 0);
+		g->w[i].respawn.data = &g->w[i];
+	}
+	g->next = S.gens;
+	S.gens = g;
+	S.starting = g;
+	if (g->id > 1)
+		S.restarts++;
+	if (why)
+		log_info("starting generation %lu (%s)", g->id, why);
+	for (i = 0; i < g->nw; i++)
+		if (worker_spawn(g, i, reason, sizeof(reason)) < 0) {
+			log_warnx("generation %lu %s", g->id, reason);
+			gen_fail(g, reason, 1);
+			return;
+		}
+	if (S.o->ready == READY_INTERVAL) {
+		ev_timer_set(&g->timer, S.o->interval, 0);
+		ev_timer_start(S.loop, &g->timer);
+	}
+	if (S.o->ready_timeout > 0) {
+		ev_timer_set(&g->deadline, S.o->ready_timeout, 0);
+		ev_timer_start(S.loop, &g->deadline);
+	}
+}
+
+/* A datagram on the notify socket: find the worker it came from (or
+ * whose descendant sent it); anything else is ignored. */
+static void
+notify_message(pid_t pid, const char *msg)
+{
+	struct gen *g;
+	struct worker *w = NULL;
+	char *status;
+	size_t i;
+
+	for (g = S.gens; g && !w; g = g->next)
+		for (i = 0; i < g->nw; i++)
+			if (g->w[i].alive && g->w[i].pid == pid) {
+				w = &g->w[i];
+				break;
+			}
+	for (g = S.gens; g && !w; g = g->next)
+		for (i = 0; i < g->nw; i++)
+			if (g->w[i].alive &&
+			    notify_descends(pid, g->w[i].pid)) {
+				w = &g->w[i];
+				break;
+			}
+	if (w == NULL)
+		return;
+	g = w->gen;
+	if ((status = notify_field(msg, "STATUS")) != NULL) {
+		free(w->status);
+		w->status = status;
+		status_update();
+	}
+	if ((status = notify_field(msg, "STOPPING")) != NULL) {
+		log_info("worker %ld (generation %lu) is stopping",
+		         (long)w->pid, g->id);
+		free(status);
+	}
+	status = notify_field(msg, "READY");
+	if (status && strcmp(status, "1") == 0 && !w->ready) {
+		w->ready = 1;
+		g->nready++;
+		log_info("worker %ld (generation %lu) is ready", (long)w->pid,
+		         g->id);
+		if (g->state == GEN_STARTING && g->nready == g->nw &&
+		    S.o->ready == READY_NOTIFY)
+			gen_ready(g);
+	}
+	free(status);
 }
 
 static void
@@ -462,6 +678,8 @@ gen_init(struct ev_loop *loop, const struct options *o)
 	S.loop = loop;
 	S.o = o;
 	ev_timer_init(&S.retry, retry_cb, 0, 0);
+	if (o->ready == READY_NOTIFY && notify_open(loop, notify_message) < 0)
+		fatal(EXIT_SOFTWARE, "cannot create the notify socket");
 	ev_timer_init(&S.tick, tick_cb, 1, 1);
 	options_tunables(&S.t);
 	if (S.t.auto_restart || getenv("ENVDIR")) {
@@ -510,6 +728,7 @@ gen_stop(int sig, const char *why)
 	}
 	log_info("%s: stopping all workers with SIG%s", why, sig_name(sig));
 	S.stopping = 1;
+	notify_systemd("STOPPING=1");
 	S.restart_pending = 0;
 	ev_timer_stop(S.loop, &S.retry);
 	if (ev_is_active(&S.tick)) {
@@ -517,7 +736,12 @@ gen_stop(int sig, const char *why)
 		ev_timer_stop(S.loop, &S.tick);
 	}
 	for (g = S.gens; g; g = g->next) {
+		size_t i;
+
 		ev_timer_stop(S.loop, &g->timer);
+		ev_timer_stop(S.loop, &g->deadline);
+		for (i = 0; i < g->nw; i++)
+			ev_timer_stop(S.loop, &g->w[i].respawn);
 		gen_signal(g, sig);
 	}
 	check_stopped();
@@ -581,11 +805,20 @@ write_json(void)
 			fprintf(f, "%.3f", g->ready_at);
 		else
 			fputs("null", f);
-		fputs(",\"pids\":[", f);
-		for (i = 0; i < g->nw; i++)
-			if (g->w[i].alive)
-				fprintf(f, "%s%ld", i ? "," : "",
-				        (long)g->w[i].pid);
+		fputs(",\"workers\":[", f);
+		for (i = 0; i < g->nw; i++) {
+			fprintf(f,
+			        "%s{\"index\":%d,\"pid\":%ld,\"alive\":%s,"
+			        "\"ready\":%s,\"status\":",
+			        i ? "," : "", g->w[i].index, (long)g->w[i].pid,
+			        g->w[i].alive ? "true" : "false",
+			        g->w[i].ready ? "true" : "false");
+			if (g->w[i].status)
+				json_str(f, g->w[i].status);
+			else
+				fputs("null", f);
+			fputc('}', f);
+		}
 		fputs("]}", f);
 		sep = ",";
 	}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "gen.h"
 #include "listen.h"
 #include "log.h"
+#include "notify.h"
 #include "options.h"
 #include "sig.h"
 #include "spawn.h"
@@ -203,6 +205,10 @@ main(int argc, char **argv)
 	}
 
 	spawn_cloexec_inherited();
+	notify_take_systemd_socket();
+	/* double-forking workers stay ours to reap (libev reaps any child) */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		log_warn("cannot become a child subreaper");
 	/* as start_server: workers start with SIGPIPE ignored */
 	signal(SIGPIPE, SIG_IGN);
 	options_export_env(&opts);

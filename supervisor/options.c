@@ -64,6 +64,11 @@ static const struct option longopts[] = {
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+    {"ready", required_argument, NULL, OPT_READY},
+    {"ready-timeout", required_argument, NULL, OPT_READY_TIMEOUT},
+    {"max-old-generations", required_argument, NULL, OPT_MAX_OLD_GENERATIONS},
+    {"num-workers", required_argument, NULL, OPT_NUM_WORKERS},
+    {"die-with-supervisor", no_argument, NULL, OPT_DIE_WITH_SUPERVISOR},
     {NULL, 0, NULL, 0},
 };
 

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -68,6 +69,14 @@ child(const struct spawn_req *r, int errfd, int *tmp)
 	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (r->pdeathsig) {
+		if (prctl(PR_SET_PDEATHSIG, r->pdeathsig) < 0)
+			child_fail(errfd, SPAWN_DUP);
+		/* baton may have died before prctl: then nobody would
+		 * deliver the signal */
+		if (getppid() != r->parent)
+			_exit(127);
+	}
 
 	/* Move everything above every number in play first, so that no
 	 * dup2 below can land on a listener (or the error pipe) not yet

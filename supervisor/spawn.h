@@ -11,6 +11,8 @@ struct spawn_req {
 	const char *dir;           /* chdir before exec, or NULL */
 	const struct listener *ls; /* moved to their target_fd */
 	size_t nls;
+	int pdeathsig; /* signal the worker gets when baton dies, or 0 */
+	pid_t parent;  /* baton's pid, to close the pdeathsig race */
 };
 
 enum spawn_stage { SPAWN_OK, SPAWN_DUP, SPAWN_CHDIR, SPAWN_EXEC };

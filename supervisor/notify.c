@@ -1,0 +1,213 @@
+/* notify.c: receive sd_notify messages (READY=1, STATUS=...) from workers.
+ * The sender is identified by the kernel (SCM_CREDENTIALS), never by what
+ * the message claims. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "notify.h"
+
+static int notify_fd = -1;
+static char address[108];
+static ev_io watcher;
+static notify_cb *callback;
+
+static void
+notify_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	char buf[4096], cbuf[CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = {buf, sizeof(buf) - 1};
+	struct msghdr mh;
+	struct cmsghdr *c;
+	ssize_t n;
+	int i;
+
+	/* bounded: a flood of datagrams cannot starve the loop */
+	for (i = 0; i < 64; i++) {
+		pid_t pid = 0;
+
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		n = recvmsg(w->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("cannot read notify socket %s",
+				         address);
+			return;
+		}
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == SOL_SOCKET &&
+			    c->cmsg_type == SCM_CREDENTIALS) {
+				struct ucred uc;
+
+				memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+				pid = uc.pid;
+			} else if (c->cmsg_level == SOL_SOCKET &&
+			           c->cmsg_type == SCM_RIGHTS) {
+				/* fds are not part of what we accept */
+				int *fds = (int *)CMSG_DATA(c);
+				size_t k, nfd = (c->cmsg_len - CMSG_LEN(0)) /
+				                sizeof(int);
+
+				for (k = 0; k < nfd; k++)
+					close(fds[k]);
+			}
+		}
+		buf[n] = '\0';
+		if (pid > 0 && callback)
+			callback(pid, buf);
+	}
+}
+
+int
+notify_open(struct ev_loop *loop, notify_cb *cb)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	int fd, on = 1;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) < 0)
+		goto fail;
+	/* Linux autobind: the kernel picks a unique abstract name */
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sa_family_t)) < 0)
+		goto fail;
+	len = sizeof(sun);
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) < 0)
+		goto fail;
+	len -= (socklen_t)offsetof(struct sockaddr_un, sun_path);
+	if (len < 2 || len >= sizeof(address))
+		goto fail;
+	address[0] = '@';
+	memcpy(address + 1, sun.sun_path + 1, len - 1);
+	address[len] = '\0';
+	notify_fd = fd;
+	callback = cb;
+	ev_io_init(&watcher, notify_io_cb, fd, EV_READ);
+	ev_io_start(loop, &watcher);
+	/* the readiness socket alone must not keep the loop running */
+	ev_unref(loop);
+	return 0;
+fail : {
+	int saved = errno;
+
+	close(fd);
+	errno = saved;
+}
+	return -1;
+}
+
+const char *
+notify_address(void)
+{
+	return notify_fd >= 0 ? address : NULL;
+}
+
+char *
+notify_field(const char *msg, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = msg;
+
+	while (p && *p) {
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			const char *v = p + klen + 1;
+
+			return strndup(v, strcspn(v, "\n"));
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+int
+notify_descends(pid_t pid, pid_t root)
+{
+	int depth;
+
+	for (depth = 0; depth < 8 && pid > 1; depth++) {
+		char path[64], buf[512], *rp;
+		ssize_t n;
+		int fd;
+
+		if (pid == root)
+			return 1;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return 0;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return 0;
+		buf[n] = '\0';
+		/* "pid (comm) state ppid": comm may hold spaces and ')' */
+		rp = strrchr(buf, ')');
+		if (rp == NULL || sscanf(rp + 1, " %*c %d", &pid) != 1)
+			return 0;
+	}
+	return pid == root;
+}
+
+/* sd_notify to the service manager that started baton (systemd's
+ * NOTIFY_SOCKET, taken out of the workers' environment at start-up). */
+static char *systemd_socket;
+
+void
+notify_take_systemd_socket(void)
+{
+	const char *s = getenv("NOTIFY_SOCKET");
+
+	if (s && *s)
+		systemd_socket = strdup(s);
+	unsetenv("NOTIFY_SOCKET");
+}
+
+void
+notify_systemd(const char *msg)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	size_t n;
+	int fd;
+
+	if (systemd_socket == NULL)
+		return;
+	n = strlen(systemd_socket);
+	if (n >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, systemd_socket, n);
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_warn("cannot create a socket for NOTIFY_SOCKET");
+		return;
+	}
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sun,
+	           len) < 0)
+		log_warn("cannot notify the service manager at %s",
+		         systemd_socket);
+	close(fd);
+}

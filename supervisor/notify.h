@@ -1,0 +1,28 @@
+/* notify.h: the readiness socket workers send sd_notify datagrams to. */
+#ifndef BATON_NOTIFY_H
+#define BATON_NOTIFY_H
+
+#include <ev.h>
+#include <sys/types.h>
+
+/* Called for each datagram with the sender's pid (from SCM_CREDENTIALS)
+ * and the message text (NUL-terminated). */
+typedef void notify_cb(pid_t pid, const char *msg);
+
+/* Create baton's own notify socket (abstract, CLOEXEC, SO_PASSCRED) and
+ * watch it. Returns 0, or -1 with errno. */
+int notify_open(struct ev_loop *loop, notify_cb *cb);
+/* The value for the workers' NOTIFY_SOCKET ("@..."), or NULL. */
+const char *notify_address(void);
+/* The value of KEY= in an sd_notify message (malloc'd), or NULL. */
+char *notify_field(const char *msg, const char *key);
+/* Is pid, or one of its ancestors up to a few levels, equal to root? */
+int notify_descends(pid_t pid, pid_t root);
+
+/* Keep the service manager's NOTIFY_SOCKET for baton and remove it from
+ * the environment workers inherit. */
+void notify_take_systemd_socket(void);
+/* Send msg ("READY=1", "STOPPING=1") to it, if baton has one. */
+void notify_systemd(const char *msg);
+
+#endif
