@@ -86,6 +86,11 @@ static void gen_begin(const char *why);
 static void status_update(void);
 static double backoff(unsigned failures);
 static void notify_message(pid_t pid, const char *msg);
+static void gen_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void deadline_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void respawn_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void child_cb(struct ev_loop *loop, ev_child *c, int revents);
+static struct gen *gen_alloc(unsigned long id, size_t nw);
 
 static void
 describe_status(int status, char *buf, size_t len)
@@ -556,26 +561,8 @@ gen_begin(const char *why)
 	if (envdir_load() < 0)
 		log_warn("cannot read envdir %s", getenv("ENVDIR"));
 	options_tunables(&S.t);
-	g = calloc(1, sizeof(*g));
-	if (g == NULL ||
-	    (g->w = calloc((size_t)S.o->num_workers, sizeof(*g->w))) == NULL)
-		fatalx(EXIT_SOFTWARE, "out of memory");
-	g->id = ++S.last_id;
-	g->nw = (size_t)S.o->num_workers;
+	g = gen_alloc(++S.last_id, (size_t)S.o->num_workers);
 	g->state = GEN_STARTING;
-	g->started = ev_now(S.loop);
-	ev_timer_init(&g->timer, gen_timer_cb, 0, 0);
-	g->timer.data = g;
-	ev_timer_init(&g->kill_timer, kill_timer_cb, 0, 0);
-	g->kill_timer.data = g;
-	ev_timer_init(&g->deadline, deadline_cb, 0, 0);
-	g->deadline.data = g;
-	for (i = 0; i < g->nw; i++) {
-		g->w[i].gen = g;
-		g->w[i].index = (int)i;
-		ev_timer_init(&g->w[i].respawn, respawn_cb, 0, 0);
-		g->w[i].respawn.data = &g->w[i];
-	}
 	g->next = S.gens;
 	S.gens = g;
 	S.starting = g;
@@ -879,4 +866,132 @@ gen_remove_status(void)
 		return;
 	unlink(S.o->status_file);
 	unlink(S.json_path);
+}
+
+/* ---- carrying the state across a self re-exec ----------------------- */
+
+/* One line of text: counters, then each generation (newest first) with
+ * its workers. NULL while a generation is starting or baton is stopping:
+ * a re-exec waits for a settled state. */
+char *
+gen_state_save(void)
+{
+	char *buf = NULL;
+	size_t len = 0, i;
+	struct gen *g;
+	FILE *f;
+
+	if (S.starting || S.stopping || ev_is_active(&S.retry))
+		return NULL;
+	f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return NULL;
+	fprintf(f, "v1 %lu %lu %u %d %.3f", S.last_id, S.restarts, S.failures,
+	        S.ever_served, ev_now(S.loop) - S.last_restart);
+	for (g = S.gens; g; g = g->next) {
+		fprintf(f, " g%lu,%d,%d,%zu", g->id, (int)g->state, g->stop_sig,
+		        g->nw);
+		for (i = 0; i < g->nw; i++)
+			fprintf(f, ",%ld:%d",
+			        g->w[i].alive ? (long)g->w[i].pid : 0L,
+			        g->w[i].ready);
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static struct gen *
+gen_alloc(unsigned long id, size_t nw)
+{
+	struct gen *g = calloc(1, sizeof(*g));
+	size_t i;
+
+	if (g == NULL || (g->w = calloc(nw ? nw : 1, sizeof(*g->w))) == NULL)
+		fatalx(EXIT_SOFTWARE, "out of memory");
+	g->id = id;
+	g->nw = nw;
+	g->started = ev_now(S.loop);
+	ev_timer_init(&g->timer, gen_timer_cb, 0, 0);
+	g->timer.data = g;
+	ev_timer_init(&g->kill_timer, kill_timer_cb, 0, 0);
+	g->kill_timer.data = g;
+	ev_timer_init(&g->deadline, deadline_cb, 0, 0);
+	g->deadline.data = g;
+	for (i = 0; i < nw; i++) {
+		g->w[i].gen = g;
+		g->w[i].index = (int)i;
+		ev_timer_init(&g->w[i].respawn, respawn_cb, 0, 0);
+		g->w[i].respawn.data = &g->w[i];
+	}
+	return g;
+}
+
+int
+gen_state_adopt(const char *state)
+{
+	struct gen **tail = &S.gens;
+	const char *p = state;
+	double age;
+	int n;
+
+	if (sscanf(p, "v1 %lu %lu %u %d %lf%n", &S.last_id, &S.restarts,
+	           &S.failures, &S.ever_served, &age, &n) != 5)
+		return -1;
+	S.last_restart = ev_now(S.loop) - age;
+	p += n;
+	while (*p == ' ') {
+		unsigned long id;
+		int st, sig;
+		size_t nw, i;
+		struct gen *g;
+
+		if (sscanf(p, " g%lu,%d,%d,%zu%n", &id, &st, &sig, &nw, &n) !=
+		        4 ||
+		    nw > 1024 || st < GEN_STARTING || st > GEN_FAILED)
+			return -1;
+		p += n;
+		g = gen_alloc(id, nw);
+		g->state = (enum gen_state)st;
+		g->stop_sig = sig;
+		g->ready_at = ev_now(S.loop);
+		for (i = 0; i < nw; i++) {
+			long pid;
+			int ready;
+
+			if (sscanf(p, ",%ld:%d%n", &pid, &ready, &n) != 2)
+				return -1;
+			p += n;
+			if (pid <= 0)
+				continue;
+			g->w[i].pid = (pid_t)pid;
+			g->w[i].alive = 1;
+			g->w[i].ready = ready;
+			g->nalive++;
+			g->nready += ready != 0;
+			/* still our children: exec keeps the pid */
+			ev_child_init(&g->w[i].child, child_cb, g->w[i].pid, 0);
+			g->w[i].child.data = &g->w[i];
+			ev_child_start(S.loop, &g->w[i].child);
+		}
+		*tail = g;
+		tail = &g->next;
+		if (g->state == GEN_SERVING)
+			S.serving = g;
+		else if (g->stop_sig && S.o->stop_timeout > 0 &&
+		         g->nalive > 0) {
+			ev_timer_set(&g->kill_timer, S.o->stop_timeout, 0);
+			ev_timer_start(S.loop, &g->kill_timer);
+		}
+	}
+	if (S.serving)
+		log_info("re-executed: generation %lu keeps serving",
+		         S.serving->id);
+	/* workers that exited while baton was exec'ing are zombies whose
+	 * SIGCHLD went to the old image: make libev look for them now */
+	ev_feed_signal_event(S.loop, SIGCHLD);
+	status_update();
+	return 0;
 }

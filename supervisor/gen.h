@@ -21,4 +21,11 @@ int gen_stopped(void);
 /* Remove the status files written (at exit). */
 void gen_remove_status(void);
 
+/* The state a re-exec'd baton needs (malloc'd), or NULL when it is not
+ * a good time: a generation is starting, or baton is stopping. */
+char *gen_state_save(void);
+/* Rebuild generations from gen_state_save()'s text, instead of
+ * gen_start_first(). -1 when the text is not understood. */
+int gen_state_adopt(const char *state);
+
 #endif

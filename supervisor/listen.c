@@ -441,6 +441,17 @@ listen_env(const struct listener *ls, size_t n)
 }
 
 void
+listen_adopt_path(struct listener *l)
+{
+	struct stat st;
+
+	if (l->kind == LISTEN_UNIX && stat(l->path, &st) == 0) {
+		l->path_dev = st.st_dev;
+		l->path_ino = st.st_ino;
+	}
+}
+
+void
 listen_unlink_paths(const struct listener *ls, size_t n)
 {
 	struct stat st;

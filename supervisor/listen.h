@@ -43,6 +43,9 @@ int listen_bind(struct listener *l, char *err, size_t errlen);
 /* "key=fd;key=fd" (malloc'd), "" when n is 0. */
 char *listen_env(const struct listener *ls, size_t n);
 
+/* After a re-exec: remember the socket file that is already bound. */
+void listen_adopt_path(struct listener *l);
+
 /* Remove socket files baton created (if still the same inode). */
 void listen_unlink_paths(const struct listener *ls, size_t n);
 

@@ -21,11 +21,13 @@
 #include "log.h"
 #include "notify.h"
 #include "options.h"
+#include "reexec.h"
 #include "sig.h"
 #include "spawn.h"
 #include "status.h"
 
 static struct options opts;
+static char **saved_argv;
 static pid_t logger_pid = -1;
 static ev_child logger_watcher;
 
@@ -129,6 +131,31 @@ daemonize(void)
 	log_set_report_fd(pfd[1]);
 }
 
+/* SIGUSR1, for log rotation: new workers write to the new file; running
+ * ones keep the fd they inherited until they are restarted. */
+static void
+reopen_log(void)
+{
+	int fd;
+
+	if (opts.log_file == NULL ||
+	    opts.log_file[strspn(opts.log_file, " \t")] == '|') {
+		log_info("received SIGUSR1: no log file to reopen");
+		return;
+	}
+	fd = open(opts.log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	          0644);
+	if (fd < 0) {
+		log_warn("received SIGUSR1: cannot reopen log file %s",
+		         opts.log_file);
+		return;
+	}
+	if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+		log_warn("cannot redirect output to %s", opts.log_file);
+	close(fd);
+	log_info("received SIGUSR1: reopened log file %s", opts.log_file);
+}
+
 static void
 signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -141,6 +168,12 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		break;
 	case SIGTERM:
 		gen_stop(opts.sig_term, why);
+		break;
+	case SIGUSR1:
+		reopen_log();
+		break;
+	case SIGUSR2:
+		reexec_now(saved_argv, &opts);
 		break;
 	default: /* INT, QUIT: start_server forwards TERM for INT */
 		gen_stop(SIGTERM, why);
@@ -160,14 +193,16 @@ logger_cb(struct ev_loop *loop, ev_child *w, int revents)
 int
 main(int argc, char **argv)
 {
-	static ev_signal sigs[4];
-	static const int signums[4] = {SIGHUP, SIGTERM, SIGINT, SIGQUIT};
+	static ev_signal sigs[6];
+	static const int signums[6] = {SIGHUP,  SIGTERM, SIGINT,
+	                               SIGQUIT, SIGUSR1, SIGUSR2};
 	struct ev_loop *loop;
 	const char *base = strrchr(argv[0], '/');
-	char err[1024], *env;
+	char err[1024], *env, *state;
 	size_t i;
 
 	base = base ? base + 1 : argv[0];
+	saved_argv = argv;
 	log_init(strcmp(base, "start_server") == 0 ? "start_server" : "baton");
 	if (options_parse(argc, argv, &opts, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
@@ -215,32 +250,41 @@ main(int argc, char **argv)
 	if (envdir_load() < 0)
 		fatal(EXIT_FILE, "cannot read envdir %s", getenv("ENVDIR"));
 
-	if (opts.log_file)
-		open_log(opts.log_file);
-	log_set_atexit(cleanup);
-	log_info("supervisor (pid %ld) starting now", (long)getpid());
-	for (i = 0; i < opts.nls; i++)
-		if (listen_bind(&opts.ls[i], err, sizeof(err)) < 0)
-			fatalx(EXIT_LISTEN, "%s", err);
-	for (i = 0; i < opts.nls; i++)
-		if (opts.ls[i].pin_fd >= 0)
-			log_info("socket %s is given to workers as fd %d",
-			         opts.ls[i].key, opts.ls[i].pin_fd);
+	state = reexec_adopt(&opts);
+	if (state) {
+		/* a re-exec: output, sockets and pid file are already ours */
+		if (opts.log_file)
+			log_timestamps(1);
+		log_set_atexit(cleanup);
+	} else {
+		if (opts.log_file)
+			open_log(opts.log_file);
+		log_set_atexit(cleanup);
+		log_info("supervisor (pid %ld) starting now", (long)getpid());
+		for (i = 0; i < opts.nls; i++)
+			if (listen_bind(&opts.ls[i], err, sizeof(err)) < 0)
+				fatalx(EXIT_LISTEN, "%s", err);
+		for (i = 0; i < opts.nls; i++)
+			if (opts.ls[i].pin_fd >= 0)
+				log_info(
+				    "socket %s is given to workers as fd %d",
+				    opts.ls[i].key, opts.ls[i].pin_fd);
+	}
 	env = listen_env(opts.ls, opts.nls);
 	setenv("SERVER_STARTER_PORT", env, 1);
 	free(env);
 	setenv("SERVER_STARTER_GENERATION", "0", 1);
 
-	if (opts.daemonize)
+	if (opts.daemonize && !state)
 		daemonize();
-	if (opts.pid_file &&
+	if (opts.pid_file && !state &&
 	    status_pidfile_open(opts.pid_file, err, sizeof(err)) < 0)
 		fatalx(EXIT_FILE, "%s", err);
 
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (loop == NULL)
 		fatalx(EXIT_SOFTWARE, "cannot initialise libev");
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 6; i++) {
 		ev_signal_init(&sigs[i], signal_cb, signums[i]);
 		ev_signal_start(loop, &sigs[i]);
 	}
@@ -250,7 +294,11 @@ main(int argc, char **argv)
 		ev_unref(loop);
 	}
 	gen_init(loop, &opts);
-	gen_start_first();
+	if (state == NULL)
+		gen_start_first();
+	else if (gen_state_adopt(state) < 0)
+		fatalx(EXIT_SOFTWARE, "re-exec state is not understood");
+	free(state);
 	log_report_ok();
 	ev_run(loop, 0);
 

@@ -58,6 +58,19 @@ status_pidfile_open(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+int
+status_pidfile_fd(void)
+{
+	return pid_fd;
+}
+
+void
+status_pidfile_adopt(int fd, const char *path)
+{
+	pid_fd = fd;
+	pid_path = strdup(path);
+}
+
 void
 status_pidfile_remove(void)
 {

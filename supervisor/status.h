@@ -14,6 +14,10 @@ struct status_entry {
  * belongs to a running supervisor and is left untouched), then write our
  * pid. The lock is held until status_pidfile_remove(). */
 int status_pidfile_open(const char *path, char *err, size_t errlen);
+/* The locked pid file's fd (-1 if none), and taking it over after a
+ * re-exec (the flock belongs to the open file, which exec keeps). */
+int status_pidfile_fd(void);
+void status_pidfile_adopt(int fd, const char *path);
 /* Unlink, then close (releasing the lock --stop waits on). */
 void status_pidfile_remove(void);
 /* Read the first line of a pid file. -1 with err. */
