@@ -406,6 +406,8 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	rc = 0;
 out:
 	free(paths);
+	if (rc < 0)
+		options_free(o);
 	return rc;
 }
 

@@ -110,7 +110,7 @@ static char *
 run_child(struct listener *ls, size_t n, const char *dir, int *status)
 {
 	char *argv[] = {self, (char *)"--child", NULL};
-	struct spawn_req req = {argv, dir, ls, n};
+	struct spawn_req req = {.argv = argv, .dir = dir, .ls = ls, .nls = n};
 	struct spawn_failure f;
 	pid_t pid;
 
@@ -240,8 +240,12 @@ START_TEST(test_signals_reset)
 	              text);
 	snprintf(line, sizeof(line), "disposition %d ignored", SIGPIPE);
 	ck_assert_msg(has_line(text, line), "SIGPIPE not ignored:\n%s", text);
-	ck_assert_msg(strstr(text, "handled") == NULL,
-	              "a handler survived exec:\n%s", text);
+	/* (a sanitizer runtime installs its own SEGV/BUS/FPE handlers in
+	 * the child: only the signals baton handles are checked) */
+	snprintf(line, sizeof(line), "disposition %d handled", SIGHUP);
+	ck_assert_msg(!has_line(text, line), "SIGHUP handler:\n%s", text);
+	snprintf(line, sizeof(line), "disposition %d handled", SIGTERM);
+	ck_assert_msg(!has_line(text, line), "SIGTERM handler:\n%s", text);
 	snprintf(line, sizeof(line), "disposition %d ignored", SIGINT);
 	ck_assert_msg(!has_line(text, line), "SIGINT still ignored:\n%s", text);
 	free(text);
@@ -278,7 +282,7 @@ START_TEST(test_failures_reported)
 	char *argv[] = {
 	    (char *)(fail_cases[_i].prog ? fail_cases[_i].prog : self),
 	    (char *)"--child", NULL};
-	struct spawn_req req = {argv, fail_cases[_i].dir, NULL, 0};
+	struct spawn_req req = {.argv = argv, .dir = fail_cases[_i].dir};
 	struct spawn_failure f;
 	int status;
 	pid_t pid = spawn_worker(&req, &f);

@@ -1,0 +1,120 @@
+/* sockopt.h: listener options: parse, merge, set, read back, describe. */
+#ifndef BATON_SOCKOPT_H
+#define BATON_SOCKOPT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Every option a listener can carry. REUSEADDR is not an option (start_server
+ * always sets it on TCP and UDP); it is here to be read back and shown. */
+enum sockopt_id {
+	SOCKOPT_BACKLOG,
+	SOCKOPT_DEFER_ACCEPT,
+	SOCKOPT_FASTOPEN,
+	SOCKOPT_REUSEPORT,
+	SOCKOPT_V6ONLY,
+	SOCKOPT_FREEBIND,
+	SOCKOPT_NODELAY,
+	SOCKOPT_KEEPALIVE,
+	SOCKOPT_RCVBUF,
+	SOCKOPT_SNDBUF,
+	SOCKOPT_MODE,
+	SOCKOPT_OWNER,
+	SOCKOPT_GROUP,
+	SOCKOPT_REUSEADDR,
+	SOCKOPT_COUNT
+};
+
+/* The kind of socket, as bits, to say which options fit it. */
+enum {
+	SOCKOPT_TCP = 1,
+	SOCKOPT_UDP = 2,
+	SOCKOPT_UNIX = 4,
+	SOCKOPT_IPV6 = 8 /* with TCP or UDP: an IPv6 address */
+};
+
+/* A set of option values. given has bit (1u << id) for every option the
+ * user asked for; the other values are the defaults (after merging) or 0. */
+struct sockopts {
+	unsigned given;
+	long val[SOCKOPT_COUNT];
+};
+
+/* What the kernel applied: got has bit (1u << id) for every value read
+ * back. */
+struct sockopts_read {
+	unsigned got;
+	long val[SOCKOPT_COUNT];
+};
+
+/* Kernel limits of this network namespace; -1 when unreadable. */
+struct sockopt_kernel {
+	long somaxconn, max_syn_backlog, syncookies, fastopen, rmem_max,
+	    wmem_max;
+};
+
+/* The per-listener key ("defer-accept") and the global flag
+ * ("--defer-accept") of an option; NULL when there is none. */
+const char *sockopt_key(enum sockopt_id id);
+const char *sockopt_flag(enum sockopt_id id);
+/* Does the option apply to a socket of class cls (SOCKOPT_* bits)? */
+int sockopt_fits(enum sockopt_id id, unsigned cls);
+/* "TCP listeners", "unix listeners (--path)", ...: where id fits. */
+const char *sockopt_fits_text(enum sockopt_id id);
+
+/* Parse one value of option id (NULL: the option was given without a
+ * value). -1 with the cause in err. */
+int sockopt_parse_value(enum sockopt_id id, const char *s, long *out,
+                        char *err, size_t errlen);
+/* Record a global flag: parse and mark given. */
+int sockopt_set(struct sockopts *so, enum sockopt_id id, const char *s,
+                char *err, size_t errlen);
+/* Parse a --sockopts list, "key[=value],key[=value]...", into so, for a
+ * listener of class cls; an option that does not fit cls is an error. */
+int sockopt_parse_list(const char *list, unsigned cls, struct sockopts *so,
+                       char *err, size_t errlen);
+/* The options in effect on a listener of class cls: its own, else the
+ * global ones that fit it, else the defaults (backlog: default_backlog,
+ * v6only on, mode 0777, reuseaddr on). */
+void sockopt_merge(const struct sockopts *global, const struct sockopts *own,
+                   unsigned cls, long default_backlog, struct sockopts *out);
+/* A global flag that fits none of the listeners is a usage error. */
+int sockopt_check_global(const struct sockopts *global, const unsigned *cls,
+                         size_t n, char *err, size_t errlen);
+
+/* Stages of binding at which options are set. */
+enum sockopt_stage { SOCKOPT_BEFORE_BIND, SOCKOPT_BEFORE_LISTEN };
+/* Set the options of so that belong to this stage on fd; name is the
+ * listener for messages. -1 with "cannot set X on NAME: cause" in err. */
+int sockopt_apply(int fd, const struct sockopts *so, unsigned cls,
+                  enum sockopt_stage stage, const char *name, char *err,
+                  size_t errlen);
+/* Read the options of a TCP or UDP socket back from the kernel. */
+int sockopt_read(int fd, unsigned cls, struct sockopts_read *r,
+                 const char *name, char *err, size_t errlen);
+
+void sockopt_kernel_read(struct sockopt_kernel *k);
+
+/* Describe the options in effect, for the log: "backlog 128, defer-accept
+ * 5 s -> 7 s effective, nodelay on". Only the options given, unless all. */
+void sockopt_describe(const struct sockopts *so, const struct sockopts_read *r,
+                      unsigned cls, int all, char *buf, size_t len);
+/* The same as "key=value" words, for the --check table. */
+void sockopt_words(const struct sockopts *so, const struct sockopts_read *r,
+                   unsigned cls, char *buf, size_t len);
+/* The effective options as JSON members: "backlog":128,"nodelay":true,...
+ * followed by "requested":{...} for the options given. */
+void sockopt_json(FILE *f, const struct sockopts *so,
+                  const struct sockopts_read *r, unsigned cls);
+/* Each warning or note about what the kernel did with so (clamped backlog,
+ * rounded defer-accept, capped buffers, Fast Open disabled by sysctl):
+ * note(warn, message), warn 1 for a warning, 0 for information. */
+void sockopt_notes(const struct sockopts *so, const struct sockopts_read *r,
+                   unsigned cls, const struct sockopt_kernel *k,
+                   const char *name,
+                   void (*note)(int warn, const char *msg, void *arg),
+                   void *arg);
+/* The kernel limits as lines for --check. */
+void sockopt_print_kernel(FILE *f, const struct sockopt_kernel *k);
+
+#endif
