@@ -309,7 +309,7 @@ gen_promote(struct gen *g)
 	S.last_restart = ev_now(S.loop);
 	g->state = GEN_SERVING;
 	if (old) {
-		log_info("generation %lu is serving; retiring generation %lu",
+		log_info("generation %lu is ready; retiring generation %lu",
 		         g->id, old->id);
 		gen_retire(old);
 	} else
@@ -441,7 +441,8 @@ child_cb(struct ev_loop *loop, ev_child *c, int revents)
 		gen_fail(g, reason, 1);
 		return;
 	case GEN_SERVING:
-		log_warnx("worker %ld (generation %lu) died unexpectedly: %s",
+		log_warnx("worker %ld (generation %lu) %s unexpectedly; "
+		          "restarting",
 		          (long)w->pid, g->id, how);
 		if (ev_now(loop) - g->ready_at >= STABLE_SECONDS)
 			S.failures = 0;
@@ -699,7 +700,7 @@ gen_restart(const char *why)
 		S.restart_pending = 1;
 		return;
 	}
-	log_info("%s: starting a new generation", why);
+	log_info("%s, starting a new generation", why);
 	S.failures = 0;
 	gen_begin(NULL);
 }
@@ -778,10 +779,12 @@ write_json(void)
 	for (i = 0; i < S.o->nls; i++) {
 		fprintf(f, "%s{\"key\":", i ? "," : "");
 		json_str(f, S.o->ls[i].key);
-		fprintf(f, ",\"fd\":%d,\"type\":\"%s\"}", S.o->ls[i].target_fd,
+		fprintf(f, ",\"fd\":%d,\"type\":\"%s\",", S.o->ls[i].target_fd,
 		        S.o->ls[i].kind == LISTEN_UDP    ? "udp"
 		        : S.o->ls[i].kind == LISTEN_UNIX ? "unix"
 		                                         : "tcp");
+		listen_json_options(f, &S.o->ls[i]);
+		fputc('}', f);
 	}
 	fputs("],\"generations\":[", f);
 	for (g = S.gens; g; g = g->next) {
