@@ -1,0 +1,26 @@
+#!/bin/bash
+# --enable-auto-restart / --auto-restart-interval: a new generation every
+# N seconds without any HUP; without the switch, none.
+. "$(dirname "$0")/lib.sh"
+
+P=$(free_port)
+start_baton --port=127.0.0.1:$P --enable-auto-restart --auto-restart-interval=2 \
+	--kill-old-delay=0 -- "${WORKER_CMD[@]}"
+wait_http 127.0.0.1:$P 10 || bail_out "supervisor did not come up"
+check "generation 2 starts by itself" wait_report 2 8
+check "and generation 3" wait_report 3 8
+pid1=$(report_val "$(report 1)" pid)
+check "generation 1 got TERM" file_contains "$T/signals.log" "^TERM $pid1 "
+check "and is gone" wait_pid_gone "$pid1" 5
+kill -TERM "$BATON_PID"
+wait_baton_exit 10
+is "$BATON_STATUS" 0 "TERM: exit 0"
+
+# --auto-restart-interval alone does nothing
+P=$(free_port)
+start_baton --port=127.0.0.1:$P --auto-restart-interval=1 -- "$WORKER" --report "$T/n.%g"
+wait_http 127.0.0.1:$P 10 || bail_out "supervisor did not come up"
+sleep 4
+check_not "without --enable-auto-restart no new generation in 4 s" test -e "$T/n.2"
+is "$(http_gen 127.0.0.1:$P)" 1 "generation 1 still answers"
+done_testing

@@ -1,0 +1,70 @@
+#!/bin/bash
+# Issue 5, HUP storm: 100 HUPs in quick succession under load. HUPs during a
+# restart coalesce into one follow-up restart; the storm ends with exactly one
+# serving generation, no zombie, baton's fd count and RSS as before, and no
+# failed request.
+. "$(dirname "$0")/lib.sh"
+. "$top_srcdir/tests/blackbox/lib-restart.sh"
+baton_only_script "coalescing and the JSON status are baton's"
+
+P=$(free_port)
+L=$T/baton.log
+start_baton --port=127.0.0.1:$P --interval=0.2 --log-file="$L" --status-file="$T/status" \
+	-- "$WORKER" --quiet
+wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
+# one restart first, so that whatever baton allocates once is allocated
+kill -HUP "$BATON_PID"
+wait_status "$T/status" 2 10 || bail_out "the first restart did not go through"
+wait_until 5 settled "$T/status"
+sleep 0.3
+fds0=$(proc_fds "$BATON_PID")
+rss0=$(proc_rss_kb "$BATON_PID")
+diag "before: $fds0 fds, RSS $rss0 kB, fds: $(ls -l /proc/"$BATON_PID"/fd | awk 'NR > 1 { print $9 $10 $11 }' | tr '\n' ' ')"
+
+start_load lg 127.0.0.1 $P --seconds 6 --max-requests 60000 --concurrency 4 --pause-ms 2 --timeout-ms 3000
+sleep 0.3
+t0=$(now_ms)
+for i in $(seq 1 100); do
+	kill -HUP "$BATON_PID" || break
+	[ $((i % 2)) = 0 ] && sleep 0.02
+done
+diag "100 HUPs sent in $(($(now_ms) - t0)) ms"
+check "baton survives the storm" pid_alive "$BATON_PID"
+check "it settles: one generation in the status file, nothing starting or queued" \
+	wait_until 15 settled "$T/status"
+sleep 0.5
+last=$(json_field "$T/status.json" last_generation)
+diag "generations started: $last; $(log_count "$L" 'one more restart will follow') HUPs coalesced"
+cmp_ok "$last" -gt 2 "the storm restarted the workers (last generation $last)"
+cmp_ok "$last" -le 102 "never more than one generation per HUP"
+is "$(status_lines "$T/status")" 1 "the status file has exactly one line"
+is "$(status_gens "$T/status")" "$last" "and it is the last generation started"
+is "$(json_states "$T/status.json")" "$last:serving" "the JSON status: one generation, serving"
+is "$(json_field "$T/status.json" restart_pending)" false "no restart pending"
+wpid=$(status_pid_of "$T/status" "$last")
+is "$(live_children "$BATON_PID")" "$wpid" "baton has exactly one child left: the serving worker"
+is "$(zombies_of "$BATON_PID")" "" "no <defunct> child of baton"
+is "$(http_gen 127.0.0.1:$P)" "$last" "generation $last answers"
+
+fds1=$(proc_fds "$BATON_PID")
+rss1=$(proc_rss_kb "$BATON_PID")
+diag "after: $fds1 fds, RSS $rss1 kB, fds: $(ls -l /proc/"$BATON_PID"/fd | awk 'NR > 1 { print $9 $10 $11 }' | tr '\n' ' ')"
+is "$fds1" "$fds0" "baton's fd count is what it was ($fds0)"
+cmp_ok $((rss1 - rss0)) -le 256 "baton's RSS grew by at most 256 kB (${rss0} -> ${rss1} kB)"
+
+finish_load lg 20
+is "$LOAD_STATUS" 0 "no request failed during the storm"
+like "$LOAD_OUT" " failed=0 refused=0 reset=0 timeout=0 " "none refused, reset or timed out"
+n=$(load_val requests)
+cmp_ok "${n:-0}" -ge 1000 "the load was real ($n requests)"
+
+# and baton still works normally
+kill -HUP "$BATON_PID"
+check "one more HUP after the storm starts generation $((last + 1))" \
+	wait_status "$T/status" $((last + 1)) 5
+is "$(live_children "$BATON_PID")" "$(status_pid_of "$T/status" $((last + 1)))" \
+	"and leaves one child"
+kill -TERM "$BATON_PID"
+check "TERM: baton exits" wait_baton_exit 10
+is "$BATON_STATUS" 0 "with status 0"
+done_testing

@@ -1,0 +1,75 @@
+#!/bin/bash
+# Issue 5, slow boot: a worker that needs 3 s before it serves, restarted
+# twice under load with --ready=notify. start_server retires the old worker
+# after --interval and leaves clients waiting in the gap; baton retires it only
+# once the new one said READY=1: no request fails or waits past 2 s.
+. "$(dirname "$0")/lib.sh"
+. "$top_srcdir/tests/blackbox/lib-restart.sh"
+baton_only_script "--ready=notify is an extension"
+
+P=$(free_port)
+L=$T/baton.log
+start_baton --port=127.0.0.1:$P --ready=notify --log-file="$L" --status-file="$T/status" \
+	-- "${WORKER_CMD[@]}" --boot-delay 3 --notify-ready
+wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
+pid1=$(report_val "$(report 1)" pid)
+is "$(http_pid 127.0.0.1:$P)" "$pid1" "generation 1 serves"
+
+# 4 clients, 2 s timeout each: a request stuck in the gap counts as failed
+start_load lg 127.0.0.1 $P --seconds 11 --max-requests 40000 --concurrency 4 \
+	--pause-ms 2 --timeout-ms 2000
+sleep 0.5
+kill -HUP "$BATON_PID"
+check "HUP: generation 2 starts" wait_report 2 5
+pid2=$(report_val "$(report 2)" pid)
+sleep 1.5
+check "1.5 s into generation 2's boot the old worker is alive" pid_alive "$pid1"
+is "$(signals_of "$pid1")" "" "and it has not been signalled"
+is "$(status_gens "$T/status")" 1 "the status file still lists generation 1 only"
+like "$(json_states "$T/status.json")" "^2:starting 1:serving$" "the JSON status: 2 starting, 1 serving"
+check "generation 2 takes over once ready: the status file lists it alone" wait_status "$T/status" 2 8
+check "the old worker got TERM" wait_signal TERM "$pid1" 5
+like "$(json_states "$T/status.json")" "^2:serving$" "the JSON status: 2 serving"
+check "the old worker is gone" wait_pid_gone "$pid1" 5
+
+kill -HUP "$BATON_PID"
+check "a second HUP: generation 3 starts" wait_report 3 5
+pid3=$(report_val "$(report 3)" pid)
+check "generation 3 takes over" wait_status "$T/status" 3 8
+check "generation 2's worker is gone" wait_pid_gone "$pid2" 5
+
+finish_load lg 20
+is "$LOAD_STATUS" 0 "the load client saw no failure"
+like "$LOAD_OUT" " failed=0 refused=0 reset=0 timeout=0 " "none refused, reset or timed out (2 s)"
+like "$LOAD_OUT" " min_gen=1 max_gen=3 last_gen=3$" "answers from generation 1, then up to 3"
+n=$(load_val requests)
+cmp_ok "${n:-0}" -ge 500 "the load was real ($n requests)"
+lat=$(load_val max_latency_ms)
+cmp_ok "${lat:-99999}" -lt 2000 "no request waited past 2 s (max ${lat} ms)"
+is "$(http_pid 127.0.0.1:$P)" "$pid3" "generation 3's worker answers"
+
+# the order, from the log's timestamps
+for g in 2 3; do
+	eval "p=\$pid$g"
+	old=$((g - 1))
+	eval "op=\$pid$old"
+	t_start=$(log_ms "$L" "starting new worker $p \\(generation $g\\)")
+	t_ready=$(log_ms "$L" "worker $p \\(generation $g\\) is ready")
+	t_retire=$(log_ms "$L" "generation $g is ready; retiring generation $old")
+	t_term=$(log_ms "$L" "sending SIGTERM to worker $op \\(generation $old\\)")
+	t_gone=$(log_ms "$L" "worker $op \\(generation $old\\) exited")
+	if [ -z "$t_start" ] || [ -z "$t_ready" ] || [ -z "$t_retire" ] || [ -z "$t_term" ]; then
+		fail "generation $g: the log has the start, ready, retire and TERM lines" \
+			"start=$t_start ready=$t_ready retire=$t_retire term=$t_term" "$(tail -n 20 "$L")"
+		continue
+	fi
+	pass "generation $g: the log has the start, ready, retire and TERM lines"
+	cmp_ok $((t_ready - t_start)) -ge 2800 \
+		"generation $g was ready after its 3 s boot ($((t_ready - t_start)) ms)"
+	cmp_ok "$t_retire" -ge "$t_ready" "generation $old retired only after generation $g was ready"
+	cmp_ok "$t_term" -ge "$t_ready" "generation $old got TERM only after generation $g was ready"
+	cmp_ok $((t_term - t_start)) -ge 2800 \
+		"generation $old served through generation $g's boot ($((t_term - t_start)) ms)"
+	[ -n "$t_gone" ] && cmp_ok "$t_gone" -ge "$t_term" "generation $old exited after its TERM"
+done
+done_testing

@@ -1,0 +1,161 @@
+#!/bin/bash
+# Helpers for the hot-restart scripts (tests/blackbox/hot-*.sh), sourced
+# after lib.sh: log timestamps, background load, /proc figures of the
+# supervisor, the JSON status.
+
+# ---- timestamps in --log-file ------------------------------------------------
+# With --log-file, baton prefixes its lines with local time:
+#   2024-05-01T12:34:56.789 baton: message
+
+# _stamp_ms "YYYY-MM-DDTHH:MM:SS.mmm": milliseconds since the epoch
+_stamp_ms() {
+	local s=$1 secs
+	secs=$(date -d "${s:0:10} ${s:11:8}" +%s 2>/dev/null) || return 1
+	echo $((secs * 1000 + 10#${s:20:3}))
+}
+
+# log_ms FILE ERE [N]: the time (ms since the epoch) of the Nth line of FILE
+# (default: the first) that carries a timestamp and matches ERE. Fails if
+# there is no such line.
+log_ms() {
+	local line
+	line=$(grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12} ' "$1" 2>/dev/null |
+		grep -E -- "$2" | sed -n "${3:-1}p")
+	[ -n "$line" ] || return 1
+	_stamp_ms "${line%% *}"
+}
+
+# log_all_ms FILE ERE: the times of every matching line, one a line
+log_all_ms() {
+	local line
+	grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12} ' "$1" 2>/dev/null |
+		grep -E -- "$2" | while IFS= read -r line; do
+		_stamp_ms "${line%% *}"
+	done
+}
+
+# log_count FILE ERE: how many lines match
+log_count() {
+	local n
+	n=$(grep -Ec -- "$2" "$1" 2>/dev/null)
+	echo "${n:-0}"
+}
+
+# ---- background load ---------------------------------------------------------
+
+# start_load NAME LOADGEN-ARG...: runs the load client in the background,
+# its line in $T/NAME.out, its complaints in $T/NAME.err.
+start_load() {
+	local name=$1
+	shift
+	"$LOADGEN" "$@" --verbose >"$T/$name.out" 2>"$T/$name.err" &
+	eval "_load_pid_$name=\$!"
+	_track $!
+}
+
+# finish_load NAME [TIMEOUT]: waits for it (bounded); sets LOAD_STATUS (the
+# client's exit status, 255 if it had to be killed) and LOAD_OUT (its line).
+finish_load() {
+	local name=$1 pid
+	eval "pid=\$_load_pid_$name"
+	LOAD_STATUS=255
+	if wait_until "${2:-30}" pid_gone "$pid"; then
+		wait "$pid" 2>/dev/null
+		LOAD_STATUS=$?
+	else
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	fi
+	LOAD_OUT=$(cat "$T/$name.out" 2>/dev/null)
+	diag "$name: $LOAD_OUT"
+	[ -s "$T/$name.err" ] && diag "$(sort "$T/$name.err" | uniq -c | head -n 10)"
+	return 0
+}
+
+# load_val KEY: a figure of the load client's line (requests, failed, ...)
+load_val() {
+	printf '%s\n' "$LOAD_OUT" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'
+}
+
+# ---- the supervisor seen from /proc ----------------------------------------
+
+proc_fds() { # number of open fds of PID
+	ls /proc/"$1"/fd 2>/dev/null | wc -l
+}
+
+proc_rss_kb() { # VmRSS of PID in kB
+	awk '$1 == "VmRSS:" { print $2 }' /proc/"$1"/status 2>/dev/null
+}
+
+proc_cpu_ticks() { # utime + stime of PID, in clock ticks
+	local st
+	read -r st 2>/dev/null </proc/"$1"/stat || return 1
+	st=${st##*) }
+	# shellcheck disable=SC2086
+	set -- $st
+	echo $((${12} + ${13}))
+}
+
+proc_ppid() {
+	local st
+	read -r st 2>/dev/null </proc/"$1"/stat || return 1
+	st=${st##*) }
+	# shellcheck disable=SC2086
+	set -- $st
+	echo "$2"
+}
+
+# zombies_of PID: the zombie children of PID (pids, space separated)
+zombies_of() {
+	ps -o pid=,stat= --ppid "$1" 2>/dev/null | awk '$2 ~ /^Z/ { printf "%s%s", s, $1; s = " " }'
+}
+
+# live_children PID: children of PID that are not zombies
+live_children() {
+	ps -o pid=,stat= --ppid "$1" 2>/dev/null | awk '$2 !~ /^Z/ { printf "%s%s", s, $1; s = " " }'
+}
+
+# exe_inode PID: the inode of the binary PID runs
+exe_inode() {
+	stat -L -c %i /proc/"$1"/exe 2>/dev/null
+}
+
+# ---- status files ------------------------------------------------------------
+
+status_lines() { # number of lines of a status file
+	if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi
+}
+
+status_pids() { # status_pids FILE GEN: the pids of GEN, sorted, space separated
+	awk -F: -v g="$2" '$1 == g { print $2 }' "$1" 2>/dev/null | sort -n | tr '\n' ' ' | sed 's/ $//'
+}
+
+# json_last_failure FILE: the last_failure object of STATUS.json ("null" or {...})
+json_last_failure() {
+	sed -n 's/.*"last_failure":\(.*\)}$/\1/p' "$1" 2>/dev/null
+}
+
+# json_states FILE: "GEN:STATE" for every generation in STATUS.json
+json_states() {
+	grep -o '"generation":[0-9]*,"state":"[a-z]*"' "$1" 2>/dev/null |
+		sed 's/"generation":\([0-9]*\),"state":"\([a-z]*\)"/\1:\2/' | tr '\n' ' ' | sed 's/ $//'
+}
+
+json_field() { # json_field FILE KEY: a top-level scalar ("restart_pending", ...)
+	grep -o "\"$2\":[a-z0-9.]*" "$1" 2>/dev/null | head -n 1 | cut -d: -f2
+}
+
+# ---- reports of several workers per generation -------------------------------
+
+# reports_of GEN: the report files of generation GEN written with
+# --report "$T/r.%g.%p"
+reports_of() {
+	ls "$T"/r."$1".[0-9]* 2>/dev/null | grep -v '\.tmp\.'
+}
+
+# settled STATUS: one generation in the status file, nothing starting or queued
+settled() {
+	[ "$(status_lines "$1")" = 1 ] &&
+		[ "$(json_field "$1.json" restart_pending)" = false ] &&
+		! grep -q '"state":"\(starting\|ready\)"' "$1.json" 2>/dev/null
+}

@@ -1,0 +1,521 @@
+#!/bin/bash
+# Shared helpers for the black-box tests: TAP output, ports, processes, waits.
+#
+# A test script sources this file, then drives "$BATON" as a user would.
+#
+#   BATON=/usr/bin/start_server bash tests/blackbox/hup.sh   # against Perl
+#   bash tests/blackbox/hup.sh                               # against ./baton
+#
+# Environment:
+#   BATON          the supervisor under test (default $top_builddir/baton)
+#   BATON_FLAVOUR  "perl" or "baton"; guessed from $BATON when unset (a
+#                  script is Perl's start_server)
+#   top_srcdir, top_builddir   set by "make check"; default: this tree
+#   BATON_TEST_KEEP=1          keep the per-test temporary directory
+#
+# Every process a test starts inherits BATON_TEST_TAG; at exit the cleanup
+# trap finds them all through /proc/PID/environ (daemons and grandchildren
+# included) and kills them by pid, so no test leaves a process behind.
+
+export LC_ALL=C
+
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${BATON:=$top_builddir/baton}"
+WORKER=${WORKER:-$top_builddir/tests/worker}
+LOADGEN=${LOADGEN:-$top_builddir/tests/loadgen}
+TEST_NAME=$(basename "$0" .sh)
+
+# ---- TAP ------------------------------------------------------------------
+
+_tap_n=0
+_tap_failed=0
+_tap_plan=
+
+plan() {
+	_tap_plan=$1
+	echo "1..$1"
+}
+
+diag() { # each argument on its own line(s), as TAP comments
+	local arg line
+	for arg in "$@"; do
+		while IFS= read -r line; do
+			printf '# %s\n' "$line"
+		done <<<"$arg"
+	done
+}
+
+pass() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $1"
+}
+
+fail() {
+	_tap_n=$((_tap_n + 1))
+	_tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $1"
+	shift
+	[ $# -gt 0 ] && diag "$@"
+	return 0
+}
+
+skip() { # skip DESC REASON
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $1 # SKIP ${2:-}"
+}
+
+# check DESC CMD [ARG...]: passes when CMD exits 0
+check() {
+	local desc=$1
+	shift
+	if "$@"; then pass "$desc"; else fail "$desc" "command failed: $*"; fi
+}
+
+# check_not DESC CMD [ARG...]: passes when CMD exits non-zero
+check_not() {
+	local desc=$1
+	shift
+	if "$@"; then fail "$desc" "command succeeded: $*"; else pass "$desc"; fi
+}
+
+is() { # is GOT WANT DESC
+	if [ "$1" = "$2" ]; then
+		pass "$3"
+	else
+		fail "$3" "got:  '$1'" "want: '$2'"
+	fi
+}
+
+isnt() { # isnt GOT UNWANTED DESC
+	if [ "$1" != "$2" ]; then
+		pass "$3"
+	else
+		fail "$3" "got '$1', which it must not be"
+	fi
+}
+
+like() { # like GOT ERE DESC
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		pass "$3"
+	else
+		fail "$3" "got:  '$1'" "want: /$2/"
+	fi
+}
+
+unlike() { # unlike GOT ERE DESC
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		fail "$3" "got:  '$1'" "must not match: /$2/"
+	else
+		pass "$3"
+	fi
+}
+
+# file_like FILE ERE DESC / file_unlike FILE ERE DESC
+file_like() {
+	if [ -f "$1" ] && grep -Eq -- "$2" "$1"; then
+		pass "$3"
+	else
+		fail "$3" "$1 does not match /$2/:" "$(tail -n 20 "$1" 2>&1)"
+	fi
+}
+
+file_unlike() {
+	if [ -f "$1" ] && grep -Eq -- "$2" "$1"; then
+		fail "$3" "$1 matches /$2/:" "$(grep -E -- "$2" "$1" | head -n 5)"
+	else
+		pass "$3"
+	fi
+}
+
+cmp_ok() { # cmp_ok A OP B DESC   (integers; OP: -lt -le -eq -ne -ge -gt)
+	if [ "$1" "$2" "$3" ] 2>/dev/null; then
+		pass "$4"
+	else
+		fail "$4" "got: $1 $2 $3 is false"
+	fi
+}
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	_tap_done=1
+	exit 0
+}
+
+# bail_out REASON: a failed test saying why the script cannot go on, then
+# the end (not TAP's "Bail out!", which would stop a whole prove run)
+bail_out() {
+	fail "cannot go on: $*"
+	[ -z "$_tap_plan" ] && echo "1..$_tap_n"
+	_tap_done=1
+	exit 1
+}
+
+done_testing() {
+	[ -z "$_tap_plan" ] && echo "1..$_tap_n"
+	if [ -n "$_tap_plan" ] && [ "$_tap_plan" != "$_tap_n" ]; then
+		diag "planned $_tap_plan tests but ran $_tap_n"
+		_tap_failed=$((_tap_failed + 1))
+	fi
+	diag "$TEST_NAME: $_tap_n tests, $_tap_failed failed ($(flavour))"
+	_tap_done=1
+	[ "$_tap_failed" -eq 0 ] && exit 0
+	exit 1
+}
+
+# ---- which supervisor -------------------------------------------------------
+
+flavour() {
+	if [ -z "${BATON_FLAVOUR:-}" ]; then
+		if [ "$(head -c 2 "$(readlink -f "$BATON")" 2>/dev/null)" = "#!" ]; then
+			BATON_FLAVOUR=perl
+		else
+			BATON_FLAVOUR=baton
+		fi
+	fi
+	echo "$BATON_FLAVOUR"
+}
+
+is_perl() { [ "$(flavour)" = perl ]; }
+
+PERL_REASON="start_server 0.35 differs here (bug fixed or extension in baton)"
+
+# baton_only DESC: emits a SKIP and returns 1 under Perl's start_server.
+#   if baton_only "regular file kept"; then ...assertions...; fi
+baton_only() {
+	if is_perl; then
+		skip "$1" "$PERL_REASON"
+		return 1
+	fi
+	return 0
+}
+
+# A whole script that tests a baton fix or extension.
+baton_only_script() {
+	is_perl && skip_all "$PERL_REASON: ${1:-}"
+	return 0
+}
+
+# The message prefix: "baton: " or "start_server: " under that name.
+MSG_PREFIX='(baton|start_server): '
+
+# ---- time and waiting ---------------------------------------------------
+
+now_ms() {
+	local t=${EPOCHREALTIME/./}
+	echo $((t / 1000))
+}
+
+# wait_until TIMEOUT_SECONDS CMD [ARG...]: poll CMD every 0.05 s
+wait_until() {
+	local limit=$1 deadline frac=000
+	shift
+	case $limit in *.*) frac=${limit#*.}000 ;; esac
+	deadline=$(($(now_ms) + 10#${limit%.*} * 1000 + 10#${frac:0:3}))
+	while :; do
+		"$@" && return 0
+		[ "$(now_ms)" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
+# pid_alive PID: exists and is not a zombie
+pid_alive() {
+	local st
+	[ -n "$1" ] || return 1
+	read -r st 2>/dev/null </proc/"$1"/stat || return 1
+	st=${st##*) }
+	st=${st%% *}
+	[ "$st" != Z ] && [ "$st" != X ]
+}
+
+pid_gone() { ! pid_alive "$1"; }
+
+wait_pid_gone() { # wait_pid_gone PID TIMEOUT
+	wait_until "${2:-10}" pid_gone "$1"
+}
+
+file_contains() { [ -f "$1" ] && grep -Eq -- "$2" "$1"; }
+
+wait_file_contains() { # FILE ERE TIMEOUT
+	wait_until "${3:-10}" file_contains "$1" "$2"
+}
+
+wait_file() { # FILE TIMEOUT
+	wait_until "${2:-10}" test -e "$1"
+}
+
+# ---- ports and HTTP -------------------------------------------------------
+
+_port_in_use() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v h="$hex" 'FNR > 1 { n = split($2, a, ":"); if (a[n] == h) f = 1 }
+		END { exit !f }' /proc/net/tcp /proc/net/tcp6 /proc/net/udp \
+		/proc/net/udp6 2>/dev/null
+}
+
+# free_port: prints a port on which nothing (TCP or UDP, v4 or v6) is bound,
+# never the same one twice in a test. Ports come from 20000-32767, below
+# Linux's default ephemeral range, so outgoing connections don't take them.
+free_port() {
+	local p i
+	for i in $(seq 1 500); do
+		p=$((20000 + RANDOM % 12768))
+		grep -qx "$p" "$T/.ports" 2>/dev/null && continue
+		_port_in_use "$p" && continue
+		echo "$p" >>"$T/.ports"
+		echo "$p"
+		return 0
+	done
+	bail_out "no free port found"
+}
+
+port_listening() { # port_listening PORT: some TCP socket listens on it
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v h="$hex" 'FNR > 1 { n = split($2, a, ":"); if (a[n] == h && $4 == "0A") f = 1 }
+		END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# http_get HOST:PORT [CURL-ARG...]: prints the body, fails unless 2xx
+http_get() {
+	local hp=$1
+	shift
+	curl -gsSf --noproxy '*' --max-time "${HTTP_TIMEOUT:-3}" "$@" "http://$hp/" 2>>"$T/curl.err"
+}
+
+http_get_unix() { # http_get_unix PATH
+	curl -sSf --max-time "${HTTP_TIMEOUT:-3}" --unix-socket "$1" http://localhost/ 2>>"$T/curl.err"
+}
+
+http_ok() { http_get "$1" >/dev/null; }
+
+http_ok_unix() { http_get_unix "$1" >/dev/null; }
+
+wait_http() { # wait_http HOST:PORT TIMEOUT
+	wait_until "${2:-10}" http_ok "$1"
+}
+
+# the generation that answers on HOST:PORT (empty if nobody does)
+http_gen() {
+	local body
+	body=$(http_get "$1") || return 1
+	body=${body#*gen=}
+	echo "${body%% *}"
+}
+
+http_pid() {
+	local body
+	body=$(http_get "$1") || return 1
+	body=${body#*pid=}
+	echo "${body%%[!0-9]*}"
+}
+
+_gen_is() { [ "$(http_gen "$1")" = "$2" ]; }
+
+unix_gen() { # the generation answering on a unix socket path
+	local body
+	body=$(http_get_unix "$1") || return 1
+	body=${body#*gen=}
+	echo "${body%% *}"
+}
+
+_unix_gen_is() { [ "$(unix_gen "$1")" = "$2" ]; }
+
+wait_unix_gen() { # wait_unix_gen PATH GEN TIMEOUT
+	wait_until "${3:-10}" _unix_gen_is "$1" "$2"
+}
+
+wait_gen() { # wait_gen HOST:PORT GEN TIMEOUT: until generation GEN answers
+	wait_until "${3:-10}" _gen_is "$1" "$2"
+}
+
+# ---- worker reports -------------------------------------------------------
+
+# The test worker, writing report.GEN and appending to signals.log.
+worker_cmd() {
+	WORKER_CMD=("$WORKER" --report "$T/report.%g" --on-signal-log "$T/signals.log")
+}
+
+report() { echo "$T/report.$1"; }
+
+wait_report() { # wait_report GEN TIMEOUT
+	wait_file "$T/report.$1" "${2:-10}"
+}
+
+# report_val FILE KEY: the rest of the first line "KEY ..."
+report_val() {
+	awk -v k="$2" '$1 == k { sub("^[^ ]+ ?", ""); print; exit }' "$1" 2>/dev/null
+}
+
+# report_env FILE NAME: the value of NAME in the worker's environment
+report_env() {
+	awk -v k="env $2=" 'index($0, k) == 1 { print substr($0, length(k) + 1); f = 1; exit }
+		END { exit !f }' "$1" 2>/dev/null
+}
+
+report_has_env() { # report_has_env FILE NAME
+	grep -q "^env $2=" "$1" 2>/dev/null
+}
+
+# report_fd FILE N: the "fd N ..." line
+report_fd() {
+	grep -E "^fd $2 " "$1" 2>/dev/null
+}
+
+# signals_of PID [LOG]: the signals a worker logged ("TERM 1234 1" lines
+# in $T/signals.log), space separated, in order
+signals_of() {
+	awk -v p="$1" '$2 == p { print $1 }' "${2:-$T/signals.log}" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'
+}
+
+# wait_signal SIG PID TIMEOUT [LOG]: until the worker logged SIG
+wait_signal() {
+	wait_file_contains "${4:-$T/signals.log}" "^$1 $2 " "${3:-10}"
+}
+
+# ---- status file ------------------------------------------------------------
+
+status_gens() { # the generations listed in a status file, in file order
+	cut -d: -f1 "$1" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'
+}
+
+status_pid_of() { # status_pid_of FILE GEN
+	awk -F: -v g="$2" '$1 == g { print $2; exit }' "$1" 2>/dev/null
+}
+
+_status_is() { [ "$(status_gens "$1")" = "$2" ]; }
+
+wait_status() { # wait_status FILE "GEN GEN" TIMEOUT
+	wait_until "${3:-10}" _status_is "$1" "$2"
+}
+
+# ---- processes ------------------------------------------------------------
+
+_track() { echo "$1" >>"$T/.pids"; }
+
+track_pid() { [ -n "$1" ] && _track "$1"; }
+
+# start_baton ARG...: the supervisor in the background, from a clean state
+# (default signal dispositions, empty mask, no inherited fd but stdio).
+# Sets BATON_PID; stdout goes to $T/baton.out, stderr to $T/baton.err (or
+# $BATON_ERR / $BATON_OUT when set). LAUNCH_OPTS adds --launch options.
+start_baton() {
+	local out=${BATON_OUT:-$T/baton.out} err=${BATON_ERR:-$T/baton.err}
+	# shellcheck disable=SC2086
+	"$WORKER" --launch ${LAUNCH_OPTS:-} -- "$BATON" "$@" >>"$out" 2>>"$err" </dev/null &
+	BATON_PID=$!
+	_track "$BATON_PID"
+}
+
+# wait_baton_exit TIMEOUT [PID]: wait for a background supervisor to exit;
+# sets BATON_STATUS. Fails (status 255) if it is still running.
+wait_baton_exit() {
+	local pid=${2:-$BATON_PID}
+	BATON_STATUS=255
+	wait_until "${1:-10}" pid_gone "$pid" || return 1
+	wait "$pid" 2>/dev/null
+	BATON_STATUS=$?
+	return 0
+}
+
+# run_baton ARG...: in the foreground, killed after $RUN_TIMEOUT seconds
+# (default 10). Sets RUN_STATUS, RUN_OUT, RUN_ERR (the texts) and RUN_MS.
+run_baton() {
+	local t0
+	t0=$(now_ms)
+	timeout -k 2 "${RUN_TIMEOUT:-10}" "$WORKER" --launch ${LAUNCH_OPTS:-} -- \
+		"$BATON" "$@" >"$T/run.out" 2>"$T/run.err" </dev/null
+	RUN_STATUS=$?
+	RUN_MS=$(($(now_ms) - t0))
+	RUN_OUT=$(cat "$T/run.out")
+	RUN_ERR=$(cat "$T/run.err")
+}
+
+# children PID: the direct children of PID
+children() {
+	ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' '
+}
+
+# tagged_pids: every live process started by this test (but this shell)
+tagged_pids() {
+	local f pid
+	env -u BATON_TEST_TAG grep -laF "BATON_TEST_TAG=$BATON_TEST_TAG" \
+		/proc/[0-9]*/environ >"$T/.tagged" 2>/dev/null
+	while IFS= read -r f; do
+		pid=${f#/proc/}
+		pid=${pid%/environ}
+		[ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] && continue
+		pid_alive "$pid" && echo "$pid"
+	done <"$T/.tagged"
+}
+
+_kill_list() { # SIG PID...
+	local sig=$1
+	shift
+	[ $# -gt 0 ] && kill -s "$sig" "$@" 2>/dev/null
+	return 0
+}
+
+_none_alive() {
+	local p
+	for p in "$@"; do pid_alive "$p" && return 1; done
+	return 0
+}
+
+_cleanup() {
+	local pids
+	set +e
+	trap - EXIT INT TERM HUP
+	if [ -z "${_tap_done:-}" ] && [ -n "${T:-}" ]; then
+		diag "$TEST_NAME ended early (after $_tap_n tests)"
+		_tap_failed=$((_tap_failed + 1))
+	fi
+	if [ -n "${T:-}" ] && [ -d "$T" ]; then
+		# supervisors first, so they do not restart the workers we kill
+		pids=$(sort -u "$T/.pids" 2>/dev/null)
+		# shellcheck disable=SC2086
+		_kill_list TERM $pids
+		# shellcheck disable=SC2086
+		wait_until 3 _none_alive $pids
+		pids=$(tagged_pids)
+		# shellcheck disable=SC2086
+		_kill_list TERM $pids
+		# shellcheck disable=SC2086
+		wait_until 2 _none_alive $pids
+		pids=$(tagged_pids)
+		# shellcheck disable=SC2086
+		_kill_list KILL $pids
+		pids=$(tagged_pids)
+		[ -n "$pids" ] && diag "processes left behind: $pids"
+		if [ "$_tap_failed" -gt 0 ]; then
+			for f in "$T"/baton.err "$T"/run.err; do
+				[ -s "$f" ] || continue
+				diag "--- last lines of $f:"
+				diag "$(tail -n 25 "$f")"
+			done
+		fi
+		cd / || true
+		if [ -n "${BATON_TEST_KEEP:-}" ]; then
+			diag "kept $T"
+		else
+			rm -rf "$T"
+		fi
+	fi
+}
+
+# ---- set-up -----------------------------------------------------------------
+
+[ -x "$WORKER" ] || bail_out "$WORKER not built (make check builds it)"
+[ -x "$LOADGEN" ] || bail_out "$LOADGEN not built (make check builds it)"
+[ -x "$BATON" ] || bail_out "supervisor under test $BATON not found (set BATON=)"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/baton-$TEST_NAME.XXXXXX") || bail_out "mktemp failed"
+BATON_TEST_TAG="$TEST_NAME.$$.$RANDOM$RANDOM"
+export BATON_TEST_TAG
+trap _cleanup EXIT
+trap 'exit 130' INT TERM HUP
+cd "$T" || bail_out "cannot cd $T"
+worker_cmd
+diag "$TEST_NAME against $BATON ($(flavour)) in $T"
