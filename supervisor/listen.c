@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "listen.h"
+#include "log.h"
 
 static char *
 xstrndup(const char *s, size_t n)
@@ -122,6 +123,7 @@ listen_parse_port(const char *spec, struct listener *l, char *err,
 		if (parse_port_tail(p, l, err, errlen) < 0)
 			goto fail;
 		l->key = strdup(l->port);
+		listen_set_options(l, NULL, SOMAXCONN);
 		return 0;
 	}
 	if (*p == '[') {
@@ -164,6 +166,7 @@ listen_parse_port(const char *spec, struct listener *l, char *err,
 	if (asprintf(&l->key, l->ipv6 ? "[%s]:%s" : "%s:%s", l->host, l->port) <
 	    0)
 		abort();
+	listen_set_options(l, NULL, SOMAXCONN);
 	return 0;
 fail:
 	listen_free(l);
@@ -189,6 +192,7 @@ listen_parse_path(const char *path, struct listener *l, char *err,
 	}
 	l->path = strdup(path);
 	l->key = strdup(path);
+	listen_set_options(l, NULL, SOMAXCONN);
 	return 0;
 fail:
 	listen_free(l);
@@ -325,9 +329,38 @@ check_path(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* The socket file's mode, owner and group, and the backlog listen(2)
+ * applied (min(backlog, somaxconn): the kernel does not report it for
+ * unix sockets). */
+static int
+read_unix(struct listener *l, char *err, size_t errlen)
+{
+	struct sockopt_kernel k;
+	struct stat st;
+
+	memset(&l->got, 0, sizeof(l->got));
+	if (stat(l->path, &st) < 0) {
+		snprintf(err, errlen, "cannot stat %s: %s", l->path,
+		         strerror(errno));
+		return -1;
+	}
+	l->got.val[SOCKOPT_MODE] = (long)(st.st_mode & 07777);
+	l->got.val[SOCKOPT_OWNER] = (long)st.st_uid;
+	l->got.val[SOCKOPT_GROUP] = (long)st.st_gid;
+	l->got.got =
+	    1u << SOCKOPT_MODE | 1u << SOCKOPT_OWNER | 1u << SOCKOPT_GROUP;
+	sockopt_kernel_read(&k);
+	l->got.val[SOCKOPT_BACKLOG] = l->backlog;
+	if (k.somaxconn >= 0 && l->backlog > k.somaxconn)
+		l->got.val[SOCKOPT_BACKLOG] = k.somaxconn;
+	l->got.got |= 1u << SOCKOPT_BACKLOG;
+	return 0;
+}
+
 static int
 bind_unix(struct listener *l, char *err, size_t errlen)
 {
+	const struct sockopts *so = &l->eff;
 	struct sockaddr_un sun;
 	struct stat st;
 	mode_t old;
@@ -344,8 +377,10 @@ bind_unix(struct listener *l, char *err, size_t errlen)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	strncpy(sun.sun_path, l->path, sizeof(sun.sun_path) - 1);
-	/* start_server binds under umask 0: the socket is srwxrwxrwx */
-	old = umask(0);
+	/* start_server binds under umask 0: the socket is srwxrwxrwx. A
+	 * --socket-mode goes through the umask too, so that the file never
+	 * exists with more permissions than asked for. */
+	old = umask((mode_t)(~so->val[SOCKOPT_MODE] & 0777));
 	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
 	if (rc < 0) {
@@ -358,16 +393,91 @@ bind_unix(struct listener *l, char *err, size_t errlen)
 		l->path_dev = st.st_dev;
 		l->path_ino = st.st_ino;
 	}
+	if (so->given & (1u << SOCKOPT_OWNER | 1u << SOCKOPT_GROUP)) {
+		uid_t uid = so->given & 1u << SOCKOPT_OWNER
+		                ? (uid_t)so->val[SOCKOPT_OWNER]
+		                : (uid_t)-1;
+		gid_t gid = so->given & 1u << SOCKOPT_GROUP
+		                ? (gid_t)so->val[SOCKOPT_GROUP]
+		                : (gid_t)-1;
+
+		/* lchown: never follow a symlink someone put there */
+		if (lchown(l->path, uid, gid) < 0) {
+			char who[160];
+
+			snprintf(err, errlen,
+			         "cannot change the owner of %s to %s: %s",
+			         l->path,
+			         sockopt_owner_text(so, who, sizeof(who)),
+			         strerror(errno));
+			goto fail;
+		}
+	}
 	if (listen(fd, l->backlog) < 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s", l->path,
 		         strerror(errno));
-		close(fd);
-		unlink(l->path);
-		l->path_ino = 0;
-		return -1;
+		goto fail;
 	}
+	if (read_unix(l, err, errlen) < 0)
+		goto fail;
 	l->fd = fd;
 	return 0;
+fail:
+	close(fd);
+	unlink(l->path);
+	l->path_ino = 0;
+	return -1;
+}
+
+unsigned
+listen_class(const struct listener *l)
+{
+	unsigned cls = l->kind == LISTEN_UNIX  ? SOCKOPT_UNIX
+	               : l->kind == LISTEN_UDP ? SOCKOPT_UDP
+	                                       : SOCKOPT_TCP;
+	struct in6_addr a;
+
+	if (l->kind != LISTEN_UNIX && l->ipv6) {
+		cls |= SOCKOPT_IPV6;
+		if (inet_pton(AF_INET6, l->host, &a) == 1 &&
+		    IN6_IS_ADDR_UNSPECIFIED(&a))
+			cls |= SOCKOPT_IPV6_ANY;
+	}
+	return cls;
+}
+
+const char *
+listen_name(const struct listener *l, char *buf, size_t len)
+{
+	/* a bare port binds 0.0.0.0: name the address, not "8080" */
+	if (l->kind != LISTEN_UNIX && l->host == NULL)
+		snprintf(buf, len, "0.0.0.0:%s", l->port);
+	else
+		snprintf(buf, len, "%s", l->key);
+	return buf;
+}
+
+void
+listen_set_options(struct listener *l, const struct sockopts *global,
+                   long default_backlog)
+{
+	struct sockopts none;
+
+	memset(&none, 0, sizeof(none));
+	sockopt_merge(global ? global : &none, &l->opts, listen_class(l),
+	              default_backlog, &l->eff);
+	l->backlog = (int)l->eff.val[SOCKOPT_BACKLOG];
+}
+
+int
+listen_read_options(struct listener *l, char *err, size_t errlen)
+{
+	char name[300];
+
+	if (l->kind == LISTEN_UNIX)
+		return read_unix(l, err, errlen);
+	return sockopt_read(l->fd, listen_class(l), &l->got,
+	                    listen_name(l, name, sizeof(name)), err, errlen);
 }
 
 int
@@ -375,45 +485,46 @@ listen_bind(struct listener *l, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	int fd, on = 1, type;
+	unsigned cls = listen_class(l);
+	char name[300];
+	int fd, type;
 
+	/* the backlog may have been set directly (tests/spawn.c) */
+	l->eff.val[SOCKOPT_BACKLOG] = l->backlog;
 	if (l->kind == LISTEN_UNIX)
 		return bind_unix(l, err, errlen);
+	listen_name(l, name, sizeof(name));
 	if (resolve(l, &ss, &sslen, err, errlen) < 0)
 		return -1;
 	type = l->kind == LISTEN_UDP ? SOCK_DGRAM : SOCK_STREAM;
 	fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot create socket for %s: %s", l->key,
+		snprintf(err, errlen, "cannot create socket for %s: %s", name,
 		         strerror(errno));
 		return -1;
 	}
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0) {
-		snprintf(err, errlen, "cannot set SO_REUSEADDR on %s: %s",
-		         l->key, strerror(errno));
+	/* SO_REUSEADDR and, for IPv6, IPV6_V6ONLY as start_server; then
+	 * what the user asked for */
+	if (sockopt_apply(fd, &l->eff, cls, SOCKOPT_BEFORE_BIND, name, err,
+	                  errlen) < 0)
 		goto fail;
-	}
-	if (ss.ss_family == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0) {
-		snprintf(err, errlen, "cannot set IPV6_V6ONLY on %s: %s",
-		         l->key, strerror(errno));
-		goto fail;
-	}
 	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0) {
-		/* a bare port binds 0.0.0.0: name the address, not "8080" */
-		if (l->host == NULL)
-			snprintf(err, errlen, "cannot bind 0.0.0.0:%s: %s",
-			         l->port, strerror(errno));
-		else
-			snprintf(err, errlen, "cannot bind %s: %s", l->key,
-			         strerror(errno));
-		goto fail;
-	}
-	if (type == SOCK_STREAM && listen(fd, l->backlog) < 0) {
-		snprintf(err, errlen, "cannot listen on %s: %s", l->key,
+		snprintf(err, errlen, "cannot bind %s: %s", name,
 		         strerror(errno));
 		goto fail;
 	}
+	if (type == SOCK_STREAM) {
+		if (sockopt_apply(fd, &l->eff, cls, SOCKOPT_BEFORE_LISTEN, name,
+		                  err, errlen) < 0)
+			goto fail;
+		if (listen(fd, l->backlog) < 0) {
+			snprintf(err, errlen, "cannot listen on %s: %s", name,
+			         strerror(errno));
+			goto fail;
+		}
+	}
+	if (sockopt_read(fd, cls, &l->got, name, err, errlen) < 0)
+		goto fail;
 	l->fd = fd;
 	return 0;
 fail:
@@ -464,4 +575,79 @@ listen_unlink_paths(const struct listener *ls, size_t n)
 		    st.st_ino == ls[i].path_ino)
 			unlink(ls[i].path);
 	}
+}
+
+static void
+log_note(int warn, const char *msg, void *arg)
+{
+	(void)arg;
+	if (warn)
+		log_warnx("%s", msg);
+	else
+		log_info("%s", msg);
+}
+
+void
+listen_log_options(const struct listener *l, int quiet)
+{
+	struct sockopt_kernel k;
+	char name[300], desc[1024];
+
+	listen_name(l, name, sizeof(name));
+	sockopt_describe(&l->eff, &l->got, listen_class(l), desc, sizeof(desc));
+	if (!quiet && desc[0] != '\0')
+		log_info("listening on %s: %s", name, desc);
+	sockopt_kernel_read(&k);
+	sockopt_notes(&l->eff, &l->got, listen_class(l), &k, name, log_note,
+	              NULL);
+}
+
+void
+listen_print_table(FILE *f, const struct listener *ls, size_t n)
+{
+	static const char *const kinds[] = {"tcp", "udp", "unix"};
+	struct sockopt_kernel k;
+	size_t i, w = 8;
+
+	for (i = 0; i < n; i++)
+		if (strlen(ls[i].key) > w)
+			w = strlen(ls[i].key);
+	fprintf(f, "%-*s  %-4s  %3s  %-14s  %s\n", (int)w, "LISTENER", "TYPE",
+	        "FD", "BACKLOG", "OPTIONS");
+	for (i = 0; i < n; i++) {
+		const struct listener *l = &ls[i];
+		char backlog[64], words[1024];
+
+		if (l->kind == LISTEN_UDP)
+			snprintf(backlog, sizeof(backlog), "-");
+		else if ((l->got.got & 1u << SOCKOPT_BACKLOG) &&
+		         l->got.val[SOCKOPT_BACKLOG] != l->backlog)
+			snprintf(backlog, sizeof(backlog), "%ld(asked=%d)",
+			         l->got.val[SOCKOPT_BACKLOG], l->backlog);
+		else
+			snprintf(backlog, sizeof(backlog), "%d", l->backlog);
+		sockopt_words(&l->eff, &l->got, listen_class(l), words,
+		              sizeof(words));
+		fprintf(f, "%-*s  %-4s  %3d  %-14s  %s\n", (int)w, l->key,
+		        kinds[l->kind], l->target_fd, backlog, words);
+	}
+	sockopt_kernel_read(&k);
+	fputc('\n', f);
+	sockopt_print_kernel(f, &k);
+}
+
+void
+listen_json_options(FILE *f, const struct listener *l)
+{
+	struct sockopts_read got = l->got;
+	char err[256];
+
+	/* after a re-exec the listener was adopted, not bound: ask now */
+	if (got.got == 0 && l->fd >= 0) {
+		struct listener copy = *l;
+
+		if (listen_read_options(&copy, err, sizeof(err)) == 0)
+			got = copy.got;
+	}
+	sockopt_json(f, &l->eff, &got, listen_class(l));
 }

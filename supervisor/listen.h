@@ -3,7 +3,10 @@
 #define BATON_LISTEN_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
+
+#include "sockopt.h"
 
 enum listen_kind { LISTEN_TCP, LISTEN_UDP, LISTEN_UNIX };
 
@@ -21,6 +24,9 @@ struct listener {
 	int backlog;
 	dev_t path_dev; /* the socket file baton created, removed at exit */
 	ino_t path_ino;
+	struct sockopts opts;     /* its own, from --sockopts */
+	struct sockopts eff;      /* in effect: own, global, defaults */
+	struct sockopts_read got; /* what the kernel reports after bind */
 };
 
 /* Parse a --port SPEC (start_server's forms, including =FD and the u
@@ -42,6 +48,24 @@ int listen_bind(struct listener *l, char *err, size_t errlen);
 
 /* "key=fd;key=fd" (malloc'd), "" when n is 0. */
 char *listen_env(const struct listener *ls, size_t n);
+
+/* Set l->eff (and l->backlog) from l->opts over the global options (may
+ * be NULL) over the defaults. The parsers call it with NULL. */
+void listen_set_options(struct listener *l, const struct sockopts *global,
+                        long default_backlog);
+/* SOCKOPT_TCP/UDP/UNIX (| SOCKOPT_IPV6): which options fit l. */
+unsigned listen_class(const struct listener *l);
+/* The address for messages: "0.0.0.0:8080" for a bare port, else the key. */
+const char *listen_name(const struct listener *l, char *buf, size_t len);
+/* Read l's options back from the kernel into l->got (listen_bind does). */
+int listen_read_options(struct listener *l, char *err, size_t errlen);
+/* Log l's options (when any was given) and what the kernel made of them;
+ * warnings only, when quiet. */
+void listen_log_options(const struct listener *l, int quiet);
+/* --check: the table of listeners with their effective options. */
+void listen_print_table(FILE *f, const struct listener *ls, size_t n);
+/* JSON members "options":{...},"requested":{...} for the status file. */
+void listen_json_options(FILE *f, const struct listener *l);
 
 /* After a re-exec: remember the socket file that is already bound. */
 void listen_adopt_path(struct listener *l);

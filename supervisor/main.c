@@ -190,6 +190,34 @@ logger_cb(struct ev_loop *loop, ev_child *w, int revents)
 	          (long)w->rpid, w->rstatus);
 }
 
+static void
+unlink_paths(void)
+{
+	listen_unlink_paths(opts.ls, opts.nls);
+}
+
+/* --check: bind every listener as a start would, print what the kernel
+ * applied and its limits, remove the socket files and exit. No worker,
+ * no pid or status file. */
+static int
+check_listeners(void)
+{
+	char err[1024];
+	size_t i;
+
+	log_set_atexit(unlink_paths);
+	for (i = 0; i < opts.nls; i++)
+		if (listen_bind(&opts.ls[i], err, sizeof(err)) < 0)
+			fatalx(EXIT_LISTEN, "%s", err);
+	for (i = 0; i < opts.nls; i++)
+		listen_log_options(&opts.ls[i], 1);
+	listen_print_table(stdout, opts.ls, opts.nls);
+	unlink_paths();
+	if (fflush(stdout) != 0)
+		fatal(EXIT_SOFTWARE, "cannot write the --check table");
+	return EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -221,6 +249,8 @@ main(int argc, char **argv)
 		return control_restart(&opts);
 	case MODE_STOP:
 		return control_stop(&opts);
+	case MODE_CHECK:
+		return check_listeners();
 	case MODE_RUN:
 		break;
 	}
@@ -269,6 +299,8 @@ main(int argc, char **argv)
 				log_info(
 				    "socket %s is given to workers as fd %d",
 				    opts.ls[i].key, opts.ls[i].pin_fd);
+		for (i = 0; i < opts.nls; i++)
+			listen_log_options(&opts.ls[i], 0);
 	}
 	env = listen_env(opts.ls, opts.nls);
 	setenv("SERVER_STARTER_PORT", env, 1);

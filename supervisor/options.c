@@ -1,6 +1,7 @@
 /* options.c: start_server's command line and environment overrides. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -40,6 +41,21 @@ enum {
 	OPT_MAX_OLD_GENERATIONS,
 	OPT_NUM_WORKERS,
 	OPT_DIE_WITH_SUPERVISOR,
+	/* listener options (sockopt.h) */
+	OPT_DEFER_ACCEPT,
+	OPT_FASTOPEN,
+	OPT_REUSEPORT,
+	OPT_DUAL_STACK,
+	OPT_FREEBIND,
+	OPT_NODELAY,
+	OPT_KEEPALIVE,
+	OPT_RCVBUF,
+	OPT_SNDBUF,
+	OPT_SOCKET_MODE,
+	OPT_SOCKET_OWNER,
+	OPT_SOCKET_GROUP,
+	OPT_SOCKOPTS,
+	OPT_CHECK,
 };
 
 static const struct option longopts[] = {
@@ -69,7 +85,39 @@ static const struct option longopts[] = {
     {"max-old-generations", required_argument, NULL, OPT_MAX_OLD_GENERATIONS},
     {"num-workers", required_argument, NULL, OPT_NUM_WORKERS},
     {"die-with-supervisor", no_argument, NULL, OPT_DIE_WITH_SUPERVISOR},
+    {"defer-accept", optional_argument, NULL, OPT_DEFER_ACCEPT},
+    {"fastopen", required_argument, NULL, OPT_FASTOPEN},
+    {"reuseport", no_argument, NULL, OPT_REUSEPORT},
+    {"dual-stack", no_argument, NULL, OPT_DUAL_STACK},
+    {"freebind", no_argument, NULL, OPT_FREEBIND},
+    {"nodelay", no_argument, NULL, OPT_NODELAY},
+    {"keepalive", no_argument, NULL, OPT_KEEPALIVE},
+    {"rcvbuf", required_argument, NULL, OPT_RCVBUF},
+    {"sndbuf", required_argument, NULL, OPT_SNDBUF},
+    {"socket-mode", required_argument, NULL, OPT_SOCKET_MODE},
+    {"socket-owner", required_argument, NULL, OPT_SOCKET_OWNER},
+    {"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
+    {"sockopts", required_argument, NULL, OPT_SOCKOPTS},
+    {"check", no_argument, NULL, OPT_CHECK},
     {NULL, 0, NULL, 0},
+};
+
+/* The global flag of each listener option. */
+static const struct {
+	int opt;
+	enum sockopt_id id;
+} sockopt_flags[] = {
+    {OPT_DEFER_ACCEPT, SOCKOPT_DEFER_ACCEPT},
+    {OPT_FASTOPEN, SOCKOPT_FASTOPEN},
+    {OPT_REUSEPORT, SOCKOPT_REUSEPORT},
+    {OPT_FREEBIND, SOCKOPT_FREEBIND},
+    {OPT_NODELAY, SOCKOPT_NODELAY},
+    {OPT_KEEPALIVE, SOCKOPT_KEEPALIVE},
+    {OPT_RCVBUF, SOCKOPT_RCVBUF},
+    {OPT_SNDBUF, SOCKOPT_SNDBUF},
+    {OPT_SOCKET_MODE, SOCKOPT_MODE},
+    {OPT_SOCKET_OWNER, SOCKOPT_OWNER},
+    {OPT_SOCKET_GROUP, SOCKOPT_GROUP},
 };
 
 void
@@ -95,6 +143,34 @@ options_usage(FILE *fp)
 	    "  --path=PATH            unix stream socket (repeatable)\n"
 	    "  --backlog=N            listen(2) backlog (default: "
 	    "SOMAXCONN)\n"
+	    "Listener options (each applies to every listener it fits):\n"
+	    "  --defer-accept[=SECS]  TCP_DEFER_ACCEPT: hand a connection to "
+	    "workers\n"
+	    "                         once data arrives (default 30; the "
+	    "kernel rounds up)\n"
+	    "  --fastopen=QLEN        TCP_FASTOPEN with this queue length\n"
+	    "  --reuseport            SO_REUSEPORT (TCP, UDP)\n"
+	    "  --dual-stack           [::]:PORT takes IPv4 too (IPV6_V6ONLY "
+	    "off)\n"
+	    "  --freebind             IP_FREEBIND: bind an address not "
+	    "configured yet\n"
+	    "  --nodelay, --keepalive TCP_NODELAY, SO_KEEPALIVE (accepted "
+	    "sockets inherit\n"
+	    "                         them)\n"
+	    "  --rcvbuf=N, --sndbuf=N SO_RCVBUF, SO_SNDBUF in bytes (k, m, g "
+	    "suffixes)\n"
+	    "  --socket-mode=MODE     mode of --path sockets (default 0777)\n"
+	    "  --socket-owner=USER, --socket-group=GROUP\n"
+	    "                         owner and group of --path sockets\n"
+	    "  --sockopts=LIST        options of the --port or --path just "
+	    "before it,\n"
+	    "                         over the flags above: "
+	    "key[=value],... e.g.\n"
+	    "                         --port=443 "
+	    "--sockopts=defer-accept=5,backlog=1024\n"
+	    "  --check                bind every listener, print what the "
+	    "kernel applied\n"
+	    "                         and its limits, and exit\n"
 	    "Workers:\n"
 	    "  --dir=DIR              working directory of the workers\n"
 	    "  --interval=SECONDS     a new worker alive this long counts "
@@ -198,11 +274,119 @@ set_str(char **dst, const char *v)
 		abort();
 }
 
+/* start_server's own options: Getopt::Long takes any unique prefix of
+ * them, and scripts use that (--pid, -k). baton's extensions must not
+ * make those ambiguous, so such a prefix is expanded before getopt sees
+ * it. */
+static const char *const starter_opts[] = {"port",
+                                           "path",
+                                           "dir",
+                                           "interval",
+                                           "signal-on-hup",
+                                           "signal-on-term",
+                                           "pid-file",
+                                           "status-file",
+                                           "envdir",
+                                           "log-file",
+                                           "daemonize",
+                                           "enable-auto-restart",
+                                           "auto-restart-interval",
+                                           "kill-old-delay",
+                                           "backlog",
+                                           "restart",
+                                           "stop",
+                                           "help",
+                                           "version",
+                                           NULL};
+
+static int
+is_longopt(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; longopts[i].name; i++)
+		if (strlen(longopts[i].name) == len &&
+		    strncmp(longopts[i].name, name, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* A copy of argv with start_server abbreviations written out; the
+ * strings written anew are also listed in owned, to be freed. */
+static char **
+expand_abbrevs(int argc, char **argv, char ***owned)
+{
+	char **out = calloc((size_t)argc + 1, sizeof(*out));
+	size_t nowned = 0;
+	int i;
+
+	*owned = calloc((size_t)argc + 1, sizeof(**owned));
+	if (out == NULL || *owned == NULL)
+		abort();
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i], *name = a, *eq, *full = NULL;
+		size_t len, k;
+
+		out[i] = argv[i];
+		if (i == 0 || a[0] != '-' || a[1] == '\0')
+			continue;
+		if (strcmp(a, "--") == 0) {
+			for (; i < argc; i++)
+				out[i] = argv[i];
+			break;
+		}
+		name += a[1] == '-' ? 2 : 1;
+		eq = strchr(name, '=');
+		len = eq ? (size_t)(eq - name) : strlen(name);
+		if (len == 0 || is_longopt(name, len))
+			continue;
+		for (k = 0; starter_opts[k]; k++)
+			if (strncmp(starter_opts[k], name, len) == 0) {
+				if (full) {
+					full = NULL;
+					break;
+				}
+				full = starter_opts[k];
+			}
+		if (full) {
+			if (asprintf(&out[i], "--%s%s", full, eq ? eq : "") < 0)
+				abort();
+			(*owned)[nowned++] = out[i];
+		}
+	}
+	return out;
+}
+
+/* Why getopt refused an option: unknown, or a prefix of several. */
+static void
+explain_unknown(const char *arg, char *err, size_t errlen)
+{
+	const char *name = arg + (arg[1] == '-' ? 2 : 1);
+	size_t len = strcspn(name, "="), i, n = 0, off;
+
+	off = (size_t)snprintf(err, errlen, "ambiguous option: %.*s (",
+	                       (int)(name - arg + (long)len), arg);
+	for (i = 0; longopts[i].name && off < errlen; i++)
+		if (len && strncmp(longopts[i].name, name, len) == 0)
+			off +=
+			    (size_t)snprintf(err + off, errlen - off, "%s--%s",
+			                     n++ ? ", " : "", longopts[i].name);
+	if (n > 1 && off < errlen)
+		snprintf(err + off, errlen - off, ")");
+	else
+		snprintf(err, errlen, "unknown option: %s", arg);
+}
+
 int
 options_parse(int argc, char **argv, struct options *o, char *err,
               size_t errlen)
 {
 	char **paths = NULL;
+	struct sockopts *pathopts = NULL;
+	/* what a --sockopts is for: the last --port or the last --path */
+	enum { LAST_NONE, LAST_PORT, LAST_PATH } last = LAST_NONE;
+	int check = 0;
+	unsigned *classes = NULL;
 	size_t npaths = 0, i;
 	int c, idx, rc = -1;
 	long v;
@@ -217,6 +401,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	o->ready_timeout = -1;
 	opterr = 0;
 	optind = 1;
+	o->argv_alloc = argv = expand_abbrevs(argc, argv, &o->argv_owned);
 	for (;;) {
 		struct listener l;
 		char perr[256];
@@ -237,12 +422,83 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 				goto out;
 			}
 			add_listener(o, &l);
+			last = LAST_PORT;
 			break;
 		case OPT_PATH:
 			paths = realloc(paths, (npaths + 1) * sizeof(*paths));
-			if (paths == NULL)
+			pathopts =
+			    realloc(pathopts, (npaths + 1) * sizeof(*pathopts));
+			if (paths == NULL || pathopts == NULL)
 				abort();
+			memset(&pathopts[npaths], 0, sizeof(*pathopts));
 			paths[npaths++] = optarg;
+			last = LAST_PATH;
+			break;
+		case OPT_SOCKOPTS: {
+			struct listener *lp =
+			    last == LAST_PORT ? &o->ls[o->nls - 1] : NULL;
+
+			if (last == LAST_NONE) {
+				snprintf(err, errlen,
+				         "--sockopts must follow the --port or "
+				         "--path it applies to");
+				goto out;
+			}
+			if (sockopt_parse_list(
+			        optarg, lp ? listen_class(lp) : SOCKOPT_UNIX,
+			        lp ? &lp->opts : &pathopts[npaths - 1], perr,
+			        sizeof(perr)) < 0) {
+				snprintf(err, errlen,
+				         "invalid --sockopts value \"%s\" for "
+				         "%s: %s",
+				         optarg,
+				         lp ? lp->spec : paths[npaths - 1],
+				         perr);
+				goto out;
+			}
+			break;
+		}
+		case OPT_DEFER_ACCEPT:
+			/* an optional value must be attached: "--defer-accept
+			 * 5" would make 5 the server program */
+			if (optarg == NULL && optind < argc &&
+			    isdigit((unsigned char)argv[optind][0]) &&
+			    strspn(argv[optind], "0123456789") ==
+			        strlen(argv[optind])) {
+				snprintf(err, errlen,
+				         "--defer-accept takes its value after "
+				         "'=': write --defer-accept=%s",
+				         argv[optind]);
+				goto out;
+			}
+			/* FALLTHROUGH */
+		case OPT_FASTOPEN:
+		case OPT_REUSEPORT:
+		case OPT_FREEBIND:
+		case OPT_NODELAY:
+		case OPT_KEEPALIVE:
+		case OPT_RCVBUF:
+		case OPT_SNDBUF:
+		case OPT_SOCKET_MODE:
+		case OPT_SOCKET_OWNER:
+		case OPT_SOCKET_GROUP:
+			for (i = 0; sockopt_flags[i].opt != c; i++)
+				;
+			if (sockopt_set(&o->sockopts, sockopt_flags[i].id,
+			                optarg, perr, sizeof(perr)) < 0) {
+				snprintf(err, errlen,
+				         "invalid --%s value \"%s\": %s", name,
+				         optarg ? optarg : "", perr);
+				goto out;
+			}
+			break;
+		case OPT_DUAL_STACK:
+			if (sockopt_set(&o->sockopts, SOCKOPT_V6ONLY, "0", perr,
+			                sizeof(perr)) < 0)
+				abort();
+			break;
+		case OPT_CHECK:
+			check = 1;
 			break;
 		case OPT_DIR:
 			set_str(&o->dir, optarg);
@@ -320,6 +576,8 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 				goto out;
 			}
 			o->backlog = (int)v;
+			o->sockopts.val[SOCKOPT_BACKLOG] = v;
+			o->sockopts.given |= 1u << SOCKOPT_BACKLOG;
 			break;
 		case OPT_READY:
 			if (strcmp(optarg, "interval") == 0)
@@ -376,8 +634,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			goto out;
 		default:
 			if (optopt == 0 || optopt >= 256)
-				snprintf(err, errlen, "unknown option: %s",
-				         argv[optind - 1]);
+				explain_unknown(argv[optind - 1], err, errlen);
 			else
 				snprintf(err, errlen, "unknown option: -%c",
 				         optopt);
@@ -394,10 +651,31 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			         paths[i], perr);
 			goto out;
 		}
+		l.opts = pathopts[i];
 		add_listener(o, &l);
 	}
-	for (i = 0; i < o->nls; i++)
-		o->ls[i].backlog = o->backlog;
+	if (check) {
+		if (o->mode == MODE_RESTART || o->mode == MODE_STOP) {
+			snprintf(err, errlen,
+			         "--check cannot be combined with --restart or "
+			         "--stop");
+			goto out;
+		}
+		if (o->mode == MODE_RUN)
+			o->mode = MODE_CHECK;
+	}
+	/* each listener: its --sockopts over the global flags */
+	classes = calloc(o->nls + 1, sizeof(*classes));
+	if (classes == NULL)
+		abort();
+	for (i = 0; i < o->nls; i++) {
+		listen_set_options(&o->ls[i], &o->sockopts, o->backlog);
+		classes[i] = listen_class(&o->ls[i]);
+	}
+	if (o->mode != MODE_HELP && o->mode != MODE_VERSION &&
+	    sockopt_check_global(&o->sockopts, classes, o->nls, err, errlen) <
+	        0)
+		goto out;
 	if (listen_assign_fds(o->ls, o->nls, err, errlen) < 0)
 		goto out;
 	o->argv = argv + optind;
@@ -406,6 +684,8 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	rc = 0;
 out:
 	free(paths);
+	free(pathopts);
+	free(classes);
 	if (rc < 0)
 		options_free(o);
 	return rc;
@@ -426,6 +706,10 @@ options_free(struct options *o)
 	free(o->envdir);
 	free(o->kill_old_delay);
 	free(o->auto_restart_interval);
+	for (i = 0; o->argv_owned && o->argv_owned[i]; i++)
+		free(o->argv_owned[i]);
+	free(o->argv_owned);
+	free(o->argv_alloc);
 	memset(o, 0, sizeof(*o));
 }
 

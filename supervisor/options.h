@@ -12,7 +12,8 @@ enum options_mode {
 	MODE_HELP,
 	MODE_VERSION,
 	MODE_RESTART,
-	MODE_STOP
+	MODE_STOP,
+	MODE_CHECK /* --check: bind, show the listeners' options, exit */
 };
 
 enum ready_mode { READY_INTERVAL, READY_NOTIFY };
@@ -22,10 +23,12 @@ struct options {
 	struct listener *ls; /* --port entries, then --path entries */
 	size_t nls;
 	char **argv; /* the server program and its arguments */
+	char **argv_alloc, **argv_owned; /* argv with abbreviations expanded */
 	char *dir, *pid_file, *status_file, *log_file, *envdir;
 	double interval;
 	int sig_hup, sig_term;
 	int backlog;
+	struct sockopts sockopts; /* global listener options (--defer-accept) */
 	int daemonize;
 	double stop_timeout; /* 0: never SIGKILL */
 	enum ready_mode ready;

@@ -30,7 +30,9 @@ enum {
 	SOCKOPT_TCP = 1,
 	SOCKOPT_UDP = 2,
 	SOCKOPT_UNIX = 4,
-	SOCKOPT_IPV6 = 8 /* with TCP or UDP: an IPv6 address */
+	SOCKOPT_IPV6 = 8,     /* with TCP or UDP: an IPv6 address */
+	SOCKOPT_IPV6_ANY = 16 /* and it is [::], the only one that can
+	                         take IPv4 too */
 };
 
 /* A set of option values. given has bit (1u << id) for every option the
@@ -64,8 +66,8 @@ const char *sockopt_fits_text(enum sockopt_id id);
 
 /* Parse one value of option id (NULL: the option was given without a
  * value). -1 with the cause in err. */
-int sockopt_parse_value(enum sockopt_id id, const char *s, long *out,
-                        char *err, size_t errlen);
+int sockopt_parse_value(enum sockopt_id id, const char *s, long *out, char *err,
+                        size_t errlen);
 /* Record a global flag: parse and mark given. */
 int sockopt_set(struct sockopts *so, enum sockopt_id id, const char *s,
                 char *err, size_t errlen);
@@ -95,10 +97,10 @@ int sockopt_read(int fd, unsigned cls, struct sockopts_read *r,
 
 void sockopt_kernel_read(struct sockopt_kernel *k);
 
-/* Describe the options in effect, for the log: "backlog 128, defer-accept
- * 5 s -> 7 s effective, nodelay on". Only the options given, unless all. */
+/* Describe the options given, for the log: "backlog 128, defer-accept
+ * 5 s -> 7 s effective (...), nodelay on"; "" when none was given. */
 void sockopt_describe(const struct sockopts *so, const struct sockopts_read *r,
-                      unsigned cls, int all, char *buf, size_t len);
+                      unsigned cls, char *buf, size_t len);
 /* The same as "key=value" words, for the --check table. */
 void sockopt_words(const struct sockopts *so, const struct sockopts_read *r,
                    unsigned cls, char *buf, size_t len);
@@ -114,6 +116,12 @@ void sockopt_notes(const struct sockopts *so, const struct sockopts_read *r,
                    const char *name,
                    void (*note)(int warn, const char *msg, void *arg),
                    void *arg);
+/* The value of id as messages say it: "5 s", "on", "0660", "www-data". */
+void sockopt_value_text(enum sockopt_id id, long v, char *buf, size_t len);
+/* The owner and group asked for, as chown(1) spells them: "www:www",
+ * "www", ":www". */
+const char *sockopt_owner_text(const struct sockopts *so, char *buf,
+                               size_t len);
 /* The kernel limits as lines for --check. */
 void sockopt_print_kernel(FILE *f, const struct sockopt_kernel *k);
 

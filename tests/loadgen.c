@@ -3,11 +3,13 @@
 /*
  * loadgen HOST PORT [--seconds S] [--max-requests N] [--concurrency C]
  *         [--unix PATH] [--pause-ms MS] [--timeout-ms MS] [--udp]
+ *         [--stop-file PATH]
  *
  * Keeps C requests in flight, each on a fresh connection: connect, send
  * "GET / HTTP/1.0\r\n\r\n", read the answer to EOF, require a 200 status.
  * It stops starting requests after S seconds or N requests, whichever comes
- * first, and gives every request at most --timeout-ms: so it always ends.
+ * first (or once --stop-file exists), and gives every request at most
+ * --timeout-ms: so it always ends.
  * With --udp it sends N datagrams one at a time and requires an answer to
  * each ("gen=..."), still bounded by S.
  *
@@ -317,7 +319,7 @@ main(int argc, char **argv)
 	static struct slot slots[MAX_CONC];
 	struct pollfd pfd[MAX_CONC];
 	int idx[MAX_CONC];
-	const char *host = NULL, *port = NULL, *upath = NULL;
+	const char *host = NULL, *port = NULL, *upath = NULL, *stop_file = NULL;
 	double seconds = 5, pause_ms = 0, timeout_ms = 5000, end, t;
 	long max_requests = 1000;
 	int conc = 1, udp = 0, i, rc = 0;
@@ -343,6 +345,8 @@ main(int argc, char **argv)
 				conc = (int)num(a, v, 1, MAX_CONC);
 			else if (strcmp(a, "--unix") == 0)
 				upath = v;
+			else if (strcmp(a, "--stop-file") == 0)
+				stop_file = v;
 			else if (strcmp(a, "--pause-ms") == 0)
 				pause_ms = num(a, v, 0, 60000);
 			else if (strcmp(a, "--timeout-ms") == 0)
@@ -376,6 +380,9 @@ main(int argc, char **argv)
 		int n = 0, active = 0, wait_ms = 50;
 
 		t = now();
+		if (stop_file != NULL && t < end &&
+		    access(stop_file, F_OK) == 0)
+			end = t; /* asked to stop: no new request */
 		for (i = 0; i < conc; i++) {
 			struct slot *s = &slots[i];
 

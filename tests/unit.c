@@ -4,13 +4,17 @@
 #include <check.h>
 #include <stdarg.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "listen.h"
 #include "options.h"
 #include "sig.h"
+#include "sockopt.h"
 #include "status.h"
 
 /* ---- --port specs ----------------------------------------------------- */
@@ -338,6 +342,447 @@ START_TEST(test_tunables_env)
 }
 END_TEST
 
+/* ---- listener options (sockopt.c) ------------------------------------- */
+
+#define OK(id, in, v)                                                          \
+	{                                                                      \
+		id, in, 1, v                                                   \
+	}
+#define BAD(id, in)                                                            \
+	{                                                                      \
+		id, in, 0, 0                                                   \
+	}
+static const struct {
+	enum sockopt_id id;
+	const char *in; /* NULL: the flag without a value */
+	int ok;
+	long val;
+} value_cases[] = {
+    OK(SOCKOPT_DEFER_ACCEPT, "5", 5),
+    OK(SOCKOPT_DEFER_ACCEPT, NULL, 30),
+    OK(SOCKOPT_DEFER_ACCEPT, "0", 0),
+    OK(SOCKOPT_DEFER_ACCEPT, "2147483647", 2147483647),
+    BAD(SOCKOPT_DEFER_ACCEPT, "-1"),
+    BAD(SOCKOPT_DEFER_ACCEPT, "abc"),
+    BAD(SOCKOPT_DEFER_ACCEPT, "1.5"),
+    BAD(SOCKOPT_DEFER_ACCEPT, " 5"),
+    BAD(SOCKOPT_DEFER_ACCEPT, "5s"),
+    BAD(SOCKOPT_DEFER_ACCEPT, ""),
+    BAD(SOCKOPT_DEFER_ACCEPT, "2147483648"),
+    OK(SOCKOPT_FASTOPEN, "16", 16),
+    OK(SOCKOPT_FASTOPEN, "0", 0),
+    BAD(SOCKOPT_FASTOPEN, NULL),
+    BAD(SOCKOPT_FASTOPEN, "-1"),
+    BAD(SOCKOPT_FASTOPEN, "+3"),
+    OK(SOCKOPT_REUSEPORT, NULL, 1),
+    OK(SOCKOPT_REUSEPORT, "on", 1),
+    OK(SOCKOPT_REUSEPORT, "OFF", 0),
+    OK(SOCKOPT_NODELAY, "yes", 1),
+    OK(SOCKOPT_KEEPALIVE, "0", 0),
+    OK(SOCKOPT_V6ONLY, "false", 0),
+    BAD(SOCKOPT_FREEBIND, "maybe"),
+    BAD(SOCKOPT_FREEBIND, "2"),
+    OK(SOCKOPT_RCVBUF, "4096", 4096),
+    OK(SOCKOPT_RCVBUF, "64k", 65536),
+    OK(SOCKOPT_SNDBUF, "1M", 1048576),
+    OK(SOCKOPT_SNDBUF, "1g", 1073741824),
+    OK(SOCKOPT_SNDBUF, "2147483647", 2147483647),
+    BAD(SOCKOPT_SNDBUF, "2147483648"),
+    BAD(SOCKOPT_RCVBUF, "2g"),
+    BAD(SOCKOPT_RCVBUF, "0"),
+    BAD(SOCKOPT_RCVBUF, "-4096"),
+    BAD(SOCKOPT_RCVBUF, "64kb"),
+    BAD(SOCKOPT_RCVBUF, NULL),
+    OK(SOCKOPT_BACKLOG, "1", 1),
+    BAD(SOCKOPT_BACKLOG, "0"),
+    OK(SOCKOPT_MODE, "0660", 0660),
+    OK(SOCKOPT_MODE, "600", 0600),
+    OK(SOCKOPT_MODE, "0", 0),
+    BAD(SOCKOPT_MODE, "1777"),
+    BAD(SOCKOPT_MODE, "0999"),
+    BAD(SOCKOPT_MODE, "12345"),
+    BAD(SOCKOPT_MODE, "rw-rw----"),
+    BAD(SOCKOPT_MODE, ""),
+    OK(SOCKOPT_OWNER, "0", 0),
+    OK(SOCKOPT_OWNER, "root", 0),
+    OK(SOCKOPT_OWNER, "65534", 65534),
+    BAD(SOCKOPT_OWNER, "nosuchuser-baton"),
+    BAD(SOCKOPT_OWNER, "4294967295"),
+    BAD(SOCKOPT_OWNER, ""),
+    OK(SOCKOPT_GROUP, "root", 0),
+    BAD(SOCKOPT_GROUP, "nosuchgroup-baton"),
+};
+#undef OK
+#undef BAD
+
+START_TEST(test_sockopt_values)
+{
+	char err[256] = "";
+	long v = -42;
+	int rc = sockopt_parse_value(value_cases[_i].id, value_cases[_i].in, &v,
+	                             err, sizeof(err));
+	const char *in = value_cases[_i].in ? value_cases[_i].in : "(none)";
+
+	if (!value_cases[_i].ok) {
+		ck_assert_msg(rc < 0, "%s \"%s\" accepted as %ld",
+		              sockopt_key(value_cases[_i].id), in, v);
+		ck_assert_msg(err[0] != '\0', "no message for %s \"%s\"",
+		              sockopt_key(value_cases[_i].id), in);
+		return;
+	}
+	ck_assert_msg(rc == 0, "%s \"%s\" rejected: %s",
+	              sockopt_key(value_cases[_i].id), in, err);
+	ck_assert_int_eq(v, value_cases[_i].val);
+}
+END_TEST
+
+#define TCP SOCKOPT_TCP
+#define TCP6 (SOCKOPT_TCP | SOCKOPT_IPV6)
+#define ANY6 (SOCKOPT_TCP | SOCKOPT_IPV6 | SOCKOPT_IPV6_ANY)
+#define UDP SOCKOPT_UDP
+#define UNIX SOCKOPT_UNIX
+static const struct {
+	const char *list;
+	unsigned cls;
+	const char *err; /* NULL: accepted */
+	enum sockopt_id id;
+	long val;
+} list_cases[] = {
+    {"defer-accept=5,backlog=128", TCP, NULL, SOCKOPT_DEFER_ACCEPT, 5},
+    {"defer-accept=5,backlog=128", TCP, NULL, SOCKOPT_BACKLOG, 128},
+    {"defer-accept", TCP, NULL, SOCKOPT_DEFER_ACCEPT, 30},
+    {"nodelay,keepalive=off", TCP, NULL, SOCKOPT_KEEPALIVE, 0},
+    {"reuseport=1,reuseport=0", UDP, NULL, SOCKOPT_REUSEPORT, 0},
+    {"dual-stack", ANY6, NULL, SOCKOPT_V6ONLY, 0},
+    {"v6only", ANY6, NULL, SOCKOPT_V6ONLY, 1},
+    {"dual-stack", TCP6, "dual-stack applies to [::]:PORT listeners only", 0,
+     0},
+    {"rcvbuf=256k", UDP, NULL, SOCKOPT_RCVBUF, 262144},
+    {"mode=0660,owner=0,group=0", UNIX, NULL, SOCKOPT_MODE, 0660},
+    {"backlog=16", UNIX, NULL, SOCKOPT_BACKLOG, 16},
+    {"dual-stack", TCP, "dual-stack applies to [::]:PORT listeners only", 0, 0},
+    {"v6only=0", UDP, "v6only applies to [::]:PORT", 0, 0},
+    {"defer-accept=5", UDP, "defer-accept applies to TCP listeners only", 0, 0},
+    {"defer-accept", UNIX, "defer-accept applies to TCP listeners only", 0, 0},
+    {"fastopen=5", UDP, "applies to TCP listeners only", 0, 0},
+    {"nodelay", UNIX, "applies to TCP listeners only", 0, 0},
+    {"mode=0660", TCP, "mode applies to unix listeners (--path) only", 0, 0},
+    {"owner=root", UDP, "applies to unix listeners", 0, 0},
+    {"backlog=10", UDP, "backlog applies to TCP and unix listeners only", 0, 0},
+    {"reuseport", UNIX, "applies to TCP and UDP listeners only", 0, 0},
+    {"rcvbuf=1k", UNIX, "applies to TCP and UDP listeners only", 0, 0},
+    {"bogus=1", TCP, "unknown option \"bogus\"", 0, 0},
+    {"Nodelay", TCP, "unknown option", 0, 0},
+    {"", TCP, "empty list", 0, 0},
+    {"nodelay,,keepalive", TCP, "empty option", 0, 0},
+    {"nodelay,", TCP, "empty option", 0, 0},
+    {",nodelay", TCP, "empty option", 0, 0},
+    {"rcvbuf=abc", TCP, "rcvbuf=abc: not a size", 0, 0},
+    {"rcvbuf", TCP, "rcvbuf: a value is required", 0, 0},
+    {"reuseport=maybe", TCP, "reuseport=maybe: not on or off", 0, 0},
+    {"defer-accept=-5", TCP, "defer-accept=-5: not a whole number", 0, 0},
+    {"backlog=0", TCP, "backlog=0: not a positive integer", 0, 0},
+    {"mode=888", UNIX, "mode=888: not an octal mode", 0, 0},
+    {"owner=nosuchuser-baton", UNIX, "no such user", 0, 0},
+};
+#undef TCP
+#undef TCP6
+#undef ANY6
+#undef UDP
+#undef UNIX
+
+START_TEST(test_sockopt_lists)
+{
+	struct sockopts so;
+	char err[512] = "";
+	int rc;
+
+	memset(&so, 0, sizeof(so));
+	rc = sockopt_parse_list(list_cases[_i].list, list_cases[_i].cls, &so,
+	                        err, sizeof(err));
+	if (list_cases[_i].err) {
+		ck_assert_msg(rc < 0, "\"%s\" accepted", list_cases[_i].list);
+		ck_assert_msg(strstr(err, list_cases[_i].err) != NULL,
+		              "for \"%s\": got \"%s\"", list_cases[_i].list,
+		              err);
+		return;
+	}
+	ck_assert_msg(rc == 0, "\"%s\" rejected: %s", list_cases[_i].list, err);
+	ck_assert(so.given & (1u << list_cases[_i].id));
+	ck_assert_int_eq(so.val[list_cases[_i].id], list_cases[_i].val);
+}
+END_TEST
+
+/* per listener over global over the defaults, and global flags only where
+ * they fit */
+START_TEST(test_sockopt_merge)
+{
+	struct options o;
+	char err[512] = "";
+
+	ck_assert_msg(parse(&o, err, sizeof(err), "--port=127.0.0.1:1",
+	                    "--sockopts=defer-accept=5,backlog=8", "--port=2",
+	                    "--defer-accept=10", "--backlog=64", "--port=u3",
+	                    "--path=/tmp/a.sock", "--sockopts=mode=0600",
+	                    "--socket-mode=0660", "--path=/tmp/b.sock",
+	                    "--port=[::]:4", "--dual-stack", "--nodelay",
+	                    "--reuseport", "app", NULL) == 0,
+	              "%s", err);
+	ck_assert_uint_eq(o.nls, 6);
+	/* 127.0.0.1:1: its own defer-accept and backlog */
+	ck_assert_int_eq(o.ls[0].eff.val[SOCKOPT_DEFER_ACCEPT], 5);
+	ck_assert_int_eq(o.ls[0].backlog, 8);
+	ck_assert(o.ls[0].eff.given & (1u << SOCKOPT_NODELAY));
+	/* 2: the global ones */
+	ck_assert_int_eq(o.ls[1].eff.val[SOCKOPT_DEFER_ACCEPT], 10);
+	ck_assert_int_eq(o.ls[1].backlog, 64);
+	/* u3: UDP takes reuseport, not defer-accept, nodelay or backlog */
+	ck_assert(!(o.ls[2].eff.given & (1u << SOCKOPT_DEFER_ACCEPT)));
+	ck_assert(!(o.ls[2].eff.given & (1u << SOCKOPT_NODELAY)));
+	ck_assert(o.ls[2].eff.given & (1u << SOCKOPT_REUSEPORT));
+	/* [::]:4: dual stack; the IPv4 ones keep V6ONLY out of it */
+	ck_assert_str_eq(o.ls[3].key, "[::]:4");
+	ck_assert_int_eq(o.ls[3].eff.val[SOCKOPT_V6ONLY], 0);
+	ck_assert(!sockopt_fits(SOCKOPT_V6ONLY, listen_class(&o.ls[1])));
+	/* paths come last: its own mode, then the global one */
+	ck_assert_str_eq(o.ls[4].key, "/tmp/a.sock");
+	ck_assert_int_eq(o.ls[4].eff.val[SOCKOPT_MODE], 0600);
+	ck_assert_int_eq(o.ls[5].eff.val[SOCKOPT_MODE], 0660);
+	ck_assert_int_eq(o.ls[5].backlog, 64);
+	ck_assert(!(o.ls[5].eff.given & (1u << SOCKOPT_REUSEPORT)));
+	options_free(&o);
+
+	/* the defaults are start_server's */
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--port=[::1]:1",
+	                       "--path=/tmp/c.sock", "app", NULL),
+	                 0);
+	ck_assert_uint_eq(o.ls[0].eff.given, 0);
+	ck_assert_int_eq(o.ls[0].eff.val[SOCKOPT_V6ONLY], 1);
+	ck_assert_int_eq(o.ls[0].eff.val[SOCKOPT_REUSEADDR], 1);
+	ck_assert_int_eq(o.ls[0].backlog, SOMAXCONN);
+	ck_assert_int_eq(o.ls[1].eff.val[SOCKOPT_MODE], 0777);
+	options_free(&o);
+
+	/* --check needs no server program */
+	ck_assert_int_eq(
+	    parse(&o, err, sizeof(err), "--check", "--port=1", NULL), 0);
+	ck_assert_int_eq(o.mode, MODE_CHECK);
+	options_free(&o);
+}
+END_TEST
+
+static const struct {
+	const char *args[5];
+	const char *msg;
+} sockopt_bad_options[] = {
+    {{"--port=1", "--defer-accept=-1"},
+     "invalid --defer-accept value \"-1\": not a whole number of seconds"},
+    {{"--port=1", "--defer-accept=abc"},
+     "invalid --defer-accept value \"abc\""},
+    {{"--port=1", "--defer-accept", "5", "app"},
+     "--defer-accept takes its value after '=': write --defer-accept=5"},
+    {{"--port=1", "--fastopen=x"}, "invalid --fastopen value \"x\""},
+    {{"--port=1", "--fastopen"}, "requires a value"},
+    {{"--port=1", "--rcvbuf=0"}, "invalid --rcvbuf value \"0\": not a size"},
+    {{"--port=1", "--sndbuf=-1"}, "invalid --sndbuf value \"-1\""},
+    {{"--path=/tmp/s", "--socket-mode=999"},
+     "invalid --socket-mode value \"999\": not an octal mode"},
+    {{"--path=/tmp/s", "--socket-owner=nosuchuser-baton"},
+     "invalid --socket-owner value \"nosuchuser-baton\": no such user"},
+    {{"--path=/tmp/s", "--socket-group=nosuchgroup-baton"}, "no such group"},
+    {{"--sockopts=nodelay", "--port=1"},
+     "--sockopts must follow the --port or --path it applies to"},
+    {{"--port=u53", "--sockopts=defer-accept"},
+     "invalid --sockopts value \"defer-accept\" for u53: defer-accept "
+     "applies to TCP listeners only"},
+    {{"--path=/tmp/s", "--sockopts=nodelay"},
+     "for /tmp/s: nodelay applies to TCP listeners only"},
+    {{"--port=1", "--sockopts=mode=0600"},
+     "for 1: mode applies to unix listeners (--path) only"},
+    {{"--port=1", "--socket-mode=0600"},
+     "--socket-mode applies to unix listeners (--path) only, and there "
+     "is none"},
+    {{"--port=1", "--port=127.0.0.1:2", "--dual-stack"},
+     "--dual-stack applies to [::]:PORT listeners only (any other IPv6 "
+     "address takes IPv6 alone), and there is none"},
+    {{"--path=/tmp/s", "--port=u1", "--defer-accept"},
+     "--defer-accept applies to TCP listeners only, and there is none"},
+    {{"--path=/tmp/s", "--reuseport"},
+     "--reuseport applies to TCP and UDP listeners only"},
+    {{"--port=1", "--check", "--stop"},
+     "--check cannot be combined with --restart or --stop"},
+};
+
+START_TEST(test_sockopt_options_bad)
+{
+	struct options o;
+	char err[512] = "";
+	const char *const *a = sockopt_bad_options[_i].args;
+
+	ck_assert_int_lt(
+	    parse(&o, err, sizeof(err), a[0], a[1], a[2], a[3], a[4]), 0);
+	ck_assert_msg(strstr(err, sockopt_bad_options[_i].msg) != NULL,
+	              "for %s %s: got \"%s\"", a[0], a[1] ? a[1] : "", err);
+}
+END_TEST
+
+/* what the log and --check say about what the kernel did */
+static char notes_buf[2048];
+
+static void
+collect_note(int warn, const char *msg, void *arg)
+{
+	size_t len = strlen(notes_buf);
+
+	(void)arg;
+	snprintf(notes_buf + len, sizeof(notes_buf) - len, "%s %s\n",
+	         warn ? "W" : "I", msg);
+}
+
+START_TEST(test_sockopt_describe)
+{
+	struct sockopts so;
+	struct sockopts_read r;
+	struct sockopt_kernel k = {16, 128, 0, 1, 212992, 212992};
+	char buf[1024], err[256];
+	unsigned cls = SOCKOPT_TCP;
+	FILE *f;
+	char *json = NULL;
+	size_t jlen = 0;
+
+	memset(&so, 0, sizeof(so));
+	ck_assert_int_eq(sockopt_parse_list("defer-accept=5,backlog=1024,"
+	                                    "fastopen=64,nodelay,rcvbuf=1m",
+	                                    cls, &so, err, sizeof(err)),
+	                 0);
+	memset(&r, 0, sizeof(r));
+	r.got = so.given;
+	r.val[SOCKOPT_DEFER_ACCEPT] = 7;
+	r.val[SOCKOPT_BACKLOG] = 16;
+	r.val[SOCKOPT_FASTOPEN] = 16;
+	r.val[SOCKOPT_NODELAY] = 1;
+	r.val[SOCKOPT_RCVBUF] = 425984;
+	sockopt_describe(&so, &r, cls, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "defer-accept 5 s -> 7 s effective") != NULL,
+	              "%s", buf);
+	ck_assert_msg(strstr(buf, "backlog 1024 -> 16 effective") != NULL, "%s",
+	              buf);
+	ck_assert_msg(strstr(buf, "nodelay on") != NULL, "%s", buf);
+
+	sockopt_words(&so, &r, cls, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "defer-accept=7(asked=5)") != NULL, "%s",
+	              buf);
+	ck_assert_msg(strstr(buf, "nodelay=1") != NULL, "%s", buf);
+
+	notes_buf[0] = '\0';
+	sockopt_notes(&so, &r, cls, &k, "127.0.0.1:80", collect_note, NULL);
+	ck_assert_msg(strstr(notes_buf, "W backlog 1024 on 127.0.0.1:80 is "
+	                                "clamped to 16 by net.core.somaxconn; "
+	                                "raise it with: sysctl -w "
+	                                "net.core.somaxconn=1024") != NULL,
+	              "%s", notes_buf);
+	ck_assert_msg(strstr(notes_buf, "net.ipv4.tcp_max_syn_backlog (128) "
+	                                "and syncookies are off") != NULL,
+	              "%s", notes_buf);
+	ck_assert_msg(strstr(notes_buf, "sysctl -w net.ipv4.tcp_fastopen=3") !=
+	                  NULL,
+	              "%s", notes_buf);
+	ck_assert_msg(strstr(notes_buf, "rcvbuf 1048576 on 127.0.0.1:80 is "
+	                                "capped by net.core.rmem_max") != NULL,
+	              "%s", notes_buf);
+	ck_assert_msg(strstr(notes_buf, "fastopen queue 64 on 127.0.0.1:80 is "
+	                                "clamped to 16") != NULL,
+	              "%s", notes_buf);
+
+	/* syncookies on: a note, not a warning; nothing else to say */
+	k.syncookies = 1;
+	k.fastopen = 3;
+	k.somaxconn = 4096;
+	r.val[SOCKOPT_BACKLOG] = 1024;
+	r.val[SOCKOPT_FASTOPEN] = 64;
+	r.val[SOCKOPT_RCVBUF] = 2097152;
+	notes_buf[0] = '\0';
+	sockopt_notes(&so, &r, cls, &k, "x", collect_note, NULL);
+	ck_assert_msg(strncmp(notes_buf, "I backlog 1024 on x is above", 28) ==
+	                  0,
+	              "%s", notes_buf);
+	ck_assert_msg(strchr(notes_buf, '\n') ==
+	                  notes_buf + strlen(notes_buf) - 1,
+	              "more than one note: %s", notes_buf);
+
+	f = open_memstream(&json, &jlen);
+	ck_assert_ptr_nonnull(f);
+	sockopt_json(f, &so, &r, cls);
+	fclose(f);
+	ck_assert_msg(strstr(json, "\"options\":{\"backlog\":1024,"
+	                           "\"defer_accept\":7,") == json,
+	              "%s", json);
+	ck_assert_msg(strstr(json,
+	                     "\"requested\":{\"backlog\":1024,"
+	                     "\"defer_accept\":5,\"fastopen\":64,"
+	                     "\"nodelay\":true,\"rcvbuf\":1048576}") != NULL,
+	              "%s", json);
+	free(json);
+}
+END_TEST
+
+/* Against the kernel: set on a loopback socket, read back. */
+START_TEST(test_sockopt_bind_tcp)
+{
+	struct options o;
+	char err[512] = "";
+
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--port=127.0.0.1:0",
+	                       "--sockopts=defer-accept=5,backlog=16,nodelay,"
+	                       "keepalive,reuseport,freebind,rcvbuf=64k",
+	                       "--port=[::]:0", "--dual-stack", "app", NULL),
+	                 0);
+	ck_assert_msg(listen_bind(&o.ls[0], err, sizeof(err)) == 0, "%s", err);
+	/* rounded up to the SYN-ACK schedule, whichever the kernel's */
+	ck_assert_int_ge(o.ls[0].got.val[SOCKOPT_DEFER_ACCEPT], 5);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_BACKLOG], 16);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_NODELAY], 1);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_KEEPALIVE], 1);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_REUSEPORT], 1);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_FREEBIND], 1);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_REUSEADDR], 1);
+	ck_assert_int_ge(o.ls[0].got.val[SOCKOPT_RCVBUF], 65536);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_FASTOPEN], 0);
+	close(o.ls[0].fd);
+	/* IPv6 may be missing in a container: then only the IPv4 part */
+	if (listen_bind(&o.ls[1], err, sizeof(err)) == 0) {
+		ck_assert_int_eq(o.ls[1].got.val[SOCKOPT_V6ONLY], 0);
+		close(o.ls[1].fd);
+	}
+	options_free(&o);
+}
+END_TEST
+
+START_TEST(test_sockopt_bind_unix)
+{
+	struct options o;
+	struct stat st;
+	char err[512] = "", dir[] = "/tmp/baton-unit.XXXXXX", path[64], arg[80];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	snprintf(arg, sizeof(arg), "--path=%s", path);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), arg,
+	                       "--sockopts=mode=0640,backlog=7", "app", NULL),
+	                 0);
+	ck_assert_msg(listen_bind(&o.ls[0], err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_MODE], 0640);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_BACKLOG], 7);
+	close(o.ls[0].fd);
+	listen_unlink_paths(o.ls, o.nls);
+	ck_assert_int_lt(stat(path, &st), 0);
+	options_free(&o);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *
 unit_suite(void)
 {
@@ -356,6 +801,14 @@ unit_suite(void)
 	tcase_add_loop_test(tc, test_options_bad, 0, N(bad_options));
 	tcase_add_test(tc, test_options_pin_collision);
 	tcase_add_test(tc, test_tunables_env);
+	tcase_add_loop_test(tc, test_sockopt_values, 0, N(value_cases));
+	tcase_add_loop_test(tc, test_sockopt_lists, 0, N(list_cases));
+	tcase_add_test(tc, test_sockopt_merge);
+	tcase_add_loop_test(tc, test_sockopt_options_bad, 0,
+	                    N(sockopt_bad_options));
+	tcase_add_test(tc, test_sockopt_describe);
+	tcase_add_test(tc, test_sockopt_bind_tcp);
+	tcase_add_test(tc, test_sockopt_bind_unix);
 	suite_add_tcase(s, tc);
 	return s;
 }

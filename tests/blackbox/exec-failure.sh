@@ -7,7 +7,7 @@
 baton_only_script "exec failures"
 
 P=$(free_port)
-RUN_TIMEOUT=10
+RUN_TIMEOUT=6
 run_baton --port=127.0.0.1:$P --pid-file="$T/p0" --status-file="$T/s0" -- "$T/nope" --x
 is "$RUN_STATUS" 5 "a missing program at start-up: exit 5"
 like "$RUN_ERR" "^${MSG_PREFIX}cannot exec $T/nope: No such file or directory" \

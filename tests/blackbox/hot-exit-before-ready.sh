@@ -42,7 +42,7 @@ is "$(status_gens "$T/status")" 1 "the status file lists generation 1 only"
 is "$(json_states "$T/status.json")" "1:serving" "the JSON status: generation 1 serving, nothing else"
 lf=$(json_last_failure "$T/status.json")
 like "$lf" '"generation":2,' "JSON last_failure names generation 2"
-like "$lf" "\"reason\":\"[^\"]*$pid2[^\"]*exited with status 3" "JSON last_failure gives the pid and the cause"
+like "$lf" "\"reason\":\"[^\"]*${pid2}[^\"]*exited with status 3" "JSON last_failure gives the pid and the cause"
 like "$lf" '"time":[0-9]{10}' "JSON last_failure has a time"
 file_like "$L" "new worker $pid2 \\(generation 2\\) failed to start: exited with status 3" \
 	"the log: new worker PID failed to start: exited with status 3"

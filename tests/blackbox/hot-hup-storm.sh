@@ -15,8 +15,7 @@ wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
 # one restart first, so that whatever baton allocates once is allocated
 kill -HUP "$BATON_PID"
 wait_status "$T/status" 2 10 || bail_out "the first restart did not go through"
-wait_until 5 settled "$T/status"
-sleep 0.3
+wait_settled "$T/status" 5
 fds0=$(proc_fds "$BATON_PID")
 rss0=$(proc_rss_kb "$BATON_PID")
 diag "before: $fds0 fds, RSS $rss0 kB, fds: $(ls -l /proc/"$BATON_PID"/fd | awk 'NR > 1 { print $9 $10 $11 }' | tr '\n' ' ')"
@@ -31,8 +30,7 @@ done
 diag "100 HUPs sent in $(($(now_ms) - t0)) ms"
 check "baton survives the storm" pid_alive "$BATON_PID"
 check "it settles: one generation in the status file, nothing starting or queued" \
-	wait_until 15 settled "$T/status"
-sleep 0.5
+	wait_settled "$T/status" 15
 last=$(json_field "$T/status.json" last_generation)
 diag "generations started: $last; $(log_count "$L" 'one more restart will follow') HUPs coalesced"
 cmp_ok "$last" -gt 2 "the storm restarted the workers (last generation $last)"

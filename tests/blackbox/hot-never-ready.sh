@@ -26,12 +26,26 @@ is "$(http_pid 127.0.0.1:$P)" "$pid1" "generation 1 serves"
 RUN_TIMEOUT=15
 # 1. serves, but never says READY=1
 touch "$T/silent"
+# meanwhile a process that is not one of baton's workers sends READY=1 to
+# generation 2's NOTIFY_SOCKET: it must be ignored
+(
+	wait_report 2 5 || exit 1
+	ns=$(report_env "$(report 2)" NOTIFY_SOCKET) || exit 1
+	echo "$ns" >"$T/ns"
+	sleep 0.3
+	NOTIFY_SOCKET=$ns SERVER_STARTER_PORT='' "$WORKER" --notify-ready --exit-after 0.1 --quiet 2>"$T/spoof.err"
+	echo $? >"$T/spoof.rc"
+) &
+spoofer=$!
 start_load lg1 127.0.0.1 $P --seconds 4 --max-requests 20000 --concurrency 2 --pause-ms 5 --timeout-ms 2000
 run_baton --restart "${CTL[@]}"
 diag "--restart said: $RUN_ERR"
 pid2=$(report_val "$(report 2)" pid)
 is "$RUN_STATUS" 4 "--restart exits 4 when the new generation misses --ready-timeout"
-cmp_ok "$RUN_MS" -ge 1500 "not before the deadline (${RUN_MS} ms)"
+wait "$spoofer"
+is "$(cat "$T/spoof.rc" 2>/dev/null)" 0 "a foreign process sent READY=1 to $(cat "$T/ns" 2>/dev/null)"
+file_unlike "$T/spoof.err" 'cannot notify' "and the socket took the datagram"
+cmp_ok "$RUN_MS" -ge 1500 "not before the deadline (${RUN_MS} ms): the foreign READY=1 was ignored"
 cmp_ok "$RUN_MS" -lt 4500 "soon after it (${RUN_MS} ms)"
 like "$RUN_ERR" "restart failed: generation 2 .*0 of 1 workers ready after 2s" "the message gives the cause"
 t0=$(log_ms "$L" "starting new worker $pid2 \\(generation 2\\)")

@@ -64,7 +64,6 @@ check "generation 1 is retired and reaped" wait_pid_gone "$pid1" 5
 check "the status file then lists generation 2 only" wait_status "$T/status" 2 3
 file_like "$L" "worker $pid1 \\(generation 1\\) exited with status 0" "its exit is seen by the new image"
 is "$(zombies_of "$BATON_PID")" "" "no zombie"
-pid2=$(report_val "$(report 2)" pid)
 is "$(report_val "$(report 2)" fds)" "0 1 2 3" "the new worker has stdio and the listener only"
 
 # while a generation is starting, USR2 is refused (and said so)
@@ -88,8 +87,9 @@ mkdir "$T/bin"
 cp "$BATON" "$T/bin/baton"
 L=$T/baton2.log
 P=$(free_port)
-BATON=$T/bin/baton start_baton --port=127.0.0.1:$P --ready=notify --log-file="$L" \
-	--status-file="$T/status" -- "$T/app"
+# (with --die-with-supervisor: the exec must not count as baton's death)
+BATON=$T/bin/baton start_baton --port=127.0.0.1:$P --ready=notify --die-with-supervisor \
+	--log-file="$L" --status-file="$T/status" -- "$T/app"
 wait_status "$T/status" 1 10 || bail_out "supervisor (copy) did not come up"
 pid1=$(report_val "$(report 1)" pid)
 ino0=$(exe_inode "$BATON_PID")
@@ -103,7 +103,7 @@ kill -USR2 "$BATON_PID"
 check "USR2: re-executed" wait_file_contains "$L" 're-executed: generation 1 keeps serving' 5
 is "$(exe_inode "$BATON_PID")" "$ino1" "/proc/PID/exe is now the new inode"
 is "$(readlink /proc/"$BATON_PID"/exe)" "$T/bin/baton" "and the path has no (deleted)"
-is "$(http_pid 127.0.0.1:$P)" "$pid1" "the same worker answers"
+is "$(http_pid 127.0.0.1:$P)" "$pid1" "the same worker answers (--die-with-supervisor did not fire)"
 
 # ---- 3. the exec fails ----------------------------------------------------------
 rm -f "$T/bin/baton"

@@ -9,7 +9,8 @@ baton_only_script "--ready=notify is an extension"
 
 P=$(free_port)
 L=$T/baton.log
-start_baton --port=127.0.0.1:$P --ready=notify --log-file="$L" --status-file="$T/status" \
+CTL=(--pid-file="$T/pid" --status-file="$T/status")
+start_baton --port=127.0.0.1:$P --ready=notify --log-file="$L" "${CTL[@]}" \
 	-- "${WORKER_CMD[@]}" --boot-delay 3 --notify-ready
 wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
 pid1=$(report_val "$(report 1)" pid)
@@ -72,4 +73,19 @@ for g in 2 3; do
 		"generation $old served through generation $g's boot ($((t_term - t_start)) ms)"
 	[ -n "$t_gone" ] && cmp_ok "$t_gone" -ge "$t_term" "generation $old exited after its TERM"
 done
+
+# "baton --restart" while a restart is in progress: the HUP it sends is
+# coalesced into a follow-up restart, and it must wait for that one (the
+# generation that started before it may run code older than the deploy)
+kill -HUP "$BATON_PID"
+check "HUP: generation 4 boots" wait_report 4 5
+sleep 1
+RUN_TIMEOUT=20
+run_baton --restart "${CTL[@]}"
+gens_then=$(status_gens "$T/status")
+diag "--restart: status $RUN_STATUS after $RUN_MS ms; $RUN_ERR"
+is "$RUN_STATUS" 0 "--restart during a restart exits 0"
+is "$gens_then" 5 "only once the follow-up generation 5 serves alone"
+cmp_ok "$RUN_MS" -ge 3500 "it waited for generation 4's boot and then 5's (${RUN_MS} ms)"
+file_like "$L" 'one more restart will follow' "the log says the HUP was coalesced"
 done_testing

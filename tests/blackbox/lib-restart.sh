@@ -150,7 +150,12 @@ json_field() { # json_field FILE KEY: a top-level scalar ("restart_pending", ...
 # reports_of GEN: the report files of generation GEN written with
 # --report "$T/r.%g.%p"
 reports_of() {
-	ls "$T"/r."$1".[0-9]* 2>/dev/null | grep -v '\.tmp\.'
+	local f
+	for f in "$T"/r."$1".[0-9]*; do
+		case $f in *.tmp.*) continue ;; esac
+		[ -f "$f" ] && echo "$f"
+	done
+	return 0
 }
 
 # settled STATUS: one generation in the status file, nothing starting or queued
@@ -159,3 +164,13 @@ settled() {
 		[ "$(json_field "$1.json" restart_pending)" = false ] &&
 		! grep -q '"state":"\(starting\|ready\)"' "$1.json" 2>/dev/null
 }
+
+# wait_settled STATUS TIMEOUT: settled, and still the same 0.6 s later
+_settled_twice() {
+	local a
+	settled "$1" || return 1
+	a=$(cat "$1")
+	sleep 0.6
+	settled "$1" && [ "$(cat "$1")" = "$a" ]
+}
+wait_settled() { wait_until "${2:-10}" _settled_twice "$1"; }

@@ -79,11 +79,16 @@ check_not() {
 	if "$@"; then fail "$desc" "command succeeded: $*"; else pass "$desc"; fi
 }
 
+# _short TEXT: at most 15 lines of it, for diagnostics
+_short() {
+	printf '%s\n' "$1" | awk 'NR <= 15 { print } NR == 16 { print "[...]" }'
+}
+
 is() { # is GOT WANT DESC
 	if [ "$1" = "$2" ]; then
 		pass "$3"
 	else
-		fail "$3" "got:  '$1'" "want: '$2'"
+		fail "$3" "got:  '$(_short "$1")'" "want: '$2'"
 	fi
 }
 
@@ -99,13 +104,13 @@ like() { # like GOT ERE DESC
 	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
 		pass "$3"
 	else
-		fail "$3" "got:  '$1'" "want: /$2/"
+		fail "$3" "got:  '$(_short "$1")'" "want: /$2/"
 	fi
 }
 
 unlike() { # unlike GOT ERE DESC
 	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
-		fail "$3" "got:  '$1'" "must not match: /$2/"
+		fail "$3" "got:  '$(_short "$1")'" "must not match: /$2/"
 	else
 		pass "$3"
 	fi
@@ -116,7 +121,7 @@ file_like() {
 	if [ -f "$1" ] && grep -Eq -- "$2" "$1"; then
 		pass "$3"
 	else
-		fail "$3" "$1 does not match /$2/:" "$(tail -n 20 "$1" 2>&1)"
+		fail "$3" "$1 does not match /$2/; its last lines:" "$(tail -n 8 "$1" 2>&1)"
 	fi
 }
 
@@ -468,6 +473,7 @@ _cleanup() {
 	local pids
 	set +e
 	trap - EXIT INT TERM HUP
+	trap '' PIPE # a reader that went away must not stop the cleanup
 	if [ -z "${_tap_done:-}" ] && [ -n "${T:-}" ]; then
 		diag "$TEST_NAME ended early (after $_tap_n tests)"
 		_tap_failed=$((_tap_failed + 1))
@@ -516,6 +522,7 @@ BATON_TEST_TAG="$TEST_NAME.$$.$RANDOM$RANDOM"
 export BATON_TEST_TAG
 trap _cleanup EXIT
 trap 'exit 130' INT TERM HUP
+trap 'exec >/dev/null; exit 141' PIPE # e.g. "script | head": still clean up
 cd "$T" || bail_out "cannot cd $T"
 worker_cmd
 diag "$TEST_NAME against $BATON ($(flavour)) in $T"

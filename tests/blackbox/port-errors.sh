@@ -17,6 +17,13 @@ run_baton --port=":$P" -- "$WORKER"
 isnt "$RUN_STATUS" 0 "--port=:PORT (no host) fails"
 diag "--port=:PORT exit status $RUN_STATUS: $RUN_ERR"
 
+if baton_only "an unresolvable host"; then
+	RUN_TIMEOUT=20 run_baton --port=nonexistent.invalid:$P -- "$WORKER" --report "$T/r-resolve"
+	is "$RUN_STATUS" 2 "an unresolvable host (.invalid) exits 2"
+	like "$RUN_ERR" "^${MSG_PREFIX}cannot resolve nonexistent.invalid" "message: cannot resolve HOST"
+	check_not "no worker was started" test -e "$T/r-resolve"
+fi
+
 # a port somebody else listens on
 start_baton --port=127.0.0.1:$P -- "$WORKER"
 wait_http 127.0.0.1:$P 10 || bail_out "first supervisor did not come up"

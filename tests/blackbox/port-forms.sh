@@ -4,9 +4,9 @@
 . "$(dirname "$0")/lib.sh"
 
 P1=$(free_port) P2=$(free_port) P3=$(free_port) P4=$(free_port)
-P5=$(free_port) P6=$(free_port)
+P5=$(free_port) P6=$(free_port) P7=$(free_port)
 start_baton --port=$P1 --port=127.0.0.1:$P2 --port="[::1]:$P3" \
-	--port=localhost:$P4 --port="[127.0.0.1]:$P5" --port="[::]:$P6" \
+	--port=localhost:$P4 --port="[127.0.0.1]:$P5" --port="[::]:$P6" --port=" $P7 " \
 	-- "${WORKER_CMD[@]}"
 wait_report 1 10 || bail_out "no worker report"
 R=$(report 1)
@@ -15,7 +15,7 @@ R=$(report 1)
 # from 4: Perl keeps its DATA handle on 3).
 b=3
 is_perl && b=4
-want="$P1=$b;127.0.0.1:$P2=$((b + 1));[::1]:$P3=$((b + 2));localhost:$P4=$((b + 3));127.0.0.1:$P5=$((b + 4));[::]:$P6=$((b + 5))"
+want="$P1=$b;127.0.0.1:$P2=$((b + 1));[::1]:$P3=$((b + 2));localhost:$P4=$((b + 3));127.0.0.1:$P5=$((b + 4));[::]:$P6=$((b + 5));$P7=$((b + 6))"
 is "$(report_val "$R" port)" "$want" "SERVER_STARTER_PORT keys are normalised like start_server's"
 
 fd() { report_fd "$R" "$1"; }
@@ -25,7 +25,8 @@ like "$(fd $((b + 2)))" "type=stream family=inet6 addr=\\[::1\\]:$P3 listening=1
 like "$(fd $((b + 3)))" "type=stream family=inet addr=127.0.0.1:$P4 listening=1" "localhost:PORT resolves to 127.0.0.1 (first IPv4 address)"
 like "$(fd $((b + 4)))" "type=stream family=inet addr=127.0.0.1:$P5 listening=1" "[127.0.0.1]:PORT is IPv4"
 like "$(fd $((b + 5)))" "type=stream family=inet6 addr=\\[::\\]:$P6 listening=1 .*v6only=1" "[::]:PORT is IPv6-only"
-for i in 0 1 2 3 4 5; do
+like "$(fd $((b + 6)))" "type=stream family=inet addr=0.0.0.0:$P7 listening=1" "' PORT ': spaces around the value are trimmed"
+for i in 0 1 2 3 4 5 6; do
 	like "$(fd $((b + i)))" "cloexec=0 nonblock=0 .*reuseaddr=1" "fd $((b + i)): inheritable, blocking, SO_REUSEADDR"
 done
 

@@ -17,7 +17,7 @@ wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
 pid1=$(report_val "$(report 1)" pid)
 
 touch "$T/broken"
-RUN_TIMEOUT=20
+RUN_TIMEOUT=12
 run_baton --restart --pid-file="$T/pid" --status-file="$T/status"
 is "$RUN_STATUS" 4 "--restart exits 4 when the new generation fails"
 cmp_ok "$RUN_MS" -lt 8000 "quickly (${RUN_MS} ms)"

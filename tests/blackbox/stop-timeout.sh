@@ -10,12 +10,12 @@ wait_report 1 10 || bail_out "no worker report"
 pid1=$(report_val "$(report 1)" pid)
 kill -HUP "$BATON_PID"
 check "the old worker gets TERM" wait_signal TERM "$pid1" 10
-sleep 3
+sleep 2.5
 check "without --stop-timeout, a worker ignoring TERM is left alone" pid_alive "$pid1"
 kill -KILL "$pid1"
 wait_gen 127.0.0.1:$P 2 5
 kill -TERM "$BATON_PID"
-sleep 2
+sleep 1.5
 check "and shutdown waits for it (no escalation by default)" pid_alive "$BATON_PID"
 kill -KILL "$(report_val "$(report 2)" pid)"
 wait_baton_exit 10
