@@ -45,6 +45,7 @@ struct worker {
 	int index; /* BATON_WORKER_INDEX */
 	int alive, ready;
 	char *status; /* last STATUS= it sent */
+	ev_tstamp started;
 	ev_child child;
 	ev_timer respawn; /* a dead slot of a serving generation */
 	struct gen *gen;
@@ -388,10 +389,11 @@ respawn_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		log_warnx("generation %lu: worker %d %s", w->gen->id, w->index,
 		          reason);
 		S.failures++;
-		ev_timer_set(t, S.failures > 5 ? BACKOFF_MAX : 1 << S.failures,
-		             0);
+		ev_timer_set(
+		    t, backoff(S.failures) > 1 ? backoff(S.failures) : 1, 0);
 		ev_timer_start(loop, t);
 	}
+	status_update();
 }
 
 /* The backoff before restarting after the n-th failure in a row: 0 for
@@ -444,7 +446,10 @@ child_cb(struct ev_loop *loop, ev_child *c, int revents)
 		log_warnx("worker %ld (generation %lu) %s unexpectedly; "
 		          "restarting",
 		          (long)w->pid, g->id, how);
-		if (ev_now(loop) - g->ready_at >= STABLE_SECONDS)
+		/* a replaced worker proves itself from its own start */
+		if (ev_now(loop) -
+		        (w->started > g->ready_at ? w->started : g->ready_at) >=
+		    STABLE_SECONDS)
 			S.failures = 0;
 		S.failures++;
 		if (g->nw > 1) {
@@ -525,6 +530,7 @@ worker_spawn(struct gen *g, size_t i, char *reason, size_t len)
 	}
 	w->pid = pid;
 	w->alive = 1;
+	w->started = ev_now(S.loop);
 	w->ready = 0;
 	free(w->status);
 	w->status = NULL;
@@ -585,6 +591,8 @@ gen_begin(const char *why)
 		ev_timer_set(&g->deadline, S.o->ready_timeout, 0);
 		ev_timer_start(S.loop, &g->deadline);
 	}
+	/* --restart reads the starting generation from the JSON status */
+	status_update();
 }
 
 /* A datagram on the notify socket: find the worker it came from (or
@@ -632,6 +640,8 @@ notify_message(pid_t pid, const char *msg)
 		if (g->state == GEN_STARTING && g->nready == g->nw &&
 		    S.o->ready == READY_NOTIFY)
 			gen_ready(g);
+		else
+			status_update();
 	}
 	free(status);
 }
@@ -698,6 +708,7 @@ gen_restart(const char *why)
 		         "restart will follow it",
 		         why, S.starting->id);
 		S.restart_pending = 1;
+		status_update();
 		return;
 	}
 	log_info("%s, starting a new generation", why);

@@ -16,6 +16,12 @@ is "$(backlog_of $P2)" 7 "--backlog=7: second port"
 kill -TERM "$BATON_PID"
 wait_baton_exit 10
 
+start_baton --path="$T/s.sock" --backlog=9 -- "$WORKER"
+wait_until 10 test -S "$T/s.sock" && wait_until 5 http_ok_unix "$T/s.sock"
+is "$(ss -Hlx src "$T/s.sock" 2>/dev/null | awk '{ print $4; exit }')" 9 "--backlog=9: a unix --path too"
+kill -TERM "$BATON_PID"
+wait_baton_exit 10
+
 max=$(cat /proc/sys/net/core/somaxconn)
 want=4096
 [ "$max" -lt 4096 ] && want=$max

@@ -23,6 +23,17 @@ like "$(report_fd "$(report 1)" 0)" "target=/dev/null" "the worker's stdin is /d
 like "$(report_fd "$(report 1)" 2)" "target=$T/d.log" "the worker's stderr is the log file"
 check "the daemon logs to the log file" wait_file_contains "$T/d.log" "starting new worker" 5
 
+# a start-up error is reported by the command itself, not lost in the daemon
+run_baton --daemonize --log-file="$T/d2.log" --pid-file="$T/d2.pid" \
+	--port=127.0.0.1:$P -- "$WORKER" --report "$T/d2-report"
+isnt "$RUN_STATUS" 0 "--daemonize with a port in use: the command fails"
+if baton_only "--daemonize start-up error exit code"; then
+	is "$RUN_STATUS" 2 "with exit 2"
+fi
+sleep 0.5
+check_not "no daemon was left running (no pid file)" test -s "$T/d2.pid"
+check_not "no worker was started" test -e "$T/d2-report"
+
 kill -HUP "$D"
 check "HUP to the daemon restarts" wait_gen 127.0.0.1:$P 2 10
 kill -TERM "$D"

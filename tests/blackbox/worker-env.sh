@@ -16,9 +16,27 @@ for v in ENVDIR ENABLE_AUTO_RESTART KILL_OLD_DELAY AUTO_RESTART_INTERVAL; do
 	check_not "$v is not set when its option is not given" report_has_env "$R" "$v"
 done
 is "$(report_val "$R" fds)" "0 1 2" "no listener, no fd but stdio"
+# nothing else is added: no LISTEN_FDS or NOTIFY_SOCKET unless asked for
+extra=$(sed -n 's/^env \([^=]*\)=.*/\1/p' "$R" | sort | comm -23 - <(compgen -e | sort) |
+	grep -vx -e _ -e MY_VAR | tr '\n' ' ')
+is "$extra" "SERVER_STARTER_GENERATION SERVER_STARTER_PORT " \
+	"the worker's environment is the supervisor's plus the two SERVER_STARTER_ variables"
 kill -HUP "$BATON_PID"
 check "generation 2 after a HUP" wait_report 2 10
 is "$(report_env "$(report 2)" SERVER_STARTER_GENERATION)" 2 "SERVER_STARTER_GENERATION=2"
+kill -TERM "$BATON_PID"
+wait_baton_exit 10
+
+# variables inherited from a parent supervisor are replaced, not passed on
+P=$(free_port)
+SERVER_STARTER_PORT='80=9' SERVER_STARTER_GENERATION=42 BATON_ERR=$T/nested.err \
+	start_baton --port=127.0.0.1:$P -- "$WORKER" --report "$T/nested.%g"
+check "nested under another supervisor's variables: the worker starts as generation 1" \
+	wait_file "$T/nested.1" 10
+b=3
+is_perl && b=4
+is "$(report_env "$T/nested.1" SERVER_STARTER_PORT)" "127.0.0.1:$P=$b" "SERVER_STARTER_PORT is this supervisor's"
+is "$(report_env "$T/nested.1" SERVER_STARTER_GENERATION)" 1 "SERVER_STARTER_GENERATION counts from 1"
 kill -TERM "$BATON_PID"
 wait_baton_exit 10
 
