@@ -20,7 +20,8 @@ like "$(http_get 127.0.0.1:$P)" "^gen=1 pid=[0-9]+ server=starman\$" "Starman an
 # the two drops a connection the child already accepted (seen: 1 reset in
 # ~4500 requests at 4-way load). One client pausing 20 ms keeps the children
 # mostly blocked in accept(), where the HUP loses nothing.
-LOAD_OPTS="--concurrency 1 --pause-ms 20" hup_under_load 127.0.0.1 $P 1 2 /sleep/1500
+KNOWN_RESET_RACE="Net::Server::PreFork children exit on HUP between accept() and setting their connected flag, resetting that connection (upstream bug, not baton: refused=0 is checked below)" \
+	LOAD_OPTS="--concurrency 1 --pause-ms 20" hup_under_load 127.0.0.1 $P 1 2 /sleep/1500
 wait_status "$T/status" 2 15
 is "$(status_gens "$T/status")" 2 "generation 1 is gone after QUIT"
 stop_supervisor

@@ -68,9 +68,19 @@ hup_under_load() {
 	diag "load: $out"
 	if [ "$st" = 0 ] && printf '%s' "$out" | grep -q ' failed=0 refused=0 reset=0 timeout=0 '; then
 		pass "no request failed during the restart"
+	elif [ -n "${KNOWN_RESET_RACE:-}" ] &&
+		printf '%s' "$out" | grep -q ' refused=0 reset=[1-9][0-9]* timeout=0 other=0 ' &&
+		[ "$(printf '%s' "$out" | sed 's/.* failed=\([0-9]*\) .*/\1/')" = \
+		  "$(printf '%s' "$out" | sed 's/.* reset=\([0-9]*\) .*/\1/')" ]; then
+		# the server's own race, not baton's: reported as TAP TODO
+		_tap_n=$((_tap_n + 1))
+		echo "not ok $_tap_n - no request failed during the restart # TODO $KNOWN_RESET_RACE"
+		diag "loadgen: $out"
 	else
 		fail "no request failed during the restart" "loadgen: $out" "$(head -n 5 "$T/load.err")"
 	fi
+	# whatever the server does, the listener itself never closes
+	like "$out" " refused=0 " "no connection was refused (the listening socket stayed open)"
 	like "$out" "min_gen=$from .*last_gen=$to\$" "clients were served by generation $from, then $to"
 	if [ -n "$slowpid" ]; then
 		wait "$slowpid"
