@@ -13,6 +13,7 @@
  *                                      set SERVER_STARTER_PORT and exec CMD: a worker with no supervisor
  *   util soak PID N TIMEOUT_MS         N times: send SIGHUP to PID and wait until its only child is a
  *                                      new, live process that has exec'd (the restart is complete);
+ *                                      a HUP with no effect after 2 s is sent again (and counted);
  *                                      print key=value
  *   util storm PID N GAP_MS            send N SIGHUPs to PID, GAP_MS apart; print how many were sent
  *   util settle PID TIMEOUT_MS         wait until PID has had one and the same live child (and no
@@ -365,7 +366,7 @@ static int cmd_soak(pid_t pid, int n, int timeout_ms)
 	if (times == NULL || n <= 0)
 		return 2;
 	double t0 = now_ms();
-	int done = 0, stuck = 0;
+	int done = 0, stuck = 0, resent = 0;
 	for (int i = 0; i < n && !stuck; i++) {
 		pid_t before[64], now[64];
 		int z, nb = children(pid, before, 64, &z);
@@ -374,7 +375,7 @@ static int cmd_soak(pid_t pid, int n, int timeout_ms)
 			stuck = 1;
 			break;
 		}
-		double ts = now_ms();
+		double ts = now_ms(), last_hup = ts;
 		if (kill(pid, SIGHUP) < 0) {
 			stuck = 1;
 			break;
@@ -393,13 +394,21 @@ static int cmd_soak(pid_t pid, int n, int timeout_ms)
 				stuck = 1;
 				break;
 			}
+			/* nothing has changed: the HUP was lost (start_server can lose
+			 * one that lands as it goes back to wait()); send another */
+			if (now_ms() - last_hup > 2000 && nn == nb && (nb == 0 || now[0] == before[0])) {
+				fprintf(stderr, "util soak: restart %d: no new worker 2 s after SIGHUP; sending it again\n", i + 1);
+				kill(pid, SIGHUP);
+				last_hup = now_ms();
+				resent++;
+			}
 			nap_ms(2);
 		}
 		if (!stuck)
 			times[done++] = now_ms() - ts;
 	}
 	qsort(times, (size_t)done, sizeof *times, cmp_double);
-	printf("done=%d\nstuck=%d\nseconds=%.1f\nmedian_ms=%.1f\nmax_ms=%.1f\n", done, stuck,
+	printf("done=%d\nstuck=%d\nresent=%d\nseconds=%.1f\nmedian_ms=%.1f\nmax_ms=%.1f\n", done, stuck, resent,
 	       (now_ms() - t0) / 1000, done ? times[done / 2] : 0.0, done ? times[done - 1] : 0.0);
 	return stuck;
 }

@@ -74,12 +74,34 @@ print_failure(const char *json)
 	    reason);
 }
 
+/* A running supervisor holds its pid file's lock: an unlocked file is
+ * stale, and its pid may belong to an unrelated process by now. */
+static int
+pidfile_locked(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), locked;
+
+	if (fd < 0) {
+		log_warn("cannot open pid file %s", path);
+		return 0;
+	}
+	locked = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	if (!locked)
+		log_warnx("no supervisor is running: pid file %s is stale (not "
+		          "locked)",
+		          path);
+	return locked;
+}
+
 int
 control_restart(const struct options *o)
 {
 	unsigned long gens[MAX_GENS], target;
 	char err[512], *text, *json_path;
-	struct timespec ts = {0, 100 * 1000 * 1000};
+	struct timespec ts = {0, 100 * 1000 * 1000}, serving_since = {0, 0},
+	                now;
+	long old_wait = 60;
 	pid_t pid;
 	size_t n;
 
@@ -104,11 +126,15 @@ control_restart(const struct options *o)
 		return EXIT_CONTROL;
 	}
 	target = gens[n - 1] + 1;
+	if (!pidfile_locked(o->pid_file))
+		return EXIT_CONTROL;
 	if (asprintf(&json_path, "%s.json", o->status_file) < 0)
 		return EXIT_SOFTWARE;
 	text = status_read_file(json_path);
 	if (text && json_ulong(text, "\"last_generation\":") + 1 > target)
 		target = json_ulong(text, "\"last_generation\":") + 1;
+	if (text && json_ulong(text, "\"stop_timeout\":") > 0)
+		old_wait = (long)json_ulong(text, "\"stop_timeout\":") + 5;
 	free(text);
 	if (kill(pid, SIGHUP) < 0) {
 		log_warn("cannot send SIGHUP to the supervisor (pid %ld)",
@@ -130,6 +156,21 @@ control_restart(const struct options *o)
 		if (n == 1 && gens[0] >= target) {
 			free(json_path);
 			return EXIT_OK;
+		}
+		/* the new generation serves; old ones that outlive the
+		 * supervisor's own --stop-timeout (or a minute without one)
+		 * will not go by themselves: say so rather than hang */
+		if (n > 1 && gens[n - 1] >= target) {
+			if (serving_since.tv_sec == 0)
+				clock_gettime(CLOCK_MONOTONIC, &serving_since);
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - serving_since.tv_sec > old_wait) {
+				log_warnx("generation %lu serves, but older "
+				          "generations are still running after "
+				          "%lds (see --stop-timeout)",
+				          gens[n - 1], (long)old_wait);
+				break;
+			}
 		}
 		/* start_server writes no JSON: then only the status file
 		 * tells, as with start_server's own --restart */
@@ -167,6 +208,15 @@ control_stop(const struct options *o)
 	}
 	if (status_pidfile_read(o->pid_file, &pid, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
+		close(fd);
+		return EXIT_CONTROL;
+	}
+	/* a running supervisor holds the lock: an unlocked file is stale,
+	 * and its pid may belong to an unrelated process by now */
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		log_warnx("no supervisor is running: pid file %s is stale "
+		          "(not locked)",
+		          o->pid_file);
 		close(fd);
 		return EXIT_CONTROL;
 	}

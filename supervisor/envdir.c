@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "envdir.h"
@@ -60,6 +61,7 @@ static char *
 first_line(int dirfd, const char *name, int *err)
 {
 	char buf[65536];
+	struct stat st;
 	ssize_t n;
 	size_t len = 0;
 	int fd;
@@ -68,6 +70,12 @@ first_line(int dirfd, const char *name, int *err)
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		*err = errno;
+		return NULL;
+	}
+	/* open(2) succeeds on a directory; only read(2) would fail */
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		*err = EISDIR;
 		return NULL;
 	}
 	while (len < sizeof(buf) - 1 &&

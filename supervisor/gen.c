@@ -663,7 +663,10 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	for (g = S.gens; g; g = g->next)
 		if (g->state == GEN_RETIRING)
 			has_old = 1;
-	elapsed = ev_now(loop) - S.last_restart;
+	/* a failed restart counts as one: retrying it every tick would
+	 * turn auto-restart into a crash loop */
+	elapsed = ev_now(loop) -
+	          (S.fail_at > S.last_restart ? S.fail_at : S.last_restart);
 	if (elapsed >= 2 * S.t.auto_restart_interval)
 		gen_begin("forced auto-restart");
 	else if (elapsed >= S.t.auto_restart_interval && !has_old)
@@ -785,6 +788,7 @@ write_json(void)
 	fprintf(f, "{\"pid\":%ld,\"restarts\":%lu,\"restart_pending\":%s,",
 	        (long)getpid(), S.restarts,
 	        S.restart_pending ? "true" : "false");
+	fprintf(f, "\"stop_timeout\":%ld,", (long)(S.o->stop_timeout + 0.999));
 	fprintf(f, "\"stopping\":%s,\"last_generation\":%lu,\"listeners\":[",
 	        S.stopping ? "true" : "false", S.last_id);
 	for (i = 0; i < S.o->nls; i++) {

@@ -14,6 +14,7 @@
 static const char *progname = "baton";
 static int timestamps;
 static int report_fd = -1;
+static int tee_fd = -1;
 static void (*cleanup)(void);
 
 void
@@ -41,10 +42,19 @@ log_set_report_fd(int fd)
 }
 
 void
+log_set_tee_fd(int fd)
+{
+	if (tee_fd >= 0 && tee_fd != fd)
+		close(tee_fd);
+	tee_fd = fd;
+}
+
+void
 log_report_ok(void)
 {
 	unsigned char ok = EXIT_OK;
 
+	log_set_tee_fd(-1);
 	if (report_fd < 0)
 		return;
 	(void)!write(report_fd, &ok, 1);
@@ -124,6 +134,15 @@ vfatal(int code, int with_errno, const char *fmt, va_list ap)
 			m = strchr(line, ' ') + 1;
 		(void)!write(report_fd, &c, 1);
 		(void)!write(report_fd, m, strlen(m));
+	}
+	if (tee_fd >= 0) {
+		/* start-up failed after output went to --log-file: the user
+		 * at the terminal must see why too */
+		const char *m = line;
+
+		if (timestamps && strchr(line, ' '))
+			m = strchr(line, ' ') + 1;
+		(void)!write(tee_fd, m, strlen(m));
 	}
 	if (cleanup)
 		cleanup();

@@ -23,6 +23,9 @@ void log_timestamps(int on);
 /* Once set, fatal() writes its exit code and message to this fd too
  * (the --daemonize parent waits on it). */
 void log_set_report_fd(int fd);
+/* Until start-up is over, fatal() also writes to this fd (the terminal
+ * baton was started from, once --log-file took stderr). */
+void log_set_tee_fd(int fd);
 /* Tell the waiting --daemonize parent that start-up succeeded. */
 void log_report_ok(void);
 

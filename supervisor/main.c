@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 
 static struct options opts;
 static char **saved_argv;
+static int tty_fd = -1; /* stderr as it was before --log-file */
 static pid_t logger_pid = -1;
 static ev_child logger_watcher;
 
@@ -101,22 +103,24 @@ daemonize(void)
 		unsigned char code;
 		char buf[4096];
 		ssize_t n;
-		int status;
+		int status, out = tty_fd >= 0 ? tty_fd : STDERR_FILENO;
 
 		close(pfd[1]);
 		waitpid(pid, &status, 0);
 		n = read(pfd[0], &code, 1);
 		if (n != 1) {
-			fprintf(stderr,
-			        "%s: the daemon exited during start-up\n",
+			dprintf(out, "%s: the daemon exited during start-up\n",
 			        log_progname());
 			_exit(EXIT_SOFTWARE);
 		}
 		while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
-			(void)!write(STDERR_FILENO, buf, (size_t)n);
+			(void)!write(out, buf, (size_t)n);
 		_exit(code);
 	}
 	close(pfd[0]);
+	/* from here on the parent prints what goes wrong */
+	log_set_tee_fd(-1);
+	tty_fd = -1;
 	if (setsid() < 0)
 		fatal(EXIT_SOFTWARE, "setsid");
 	pid = fork();
@@ -269,6 +273,23 @@ main(int argc, char **argv)
 			       opts.dir);
 	}
 
+	{
+		/* a pinned fd the worker cannot have would fail in every
+		 * child: refuse it now */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+			for (i = 0; i < opts.nls; i++)
+				if (opts.ls[i].pin_fd >= 0 &&
+				    (rlim_t)opts.ls[i].pin_fd >= rl.rlim_cur)
+					fatalx(
+					    EXIT_USAGE,
+					    "invalid --port value \"%s\": fd "
+					    "%d is beyond the open-file limit "
+					    "(%ld, see ulimit -n)",
+					    opts.ls[i].spec, opts.ls[i].pin_fd,
+					    (long)rl.rlim_cur);
+	}
 	spawn_cloexec_inherited();
 	notify_take_systemd_socket();
 	/* double-forking workers stay ours to reap (libev reaps any child) */
@@ -281,15 +302,22 @@ main(int argc, char **argv)
 		fatal(EXIT_FILE, "cannot read envdir %s", getenv("ENVDIR"));
 
 	state = reexec_adopt(&opts);
+	/* the lock first: a second copy must not even try to bind */
+	if (opts.pid_file && !state &&
+	    status_pidfile_open(opts.pid_file, err, sizeof(err)) < 0)
+		fatalx(EXIT_FILE, "%s", err);
 	if (state) {
 		/* a re-exec: output, sockets and pid file are already ours */
 		if (opts.log_file)
 			log_timestamps(1);
 		log_set_atexit(cleanup);
 	} else {
-		if (opts.log_file)
-			open_log(opts.log_file);
 		log_set_atexit(cleanup);
+		if (opts.log_file) {
+			tty_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+			open_log(opts.log_file);
+			log_set_tee_fd(tty_fd);
+		}
 		log_info("supervisor (pid %ld) starting now", (long)getpid());
 		for (i = 0; i < opts.nls; i++)
 			if (listen_bind(&opts.ls[i], err, sizeof(err)) < 0)
@@ -309,8 +337,7 @@ main(int argc, char **argv)
 
 	if (opts.daemonize && !state)
 		daemonize();
-	if (opts.pid_file && !state &&
-	    status_pidfile_open(opts.pid_file, err, sizeof(err)) < 0)
+	if (!state && status_pidfile_write(err, sizeof(err)) < 0)
 		fatalx(EXIT_FILE, "%s", err);
 
 	loop = ev_default_loop(EVFLAG_AUTO);

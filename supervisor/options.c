@@ -388,7 +388,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	int check = 0;
 	unsigned *classes = NULL;
 	size_t npaths = 0, i;
-	int c, idx, rc = -1;
+	int c, idx, rc = -1, modes[4] = {0, 0, 0, 0};
 	long v;
 	double d;
 
@@ -614,19 +614,10 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			o->die_with_supervisor = 1;
 			break;
 		case OPT_RESTART:
-			if (o->mode < MODE_RESTART)
-				o->mode = MODE_RESTART;
-			break;
 		case OPT_STOP:
-			if (o->mode < MODE_RESTART)
-				o->mode = MODE_STOP;
-			break;
 		case OPT_HELP:
-			o->mode = MODE_HELP;
-			break;
 		case OPT_VERSION:
-			if (o->mode != MODE_HELP)
-				o->mode = MODE_VERSION;
+			modes[c - OPT_RESTART] = 1;
 			break;
 		case ':':
 			snprintf(err, errlen, "option %s requires a value",
@@ -641,6 +632,13 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			goto out;
 		}
 	}
+	/* start_server acts on help, then version, then restart, then stop,
+	 * whatever their order on the command line */
+	o->mode = modes[OPT_HELP - OPT_RESTART]      ? MODE_HELP
+	          : modes[OPT_VERSION - OPT_RESTART] ? MODE_VERSION
+	          : modes[0]                         ? MODE_RESTART
+	          : modes[OPT_STOP - OPT_RESTART]    ? MODE_STOP
+	                                             : MODE_RUN;
 	/* start_server binds every --port before any --path */
 	for (i = 0; i < npaths; i++) {
 		struct listener l;

@@ -88,9 +88,10 @@ child(const struct spawn_req *r, int errfd, int *tmp)
 			hi = r->ls[i].fd;
 	}
 	hi++;
-	errfd = fcntl(errfd, F_DUPFD_CLOEXEC, hi);
-	if (errfd < 0)
-		_exit(127);
+	sig = fcntl(errfd, F_DUPFD_CLOEXEC, hi);
+	if (sig < 0)
+		child_fail(errfd, SPAWN_DUP);
+	errfd = sig;
 	for (i = 0; i < r->nls; i++) {
 		tmp[i] = fcntl(r->ls[i].fd, F_DUPFD_CLOEXEC, hi);
 		if (tmp[i] < 0)

@@ -18,8 +18,7 @@ static char *pid_path;
 int
 status_pidfile_open(const char *path, char *err, size_t errlen)
 {
-	char buf[32];
-	int fd, n;
+	int fd;
 
 	/* no O_TRUNC: the file may belong to a running supervisor */
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -46,15 +45,26 @@ status_pidfile_open(const char *path, char *err, size_t errlen)
 			         path, strerror(saved));
 		return -1;
 	}
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
-		snprintf(err, errlen, "cannot write pid file %s: %s", path,
-		         strerror(errno));
-		close(fd);
-		return -1;
-	}
 	pid_fd = fd;
 	pid_path = strdup(path);
+	return 0;
+}
+
+int
+status_pidfile_write(char *err, size_t errlen)
+{
+	char buf[32];
+	int n;
+
+	if (pid_fd < 0)
+		return 0;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(pid_fd, 0) < 0 ||
+	    pwrite(pid_fd, buf, (size_t)n, 0) != n) {
+		snprintf(err, errlen, "cannot write pid file %s: %s", pid_path,
+		         strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

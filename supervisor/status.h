@@ -10,10 +10,12 @@ struct status_entry {
 	pid_t pid;
 };
 
-/* Create or open the pid file, lock it (never waiting: a locked file
- * belongs to a running supervisor and is left untouched), then write our
- * pid. The lock is held until status_pidfile_remove(). */
+/* Create or open the pid file and lock it (never waiting: a locked file
+ * belongs to a running supervisor and is left untouched). The lock is
+ * held until status_pidfile_remove(), across fork and exec. */
 int status_pidfile_open(const char *path, char *err, size_t errlen);
+/* Write our pid into it (after daemonizing: the pid that stays). */
+int status_pidfile_write(char *err, size_t errlen);
 /* The locked pid file's fd (-1 if none), and taking it over after a
  * re-exec (the flock belongs to the open file, which exec keeps). */
 int status_pidfile_fd(void);

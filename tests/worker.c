@@ -9,6 +9,10 @@
  *   stream (TCP, unix)  "HTTP/1.0 200 OK ... gen=N pid=P\n"
  *   datagram (UDP)      "gen=N pid=P" echoed to the sender
  *
+ * --on-signal-log FILE appends "SIG PID GEN MS" for every signal received
+ * (MS: milliseconds since the epoch); the report's start_ms is when the
+ * worker started, on the same clock.
+ *
  * Options bend its behaviour into the cases a supervisor must cope with: a
  * slow boot, an early exit, a worker that ignores SIGTERM or drains slowly.
  * With --launch it is instead a tiny launcher that resets signal dispositions
@@ -74,6 +78,7 @@ static int siglog_fd = -1;
 static char self_pid[32];
 static char self_gen[32];
 
+static char start_ms[32];
 static const char *gen_env;
 static const char *port_env;
 
@@ -171,23 +176,50 @@ append(char *buf, size_t len, size_t cap, const char *s)
 	return len;
 }
 
+/* Milliseconds since the epoch, in decimal, without stdio: for the signal
+ * handler (clock_gettime is async-signal-safe). Tests compare these times
+ * with each other, so that a test script that is slow to look does not
+ * shorten or stretch the delays it measures. */
+static void
+format_ms(char *out, size_t cap)
+{
+	struct timespec ts;
+	unsigned long long ms;
+	char rev[32];
+	size_t n = 0, i;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (unsigned long long)ts.tv_sec * 1000ULL +
+	     (unsigned long long)ts.tv_nsec / 1000000ULL;
+	do {
+		rev[n++] = (char)('0' + ms % 10);
+		ms /= 10;
+	} while (ms > 0 && n < sizeof(rev));
+	for (i = 0; i < n && i + 1 < cap; i++)
+		out[i] = rev[n - 1 - i];
+	out[i] = '\0';
+}
+
 static void
 on_signal(int sig)
 {
 	int saved = errno;
 	const char *name = "?";
 	size_t i, len = 0;
-	char line[128];
+	char line[128], ms[32];
 
 	for (i = 0; i < sizeof(signames) / sizeof(signames[0]); i++)
 		if (signames[i].sig == sig)
 			name = signames[i].name;
 	if (siglog_fd >= 0) {
+		format_ms(ms, sizeof(ms));
 		len = append(line, len, sizeof(line), name);
 		len = append(line, len, sizeof(line), " ");
 		len = append(line, len, sizeof(line), self_pid);
 		len = append(line, len, sizeof(line), " ");
 		len = append(line, len, sizeof(line), self_gen);
+		len = append(line, len, sizeof(line), " ");
+		len = append(line, len, sizeof(line), ms);
 		len = append(line, len, sizeof(line), "\n");
 		if (write(siglog_fd, line, len) < 0) {
 			/* nothing useful to do in a handler */
@@ -574,6 +606,7 @@ write_report(const char *tmpl)
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		snprintf(cwd, sizeof(cwd), "?");
 	fprintf(f, "pid %ld\n", (long)getpid());
+	fprintf(f, "start_ms %s\n", start_ms);
 	fprintf(f, "ppid %ld\n", (long)getppid());
 	fprintf(f, "pgid %ld\n", (long)getpgrp());
 	fprintf(f, "sid %ld\n", (long)getsid(0));
@@ -877,6 +910,7 @@ main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--stale-socket") == 0)
 		return stale_socket(argv[2]);
 
+	format_ms(start_ms, sizeof(start_ms));
 	/* Before anything opens a file: what did we inherit? */
 	scan_fds();
 	qsort(fds, (size_t)nfds, sizeof(fds[0]), cmp_fd);

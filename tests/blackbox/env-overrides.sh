@@ -23,7 +23,6 @@ wait_http 127.0.0.1:$P2 10
 kpid1=$(report_val "$T/k.1" pid)
 kill -HUP "$K"
 wait_file "$T/k.2" 10 || bail_out "no generation 2"
-t0=$(now_ms)
 
 wait_file "$T/e.1" 10
 is "$(report_env "$T/e.1" FROM_DIR)" one "ENVDIR=dir: the worker gets the dir's variables"
@@ -31,8 +30,9 @@ wait_file "$T/f.1" 10
 is "$(report_env "$T/f.1" FROM_DIR)" two "--envdir beats an inherited ENVDIR"
 
 check "KILL_OLD_DELAY=3: the old worker is signalled" wait_signal TERM "$kpid1" 10 "$T/k.sig"
-dt=$(($(now_ms) - t0))
-cmp_ok "$dt" -ge 3500 "after interval + 3 s (${dt} ms)"
+dt=$(ms_between "$(report_ms "$T/k.2")" "$(signal_ms TERM "$kpid1" "$T/k.sig")")
+cmp_ok "$dt" -ge 3750 "after interval + 3 s (${dt} ms after the new worker started)"
+cmp_ok "$dt" -le 7000 "but soon after (${dt} ms)"
 
 check "ENABLE_AUTO_RESTART=1 AUTO_RESTART_INTERVAL=2: generation 2 by itself" wait_file "$T/a.2" 8
 done_testing

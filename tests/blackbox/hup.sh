@@ -17,7 +17,7 @@ pid2=$(report_val "$(report 2)" pid)
 is "$(report_val "$(report 2)" generation)" 2 "SERVER_STARTER_GENERATION=2 in the new worker"
 is "$(report_val "$(report 2)" port)" "$(report_val "$(report 1)" port)" \
 	"the new generation gets the same SERVER_STARTER_PORT"
-check "the old worker is sent TERM" wait_file_contains "$T/signals.log" "^TERM $pid1 1\$" 10
+check "the old worker is sent TERM" wait_file_contains "$T/signals.log" "^TERM $pid1 1 " 10
 check "the old worker is gone" wait_pid_gone "$pid1" 10
 check "generation 2 answers" wait_gen 127.0.0.1:$P 2 5
 check "the status file lists only generation 2" wait_status "$T/status" 2 5

@@ -12,10 +12,9 @@ wait_report 1 5
 pid1=$(report_val "$(report 1)" pid)
 kill -HUP "$BATON_PID"
 wait_report 2 10 || bail_out "no generation 2"
-t0=$(now_ms)
 check "the old worker is signalled" wait_signal TERM "$pid1" 10
-dt=$(($(now_ms) - t0))
-cmp_ok "$dt" -ge 1500 "not before the new one has lived 2 s (${dt} ms after it started)"
+dt=$(ms_between "$(report_ms "$(report 2)")" "$(signal_ms TERM "$pid1")")
+cmp_ok "$dt" -ge 1750 "not before the new one has lived 2 s (${dt} ms after it started)"
 cmp_ok "$dt" -le 5000 "but soon after (${dt} ms)"
 kill -TERM "$BATON_PID"
 wait_baton_exit 10
@@ -28,9 +27,8 @@ wait_file "$T/z.1" 5
 zpid1=$(report_val "$T/z.1" pid)
 kill -HUP "$BATON_PID"
 wait_file "$T/z.2" 10 || bail_out "no generation 2"
-t0=$(now_ms)
 check "--interval=0: the old worker is signalled" wait_signal TERM "$zpid1" 5 "$T/z.sig"
-dt=$(($(now_ms) - t0))
+dt=$(ms_between "$(report_ms "$T/z.2")" "$(signal_ms TERM "$zpid1" "$T/z.sig")")
 cmp_ok "$dt" -le 1500 "--interval=0: right after the new one started (${dt} ms)"
 kill -TERM "$BATON_PID"
 wait_baton_exit 10
@@ -44,10 +42,9 @@ if baton_only "--interval accepts decimals"; then
 	dpid1=$(report_val "$T/d.1" pid)
 	kill -HUP "$BATON_PID"
 	wait_file "$T/d.2" 10
-	t0=$(now_ms)
 	check "--interval=0.5: the old worker is signalled" wait_signal TERM "$dpid1" 5 "$T/d.sig"
-	dt=$(($(now_ms) - t0))
-	cmp_ok "$dt" -ge 300 "not before 0.5 s (${dt} ms)"
+	dt=$(ms_between "$(report_ms "$T/d.2")" "$(signal_ms TERM "$dpid1" "$T/d.sig")")
+	cmp_ok "$dt" -ge 400 "not before 0.5 s (${dt} ms)"
 	cmp_ok "$dt" -le 2000 "nor long after (${dt} ms)"
 	kill -TERM "$BATON_PID"
 	wait_baton_exit 10

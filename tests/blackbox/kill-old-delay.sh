@@ -20,20 +20,18 @@ apid1=$(report_val "$T/a.1" pid)
 
 kill -HUP "$A" "$B"
 wait_report 2 10 || bail_out "no generation 2"
-t0=$(now_ms)
 wait_file "$T/a.2" 10 || bail_out "no generation 2 (auto-restart)"
-ta=$(now_ms)
 
 check "the old worker is signalled" wait_signal TERM "$pid1" 10
-dt=$(($(now_ms) - t0))
+dt=$(ms_between "$(report_ms "$(report 2)")" "$(signal_ms TERM "$pid1")")
 # interval (1 s) + kill-old-delay (3 s) after the new worker started
-cmp_ok "$dt" -ge 3500 "not before interval + kill-old-delay (${dt} ms after the new worker started)"
+cmp_ok "$dt" -ge 3750 "not before interval + kill-old-delay (${dt} ms after the new worker started)"
 cmp_ok "$dt" -le 7000 "but soon after (${dt} ms)"
 check "meanwhile generation 1 was kept: it is gone only now" wait_pid_gone "$pid1" 5
 check "generation 2 answers" wait_gen 127.0.0.1:$P 2 5
 
 check "auto-restart on: the old worker is signalled" wait_signal TERM "$apid1" 12 "$T/a.sig"
-dt=$(($(now_ms) - ta))
-cmp_ok "$dt" -ge 5500 "after interval + the default kill-old-delay of 5 s (${dt} ms)"
+dt=$(ms_between "$(report_ms "$T/a.2")" "$(signal_ms TERM "$apid1" "$T/a.sig")")
+cmp_ok "$dt" -ge 5750 "after interval + the default kill-old-delay of 5 s (${dt} ms)"
 cmp_ok "$dt" -le 9000 "but not much later (${dt} ms)"
 done_testing

@@ -369,10 +369,24 @@ report_fd() {
 	grep -E "^fd $2 " "$1" 2>/dev/null
 }
 
-# signals_of PID [LOG]: the signals a worker logged ("TERM 1234 1" lines
+# signals_of PID [LOG]: the signals a worker logged ("TERM 1234 1 MS" lines
 # in $T/signals.log), space separated, in order
 signals_of() {
 	awk -v p="$1" '$2 == p { print $1 }' "${2:-$T/signals.log}" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'
+}
+
+# signal_ms SIG PID [LOG]: when the worker got SIG (ms since the epoch, by
+# the worker's clock: immune to a test script that is slow to look)
+signal_ms() {
+	awk -v s="$1" -v p="$2" '$1 == s && $2 == p { print $4; exit }' "${3:-$T/signals.log}" 2>/dev/null
+}
+
+# report_ms REPORT-FILE: when that worker started (same clock)
+report_ms() { report_val "$1" start_ms; }
+
+# ms_between FROM TO: TO - FROM, or a huge number if either is missing
+ms_between() {
+	if [ -n "$1" ] && [ -n "$2" ]; then echo $(($2 - $1)); else echo 999999; fi
 }
 
 # wait_signal SIG PID TIMEOUT [LOG]: until the worker logged SIG

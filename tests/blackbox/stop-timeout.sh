@@ -28,7 +28,7 @@ if baton_only "--stop-timeout"; then
 	pid1=$(report_val "$(report 1)" pid)
 	kill -HUP "$BATON_PID"
 	check "retiring: the old worker gets TERM" wait_signal TERM "$pid1" 10
-	t0=$(now_ms)
+	t0=$(signal_ms TERM "$pid1")
 	sleep 1
 	check "it is still alive 1 s later" pid_alive "$pid1"
 	check "it is killed after the stop timeout" wait_pid_gone "$pid1" 5
