@@ -512,8 +512,12 @@ worker_spawn(struct gen *g, size_t i, char *reason, size_t len)
 
 	snprintf(num, sizeof(num), "%lu", g->id);
 	setenv("SERVER_STARTER_GENERATION", num, 1);
-	snprintf(num, sizeof(num), "%zu", i);
-	setenv("BATON_WORKER_INDEX", num, 1);
+	/* only with --num-workers: a single worker sees exactly the
+	 * environment start_server gives */
+	if (g->nw > 1) {
+		snprintf(num, sizeof(num), "%zu", i);
+		setenv("BATON_WORKER_INDEX", num, 1);
+	}
 	if (notify_address())
 		setenv("NOTIFY_SOCKET", notify_address(), 1);
 	req.argv = S.o->argv;
@@ -691,6 +695,14 @@ gen_init(struct ev_loop *loop, const struct options *o)
 	if (o->status_file &&
 	    asprintf(&S.json_path, "%s.json", o->status_file) < 0)
 		fatalx(EXIT_SOFTWARE, "out of memory");
+	/* a status file that cannot be written is a set-up error, not a
+	 * warning at every change */
+	if (o->status_file) {
+		if (status_write_atomic(o->status_file, "", 0) < 0)
+			fatal(EXIT_FILE, "cannot write status file %s",
+			      o->status_file);
+		S.wrote_status = 1;
+	}
 }
 
 void

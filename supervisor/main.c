@@ -298,6 +298,16 @@ main(int argc, char **argv)
 	/* as start_server: workers start with SIGPIPE ignored */
 	signal(SIGPIPE, SIG_IGN);
 	options_export_env(&opts);
+	if (opts.envdir) {
+		struct stat st;
+
+		if (stat(opts.envdir, &st) < 0)
+			fatal(EXIT_FILE, "cannot use --envdir %s", opts.envdir);
+		if (!S_ISDIR(st.st_mode))
+			fatalx(EXIT_FILE,
+			       "cannot use --envdir %s: not a directory",
+			       opts.envdir);
+	}
 	if (envdir_load() < 0)
 		fatal(EXIT_FILE, "cannot read envdir %s", getenv("ENVDIR"));
 

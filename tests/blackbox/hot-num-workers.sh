@@ -29,9 +29,11 @@ gen_indexes() {
 	local f
 	for f in $(reports_of "$1"); do report_env "$f" BATON_WORKER_INDEX; done | sort | tr '\n' ' ' | sed 's/ $//'
 }
-pid_of_index() { # pid_of_index GEN INDEX
+pid_of_index() { # pid_of_index GEN INDEX: the newest report's pid
 	local f
-	for f in $(reports_of "$1"); do
+	# by modification time: pids are not ordered (they wrap, and
+	# "10012" sorts before "9944")
+	for f in $(ls -tr $(reports_of "$1") 2>/dev/null); do
 		[ "$(report_env "$f" BATON_WORKER_INDEX)" = "$2" ] && report_val "$f" pid
 	done | tail -n 1
 }

@@ -3,20 +3,27 @@
 #
 # A test script sources this file, then drives "$BATON" as a user would.
 #
-#   BATON=/usr/bin/start_server bash tests/blackbox/hup.sh   # against Perl
-#   bash tests/blackbox/hup.sh                               # against ./baton
+#   make check                      # everything, against ./baton
+#   make blackbox [-j4]             # only the black-box scripts
+#   make blackbox BATON=/usr/bin/start_server   # against Perl's start_server
+#   bash tests/blackbox/hup.sh      # one script (needs tests/worker built)
+#   prove -j4 -e bash tests/blackbox/hup.sh ...  # several, TAP summary
+#
+# Scripts testing baton's bug fixes and extensions SKIP under start_server.
 #
 # Environment:
 #   BATON          the supervisor under test (default $top_builddir/baton)
 #   BATON_FLAVOUR  "perl" or "baton"; guessed from $BATON when unset (a
 #                  script is Perl's start_server)
 #   top_srcdir, top_builddir   set by "make check"; default: this tree
+#   WORKER, LOADGEN            the test programs (default tests/worker, tests/loadgen)
 #   BATON_TEST_KEEP=1          keep the per-test temporary directory
 #
 # Every process a test starts inherits BATON_TEST_TAG; at exit the cleanup
 # trap finds them all through /proc/PID/environ (daemons and grandchildren
 # included) and kills them by pid, so no test leaves a process behind.
 
+# shellcheck disable=SC2034 # variables set here are for the scripts
 export LC_ALL=C
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -134,7 +141,7 @@ file_unlike() {
 }
 
 cmp_ok() { # cmp_ok A OP B DESC   (integers; OP: -lt -le -eq -ne -ge -gt)
-	if [ "$1" "$2" "$3" ] 2>/dev/null; then
+	if test "$1" "$2" "$3" 2>/dev/null; then
 		pass "$4"
 	else
 		fail "$4" "got: $1 $2 $3 is false"
@@ -444,6 +451,7 @@ wait_baton_exit() {
 run_baton() {
 	local t0
 	t0=$(now_ms)
+	# shellcheck disable=SC2086 # LAUNCH_OPTS: words on purpose
 	timeout -k 2 "${RUN_TIMEOUT:-10}" "$WORKER" --launch ${LAUNCH_OPTS:-} -- \
 		"$BATON" "$@" >"$T/run.out" 2>"$T/run.err" </dev/null
 	RUN_STATUS=$?
@@ -484,13 +492,14 @@ _none_alive() {
 }
 
 _cleanup() {
-	local pids
+	local pids f early=
 	set +e
 	trap - EXIT INT TERM HUP
 	trap '' PIPE # a reader that went away must not stop the cleanup
 	if [ -z "${_tap_done:-}" ] && [ -n "${T:-}" ]; then
 		diag "$TEST_NAME ended early (after $_tap_n tests)"
 		_tap_failed=$((_tap_failed + 1))
+		early=1
 	fi
 	if [ -n "${T:-}" ] && [ -d "$T" ]; then
 		# supervisors first, so they do not restart the workers we kill
@@ -523,6 +532,8 @@ _cleanup() {
 			rm -rf "$T"
 		fi
 	fi
+	[ -n "$early" ] && exit 1
+	return 0
 }
 
 # ---- set-up -----------------------------------------------------------------
