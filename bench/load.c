@@ -1,24 +1,24 @@
-/* bench/load.c: a closed-loop HTTP load generator that counts every failure and keeps every latency. */
+/* bench/load.c: a closed-loop HTTP load generator that counts every failure and
+ * keeps every latency. */
 
 /*
  * load -p PORT [-c CONNS] [-d SECONDS] [-t TIMEOUT_MS] [-k]
  *
  * CONNS connections to 127.0.0.1:PORT each send "GET /" and send the next one
  * when the answer is complete (keep-alive; with -k every request is on a fresh
- * connection). A server's "Connection: close" is honoured by reconnecting, which
- * is not a failure. It stops after SECONDS or at SIGTERM/SIGINT and prints
- * key=value lines:
+ * connection). A server's "Connection: close" is honoured by reconnecting,
+ * which is not a failure. It stops after SECONDS or at SIGTERM/SIGINT and
+ * prints key=value lines:
  *
  *   requests seconds rps          completed 2xx answers, elapsed, rate
  *   err_connect                   connect() failed (refused, reset)
- *   err_read                      the connection closed or reset before the answer was complete
- *   err_write                     the request could not be written
- *   err_timeout                   no answer within TIMEOUT_MS (default 10000)
- *   non2xx                        answers with another status
- *   failed                        the sum of the five above
- *   slow_1s slow_2s               answers that took longer than 1 s / 2 s
- *   p50_ms p99_ms p999_ms max_ms  latency of the answered requests, from the
- *                                 start of connect (fresh connection) or of the write
+ *   err_read                      the connection closed or reset before the
+ * answer was complete err_write                     the request could not be
+ * written err_timeout                   no answer within TIMEOUT_MS (default
+ * 10000) non2xx                        answers with another status failed the
+ * sum of the five above slow_1s slow_2s               answers that took longer
+ * than 1 s / 2 s p50_ms p99_ms p999_ms max_ms  latency of the answered
+ * requests, from the start of connect (fresh connection) or of the write
  *
  * Unlike wrk, a request slower than the timeout is not dropped from the
  * latency figures, which is the point when measuring restarts of a slow worker.
@@ -47,9 +47,9 @@ enum state { IDLE, CONNECTING, WRITING, READING };
 struct conn {
 	int fd;
 	enum state st;
-	int64_t start_us;  /* when the current request began */
-	int64_t retry_us;  /* IDLE: when to connect again */
-	int fresh;         /* this request opened the connection */
+	int64_t start_us; /* when the current request began */
+	int64_t retry_us; /* IDLE: when to connect again */
+	int fresh;        /* this request opened the connection */
 	size_t len;
 	char buf[8192];
 };
@@ -58,26 +58,31 @@ static volatile sig_atomic_t stop;
 static struct sockaddr_in addr;
 static int keepalive = 1;
 static const char *req_ka = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-static const char *req_close = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+static const char *req_close =
+    "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
 
-static uint64_t n_ok, e_connect, e_read, e_write, e_timeout, n_non2xx, slow1, slow2;
+static uint64_t n_ok, e_connect, e_read, e_write, e_timeout, n_non2xx, slow1,
+    slow2;
 static uint32_t *lat;
 static size_t nlat, caplat;
 
-static void on_stop(int sig)
+static void
+on_stop(int sig)
 {
 	(void)sig;
 	stop = 1;
 }
 
-static int64_t now_us(void)
+static int64_t
+now_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void record(int64_t us)
+static void
+record(int64_t us)
 {
 	if (us > 1000000)
 		slow1++;
@@ -85,7 +90,8 @@ static void record(int64_t us)
 		slow2++;
 	if (nlat == caplat) {
 		if (caplat >= (size_t)64 << 20)
-			return; /* 64 M samples is plenty; the counters still count */
+			return; /* 64 M samples is plenty; the counters still
+			           count */
 		caplat = caplat ? caplat * 2 : 1 << 16;
 		uint32_t *p = realloc(lat, caplat * sizeof *lat);
 		if (p == NULL) {
@@ -97,7 +103,8 @@ static void record(int64_t us)
 	lat[nlat++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
-static void conn_drop(int epfd, struct conn *c, int64_t now, int64_t delay_us)
+static void
+conn_drop(int epfd, struct conn *c, int64_t now, int64_t delay_us)
 {
 	if (c->fd >= 0) {
 		epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -110,7 +117,8 @@ static void conn_drop(int epfd, struct conn *c, int64_t now, int64_t delay_us)
 
 static void send_request(int epfd, struct conn *c, int64_t now);
 
-static void conn_open(int epfd, struct conn *c, int64_t now)
+static void
+conn_open(int epfd, struct conn *c, int64_t now)
 {
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
@@ -139,7 +147,8 @@ static void conn_open(int epfd, struct conn *c, int64_t now)
 	conn_drop(epfd, c, now, 10000);
 }
 
-static void send_request(int epfd, struct conn *c, int64_t now)
+static void
+send_request(int epfd, struct conn *c, int64_t now)
 {
 	const char *req = keepalive ? req_ka : req_close;
 	size_t n = strlen(req);
@@ -158,7 +167,8 @@ static void send_request(int epfd, struct conn *c, int64_t now)
 }
 
 /* 1 = answer complete, 0 = need more, -1 = malformed */
-static int parse(struct conn *c, int *status, int *close_it)
+static int
+parse(struct conn *c, int *status, int *close_it)
 {
 	char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
 	if (end == NULL)
@@ -187,13 +197,15 @@ static int parse(struct conn *c, int *status, int *close_it)
 	return c->len >= hlen + (size_t)clen ? 1 : 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
+static int
+cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 	return x < y ? -1 : x > y;
 }
 
-static double pct_ms(double p)
+static double
+pct_ms(double p)
 {
 	if (nlat == 0)
 		return 0;
@@ -203,25 +215,39 @@ static double pct_ms(double p)
 	return lat[i] / 1000.0;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	int port = 0, nconn = 16, opt;
 	double seconds = 10;
 	int64_t timeout_us = 10000000;
 	while ((opt = getopt(argc, argv, "p:c:d:t:k")) != -1) {
 		switch (opt) {
-		case 'p': port = atoi(optarg); break;
-		case 'c': nconn = atoi(optarg); break;
-		case 'd': seconds = atof(optarg); break;
-		case 't': timeout_us = atoll(optarg) * 1000; break;
-		case 'k': keepalive = 0; break;
+		case 'p':
+			port = atoi(optarg);
+			break;
+		case 'c':
+			nconn = atoi(optarg);
+			break;
+		case 'd':
+			seconds = atof(optarg);
+			break;
+		case 't':
+			timeout_us = atoll(optarg) * 1000;
+			break;
+		case 'k':
+			keepalive = 0;
+			break;
 		default:
-			fprintf(stderr, "usage: load -p PORT [-c CONNS] [-d SECONDS] [-t TIMEOUT_MS] [-k]\n");
+			fprintf(stderr, "usage: load -p PORT [-c CONNS] [-d "
+			                "SECONDS] [-t TIMEOUT_MS] [-k]\n");
 			return 2;
 		}
 	}
-	if (port <= 0 || nconn <= 0 || nconn > 10000 || seconds <= 0 || seconds > 86400) {
-		fprintf(stderr, "load: need -p PORT, 1..10000 connections, 0 < seconds <= 86400\n");
+	if (port <= 0 || nconn <= 0 || nconn > 10000 || seconds <= 0 ||
+	    seconds > 86400) {
+		fprintf(stderr, "load: need -p PORT, 1..10000 connections, 0 < "
+		                "seconds <= 86400\n");
 		return 2;
 	}
 	addr.sin_family = AF_INET;
@@ -258,7 +284,8 @@ int main(int argc, char **argv)
 			if (c->st == CONNECTING) {
 				int err = 0;
 				socklen_t l = sizeof err;
-				getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l);
+				getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err,
+				           &l);
 				if (err != 0) {
 					e_connect++;
 					conn_drop(epfd, c, now, 10000);
@@ -269,7 +296,8 @@ int main(int argc, char **argv)
 			}
 			if (c->st != READING)
 				continue;
-			ssize_t r = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
+			ssize_t r = read(c->fd, c->buf + c->len,
+			                 sizeof c->buf - c->len);
 			if (r < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
 			if (r <= 0) {
@@ -312,13 +340,18 @@ int main(int argc, char **argv)
 	double secs = (double)(now - t0) / 1e6;
 	qsort(lat, nlat, sizeof *lat, cmp_u32);
 	uint64_t failed = e_connect + e_read + e_write + e_timeout + n_non2xx;
-	printf("requests=%llu\nseconds=%.2f\nrps=%.0f\n", (unsigned long long)n_ok, secs,
+	printf("requests=%llu\nseconds=%.2f\nrps=%.0f\n",
+	       (unsigned long long)n_ok, secs,
 	       secs > 0 ? (double)n_ok / secs : 0.0);
-	printf("err_connect=%llu\nerr_read=%llu\nerr_write=%llu\nerr_timeout=%llu\nnon2xx=%llu\nfailed=%llu\n",
-	       (unsigned long long)e_connect, (unsigned long long)e_read, (unsigned long long)e_write,
-	       (unsigned long long)e_timeout, (unsigned long long)n_non2xx, (unsigned long long)failed);
-	printf("slow_1s=%llu\nslow_2s=%llu\n", (unsigned long long)slow1, (unsigned long long)slow2);
-	printf("p50_ms=%.2f\np99_ms=%.2f\np999_ms=%.2f\nmax_ms=%.2f\n", pct_ms(50), pct_ms(99), pct_ms(99.9),
+	printf("err_connect=%llu\nerr_read=%llu\nerr_write=%llu\nerr_timeout=%"
+	       "llu\nnon2xx=%llu\nfailed=%llu\n",
+	       (unsigned long long)e_connect, (unsigned long long)e_read,
+	       (unsigned long long)e_write, (unsigned long long)e_timeout,
+	       (unsigned long long)n_non2xx, (unsigned long long)failed);
+	printf("slow_1s=%llu\nslow_2s=%llu\n", (unsigned long long)slow1,
+	       (unsigned long long)slow2);
+	printf("p50_ms=%.2f\np99_ms=%.2f\np999_ms=%.2f\nmax_ms=%.2f\n",
+	       pct_ms(50), pct_ms(99), pct_ms(99.9),
 	       nlat ? lat[nlat - 1] / 1000.0 : 0.0);
 	return 0;
 }

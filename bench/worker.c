@@ -1,4 +1,5 @@
-/* bench/worker.c: the tiny HTTP worker the benchmarks run under baton and start_server. */
+/* bench/worker.c: the tiny HTTP worker the benchmarks run under baton and
+ * start_server. */
 
 /*
  * It takes its listener from SERVER_STARTER_PORT (the first key=fd pair) and
@@ -48,19 +49,23 @@
 static volatile sig_atomic_t stopping;
 static char gen[32] = "0";
 
-static void on_stop(int sig)
+static void
+on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
 }
 
-static void die(const char *what)
+static void
+die(const char *what)
 {
-	fprintf(stderr, "bench worker %d: %s: %s\n", (int)getpid(), what, strerror(errno));
+	fprintf(stderr, "bench worker %d: %s: %s\n", (int)getpid(), what,
+	        strerror(errno));
 	exit(1);
 }
 
-static long long now_ms(void)
+static long long
+now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -69,11 +74,13 @@ static long long now_ms(void)
 
 /* The first fd in SERVER_STARTER_PORT ("key=fd;key=fd"); the key may hold '='
  * only in a unix path, so the fd is after the last '=' of the first pair. */
-static int listener_fd(void)
+static int
+listener_fd(void)
 {
 	const char *env = getenv("SERVER_STARTER_PORT");
 	if (env == NULL || *env == '\0') {
-		fprintf(stderr, "bench worker: SERVER_STARTER_PORT is not set\n");
+		fprintf(stderr,
+		        "bench worker: SERVER_STARTER_PORT is not set\n");
 		exit(2);
 	}
 	char buf[512];
@@ -83,13 +90,15 @@ static int listener_fd(void)
 		*semi = '\0';
 	char *eq = strrchr(buf, '=');
 	if (eq == NULL) {
-		fprintf(stderr, "bench worker: bad SERVER_STARTER_PORT \"%s\"\n", env);
+		fprintf(stderr,
+		        "bench worker: bad SERVER_STARTER_PORT \"%s\"\n", env);
 		exit(2);
 	}
 	return atoi(eq + 1);
 }
 
-static void notify_ready(void)
+static void
+notify_ready(void)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	if (path == NULL || *path == '\0')
@@ -110,21 +119,26 @@ static void notify_ready(void)
 		die("socket(AF_UNIX)");
 	static const char msg[] = "READY=1";
 	if (sendto(fd, msg, sizeof msg - 1, 0, (struct sockaddr *)&sa,
-		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
-		fprintf(stderr, "bench worker: sendto NOTIFY_SOCKET %s: %s\n", path, strerror(errno));
+	           (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) <
+	    0)
+		fprintf(stderr, "bench worker: sendto NOTIFY_SOCKET %s: %s\n",
+		        path, strerror(errno));
 	close(fd);
 }
 
-static int response(char *out, size_t cap, int close_it)
+static int
+response(char *out, size_t cap, int close_it)
 {
 	return snprintf(out, cap,
-			"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
-			"X-Generation: %s\r\n%s\r\nok\n",
-			gen, close_it ? "Connection: close\r\n" : "");
+	                "HTTP/1.1 200 OK\r\nContent-Type: "
+	                "text/plain\r\nContent-Length: 3\r\n"
+	                "X-Generation: %s\r\n%s\r\nok\n",
+	                gen, close_it ? "Connection: close\r\n" : "");
 }
 
 /* case-insensitive search for "connection: close" in the header block */
-static int wants_close(const char *req, size_t len)
+static int
+wants_close(const char *req, size_t len)
 {
 	static const char needle[] = "connection: close";
 	size_t n = sizeof needle - 1;
@@ -144,7 +158,8 @@ static int wants_close(const char *req, size_t len)
 	return 0;
 }
 
-/* ---- epoll worker --------------------------------------------------------- */
+/* ---- epoll worker ---------------------------------------------------------
+ */
 
 struct conn {
 	int fd;
@@ -154,7 +169,8 @@ struct conn {
 
 static struct conn *conns[MAXCONN];
 
-static void conn_close(int epfd, struct conn *c, int *open_count)
+static void
+conn_close(int epfd, struct conn *c, int *open_count)
 {
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
@@ -163,8 +179,10 @@ static void conn_close(int epfd, struct conn *c, int *open_count)
 	(*open_count)--;
 }
 
-/* Serve every complete request in c->buf; returns -1 when the connection is done. */
-static int conn_serve(struct conn *c)
+/* Serve every complete request in c->buf; returns -1 when the connection is
+ * done. */
+static int
+conn_serve(struct conn *c)
 {
 	for (;;) {
 		char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
@@ -184,11 +202,12 @@ static int conn_serve(struct conn *c)
 	}
 }
 
-static int run_epoll(int lfd)
+static int
+run_epoll(int lfd)
 {
 	int fl = fcntl(lfd, F_GETFL);
-	/* shared with every generation through the open file description: they all
-	 * run this worker, which wants it non-blocking (see README) */
+	/* shared with every generation through the open file description: they
+	 * all run this worker, which wants it non-blocking (see README) */
 	if (fl < 0 || fcntl(lfd, F_SETFL, fl | O_NONBLOCK) < 0)
 		die("fcntl(listener)");
 	int epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -216,9 +235,11 @@ static int run_epoll(int lfd)
 			listening = 0;
 			drain_deadline = now_ms() + DRAIN_MS;
 		}
-		if (!listening && (open_count == 0 || now_ms() >= drain_deadline))
+		if (!listening &&
+		    (open_count == 0 || now_ms() >= drain_deadline))
 			break;
-		int n = epoll_pwait(epfd, evs, 256, listening ? -1 : 50, &waitmask);
+		int n =
+		    epoll_pwait(epfd, evs, 256, listening ? -1 : 50, &waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -228,7 +249,9 @@ static int run_epoll(int lfd)
 			int fd = evs[i].data.fd;
 			if (listening && fd == lfd) {
 				for (int k = 0; k < 64; k++) {
-					int cfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+					int cfd = accept4(lfd, NULL, NULL,
+					                  SOCK_NONBLOCK |
+					                      SOCK_CLOEXEC);
 					if (cfd < 0)
 						break;
 					if (cfd >= MAXCONN) {
@@ -241,8 +264,11 @@ static int run_epoll(int lfd)
 					c->fd = cfd;
 					conns[cfd] = c;
 					open_count++;
-					struct epoll_event cev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = cfd};
-					if (epoll_ctl(epfd, EPOLL_CTL_ADD, cfd, &cev) < 0)
+					struct epoll_event cev = {
+					    .events = EPOLLIN | EPOLLRDHUP,
+					    .data.fd = cfd};
+					if (epoll_ctl(epfd, EPOLL_CTL_ADD, cfd,
+					              &cev) < 0)
 						die("epoll_ctl(conn)");
 				}
 				continue;
@@ -252,7 +278,8 @@ static int run_epoll(int lfd)
 				continue;
 			int done = 0;
 			for (;;) {
-				ssize_t r = read(fd, c->buf + c->len, BUFSZ - c->len);
+				ssize_t r =
+				    read(fd, c->buf + c->len, BUFSZ - c->len);
 				if (r > 0) {
 					c->len += (size_t)r;
 					if (conn_serve(c) < 0) {
@@ -261,7 +288,8 @@ static int run_epoll(int lfd)
 					}
 					continue;
 				}
-				if (r == 0 || (errno != EAGAIN && errno != EINTR))
+				if (r == 0 ||
+				    (errno != EAGAIN && errno != EINTR))
 					done = 1;
 				break;
 			}
@@ -272,13 +300,15 @@ static int run_epoll(int lfd)
 	return 0;
 }
 
-/* ---- blocking prefork worker ------------------------------------------------ */
+/* ---- blocking prefork worker ------------------------------------------------
+ */
 
 /* Wait (up to 1 s) for the client to close first, then close with an RST:
  * neither side is left in TIME_WAIT, so measuring the rate of fresh
  * connections does not leave tens of thousands of sockets behind (which
  * slows every reader of /proc/net/tcp on the machine for a minute). */
-static void close_after_client(int cfd)
+static void
+close_after_client(int cfd)
 {
 	struct pollfd p = {.fd = cfd, .events = POLLIN};
 	char tmp[256];
@@ -288,7 +318,8 @@ static void close_after_client(int cfd)
 	}
 }
 
-static void block_child(int lfd)
+static void
+block_child(int lfd)
 {
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
@@ -296,13 +327,15 @@ static void block_child(int lfd)
 	for (;;) {
 		int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (cfd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN)
+			if (errno == EINTR || errno == ECONNABORTED ||
+			    errno == EAGAIN)
 				continue;
 			die("accept");
 		}
 		char buf[BUFSZ];
 		size_t len = 0;
-		for (;;) { /* read blocking until the header ends: an idle client stalls us */
+		for (;;) { /* read blocking until the header ends: an idle
+			      client stalls us */
 			ssize_t r = read(cfd, buf + len, sizeof buf - len);
 			if (r <= 0)
 				break;
@@ -321,7 +354,8 @@ static void block_child(int lfd)
 	}
 }
 
-static int run_block(int lfd, int nproc)
+static int
+run_block(int lfd, int nproc)
 {
 	pid_t kids[64];
 	int nk = 0;
@@ -343,7 +377,8 @@ static int run_block(int lfd, int nproc)
 	sigaddset(&stopset, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &stopset, &waitmask);
 	while (!stopping) {
-		/* poll for dead children; the stop signals arrive only inside pselect */
+		/* poll for dead children; the stop signals arrive only inside
+		 * pselect */
 		struct timespec tick = {0, 100 * 1000000L};
 		pselect(0, NULL, NULL, NULL, &tick, &waitmask);
 		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
@@ -356,17 +391,27 @@ static int run_block(int lfd, int nproc)
 	return 0;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	int boot_ms = 0, notify = 0, blocking = 0, nproc = 4, opt;
 	while ((opt = getopt(argc, argv, "b:nBp:")) != -1) {
 		switch (opt) {
-		case 'b': boot_ms = atoi(optarg); break;
-		case 'n': notify = 1; break;
-		case 'B': blocking = 1; break;
-		case 'p': nproc = atoi(optarg); break;
+		case 'b':
+			boot_ms = atoi(optarg);
+			break;
+		case 'n':
+			notify = 1;
+			break;
+		case 'B':
+			blocking = 1;
+			break;
+		case 'p':
+			nproc = atoi(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: worker [-b BOOT_MS] [-n] [-B [-p NPROC]]\n");
+			fprintf(stderr, "usage: worker [-b BOOT_MS] [-n] [-B "
+			                "[-p NPROC]]\n");
 			return 2;
 		}
 	}
@@ -376,7 +421,8 @@ int main(int argc, char **argv)
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop; /* no SA_RESTART: epoll_wait and wait return EINTR */
+	sa.sa_handler =
+	    on_stop; /* no SA_RESTART: epoll_wait and wait return EINTR */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -385,7 +431,8 @@ int main(int argc, char **argv)
 
 	int lfd = listener_fd();
 	if (boot_ms > 0) {
-		struct timespec ts = {boot_ms / 1000, (long)(boot_ms % 1000) * 1000000L};
+		struct timespec ts = {boot_ms / 1000,
+		                      (long)(boot_ms % 1000) * 1000000L};
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !stopping)
 			;
 	}

@@ -499,6 +499,34 @@ stage_action(int stage)
 	}
 }
 
+/* environ without the variables in extra ("NAME=value"), then extra. */
+static char **
+worker_env(char **extra, size_t nextra)
+{
+	extern char **environ;
+	size_t n = 0, out = 0, i, k;
+	char **envp;
+
+	while (environ[n])
+		n++;
+	envp = calloc(n + nextra + 1, sizeof(*envp));
+	if (envp == NULL)
+		fatalx(EXIT_SOFTWARE, "out of memory");
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < nextra; k++) {
+			size_t len = strcspn(extra[k], "=") + 1;
+
+			if (strncmp(environ[i], extra[k], len) == 0)
+				break;
+		}
+		if (k == nextra)
+			envp[out++] = environ[i];
+	}
+	for (k = 0; k < nextra; k++)
+		envp[out++] = extra[k];
+	return envp;
+}
+
 /* Start worker i of g. On failure describe it in reason and return -1
  * (a child that failed before exec is still watched, to be reaped). */
 static int
@@ -507,19 +535,30 @@ worker_spawn(struct gen *g, size_t i, char *reason, size_t len)
 	struct worker *w = &g->w[i];
 	struct spawn_req req;
 	struct spawn_failure f;
-	char num[32];
+	char num[32], gen_var[64], index_var[64], notify_var[128];
+	char *extra[4] = {gen_var, NULL, NULL, NULL}, **envp;
+	size_t nextra = 1;
 	pid_t pid;
 
-	snprintf(num, sizeof(num), "%lu", g->id);
-	setenv("SERVER_STARTER_GENERATION", num, 1);
+	/* The worker's own variables go into an envp built for this spawn:
+	 * setenv(3) in baton would keep every old value (glibc never frees
+	 * them), growing with each generation. */
+	snprintf(gen_var, sizeof(gen_var), "SERVER_STARTER_GENERATION=%lu",
+	         g->id);
 	/* only with --num-workers: a single worker sees exactly the
 	 * environment start_server gives */
 	if (g->nw > 1) {
-		snprintf(num, sizeof(num), "%zu", i);
-		setenv("BATON_WORKER_INDEX", num, 1);
+		snprintf(index_var, sizeof(index_var), "BATON_WORKER_INDEX=%zu",
+		         i);
+		extra[nextra++] = index_var;
 	}
-	if (notify_address())
-		setenv("NOTIFY_SOCKET", notify_address(), 1);
+	if (notify_address()) {
+		snprintf(notify_var, sizeof(notify_var), "NOTIFY_SOCKET=%s",
+		         notify_address());
+		extra[nextra++] = notify_var;
+	}
+	envp = worker_env(extra, nextra);
+	req.envp = envp;
 	req.argv = S.o->argv;
 	req.dir = S.o->dir;
 	req.ls = S.o->ls;
@@ -527,6 +566,7 @@ worker_spawn(struct gen *g, size_t i, char *reason, size_t len)
 	req.pdeathsig = S.o->die_with_supervisor ? SIGKILL : 0;
 	req.parent = getpid();
 	pid = spawn_worker(&req, &f);
+	free(envp);
 	if (pid < 0) {
 		snprintf(reason, len, "failed: cannot fork: %s",
 		         strerror(errno));

@@ -103,7 +103,10 @@ child(const struct spawn_req *r, int errfd, int *tmp)
 			child_fail(errfd, SPAWN_DUP);
 	if (r->dir && chdir(r->dir) < 0)
 		child_fail(errfd, SPAWN_CHDIR);
-	execvp(r->argv[0], r->argv);
+	if (r->envp)
+		execvpe(r->argv[0], r->argv, r->envp);
+	else
+		execvp(r->argv[0], r->argv);
 	child_fail(errfd, SPAWN_EXEC);
 }
 

@@ -7,8 +7,9 @@
 #include "listen.h"
 
 struct spawn_req {
-	char *const *argv;         /* argv[0] is searched in PATH */
-	const char *dir;           /* chdir before exec, or NULL */
+	char *const *argv; /* argv[0] is searched in PATH */
+	char *const *envp; /* the worker's environment, or NULL: environ */
+	const char *dir;   /* chdir before exec, or NULL */
 	const struct listener *ls; /* moved to their target_fd */
 	size_t nls;
 	int pdeathsig; /* signal the worker gets when baton dies, or 0 */
