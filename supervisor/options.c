@@ -238,22 +238,6 @@ options_seconds(const char *s)
 }
 
 static int
-parse_int(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	if (*s == '\0')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int
 add_listener(struct options *o, struct listener *l)
 {
 	struct listener *ls = realloc(o->ls, (o->nls + 1) * sizeof(*ls));
@@ -568,7 +552,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			o->auto_restart_set = 1;
 			break;
 		case OPT_BACKLOG:
-			if (parse_int(optarg, 1, INT_MAX, &v) < 0) {
+			if (sockopt_parse_long(optarg, 1, INT_MAX, &v) < 0) {
 				snprintf(err, errlen,
 				         "invalid --backlog value \"%s\": not "
 				         "a positive integer",
@@ -594,9 +578,10 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			break;
 		case OPT_MAX_OLD_GENERATIONS:
 		case OPT_NUM_WORKERS:
-			if (parse_int(optarg, c == OPT_NUM_WORKERS ? 1 : 0,
-			              c == OPT_NUM_WORKERS ? 1024 : INT_MAX,
-			              &v) < 0) {
+			if (sockopt_parse_long(
+			        optarg, c == OPT_NUM_WORKERS ? 1 : 0,
+			        c == OPT_NUM_WORKERS ? 1024 : INT_MAX,
+			        &v) < 0) {
 				snprintf(err, errlen,
 				         "invalid --%s value \"%s\": not %s",
 				         name, optarg,

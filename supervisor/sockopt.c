@@ -139,8 +139,8 @@ sockopt_fits_text(enum sockopt_id id)
 
 /* ---- values ------------------------------------------------------------ */
 
-static int
-parse_long(const char *s, long min, long max, long *out)
+int
+sockopt_parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;
 	long v;
@@ -213,7 +213,7 @@ parse_id(enum vtype type, const char *s, long *out, char *err, size_t errlen)
 	}
 	if (isdigit((unsigned char)*s)) {
 		/* (uid_t)-1 means "unchanged" to chown: not an id */
-		if (parse_long(s, 0, (long)UINT_MAX - 1, out) < 0) {
+		if (sockopt_parse_long(s, 0, (long)UINT_MAX - 1, out) < 0) {
 			snprintf(err, errlen, "not a %s name or number", what);
 			return -1;
 		}
@@ -263,17 +263,17 @@ sockopt_parse_value(enum sockopt_id id, const char *s, long *out, char *err,
 	}
 	switch (type) {
 	case V_COUNT:
-		if (parse_long(s, 1, INT_MAX, out) == 0)
+		if (sockopt_parse_long(s, 1, INT_MAX, out) == 0)
 			return 0;
 		snprintf(err, errlen, "not a positive integer");
 		return -1;
 	case V_COUNT0:
-		if (parse_long(s, 0, INT_MAX, out) == 0)
+		if (sockopt_parse_long(s, 0, INT_MAX, out) == 0)
 			return 0;
 		snprintf(err, errlen, "not a queue length (0 to %d)", INT_MAX);
 		return -1;
 	case V_SECONDS:
-		if (parse_long(s, 0, INT_MAX, out) == 0)
+		if (sockopt_parse_long(s, 0, INT_MAX, out) == 0)
 			return 0;
 		snprintf(err, errlen, "not a whole number of seconds");
 		return -1;

@@ -125,4 +125,8 @@ const char *sockopt_owner_text(const struct sockopts *so, char *buf,
 /* The kernel limits as lines for --check. */
 void sockopt_print_kernel(FILE *f, const struct sockopt_kernel *k);
 
+/* A decimal integer from min to max: digits only (no sign, no space,
+ * nothing after). 0, or -1 when s is not one. */
+int sockopt_parse_long(const char *s, long min, long max, long *out);
+
 #endif
