@@ -84,11 +84,11 @@ status_pidfile_adopt(int fd, const char *path)
 void
 status_pidfile_remove(void)
 {
-	if (pid_fd < 0)
+	if (pid_fd < 0 || pid_path == NULL)
 		return;
 	unlink(pid_path);
-	close(pid_fd);
-	pid_fd = -1;
+	/* The fd stays open: the lock --stop waits on is released by exit
+	 * itself, once nothing of baton runs any more. */
 	free(pid_path);
 	pid_path = NULL;
 }

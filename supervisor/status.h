@@ -20,7 +20,7 @@ int status_pidfile_write(char *err, size_t errlen);
  * re-exec (the flock belongs to the open file, which exec keeps). */
 int status_pidfile_fd(void);
 void status_pidfile_adopt(int fd, const char *path);
-/* Unlink, then close (releasing the lock --stop waits on). */
+/* Unlink it; the lock --stop waits on goes with the process. */
 void status_pidfile_remove(void);
 /* Read the first line of a pid file. -1 with err. */
 int status_pidfile_read(const char *path, pid_t *pid, char *err, size_t errlen);
