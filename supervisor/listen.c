@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -549,6 +550,25 @@ listen_env(const struct listener *ls, size_t n)
 		    (size_t)snprintf(s + off, len - off, "%s%s=%d",
 		                     i ? ";" : "", ls[i].key, ls[i].target_fd);
 	return s;
+}
+
+int
+listen_check_pins(const struct listener *ls, size_t n, char *err, size_t errlen)
+{
+	struct rlimit rl;
+	size_t i;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (ls[i].pin_fd >= 0 && (rlim_t)ls[i].pin_fd >= rl.rlim_cur) {
+			snprintf(err, errlen,
+			         "invalid --port value \"%s\": fd %d is beyond "
+			         "the open-file limit (%ld, see ulimit -n)",
+			         ls[i].spec, ls[i].pin_fd, (long)rl.rlim_cur);
+			return -1;
+		}
+	return 0;
 }
 
 void

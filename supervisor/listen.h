@@ -67,6 +67,11 @@ void listen_print_table(FILE *f, const struct listener *ls, size_t n);
 /* JSON members "options":{...},"requested":{...} for the status file. */
 void listen_json_options(FILE *f, const struct listener *l);
 
+/* A pinned fd the worker cannot have (at or above RLIMIT_NOFILE) would
+ * fail in every child: -1 with err naming it. */
+int listen_check_pins(const struct listener *ls, size_t n, char *err,
+                      size_t errlen);
+
 /* After a re-exec: remember the socket file that is already bound. */
 void listen_adopt_path(struct listener *l);
 

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -273,23 +272,8 @@ main(int argc, char **argv)
 			       opts.dir);
 	}
 
-	{
-		/* a pinned fd the worker cannot have would fail in every
-		 * child: refuse it now */
-		struct rlimit rl;
-
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-			for (i = 0; i < opts.nls; i++)
-				if (opts.ls[i].pin_fd >= 0 &&
-				    (rlim_t)opts.ls[i].pin_fd >= rl.rlim_cur)
-					fatalx(
-					    EXIT_USAGE,
-					    "invalid --port value \"%s\": fd "
-					    "%d is beyond the open-file limit "
-					    "(%ld, see ulimit -n)",
-					    opts.ls[i].spec, opts.ls[i].pin_fd,
-					    (long)rl.rlim_cur);
-	}
+	if (listen_check_pins(opts.ls, opts.nls, err, sizeof(err)) < 0)
+		fatalx(EXIT_USAGE, "%s", err);
 	spawn_cloexec_inherited();
 	notify_take_systemd_socket();
 	/* double-forking workers stay ours to reap (libev reaps any child) */

@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <stdarg.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <signal.h>
@@ -783,6 +784,27 @@ START_TEST(test_sockopt_bind_unix)
 }
 END_TEST
 
+START_TEST(test_pin_beyond_fd_limit)
+{
+	/* Check runs each test in its own process: the limit stays here */
+	struct rlimit rl = {64, 64};
+	struct listener l[2];
+	char err[256] = "";
+
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_int_eq(listen_parse_port("8080=63", &l[0], err, sizeof(err)),
+	                 0);
+	ck_assert_int_eq(listen_parse_port("8081=64", &l[1], err, sizeof(err)),
+	                 0);
+	ck_assert_int_eq(listen_check_pins(l, 1, err, sizeof(err)), 0);
+	ck_assert_int_lt(listen_check_pins(l, 2, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(
+	    strstr(err, "fd 64 is beyond the open-file limit (64"));
+	listen_free(&l[0]);
+	listen_free(&l[1]);
+}
+END_TEST
+
 static Suite *
 unit_suite(void)
 {
@@ -800,6 +822,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_options_forms);
 	tcase_add_loop_test(tc, test_options_bad, 0, N(bad_options));
 	tcase_add_test(tc, test_options_pin_collision);
+	tcase_add_test(tc, test_pin_beyond_fd_limit);
 	tcase_add_test(tc, test_tunables_env);
 	tcase_add_loop_test(tc, test_sockopt_values, 0, N(value_cases));
 	tcase_add_loop_test(tc, test_sockopt_lists, 0, N(list_cases));
