@@ -801,12 +801,6 @@ gen_stop(int sig, const char *why)
 	check_stopped();
 }
 
-int
-gen_stopped(void)
-{
-	return S.stopping && S.gens == NULL;
-}
-
 /* ---- status files --------------------------------------------------- */
 
 static void

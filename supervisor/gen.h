@@ -16,8 +16,6 @@ void gen_start_first(void);
 void gen_restart(const char *why);
 /* Stop every worker with sig; the loop ends once all are gone. */
 void gen_stop(int sig, const char *why);
-/* True once gen_stop() ran and every worker is gone. */
-int gen_stopped(void);
 /* Remove the status files written (at exit). */
 void gen_remove_status(void);
 
