@@ -121,29 +121,25 @@ static void __attribute__((noreturn))
 vfatal(int code, int with_errno, const char *fmt, va_list ap)
 {
 	char line[4096];
+	const char *m = line;
 	int saved = errno;
 
 	vlog(with_errno, saved, fmt, ap, line, sizeof(line));
+	/* a terminal gets the message without the log's timestamp */
+	if (timestamps && strchr(line, ' '))
+		m = strchr(line, ' ') + 1;
 	if (report_fd >= 0) {
 		/* Protocol with the --daemonize parent: one byte of exit
 		 * code, then the message for it to print. */
 		unsigned char c = (unsigned char)code;
-		const char *m = line;
 
-		if (timestamps && strchr(line, ' '))
-			m = strchr(line, ' ') + 1;
 		(void)!write(report_fd, &c, 1);
 		(void)!write(report_fd, m, strlen(m));
 	}
-	if (tee_fd >= 0) {
-		/* start-up failed after output went to --log-file: the user
-		 * at the terminal must see why too */
-		const char *m = line;
-
-		if (timestamps && strchr(line, ' '))
-			m = strchr(line, ' ') + 1;
+	/* start-up failed after output went to --log-file: the user at the
+	 * terminal must see why too */
+	if (tee_fd >= 0)
 		(void)!write(tee_fd, m, strlen(m));
-	}
 	if (cleanup)
 		cleanup();
 	exit(code);

@@ -159,6 +159,20 @@ reopen_log(void)
 	log_info("received SIGUSR1: reopened log file %s", opts.log_file);
 }
 
+/* A directory option must name one: exit 3 at start-up, not a failure
+ * in every worker later. */
+static void
+require_dir(const char *option, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		fatal(EXIT_FILE, "cannot use %s %s", option, path);
+	if (!S_ISDIR(st.st_mode))
+		fatalx(EXIT_FILE, "cannot use %s %s: not a directory", option,
+		       path);
+}
+
 static void
 signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -261,16 +275,8 @@ main(int argc, char **argv)
 		fatalx(EXIT_USAGE, "--daemonize requires --log-file");
 	if (opts.argv[0] == NULL)
 		fatalx(EXIT_USAGE, "server program not specified");
-	if (opts.dir) {
-		struct stat st;
-
-		if (stat(opts.dir, &st) < 0)
-			fatal(EXIT_FILE, "cannot use --dir %s", opts.dir);
-		if (!S_ISDIR(st.st_mode))
-			fatalx(EXIT_FILE,
-			       "cannot use --dir %s: not a directory",
-			       opts.dir);
-	}
+	if (opts.dir)
+		require_dir("--dir", opts.dir);
 
 	if (listen_check_pins(opts.ls, opts.nls, err, sizeof(err)) < 0)
 		fatalx(EXIT_USAGE, "%s", err);
@@ -282,16 +288,8 @@ main(int argc, char **argv)
 	/* as start_server: workers start with SIGPIPE ignored */
 	signal(SIGPIPE, SIG_IGN);
 	options_export_env(&opts);
-	if (opts.envdir) {
-		struct stat st;
-
-		if (stat(opts.envdir, &st) < 0)
-			fatal(EXIT_FILE, "cannot use --envdir %s", opts.envdir);
-		if (!S_ISDIR(st.st_mode))
-			fatalx(EXIT_FILE,
-			       "cannot use --envdir %s: not a directory",
-			       opts.envdir);
-	}
+	if (opts.envdir)
+		require_dir("--envdir", opts.envdir);
 	if (envdir_load() < 0)
 		fatal(EXIT_FILE, "cannot read envdir %s", getenv("ENVDIR"));
 
