@@ -139,12 +139,22 @@ in_accept = False
 
 
 def on_stop(signum, frame):
-    global stopping, in_accept
+    global stopping
     stopping = True
-    # Blocked in accept(): leave it (the kernel keeps the queued
-    # connections for the other processes). Anywhere else the main loop
-    # sees the flag within its select() timeout.
+    # Raising here could land just after accept() returned and lose that
+    # connection (a reset for its client). So only note the stop: under
+    # load the next accept() returns at once and the loop ends; if this
+    # process is blocked in accept() with nothing coming, SIGALRM gets it
+    # out in half a second (on_alarm). Anywhere else the main loop sees
+    # the flag within its select() timeout.
     if in_accept:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+
+
+def on_alarm(signum, frame):
+    global in_accept
+    if stopping and in_accept:
+        # still blocked after a stop: nothing is being accepted
         in_accept = False
         raise Stop()
 
@@ -158,10 +168,10 @@ def accept(sock):
             return None
         # The listener is blocking and shared: after select() another
         # process may have taken the connection, and this blocks until the
-        # next one or a stop signal. (A signal that lands in the instants
-        # between accept() returning and this function returning would
-        # lose that connection; there is no way to close that window
-        # without making the shared listener non-blocking.)
+        # next one or, after a stop, on_alarm. (Only an alarm landing in
+        # the instants between accept() returning and this function
+        # returning, half a second after a stop with no connection
+        # accepted meanwhile, could lose one.)
         return sock.accept()
     except (Stop, BlockingIOError, InterruptedError, ConnectionAbortedError):
         return None
@@ -173,6 +183,7 @@ def main():
     listeners = inherited_listeners()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
         signal.signal(sig, on_stop)
+    signal.signal(signal.SIGALRM, on_alarm)
 
     sel = selectors.DefaultSelector()
     for key, sock in listeners:
@@ -196,6 +207,7 @@ def main():
             threads.append(t)
         threads = [t for t in threads if t.is_alive()]
 
+    signal.setitimer(signal.ITIMER_REAL, 0)
     notify("STOPPING=1")
     for _, sock in listeners:
         sel.unregister(sock)
