@@ -116,7 +116,8 @@ place_chain(const struct listener *ls, struct place *p, int i)
 	for (;;) {
 		p->stack[depth++] = j;
 		k = p->owner[ls[j].target_fd];
-		if (k < 0 || k == j)
+		/* (a done listener on a target is one not passed) */
+		if (k < 0 || k == j || p->done[k])
 			break;
 		if (k == i) {
 			s = spare_fd(p, p->cur[i]);
