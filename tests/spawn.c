@@ -454,6 +454,33 @@ START_TEST(test_no_spare_fd_reported)
 }
 END_TEST
 
+/* spawn_worker blocks every signal across fork: baton's own mask must be
+ * what it was once it returns, success or failure. */
+START_TEST(test_parent_mask_restored)
+{
+	char *argv[] = {(char *)"/nonexistent/worker", NULL};
+	struct spawn_req req = {.argv = argv};
+	struct spawn_failure f;
+	sigset_t block, before, after;
+	int status, sig;
+	pid_t pid;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &block, &before);
+	sigprocmask(SIG_SETMASK, NULL, &before);
+	pid = spawn_worker(&req, &f);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	sigprocmask(SIG_SETMASK, NULL, &after);
+	for (sig = 1; sig < NSIG; sig++)
+		ck_assert_msg(sigismember(&before, sig) ==
+		                  sigismember(&after, sig),
+		              "signal %d: mask changed", sig);
+	sigprocmask(SIG_UNBLOCK, &block, NULL);
+}
+END_TEST
+
 static const struct {
 	const char *prog;
 	const char *dir;
@@ -510,6 +537,7 @@ main(int argc, char **argv)
 	tcase_add_loop_test(tc, test_layouts_near_limit, 0, L_NLAYOUTS);
 	tcase_add_test(tc, test_pins_at_limit);
 	tcase_add_test(tc, test_no_spare_fd_reported);
+	tcase_add_test(tc, test_parent_mask_restored);
 	tcase_add_loop_test(tc, test_failures_reported, 0,
 	                    (int)(sizeof(fail_cases) / sizeof(fail_cases[0])));
 	suite_add_tcase(s, tc);
