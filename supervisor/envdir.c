@@ -63,6 +63,7 @@ static struct {
 	int failed; /* errno of the directory error already reported */
 	unsigned long scan, files_read;
 	size_t live;
+	int no_inotify; /* tests: take the fallback */
 } D = {.ifd = -1};
 
 static void *
@@ -284,6 +285,14 @@ same_sig(const struct sig *a, const struct stat *st)
 }
 
 static void
+set_sig(struct entry *e, const struct stat *st)
+{
+	e->sig = (struct sig){st->st_dev, st->st_ino, st->st_size, st->st_mtim,
+	                      st->st_ctim};
+	e->looked = 1;
+}
+
+static void
 unreadable(struct entry *e, int err)
 {
 	errno = err;
@@ -303,18 +312,26 @@ refresh(struct entry *e, int dfd, int changed)
 
 	if (fstatat(dfd, e->name, &st, 0) < 0) {
 		err = errno;
-		if (err == ENOENT)
+		/* a dangling symlink is a missing file */
+		if (err == ENOENT) {
 			vanish(e);
-		else if (changed || err != e->err)
+			return;
+		}
+		/* a symlink loop: the link itself tells whether it changed */
+		if (fstatat(dfd, e->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (changed || err != e->err)
+				unreadable(e, err);
+			e->looked = 0;
+			return;
+		}
+		if (changed || !e->looked || !same_sig(&e->sig, &st))
 			unreadable(e, err);
-		e->looked = 0;
+		set_sig(e, &st);
 		return;
 	}
 	if (!changed && e->looked && same_sig(&e->sig, &st))
 		return;
-	e->sig = (struct sig){st.st_dev, st.st_ino, st.st_size, st.st_mtim,
-	                      st.st_ctim};
-	e->looked = 1;
+	set_sig(e, &st);
 	if (S_ISDIR(st.st_mode)) {
 		go_absent(e);
 		return;
@@ -392,6 +409,8 @@ watch(const struct stat *st)
 	D.dev = st->st_dev;
 	D.ino = st->st_ino;
 	D.need_full = 1;
+	if (D.no_inotify)
+		return;
 	D.ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (D.ifd < 0) {
 		log_warn("cannot watch envdir %s, comparing it every second",
@@ -564,4 +583,11 @@ size_t
 envdir_live_strings(void)
 {
 	return D.live;
+}
+
+void
+envdir_use_inotify(int on)
+{
+	D.no_inotify = !on;
+	unwatch();
 }

@@ -32,5 +32,7 @@ int envdir_reserved(const char *name);
  * strings envdir owns now (at most one per variable). */
 unsigned long envdir_files_read(void);
 size_t envdir_live_strings(void);
+/* For tests: 0 takes the stat-comparison fallback (default 1). */
+void envdir_use_inotify(int on);
 
 #endif
