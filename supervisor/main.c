@@ -243,12 +243,15 @@ main(int argc, char **argv)
 	                               SIGQUIT, SIGUSR1, SIGUSR2};
 	struct ev_loop *loop;
 	const char *base = strrchr(argv[0], '/');
-	char err[1024], *env, *state;
+	char err[1024], *env;
+	int state;
 	size_t i;
 
+	reexec_preflight_answer(argc, argv);
 	base = base ? base + 1 : argv[0];
 	saved_argv = argv;
 	log_init(strcmp(base, "start_server") == 0 ? "start_server" : "baton");
+	reexec_take();
 	if (options_parse(argc, argv, &opts, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		fprintf(stderr, "Try '%s --help' for more information.\n",
@@ -345,11 +348,10 @@ main(int argc, char **argv)
 		ev_unref(loop);
 	}
 	gen_init(loop, &opts);
-	if (state == NULL)
+	if (!state)
 		gen_start_first();
-	else if (gen_state_adopt(state) < 0)
-		fatalx(EXIT_SOFTWARE, "re-exec state is not understood");
-	free(state);
+	else
+		reexec_resume();
 	log_report_ok();
 	ev_run(loop, 0);
 
