@@ -274,17 +274,18 @@ preflight_read(int fd, char *ans, size_t size, double deadline)
 	struct pollfd p = {fd, POLLIN, 0};
 	size_t got = 0;
 	ssize_t n;
+	int r;
 
 	while (got < size - 1) {
 		double left = deadline - now_mono();
 
 		if (left <= 0)
 			break;
-		if (poll(&p, 1, (int)(left * 1000) + 1) < 0) {
-			if (errno == EINTR)
-				continue;
+		r = poll(&p, 1, (int)(left * 1000) + 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) /* the deadline, or poll failed */
 			break;
-		}
 		n = read(fd, ans + got, size - 1 - got);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
