@@ -69,9 +69,25 @@ check "a good binary put back: USR2 re-executes" \
 	wait_file_contains "$L" 're-executed: generation 1 keeps serving' 8
 is "$(http_pid 127.0.0.1:$P)" "$pid1" "the same worker answers"
 is "$(proc_ppid "$pid1")" "$BATON_PID" "still baton's child"
-kill -TERM "$BATON_PID"
-check "TERM: baton exits" wait_baton_exit 10
-is "$BATON_STATUS" 0 "with status 0"
-check "the pid file is removed" test ! -e "$T/pid"
-check "the unix socket file is removed" test ! -e "$T/s.sock"
+
+# the new image passes the pre-flight run but cannot adopt the state (here:
+# a command line with one listener fewer): it exits without removing the
+# pid file, the status files or the unix socket, and the workers serve on
+cat >"$B.new" <<SH
+#!/bin/sh
+case "\$1" in --reexec-preflight=*) exec "$good" "\$@" ;; esac
+exec "$good" --port=127.0.0.1:$P --log-file="$L" --pid-file="$T/pid" \
+	--status-file="$T/status" -- ${WORKER_CMD[*]}
+SH
+chmod +x "$B.new" && mv -f "$B.new" "$B"
+kill -USR2 "$BATON_PID"
+check "a new image that cannot adopt the state exits" wait_baton_exit 10
+is "$BATON_STATUS" 70 "with status 70 (internal error)"
+file_like "$L" "re-exec state has 2 listeners, the command line 1" "the log says why"
+check "the pid file is left in place" test -e "$T/pid"
+check "the status file is left in place" test -e "$T/status"
+check "the JSON status is left in place" test -e "$T/status.json"
+check "the unix socket file is left in place" test -S "$T/s.sock"
+is "$(http_pid 127.0.0.1:$P)" "$pid1" "the worker still answers on the port"
+is "$(unix_gen "$T/s.sock")" 1 "and on the unix socket"
 done_testing
