@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@
  */
 
 #define MAX_DELAY 30.0
+#define STATE_VAR "BATON_LOGFILE_STATE"
 #define PIPE_SIZE (1 << 20)
 
 static const char *path;    /* the file, or NULL */
@@ -96,18 +98,29 @@ open_pipe(const char *spec)
 		log_set_fd(own);
 }
 
-void
-logfile_open(const char *spec)
+/* Which kind of log spec is: sets command or path. */
+static void
+parse_spec(const char *spec)
 {
 	const char *p = spec + strspn(spec, " \t");
-	int fd;
 
 	if (*p == '|') {
 		p++;
 		command = p + strspn(p, " \t");
-		open_pipe(spec);
 	} else {
 		path = spec;
+	}
+}
+
+void
+logfile_open(const char *spec)
+{
+	int fd;
+
+	parse_spec(spec);
+	if (command) {
+		open_pipe(spec);
+	} else {
 		fd = open_file(spec);
 		if (fd < 0)
 			fatal(EXIT_FILE, "cannot open log file %s", spec);
@@ -116,6 +129,71 @@ logfile_open(const char *spec)
 		close(fd);
 	}
 	log_timestamps(1);
+}
+
+static void
+set_cloexec(int on)
+{
+	int fds[3] = {read_fd, orig_out, orig_err};
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (fcntl(fds[i], F_SETFD, on ? FD_CLOEXEC : 0) < 0)
+			log_warn("cannot set close-on-exec on the log "
+			         "command's fd %d",
+			         fds[i]);
+}
+
+void
+logfile_exec_prepare(void)
+{
+	char state[96];
+
+	if (command == NULL || read_fd < 0)
+		return;
+	snprintf(state, sizeof(state), "%ld,%d,%d,%d", (long)logger_pid,
+	         read_fd, orig_out, orig_err);
+	set_cloexec(0);
+	if (setenv(STATE_VAR, state, 1) < 0)
+		log_warn("cannot hand the log command over across re-exec");
+}
+
+void
+logfile_exec_failed(void)
+{
+	if (command == NULL || read_fd < 0)
+		return;
+	unsetenv(STATE_VAR);
+	set_cloexec(1);
+}
+
+void
+logfile_adopt(const char *spec)
+{
+	const char *s = getenv(STATE_VAR);
+	char self[64];
+	long pid;
+	int own;
+
+	parse_spec(spec);
+	log_timestamps(1);
+	if (command == NULL || s == NULL)
+		return;
+	if (sscanf(s, "%ld,%d,%d,%d", &pid, &read_fd, &orig_out, &orig_err) !=
+	    4) {
+		log_warnx("re-exec: log command state \"%s\" is not "
+		          "understood; it will not be restarted",
+		          s);
+		read_fd = -1;
+	} else {
+		logger_pid = (pid_t)pid;
+		/* main's spawn_cloexec_inherited made them CLOEXEC again */
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", STDERR_FILENO);
+		own = open(self, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (own >= 0)
+			log_set_fd(own);
+	}
+	unsetenv(STATE_VAR);
 }
 
 /* The child: async-signal-safe calls only. baton's handlers and blocked

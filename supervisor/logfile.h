@@ -22,4 +22,14 @@ void logfile_watch(struct ev_loop *loop);
 /* SIGUSR1: reopen the log file (for rotation); logs what it did. */
 void logfile_reopen(void);
 
+/* SIGUSR2: around reexec_now. Before, hand the command (its pid, the
+ * pipe's read end) over to the next image through the environment;
+ * after a failed or refused exec, take that back. */
+void logfile_exec_prepare(void);
+void logfile_exec_failed(void);
+
+/* In a re-executed baton, instead of logfile_open: output is already in
+ * place; take the command back so that it is still restarted. */
+void logfile_adopt(const char *spec);
+
 #endif

@@ -72,7 +72,9 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		logfile_reopen();
 		break;
 	case SIGUSR2:
+		logfile_exec_prepare();
 		reexec_now(saved_argv, &opts);
+		logfile_exec_failed(); /* it returns only if it did not exec */
 		break;
 	default: /* INT, QUIT: start_server forwards TERM for INT */
 		gen_stop(SIGTERM, why);
@@ -284,7 +286,7 @@ main(int argc, char **argv)
 	if (state) {
 		/* a re-exec: output, sockets and pid file are already ours */
 		if (opts.log_file)
-			log_timestamps(1);
+			logfile_adopt(opts.log_file);
 		log_set_atexit(cleanup);
 	} else {
 		setup_fresh();

@@ -41,6 +41,15 @@ check "the old worker stopped on TERM, not killed by SIGPIPE" \
 file_unlike "$PL" "signal PIPE" "no process was killed by SIGPIPE"
 check "baton is still running" pid_alive "$BATON_PID"
 
+# across a re-exec (SIGUSR2) the command is still baton's to restart
+kill -USR2 "$BATON_PID"
+check "re-exec" wait_file_contains "$PL" "re-executed: generation 2 keeps serving" 10
+kill -KILL "$new"
+check "after a re-exec, a dead command is still restarted" wait_file_contains "$PL" \
+	"log command \(pid $new\) exited \(killed by signal KILL\); restarting it in [0-9]+s" 15
+check "... and output flows again" wait_until 10 eval \
+	'[ "$(grep -c "restarted log command" "$PL")" -ge 2 ]'
+
 kill -TERM "$BATON_PID"
 wait_baton_exit 10
 is "$BATON_STATUS" 0 "TERM: exit 0"
