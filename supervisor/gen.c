@@ -738,7 +738,7 @@ gen_init(struct ev_loop *loop, const struct options *o)
 	/* a status file that cannot be written is a set-up error, not a
 	 * warning at every change */
 	if (o->status_file) {
-		if (status_write_atomic(o->status_file, "", 0) < 0)
+		if (status_file_check(o->status_file) < 0)
 			fatal(EXIT_FILE, "cannot write status file %s",
 			      o->status_file);
 		S.wrote_status = 1;
@@ -928,8 +928,8 @@ gen_remove_status(void)
 {
 	if (S.o == NULL || S.o->status_file == NULL || !S.wrote_status)
 		return;
-	unlink(S.o->status_file);
-	unlink(S.json_path);
+	status_unlink_own(S.o->status_file);
+	status_unlink_own(S.json_path);
 }
 
 /* ---- carrying the state across a self re-exec ----------------------- */

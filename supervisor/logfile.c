@@ -177,8 +177,12 @@ logfile_adopt(const char *spec)
 
 	parse_spec(spec);
 	log_timestamps(1);
-	if (command == NULL || s == NULL)
+	if (s == NULL)
 		return;
+	if (command == NULL) {
+		unsetenv(STATE_VAR);
+		return;
+	}
 	if (sscanf(s, "%ld,%d,%d,%d", &pid, &read_fd, &orig_out, &orig_err) !=
 	    4) {
 		log_warnx("re-exec: log command state \"%s\" is not "
