@@ -11,7 +11,7 @@
  *    start-up, log_warnx() and carry on at run time.
  *  - A system-call wrapper returns -1 with errno set and prints nothing;
  *    the caller names the object:
- *        if (status_pidfile_open(path) < 0)
+ *        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
  *                log_warn("cannot open pid file %s", path);
  *    log_warn and fatal append ": strerror(errno)".
  *  - Only main() and fatal()/fatalx() exit. Library code never does.
