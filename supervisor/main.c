@@ -21,6 +21,7 @@
 #include "log.h"
 #include "notify.h"
 #include "options.h"
+#include "privs.h"
 #include "reexec.h"
 #include "sig.h"
 #include "spawn.h"
@@ -229,6 +230,7 @@ check_listeners(void)
 	for (i = 0; i < opts.nls; i++)
 		listen_log_options(&opts.ls[i], 1);
 	listen_print_table(stdout, opts.ls, opts.nls);
+	privs_print(stdout);
 	unlink_paths();
 	if (fflush(stdout) != 0)
 		fatal(EXIT_SOFTWARE, "cannot write the --check table");
@@ -258,6 +260,8 @@ main(int argc, char **argv)
 		        base);
 		return EXIT_USAGE;
 	}
+	if (privs_setup(&opts, err, sizeof(err)) < 0)
+		fatalx(EXIT_USAGE, "%s", err);
 	switch (opts.mode) {
 	case MODE_HELP:
 		options_usage(stdout);
