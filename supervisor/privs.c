@@ -320,7 +320,7 @@ parse_caps(const char *list, char *err, size_t errlen)
 {
 	const char *p = list;
 
-	while (*p) {
+	for (;;) {
 		char name[64], *cname;
 		size_t len = strcspn(p, ",");
 		cap_value_t v = -1;
@@ -349,9 +349,10 @@ parse_caps(const char *list, char *err, size_t errlen)
 			return -1;
 		}
 		P.want |= BIT(v);
-		p += len + (p[len] == ',');
+		if (p[len] == '\0')
+			return 0;
+		p += len + 1;
 	}
-	return 0;
 }
 
 static int
@@ -416,6 +417,9 @@ privs_setup(const struct options *o, char *err, size_t errlen)
 {
 	if (o->mode != MODE_RUN && o->mode != MODE_CHECK)
 		return 0;
+	/* from scratch: a second call (the unit tests) forgets the first */
+	free(P.user);
+	memset(&P, 0, sizeof(P));
 	if (read_own_caps() < 0) {
 		snprintf(err, errlen, "cannot read baton's capabilities: %s",
 		         strerror(errno));
