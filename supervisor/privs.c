@@ -95,26 +95,27 @@ resolve_user(const char *s, uid_t *uid, struct passwd **pw)
 	return 0;
 }
 
-/* The supplementary groups as --supplementary-groups asks. */
+/* The supplementary groups as --supplementary-groups asks; user is the
+ * name for "auto", NULL when the uid has no password entry. */
 static int
-resolve_groups(struct privs_child *c, const struct passwd *pw)
+resolve_groups(struct privs_child *c, const char *user)
 {
 	const char *p;
 	int n = 16;
 
-	if (P.supp == SUPP_NONE || (P.supp == SUPP_AUTO && pw == NULL))
+	if (P.supp == SUPP_NONE || (P.supp == SUPP_AUTO && user == NULL))
 		return 0;
 	if (P.supp == SUPP_AUTO) {
 		/* initgroups semantics, without touching baton's own */
 		for (;;) {
 			int got = n;
-
-			c->groups =
+			gid_t *g =
 			    realloc(c->groups, (size_t)n * sizeof(gid_t));
-			if (c->groups == NULL)
+
+			if (g == NULL)
 				return -1;
-			if (getgrouplist(pw->pw_name, c->gid, c->groups,
-			                 &got) >= 0) {
+			c->groups = g;
+			if (getgrouplist(user, c->gid, c->groups, &got) >= 0) {
 				c->ngroups = (size_t)got;
 				return 0;
 			}
@@ -179,7 +180,6 @@ resolve_ids(struct privs_child *c)
 		errno = ENOENT;
 		return -1;
 	}
-	/* pw_name and pw_dir before getgrouplist reuses NSS buffers */
 	snprintf(num, sizeof(num), "%lu", (unsigned long)c->uid);
 	name = pw ? pw->pw_name : num;
 	home = pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/";
@@ -187,11 +187,8 @@ resolve_ids(struct privs_child *c)
 	    set_env(&c->env[1], "LOGNAME", name) < 0 ||
 	    set_env(&c->env[2], "HOME", home) < 0)
 		return -1;
-	if (pw != NULL && P.supp == SUPP_AUTO) {
-		/* getgrouplist may reuse getpwnam's buffer: look it up again */
-		pw = getpwuid(c->uid);
-	}
-	return resolve_groups(c, pw);
+	/* (the copy in USER=: pw is NSS's buffer, not to be kept) */
+	return resolve_groups(c, pw ? c->env[0] + strlen("USER=") : NULL);
 }
 
 int
