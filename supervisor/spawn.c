@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "notify.h"
 #include "privs.h"
 #include "spawn.h"
 
@@ -367,6 +368,9 @@ spawn_worker(const struct spawn_req *r, struct spawn_failure *f)
 		envp = privs_envp(&pc, r->envp);
 		if (envp)
 			req.envp = envp;
+		/* the readiness socket takes datagrams from this uid */
+		if (pc.set_ids)
+			notify_set_worker_uid(pc.uid);
 	}
 	pid = fork_child(&req, &p, prep == 0 ? &pc : NULL, f);
 	saved = errno;
