@@ -587,13 +587,17 @@ worker_spawn(struct gen *g, size_t i, char *reason, size_t len)
 	if (f.stage != SPAWN_OK) {
 		const char *obj =
 		    f.stage == SPAWN_CHDIR ? S.o->dir : S.o->argv[0];
+		char what[256];
 
+		snprintf(what, sizeof(what), "%s %s", stage_action(f.stage),
+		         obj);
+		if (f.what[0]) /* a credential step: spawn says which */
+			snprintf(what, sizeof(what), "%s for generation %lu",
+			         f.what, g->id);
 		if (!S.ever_served && g->id == 1)
 			fatalx(f.stage == SPAWN_CHDIR ? EXIT_FILE : EXIT_EXEC,
-			       "%s %s: %s", stage_action(f.stage), obj,
-			       strerror(f.err));
-		snprintf(reason, len, "failed: %s %s: %s",
-		         stage_action(f.stage), obj, strerror(f.err));
+			       "%s: %s", what, strerror(f.err));
+		snprintf(reason, len, "failed: %s: %s", what, strerror(f.err));
 		return -1;
 	}
 	log_info("starting new worker %ld (generation %lu%s)", (long)pid, g->id,

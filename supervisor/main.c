@@ -22,6 +22,7 @@
 #include "logfile.h"
 #include "notify.h"
 #include "options.h"
+#include "privs.h"
 #include "reexec.h"
 #include "sig.h"
 #include "spawn.h"
@@ -104,6 +105,7 @@ check_listeners(void)
 	for (i = 0; i < opts.nls; i++)
 		listen_log_options(&opts.ls[i], 1);
 	listen_print_table(stdout, opts.ls, opts.nls);
+	privs_print(stdout);
 	unlink_paths();
 	if (fflush(stdout) != 0)
 		fatal(EXIT_SOFTWARE, "cannot write the --check table");
@@ -132,6 +134,8 @@ parse_command_line(int argc, char **argv)
 	}
 	if (opts.mode != MODE_RUN && sig_unblock_control() < 0)
 		fatal(EXIT_SOFTWARE, "cannot unblock signals");
+	if (privs_setup(&opts, err, sizeof(err)) < 0)
+		fatalx(EXIT_USAGE, "%s", err);
 	switch (opts.mode) {
 	case MODE_HELP:
 		options_usage(stdout);

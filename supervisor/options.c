@@ -41,6 +41,10 @@ enum {
 	OPT_MAX_OLD_GENERATIONS,
 	OPT_NUM_WORKERS,
 	OPT_DIE_WITH_SUPERVISOR,
+	OPT_USER,
+	OPT_SUPPLEMENTARY_GROUPS,
+	OPT_WORKER_CAPS,
+	OPT_NO_NEW_PRIVS,
 	/* listener options (sockopt.h) */
 	OPT_DEFER_ACCEPT,
 	OPT_FASTOPEN,
@@ -85,6 +89,10 @@ static const struct option longopts[] = {
     {"max-old-generations", required_argument, NULL, OPT_MAX_OLD_GENERATIONS},
     {"num-workers", required_argument, NULL, OPT_NUM_WORKERS},
     {"die-with-supervisor", no_argument, NULL, OPT_DIE_WITH_SUPERVISOR},
+    {"user", required_argument, NULL, OPT_USER},
+    {"supplementary-groups", required_argument, NULL, OPT_SUPPLEMENTARY_GROUPS},
+    {"worker-caps", required_argument, NULL, OPT_WORKER_CAPS},
+    {"no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS},
     {"defer-accept", optional_argument, NULL, OPT_DEFER_ACCEPT},
     {"fastopen", required_argument, NULL, OPT_FASTOPEN},
     {"reuseport", no_argument, NULL, OPT_REUSEPORT},
@@ -199,6 +207,14 @@ options_usage(FILE *fp)
 	    "generation beyond N\n"
 	    "  --die-with-supervisor  workers get SIGKILL if baton dies "
 	    "(PR_SET_PDEATHSIG)\n"
+	    "  --user=USER[:GROUP]    run workers as USER (baton stays "
+	    "privileged)\n"
+	    "  --supplementary-groups=auto|none|G1,G2  the workers' groups\n"
+	    "                         (default auto with USER, none with "
+	    "USER:GROUP)\n"
+	    "  --worker-caps=CAP[,CAP]  ambient capabilities the workers "
+	    "keep\n"
+	    "  --no-new-privs         PR_SET_NO_NEW_PRIVS in the workers\n"
 	    "  --envdir=DIR           environment directory, re-read before "
 	    "each start\n"
 	    "  --enable-auto-restart  restart periodically\n"
@@ -598,6 +614,18 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 		case OPT_DIE_WITH_SUPERVISOR:
 			o->die_with_supervisor = 1;
 			break;
+		case OPT_USER:
+			set_str(&o->user, optarg);
+			break;
+		case OPT_SUPPLEMENTARY_GROUPS:
+			set_str(&o->supplementary_groups, optarg);
+			break;
+		case OPT_WORKER_CAPS:
+			set_str(&o->worker_caps, optarg);
+			break;
+		case OPT_NO_NEW_PRIVS:
+			o->no_new_privs = 1;
+			break;
 		case OPT_RESTART:
 		case OPT_STOP:
 		case OPT_HELP:
@@ -689,6 +717,9 @@ options_free(struct options *o)
 	free(o->envdir);
 	free(o->kill_old_delay);
 	free(o->auto_restart_interval);
+	free(o->user);
+	free(o->supplementary_groups);
+	free(o->worker_caps);
 	for (i = 0; o->argv_owned && o->argv_owned[i]; i++)
 		free(o->argv_owned[i]);
 	free(o->argv_owned);

@@ -36,6 +36,9 @@ struct options {
 	int num_workers;
 	int max_old_generations; /* 0: no limit */
 	int die_with_supervisor;
+	/* worker credentials (privs.c checks and applies them) */
+	char *user, *supplementary_groups, *worker_caps;
+	int no_new_privs;
 	/* given on the command line: exported to the environment */
 	int auto_restart_set;
 	char *kill_old_delay, *auto_restart_interval;

@@ -11,6 +11,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "notify.h"
+#include "privs.h"
 #include "spawn.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -39,12 +41,24 @@ spawn_cloexec_inherited(void)
 	closedir(d);
 }
 
-static void __attribute__((noreturn)) child_fail(int errfd, int stage)
+/* What the child writes on the error pipe (the parent adds the text). */
+struct child_report {
+	int stage, err, step;
+	long arg;
+};
+
+static void __attribute__((noreturn))
+child_fail_step(int errfd, int stage, int step, long arg)
 {
-	struct spawn_failure f = {stage, errno};
+	struct child_report f = {stage, errno, step, arg};
 
 	(void)!write(errfd, &f, sizeof(f));
 	_exit(127);
+}
+
+static void __attribute__((noreturn)) child_fail(int errfd, int stage)
+{
+	child_fail_step(errfd, stage, 0, 0);
 }
 
 /* Where the listeners are in the child while they are moved into place.
@@ -169,14 +183,19 @@ place_listeners(const struct spawn_req *r, struct place *p, int *errfd)
 
 /* Runs in the child between fork and exec: async-signal-safe calls only.
  * Every signal is blocked on entry (spawn_worker blocked them before
- * fork), so no handler inherited from libev can run here. */
+ * fork), so no handler inherited from libev can run here. pc is what
+ * privs_prepare made in the parent, or NULL when that failed (errno). */
 static void __attribute__((noreturn))
-child(const struct spawn_req *r, int errfd, struct place *p)
+child(const struct spawn_req *r, int errfd, struct place *p,
+      const struct privs_child *pc)
 {
 	struct sigaction sa;
 	sigset_t none;
-	int sig;
+	int sig, step;
+	long arg;
 
+	if (pc == NULL)
+		child_fail_step(errfd, SPAWN_PRIVS, PRIVS_RESOLVE, 0);
 	/* libev's handlers must not reach the worker; SIGPIPE stays
 	 * ignored as under start_server */
 	memset(&sa, 0, sizeof(sa));
@@ -187,16 +206,21 @@ child(const struct spawn_req *r, int errfd, struct place *p)
 		sa.sa_handler = sig == SIGPIPE ? SIG_IGN : SIG_DFL;
 		sigaction(sig, &sa, NULL);
 	}
+	if (place_listeners(r, p, &errfd) < 0)
+		child_fail(errfd, SPAWN_DUP);
+	if (privs_apply(pc, &step, &arg) < 0)
+		child_fail_step(errfd, SPAWN_PRIVS, step, arg);
+	/* after the last credential change: the kernel clears the
+	 * parent-death signal when the credentials change */
 	if (r->pdeathsig) {
 		if (prctl(PR_SET_PDEATHSIG, r->pdeathsig) < 0)
-			child_fail(errfd, SPAWN_DUP);
+			child_fail(errfd, SPAWN_PDEATHSIG);
 		/* baton may have died before prctl: then nobody would
 		 * deliver the signal */
 		if (getppid() != r->parent)
 			_exit(127);
 	}
-	if (place_listeners(r, p, &errfd) < 0)
-		child_fail(errfd, SPAWN_DUP);
+	/* as the worker user: a directory it cannot enter is an error */
 	if (r->dir && chdir(r->dir) < 0)
 		child_fail(errfd, SPAWN_CHDIR);
 	/* the worker starts with nothing blocked: the last step */
@@ -264,35 +288,42 @@ block_signals(sigset_t *old)
 	sigprocmask(SIG_BLOCK, &all, old);
 }
 
-pid_t
-spawn_worker(const struct spawn_req *r, struct spawn_failure *f)
+/* The text of a failure the child reported, in the parent. */
+static void
+describe(struct spawn_failure *f)
 {
-	struct place p;
+	f->what[0] = '\0';
+	if (f->stage == SPAWN_PRIVS)
+		privs_describe(f->step, f->arg, f->what, sizeof(f->what));
+	else if (f->stage == SPAWN_PDEATHSIG)
+		snprintf(f->what, sizeof(f->what),
+		         "cannot prctl(PR_SET_PDEATHSIG)");
+}
+
+/* Fork; the child runs child(), the parent waits for exec or a failure
+ * report on the pipe. */
+static pid_t
+fork_child(const struct spawn_req *r, struct place *p,
+           const struct privs_child *pc, struct spawn_failure *f)
+{
+	struct child_report rep;
 	sigset_t old;
-	int pipefd[2], *mem, saved;
+	int pipefd[2], saved;
 	pid_t pid;
 	ssize_t n;
 
-	f->stage = SPAWN_OK;
-	f->err = 0;
-	mem = place_fill(r, &p);
-	if (mem == NULL)
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -1;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		free(mem);
-		return -1;
-	}
 	/* blocked across fork: a signal arriving in the child before its
 	 * dispositions are reset would run baton's handler there */
 	block_signals(&old);
 	pid = fork();
 	if (pid == 0) {
 		close(pipefd[0]);
-		child(r, pipefd[1], &p);
+		child(r, pipefd[1], p, pc);
 	}
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	free(mem);
 	close(pipefd[1]);
 	if (pid < 0) {
 		close(pipefd[0]);
@@ -302,12 +333,59 @@ spawn_worker(const struct spawn_req *r, struct spawn_failure *f)
 	/* EOF: exec succeeded (the pipe closed on exec). Otherwise the
 	 * child tells where it failed. */
 	do
-		n = read(pipefd[0], f, sizeof(*f));
+		n = read(pipefd[0], &rep, sizeof(rep));
 	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(*f)) {
-		f->stage = SPAWN_OK;
-		f->err = 0;
+	if (n == (ssize_t)sizeof(rep)) {
+		f->stage = rep.stage;
+		f->err = rep.err;
+		f->step = rep.step;
+		f->arg = rep.arg;
 	}
 	close(pipefd[0]);
+	return pid;
+}
+
+pid_t
+spawn_worker(const struct spawn_req *r, struct spawn_failure *f)
+{
+	struct spawn_req req = *r;
+	struct privs_child pc;
+	struct place p;
+	int *mem, step, prep, saved, prep_err = 0;
+	char **envp = NULL;
+	pid_t pid;
+
+	memset(f, 0, sizeof(*f));
+	f->stage = SPAWN_OK;
+	mem = place_fill(r, &p);
+	if (mem == NULL)
+		return -1;
+	/* names resolved here, never in the child (NSS allocates) */
+	prep = privs_prepare(&pc, &step);
+	if (prep < 0)
+		prep_err = errno;
+	else {
+		envp = privs_envp(&pc, r->envp);
+		if (envp)
+			req.envp = envp;
+		/* the readiness socket takes datagrams from this uid */
+		if (pc.set_ids)
+			notify_set_worker_uid(pc.uid);
+	}
+	pid = fork_child(&req, &p, prep == 0 ? &pc : NULL, f);
+	saved = errno;
+	if (pid > 0 && prep < 0) {
+		/* the child only reported: the cause is the parent's */
+		f->stage = SPAWN_PRIVS;
+		f->step = step;
+		f->err = prep_err;
+	}
+	free(envp);
+	free(mem);
+	if (prep == 0)
+		privs_release(&pc);
+	if (pid > 0 && f->stage != SPAWN_OK)
+		describe(f);
+	errno = saved;
 	return pid;
 }
