@@ -3,7 +3,7 @@
 
 /*
  * qprobe --kind tcp|unix|udp (--inode INO | --fd FD) [--syn]
- *        [--connect HOST:PORT|PATH --count N]
+ *        [--connect HOST:PORT|PATH --count N [--hold SECONDS]]
  *
  * Reads the queue of the socket with inode INO (the way an unprivileged
  * outside reader does) or of the inherited fd FD, through qstat, and
@@ -16,7 +16,9 @@
  * opens N non-blocking connections to the listener (TCP to HOST:PORT,
  * unix to PATH) and keeps them open while it reads: "connected" counts
  * those the kernel took, "refused" the others (EAGAIN on a full unix
- * queue). Exits 1 when the reading fails, 2 on a usage error.
+ * queue). --hold keeps them open SECONDS more after the line is printed,
+ * so that a script can look at them with ss(8) (it may kill qprobe
+ * sooner). Exits 1 when the reading fails, 2 on a usage error.
  */
 #include "config.h"
 
@@ -105,7 +107,7 @@ main(int argc, char **argv)
 {
 	const char *kind_s = NULL, *target = NULL;
 	long long inode = -1;
-	int fd = -1, syn = 0, count = 0, i, rc;
+	int fd = -1, syn = 0, count = 0, hold = 0, i, rc;
 	enum qstat_kind kind;
 	struct qstat q;
 	struct timespec settle = {0, 100 * 1000 * 1000};
@@ -125,6 +127,8 @@ main(int argc, char **argv)
 			target = argv[++i];
 		else if (strcmp(argv[i], "--count") == 0)
 			count = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--hold") == 0)
+			hold = atoi(argv[++i]);
 		else
 			usage();
 	}
@@ -165,5 +169,8 @@ main(int argc, char **argv)
 	print_u("drops", q.flags & QSTAT_HAS_DROPS, q.drops);
 	print_u("syn", q.flags & QSTAT_HAS_SYN, q.syn);
 	printf("}\n");
+	fflush(stdout);
+	if (hold > 0)
+		sleep((unsigned)hold);
 	return 0;
 }
