@@ -15,7 +15,11 @@ unix_inode() { # unix_inode PATH: the inode of the unix listener at PATH
 }
 
 baton_has_socket() { # baton_has_socket INODE: one of baton's fds is it
-	ls -l "/proc/$BATON_PID/fd" 2>/dev/null | grep -q "socket:\[$1\]"
+	local f
+	for f in "/proc/$BATON_PID/fd/"*; do
+		[ "$(readlink "$f" 2>/dev/null)" = "socket:[$1]" ] && return 0
+	done
+	return 1
 }
 
 jfield() { # jfield JSON NAME: a number or null from qprobe's one line
