@@ -33,6 +33,20 @@ metrics_text_free(struct metrics_text *t)
 	memset(t, 0, sizeof(*t));
 }
 
+void
+metrics_text_reset(struct metrics_text *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nseen; i++)
+		free(t->seen[i]);
+	t->nseen = 0;
+	t->family = NULL;
+	t->len = 0;
+	if (t->buf != NULL)
+		t->buf[0] = '\0';
+}
+
 static int
 put(struct metrics_text *t, const char *s, size_t n)
 {

@@ -28,6 +28,9 @@ struct metrics_label {
 
 void metrics_text_init(struct metrics_text *t);
 void metrics_text_free(struct metrics_text *t);
+/* Empty t for the next rendering, keeping its buffer (one per scrape or
+ * file write, without a malloc each time once it has grown). */
+void metrics_text_reset(struct metrics_text *t);
 /* Begin family name ([a-zA-Z_:][a-zA-Z0-9_:]*), type "gauge" or "counter"
  * (or "untyped"); help is escaped (backslash, newline). */
 int metrics_family(struct metrics_text *t, const char *name, const char *type,

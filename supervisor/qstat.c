@@ -7,6 +7,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -56,6 +58,59 @@ qstat_sample(struct qstat_track *t, const struct qstat *q, int64_t now)
 	if ((q->flags & QSTAT_HAS_QUEUE) && q->len > t->peak)
 		t->peak = q->len;
 	t->sampled_at = now;
+}
+
+/* " NAME:VALUE" or " NAME:null" into buf at *off, JSON style. */
+static void
+json_u(char *buf, size_t len, size_t *off, const char *name, int have,
+       uint64_t v)
+{
+	int n;
+
+	if (*off >= len)
+		return;
+	if (have)
+		n = snprintf(buf + *off, len - *off, "\"%s\":%llu,", name,
+		             (unsigned long long)v);
+	else
+		n = snprintf(buf + *off, len - *off, "\"%s\":null,", name);
+	*off += n > 0 ? (size_t)n : 0;
+}
+
+int
+qstat_json(char *buf, size_t len, const struct qstat_track *t)
+{
+	const struct qstat *q = &t->last;
+	int queue = (q->flags & QSTAT_HAS_QUEUE) != 0;
+	char tmp[256];
+	size_t off = 0;
+
+	json_u(tmp, sizeof(tmp), &off, "len", queue, q->len);
+	json_u(tmp, sizeof(tmp), &off, "limit", queue, q->limit);
+	json_u(tmp, sizeof(tmp), &off, "peak", queue, t->peak);
+	json_u(tmp, sizeof(tmp), &off, "drops", q->flags & QSTAT_HAS_DROPS,
+	       q->drops);
+	json_u(tmp, sizeof(tmp), &off, "syn", q->flags & QSTAT_HAS_SYN, q->syn);
+	return snprintf(buf, len, "{%s\"sampled_at\":%lld}", tmp,
+	                (long long)t->sampled_at);
+}
+
+int
+qstat_text(char *buf, size_t len, const struct qstat_track *t)
+{
+	const struct qstat *q = &t->last;
+	char queue[64] = "", drops[32] = "", syn[32] = "";
+
+	if (q->flags & QSTAT_HAS_QUEUE)
+		snprintf(queue, sizeof(queue), "queue %u/%u  peak %u", q->len,
+		         q->limit, t->peak);
+	if (q->flags & QSTAT_HAS_DROPS)
+		snprintf(drops, sizeof(drops), "%sdrops %llu",
+		         queue[0] != '\0' ? "  " : "",
+		         (unsigned long long)q->drops);
+	if (q->flags & QSTAT_HAS_SYN)
+		snprintf(syn, sizeof(syn), "  syn %u", q->syn);
+	return snprintf(buf, len, "%s%s%s", queue, drops, syn);
 }
 
 /* Read the answers of one request until NLMSG_DONE, an error, or cb says
@@ -250,48 +305,67 @@ addr_match(const struct local_addr *l, const struct inet_diag_msg *m)
 	return 0;
 }
 
-struct dump_arg {
-	/* lookup by inode */
-	uint64_t inode;
+/* The sockets one call looks up by inode: one dump per family and
+ * protocol finds them all, however many listeners --stats asks about. */
+struct batch {
+	const uint64_t *inodes;
+	const enum qstat_kind *kinds;
+	size_t n, left;
+	enum qstat_kind kind; /* the protocol being dumped */
 	struct qstat *q;
-	struct local_addr local;
-	int found, state;
-	/* SYN count */
+	int *err;                 /* ENOENT until found */
+	struct local_addr *local; /* each one's address, for the SYN count */
+};
+
+struct dump_arg {
 	const struct local_addr *listener;
 	uint32_t count;
 };
 
-static int
-inode_cb(const struct nlmsghdr *h, void *arg)
+static void
+fill_inet(const struct nlmsghdr *h, const struct inet_diag_msg *m,
+          struct qstat *q, struct local_addr *l)
 {
-	struct dump_arg *da = arg;
-	const struct inet_diag_msg *m = NLMSG_DATA(h);
 	const struct rtattr *a;
 	uint32_t mem[SK_MEMINFO_VARS];
 
-	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) ||
-	    m->idiag_inode != da->inode)
-		return 0;
-	da->found = 1;
-	da->state = m->idiag_state;
 	/* net/ipv4/tcp_diag.c tcp_diag_get_info: for a listener, rqueue is
 	 * sk_ack_backlog (the accept queue) and wqueue sk_max_ack_backlog */
-	da->q->len = m->idiag_rqueue;
-	da->q->limit = m->idiag_wqueue;
-	da->local.family = m->idiag_family;
-	da->local.port = m->id.idiag_sport;
-	memcpy(da->local.a, m->id.idiag_src, sizeof(da->local.a));
+	q->len = m->idiag_rqueue;
+	q->limit = m->idiag_wqueue;
+	l->family = m->idiag_family;
+	l->port = m->id.idiag_sport;
+	memcpy(l->a, m->id.idiag_src, sizeof(l->a));
 	a = diag_attr(h, sizeof(*m), INET_DIAG_SKMEMINFO);
 	if (a != NULL && RTA_PAYLOAD(a) > SK_MEMINFO_DROPS * sizeof(uint32_t)) {
 		memset(mem, 0, sizeof(mem));
 		memcpy(mem, RTA_DATA(a),
 		       RTA_PAYLOAD(a) < sizeof(mem) ? RTA_PAYLOAD(a)
 		                                    : sizeof(mem));
-		da->q->drops = mem[SK_MEMINFO_DROPS];
-		da->q->flags |= QSTAT_HAS_DROPS;
+		q->drops = mem[SK_MEMINFO_DROPS];
+		q->flags |= QSTAT_HAS_DROPS;
 	}
-	return 1;
+}
+
+static int
+batch_cb(const struct nlmsghdr *h, void *arg)
+{
+	struct batch *b = arg;
+	const struct inet_diag_msg *m = NLMSG_DATA(h);
+	size_t i;
+
+	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		return 0;
+	for (i = 0; i < b->n; i++)
+		if (b->kinds[i] == b->kind && b->err[i] == ENOENT &&
+		    b->inodes[i] == m->idiag_inode)
+			break;
+	if (i == b->n)
+		return 0;
+	fill_inet(h, m, &b->q[i], &b->local[i]);
+	b->err[i] = 0;
+	return --b->left == 0;
 }
 
 static int
@@ -311,7 +385,7 @@ syn_cb(const struct nlmsghdr *h, void *arg)
  * network order, 0: any) lets the kernel skip other ports. */
 static int
 inet_dump(int family, int protocol, uint32_t states, uint16_t sport, diag_cb cb,
-          struct dump_arg *da)
+          void *arg)
 {
 	struct {
 		struct nlmsghdr h;
@@ -329,7 +403,7 @@ inet_dump(int family, int protocol, uint32_t states, uint16_t sport, diag_cb cb,
 	req.r.id.idiag_sport = sport;
 	req.r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
 	req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
-	return diag_query(&req.h, cb, da);
+	return diag_query(&req.h, cb, arg);
 }
 
 /* Count the listener's requests in SYN_RECV: both families, since a
@@ -351,34 +425,79 @@ syn_count(const struct local_addr *l, uint32_t *count)
 	return 0;
 }
 
+/* Find the batch's sockets of one kind: a dump of each family. */
 static int
-inet_read_inode(uint64_t inode, enum qstat_kind kind, int want_syn,
-                struct qstat *q)
+batch_dump(struct batch *b, enum qstat_kind kind)
 {
 	static const int families[] = {AF_INET, AF_INET6};
-	struct dump_arg da = {.inode = inode, .q = q};
 	int proto = kind == QSTAT_TCP ? IPPROTO_TCP : IPPROTO_UDP;
 	uint32_t states = kind == QSTAT_TCP ? 1u << TCP_LISTEN : ~0u;
 	size_t i;
 
-	for (i = 0; i < 2 && !da.found; i++)
-		if (inet_dump(families[i], proto, states, 0, inode_cb, &da) < 0)
+	b->kind = kind;
+	b->left = 0;
+	for (i = 0; i < b->n; i++)
+		b->left += b->kinds[i] == kind;
+	for (i = 0; i < 2 && b->left > 0; i++)
+		if (inet_dump(families[i], proto, states, 0, batch_cb, b) < 0)
 			return -1;
-	if (!da.found) {
-		errno = ENOENT;
+	return 0;
+}
+
+/* What the dumps leave to do per socket: unix lookups, the flags, the
+ * SYN counts. */
+static void
+batch_finish(struct batch *b, int want_syn)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		if (b->kinds[i] == QSTAT_UNIX) {
+			b->err[i] =
+			    unix_read(b->inodes[i], &b->q[i]) < 0 ? errno : 0;
+			continue;
+		}
+		if (b->err[i] != 0)
+			continue;
+		if (b->kinds[i] == QSTAT_UDP) {
+			/* no accept queue: a UDP socket's r/wqueue are bytes */
+			b->q[i].len = b->q[i].limit = 0;
+			continue;
+		}
+		b->q[i].flags |= QSTAT_HAS_QUEUE;
+		if (!want_syn)
+			continue;
+		if (syn_count(&b->local[i], &b->q[i].syn) < 0)
+			b->err[i] = errno;
+		else
+			b->q[i].flags |= QSTAT_HAS_SYN;
+	}
+}
+
+int
+qstat_read_inodes(const uint64_t *inodes, const enum qstat_kind *kinds,
+                  size_t n, int want_syn, struct qstat *q, int *err)
+{
+	struct batch b = {inodes, kinds, n, 0, QSTAT_TCP, q, err, NULL};
+	size_t i;
+	int saved;
+
+	b.local = calloc(n ? n : 1, sizeof(*b.local));
+	if (b.local == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		memset(&q[i], 0, sizeof(q[i]));
+		q[i].inode = inodes[i];
+		err[i] = ENOENT;
+	}
+	if (batch_dump(&b, QSTAT_TCP) < 0 || batch_dump(&b, QSTAT_UDP) < 0) {
+		saved = errno;
+		free(b.local);
+		errno = saved;
 		return -1;
 	}
-	if (kind == QSTAT_UDP) {
-		/* a UDP socket has no accept queue: its r/wqueue are bytes */
-		q->len = q->limit = 0;
-		return 0;
-	}
-	q->flags |= QSTAT_HAS_QUEUE;
-	if (want_syn) {
-		if (syn_count(&da.local, &q->syn) < 0)
-			return -1;
-		q->flags |= QSTAT_HAS_SYN;
-	}
+	batch_finish(&b, want_syn);
+	free(b.local);
 	return 0;
 }
 
@@ -386,11 +505,15 @@ int
 qstat_read_inode(uint64_t inode, enum qstat_kind kind, int want_syn,
                  struct qstat *q)
 {
-	memset(q, 0, sizeof(*q));
-	q->inode = inode;
-	if (kind == QSTAT_UNIX)
-		return unix_read(inode, q);
-	return inet_read_inode(inode, kind, want_syn, q);
+	int err;
+
+	if (qstat_read_inodes(&inode, &kind, 1, want_syn, q, &err) < 0)
+		return -1;
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- from baton's own fd --------------------------------------------- */

@@ -3,6 +3,7 @@
 #ifndef BATON_QSTAT_H
 #define BATON_QSTAT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum qstat_kind { QSTAT_TCP, QSTAT_UNIX, QSTAT_UDP };
@@ -53,8 +54,27 @@ int qstat_read_fd(int fd, enum qstat_kind kind, int want_syn, struct qstat *q);
 int qstat_read_inode(uint64_t inode, enum qstat_kind kind, int want_syn,
                      struct qstat *q);
 
+/* The same for n sockets at once (what --stats needs): one inet_diag dump
+ * per family and protocol finds every TCP and UDP one, however many;
+ * unix ones are one exact lookup each. q[i] and err[i] (0, or the errno
+ * qstat_read_inode would set) per socket. Returns 0, or -1 with errno
+ * when netlink itself fails (then no err[i] is meaningful). */
+int qstat_read_inodes(const uint64_t *inodes, const enum qstat_kind *kinds,
+                      size_t n, int want_syn, struct qstat *q, int *err);
+
 /* Record one reading in t (peak, sampled_at = now). */
 void qstat_sample(struct qstat_track *t, const struct qstat *q, int64_t now);
+
+/* The "queue" object of STATUS.json, from t:
+ *   {"len":5,"limit":4,"peak":5,"drops":5,"syn":null,"sampled_at":T}
+ * a figure the kernel did not give (unix drops, UDP queue, syn not asked
+ * for) being null. Returns what snprintf returns. */
+int qstat_json(char *buf, size_t len, const struct qstat_track *t);
+
+/* The --stats text after the listener's key, mirroring ss(8):
+ *   "queue 5/4  peak 5  drops 5" and "  syn 3" when sampled; no queue
+ * part for UDP, no drops part for unix. Returns what snprintf returns. */
+int qstat_text(char *buf, size_t len, const struct qstat_track *t);
 
 /* "tcp", "unix", "udp": the proto label and JSON value. */
 const char *qstat_kind_name(enum qstat_kind kind);

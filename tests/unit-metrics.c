@@ -200,6 +200,16 @@ START_TEST(test_render)
 	/* nobody sampled SYNs: the opt-in family is absent altogether */
 	ck_assert_ptr_null(strstr(t.buf, "syn_queue"));
 	ck_assert_ptr_nonnull(strstr(t.buf, "\nbaton_generation 3\n"));
+	/* reset, and the same families render again, alone */
+	{
+		char *first = strdup(t.buf);
+
+		metrics_text_reset(&t);
+		ck_assert_uint_eq(t.len, 0);
+		ck_assert_int_eq(metrics_render(&t, &s), 0);
+		ck_assert_str_eq(t.buf, first);
+		free(first);
+	}
 	ck_assert_ptr_nonnull(
 	    strstr(t.buf, "\nbaton_workers{state=\"serving\"} 4\n"));
 	ck_assert_ptr_nonnull(

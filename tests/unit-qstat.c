@@ -264,6 +264,53 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* Many sockets in one call: each gets its own figures or its own error. */
+START_TEST(test_batch)
+{
+	struct sockaddr_in a, b;
+	struct sockaddr_un u = {.sun_family = AF_UNIX};
+	int t1 = tcp_listener(4, 0, &a), t2 = tcp_listener(7, 0, &b);
+	int us = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int ud = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	uint64_t inodes[5];
+	enum qstat_kind kinds[5] = {QSTAT_TCP, QSTAT_UNIX, QSTAT_TCP, QSTAT_UDP,
+	                            QSTAT_TCP};
+	struct qstat q[5];
+	int err[5], fds[4] = {t1, us, t2, ud}, i, again;
+	struct stat st;
+
+	snprintf(u.sun_path, sizeof(u.sun_path), "%s/s.sock", dir);
+	ck_assert_int_eq(bind(us, (struct sockaddr *)&u, sizeof(u)), 0);
+	ck_assert_int_eq(listen(us, 2), 0);
+	b.sin_port = 0;
+	ck_assert_int_eq(bind(ud, (struct sockaddr *)&b, sizeof(b)), 0);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(fstat(fds[i], &st), 0);
+		inodes[i] = st.st_ino;
+	}
+	inodes[4] = inodes[1]; /* a unix socket's inode is no TCP one */
+	ck_assert_int_eq(connect_n((struct sockaddr *)&a, sizeof(a), 2, &again),
+	                 2);
+	read_until_len(t1, QSTAT_TCP, 0, 2, &q[0]);
+	ck_assert_int_eq(qstat_read_inodes(inodes, kinds, 5, 0, q, err), 0);
+	ck_assert_int_eq(err[0], 0);
+	ck_assert_uint_eq(q[0].len, 2);
+	ck_assert_uint_eq(q[0].limit, 4);
+	ck_assert_int_eq(err[1], 0);
+	ck_assert_uint_eq(q[1].limit, 2);
+	ck_assert_uint_eq(q[1].flags, QSTAT_HAS_QUEUE);
+	ck_assert_int_eq(err[2], 0);
+	ck_assert_uint_eq(q[2].len, 0);
+	ck_assert_uint_eq(q[2].limit, 7);
+	ck_assert_int_eq(err[3], 0);
+	ck_assert_uint_eq(q[3].flags, QSTAT_HAS_DROPS);
+	ck_assert_int_eq(err[4], ENOENT);
+	for (i = 0; i < 5; i++)
+		ck_assert_uint_eq(q[i].inode, inodes[i]);
+	ck_assert_int_eq(qstat_read_inodes(inodes, kinds, 0, 0, q, err), 0);
+}
+END_TEST
+
 START_TEST(test_sample_peak)
 {
 	struct qstat_track t = {0};
@@ -287,6 +334,49 @@ START_TEST(test_sample_peak)
 }
 END_TEST
 
+static const struct {
+	struct qstat q;
+	uint32_t peak;
+	const char *json, *text;
+} format_cases[] = {
+    {{QSTAT_HAS_QUEUE | QSTAT_HAS_DROPS, 5, 4, 5, 0, 1},
+     5,
+     "{\"len\":5,\"limit\":4,\"peak\":5,\"drops\":5,\"syn\":null,"
+     "\"sampled_at\":1764600000}",
+     "queue 5/4  peak 5  drops 5"},
+    {{QSTAT_HAS_QUEUE, 4, 3, 0, 0, 1},
+     4,
+     "{\"len\":4,\"limit\":3,\"peak\":4,\"drops\":null,\"syn\":null,"
+     "\"sampled_at\":1764600000}",
+     "queue 4/3  peak 4"},
+    {{QSTAT_HAS_QUEUE | QSTAT_HAS_DROPS | QSTAT_HAS_SYN, 0, 16, 5, 5, 1},
+     2,
+     "{\"len\":0,\"limit\":16,\"peak\":2,\"drops\":5,\"syn\":5,"
+     "\"sampled_at\":1764600000}",
+     "queue 0/16  peak 2  drops 5  syn 5"},
+    {{QSTAT_HAS_DROPS, 0, 0, 18446744073709551615u, 0, 1},
+     0,
+     "{\"len\":null,\"limit\":null,\"peak\":null,"
+     "\"drops\":18446744073709551615,\"syn\":null,"
+     "\"sampled_at\":1764600000}",
+     "drops 18446744073709551615"},
+};
+
+START_TEST(test_format)
+{
+	struct qstat_track t = {format_cases[_i].q, format_cases[_i].peak,
+	                        1764600000};
+	char buf[256];
+
+	ck_assert_int_eq(qstat_json(buf, sizeof(buf), &t),
+	                 (int)strlen(format_cases[_i].json));
+	ck_assert_str_eq(buf, format_cases[_i].json);
+	ck_assert_int_eq(qstat_text(buf, sizeof(buf), &t),
+	                 (int)strlen(format_cases[_i].text));
+	ck_assert_str_eq(buf, format_cases[_i].text);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -302,7 +392,10 @@ main(void)
 	tcase_add_test(tc, test_syn_queue);
 	tcase_add_test(tc, test_udp_drops);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_sample_peak);
+	tcase_add_loop_test(tc, test_format, 0,
+	                    sizeof(format_cases) / sizeof(format_cases[0]));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
