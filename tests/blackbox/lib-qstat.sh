@@ -4,7 +4,7 @@
 # shellcheck disable=SC2034
 QPROBE=${QPROBE:-$top_builddir/tests/qprobe}
 command -v ss >/dev/null 2>&1 || skip_all "ss(8) not installed"
-[ -x "$QPROBE" ] || skip_all "$QPROBE not built (make check builds it)"
+[ -x "$QPROBE" ] || bail_out "$QPROBE not built (make check builds it)"
 
 tcp_inode() { # tcp_inode PORT: the inode of the TCP listener on 127.0.0.1:PORT
 	ss -Hltne "sport = :$1" 2>/dev/null | grep -o 'ino:[0-9]*' | head -n 1 | cut -d: -f2
