@@ -36,6 +36,7 @@ struct options {
 	int num_workers;
 	int max_old_generations; /* 0: no limit */
 	int die_with_supervisor;
+	double restart_timeout; /* --restart gives up after; -1: default */
 	/* given on the command line: exported to the environment */
 	int auto_restart_set;
 	char *kill_old_delay, *auto_restart_interval;
