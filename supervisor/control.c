@@ -185,7 +185,8 @@ newest(const struct watch *w)
 	return &w->js.gens[0];
 }
 
-/* The older generations the status file still lists, as "4" or "3 4". */
+/* The older generations the status file still lists, as "4" or "3, 4";
+ * the one before the HUP if none is (left already). */
 static void
 older_listed(const struct watch *w, unsigned long than, char *buf, size_t len,
              int *count)
@@ -267,7 +268,12 @@ pending(const struct watch *w, char *buf, size_t len)
 	char old[128];
 	int count;
 
-	if (g != NULL && strcmp(g->state, "serving") != 0)
+	if (g != NULL && strcmp(g->state, "ready") == 0)
+		snprintf(buf, len,
+		         "generation %lu is ready, not serving yet "
+		         "(--kill-old-delay)",
+		         g->id);
+	else if (g != NULL && strcmp(g->state, "serving") != 0)
 		snprintf(buf, len, "generation %lu is still %s", g->id,
 		         g->state);
 	else if (g != NULL || top >= w->target) {
@@ -386,7 +392,9 @@ stuck(struct watch *w)
 		clock_gettime(CLOCK_MONOTONIC, &w->stopped_since);
 	else if (since(&w->stopped_since) >= STOPPED_GRACE) {
 		progress_break(w);
-		log_warnx("the supervisor (pid %ld) is stopped (SIGSTOP?): %s",
+		log_warnx("the supervisor (pid %ld) is stopped (SIGSTOP?): "
+		          "%s; the restart goes on once it is continued "
+		          "(SIGCONT)",
 		          (long)w->pid, what);
 		return EXIT_CONTROL;
 	}
