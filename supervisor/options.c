@@ -60,6 +60,7 @@ enum {
 	OPT_SOCKET_GROUP,
 	OPT_SOCKOPTS,
 	OPT_CHECK,
+	OPT_RESTART_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -107,6 +108,7 @@ static const struct option longopts[] = {
     {"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
     {"sockopts", required_argument, NULL, OPT_SOCKOPTS},
     {"check", no_argument, NULL, OPT_CHECK},
+    {"restart-timeout", required_argument, NULL, OPT_RESTART_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -229,6 +231,10 @@ options_usage(FILE *fp)
 	    "  --restart              ask the running baton to restart and "
 	    "wait\n"
 	    "                         (needs --pid-file and --status-file)\n"
+	    "  --restart-timeout=SECS give up waiting after SECS, exit 4 "
+	    "(default: from\n"
+	    "                         the supervisor's timeouts, or 600; 0: "
+	    "none)\n"
 	    "  --stop                 stop the running baton and wait (needs "
 	    "--pid-file)\n"
 	    "  --help, --version\n"
@@ -399,6 +405,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	o->backlog = SOMAXCONN;
 	o->num_workers = 1;
 	o->ready_timeout = -1;
+	o->restart_timeout = -1;
 	opterr = 0;
 	optind = 1;
 	o->argv_alloc = argv = expand_abbrevs(argc, argv, &o->argv_owned);
@@ -506,6 +513,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 		case OPT_INTERVAL:
 		case OPT_STOP_TIMEOUT:
 		case OPT_READY_TIMEOUT:
+		case OPT_RESTART_TIMEOUT:
 			d = options_seconds(optarg);
 			if (d < 0) {
 				snprintf(err, errlen,
@@ -518,6 +526,8 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 				o->interval = d;
 			else if (c == OPT_STOP_TIMEOUT)
 				o->stop_timeout = d;
+			else if (c == OPT_RESTART_TIMEOUT)
+				o->restart_timeout = d;
 			else
 				o->ready_timeout = d;
 			break;
