@@ -73,15 +73,15 @@ static const char *const state_names[] = {
     "starting", "ready", "serving", "retiring", "failed", "killed", "gone"};
 
 enum gen_event {
-	EV_INTERVAL,      /* --interval elapsed with every worker alive */
-	EV_ALL_READY,     /* every worker sent READY=1 (--ready=notify) */
-	EV_KILL_OLD_DUE,  /* --kill-old-delay is over (or 0) */
-	EV_WORKER_EXIT,   /* one of its workers was reaped */
-	EV_SPAWN_FAILED,  /* fork or exec of one of its workers failed */
-	EV_READY_TIMEOUT, /* --ready-timeout elapsed before it was ready */
-	EV_SUCCESSOR,     /* a newer generation is serving */
-	EV_OVER_CAP,      /* more retiring than --max-old-generations */
-	EV_STOP           /* baton is stopping */
+	GE_INTERVAL,      /* --interval elapsed with every worker alive */
+	GE_ALL_READY,     /* every worker sent READY=1 (--ready=notify) */
+	GE_KILL_OLD_DUE,  /* --kill-old-delay is over (or 0) */
+	GE_WORKER_EXIT,   /* one of its workers was reaped */
+	GE_SPAWN_FAILED,  /* fork or exec of one of its workers failed */
+	GE_READY_TIMEOUT, /* --ready-timeout elapsed before it was ready */
+	GE_SUCCESSOR,     /* a newer generation is serving */
+	GE_OVER_CAP,      /* more retiring than --max-old-generations */
+	GE_STOP           /* baton is stopping */
 };
 
 static const char *const event_names[] = {"interval elapsed",
@@ -99,31 +99,31 @@ static const struct transition {
 	enum gen_event ev;
 	enum gen_state to;
 } transitions[] = {
-    {GEN_STARTING, EV_INTERVAL, GEN_READY},
-    {GEN_STARTING, EV_ALL_READY, GEN_READY},
-    {GEN_STARTING, EV_WORKER_EXIT, GEN_FAILED},
-    {GEN_STARTING, EV_SPAWN_FAILED, GEN_FAILED},
-    {GEN_STARTING, EV_READY_TIMEOUT, GEN_FAILED},
-    {GEN_READY, EV_KILL_OLD_DUE, GEN_SERVING},
-    {GEN_READY, EV_WORKER_EXIT, GEN_FAILED},
-    {GEN_SERVING, EV_WORKER_EXIT, GEN_RETIRING},
-    {GEN_SERVING, EV_SUCCESSOR, GEN_RETIRING},
-    {GEN_SERVING, EV_SUCCESSOR, GEN_GONE},
-    {GEN_RETIRING, EV_OVER_CAP, GEN_KILLED},
-    {GEN_RETIRING, EV_WORKER_EXIT, GEN_GONE},
-    {GEN_FAILED, EV_WORKER_EXIT, GEN_GONE},
-    {GEN_FAILED, EV_SPAWN_FAILED, GEN_GONE},
-    {GEN_KILLED, EV_WORKER_EXIT, GEN_GONE},
+    {GEN_STARTING, GE_INTERVAL, GEN_READY},
+    {GEN_STARTING, GE_ALL_READY, GEN_READY},
+    {GEN_STARTING, GE_WORKER_EXIT, GEN_FAILED},
+    {GEN_STARTING, GE_SPAWN_FAILED, GEN_FAILED},
+    {GEN_STARTING, GE_READY_TIMEOUT, GEN_FAILED},
+    {GEN_READY, GE_KILL_OLD_DUE, GEN_SERVING},
+    {GEN_READY, GE_WORKER_EXIT, GEN_FAILED},
+    {GEN_SERVING, GE_WORKER_EXIT, GEN_RETIRING},
+    {GEN_SERVING, GE_SUCCESSOR, GEN_RETIRING},
+    {GEN_SERVING, GE_SUCCESSOR, GEN_GONE},
+    {GEN_RETIRING, GE_OVER_CAP, GEN_KILLED},
+    {GEN_RETIRING, GE_WORKER_EXIT, GEN_GONE},
+    {GEN_FAILED, GE_WORKER_EXIT, GEN_GONE},
+    {GEN_FAILED, GE_SPAWN_FAILED, GEN_GONE},
+    {GEN_KILLED, GE_WORKER_EXIT, GEN_GONE},
     /* while stopping: gone with the last worker, whatever the state */
-    {GEN_STARTING, EV_WORKER_EXIT, GEN_GONE},
-    {GEN_READY, EV_WORKER_EXIT, GEN_GONE},
-    {GEN_SERVING, EV_WORKER_EXIT, GEN_GONE},
-    {GEN_STARTING, EV_STOP, GEN_GONE},
-    {GEN_READY, EV_STOP, GEN_GONE},
-    {GEN_SERVING, EV_STOP, GEN_GONE},
-    {GEN_RETIRING, EV_STOP, GEN_GONE},
-    {GEN_FAILED, EV_STOP, GEN_GONE},
-    {GEN_KILLED, EV_STOP, GEN_GONE},
+    {GEN_STARTING, GE_WORKER_EXIT, GEN_GONE},
+    {GEN_READY, GE_WORKER_EXIT, GEN_GONE},
+    {GEN_SERVING, GE_WORKER_EXIT, GEN_GONE},
+    {GEN_STARTING, GE_STOP, GEN_GONE},
+    {GEN_READY, GE_STOP, GEN_GONE},
+    {GEN_SERVING, GE_STOP, GEN_GONE},
+    {GEN_RETIRING, GE_STOP, GEN_GONE},
+    {GEN_FAILED, GE_STOP, GEN_GONE},
+    {GEN_KILLED, GE_STOP, GEN_GONE},
 };
 
 struct gen;
@@ -451,7 +451,7 @@ enforce_old_cap(void)
 			if (oldest->w[i].alive)
 				kill_worker(&oldest->w[i]);
 		/* gone once its workers are reaped */
-		gen_set_state(oldest, GEN_KILLED, EV_OVER_CAP, NULL);
+		gen_set_state(oldest, GEN_KILLED, GE_OVER_CAP, NULL);
 	}
 }
 
@@ -463,11 +463,11 @@ gen_retire(struct gen *g)
 	for (i = 0; i < g->nw; i++)
 		ev_timer_stop(S.loop, &g->w[i].respawn);
 	if (g->nalive == 0) {
-		gen_set_state(g, GEN_GONE, EV_SUCCESSOR,
+		gen_set_state(g, GEN_GONE, GE_SUCCESSOR,
 		              "generation %lu retired", g->id);
 		return;
 	}
-	gen_set_state(g, GEN_RETIRING, EV_SUCCESSOR, NULL);
+	gen_set_state(g, GEN_RETIRING, GE_SUCCESSOR, NULL);
 	gen_signal(g, S.o->sig_hup);
 	enforce_old_cap();
 }
@@ -482,12 +482,12 @@ gen_promote(struct gen *g)
 	S.last_restart = ev_now(S.loop);
 	if (old) {
 		gen_set_state(
-		    g, GEN_SERVING, EV_KILL_OLD_DUE,
+		    g, GEN_SERVING, GE_KILL_OLD_DUE,
 		    "generation %lu is ready; retiring generation %lu", g->id,
 		    old->id);
 		gen_retire(old);
 	} else
-		gen_set_state(g, GEN_SERVING, EV_KILL_OLD_DUE,
+		gen_set_state(g, GEN_SERVING, GE_KILL_OLD_DUE,
 		              "generation %lu is serving", g->id);
 	if (!S.ever_served) {
 		S.ever_served = 1;
@@ -527,7 +527,7 @@ interval_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	struct gen *g = t->data;
 
 	if (g->state == GEN_STARTING && g->nalive == g->nw)
-		gen_ready(g, EV_INTERVAL);
+		gen_ready(g, GE_INTERVAL);
 }
 
 static void
@@ -551,7 +551,7 @@ ready_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	         "failed: %zu of %zu workers ready after %gs (--ready-timeout)",
 	         g->nready, g->nw, S.o->ready_timeout);
 	log_warnx("generation %lu %s", g->id, reason);
-	gen_fail(g, EV_READY_TIMEOUT, reason);
+	gen_fail(g, GE_READY_TIMEOUT, reason);
 }
 
 /* ---- workers ----------------------------------------------------------- */
@@ -589,7 +589,7 @@ new_worker_died(struct gen *g, struct worker *w, const char *how)
 	snprintf(reason, sizeof(reason),
 	         "failed: worker %ld %s before it was ready", (long)w->pid,
 	         how);
-	gen_fail(g, EV_WORKER_EXIT, reason);
+	gen_fail(g, GE_WORKER_EXIT, reason);
 }
 
 static void
@@ -618,11 +618,11 @@ serving_worker_died(struct gen *g, struct worker *w, const char *how)
 	}
 	/* start_server: a new generation replaces a dead worker */
 	S.serving = NULL;
-	gen_set_state(g, GEN_RETIRING, EV_WORKER_EXIT, NULL);
+	gen_set_state(g, GEN_RETIRING, GE_WORKER_EXIT, NULL);
 	if (S.starting == NULL && !ev_is_active(&S.retry))
 		schedule_retry();
 	if (g->nalive == 0)
-		gen_set_state(g, GEN_GONE, EV_WORKER_EXIT,
+		gen_set_state(g, GEN_GONE, GE_WORKER_EXIT,
 		              "generation %lu is gone", g->id);
 }
 
@@ -640,10 +640,10 @@ old_worker_died(struct gen *g, struct worker *w, const char *how)
 	if (g->nalive > 0)
 		status_now();
 	else if (g->state == GEN_RETIRING && !S.stopping)
-		gen_set_state(g, GEN_GONE, EV_WORKER_EXIT,
+		gen_set_state(g, GEN_GONE, GE_WORKER_EXIT,
 		              "generation %lu is gone", g->id);
 	else
-		gen_set_state(g, GEN_GONE, EV_WORKER_EXIT, NULL);
+		gen_set_state(g, GEN_GONE, GE_WORKER_EXIT, NULL);
 }
 
 static void
@@ -803,7 +803,7 @@ gen_begin(const char *why)
 	for (i = 0; i < g->nw; i++)
 		if (worker_spawn(g, i, reason, sizeof(reason)) < 0) {
 			log_warnx("generation %lu %s", g->id, reason);
-			gen_fail(g, EV_SPAWN_FAILED, reason);
+			gen_fail(g, GE_SPAWN_FAILED, reason);
 			return;
 		}
 	if (S.o->ready == READY_INTERVAL) {
@@ -867,7 +867,7 @@ notify_message(pid_t pid, const char *msg)
 		         g->id);
 		if (g->state == GEN_STARTING && g->nready == g->nw &&
 		    S.o->ready == READY_NOTIFY)
-			gen_ready(g, EV_ALL_READY);
+			gen_ready(g, GE_ALL_READY);
 		else
 			status_now();
 	}
@@ -984,7 +984,7 @@ gen_stop(int sig, const char *why)
 			ev_timer_stop(S.loop, &g->w[i].respawn);
 		/* every worker waiting for a respawn: nothing to wait for */
 		if (g->nalive == 0)
-			gen_set_state(g, GEN_GONE, EV_STOP, NULL);
+			gen_set_state(g, GEN_GONE, GE_STOP, NULL);
 		else
 			gen_signal(g, sig);
 	}
