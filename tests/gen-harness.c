@@ -155,6 +155,8 @@ setup(void)
 	o.sig_term = SIGTERM;
 	o.num_workers = 1;
 	o.ready = READY_INTERVAL;
+	/* a test that fails or times out must not leave workers behind */
+	o.die_with_supervisor = 1;
 	worker_argv(NULL);
 	/* baton's log goes to a file, read back to find "internal:" */
 	snprintf(log_path, sizeof(log_path), "/tmp/baton-gen-harness.%ld",
