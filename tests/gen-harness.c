@@ -346,6 +346,35 @@ START_TEST(test_old_generation_cap_kills)
 }
 END_TEST
 
+static int
+no_worker_alive(const void *arg)
+{
+	(void)arg;
+	return gen_worker_pid(1, 0) == 0 && gen_worker_pid(1, 1) == 0;
+}
+
+/* --num-workers: a serving generation whose workers all wait for their
+ * respawn (backoff) has no process; a stop must still end it (it used to
+ * wait forever for a worker exit that could not come). */
+START_TEST(test_stop_with_respawns_pending)
+{
+	char exit_after[32];
+
+	setup();
+	o.num_workers = 2;
+	o.interval = T(0.1);
+	snprintf(exit_after, sizeof(exit_after), "%g", T(0.4));
+	worker_argv("--exit-after", exit_after, NULL);
+	gen_init(loop, &o);
+	gen_start_first();
+	wait_state(1, "serving", 5);
+	ck_assert_msg(run_until(no_worker_alive, NULL, 20),
+	              "never both workers dead at once");
+	ck_assert_str_eq(gen_state_of(1), "serving");
+	finish();
+}
+END_TEST
+
 int
 main(int argc, char **argv)
 {
@@ -380,6 +409,7 @@ main(int argc, char **argv)
 	tcase_add_test(tc, test_ready_timeout_rolls_back);
 	tcase_add_test(tc, test_hup_during_start_coalesced);
 	tcase_add_test(tc, test_old_generation_cap_kills);
+	tcase_add_test(tc, test_stop_with_respawns_pending);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
