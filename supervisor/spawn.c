@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -39,6 +40,48 @@ spawn_cloexec_inherited(void)
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 	closedir(d);
+}
+
+/* The worker's own variables go into an envp built for each spawn:
+ * setenv(3) in baton would keep every old value (glibc never frees them),
+ * growing with each generation. */
+char **
+spawn_env(unsigned long generation, int worker_index, const char *notify_socket)
+{
+	extern char **environ;
+	char extra[3][512], **envp, *text;
+	size_t n = 0, nextra = 0, out = 0, size = 0, i, k;
+
+	snprintf(extra[nextra++], sizeof(extra[0]),
+	         "SERVER_STARTER_GENERATION=%lu", generation);
+	if (worker_index >= 0)
+		snprintf(extra[nextra++], sizeof(extra[0]),
+		         "BATON_WORKER_INDEX=%d", worker_index);
+	if (notify_socket)
+		snprintf(extra[nextra++], sizeof(extra[0]), "NOTIFY_SOCKET=%s",
+		         notify_socket);
+	for (k = 0; k < nextra; k++)
+		size += strlen(extra[k]) + 1;
+	while (environ[n])
+		n++;
+	envp = malloc((n + nextra + 1) * sizeof(*envp) + size);
+	if (envp == NULL)
+		return NULL;
+	text = (char *)(envp + n + nextra + 1);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < nextra; k++)
+			if (strncmp(environ[i], extra[k],
+			            strcspn(extra[k], "=") + 1) == 0)
+				break;
+		if (k == nextra)
+			envp[out++] = environ[i];
+	}
+	for (k = 0; k < nextra; k++) {
+		envp[out++] = strcpy(text, extra[k]);
+		text += strlen(extra[k]) + 1;
+	}
+	envp[out] = NULL;
+	return envp;
 }
 
 /* What the child writes on the error pipe (the parent adds the text). */
