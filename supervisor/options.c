@@ -793,13 +793,17 @@ find_option(const char *name, size_t len, char *err, size_t errlen)
 	return NULL;
 }
 
+/* What an unknown option becomes for getopt: a name no row has, then the
+ * message to give. */
+#define BAD_OPTION "--\001"
+
 /* A copy of argv in which every option is written with its full name, for
  * getopt_long_only (which would take any prefix); the strings written
  * anew are listed in o->argv_owned. */
-static int
-normalise_args(int argc, char **argv, struct options *o, char *err,
-               size_t errlen)
+static void
+normalise_args(int argc, char **argv, struct options *o)
 {
+	char err[256];
 	size_t nowned = 0;
 	int i;
 
@@ -815,8 +819,15 @@ normalise_args(int argc, char **argv, struct options *o, char *err,
 
 		if (a[0] != '-' || a[1] == '\0')
 			continue;
-		if ((d = find_option(name, len, err, errlen)) == NULL)
-			return -1;
+		if ((d = find_option(name, len, err, sizeof(err))) == NULL) {
+			/* reported by parse_loop when getopt reaches it, so
+			 * that errors come in command-line order */
+			if (asprintf(&o->argv_alloc[i], "%s%s", BAD_OPTION,
+			             err) < 0)
+				abort();
+			o->argv_owned[nowned++] = o->argv_alloc[i];
+			continue;
+		}
 		if (strlen(d->name) != len) {
 			if (asprintf(&o->argv_alloc[i], "--%s%s", d->name,
 			             name + len) < 0)
@@ -828,7 +839,6 @@ normalise_args(int argc, char **argv, struct options *o, char *err,
 		if (d->has_arg == required_argument && name[len] == '\0')
 			i++;
 	}
-	return 0;
 }
 
 static const struct option *
@@ -972,9 +982,12 @@ parse_loop(struct parse *ps)
 			return -1;
 		}
 		if (c < 256 || c >= 256 + (int)NOPTS) {
-			/* normalise_args let nothing unknown through */
-			snprintf(ps->err, ps->errlen, "Unknown option: %s",
-			         argv[optind - 1]);
+			const char *a = argv[optind - 1];
+
+			/* normalise_args marked every unknown option */
+			if (strncmp(a, BAD_OPTION, strlen(BAD_OPTION)) == 0)
+				a += strlen(BAD_OPTION);
+			snprintf(ps->err, ps->errlen, "%s", a);
 			return -1;
 		}
 		d = &opt_table[c - 256];
@@ -997,8 +1010,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	ps.argc = argc;
 	ps.err = err;
 	ps.errlen = errlen;
-	if (normalise_args(argc, argv, o, err, errlen) < 0)
-		goto out;
+	normalise_args(argc, argv, o);
 	ps.argv = o->argv_alloc;
 	if (parse_loop(&ps) < 0 || finish(&ps) < 0)
 		goto out;
