@@ -28,8 +28,8 @@ refused "^(${MSG_PREFIX})?Unknown option: ch\$" --port=127.0.0.1:$P --ch -- "$WO
 refused "^(${MSG_PREFIX})?Unknown option: num\$" --port=127.0.0.1:$P --num=2 -- "$WORKER"
 refused "^(${MSG_PREFIX})?Option p is ambiguous \\(path, pid-file, port\\)" --p=127.0.0.1:$P -- "$WORKER"
 
-# durations: start_server takes whole numbers only, baton plain decimals
-for v in 0x10 " 1" 1e3 inf nan "" -1; do
+# durations: start_server takes integers only, baton plain decimals
+for v in 0x10 " 1" 1e3 inf nan ""; do
 	for opt in --interval --kill-old-delay --auto-restart-interval; do
 		refused "invalid|number expected|requires an argument" "$opt=$v" --port=127.0.0.1:$P -- "$WORKER"
 	done
@@ -37,6 +37,9 @@ done
 if baton_only "durations named with their cause"; then
 	for opt in --interval --kill-old-delay --auto-restart-interval --stop-timeout --ready-timeout --restart-timeout; do
 		refused "^${MSG_PREFIX}invalid $opt value \"0x10\": not a number of seconds\$" "$opt=0x10" --port=127.0.0.1:$P -- "$WORKER"
+	done
+	for opt in --interval --kill-old-delay --auto-restart-interval; do
+		refused "^${MSG_PREFIX}invalid $opt value \"-1\": not a number of seconds\$" "$opt=-1" --port=127.0.0.1:$P -- "$WORKER"
 	done
 	refused "^${MSG_PREFIX}invalid --restart-retries value \"-1\": not a non-negative integer\$" --restart-retries=-1 --port=127.0.0.1:$P -- "$WORKER"
 fi
