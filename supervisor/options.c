@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -766,13 +767,14 @@ find_option(const char *name, size_t len, char *err, size_t errlen)
 	const struct opt_def *found = NULL;
 	size_t i, n = 0, off;
 
+	/* Getopt::Long ignores case (start_server --PID=x works) */
 	for (i = 0; i < NOPTS; i++)
 		if (strlen(opt_table[i].name) == len &&
-		    strncmp(opt_table[i].name, name, len) == 0)
+		    strncasecmp(opt_table[i].name, name, len) == 0)
 			return &opt_table[i];
 	for (i = 0; len > 0 && i < NOPTS; i++)
 		if (opt_table[i].starter &&
-		    strncmp(opt_table[i].name, name, len) == 0) {
+		    strncasecmp(opt_table[i].name, name, len) == 0) {
 			match[n++] = opt_table[i].name;
 			found = &opt_table[i];
 		}
@@ -828,7 +830,8 @@ normalise_args(int argc, char **argv, struct options *o)
 			o->argv_owned[nowned++] = o->argv_alloc[i];
 			continue;
 		}
-		if (strlen(d->name) != len) {
+		if (strlen(d->name) != len ||
+		    strncmp(d->name, name, len) != 0) {
 			if (asprintf(&o->argv_alloc[i], "--%s%s", d->name,
 			             name + len) < 0)
 				abort();

@@ -90,6 +90,10 @@ static const struct good {
     {{"--check", "--port=1", NULL}, F_MODE, MODE_CHECK, NULL},
     {{"-h", NULL}, F_MODE, MODE_HELP, NULL},
     {{"--ver", NULL}, F_MODE, MODE_VERSION, NULL},
+    /* Getopt::Long ignores case */
+    {{"--VERSION", NULL}, F_MODE, MODE_VERSION, NULL},
+    {{"--Pid=/tmp/r", "app", NULL}, F_PID_FILE, 0, "/tmp/r"},
+    {{"--Num-Workers=3", "app", NULL}, F_NUM_WORKERS, 3, NULL},
     /* a required value is the next word, whatever it looks like */
     {{"--log-file", "-x", "app", NULL}, F_PROGRAM, 0, "app"},
     {{"--port=1", "--", "app", "-c", "conf", NULL}, F_PROGRAM, 0, "app"},
