@@ -15,63 +15,53 @@
 #include "control.h"
 #include "log.h"
 #include "status.h"
+#include "statusjson.h"
 
 #define MAX_GENS 4096
 
-/* The number after "key": in a JSON text, or 0. */
-static unsigned long
-json_ulong(const char *text, const char *key)
+/* Read STATUS.json into s. 0 when there is none (start_server writes
+ * none: then only the status file tells, as with start_server's own
+ * --restart); -1, said once per run (*warned), when it is not understood. */
+static int
+read_json(const char *path, struct status_json *s, int *warned)
 {
-	const char *p = text ? strstr(text, key) : NULL;
+	char err[256], *text = status_read_file(path);
+	int r;
 
-	return p ? strtoul(p + strlen(key), NULL, 10) : 0;
+	memset(s, 0, sizeof(*s));
+	if (text == NULL)
+		return 0;
+	r = status_json_parse(text, s, err, sizeof(err));
+	free(text);
+	if (r < 0 && !*warned) {
+		log_warnx("cannot read status file %s: %s", path, err);
+		*warned = 1;
+	}
+	return r < 0 ? -1 : 1;
+}
+
+/* A generation in one of these states is over as far as --restart is
+ * concerned: it will never become the serving one. */
+static int
+state_settled(const char *state)
+{
+	return strcmp(state, "failed") == 0 || strcmp(state, "retiring") == 0 ||
+	       strcmp(state, "killed") == 0;
 }
 
 /* Does the JSON status still have a generation >= target on its way
  * (starting, ready or serving), or a restart queued? */
 static int
-json_in_progress(const char *json, unsigned long target)
+in_progress(const struct status_json *s, unsigned long target)
 {
-	const char *p = strstr(json, "\"generations\":["), *end;
+	size_t i;
 
-	if (strstr(json, "\"restart_pending\":true"))
+	if (s->restart_pending)
 		return 1;
-	if (p == NULL)
-		return 0;
-	end = strstr(p, "\"last_failure\"");
-	while ((p = strstr(p, "{\"generation\":")) != NULL &&
-	       (end == NULL || p < end)) {
-		unsigned long g = strtoul(p + 14, NULL, 10);
-		const char *st = strstr(p, "\"state\":\"");
-
-		if (g >= target && st && strncmp(st + 9, "failed", 6) != 0 &&
-		    strncmp(st + 9, "retiring", 8) != 0)
+	for (i = 0; i < s->ngens; i++)
+		if (s->gens[i].id >= target && !state_settled(s->gens[i].state))
 			return 1;
-		p++;
-	}
 	return 0;
-}
-
-static void
-print_failure(const char *json)
-{
-	const char *r = strstr(json, "\"reason\":\"");
-	char reason[512];
-	size_t i = 0;
-
-	reason[0] = '\0';
-	if (r) {
-		for (r += 10; *r && *r != '"' && i < sizeof(reason) - 1; r++) {
-			if (*r == '\\' && r[1])
-				r++;
-			reason[i++] = *r;
-		}
-		reason[i] = '\0';
-	}
-	log_warnx(
-	    "restart failed: generation %lu %s",
-	    json_ulong(strstr(json, "\"last_failure\":"), "\"generation\":"),
-	    reason);
 }
 
 /* A running supervisor holds its pid file's lock: an unlocked file is
@@ -94,14 +84,68 @@ pidfile_locked(const char *path)
 	return locked;
 }
 
+/* Wait for generation target (or a later one) to be the only one
+ * listed. The supervisor's pid and --stop-timeout bound the wait. */
+static int
+wait_restart(const struct options *o, const char *json_path, pid_t pid,
+             unsigned long target, long old_wait)
+{
+	struct timespec ts = {0, 100 * 1000 * 1000}, serving_since = {0, 0},
+	                now;
+	unsigned long gens[MAX_GENS];
+	struct status_json js;
+	int warned = 0;
+	char *text;
+	size_t n;
+
+	for (;;) {
+		nanosleep(&ts, NULL);
+		if (kill(pid, 0) < 0 && errno == ESRCH) {
+			log_warnx("the supervisor (pid %ld) exited during the "
+			          "restart",
+			          (long)pid);
+			return EXIT_CONTROL;
+		}
+		text = status_read_file(o->status_file);
+		n = text ? status_parse_gens(text, gens, MAX_GENS) : 0;
+		free(text);
+		if (n == 1 && gens[0] >= target)
+			return EXIT_OK;
+		/* the new generation serves; old ones that outlive the
+		 * supervisor's own --stop-timeout (or a minute without one)
+		 * will not go by themselves: say so rather than hang */
+		if (n > 1 && gens[n - 1] >= target) {
+			if (serving_since.tv_sec == 0)
+				clock_gettime(CLOCK_MONOTONIC, &serving_since);
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - serving_since.tv_sec > old_wait) {
+				log_warnx("generation %lu serves, but older "
+				          "generations are still running after "
+				          "%lds (see --stop-timeout)",
+				          gens[n - 1], (long)old_wait);
+				return EXIT_CONTROL;
+			}
+		}
+		if (read_json(json_path, &js, &warned) > 0 && js.has_failure &&
+		    js.fail_gen >= target && !in_progress(&js, target) &&
+		    (n == 0 || gens[n - 1] < target)) {
+			log_warnx("restart failed: generation %lu %s",
+			          js.fail_gen, js.fail_reason);
+			status_json_free(&js);
+			return EXIT_CONTROL;
+		}
+		status_json_free(&js);
+	}
+}
+
 int
 control_restart(const struct options *o)
 {
 	unsigned long gens[MAX_GENS], target;
 	char err[512], *text, *json_path;
-	struct timespec ts = {0, 100 * 1000 * 1000}, serving_since = {0, 0},
-	                now;
+	struct status_json js;
 	long old_wait = 60;
+	int warned = 0, r;
 	pid_t pid;
 	size_t n;
 
@@ -130,64 +174,22 @@ control_restart(const struct options *o)
 		return EXIT_CONTROL;
 	if (asprintf(&json_path, "%s.json", o->status_file) < 0)
 		return EXIT_SOFTWARE;
-	text = status_read_file(json_path);
-	if (text && json_ulong(text, "\"last_generation\":") + 1 > target)
-		target = json_ulong(text, "\"last_generation\":") + 1;
-	if (text && json_ulong(text, "\"stop_timeout\":") > 0)
-		old_wait = (long)json_ulong(text, "\"stop_timeout\":") + 5;
-	free(text);
+	if (read_json(json_path, &js, &warned) > 0) {
+		if (js.last_generation + 1 > target)
+			target = js.last_generation + 1;
+		if (js.stop_timeout > 0)
+			old_wait = js.stop_timeout + 5;
+	}
+	status_json_free(&js);
 	if (kill(pid, SIGHUP) < 0) {
 		log_warn("cannot send SIGHUP to the supervisor (pid %ld)",
 		         (long)pid);
 		free(json_path);
 		return EXIT_CONTROL;
 	}
-	for (;;) {
-		nanosleep(&ts, NULL);
-		if (kill(pid, 0) < 0 && errno == ESRCH) {
-			log_warnx("the supervisor (pid %ld) exited during the "
-			          "restart",
-			          (long)pid);
-			break;
-		}
-		text = status_read_file(o->status_file);
-		n = text ? status_parse_gens(text, gens, MAX_GENS) : 0;
-		free(text);
-		if (n == 1 && gens[0] >= target) {
-			free(json_path);
-			return EXIT_OK;
-		}
-		/* the new generation serves; old ones that outlive the
-		 * supervisor's own --stop-timeout (or a minute without one)
-		 * will not go by themselves: say so rather than hang */
-		if (n > 1 && gens[n - 1] >= target) {
-			if (serving_since.tv_sec == 0)
-				clock_gettime(CLOCK_MONOTONIC, &serving_since);
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (now.tv_sec - serving_since.tv_sec > old_wait) {
-				log_warnx("generation %lu serves, but older "
-				          "generations are still running after "
-				          "%lds (see --stop-timeout)",
-				          gens[n - 1], (long)old_wait);
-				break;
-			}
-		}
-		/* start_server writes no JSON: then only the status file
-		 * tells, as with start_server's own --restart */
-		text = status_read_file(json_path);
-		if (text &&
-		    json_ulong(strstr(text, "\"last_failure\":"),
-		               "\"generation\":") >= target &&
-		    !json_in_progress(text, target) &&
-		    (n == 0 || gens[n - 1] < target)) {
-			print_failure(text);
-			free(text);
-			break;
-		}
-		free(text);
-	}
+	r = wait_restart(o, json_path, pid, target, old_wait);
 	free(json_path);
-	return EXIT_CONTROL;
+	return r;
 }
 
 int

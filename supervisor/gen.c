@@ -18,9 +18,11 @@
 #include "gen.h"
 #include "log.h"
 #include "notify.h"
+#include "reexec.h"
 #include "sig.h"
 #include "spawn.h"
 #include "status.h"
+#include "statusjson.h"
 
 /* A serving generation that lived this long has proven itself: its death
  * resets the restart backoff. */
@@ -585,13 +587,17 @@ worker_spawn(struct gen *g, size_t i, char *reason, size_t len)
 	if (f.stage != SPAWN_OK) {
 		const char *obj =
 		    f.stage == SPAWN_CHDIR ? S.o->dir : S.o->argv[0];
+		char what[256];
 
+		snprintf(what, sizeof(what), "%s %s", stage_action(f.stage),
+		         obj);
+		if (f.what[0]) /* a credential step: spawn says which */
+			snprintf(what, sizeof(what), "%s for generation %lu",
+			         f.what, g->id);
 		if (!S.ever_served && g->id == 1)
 			fatalx(f.stage == SPAWN_CHDIR ? EXIT_FILE : EXIT_EXEC,
-			       "%s %s: %s", stage_action(f.stage), obj,
-			       strerror(f.err));
-		snprintf(reason, len, "failed: %s %s: %s",
-		         stage_action(f.stage), obj, strerror(f.err));
+			       "%s: %s", what, strerror(f.err));
+		snprintf(reason, len, "failed: %s: %s", what, strerror(f.err));
 		return -1;
 	}
 	log_info("starting new worker %ld (generation %lu%s)", (long)pid, g->id,
@@ -738,7 +744,7 @@ gen_init(struct ev_loop *loop, const struct options *o)
 	/* a status file that cannot be written is a set-up error, not a
 	 * warning at every change */
 	if (o->status_file) {
-		if (status_write_atomic(o->status_file, "", 0) < 0)
+		if (status_file_check(o->status_file) < 0)
 			fatal(EXIT_FILE, "cannot write status file %s",
 			      o->status_file);
 		S.wrote_status = 1;
@@ -804,86 +810,89 @@ gen_stop(int sig, const char *why)
 /* ---- status files --------------------------------------------------- */
 
 static void
-json_str(FILE *f, const char *s)
+listener_options(FILE *f, const void *arg)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	listen_json_options(f, arg);
+}
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+static const char *
+listener_type(const struct listener *l)
+{
+	return l->kind == LISTEN_UDP    ? "udp"
+	       : l->kind == LISTEN_UNIX ? "unix"
+	                                : "tcp";
+}
+
+/* Fill the status JSON's struct (statusjson.h owns the format). The
+ * arrays are malloc'd; the strings point into our own state. */
+static int
+json_fill(struct status_json *s)
+{
+	struct gen *g;
+	size_t i, k;
+
+	memset(s, 0, sizeof(*s));
+	s->pid = (long)getpid();
+	s->restarts = S.restarts;
+	s->restart_pending = S.restart_pending;
+	s->stop_timeout = (long)(S.o->stop_timeout + 0.999);
+	s->stopping = S.stopping;
+	s->last_generation = S.last_id;
+	s->nls = S.o->nls;
+	for (g = S.gens; g; g = g->next)
+		s->ngens++;
+	s->ls = calloc(s->nls + 1, sizeof(*s->ls));
+	s->gens = calloc(s->ngens + 1, sizeof(*s->gens));
+	if (s->ls == NULL || s->gens == NULL)
+		return -1;
+	for (i = 0; i < S.o->nls; i++) {
+		s->ls[i].key = S.o->ls[i].key;
+		s->ls[i].fd = S.o->ls[i].target_fd;
+		snprintf(s->ls[i].type, sizeof(s->ls[i].type), "%s",
+		         listener_type(&S.o->ls[i]));
+		s->ls[i].options = listener_options;
+		s->ls[i].arg = &S.o->ls[i];
 	}
-	fputc('"', f);
+	for (g = S.gens, i = 0; g; g = g->next, i++) {
+		struct status_json_gen *jg = &s->gens[i];
+
+		jg->id = g->id;
+		snprintf(jg->state, sizeof(jg->state), "%s",
+		         state_names[g->state]);
+		jg->started = g->started;
+		jg->ready_at = g->ready_at > 0 ? g->ready_at : -1;
+		jg->nw = g->nw;
+		if ((jg->w = calloc(g->nw + 1, sizeof(*jg->w))) == NULL)
+			return -1;
+		for (k = 0; k < g->nw; k++) {
+			jg->w[k].index = g->w[k].index;
+			jg->w[k].pid = (long)g->w[k].pid;
+			jg->w[k].alive = g->w[k].alive;
+			jg->w[k].ready = g->w[k].ready;
+			jg->w[k].status = g->w[k].status;
+		}
+	}
+	s->has_failure = S.fail_gen != 0;
+	s->fail_gen = S.fail_gen;
+	s->fail_time = S.fail_at;
+	s->fail_reason = S.fail_reason;
+	return 0;
 }
 
 static void
 write_json(void)
 {
-	struct gen *g;
+	struct status_json s;
 	char *buf = NULL;
 	size_t len = 0, i;
-	FILE *f = open_memstream(&buf, &len);
-	const char *sep = "";
 
-	if (f == NULL)
-		return;
-	fprintf(f, "{\"pid\":%ld,\"restarts\":%lu,\"restart_pending\":%s,",
-	        (long)getpid(), S.restarts,
-	        S.restart_pending ? "true" : "false");
-	fprintf(f, "\"stop_timeout\":%ld,", (long)(S.o->stop_timeout + 0.999));
-	fprintf(f, "\"stopping\":%s,\"last_generation\":%lu,\"listeners\":[",
-	        S.stopping ? "true" : "false", S.last_id);
-	for (i = 0; i < S.o->nls; i++) {
-		fprintf(f, "%s{\"key\":", i ? "," : "");
-		json_str(f, S.o->ls[i].key);
-		fprintf(f, ",\"fd\":%d,\"type\":\"%s\",", S.o->ls[i].target_fd,
-		        S.o->ls[i].kind == LISTEN_UDP    ? "udp"
-		        : S.o->ls[i].kind == LISTEN_UNIX ? "unix"
-		                                         : "tcp");
-		listen_json_options(f, &S.o->ls[i]);
-		fputc('}', f);
-	}
-	fputs("],\"generations\":[", f);
-	for (g = S.gens; g; g = g->next) {
-		fprintf(f, "%s{\"generation\":%lu,\"state\":\"%s\",", sep,
-		        g->id, state_names[g->state]);
-		fprintf(f, "\"started\":%.3f,\"ready\":", g->started);
-		if (g->ready_at > 0)
-			fprintf(f, "%.3f", g->ready_at);
-		else
-			fputs("null", f);
-		fputs(",\"workers\":[", f);
-		for (i = 0; i < g->nw; i++) {
-			fprintf(f,
-			        "%s{\"index\":%d,\"pid\":%ld,\"alive\":%s,"
-			        "\"ready\":%s,\"status\":",
-			        i ? "," : "", g->w[i].index, (long)g->w[i].pid,
-			        g->w[i].alive ? "true" : "false",
-			        g->w[i].ready ? "true" : "false");
-			if (g->w[i].status)
-				json_str(f, g->w[i].status);
-			else
-				fputs("null", f);
-			fputc('}', f);
-		}
-		fputs("]}", f);
-		sep = ",";
-	}
-	fputs("],\"last_failure\":", f);
-	if (S.fail_gen) {
-		fprintf(f, "{\"generation\":%lu,\"time\":%.3f,\"reason\":",
-		        S.fail_gen, S.fail_at);
-		json_str(f, S.fail_reason);
-		fputc('}', f);
-	} else
-		fputs("null", f);
-	fputs("}\n", f);
-	if (fclose(f) == 0 && status_write_atomic(S.json_path, buf, len) < 0)
-		log_warn("cannot write status file %s", S.json_path);
+	if (json_fill(&s) == 0 && (buf = status_json_format(&s, &len)))
+		if (status_write_atomic(S.json_path, buf, len) < 0)
+			log_warn("cannot write status file %s", S.json_path);
+	for (i = 0; i < s.ngens && s.gens; i++)
+		free(s.gens[i].w);
+	free(s.gens);
+	free(s.ls);
 	free(buf);
 }
 
@@ -928,43 +937,48 @@ gen_remove_status(void)
 {
 	if (S.o == NULL || S.o->status_file == NULL || !S.wrote_status)
 		return;
-	unlink(S.o->status_file);
-	unlink(S.json_path);
+	status_unlink_own(S.o->status_file);
+	status_unlink_own(S.json_path);
 }
 
 /* ---- carrying the state across a self re-exec ----------------------- */
 
-/* One line of text: counters, then each generation (newest first) with
- * its workers. NULL while a generation is starting or baton is stopping:
- * a re-exec waits for a settled state. */
-char *
-gen_state_save(void)
+/* Counters, then each generation (newest first) with its workers; the
+ * text format is reexec.c's. -1 while a generation is starting or baton
+ * is stopping: a re-exec waits for a settled state. */
+int
+gen_state_save(struct reexec_state *st)
 {
-	char *buf = NULL;
-	size_t len = 0, i;
 	struct gen *g;
-	FILE *f;
+	size_t n = 0, i;
 
 	if (S.starting || S.stopping || ev_is_active(&S.retry))
-		return NULL;
-	f = open_memstream(&buf, &len);
-	if (f == NULL)
-		return NULL;
-	fprintf(f, "v1 %lu %lu %u %d %.3f", S.last_id, S.restarts, S.failures,
-	        S.ever_served, ev_now(S.loop) - S.last_restart);
-	for (g = S.gens; g; g = g->next) {
-		fprintf(f, " g%lu,%d,%d,%zu", g->id, (int)g->state, g->stop_sig,
-		        g->nw);
-		for (i = 0; i < g->nw; i++)
-			fprintf(f, ",%ld:%d",
-			        g->w[i].alive ? (long)g->w[i].pid : 0L,
-			        g->w[i].ready);
+		return -1;
+	st->last_id = S.last_id;
+	st->restarts = S.restarts;
+	st->failures = S.failures;
+	st->ever_served = S.ever_served;
+	st->since_restart = ev_now(S.loop) - S.last_restart;
+	for (g = S.gens; g; g = g->next)
+		st->ngens++;
+	if ((st->gens = calloc(st->ngens + 1, sizeof(*st->gens))) == NULL)
+		return -1;
+	for (g = S.gens; g; g = g->next, n++) {
+		struct reexec_gen *rg = &st->gens[n];
+
+		rg->id = g->id;
+		snprintf(rg->state, sizeof(rg->state), "%s",
+		         state_names[g->state]);
+		rg->stop_sig = g->stop_sig;
+		rg->nw = g->nw;
+		if ((rg->w = calloc(g->nw + 1, sizeof(*rg->w))) == NULL)
+			return -1;
+		for (i = 0; i < g->nw; i++) {
+			rg->w[i].pid = g->w[i].alive ? g->w[i].pid : 0;
+			rg->w[i].ready = g->w[i].ready;
+		}
 	}
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	return 0;
 }
 
 static struct gen *
@@ -993,53 +1007,67 @@ gen_alloc(unsigned long id, size_t nw)
 	return g;
 }
 
+/* The state named so in a re-exec's state, or -1: the names, not the
+ * enum's numbers, cross the exec. */
+static int
+state_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
+		if (state_names[i] && strcmp(state_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+adopt_workers(struct gen *g, const struct reexec_gen *rg)
+{
+	size_t i;
+
+	for (i = 0; i < rg->nw; i++) {
+		if (rg->w[i].pid <= 0)
+			continue;
+		g->w[i].pid = rg->w[i].pid;
+		g->w[i].alive = 1;
+		g->w[i].ready = rg->w[i].ready;
+		g->nalive++;
+		g->nready += rg->w[i].ready != 0;
+		/* still our children: exec keeps the pid (reexec.c made
+		 * sure each one is) */
+		ev_child_init(&g->w[i].child, child_cb, g->w[i].pid, 0);
+		g->w[i].child.data = &g->w[i];
+		ev_child_start(S.loop, &g->w[i].child);
+	}
+}
+
 int
-gen_state_adopt(const char *state)
+gen_state_adopt(const struct reexec_state *st)
 {
 	struct gen **tail = &S.gens;
-	const char *p = state;
-	double age;
-	int n;
+	size_t k;
 
-	if (sscanf(p, "v1 %lu %lu %u %d %lf%n", &S.last_id, &S.restarts,
-	           &S.failures, &S.ever_served, &age, &n) != 5)
-		return -1;
-	S.last_restart = ev_now(S.loop) - age;
-	p += n;
-	while (*p == ' ') {
-		unsigned long id;
-		int st, sig;
-		size_t nw, i;
-		struct gen *g;
-
-		if (sscanf(p, " g%lu,%d,%d,%zu%n", &id, &st, &sig, &nw, &n) !=
-		        4 ||
-		    nw > 1024 || st < GEN_STARTING || st > GEN_FAILED)
+	/* every name first: an unknown one changes nothing */
+	for (k = 0; k < st->ngens; k++)
+		if (state_by_name(st->gens[k].state) < 0) {
+			log_warnx("re-exec state: generation %lu is in state "
+			          "\"%s\", unknown to this baton",
+			          st->gens[k].id, st->gens[k].state);
 			return -1;
-		p += n;
-		g = gen_alloc(id, nw);
-		g->state = (enum gen_state)st;
-		g->stop_sig = sig;
-		g->ready_at = ev_now(S.loop);
-		for (i = 0; i < nw; i++) {
-			long pid;
-			int ready;
-
-			if (sscanf(p, ",%ld:%d%n", &pid, &ready, &n) != 2)
-				return -1;
-			p += n;
-			if (pid <= 0)
-				continue;
-			g->w[i].pid = (pid_t)pid;
-			g->w[i].alive = 1;
-			g->w[i].ready = ready;
-			g->nalive++;
-			g->nready += ready != 0;
-			/* still our children: exec keeps the pid */
-			ev_child_init(&g->w[i].child, child_cb, g->w[i].pid, 0);
-			g->w[i].child.data = &g->w[i];
-			ev_child_start(S.loop, &g->w[i].child);
 		}
+	S.last_id = st->last_id;
+	S.restarts = st->restarts;
+	S.failures = st->failures;
+	S.ever_served = st->ever_served;
+	S.last_restart = ev_now(S.loop) - st->since_restart;
+	for (k = 0; k < st->ngens; k++) {
+		const struct reexec_gen *rg = &st->gens[k];
+		struct gen *g = gen_alloc(rg->id, rg->nw);
+
+		g->state = (enum gen_state)state_by_name(rg->state);
+		g->stop_sig = rg->stop_sig;
+		g->ready_at = ev_now(S.loop);
+		adopt_workers(g, rg);
 		*tail = g;
 		tail = &g->next;
 		if (g->state == GEN_SERVING)

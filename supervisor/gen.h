@@ -6,6 +6,8 @@
 
 #include "options.h"
 
+struct reexec_state;
+
 /* Take the configuration (kept by reference) and the default loop. */
 void gen_init(struct ev_loop *loop, const struct options *o);
 /* Start generation 1. Exits with EXIT_EXEC when the program cannot be
@@ -19,11 +21,12 @@ void gen_stop(int sig, const char *why);
 /* Remove the status files written (at exit). */
 void gen_remove_status(void);
 
-/* The state a re-exec'd baton needs (malloc'd), or NULL when it is not
- * a good time: a generation is starting, or baton is stopping. */
-char *gen_state_save(void);
-/* Rebuild generations from gen_state_save()'s text, instead of
- * gen_start_first(). -1 when the text is not understood. */
-int gen_state_adopt(const char *state);
+/* The state a re-exec'd baton needs, into st (free with
+ * reexec_state_free), or -1 when it is not a good time: a generation is
+ * starting, or baton is stopping. */
+int gen_state_save(struct reexec_state *st);
+/* Rebuild generations from it, instead of gen_start_first(). -1 (and
+ * nothing changed) when it names a state this baton does not know. */
+int gen_state_adopt(const struct reexec_state *st);
 
 #endif

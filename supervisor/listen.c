@@ -564,20 +564,33 @@ listen_env(const struct listener *ls, size_t n)
 	return s;
 }
 
+/* fds a worker's side of fork may need beyond the listeners: 0-2,
+ * baton's own (pid file, loop, notify, log) and spawn.c's one spare */
+#define LISTEN_FD_RESERVE 16
+
 int
 listen_check_pins(const struct listener *ls, size_t n, char *err, size_t errlen)
 {
 	struct rlimit rl;
 	size_t i;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
 		return 0;
+	/* the worker's side of fork needs the listeners, baton's own fds
+	 * and one spare number (spawn.c): 16 is room for all of that */
+	if ((rlim_t)n + LISTEN_FD_RESERVE > rl.rlim_cur) {
+		snprintf(err, errlen,
+		         "cannot pass %zu listeners: the fd limit is %ld "
+		         "(ulimit -n); raise it to at least %zu",
+		         n, (long)rl.rlim_cur, n + LISTEN_FD_RESERVE);
+		return -1;
+	}
 	for (i = 0; i < n; i++)
 		if (ls[i].pin_fd >= 0 && (rlim_t)ls[i].pin_fd >= rl.rlim_cur) {
 			snprintf(err, errlen,
-			         "invalid --port value \"%s\": fd %d is beyond "
-			         "the open-file limit (%ld, see ulimit -n)",
-			         ls[i].spec, ls[i].pin_fd, (long)rl.rlim_cur);
+			         "cannot pin %s to fd %d: the fd limit is %ld "
+			         "(ulimit -n)",
+			         ls[i].key, ls[i].pin_fd, (long)rl.rlim_cur);
 			return -1;
 		}
 	return 0;

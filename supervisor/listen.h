@@ -67,8 +67,9 @@ void listen_print_table(FILE *f, const struct listener *ls, size_t n);
 /* JSON members "options":{...},"requested":{...} for the status file. */
 void listen_json_options(FILE *f, const struct listener *l);
 
-/* A pinned fd the worker cannot have (at or above RLIMIT_NOFILE) would
- * fail in every child: -1 with err naming it. */
+/* A pinned fd the worker cannot have (at or above RLIMIT_NOFILE), or
+ * more listeners than the limit leaves room for (n + 16), would fail in
+ * every child: -1 with err naming the listener and the limit. */
 int listen_check_pins(const struct listener *ls, size_t n, char *err,
                       size_t errlen);
 

@@ -308,6 +308,30 @@ static const struct opt_def opt_table[] = {
      .has_arg = no_argument,
      .field = F(die_with_supervisor),
      .help = "workers get SIGKILL if baton dies (PR_SET_PDEATHSIG)"},
+    {.name = "user",
+     .kind = K_STRING,
+     .has_arg = required_argument,
+     .field = F(user),
+     .arg = "USER[:GROUP]",
+     .help = "run workers as USER (baton stays privileged)"},
+    {.name = "supplementary-groups",
+     .kind = K_STRING,
+     .has_arg = required_argument,
+     .field = F(supplementary_groups),
+     .arg = "auto|none|G1,G2",
+     .help = "the workers' groups\n"
+             "(default auto with USER, none with USER:GROUP)"},
+    {.name = "worker-caps",
+     .kind = K_STRING,
+     .has_arg = required_argument,
+     .field = F(worker_caps),
+     .arg = "CAP[,CAP]",
+     .help = "ambient capabilities the workers keep"},
+    {.name = "no-new-privs",
+     .kind = K_FLAG,
+     .has_arg = no_argument,
+     .field = F(no_new_privs),
+     .help = "PR_SET_NO_NEW_PRIVS in the workers"},
     {.name = "envdir",
      .kind = K_STRING,
      .has_arg = required_argument,
@@ -1044,6 +1068,9 @@ options_free(struct options *o)
 	free(o->envdir);
 	free(o->kill_old_delay);
 	free(o->auto_restart_interval);
+	free(o->user);
+	free(o->supplementary_groups);
+	free(o->worker_caps);
 	for (i = 0; o->argv_owned && o->argv_owned[i]; i++)
 		free(o->argv_owned[i]);
 	free(o->argv_owned);

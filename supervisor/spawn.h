@@ -16,14 +16,28 @@ struct spawn_req {
 	pid_t parent;  /* baton's pid, to close the pdeathsig race */
 };
 
-enum spawn_stage { SPAWN_OK, SPAWN_DUP, SPAWN_CHDIR, SPAWN_EXEC };
+enum spawn_stage {
+	SPAWN_OK,
+	SPAWN_DUP,
+	SPAWN_CHDIR,
+	SPAWN_EXEC,
+	SPAWN_PRIVS,    /* a credential step (privs.h); what says which */
+	SPAWN_PDEATHSIG /* PR_SET_PDEATHSIG */
+};
 
 struct spawn_failure {
 	int stage; /* enum spawn_stage */
 	int err;   /* errno in the child */
+	int step;  /* SPAWN_PRIVS: the enum privs_step */
+	long arg;  /* SPAWN_PRIVS: the id or capability of that step */
+	/* SPAWN_PRIVS and SPAWN_PDEATHSIG: "cannot setresuid(65534)",
+	 * written by the parent; "" for the other stages */
+	char what[128];
 };
 
-/* Fork and exec a worker with the current environment. Returns the
+/* Fork and exec a worker with the current environment, under the
+ * credentials privs_setup() checked (resolved afresh for each spawn, in
+ * the parent). Returns the
  * child's pid, or -1 with errno when fork failed. When the child could
  * not get as far as exec, f->stage says where and f->err why; the child
  * has then exited with status 127 and is still to be reaped. */

@@ -345,7 +345,11 @@ START_TEST(test_help_lists_all)
 	                                    "check",
 	                                    "sockopts",
 	                                    "defer-accept",
-	                                    "dual-stack"};
+	                                    "dual-stack",
+	                                    "user",
+	                                    "supplementary-groups",
+	                                    "worker-caps",
+	                                    "no-new-privs"};
 	char *buf = NULL, want[64];
 	size_t len = 0, i;
 	FILE *f = open_memstream(&buf, &len);

@@ -799,7 +799,7 @@ START_TEST(test_pin_beyond_fd_limit)
 	ck_assert_int_eq(listen_check_pins(l, 1, err, sizeof(err)), 0);
 	ck_assert_int_lt(listen_check_pins(l, 2, err, sizeof(err)), 0);
 	ck_assert_ptr_nonnull(
-	    strstr(err, "fd 64 is beyond the open-file limit (64"));
+	    strstr(err, "to fd 64: the fd limit is 64 (ulimit -n)"));
 	listen_free(&l[0]);
 	listen_free(&l[1]);
 }

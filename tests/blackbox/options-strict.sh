@@ -114,7 +114,8 @@ if baton_only "--help lists the extensions"; then
 	for o in defer-accept fastopen reuseport dual-stack freebind nodelay \
 		keepalive rcvbuf sndbuf socket-mode socket-owner socket-group \
 		sockopts check stop-timeout ready ready-timeout restart-retries \
-		restart-timeout num-workers max-old-generations die-with-supervisor; do
+		restart-timeout num-workers max-old-generations die-with-supervisor \
+		user supplementary-groups worker-caps no-new-privs; do
 		printf '%s\n' "$RUN_OUT" | grep -q -- "--$o\\b" || missing="$missing --$o"
 	done
 	is "$missing" "" "--help lists every extension"
