@@ -278,13 +278,6 @@ static const struct opt_def opt_table[] = {
      .arg = "N",
      .help = "give up after N failed restarts in a row\n"
              "(default: retry for ever)"},
-    {.name = "restart-timeout",
-     .kind = K_SECONDS,
-     .has_arg = required_argument,
-     .field = F(restart_timeout),
-     .arg = "SECS",
-     .help = "longest wait between restart retries\n"
-             "(default 0: automatic)"},
     {.name = "num-workers",
      .kind = K_INT,
      .has_arg = required_argument,
@@ -389,6 +382,14 @@ static const struct opt_def opt_table[] = {
      .min = M_RESTART,
      .help = "ask the running baton to restart and wait\n"
              "(needs --pid-file and --status-file)"},
+    {.name = "restart-timeout",
+     .kind = K_SECONDS,
+     .has_arg = required_argument,
+     .field = F(restart_timeout),
+     .def = -1,
+     .arg = "SECS",
+     .help = "--restart gives up after SECS, exit 4 (default:\n"
+             "from the supervisor's timeouts, or 600; 0: none)"},
     {.name = "stop",
      .kind = K_MODE,
      .has_arg = no_argument,

@@ -37,11 +37,11 @@ struct options {
 	int max_old_generations; /* 0: no limit */
 	int die_with_supervisor;
 	int restart_retries;    /* failed restarts retried; -1: unlimited */
-	double restart_timeout; /* 0: automatic */
 	int check;              /* --check was given */
 	/* worker credentials (privs.c checks and applies them) */
 	char *user, *supplementary_groups, *worker_caps;
 	int no_new_privs;
+	double restart_timeout; /* --restart gives up after; -1: default */
 	/* given on the command line: exported to the environment */
 	int auto_restart_set;
 	char *kill_old_delay, *auto_restart_interval;

@@ -56,7 +56,7 @@ static const struct good {
 } good[] = {
     {{"--port=1", "--", "app", NULL}, F_INTERVAL, 1, NULL},
     {{"--port=1", "--", "app", NULL}, F_RESTART_RETRIES, -1, NULL},
-    {{"--port=1", "--", "app", NULL}, F_RESTART_TIMEOUT, 0, NULL},
+    {{"--port=1", "--", "app", NULL}, F_RESTART_TIMEOUT, -1, NULL},
     {{"--port=1", "--", "app", NULL}, F_READY_TIMEOUT, 0, NULL},
     {{"--port=1", "--ready=notify", "app", NULL}, F_READY_TIMEOUT, 60, NULL},
     {{"--interval=0.25", "app", NULL}, F_INTERVAL, 0.25, NULL},
