@@ -58,6 +58,7 @@ parse_port_tail(const char *p, struct listener *l, char *err, size_t errlen)
 {
 	long n;
 	char *fd = NULL;
+	const char *digits;
 
 	if (*p == 'u') {
 		l->kind = LISTEN_UDP;
@@ -67,8 +68,11 @@ parse_port_tail(const char *p, struct listener *l, char *err, size_t errlen)
 		snprintf(err, errlen, "port is not a number");
 		return -1;
 	}
-	n = strtol(l->port, NULL, 10);
-	if (strlen(l->port) > 5 || n > 65535) {
+	/* leading zeros are allowed and kept in the key, as start_server
+	 * keeps them ("08080"); the number is what is left */
+	digits = l->port + strspn(l->port, "0");
+	n = strlen(digits) > 5 ? 65536 : strtol(digits, NULL, 10);
+	if (n > 65535) {
 		snprintf(err, errlen, "port %s is out of range (0-65535)",
 		         l->port);
 		return -1;
@@ -184,6 +188,14 @@ listen_parse_path(const char *path, struct listener *l, char *err,
 	l->kind = LISTEN_UNIX;
 	if (*path == '\0') {
 		snprintf(err, errlen, "empty path");
+		goto fail;
+	}
+	/* SERVER_STARTER_PORT is "key=fd;key=fd": every parser of it
+	 * (Perl's, Go's, h2o's, libbaton's) would split such a key */
+	if (strpbrk(path, ";=") != NULL) {
+		snprintf(err, errlen,
+		         "a path cannot contain ';' or '=' (they separate "
+		         "the entries of SERVER_STARTER_PORT)");
 		goto fail;
 	}
 	if (strlen(path) >= sizeof(sun.sun_path)) {

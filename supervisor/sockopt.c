@@ -771,17 +771,16 @@ notef(void (*note)(int, const char *, void *), void *arg, int warn,
 	note(warn, msg, arg);
 }
 
-void
-sockopt_notes(const struct sockopts *so, const struct sockopts_read *r,
+/* The backlog against net.core.somaxconn and tcp_max_syn_backlog. */
+static void
+notes_backlog(const struct sockopts *so, const struct sockopts_read *r,
               unsigned cls, const struct sockopt_kernel *k, const char *name,
               void (*note)(int warn, const char *msg, void *arg), void *arg)
 {
-	long asked, got;
-	int id;
+	int have = (so->given & BIT(SOCKOPT_BACKLOG)) &&
+	           (r->got & BIT(SOCKOPT_BACKLOG));
 
-#define HAVE(id) ((so->given & BIT(id)) && (r->got & BIT(id)))
-	if (HAVE(SOCKOPT_BACKLOG) &&
-	    r->val[SOCKOPT_BACKLOG] < so->val[SOCKOPT_BACKLOG])
+	if (have && r->val[SOCKOPT_BACKLOG] < so->val[SOCKOPT_BACKLOG])
 		notef(note, arg, 1,
 		      "backlog %ld on %s is clamped to %ld by "
 		      "net.core.somaxconn; raise it with: sysctl -w "
@@ -812,6 +811,18 @@ sockopt_notes(const struct sockopts *so, const struct sockopts_read *r,
 			      so->val[SOCKOPT_BACKLOG], name,
 			      k->max_syn_backlog, so->val[SOCKOPT_BACKLOG]);
 	}
+}
+
+void
+sockopt_notes(const struct sockopts *so, const struct sockopts_read *r,
+              unsigned cls, const struct sockopt_kernel *k, const char *name,
+              void (*note)(int warn, const char *msg, void *arg), void *arg)
+{
+	long asked, got;
+	int id;
+
+#define HAVE(id) ((so->given & BIT(id)) && (r->got & BIT(id)))
+	notes_backlog(so, r, cls, k, name, note, arg);
 	if ((so->given & BIT(SOCKOPT_FASTOPEN)) &&
 	    so->val[SOCKOPT_FASTOPEN] > 0) {
 		/* 0x2: server side on; 0x400: on for every listener */
