@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "envdir.h"
+#include "fdcheck.h"
 #include "gen.h"
 #include "log.h"
 #include "notify.h"
@@ -311,6 +312,8 @@ gen_promote(struct gen *g)
 	S.starting = NULL;
 	S.last_restart = ev_now(S.loop);
 	g->state = GEN_SERVING;
+	fdcheck_generation(g->id, &g->w[0].pid, sizeof(*g->w), g->nw, S.o->ls,
+	                   S.o->nls);
 	if (old) {
 		log_info("generation %lu is ready; retiring generation %lu",
 		         g->id, old->id);
@@ -851,6 +854,9 @@ json_fill(struct status_json *s)
 		snprintf(s->ls[i].type, sizeof(s->ls[i].type), "%s",
 		         listener_type(&S.o->ls[i]));
 		s->ls[i].options = listener_options;
+		snprintf(s->ls[i].origin, sizeof(s->ls[i].origin), "%s",
+		         listen_origin_name(&S.o->ls[i]));
+		s->ls[i].fdname = S.o->ls[i].fdname;
 		s->ls[i].arg = &S.o->ls[i];
 	}
 	for (g = S.gens, i = 0; g; g = g->next, i++) {

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "options.h"
+#include "passfds.h"
 #include "sig.h"
 
 enum {
@@ -60,6 +61,7 @@ enum {
 	OPT_SOCKET_GROUP,
 	OPT_SOCKOPTS,
 	OPT_CHECK,
+	OPT_PASS_FDS_AS,
 };
 
 static const struct option longopts[] = {
@@ -107,6 +109,7 @@ static const struct option longopts[] = {
     {"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
     {"sockopts", required_argument, NULL, OPT_SOCKOPTS},
     {"check", no_argument, NULL, OPT_CHECK},
+    {"pass-fds-as", required_argument, NULL, OPT_PASS_FDS_AS},
     {NULL, 0, NULL, 0},
 };
 
@@ -180,6 +183,10 @@ options_usage(FILE *fp)
 	    "kernel applied\n"
 	    "                         and its limits, and exit\n"
 	    "Workers:\n"
+	    "  --pass-fds-as=LIST     how workers learn their fds: "
+	    "server-starter (default),\n"
+	    "                         systemd, nginx, unicorn, einhorn; "
+	    "several with ','\n"
 	    "  --dir=DIR              working directory of the workers\n"
 	    "  --interval=SECONDS     a new worker alive this long counts "
 	    "as started\n"
@@ -614,6 +621,11 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 		case OPT_DIE_WITH_SUPERVISOR:
 			o->die_with_supervisor = 1;
 			break;
+		case OPT_PASS_FDS_AS:
+			if (passfds_parse(optarg, &o->pass_fds_as, err,
+			                  errlen) < 0)
+				goto out;
+			break;
 		case OPT_USER:
 			set_str(&o->user, optarg);
 			break;
@@ -687,7 +699,8 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	    sockopt_check_global(&o->sockopts, classes, o->nls, err, errlen) <
 	        0)
 		goto out;
-	if (listen_assign_fds(o->ls, o->nls, err, errlen) < 0)
+	if (listen_assign_fds(o->ls, o->nls, err, errlen) < 0 ||
+	    passfds_check(o->pass_fds_as, o->ls, o->nls, err, errlen) < 0)
 		goto out;
 	o->argv = argv + optind;
 	if (o->ready_timeout < 0)

@@ -136,6 +136,13 @@ status_json_write(FILE *f, const struct status_json *s)
 		put_str(f, l->key);
 		fprintf(f, ",\"fd\":%d,\"type\":", l->fd);
 		put_str(f, l->type);
+		fputs(",\"origin\":", f);
+		put_str(f, l->origin[0] ? l->origin : "bound");
+		fputs(",\"fdname\":", f);
+		if (l->fdname)
+			put_str(f, l->fdname);
+		else
+			fputs("null", f);
 		if (l->options) {
 			fputc(',', f);
 			l->options(f, l->arg);
@@ -521,7 +528,7 @@ member_key(struct jp *j, const char *const *keys, unsigned *seen)
 	if (parse_string(j, &key) < 0)
 		return -2;
 	for (k = 0; keys && keys[k]; k++)
-		if (strcmp(keys[k], key) == 0)
+		if (strcmp(keys[k] + (keys[k][0] == '?'), key) == 0)
 			break;
 	if (keys == NULL || keys[k] == NULL)
 		k = -1;
@@ -540,8 +547,9 @@ member_key(struct jp *j, const char *const *keys, unsigned *seen)
 	return k;
 }
 
-/* An object whose members named in keys (NULL-terminated, all required)
- * go to fn; other members are skipped. keys NULL: skip everything. */
+/* An object whose members named in keys (NULL-terminated, all required
+ * but those written "?name", which an older writer did not write) go to
+ * fn; other members are skipped. keys NULL: skip everything. */
 static int
 parse_object(struct jp *j, const char *const *keys, member_fn fn, void *ctx)
 {
@@ -576,7 +584,7 @@ parse_object(struct jp *j, const char *const *keys, member_fn fn, void *ctx)
 		}
 	j->depth--;
 	for (k = 0; keys && keys[k]; k++)
-		if (!(seen & 1U << k)) {
+		if (!(seen & 1U << k) && keys[k][0] != '?') {
 			snprintf(msg, sizeof(msg), "missing key \"%s\"",
 			         keys[k]);
 			return fail(j, msg);
@@ -731,7 +739,8 @@ gen_elem(struct jp *j, void *ctx)
 	return g ? parse_object(j, gen_keys, gen_member, g) : -1;
 }
 
-static const char *const listener_keys[] = {"key", "fd", "type", NULL};
+static const char *const listener_keys[] = {"key",     "fd",      "type",
+                                            "?origin", "?fdname", NULL};
 
 static int
 listener_member(struct jp *j, int key, void *ctx)
@@ -743,8 +752,16 @@ listener_member(struct jp *j, int key, void *ctx)
 		return parse_string(j, (char **)&l->key);
 	case 1:
 		return parse_int(j, &l->fd, -1);
-	default:
+	case 2:
 		return parse_name(j, l->type, sizeof(l->type));
+	case 3:
+		return parse_name(j, l->origin, sizeof(l->origin));
+	default:
+		if (literal(j, "null")) {
+			l->fdname = NULL;
+			return 0;
+		}
+		return parse_string(j, (char **)&l->fdname);
 	}
 }
 
@@ -847,8 +864,10 @@ status_json_free(struct status_json *s)
 {
 	size_t i, k;
 
-	for (i = 0; i < s->nls; i++)
+	for (i = 0; i < s->nls; i++) {
 		free((void *)s->ls[i].key);
+		free((void *)s->ls[i].fdname);
+	}
 	for (i = 0; i < s->ngens; i++) {
 		for (k = 0; k < s->gens[i].nw; k++)
 			free((void *)s->gens[i].w[k].status);
