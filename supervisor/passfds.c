@@ -73,8 +73,8 @@ passfds_check(unsigned mask, const struct listener *ls, size_t n, char *err,
 			snprintf(
 			    err, errlen,
 			    "cannot pin %s to fd %d with --pass-fds-as="
-			    "systemd: the systemd protocol passes fds 3 to "
-			    "%zu, without gaps",
+			    "systemd: the systemd protocol passes fds 3, 4, "
+			    "... without gaps (here 3 to %zu)",
 			    ls[i].key, ls[i].target_fd, 3 + n - 1);
 			return -1;
 		}
