@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "envdir.h"
+#include "fdcheck.h"
 #include "gen.h"
 #include "log.h"
 #include "notify.h"
@@ -482,6 +483,8 @@ gen_promote(struct gen *g)
 	S.serving = g;
 	S.starting = NULL;
 	S.last_restart = ev_now(S.loop);
+	fdcheck_generation(g->id, &g->w[0].pid, sizeof(*g->w), g->nw, S.o->ls,
+	                   S.o->nls);
 	if (old) {
 		gen_set_state(
 		    g, GEN_SERVING, GE_KILL_OLD_DUE,
@@ -1074,6 +1077,9 @@ json_fill(struct status_json *s)
 		snprintf(s->ls[i].type, sizeof(s->ls[i].type), "%s",
 		         listener_type(&S.o->ls[i]));
 		s->ls[i].options = listener_options;
+		snprintf(s->ls[i].origin, sizeof(s->ls[i].origin), "%s",
+		         listen_origin_name(&S.o->ls[i]));
+		s->ls[i].fdname = S.o->ls[i].fdname;
 		s->ls[i].arg = &S.o->ls[i];
 	}
 	for (g = S.gens, i = 0; g; g = g->next, i++) {

@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "options.h"
+#include "passfds.h"
 #include "sig.h"
 
 /* How a row's value is parsed and where it goes. */
@@ -31,7 +32,8 @@ enum opt_kind {
 	K_CHOICE,      /* the int field: the index of the value in choices */
 	K_SOCKOPT,     /* a global listener option, sockopt_set(sockopt) */
 	K_MODE,        /* --help, --version, --restart, --stop: bit min */
-	K_LISTENER     /* --port, --path, --sockopts: the switch in special() */
+	K_LISTENER     /* --port, --path, --sockopts, --pass-fds-as: the
+	                  switch in special() */
 };
 
 /* What the switch still does after (or instead of) the generic part. */
@@ -41,7 +43,8 @@ enum opt_special {
 	SP_PATH,
 	SP_SOCKOPTS,
 	SP_DEFER_ACCEPT, /* a bare "--defer-accept 5" is a mistake */
-	SP_BACKLOG       /* also the default of every listener's backlog */
+	SP_BACKLOG,      /* also the default of every listener's backlog */
+	SP_PASS_FDS_AS   /* a list of dialects, parsed by passfds.c */
 };
 
 /* Mode bits, in the order start_server acts on them. */
@@ -198,6 +201,14 @@ static const struct opt_def opt_table[] = {
      .help = "options of the --port or --path just before it,\n"
              "over the flags above: key[=value],... e.g.\n"
              "--port=443 --sockopts=defer-accept=5,backlog=1024"},
+    {.name = "pass-fds-as",
+     .kind = K_LISTENER,
+     .has_arg = required_argument,
+     .field = NONE,
+     .special = SP_PASS_FDS_AS,
+     .arg = "LIST",
+     .help = "how workers learn their fds: server-starter (default),\n"
+             "systemd, nginx, unicorn, einhorn; several with ','"},
     {.name = "check",
      .kind = K_FLAG,
      .has_arg = no_argument,
@@ -767,6 +778,9 @@ special(struct parse *ps, const struct opt_def *d, char *v)
 		ps->o->sockopts.val[SOCKOPT_BACKLOG] = ps->o->backlog;
 		ps->o->sockopts.given |= 1u << SOCKOPT_BACKLOG;
 		return 0;
+	case SP_PASS_FDS_AS:
+		return passfds_parse(v, &ps->o->pass_fds_as, ps->err,
+		                     ps->errlen);
 	default:
 		return 0;
 	}
@@ -986,9 +1000,10 @@ finish(struct parse *ps)
 	rc = sockopt_check_global(&o->sockopts, classes, o->nls, ps->err,
 	                          ps->errlen);
 	free(classes);
-	if (rc < 0)
+	if (rc < 0 || listen_assign_fds(o->ls, o->nls, ps->err, ps->errlen) < 0)
 		return -1;
-	return listen_assign_fds(o->ls, o->nls, ps->err, ps->errlen);
+	return passfds_check(o->pass_fds_as, o->ls, o->nls, ps->err,
+	                     ps->errlen);
 }
 
 static int

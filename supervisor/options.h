@@ -42,6 +42,7 @@ struct options {
 	char *user, *supplementary_groups, *worker_caps;
 	int no_new_privs;
 	double restart_timeout; /* --restart gives up after; -1: default */
+	unsigned pass_fds_as; /* --pass-fds-as: PASSFDS_* bits, 0: default */
 	/* given on the command line: exported to the environment */
 	int auto_restart_set;
 	char *kill_old_delay, *auto_restart_interval;

@@ -328,6 +328,31 @@ sockopt_set(struct sockopts *so, enum sockopt_id id, const char *s, char *err,
 	return 0;
 }
 
+/* What sd_listen_fds_with_names(3) accepts as a name: 1 to 255
+ * printable ASCII characters, no ':' (the list separator). */
+static int
+sockopt_set_name(struct sockopts *so, const char *value, char *err,
+                 size_t errlen)
+{
+	const char *p;
+
+	if (value == NULL || *value == '\0' || strlen(value) > 255) {
+		snprintf(err, errlen,
+		         "name takes 1 to 255 characters: name=NAME");
+		return -1;
+	}
+	for (p = value; *p; p++)
+		if (*p == ':' || *p < 0x20 || *p > 0x7e) {
+			snprintf(err, errlen,
+			         "name=%s: only printable characters other "
+			         "than ':' may be used",
+			         value);
+			return -1;
+		}
+	snprintf(so->name, sizeof(so->name), "%s", value);
+	return 0;
+}
+
 int
 sockopt_parse_list(const char *list, unsigned cls, struct sockopts *so,
                    char *err, size_t errlen)
@@ -358,6 +383,12 @@ sockopt_parse_list(const char *list, unsigned cls, struct sockopts *so,
 			*eq = '\0';
 			value = eq + 1;
 		}
+		if (strcmp(item, "name") == 0) {
+			/* a string, not a number: not one of defs[] */
+			if (sockopt_set_name(so, value, err, errlen) < 0)
+				goto out;
+			continue;
+		}
 		if (strcmp(item, "dual-stack") == 0 && value == NULL) {
 			id = SOCKOPT_V6ONLY;
 			value = "0";
@@ -372,7 +403,7 @@ sockopt_parse_list(const char *list, unsigned cls, struct sockopts *so,
 			         "unknown option \"%s\" (known: backlog, "
 			         "defer-accept, fastopen, reuseport, v6only, "
 			         "dual-stack, freebind, nodelay, keepalive, "
-			         "rcvbuf, sndbuf, mode, owner, group)",
+			         "rcvbuf, sndbuf, mode, owner, group, name)",
 			         item);
 			goto out;
 		}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "notify.h"
+#include "passfds.h"
 #include "privs.h"
 #include "spawn.h"
 
@@ -269,6 +270,7 @@ child(const struct spawn_req *r, int errfd, struct place *p,
 	/* the worker starts with nothing blocked: the last step */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	passfds_child(); /* LISTEN_PID: this process's own pid */
 	if (r->envp)
 		execvpe(r->argv[0], r->argv, r->envp);
 	else
@@ -395,7 +397,7 @@ spawn_worker(const struct spawn_req *r, struct spawn_failure *f)
 	struct privs_child pc;
 	struct place p;
 	int *mem, step, prep, saved, prep_err = 0;
-	char **envp = NULL;
+	char **envp = NULL, **denv;
 	pid_t pid;
 
 	memset(f, 0, sizeof(*f));
@@ -415,8 +417,13 @@ spawn_worker(const struct spawn_req *r, struct spawn_failure *f)
 		if (pc.set_ids)
 			notify_set_worker_uid(pc.uid);
 	}
+	/* --pass-fds-as: each dialect's variables (none by default) */
+	denv = passfds_env(req.envp, r->ls, r->nls);
+	if (denv)
+		req.envp = denv;
 	pid = fork_child(&req, &p, prep == 0 ? &pc : NULL, f);
 	saved = errno;
+	passfds_env_free(denv);
 	if (pid > 0 && prep < 0) {
 		/* the child only reported: the cause is the parent's */
 		f->stage = SPAWN_PRIVS;

@@ -156,6 +156,13 @@ status_json_write(FILE *f, const struct status_json *s)
 		put_str(f, l->key);
 		fprintf(f, ",\"fd\":%d,\"type\":", l->fd);
 		put_str(f, l->type);
+		fputs(",\"origin\":", f);
+		put_str(f, l->origin[0] ? l->origin : "bound");
+		fputs(",\"fdname\":", f);
+		if (l->fdname)
+			put_str(f, l->fdname);
+		else
+			fputs("null", f);
 		if (l->options) {
 			fputc(',', f);
 			l->options(f, l->arg);
@@ -557,7 +564,7 @@ member_key(struct jp *j, const char *const *keys, unsigned *seen)
 	if (parse_string(j, &key) < 0)
 		return -2;
 	for (k = 0; keys && keys[k]; k++)
-		if (strcmp(keys[k], key) == 0)
+		if (strcmp(keys[k] + (keys[k][0] == '?'), key) == 0)
 			break;
 	if (keys == NULL || keys[k] == NULL)
 		k = -1;
@@ -576,9 +583,10 @@ member_key(struct jp *j, const char *const *keys, unsigned *seen)
 	return k;
 }
 
-/* An object whose members named in keys (NULL-terminated, required
- * unless their bit is set in optional) go to fn; other members are
- * skipped. keys NULL: skip everything. */
+/* An object whose members named in keys (NULL-terminated) go to fn;
+ * every key is required unless its bit is set in optional or it is
+ * written "?name" (a key an older writer did not write). Other members
+ * are skipped. keys NULL: skip everything. */
 static int
 parse_object(struct jp *j, const char *const *keys, unsigned optional,
              member_fn fn, void *ctx)
@@ -614,7 +622,8 @@ parse_object(struct jp *j, const char *const *keys, unsigned optional,
 		}
 	j->depth--;
 	for (k = 0; keys && keys[k]; k++)
-		if (!(seen & 1U << k) && !(optional & 1U << k)) {
+		if (!(seen & 1U << k) && !(optional & 1U << k) &&
+		    keys[k][0] != '?') {
 			snprintf(msg, sizeof(msg), "missing key \"%s\"",
 			         keys[k]);
 			return fail(j, msg);
@@ -769,7 +778,8 @@ gen_elem(struct jp *j, void *ctx)
 	return g ? parse_object(j, gen_keys, 0, gen_member, g) : -1;
 }
 
-static const char *const listener_keys[] = {"key", "fd", "type", NULL};
+static const char *const listener_keys[] = {"key",     "fd",      "type",
+                                            "?origin", "?fdname", NULL};
 
 static int
 listener_member(struct jp *j, int key, void *ctx)
@@ -781,8 +791,16 @@ listener_member(struct jp *j, int key, void *ctx)
 		return parse_string(j, (char **)&l->key);
 	case 1:
 		return parse_int(j, &l->fd, -1);
-	default:
+	case 2:
 		return parse_name(j, l->type, sizeof(l->type));
+	case 3:
+		return parse_name(j, l->origin, sizeof(l->origin));
+	default:
+		if (literal(j, "null")) {
+			l->fdname = NULL;
+			return 0;
+		}
+		return parse_string(j, (char **)&l->fdname);
 	}
 }
 
@@ -898,8 +916,10 @@ status_json_free(struct status_json *s)
 {
 	size_t i, k;
 
-	for (i = 0; i < s->nls; i++)
+	for (i = 0; i < s->nls; i++) {
 		free((void *)s->ls[i].key);
+		free((void *)s->ls[i].fdname);
+	}
 	for (i = 0; i < s->ngens; i++) {
 		for (k = 0; k < s->gens[i].nw; k++)
 			free((void *)s->gens[i].w[k].status);

@@ -26,7 +26,9 @@ struct status_json_gen {
 struct status_json_listener {
 	const char *key;
 	int fd;
-	char type[8]; /* "tcp", "udp", "unix" */
+	char type[8];       /* "tcp", "udp", "unix" */
+	char origin[16];    /* "bound" (by baton) or "systemd" (adopted) */
+	const char *fdname; /* its LISTEN_FDNAMES name; NULL is null */
 	/* writer only: appends the listener's own members ("options":{...})
 	 * after "type"; the reader skips them as unknown keys */
 	void (*options)(FILE *f, const void *arg);

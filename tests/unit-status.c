@@ -42,9 +42,12 @@ sample(struct status_json *s, struct status_json_listener *ls,
 	strcpy(ls[0].type, "tcp");
 	ls[0].options = opts_cb;
 	ls[0].arg = &backlog;
+	strcpy(ls[0].origin, "systemd");
+	ls[0].fdname = "web";
 	ls[1].key = "/tmp/a \"b\".sock";
 	ls[1].fd = 4;
 	strcpy(ls[1].type, "unix");
+	strcpy(ls[1].origin, "bound");
 	s->ngens = 2;
 	s->gens = gs;
 	gs[0].id = 9;
@@ -99,6 +102,8 @@ assert_same(const struct status_json *a, const struct status_json *b)
 		same_str(a->ls[i].key, b->ls[i].key);
 		ck_assert_int_eq(a->ls[i].fd, b->ls[i].fd);
 		ck_assert_str_eq(a->ls[i].type, b->ls[i].type);
+		ck_assert_str_eq(a->ls[i].origin, b->ls[i].origin);
+		same_str(a->ls[i].fdname, b->ls[i].fdname);
 	}
 	ck_assert_uint_eq(a->ngens, b->ngens);
 	for (i = 0; i < a->ngens; i++) {
@@ -213,6 +218,9 @@ START_TEST(test_json_unknown_keys)
 	ck_assert_int_eq(back.pid, 5);
 	ck_assert_int_eq(back.stopping, 1);
 	ck_assert_str_eq(back.ls[0].key, "8080");
+	/* written before "origin" and "fdname" existed: optional */
+	ck_assert_str_eq(back.ls[0].origin, "");
+	ck_assert_ptr_null(back.ls[0].fdname);
 	ck_assert_str_eq(back.gens[0].state, "serving");
 	ck_assert_str_eq(back.gens[0].w[0].status, "\xf0\x9f\x98\x80");
 	/* an older baton's file: no deadlines, no retry fields */
