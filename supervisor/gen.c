@@ -47,6 +47,7 @@
 #include "gen.h"
 #include "log.h"
 #include "notify.h"
+#include "pgroup.h"
 #include "reexec.h"
 #include "sig.h"
 #include "spawn.h"
@@ -165,6 +166,11 @@ static struct {
 	unsigned long last_id;
 	int restart_pending, stopping, ever_served;
 	unsigned failures; /* consecutive, for the backoff */
+	/* failed attempts of the restart under way (since the last HUP), a
+	 * retry is planned or running, and when the next one starts */
+	unsigned retries;
+	int retrying;
+	ev_tstamp retry_at;
 	unsigned long restarts;
 	ev_timer retry, tick, status_timer;
 	ev_tstamp last_restart;
@@ -294,10 +300,18 @@ describe_status(int status, char *buf, size_t len)
 }
 
 static void
+stopped(void)
+{
+	ev_break(S.loop, EVBREAK_ALL);
+}
+
+/* The last generation is gone: baton exits once nothing it started is
+ * left (pgroup.c stops the strays, within bounds). */
+static void
 check_stopped(void)
 {
 	if (S.stopping && S.gens == NULL)
-		ev_break(S.loop, EVBREAK_ALL);
+		pgroup_drain(stopped);
 }
 
 /* The backoff before restarting after the n-th failure in a row: 0 for
@@ -312,11 +326,11 @@ backoff(unsigned failures)
 	return d > BACKOFF_MAX ? BACKOFF_MAX : d;
 }
 
+/* SIGKILL to the worker and everything in its process group. */
 static void
 kill_worker(struct worker *w)
 {
-	if (kill(w->pid, SIGKILL) < 0 && errno != ESRCH)
-		log_warn("cannot send SIGKILL to worker %ld", (long)w->pid);
+	pgroup_kill(w->pid, SIGKILL);
 }
 
 /* --stop-timeout after a stop signal: SIGKILL what is left. */
@@ -330,7 +344,7 @@ stop_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		if (!g->w[i].alive)
 			continue;
 		log_warnx("worker %ld (generation %lu) still alive %gs after "
-		          "SIG%s: sending SIGKILL",
+		          "SIG%s: sending SIGKILL to its process group",
 		          (long)g->w[i].pid, g->id, S.o->stop_timeout,
 		          sig_name(g->stop_sig));
 		kill_worker(&g->w[i]);
@@ -371,38 +385,100 @@ stop_start_timers(struct gen *g)
 
 /* ---- restarts ---------------------------------------------------------- */
 
+/* Start the next attempt after delay seconds (at once for 0). */
 static void
-schedule_retry(void)
+start_retry(double delay)
 {
-	double delay = backoff(S.failures);
-
 	if (delay == 0) {
 		gen_begin("retrying");
 		return;
 	}
-	log_info("retrying in %gs (%u consecutive failures)", delay,
-	         S.failures);
 	ev_timer_set(&S.retry, delay, 0);
 	ev_timer_start(S.loop, &S.retry);
 }
 
 static void
+schedule_retry(void)
+{
+	double delay = backoff(S.failures);
+
+	if (delay > 0)
+		log_info("retrying in %gs (%u consecutive failures)", delay,
+		         S.failures);
+	start_retry(delay);
+}
+
+static void
 retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
+	S.retry_at = 0;
 	gen_begin("retrying");
 }
 
+/* A failed generation: when is the next attempt (-1: none)? Decided
+ * before the status write that records the failure, so that --restart
+ * reads the failure and "baton keeps retrying" in one file. Nothing
+ * serving: retried for ever, as at start-up. A restart rolled back:
+ * retried too (start_server does), at most --restart-retries times. */
+static double
+plan_retry(void)
+{
+	double delay;
+
+	S.retry_at = 0;
+	S.retrying = 0;
+	if (S.stopping || (S.serving && S.restart_pending))
+		return -1; /* a queued HUP starts a fresh attempt at once */
+	if (S.serving == NULL) {
+		S.failures++;
+		delay = backoff(S.failures);
+	} else {
+		S.retries++;
+		if (S.o->restart_retries >= 0 &&
+		    S.retries > (unsigned)S.o->restart_retries)
+			return -1;
+		delay = backoff(S.retries);
+	}
+	S.retrying = 1;
+	if (delay > 0)
+		S.retry_at = ev_now(S.loop) + delay;
+	return delay;
+}
+
+/* A rolled-back restart, in the log: what next. */
+static void
+log_rollback(const char *reason, double delay)
+{
+	char next[96] = "";
+
+	if (delay > 0)
+		snprintf(next, sizeof(next), "; retrying in %gs", delay);
+	else if (delay == 0)
+		snprintf(next, sizeof(next), "; retrying at once");
+	else if (S.o->restart_retries > 0 && !S.restart_pending)
+		snprintf(next, sizeof(next),
+		         "; giving up after %u attempts (--restart-retries=%d)",
+		         S.retries, S.o->restart_retries);
+	log_warnx("restart failed: generation %lu %s; generation %lu keeps "
+	          "serving%s",
+	          S.fail_gen, reason, S.serving->id, next);
+}
+
 /* A generation that will never serve: stop what is left of it, and
- * either roll back (something else serves) or retry with backoff. */
+ * retry with backoff (or roll back for good: --restart-retries). The
+ * serving generation, if any, is left alone. */
 static void
 gen_fail(struct gen *g, enum gen_event ev, const char *reason)
 {
+	double delay;
+
 	S.fail_gen = g->id;
 	S.fail_at = ev_now(S.loop);
 	snprintf(S.fail_reason, sizeof(S.fail_reason), "%s", reason);
 	if (S.starting == g)
 		S.starting = NULL;
 	stop_start_timers(g);
+	delay = plan_retry();
 	gen_set_state(g, GEN_FAILED, ev, NULL);
 	if (g->nalive == 0)
 		gen_set_state(g, GEN_GONE, ev, NULL);
@@ -412,18 +488,17 @@ gen_fail(struct gen *g, enum gen_event ev, const char *reason)
 		check_stopped();
 		return;
 	}
-	if (S.serving) {
-		log_warnx("restart failed: generation %lu %s; generation %lu "
-		          "keeps serving",
-		          S.fail_gen, reason, S.serving->id);
-		if (S.restart_pending) {
-			S.restart_pending = 0;
-			gen_begin("queued restart");
-		}
-	} else {
-		S.failures++;
-		schedule_retry();
-	}
+	if (S.serving)
+		log_rollback(reason, delay);
+	else if (delay > 0)
+		log_info("retrying in %gs (%u consecutive failures)", delay,
+		         S.failures);
+	if (S.serving && S.restart_pending) {
+		S.restart_pending = 0;
+		S.retries = 0;
+		gen_begin("queued restart");
+	} else if (delay >= 0)
+		start_retry(delay);
 }
 
 /* --max-old-generations: beyond the cap, the oldest retiring generation
@@ -483,6 +558,9 @@ gen_promote(struct gen *g)
 	S.serving = g;
 	S.starting = NULL;
 	S.last_restart = ev_now(S.loop);
+	S.retries = 0;
+	S.retrying = 0;
+	S.retry_at = 0;
 	fdcheck_generation(g->id, &g->w[0].pid, sizeof(*g->w), g->nw, S.o->ls,
 	                   S.o->nls);
 	if (old) {
@@ -656,6 +734,7 @@ child_cb(struct ev_loop *loop, ev_child *c, int revents)
 {
 	struct worker *w = c->data;
 	struct gen *g = w->gen;
+	pid_t pid = w->pid;
 	char how[128];
 
 	ev_child_stop(loop, c);
@@ -674,6 +753,9 @@ child_cb(struct ev_loop *loop, ev_child *c, int revents)
 		serving_worker_died(g, w, how);
 	else
 		old_worker_died(g, w, how);
+	/* nothing of a worker outlives it (a helper kept the port); after
+	 * the lines above, which may free g and w */
+	pgroup_worker_exited(pid);
 	check_stopped();
 }
 
@@ -742,6 +824,7 @@ worker_spawn(struct gen *g, size_t i, char *reason, size_t len)
 	w->pid = pid;
 	w->alive = 1;
 	w->started = ev_now(S.loop);
+	pgroup_add(pid, g->id);
 	w->ready = 0;
 	free(w->status);
 	w->status = NULL;
@@ -896,7 +979,8 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	if (envdir_load() < 0)
 		log_warn("cannot read envdir %s", getenv("ENVDIR"));
 	options_tunables(&S.t);
-	if (!S.t.auto_restart || S.serving == NULL || S.starting != NULL)
+	if (!S.t.auto_restart || S.serving == NULL || S.starting != NULL ||
+	    ev_is_active(&S.retry))
 		return;
 	for (g = S.gens; g; g = g->next)
 		if (g->state == GEN_RETIRING)
@@ -916,6 +1000,7 @@ gen_init(struct ev_loop *loop, const struct options *o)
 {
 	S.loop = loop;
 	S.o = o;
+	pgroup_init(loop, o->stop_timeout);
 	ev_timer_init(&S.retry, retry_cb, 0, 0);
 	ev_timer_init(&S.status_timer, status_timer_cb, 0, 0);
 	if (o->ready == READY_NOTIFY && notify_open(loop, notify_message) < 0)
@@ -961,8 +1046,13 @@ gen_restart(const char *why)
 		status_now();
 		return;
 	}
+	/* during a retry's backoff too: a new HUP is a new attempt, now,
+	 * with the count of failed attempts reset */
 	log_info("%s, starting a new generation", why);
 	S.failures = 0;
+	S.retries = 0;
+	S.retrying = 0;
+	S.retry_at = 0;
 	gen_begin(NULL);
 }
 
@@ -1101,6 +1191,14 @@ json_fill(struct status_json *s)
 			jg->w[k].status = g->w[k].status;
 		}
 	}
+	s->has_deadlines = 1;
+	s->interval = S.o->interval;
+	s->ready_timeout = S.o->ready_timeout > 0         ? S.o->ready_timeout
+	                   : S.o->ready == READY_INTERVAL ? 0
+	                                                  : -1;
+	s->kill_old_delay = S.t.kill_old_delay;
+	s->retrying = S.retrying;
+	s->retry_at = ev_is_active(&S.retry) ? S.retry_at : 0;
 	s->has_failure = S.fail_gen != 0;
 	s->fail_gen = S.fail_gen;
 	s->fail_time = S.fail_at;
@@ -1234,6 +1332,7 @@ adopt_workers(struct gen *g, const struct reexec_gen *rg)
 			continue;
 		g->w[i].pid = rg->w[i].pid;
 		g->w[i].alive = 1;
+		pgroup_add(g->w[i].pid, g->id);
 		g->w[i].ready = rg->w[i].ready;
 		g->nalive++;
 		g->nready += rg->w[i].ready != 0;

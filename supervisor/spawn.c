@@ -240,6 +240,15 @@ child(const struct spawn_req *r, int errfd, struct place *p,
 
 	if (pc == NULL)
 		child_fail_step(errfd, SPAWN_PRIVS, PRIVS_RESOLVE, 0);
+	/* A group of its own, whose id is the worker's pid: whatever the
+	 * worker leaves behind (sh -c 'helper & exec server') stays in it,
+	 * and baton can signal all of it at once, even after the worker
+	 * itself is gone. Done before the parent's read of the error pipe
+	 * returns, so baton never signals a group that does not exist yet.
+	 * A worker that makes itself a group leader (setsid) is still
+	 * reached through its pid. */
+	if (setpgid(0, 0) < 0)
+		child_fail(errfd, SPAWN_SETPGID);
 	/* libev's handlers must not reach the worker; SIGPIPE stays
 	 * ignored as under start_server */
 	memset(&sa, 0, sizeof(sa));
@@ -343,6 +352,9 @@ describe(struct spawn_failure *f)
 	else if (f->stage == SPAWN_PDEATHSIG)
 		snprintf(f->what, sizeof(f->what),
 		         "cannot prctl(PR_SET_PDEATHSIG)");
+	else if (f->stage == SPAWN_SETPGID)
+		snprintf(f->what, sizeof(f->what),
+		         "cannot create a process group (setpgid)");
 }
 
 /* Fork; the child runs child(), the parent waits for exec or a failure

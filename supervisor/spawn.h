@@ -21,8 +21,9 @@ enum spawn_stage {
 	SPAWN_DUP,
 	SPAWN_CHDIR,
 	SPAWN_EXEC,
-	SPAWN_PRIVS,    /* a credential step (privs.h); what says which */
-	SPAWN_PDEATHSIG /* PR_SET_PDEATHSIG */
+	SPAWN_PRIVS,     /* a credential step (privs.h); what says which */
+	SPAWN_PDEATHSIG, /* PR_SET_PDEATHSIG */
+	SPAWN_SETPGID    /* its own process group */
 };
 
 struct spawn_failure {
@@ -30,7 +31,8 @@ struct spawn_failure {
 	int err;   /* errno in the child */
 	int step;  /* SPAWN_PRIVS: the enum privs_step */
 	long arg;  /* SPAWN_PRIVS: the id or capability of that step */
-	/* SPAWN_PRIVS and SPAWN_PDEATHSIG: "cannot setresuid(65534)",
+	/* SPAWN_PRIVS, SPAWN_PDEATHSIG and SPAWN_SETPGID: "cannot
+	 * setresuid(65534)",
 	 * written by the parent; "" for the other stages */
 	char what[128];
 };
