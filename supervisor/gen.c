@@ -411,7 +411,6 @@ schedule_retry(void)
 static void
 retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	S.retry_at = 0;
 	gen_begin("retrying");
 }
 
@@ -879,6 +878,7 @@ gen_begin(const char *why)
 	size_t i;
 
 	ev_timer_stop(S.loop, &S.retry);
+	S.retry_at = 0;
 	if (envdir_load() < 0)
 		log_warn("cannot read envdir %s", getenv("ENVDIR"));
 	options_tunables(&S.t);
@@ -1198,7 +1198,7 @@ json_fill(struct status_json *s)
 	                                                  : -1;
 	s->kill_old_delay = S.t.kill_old_delay;
 	s->retrying = S.retrying;
-	s->retry_at = ev_is_active(&S.retry) ? S.retry_at : 0;
+	s->retry_at = S.retry_at;
 	s->has_failure = S.fail_gen != 0;
 	s->fail_gen = S.fail_gen;
 	s->fail_time = S.fail_at;
