@@ -155,6 +155,7 @@ setup(void)
 	o.sig_term = SIGTERM;
 	o.num_workers = 1;
 	o.ready = READY_INTERVAL;
+	o.restart_retries = -1; /* the default: a failed restart is retried */
 	/* a test that fails or times out must not leave workers behind */
 	o.die_with_supervisor = 1;
 	worker_argv(NULL);
@@ -255,6 +256,7 @@ START_TEST(test_death_before_ready_rolls_back)
 	pid_t pid1;
 
 	setup();
+	o.restart_retries = 0; /* one attempt, rolled back for good */
 	pid1 = start_first();
 	worker_argv("--exit-immediately", "3", NULL);
 	gen_restart("test HUP");
@@ -278,6 +280,7 @@ START_TEST(test_ready_timeout_rolls_back)
 	setup();
 	o.ready = READY_NOTIFY;
 	o.ready_timeout = T(1);
+	o.restart_retries = 0; /* one attempt, rolled back for good */
 	worker_argv("--notify-ready", NULL);
 	pid1 = start_first();
 	snprintf(boot, sizeof(boot), "%g", T(30));
@@ -346,6 +349,111 @@ START_TEST(test_old_generation_cap_kills)
 }
 END_TEST
 
+/* A worker that fails in the generations listed (" 2 3 "), through sh. */
+static void
+failing_in(const char *gens)
+{
+	static char script[PATH_MAX + 128];
+	static char *argv[5];
+
+	snprintf(script, sizeof(script),
+	         "case \" %s \" in *\" $SERVER_STARTER_GENERATION \"*) exit 3 "
+	         ";; esac; exec \"%s\" --quiet",
+	         gens, worker_path);
+	argv[0] = (char *)"/bin/sh";
+	argv[1] = (char *)"-c";
+	argv[2] = script;
+	argv[3] = NULL;
+	o.argv = argv;
+}
+
+static int
+last_id_is(const void *arg)
+{
+	return gen_last_id() >= *(const unsigned long *)arg;
+}
+
+/* Drop-in retry (start_server's test): 2 and 3 fail, 4 serves; 1 serves,
+ * untouched, until then. */
+START_TEST(test_retry_until_serves)
+{
+	unsigned long three = 3;
+	pid_t pid1;
+
+	setup();
+	pid1 = start_first();
+	failing_in("2 3");
+	gen_restart("test HUP");
+	ck_assert(run_until(last_id_is, &three, 5));
+	ck_assert_uint_eq(gen_serving_id(), 1);
+	ck_assert_int_eq(gen_worker_pid(1, 0), pid1);
+	/* 3 fails, then 1 s of backoff (start-up's schedule) */
+	wait_state(4, "serving", 10);
+	ck_assert_str_eq(gen_state_of(2), "gone");
+	ck_assert_str_eq(gen_state_of(3), "gone");
+	wait_state(1, "gone", 5);
+	ck_assert(!pid_alive(pid1));
+	/* served: no retry after that */
+	run_for(1.5);
+	ck_assert_uint_eq(gen_last_id(), 4);
+	finish();
+}
+END_TEST
+
+static int
+retry_waiting(const void *arg)
+{
+	(void)arg;
+	return gen_last_id() == 3 && strcmp(gen_state_of(3), "gone") == 0;
+}
+
+/* A HUP while a retry waits for its backoff starts a new attempt at
+ * once, and the old wait is forgotten. */
+START_TEST(test_hup_during_backoff)
+{
+	pid_t pid1;
+
+	setup();
+	pid1 = start_first();
+	failing_in("2 3 4 5 6 7 8 9");
+	gen_restart("test HUP");
+	/* 2 fails, 3 follows at once and fails: 1 s of backoff */
+	ck_assert(run_until(retry_waiting, NULL, 5));
+	ck_assert_uint_eq(gen_serving_id(), 1);
+	worker_argv(NULL);
+	gen_restart("HUP during the backoff");
+	ck_assert_uint_eq(gen_last_id(), 4);
+	ck_assert_str_eq(gen_state_of(4), "starting");
+	wait_state(4, "serving", 5);
+	wait_state(1, "gone", 5);
+	ck_assert(!pid_alive(pid1));
+	run_for(2);
+	ck_assert_uint_eq(gen_last_id(), 4);
+	ck_assert_uint_eq(gen_serving_id(), 4);
+	finish();
+}
+END_TEST
+
+/* --restart-retries=2: three attempts, then the rollback stands. */
+START_TEST(test_retries_bounded)
+{
+	pid_t pid1;
+
+	setup();
+	o.restart_retries = 2;
+	pid1 = start_first();
+	worker_argv("--exit-immediately", "3", NULL);
+	gen_restart("test HUP");
+	/* 2, 3 at once, 4 after 1 s; then nothing (a 5th would be at 2 s) */
+	run_for(4);
+	ck_assert_uint_eq(gen_last_id(), 4);
+	ck_assert_str_eq(gen_state_of(4), "gone");
+	ck_assert_uint_eq(gen_serving_id(), 1);
+	ck_assert_int_eq(gen_worker_pid(1, 0), pid1);
+	finish();
+}
+END_TEST
+
 static int
 no_worker_alive(const void *arg)
 {
@@ -410,6 +518,9 @@ main(int argc, char **argv)
 	tcase_add_test(tc, test_hup_during_start_coalesced);
 	tcase_add_test(tc, test_old_generation_cap_kills);
 	tcase_add_test(tc, test_stop_with_respawns_pending);
+	tcase_add_test(tc, test_retry_until_serves);
+	tcase_add_test(tc, test_hup_during_backoff);
+	tcase_add_test(tc, test_retries_bounded);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

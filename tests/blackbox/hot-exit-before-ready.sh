@@ -2,7 +2,9 @@
 # Issue 5, rollback: a new generation that exits (or is killed) before it is
 # ready is rolled back. The serving worker keeps answering, untouched;
 # "baton --restart" exits 4 with the reason; the JSON status keeps the
-# failure in last_failure; nothing is retried until the next restart.
+# failure in last_failure; nothing is retried until the next restart
+# (--restart-retries=0: a single rollback; restart-retries.sh tests the
+# default, retried, case).
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/tests/blackbox/lib-restart.sh"
 baton_only_script "rollback and the JSON status are baton's"
@@ -17,7 +19,7 @@ chmod +x "$T/app"
 P=$(free_port)
 L=$T/baton.log
 CTL=(--pid-file="$T/pid" --status-file="$T/status")
-start_baton --port=127.0.0.1:$P --ready=notify --log-file="$L" "${CTL[@]}" -- "$T/app"
+start_baton --port=127.0.0.1:$P --ready=notify --restart-retries=0 --log-file="$L" "${CTL[@]}" -- "$T/app"
 wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
 pid1=$(report_val "$(report 1)" pid)
 is "$(http_pid 127.0.0.1:$P)" "$pid1" "generation 1 serves"

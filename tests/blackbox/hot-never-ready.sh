@@ -3,7 +3,8 @@
 # generation that never sends READY=1 is rolled back at the deadline: its
 # worker is stopped, the serving one keeps serving, "baton --restart" exits 4
 # with the reason. Two cases: a worker that serves but never notifies, and one
-# stuck in its boot.
+# stuck in its boot. --restart-retries=0: one rollback each (a retried
+# generation would answer too; restart-retries.sh tests the retries).
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/tests/blackbox/lib-restart.sh"
 baton_only_script "--ready=notify and --ready-timeout are extensions"
@@ -18,7 +19,7 @@ chmod +x "$T/app"
 P=$(free_port)
 L=$T/baton.log
 CTL=(--pid-file="$T/pid" --status-file="$T/status")
-start_baton --port=127.0.0.1:$P --ready=notify --ready-timeout=2 --log-file="$L" "${CTL[@]}" -- "$T/app"
+start_baton --port=127.0.0.1:$P --ready=notify --ready-timeout=2 --restart-retries=0 --log-file="$L" "${CTL[@]}" -- "$T/app"
 wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
 pid1=$(report_val "$(report 1)" pid)
 is "$(http_pid 127.0.0.1:$P)" "$pid1" "generation 1 serves"

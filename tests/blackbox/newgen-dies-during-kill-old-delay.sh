@@ -2,7 +2,8 @@
 # Bug fix: a new generation that dies during --kill-old-delay is a failed
 # restart: the old generation is not signalled and keeps serving (no retry
 # until the next HUP). start_server TERMs the old workers anyway, leaving
-# nobody serving until it restarts.
+# nobody serving until it restarts. --restart-retries=0: a single rollback
+# (a retried generation would answer too; restart-retries.sh tests those).
 . "$(dirname "$0")/lib.sh"
 baton_only_script "start_server kills the old generation anyway"
 
@@ -15,7 +16,7 @@ exec "$WORKER" --report "$T/report.%g" --on-signal-log "$T/signals.log"
 APP
 chmod +x "$T/app"
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --kill-old-delay=3 --interval=1 --status-file="$T/status" -- "$T/app"
+start_baton --port=127.0.0.1:$P --kill-old-delay=3 --interval=1 --restart-retries=0 --status-file="$T/status" -- "$T/app"
 wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
 pid1=$(report_val "$(report 1)" pid)
 

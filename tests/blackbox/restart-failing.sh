@@ -2,6 +2,8 @@
 # Bug fix: --restart never hangs. When the new generation fails, the restart
 # is rolled back (the old generation keeps serving, no retry until the next
 # HUP) and --restart exits 4 at once. start_server waits forever.
+# --restart-retries=0: a single rollback (restart-retries.sh tests the
+# default, retried, case).
 . "$(dirname "$0")/lib.sh"
 baton_only_script "start_server --restart hangs when the new generation fails"
 
@@ -12,7 +14,7 @@ exec "$WORKER" --report "$T/report.%g" --on-signal-log "$T/signals.log"
 APP
 chmod +x "$T/app"
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --pid-file="$T/pid" --status-file="$T/status" -- "$T/app"
+start_baton --port=127.0.0.1:$P --restart-retries=0 --pid-file="$T/pid" --status-file="$T/status" -- "$T/app"
 wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
 pid1=$(report_val "$(report 1)" pid)
 
