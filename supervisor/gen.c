@@ -6,16 +6,20 @@
  * status files once. Everything here runs from libev callbacks, never in
  * signal context, so no state changes under our feet.
  *
- *            |interval all    kill-old worker    spawn  ready    successor over
- * stop |elapsed  ready  due      exit      failed timeout  serving   cap
- * -----------+-------------------------------------------------------------------------
- * starting   |ready    ready  .        failed    failed failed   .         .
- * -/gone ready      |.        .      serving  failed    .      .        . .
- * -/gone serving    |.        .      .        (1)       -      . retiring  .
- * -/gone retiring   |.        .      .        -/gone    .      .        .
- * killed -/gone failed     |.        .      .        -/gone    -/gone . . .
- * -/gone killed     |.        .      .        -/gone    .      .        . .
- * -/gone
+ *   event:   intv   ready  kold   exit   spawn  rtmo   succ   cap    stop
+ * -----------+---------------------------------------------------------------
+ * starting   | ready  ready  .      failed failed failed .      .      -/gone
+ * ready      | .      .      serv   failed .      .      .      .      -/gone
+ * serving    | .      .      .      (1)    -      .      retire .      -/gone
+ * retiring   | .      .      .      -/gone .      .      .      killed -/gone
+ * failed     | .      .      .      -/gone -/gone .      .      .      -/gone
+ * killed     | .      .      .      -/gone .      .      .      .      -/gone
+ *
+ *   intv  --interval elapsed         ready  every worker sent READY=1
+ *   kold  --kill-old-delay is due    exit   one of its workers was reaped
+ *   spawn fork or exec failed        rtmo   --ready-timeout elapsed
+ *   succ  a newer one is serving     cap    over --max-old-generations
+ *   stop  baton stops
  *
  *   -/gone  stays while one of its workers is alive, gone with the last
  *           (while baton stops, a worker exit in any state means this)
@@ -23,11 +27,16 @@
  *   (1)     --num-workers > 1: the worker is respawned and the generation
  *           stays serving; a single worker: retiring (then gone), and a
  *           new generation replaces it, as start_server does
+ *   -       no change of state (a respawn is retried with backoff)
  *   serving on "successor serving" goes straight to gone when no worker
  *   of it is alive (all of them waiting for a respawn).
  *
  * Only a ready generation retires the serving one; a failed restart leaves
- * the serving generation alone. Each deadline has its own ev_timer:
+ * the serving generation alone, and is retried (a new generation) with the
+ * start-up backoff until one serves, a HUP starts afresh, or
+ * --restart-retries attempts failed. Each worker has a process group of
+ * its own (pgroup.c): what it leaves behind goes with it. Each deadline
+ * has its own ev_timer:
  * --interval, --kill-old-delay, --ready-timeout and --stop-timeout per
  * generation, a respawn per worker, the retry backoff, and the deferred
  * status write. */
