@@ -173,6 +173,7 @@ static struct {
 	ev_tstamp fail_at;
 	char *json_path;
 	int wrote_status;
+	int held, held_dirty; /* status_hold() depth; a write is due */
 } S;
 
 static void gen_begin(const char *why);
@@ -186,8 +187,30 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents);
 static void
 status_now(void)
 {
+	if (S.held) {
+		S.held_dirty = 1;
+		return;
+	}
 	ev_timer_stop(S.loop, &S.status_timer);
 	status_update();
+}
+
+/* Several state changes that make one step (a promotion retires the old
+ * generation) are written once, so that no reader of the status files
+ * sees the half-way state (two generations "serving"). */
+static void
+status_hold(void)
+{
+	S.held++;
+}
+
+static void
+status_release(void)
+{
+	if (--S.held == 0 && S.held_dirty) {
+		S.held_dirty = 0;
+		status_now();
+	}
 }
 
 /* A worker's STATUS= text: written once the burst is over. */
@@ -485,6 +508,7 @@ gen_promote(struct gen *g)
 	S.last_restart = ev_now(S.loop);
 	fdcheck_generation(g->id, &g->w[0].pid, sizeof(*g->w), g->nw, S.o->ls,
 	                   S.o->nls);
+	status_hold();
 	if (old) {
 		gen_set_state(
 		    g, GEN_SERVING, GE_KILL_OLD_DUE,
@@ -494,6 +518,7 @@ gen_promote(struct gen *g)
 	} else
 		gen_set_state(g, GEN_SERVING, GE_KILL_OLD_DUE,
 		              "generation %lu is serving", g->id);
+	status_release();
 	if (!S.ever_served) {
 		S.ever_served = 1;
 		notify_systemd("READY=1");
@@ -521,7 +546,11 @@ gen_ready(struct gen *g, enum gen_event ev)
 		ev_timer_start(S.loop, &g->kill_old);
 		return;
 	}
+	/* ready and at once serving: one write, by gen_promote */
+	status_hold();
 	gen_set_state(g, GEN_READY, ev, NULL);
+	S.held_dirty = 0;
+	S.held--;
 	gen_promote(g);
 }
 
