@@ -28,11 +28,14 @@
 
 START_TEST(test_listeners_round_trip)
 {
-	struct reexec_listener ls[4] = {
-	    {3, LISTEN_BOUND, "8080", NULL},
-	    {4, LISTEN_SYSTEMD, "/run/a b%c.sock", "web"},
-	    {5, LISTEN_SYSTEMD, "[::]:80", "-dash"},
-	    {7, LISTEN_SYSTEMD, "127.0.0.1:81", "x y\t\xc3\xa9"}};
+	/* the strings are the awkward ones: blanks, '%', a leading '-' */
+	char k1[] = "8080", k2[] = "/run/a b%c.sock", k3[] = "[::]:80",
+	     k4[] = "127.0.0.1:81", n2[] = "web", n3[] = "-dash",
+	     n4[] = "x y\t\xc3\xa9";
+	struct reexec_listener ls[4] = {{3, LISTEN_BOUND, k1, NULL},
+	                                {4, LISTEN_SYSTEMD, k2, n2},
+	                                {5, LISTEN_SYSTEMD, k3, n3},
+	                                {7, LISTEN_SYSTEMD, k4, n4}};
 	struct reexec_state s, back;
 	char err[256], *text;
 	size_t i;

@@ -413,8 +413,9 @@ START_TEST(test_reexec_round_trip)
 	struct reexec_worker w[3] = {{100, 1}, {0, 0}, {99, 1}};
 	struct reexec_gen g[2] = {{5, "serving", 0, 2, w},
 	                          {4, "retiring", 15, 1, w + 2}};
-	struct reexec_listener ls[2] = {{4, LISTEN_BOUND, "8080", NULL},
-	                                {6, LISTEN_SYSTEMD, "/s", "web"}};
+	char k0[] = "8080", k1[] = "/s", n1[] = "web";
+	struct reexec_listener ls[2] = {{4, LISTEN_BOUND, k0, NULL},
+	                                {6, LISTEN_SYSTEMD, k1, n1}};
 	struct reexec_state s = {1234, 3, 2, ls, 5, 4, 1, 1, 12.5, 2, g}, back;
 	char err[256], *text = reexec_pack(&s);
 	size_t i, k;
