@@ -44,8 +44,8 @@ hup_under_load() {
 	# says so): the HUP below is then a restart, not a queued one
 	wait_status "$T/status" "$from" 15 || diag "status file: $(cat "$T/status" 2>&1)"
 	# shellcheck disable=SC2086
-	"$LOADGEN" "$host" "$port" --seconds 6 --max-requests 20000 \
-		${LOAD_OPTS:---concurrency 4 --pause-ms 2} --timeout-ms 5000 \
+	"$LOADGEN" "$host" "$port" --seconds "$(scaled 6)" --max-requests 20000 \
+		${LOAD_OPTS:---concurrency 4 --pause-ms 2} --timeout-ms "$(scaled_ms 5000)" \
 		>"$T/load.out" 2>"$T/load.err" &
 	lg=$!
 	if [ -n "$slow" ]; then
@@ -54,7 +54,7 @@ hup_under_load() {
 			--request-target "$slow" &
 		slowpid=$!
 	fi
-	sleep 0.7
+	nap 0.7
 	kill -HUP "$BATON_PID"
 	if wait_gen "$host:$port" "$to" 20; then
 		pass "HUP: generation $to answers"
