@@ -554,8 +554,10 @@ serve_baton() {
 	*) bail_out "serve_baton: nothing to wait for in: $*" ;;
 	esac && return 0
 	what=${until%%:*}
-	diag "the supervisor (pid $BATON_PID) did not serve ($until) within $(scaled "${SERVE_TIMEOUT:-10}") s:" \
-		"$(tail -n 20 "${BATON_ERR:-$T/baton.err}" 2>/dev/null)"
+	diag "the supervisor (pid $BATON_PID) did not serve ($until) within $(scaled "${SERVE_TIMEOUT:-10}") s"
+	# $T/baton.err is shown by the cleanup; another one is shown here
+	[ "${BATON_ERR:-$T/baton.err}" = "$T/baton.err" ] ||
+		diag "its stderr:" "$(tail -n 20 "$BATON_ERR" 2>/dev/null)"
 	[ "$what" = log ] || [ -z "$log" ] || diag "its log file:" "$(tail -n 20 "$log" 2>/dev/null)"
 	[ "$what" = status ] && diag "status file: $(cat "$status" 2>&1)"
 	bail_out "supervisor did not come up: $BATON $*"
