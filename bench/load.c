@@ -1,24 +1,24 @@
-/* bench/load.c: a closed-loop HTTP load generator that counts every failure and
- * keeps every latency. */
+/* bench/load.c: a closed-loop HTTP load generator that counts every failure and keeps every latency. */
 
 /*
  * load -p PORT [-c CONNS] [-d SECONDS] [-t TIMEOUT_MS] [-k]
  *
  * CONNS connections to 127.0.0.1:PORT each send "GET /" and send the next one
  * when the answer is complete (keep-alive; with -k every request is on a fresh
- * connection). A server's "Connection: close" is honoured by reconnecting,
- * which is not a failure. It stops after SECONDS or at SIGTERM/SIGINT and
- * prints key=value lines:
+ * connection). A server's "Connection: close" is honoured by reconnecting, which
+ * is not a failure. It stops after SECONDS or at SIGTERM/SIGINT and prints
+ * key=value lines:
  *
  *   requests seconds rps          completed 2xx answers, elapsed, rate
  *   err_connect                   connect() failed (refused, reset)
- *   err_read                      the connection closed or reset before the
- * answer was complete err_write                     the request could not be
- * written err_timeout                   no answer within TIMEOUT_MS (default
- * 10000) non2xx                        answers with another status failed the
- * sum of the five above slow_1s slow_2s               answers that took longer
- * than 1 s / 2 s p50_ms p99_ms p999_ms max_ms  latency of the answered
- * requests, from the start of connect (fresh connection) or of the write
+ *   err_read                      the connection closed or reset before the answer was complete
+ *   err_write                     the request could not be written
+ *   err_timeout                   no answer within TIMEOUT_MS (default 10000)
+ *   non2xx                        answers with another status
+ *   failed                        the sum of the five above
+ *   slow_1s slow_2s               answers that took longer than 1 s / 2 s
+ *   p50_ms p99_ms p999_ms max_ms  latency of the answered requests, from the
+ *                                 start of connect (fresh connection) or of the write
  *
  * Unlike wrk, a request slower than the timeout is not dropped from the
  * latency figures, which is the point when measuring restarts of a slow worker.

@@ -1,25 +1,23 @@
-/* bench/util.c: small timing and socket helpers for bench/run, one subcommand
- * each. */
+/* bench/util.c: small timing and socket helpers for bench/run, one subcommand each. */
 
 /*
  *   util freeport                      print a free TCP port on 127.0.0.1
- *   util wait PORT TIMEOUT_MS          GET / until a 200 answer; print the ms
- * it took; exit 1 on timeout util firstreq PORT -- CMD...       exec CMD (a
- * supervisor that binds PORT) and print the ms from exec to the first 200
- * answer, then stop CMD and its process group util firstreq -d PORT -- CMD...
- * the floor: bind PORT here first, hand it to CMD as fd 3 in
- *                                      SERVER_STARTER_PORT, then time the same
- * way util idle PORT N SECONDS           open N connections that send nothing;
- * print "connected N"; hold them until SIGTERM or SECONDS; then close them util
- * direct [-D SECS] PORT -- CMD  bind PORT (with TCP_DEFER_ACCEPT=SECS if
- * given), put it on fd 3, set SERVER_STARTER_PORT and exec CMD: a worker with
- * no supervisor util soak PID N TIMEOUT_MS         N times: send SIGHUP to PID
- * and wait until its only child is a new, live process that has exec'd (the
- * restart is complete); a HUP with no effect after 2 s is sent again (and
- * counted); print key=value util storm PID N GAP_MS            send N SIGHUPs
- * to PID, GAP_MS apart; print how many were sent util settle PID TIMEOUT_MS
- * wait until PID has had one and the same live child (and no other, zombies
- * included) for 1 s; print key=value
+ *   util wait PORT TIMEOUT_MS          GET / until a 200 answer; print the ms it took; exit 1 on timeout
+ *   util firstreq PORT -- CMD...       exec CMD (a supervisor that binds PORT) and print the ms from
+ *                                      exec to the first 200 answer, then stop CMD and its process group
+ *   util firstreq -d PORT -- CMD...    the floor: bind PORT here first, hand it to CMD as fd 3 in
+ *                                      SERVER_STARTER_PORT, then time the same way
+ *   util idle PORT N SECONDS           open N connections that send nothing; print "connected N";
+ *                                      hold them until SIGTERM or SECONDS; then close them
+ *   util direct [-D SECS] PORT -- CMD  bind PORT (with TCP_DEFER_ACCEPT=SECS if given), put it on fd 3,
+ *                                      set SERVER_STARTER_PORT and exec CMD: a worker with no supervisor
+ *   util soak PID N TIMEOUT_MS         N times: send SIGHUP to PID and wait until its only child is a
+ *                                      new, live process that has exec'd (the restart is complete);
+ *                                      a HUP with no effect after 2 s is sent again (and counted);
+ *                                      print key=value
+ *   util storm PID N GAP_MS            send N SIGHUPs to PID, GAP_MS apart; print how many were sent
+ *   util settle PID TIMEOUT_MS         wait until PID has had one and the same live child (and no
+ *                                      other, zombies included) for 1 s; print key=value
  *
  * Everything is loopback only and every wait has a deadline.
  */

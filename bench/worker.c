@@ -1,5 +1,4 @@
-/* bench/worker.c: the tiny HTTP worker the benchmarks run under baton and
- * start_server. */
+/* bench/worker.c: the tiny HTTP worker the benchmarks run under baton and start_server. */
 
 /*
  * It takes its listener from SERVER_STARTER_PORT (the first key=fd pair) and

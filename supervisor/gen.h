@@ -3,8 +3,11 @@
 #define BATON_GEN_H
 
 #include <ev.h>
+#include <sys/types.h>
 
 #include "options.h"
+
+struct reexec_state;
 
 /* Take the configuration (kept by reference) and the default loop. */
 void gen_init(struct ev_loop *loop, const struct options *o);
@@ -19,11 +22,22 @@ void gen_stop(int sig, const char *why);
 /* Remove the status files written (at exit). */
 void gen_remove_status(void);
 
-/* The state a re-exec'd baton needs (malloc'd), or NULL when it is not
- * a good time: a generation is starting, or baton is stopping. */
-char *gen_state_save(void);
-/* Rebuild generations from gen_state_save()'s text, instead of
- * gen_start_first(). -1 when the text is not understood. */
-int gen_state_adopt(const char *state);
+/* Read-only views, for tests and logs. The serving generation (0: none);
+ * the newest generation started (0: none); the state of generation id
+ * ("starting", "ready", "serving", "retiring", "failed", "killed", or
+ * "gone" once no process of it is left; NULL if it never was); the pid of
+ * its worker index (0 if none alive). */
+unsigned long gen_serving_id(void);
+unsigned long gen_last_id(void);
+const char *gen_state_of(unsigned long id);
+pid_t gen_worker_pid(unsigned long id, int index);
+
+/* The state a re-exec'd baton needs, into st (free with
+ * reexec_state_free), or -1 when it is not a good time: a generation is
+ * starting, or baton is stopping. */
+int gen_state_save(struct reexec_state *st);
+/* Rebuild generations from it, instead of gen_start_first(). -1 (and
+ * nothing changed) when it names a state this baton does not know. */
+int gen_state_adopt(const struct reexec_state *st);
 
 #endif

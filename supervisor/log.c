@@ -13,9 +13,10 @@
 
 static const char *progname = "baton";
 static int timestamps;
-static int report_fd = -1;
+static int out_fd = STDERR_FILENO;
 static int tee_fd = -1;
 static void (*cleanup)(void);
+static void (*fatal_hook)(int, const char *);
 
 void
 log_init(const char *name)
@@ -36,9 +37,9 @@ log_timestamps(int on)
 }
 
 void
-log_set_report_fd(int fd)
+log_set_fd(int fd)
 {
-	report_fd = fd;
+	out_fd = fd;
 }
 
 void
@@ -50,16 +51,9 @@ log_set_tee_fd(int fd)
 }
 
 void
-log_report_ok(void)
+log_set_fatal_hook(void (*fn)(int, const char *))
 {
-	unsigned char ok = EXIT_OK;
-
-	log_set_tee_fd(-1);
-	if (report_fd < 0)
-		return;
-	(void)!write(report_fd, &ok, 1);
-	close(report_fd);
-	report_fd = -1;
+	fatal_hook = fn;
 }
 
 void
@@ -98,7 +92,7 @@ vlog(int with_errno, int saved, const char *fmt, va_list ap, char *out,
 		return;
 	if ((size_t)n >= outlen)
 		n = (int)outlen - 1;
-	(void)!write(STDERR_FILENO, out, (size_t)n);
+	(void)!write(out_fd, out, (size_t)n);
 }
 
 #define LOGFN(name, with_errno)                                                \
@@ -128,14 +122,8 @@ vfatal(int code, int with_errno, const char *fmt, va_list ap)
 	/* a terminal gets the message without the log's timestamp */
 	if (timestamps && strchr(line, ' '))
 		m = strchr(line, ' ') + 1;
-	if (report_fd >= 0) {
-		/* Protocol with the --daemonize parent: one byte of exit
-		 * code, then the message for it to print. */
-		unsigned char c = (unsigned char)code;
-
-		(void)!write(report_fd, &c, 1);
-		(void)!write(report_fd, m, strlen(m));
-	}
+	if (fatal_hook)
+		fatal_hook(code, m);
 	/* start-up failed after output went to --log-file: the user at the
 	 * terminal must see why too */
 	if (tee_fd >= 0)

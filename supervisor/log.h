@@ -1,33 +1,44 @@
-/* log.h: log lines, fatal exits and the exit-code table. */
+/* log.h: log lines and fatal exits. */
 #ifndef BATON_LOG_H
 #define BATON_LOG_H
 
+/*
+ * The one error idiom of the supervisor:
+ *
+ *  - A parser (options, listener specs, state formats) fills an error
+ *    buffer, `char *err, size_t errlen`, with a whole message that quotes
+ *    the bad input, and returns -1. Its caller decides: fatalx() at
+ *    start-up, log_warnx() and carry on at run time.
+ *  - A system-call wrapper returns -1 with errno set and prints nothing;
+ *    the caller names the object:
+ *        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+ *                log_warn("cannot open pid file %s", path);
+ *    log_warn and fatal append ": strerror(errno)".
+ *  - Only main() and fatal()/fatalx() exit. Library code never does.
+ *
+ * Messages read "<what failed> <object>: <cause>", one line, and use the
+ * same words as baton.1's DIAGNOSTICS.
+ */
+
 #include <stdarg.h>
 
-/* The exit codes baton documents in baton.1; never reuse a number. */
-enum {
-	EXIT_OK = 0,
-	EXIT_USAGE = 1,    /* command line: unknown option, bad value */
-	EXIT_LISTEN = 2,   /* a listener could not be set up */
-	EXIT_FILE = 3,     /* pid/status/log file, envdir, --dir */
-	EXIT_CONTROL = 4,  /* --restart / --stop failed */
-	EXIT_EXEC = 5,     /* the worker program cannot be executed */
-	EXIT_SOFTWARE = 70 /* internal error */
-};
+#include "exitcode.h" /* so that every user of fatal() has the codes */
 
 /* Name printed before every line: "baton" or "start_server". */
 void log_init(const char *progname);
 const char *log_progname(void);
 /* Prefix each line with a timestamp (used once output goes to a file). */
 void log_timestamps(int on);
-/* Once set, fatal() writes its exit code and message to this fd too
- * (the --daemonize parent waits on it). */
-void log_set_report_fd(int fd);
+/* Where baton's own lines go (default: stderr). --log-file with a command
+ * gives a non-blocking descriptor, so a stalled log command cannot stop
+ * the supervisor. */
+void log_set_fd(int fd);
 /* Until start-up is over, fatal() also writes to this fd (the terminal
- * baton was started from, once --log-file took stderr). */
+ * baton was started from, once --log-file took stderr); -1 to stop. */
 void log_set_tee_fd(int fd);
-/* Tell the waiting --daemonize parent that start-up succeeded. */
-void log_report_ok(void);
+/* Called by fatal() with the exit code and the line (without timestamp),
+ * before the clean-up: the --daemonize report pipe (daemon.c). */
+void log_set_fatal_hook(void (*fn)(int code, const char *line));
 
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* log_warn appends ": strerror(errno)"; log_warnx does not. */

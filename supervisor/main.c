@@ -9,18 +9,21 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ev.h>
 
 #include "control.h"
+#include "daemon.h"
 #include "envdir.h"
 #include "gen.h"
 #include "listen.h"
 #include "log.h"
+#include "logfile.h"
 #include "notify.h"
 #include "options.h"
+#include "passfds.h"
+#include "privs.h"
 #include "reexec.h"
 #include "sig.h"
 #include "spawn.h"
@@ -29,8 +32,6 @@
 static struct options opts;
 static char **saved_argv;
 static int tty_fd = -1; /* stderr as it was before --log-file */
-static pid_t logger_pid = -1;
-static ev_child logger_watcher;
 
 static void
 cleanup(void)
@@ -38,125 +39,6 @@ cleanup(void)
 	gen_remove_status();
 	listen_unlink_paths(opts.ls, opts.nls);
 	status_pidfile_remove();
-}
-
-/* --log-file: append to a file, or pipe into "| command" run by sh. Both
- * become baton's stdout and stderr, which workers inherit. */
-static void
-open_log(const char *spec)
-{
-	const char *p = spec;
-	int fd;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p == '|') {
-		int pfd[2];
-
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (pipe2(pfd, O_CLOEXEC) < 0)
-			fatal(EXIT_FILE, "cannot create a pipe for --log-file");
-		logger_pid = fork();
-		if (logger_pid < 0)
-			fatal(EXIT_FILE, "cannot fork the log command \"%s\"",
-			      p);
-		if (logger_pid == 0) {
-			signal(SIGPIPE, SIG_DFL);
-			if (dup2(pfd[0], STDIN_FILENO) < 0)
-				_exit(127);
-			execl("/bin/sh", "sh", "-c", p, (char *)NULL);
-			_exit(127);
-		}
-		close(pfd[0]);
-		fd = pfd[1];
-	} else {
-		fd =
-		    open(spec, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-		if (fd < 0)
-			fatal(EXIT_FILE, "cannot open log file %s", spec);
-	}
-	if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
-		fatal(EXIT_FILE, "cannot redirect output to %s", spec);
-	close(fd);
-	log_timestamps(1);
-}
-
-/* fork, setsid, fork. The first parent waits until the daemon is set up
- * (pid file written, first worker started) and exits with its verdict,
- * so a deploy script learns about a failure (start_server exits 0
- * regardless). */
-static void
-daemonize(void)
-{
-	int pfd[2], devnull;
-	pid_t pid;
-
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		fatal(EXIT_SOFTWARE, "cannot create a pipe to daemonize");
-	pid = fork();
-	if (pid < 0)
-		fatal(EXIT_SOFTWARE, "cannot fork to daemonize");
-	if (pid > 0) {
-		unsigned char code;
-		char buf[4096];
-		ssize_t n;
-		int status, out = tty_fd >= 0 ? tty_fd : STDERR_FILENO;
-
-		close(pfd[1]);
-		waitpid(pid, &status, 0);
-		n = read(pfd[0], &code, 1);
-		if (n != 1) {
-			dprintf(out, "%s: the daemon exited during start-up\n",
-			        log_progname());
-			_exit(EXIT_SOFTWARE);
-		}
-		while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
-			(void)!write(out, buf, (size_t)n);
-		_exit(code);
-	}
-	close(pfd[0]);
-	/* from here on the parent prints what goes wrong */
-	log_set_tee_fd(-1);
-	tty_fd = -1;
-	if (setsid() < 0)
-		fatal(EXIT_SOFTWARE, "setsid");
-	pid = fork();
-	if (pid < 0)
-		fatal(EXIT_SOFTWARE, "cannot fork to daemonize");
-	if (pid > 0)
-		_exit(0);
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0)
-		fatal(EXIT_SOFTWARE, "cannot redirect stdin from /dev/null");
-	close(devnull);
-	log_set_report_fd(pfd[1]);
-}
-
-/* SIGUSR1, for log rotation: new workers write to the new file; running
- * ones keep the fd they inherited until they are restarted. */
-static void
-reopen_log(void)
-{
-	int fd;
-
-	if (opts.log_file == NULL ||
-	    opts.log_file[strspn(opts.log_file, " \t")] == '|') {
-		log_info("received SIGUSR1: no log file to reopen");
-		return;
-	}
-	fd = open(opts.log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	          0644);
-	if (fd < 0) {
-		log_warn("received SIGUSR1: cannot reopen log file %s",
-		         opts.log_file);
-		return;
-	}
-	if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
-		log_warn("cannot redirect output to %s", opts.log_file);
-	close(fd);
-	log_info("received SIGUSR1: reopened log file %s", opts.log_file);
 }
 
 /* A directory option must name one: exit 3 at start-up, not a failure
@@ -173,6 +55,8 @@ require_dir(const char *option, const char *path)
 		       path);
 }
 
+/* Runs from ev_run, never in signal context: libev's handler only
+ * records the signal, so any function may be called here. */
 static void
 signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -187,24 +71,17 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		gen_stop(opts.sig_term, why);
 		break;
 	case SIGUSR1:
-		reopen_log();
+		logfile_reopen();
 		break;
 	case SIGUSR2:
+		logfile_exec_prepare();
 		reexec_now(saved_argv, &opts);
+		logfile_exec_failed(); /* it returns only if it did not exec */
 		break;
 	default: /* INT, QUIT: start_server forwards TERM for INT */
 		gen_stop(SIGTERM, why);
 		break;
 	}
-}
-
-static void
-logger_cb(struct ev_loop *loop, ev_child *w, int revents)
-{
-	ev_child_stop(loop, w);
-	log_warnx("log command (pid %ld) exited (status 0x%x); output is "
-	          "lost until baton restarts",
-	          (long)w->rpid, w->rstatus);
 }
 
 static void
@@ -221,40 +98,48 @@ check_listeners(void)
 {
 	char err[1024];
 	size_t i;
+	int diffs = listen_take_systemd_fds(&opts.ls, &opts.nls, err, 1024);
 
 	log_set_atexit(unlink_paths);
+	if (diffs < 0)
+		fatalx(EXIT_LISTEN, "%s", err);
 	for (i = 0; i < opts.nls; i++)
 		if (listen_bind(&opts.ls[i], err, sizeof(err)) < 0)
 			fatalx(EXIT_LISTEN, "%s", err);
 	for (i = 0; i < opts.nls; i++)
 		listen_log_options(&opts.ls[i], 1);
 	listen_print_table(stdout, opts.ls, opts.nls);
+	privs_print(stdout);
 	unlink_paths();
 	if (fflush(stdout) != 0)
 		fatal(EXIT_SOFTWARE, "cannot write the --check table");
-	return EXIT_OK;
+	return diffs > 0 ? EXIT_LISTEN : EXIT_OK;
 }
 
-int
-main(int argc, char **argv)
+/* The command line. Returns -1 to go on and run the supervisor, or the
+ * exit status of a mode that is a program of its own (--help, --restart,
+ * --check ...). */
+static int
+parse_command_line(int argc, char **argv)
 {
-	static ev_signal sigs[6];
-	static const int signums[6] = {SIGHUP,  SIGTERM, SIGINT,
-	                               SIGQUIT, SIGUSR1, SIGUSR2};
-	struct ev_loop *loop;
 	const char *base = strrchr(argv[0], '/');
-	char err[1024], *env, *state;
-	size_t i;
+	char err[1024];
 
+	reexec_preflight_answer(argc, argv);
 	base = base ? base + 1 : argv[0];
 	saved_argv = argv;
 	log_init(strcmp(base, "start_server") == 0 ? "start_server" : "baton");
+	reexec_take();
 	if (options_parse(argc, argv, &opts, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		fprintf(stderr, "Try '%s --help' for more information.\n",
 		        base);
 		return EXIT_USAGE;
 	}
+	if (opts.mode != MODE_RUN && sig_unblock_control() < 0)
+		fatal(EXIT_SOFTWARE, "cannot unblock signals");
+	if (privs_setup(&opts, err, sizeof(err)) < 0)
+		fatalx(EXIT_USAGE, "%s", err);
 	switch (opts.mode) {
 	case MODE_HELP:
 		options_usage(stdout);
@@ -271,13 +156,25 @@ main(int argc, char **argv)
 	case MODE_RUN:
 		break;
 	}
+	return -1;
+}
+
+/* What must hold before anything is created, and the process-wide
+ * settings workers inherit. */
+static void
+setup_process(void)
+{
+	char err[1024];
+
 	if (opts.daemonize && opts.log_file == NULL)
 		fatalx(EXIT_USAGE, "--daemonize requires --log-file");
 	if (opts.argv[0] == NULL)
 		fatalx(EXIT_USAGE, "server program not specified");
 	if (opts.dir)
 		require_dir("--dir", opts.dir);
-
+	if (listen_take_systemd_fds(&opts.ls, &opts.nls, err, 1024) < 0)
+		fatalx(EXIT_LISTEN, "%s", err);
+	passfds_set(opts.pass_fds_as);
 	if (listen_check_pins(opts.ls, opts.nls, err, sizeof(err)) < 0)
 		fatalx(EXIT_USAGE, "%s", err);
 	spawn_cloexec_inherited();
@@ -292,46 +189,84 @@ main(int argc, char **argv)
 		require_dir("--envdir", opts.envdir);
 	if (envdir_load() < 0)
 		fatal(EXIT_FILE, "cannot read envdir %s", getenv("ENVDIR"));
+}
 
-	state = reexec_adopt(&opts);
+/* An ordinary start: the pid file's lock, the log, the listeners. */
+static void
+setup_fresh(void)
+{
+	char err[1024];
+	size_t i;
+
 	/* the lock first: a second copy must not even try to bind */
-	if (opts.pid_file && !state &&
+	if (opts.pid_file &&
 	    status_pidfile_open(opts.pid_file, err, sizeof(err)) < 0)
 		fatalx(EXIT_FILE, "%s", err);
-	if (state) {
-		/* a re-exec: output, sockets and pid file are already ours */
-		if (opts.log_file)
-			log_timestamps(1);
-		log_set_atexit(cleanup);
-	} else {
-		log_set_atexit(cleanup);
-		if (opts.log_file) {
-			tty_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-			open_log(opts.log_file);
-			log_set_tee_fd(tty_fd);
-		}
-		log_info("supervisor (pid %ld) starting now", (long)getpid());
-		for (i = 0; i < opts.nls; i++)
-			if (listen_bind(&opts.ls[i], err, sizeof(err)) < 0)
-				fatalx(EXIT_LISTEN, "%s", err);
-		for (i = 0; i < opts.nls; i++)
-			if (opts.ls[i].pin_fd >= 0)
-				log_info(
-				    "socket %s is given to workers as fd %d",
-				    opts.ls[i].key, opts.ls[i].pin_fd);
-		for (i = 0; i < opts.nls; i++)
-			listen_log_options(&opts.ls[i], 0);
+	log_set_atexit(cleanup);
+	if (opts.log_file) {
+		tty_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+		logfile_open(opts.log_file);
+		/* with --daemonize, the daemon runs the command, as its
+		 * child: it can then restart it */
+		if (!opts.daemonize)
+			logfile_start_command();
+		log_set_tee_fd(tty_fd);
 	}
-	env = listen_env(opts.ls, opts.nls);
+	log_info("supervisor (pid %ld) starting now", (long)getpid());
+	for (i = 0; i < opts.nls; i++)
+		if (listen_bind(&opts.ls[i], err, sizeof(err)) < 0)
+			fatalx(EXIT_LISTEN, "%s", err);
+	for (i = 0; i < opts.nls; i++)
+		if (opts.ls[i].pin_fd >= 0)
+			log_info("socket %s is given to workers as fd %d",
+			         opts.ls[i].key, opts.ls[i].pin_fd);
+	for (i = 0; i < opts.nls; i++)
+		listen_log_options(&opts.ls[i], 0);
+}
+
+/* The workers' environment, then the move to the background and the pid
+ * file: what has to happen after the listeners and before the loop. */
+static void
+setup_env_and_daemon(int fresh)
+{
+	char err[1024], *env = listen_env(opts.ls, opts.nls);
+
 	setenv("SERVER_STARTER_PORT", env, 1);
 	free(env);
 	setenv("SERVER_STARTER_GENERATION", "0", 1);
-
-	if (opts.daemonize && !state)
-		daemonize();
-	if (!state && status_pidfile_write(err, sizeof(err)) < 0)
+	if (!fresh)
+		return;
+	if (opts.daemonize) {
+		daemonize(tty_fd);
+		tty_fd = -1;
+		logfile_start_command();
+	}
+	if (status_pidfile_write(err, sizeof(err)) < 0)
 		fatalx(EXIT_FILE, "%s", err);
+}
 
+/* libev's fatal errors (a failed epoll_wait ...) are baton's, with the
+ * clean-up and the exit code of any other internal error. */
+static void
+libev_error(const char *msg)
+{
+	fatal(EXIT_SOFTWARE, "libev: %s", msg);
+}
+
+/* The loop and its signal watchers; the control signals, blocked since
+ * main() began, are let in only now that a watcher waits for each. */
+static struct ev_loop *
+setup_loop(void)
+{
+	static ev_signal sigs[6];
+	static const int signums[6] = {SIGHUP,  SIGTERM, SIGINT,
+	                               SIGQUIT, SIGUSR1, SIGUSR2};
+	struct ev_loop *loop;
+	size_t i;
+
+	ev_set_syserr_cb(libev_error);
+	/* no EVFLAG_SIGNALFD: with signalfd libev would keep the signals
+	 * blocked itself, and unblocking them below would undo that */
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (loop == NULL)
 		fatalx(EXIT_SOFTWARE, "cannot initialise libev");
@@ -339,18 +274,46 @@ main(int argc, char **argv)
 		ev_signal_init(&sigs[i], signal_cb, signums[i]);
 		ev_signal_start(loop, &sigs[i]);
 	}
-	if (logger_pid > 0) {
-		ev_child_init(&logger_watcher, logger_cb, logger_pid, 0);
-		ev_child_start(loop, &logger_watcher);
-		ev_unref(loop);
+	/* a signal that came during start-up is pending: libev's handler
+	 * takes it now, and signal_cb runs in the first loop iteration */
+	if (sig_unblock_control() < 0)
+		fatal(EXIT_SOFTWARE, "cannot unblock signals");
+	logfile_watch(loop);
+	return loop;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ev_loop *loop;
+	int state, code,
+	    blocked = sig_block_control(); /* before anything else */
+
+	if ((code = parse_command_line(argc, argv)) >= 0)
+		return code;
+	if (blocked < 0)
+		fatal(EXIT_SOFTWARE, "cannot block signals");
+	setup_process();
+
+	state = reexec_adopt(&opts);
+	if (state) {
+		/* a re-exec: output, sockets and pid file are already ours */
+		if (opts.log_file)
+			logfile_adopt(opts.log_file);
+		log_set_atexit(cleanup);
+	} else {
+		logfile_ignore_state();
+		setup_fresh();
 	}
+	setup_env_and_daemon(!state);
+
+	loop = setup_loop();
 	gen_init(loop, &opts);
-	if (state == NULL)
+	if (!state)
 		gen_start_first();
-	else if (gen_state_adopt(state) < 0)
-		fatalx(EXIT_SOFTWARE, "re-exec state is not understood");
-	free(state);
-	log_report_ok();
+	else
+		reexec_resume();
+	daemon_report_ok();
 	ev_run(loop, 0);
 
 	log_info("all workers are gone; exiting");

@@ -20,9 +20,48 @@ static int notify_fd = -1;
 static char address[108];
 static ev_io watcher;
 static notify_cb *callback;
+static uid_t worker_uid = (uid_t)-1; /* -1: baton's own */
+static uid_t reported_uid = (uid_t)-1;
+
+/* Verdicts of notify_descends() within one batch of datagrams: a sender
+ * flooding from one pid costs one /proc walk per worker per batch, not
+ * per datagram. Cleared per batch, so a reused pid is never judged by
+ * its predecessor. */
+struct verdict {
+	pid_t pid, root;
+	int verdict;
+};
+static struct verdict cache[32];
+static size_t ncached;
+static int in_batch;
+
+void
+notify_set_worker_uid(uid_t uid)
+{
+	worker_uid = uid;
+}
+
+/* Only the workers' uid and baton's own may speak: anyone else who can
+ * reach the abstract socket is dropped before the /proc walk that
+ * matching a sender to a worker costs. */
+static int
+uid_allowed(uid_t uid)
+{
+	uid_t self = geteuid();
+
+	if (uid == self || uid == (worker_uid == (uid_t)-1 ? self : worker_uid))
+		return 1;
+	/* once per uid, not per datagram: a flood must not flood the log */
+	if (uid != reported_uid)
+		log_warnx("ignoring notify datagrams from uid %ld: not the "
+		          "workers' uid",
+		          (long)uid);
+	reported_uid = uid;
+	return 0;
+}
 
 static void
-notify_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+receive_batch(ev_io *w)
 {
 	char buf[4096], cbuf[CMSG_SPACE(sizeof(struct ucred))];
 	struct iovec iov = {buf, sizeof(buf) - 1};
@@ -34,6 +73,7 @@ notify_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	/* bounded: a flood of datagrams cannot starve the loop */
 	for (i = 0; i < 64; i++) {
 		pid_t pid = 0;
+		uid_t uid = (uid_t)-1;
 
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_iov = &iov;
@@ -54,6 +94,7 @@ notify_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 				memcpy(&uc, CMSG_DATA(c), sizeof(uc));
 				pid = uc.pid;
+				uid = uc.uid;
 			} else if (c->cmsg_level == SOL_SOCKET &&
 			           c->cmsg_type == SCM_RIGHTS) {
 				/* fds are not part of what we accept */
@@ -66,9 +107,21 @@ notify_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			}
 		}
 		buf[n] = '\0';
-		if (pid > 0 && callback)
+		if (pid > 0 && callback && uid_allowed(uid))
 			callback(pid, buf);
 	}
+}
+
+static void
+notify_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	ncached = 0;
+	in_batch = 1;
+	receive_batch(w);
+	in_batch = 0;
+	ncached = 0;
 }
 
 int
@@ -129,7 +182,8 @@ notify_field(const char *msg, const char *key)
 		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
 			const char *v = p + klen + 1;
 
-			return strndup(v, strcspn(v, "\n"));
+			return notify_sanitize(v, strcspn(v, "\n"),
+			                       NOTIFY_VALUE_MAX);
 		}
 		p = strchr(p, '\n');
 		if (p)
@@ -138,8 +192,89 @@ notify_field(const char *msg, const char *key)
 	return NULL;
 }
 
+/* The length of the valid UTF-8 sequence at s (at most n bytes), or 0.
+ * Overlong forms, surrogates and code points past U+10FFFF are invalid. */
+static size_t
+utf8_len(const unsigned char *s, size_t n, unsigned long *cp)
+{
+	static const unsigned long min[] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		len = 1, *cp = s[0];
+	else if ((s[0] & 0xe0) == 0xc0)
+		len = 2, *cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, *cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, *cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[i] & 0x3f);
+	}
+	if (*cp < min[len] || *cp > 0x10ffff ||
+	    (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+char *
+notify_sanitize(const char *in, size_t n, size_t max)
+{
+	static const char fffd[] = "\xef\xbf\xbd"; /* U+FFFD */
+	const unsigned char *s = (const unsigned char *)in;
+	char *out = malloc(max + 1);
+	size_t i = 0, o = 0, len;
+
+	if (out == NULL)
+		return NULL;
+	while (i < n) {
+		const char *piece = in + i;
+		unsigned long cp = 0;
+
+		len = utf8_len(s + i, n - i, &cp);
+		i += len ? len : 1;
+		if (len == 0) { /* one bad byte: one replacement character */
+			piece = fffd;
+			len = sizeof(fffd) - 1;
+		} else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+			/* control characters (C0, DEL, C1) would reach
+			 * terminals and logs through the status */
+			continue;
+		}
+		if (o + len > max) /* whole characters only */
+			break;
+		memcpy(out + o, piece, len);
+		o += len;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static int descends(pid_t pid, pid_t root);
+
 int
 notify_descends(pid_t pid, pid_t root)
+{
+	size_t i;
+	int v;
+
+	for (i = 0; i < ncached; i++)
+		if (cache[i].pid == pid && cache[i].root == root)
+			return cache[i].verdict;
+	v = descends(pid, root);
+	if (in_batch && ncached < sizeof(cache) / sizeof(cache[0]))
+		cache[ncached++] = (struct verdict){pid, root, v};
+	return v;
+}
+
+static int
+descends(pid_t pid, pid_t root)
 {
 	int depth;
 

@@ -14,8 +14,19 @@ typedef void notify_cb(pid_t pid, const char *msg);
 int notify_open(struct ev_loop *loop, notify_cb *cb);
 /* The value for the workers' NOTIFY_SOCKET ("@..."), or NULL. */
 const char *notify_address(void);
-/* The value of KEY= in an sd_notify message (malloc'd), or NULL. */
+/* Datagrams are taken from this uid and baton's own; any other sender
+ * is dropped unread. Default: baton's own (geteuid()). */
+void notify_set_worker_uid(uid_t uid);
+/* The longest value notify_field() returns, in bytes. */
+#define NOTIFY_VALUE_MAX 256
+/* The value of KEY= in an sd_notify message, or NULL: malloc'd, made
+ * safe to show (notify_sanitize) and at most NOTIFY_VALUE_MAX bytes. */
 char *notify_field(const char *msg, const char *key);
+/* The n bytes at s as valid UTF-8 (a malloc'd string, NULL when out of
+ * memory): an invalid byte becomes U+FFFD, control characters (C0, DEL,
+ * C1) are dropped, and the result is cut at a character boundary to at
+ * most max bytes. */
+char *notify_sanitize(const char *s, size_t n, size_t max);
 /* Is pid, or one of its ancestors up to a few levels, equal to root? */
 int notify_descends(pid_t pid, pid_t root);
 

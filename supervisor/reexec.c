@@ -1,14 +1,23 @@
-/* reexec.c: self re-exec on SIGUSR2. The workers stay our children (exec
- * keeps the pid), the listening sockets and the locked pid file stay open
- * (their CLOEXEC flag is cleared for the exec only), and the rest of the
- * state travels in one environment variable. */
+/* SPDX-License-Identifier: ISC */
+/* reexec.c: self re-exec on SIGUSR2 and its versioned state format. The
+ * workers stay our children (exec keeps the pid), the listening sockets
+ * and the locked pid file stay open (their CLOEXEC flag is cleared for
+ * the exec only), and the rest of the state travels in a sealed memfd
+ * that only this code creates and only this code reads back. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gen.h"
@@ -16,7 +25,361 @@
 #include "reexec.h"
 #include "status.h"
 
-#define STATE_VAR "BATON_REEXEC_STATE"
+/* The variable names only the fd: what it points to is checked to be our
+ * own sealed memfd, so an inherited or forged value cannot inject state. */
+#define FD_VAR "BATON_REEXEC_FD"
+#define MEMFD_NAME "baton-reexec"
+#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+#define PREFLIGHT_OPT "--reexec-preflight="
+#define PREFLIGHT_SECONDS 5
+#define MAX_GENS 65536
+#define MAX_WORKERS 65536
+#define MAX_FDS 4096
+#define MAX_STATE (16UL * 1024 * 1024)
+
+static struct reexec_state taken; /* from reexec_take() to reexec_resume() */
+static int have_state;
+
+/* ---- the format -----------------------------------------------------------
+ */
+
+char *
+reexec_pack(const struct reexec_state *s)
+{
+	char *buf = NULL;
+	size_t len = 0, i, k;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	fprintf(f, "baton-reexec %d\npid %ld\npidfile %d\nlisteners %zu\n",
+	        REEXEC_VERSION, (long)s->pid, s->pidfile_fd, s->nfds);
+	for (i = 0; i < s->nfds; i++)
+		fprintf(f, "listener %d\n", s->fds[i]);
+	fprintf(f, "counters %lu %lu %u %d %.3f\ngenerations %zu\n", s->last_id,
+	        s->restarts, s->failures, s->ever_served, s->since_restart,
+	        s->ngens);
+	for (i = 0; i < s->ngens; i++) {
+		const struct reexec_gen *g = &s->gens[i];
+
+		fprintf(f, "gen %lu %s %d %zu\n", g->id, g->state, g->stop_sig,
+		        g->nw);
+		for (k = 0; k < g->nw; k++)
+			fprintf(f, "worker %ld %d\n", (long)g->w[k].pid,
+			        g->w[k].ready);
+	}
+	fputs("end\n", f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+struct rd {
+	const char *p;
+	char line[256];
+	int lineno;
+	char *err;
+	size_t errlen;
+};
+
+/* The next line into r->line; -1 (with err) at the end or when long. */
+static int
+next_line(struct rd *r)
+{
+	const char *nl = strchr(r->p, '\n');
+
+	r->lineno++;
+	if (nl == NULL || (size_t)(nl - r->p) >= sizeof(r->line)) {
+		snprintf(r->err, r->errlen, "line %d: %s", r->lineno,
+		         nl ? "too long" : "missing (truncated state)");
+		return -1;
+	}
+	memcpy(r->line, r->p, (size_t)(nl - r->p));
+	r->line[nl - r->p] = '\0';
+	r->p = nl + 1;
+	return 0;
+}
+
+static int
+bad_line(struct rd *r)
+{
+	snprintf(r->err, r->errlen, "line %d not understood: \"%s\"", r->lineno,
+	         r->line);
+	return -1;
+}
+
+/* Scan r's next line with fmt (which ends in %n): all of it must match. */
+#define SCAN(r, fmt, ...)                                                      \
+	(next_line(r) < 0                                                      \
+	     ? -1                                                              \
+	     : (n = -1, sscanf((r)->line, fmt "%n", __VA_ARGS__, &n),          \
+	        n < 0 || (r)->line[n] != '\0' ? bad_line(r) : 0))
+
+static int
+unpack_gen(struct rd *r, struct reexec_gen *g)
+{
+	size_t k;
+	long pid;
+	int n;
+
+	if (SCAN(r, "gen %lu %15[a-z] %d %zu", &g->id, g->state, &g->stop_sig,
+	         &g->nw) < 0)
+		return -1;
+	if (g->nw > MAX_WORKERS)
+		return bad_line(r);
+	if ((g->w = calloc(g->nw + 1, sizeof(*g->w))) == NULL)
+		return -1;
+	for (k = 0; k < g->nw; k++) {
+		if (SCAN(r, "worker %ld %d", &pid, &g->w[k].ready) < 0)
+			return -1;
+		if (pid < 0 || pid > INT_MAX)
+			return bad_line(r);
+		g->w[k].pid = (pid_t)pid;
+	}
+	return 0;
+}
+
+static int
+unpack_body(struct rd *r, struct reexec_state *s)
+{
+	size_t i;
+	long pid;
+	int n, version;
+
+	if (SCAN(r, "baton-reexec %d", &version) < 0)
+		return -1;
+	if (version != REEXEC_VERSION) {
+		snprintf(r->err, r->errlen, "state version %d (expected %d)",
+		         version, REEXEC_VERSION);
+		return -1;
+	}
+	if (SCAN(r, "pid %ld", &pid) < 0 ||
+	    SCAN(r, "pidfile %d", &s->pidfile_fd) < 0 ||
+	    SCAN(r, "listeners %zu", &s->nfds) < 0)
+		return -1;
+	s->pid = (pid_t)pid;
+	if (s->nfds > MAX_FDS ||
+	    (s->fds = calloc(s->nfds + 1, sizeof(*s->fds))) == NULL)
+		return bad_line(r);
+	for (i = 0; i < s->nfds; i++)
+		if (SCAN(r, "listener %d", &s->fds[i]) < 0)
+			return -1;
+	if (SCAN(r, "counters %lu %lu %u %d %lf", &s->last_id, &s->restarts,
+	         &s->failures, &s->ever_served, &s->since_restart) < 0 ||
+	    SCAN(r, "generations %zu", &s->ngens) < 0)
+		return -1;
+	if (s->ngens > MAX_GENS ||
+	    (s->gens = calloc(s->ngens + 1, sizeof(*s->gens))) == NULL)
+		return bad_line(r);
+	for (i = 0; i < s->ngens; i++)
+		if (unpack_gen(r, &s->gens[i]) < 0)
+			return -1;
+	if (next_line(r) < 0 || strcmp(r->line, "end") != 0 || *r->p != '\0')
+		return bad_line(r);
+	return 0;
+}
+
+int
+reexec_unpack(const char *text, struct reexec_state *s, char *err,
+              size_t errlen)
+{
+	struct rd r = {text, "", 0, err, errlen};
+
+	memset(s, 0, sizeof(*s));
+	if (unpack_body(&r, s) < 0) {
+		reexec_state_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+void
+reexec_state_free(struct reexec_state *s)
+{
+	size_t i;
+
+	for (i = 0; s->gens && i < s->ngens; i++)
+		free(s->gens[i].w);
+	free(s->gens);
+	free(s->fds);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- the pre-flight run of the new binary -------------------------------- */
+
+void
+reexec_preflight_answer(int argc, char **argv)
+{
+	const char *v;
+
+	if (argc != 2 ||
+	    strncmp(argv[1], PREFLIGHT_OPT, sizeof(PREFLIGHT_OPT) - 1) != 0)
+		return;
+	v = argv[1] + sizeof(PREFLIGHT_OPT) - 1;
+	if (strtol(v, NULL, 10) == REEXEC_VERSION && v[0] != '\0') {
+		printf("baton-reexec %s ok\n", v);
+		exit(fflush(stdout) == 0 ? 0 : 1);
+	}
+	printf("baton-reexec %s unsupported (this baton reads %d)\n", v,
+	       REEXEC_VERSION);
+	exit(1);
+}
+
+/* The child: stdout into the pipe, signals as a fresh process has them
+ * (libev's handlers and mask must not apply), then exec. */
+static void
+preflight_child(const char *path, int out)
+{
+	char arg[32], *args[3];
+	struct sigaction sa;
+	sigset_t none;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		sa.sa_handler = sig == SIGPIPE ? SIG_IGN : SIG_DFL;
+		sigaction(sig, &sa, NULL);
+	}
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(out, STDOUT_FILENO) < 0)
+		_exit(127);
+	snprintf(arg, sizeof(arg), PREFLIGHT_OPT "%d", REEXEC_VERSION);
+	args[0] = (char *)path;
+	args[1] = arg;
+	args[2] = NULL;
+	execvp(path, args);
+	dprintf(STDOUT_FILENO, "exec failed: %s\n", strerror(errno));
+	_exit(127);
+}
+
+static double
+now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Read the child's answer until EOF or the deadline. */
+static size_t
+preflight_read(int fd, char *ans, size_t size, double deadline)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	size_t got = 0;
+	ssize_t n;
+	int r;
+
+	while (got < size - 1) {
+		double left = deadline - now_mono();
+
+		if (left <= 0)
+			break;
+		r = poll(&p, 1, (int)(left * 1000) + 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) /* the deadline, or poll failed */
+			break;
+		n = read(fd, ans + got, size - 1 - got);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	ans[got] = '\0';
+	return got;
+}
+
+/* Wait for the child (killing it at the deadline); its wait status. */
+static int
+preflight_reap(pid_t pid, double deadline, int *timed_out)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	int status = 0;
+	pid_t r;
+
+	*timed_out = 0;
+	while ((r = waitpid(pid, &status, WNOHANG)) == 0 &&
+	       now_mono() < deadline)
+		nanosleep(&ts, NULL);
+	if (r == 0) {
+		*timed_out = 1;
+		kill(pid, SIGKILL);
+		while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+			;
+	}
+	return r < 0 ? -1 : status;
+}
+
+static void
+preflight_judge(const char *ans, int status, char *why, size_t len)
+{
+	char want[64], first[128];
+
+	snprintf(want, sizeof(want), "baton-reexec %d ok\n", REEXEC_VERSION);
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(ans, "\n"), ans);
+	if (strncmp(ans, "exec failed: ", 13) == 0)
+		snprintf(why, len, "%s", first + 13);
+	else if (WIFSIGNALED(status))
+		snprintf(why, len, "its pre-flight run was killed by signal %d",
+		         WTERMSIG(status));
+	else if (strcmp(ans, want) != 0)
+		snprintf(why, len,
+		         "it does not accept re-exec state version %d (exit "
+		         "status %d, answer \"%s\")",
+		         REEXEC_VERSION, WEXITSTATUS(status), first);
+	else if (WEXITSTATUS(status) != 0)
+		snprintf(why, len, "its pre-flight run exited with status %d",
+		         WEXITSTATUS(status));
+}
+
+/* Run "path --reexec-preflight=VERSION" and expect "baton-reexec VERSION
+ * ok" and status 0 within PREFLIGHT_SECONDS. This blocks the loop (we
+ * are in the SIGUSR2 callback), which is bounded and rare enough. */
+static int
+preflight(const char *path, char *why, size_t len)
+{
+	double deadline = now_mono() + PREFLIGHT_SECONDS;
+	char ans[256];
+	int pfd[2], status, timed_out;
+	pid_t pid;
+
+	why[0] = '\0';
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		snprintf(why, len, "cannot create a pipe: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		snprintf(why, len, "cannot fork: %s", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0)
+		preflight_child(path, pfd[1]);
+	close(pfd[1]);
+	preflight_read(pfd[0], ans, sizeof(ans), deadline);
+	close(pfd[0]);
+	status = preflight_reap(pid, deadline, &timed_out);
+	if (timed_out)
+		snprintf(why, len, "no answer to its pre-flight run within %ds",
+		         PREFLIGHT_SECONDS);
+	else if (status < 0)
+		snprintf(why, len, "cannot wait for its pre-flight run: %s",
+		         strerror(errno));
+	else
+		preflight_judge(ans, status, why, len);
+	return why[0] ? -1 : 0;
+}
+
+/* ---- the exec ----------------------------------------------------------- */
 
 static int
 set_cloexec(int fd, int on)
@@ -35,76 +398,269 @@ restore_cloexec(const struct options *o)
 		set_cloexec(status_pidfile_fd(), 1);
 }
 
+/* The state text in a sealed memfd: nobody, us included, can change it
+ * any more, and the new image checks the seals to know it is ours. */
+static int
+state_memfd(const char *text, char *why, size_t len)
+{
+	size_t n = strlen(text), off = 0;
+	int fd = memfd_create(MEMFD_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	ssize_t w;
+
+	if (fd < 0) {
+		snprintf(why, len, "cannot create a memfd: %s",
+		         strerror(errno));
+		return -1;
+	}
+	while (off < n) {
+		w = write(fd, text + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		off += (size_t)w;
+	}
+	if (fcntl(fd, F_ADD_SEALS, SEALS) < 0)
+		goto fail;
+	return fd;
+fail:
+	snprintf(why, len, "cannot write the state memfd: %s",
+	         strerror(errno ? errno : EIO));
+	close(fd);
+	return -1;
+}
+
+/* Everything the new image needs, as text; NULL (with why) if not now. */
+static char *
+state_text(const struct options *o, char *why, size_t len)
+{
+	struct reexec_state st;
+	char *text = NULL;
+	size_t i;
+
+	memset(&st, 0, sizeof(st));
+	if (gen_state_save(&st) < 0) {
+		reexec_state_free(&st);
+		snprintf(why, len, "not now");
+		return NULL;
+	}
+	st.pid = getpid();
+	st.pidfile_fd = status_pidfile_fd();
+	st.nfds = o->nls;
+	if ((st.fds = calloc(o->nls + 1, sizeof(*st.fds))) != NULL) {
+		for (i = 0; i < o->nls; i++)
+			st.fds[i] = o->ls[i].fd;
+		text = reexec_pack(&st);
+	}
+	reexec_state_free(&st);
+	if (text == NULL)
+		snprintf(why, len, "out of memory");
+	return text;
+}
+
 void
 reexec_now(char **argv, const struct options *o)
 {
-	char *gens = gen_state_save(), *state = NULL;
-	FILE *f;
-	size_t len, i;
+	char why[512], num[16], *text;
+	size_t i;
+	int mfd;
 
-	if (gens == NULL) {
-		log_warnx("received SIGUSR2: cannot re-exec while a generation "
-		          "is starting or baton is stopping; send it again "
-		          "later");
+	if ((text = state_text(o, why, sizeof(why))) == NULL) {
+		if (strcmp(why, "not now") == 0)
+			log_warnx("received SIGUSR2: cannot re-exec while a "
+			          "generation is starting or baton is "
+			          "stopping; send it again later");
+		else
+			log_warnx(
+			    "cannot re-exec %s: %s; carrying on as before",
+			    argv[0], why);
 		return;
 	}
-	f = open_memstream(&state, &len);
-	if (f == NULL) {
-		log_warn("cannot re-exec");
-		free(gens);
+	if (preflight(argv[0], why, sizeof(why)) < 0 ||
+	    (mfd = state_memfd(text, why, sizeof(why))) < 0) {
+		log_warnx("cannot re-exec %s: %s; carrying on as before",
+		          argv[0], why);
+		free(text);
 		return;
 	}
-	fprintf(f, "%d", status_pidfile_fd());
-	for (i = 0; i < o->nls; i++)
-		fprintf(f, ",%d", o->ls[i].fd);
-	fprintf(f, "|%s", gens);
-	fclose(f);
-	free(gens);
+	free(text);
 	for (i = 0; i < o->nls; i++)
 		if (set_cloexec(o->ls[i].fd, 0) < 0)
 			log_warn("cannot keep %s open across exec",
 			         o->ls[i].key);
 	if (status_pidfile_fd() >= 0)
 		set_cloexec(status_pidfile_fd(), 0);
-	setenv(STATE_VAR, state, 1);
+	set_cloexec(mfd, 0);
+	snprintf(num, sizeof(num), "%d", mfd);
+	setenv(FD_VAR, num, 1);
 	log_info("received SIGUSR2: re-executing %s", argv[0]);
 	execvp(argv[0], argv);
-	log_warn("cannot re-exec %s; carrying on as before", argv[0]);
-	unsetenv(STATE_VAR);
+	log_warnx("cannot re-exec %s: %s; carrying on as before", argv[0],
+	          strerror(errno));
+	unsetenv(FD_VAR);
 	restore_cloexec(o);
-	free(state);
+	close(mfd);
 }
 
-char *
-reexec_adopt(struct options *o)
+/* ---- the new image ---------------------------------------------------------
+ */
+
+/* The text in fd, if fd is a memfd this code made and sealed; NULL with
+ * why otherwise (the fd is then left alone: it is not ours). */
+static char *
+read_state(int fd, char *why, size_t len)
 {
-	const char *s = getenv(STATE_VAR);
-	char *end, *gens;
-	size_t i;
+	char link[64], path[64], *text;
+	struct stat st;
+	ssize_t n;
+	int seals;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0) {
+		snprintf(why, len, "cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	link[n] = '\0';
+	if (strncmp(link, "/memfd:" MEMFD_NAME, 19) != 0 ||
+	    (link[19] != '\0' && link[19] != ' ')) {
+		snprintf(why, len, "fd %d is %s, not baton's state memfd", fd,
+		         link);
+		return NULL;
+	}
+	if ((seals = fcntl(fd, F_GET_SEALS)) != SEALS) {
+		snprintf(why, len, "fd %d is not sealed as baton seals it", fd);
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
+	    (unsigned long)st.st_size > MAX_STATE ||
+	    (text = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(why, len, "fd %d: no state of a sensible size", fd);
+		return NULL;
+	}
+	n = pread(fd, text, (size_t)st.st_size, 0);
+	if (n != st.st_size || memchr(text, '\0', (size_t)n) != NULL) {
+		snprintf(why, len, "cannot read the state in fd %d", fd);
+		free(text);
+		return NULL;
+	}
+	text[n] = '\0';
+	close(fd);
+	return text;
+}
+
+/* waitid(WNOWAIT) answers for a child of ours, running or a zombie, and
+ * fails with ECHILD for any other pid: nothing is reaped. */
+static int
+is_our_child(pid_t pid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+static void
+drop_strangers(struct reexec_state *s)
+{
+	size_t i, k;
+
+	for (i = 0; i < s->ngens; i++)
+		for (k = 0; k < s->gens[i].nw; k++) {
+			pid_t pid = s->gens[i].w[k].pid;
+
+			if (pid <= 0 || is_our_child(pid))
+				continue;
+			log_warnx("re-exec state: pid %ld (generation %lu) is "
+			          "not baton's child; it is left alone",
+			          (long)pid, s->gens[i].id);
+			s->gens[i].w[k].pid = 0;
+		}
+}
+
+/* A re-exec that fails in the new image must not remove the pid file,
+ * the status files or the unix socket files: the workers keep serving
+ * on those sockets, and a baton started by hand later must see what is
+ * running. So the fatal exits below drop the at-exit clean-up first. */
+static void
+keep_files(void)
+{
+	log_set_atexit(NULL);
+}
+
+void
+reexec_take(void)
+{
+	const char *v = getenv(FD_VAR);
+	char why[512], val[32], *text = NULL, *end;
 	long fd;
 
-	if (s == NULL)
-		return NULL;
-	fd = strtol(s, &end, 10);
-	if (fd >= 0 && o->pid_file) {
-		set_cloexec((int)fd, 1);
-		status_pidfile_adopt((int)fd, o->pid_file);
+	if (v == NULL)
+		return;
+	snprintf(val, sizeof(val), "%s", v);
+	unsetenv(FD_VAR); /* never passed on to a worker */
+	fd = strtol(val, &end, 10);
+	if (end == val || *end != '\0' || fd < 3 || fd > INT_MAX)
+		snprintf(why, sizeof(why), "not a descriptor number");
+	else
+		text = read_state((int)fd, why, sizeof(why));
+	if (text == NULL) {
+		log_warnx("ignoring %s=%s: %s", FD_VAR, val, why);
+		return;
+	}
+	if (reexec_unpack(text, &taken, why, sizeof(why)) < 0) {
+		keep_files();
+		fatalx(EXIT_SOFTWARE, "re-exec state is not understood: %s",
+		       why);
+	}
+	free(text);
+	if (taken.pid != getpid()) {
+		log_warnx("ignoring %s=%s: written by pid %ld, not by us",
+		          FD_VAR, val, (long)taken.pid);
+		reexec_state_free(&taken);
+		return;
+	}
+	drop_strangers(&taken);
+	have_state = 1;
+}
+
+int
+reexec_adopt(struct options *o)
+{
+	size_t i;
+
+	if (!have_state)
+		return 0;
+	if (taken.pidfile_fd >= 0 && o->pid_file) {
+		set_cloexec(taken.pidfile_fd, 1);
+		status_pidfile_adopt(taken.pidfile_fd, o->pid_file);
+	}
+	if (taken.nfds != o->nls) {
+		keep_files();
+		fatalx(EXIT_SOFTWARE,
+		       "re-exec state has %zu listeners, the command line %zu "
+		       "(was it changed?)",
+		       taken.nfds, o->nls);
 	}
 	for (i = 0; i < o->nls; i++) {
-		if (*end != ',')
-			fatalx(EXIT_SOFTWARE,
-			       "re-exec state does not match the listeners "
-			       "(was the command line changed?)");
-		fd = strtol(end + 1, &end, 10);
-		o->ls[i].fd = (int)fd;
-		if (set_cloexec((int)fd, 1) < 0)
+		o->ls[i].fd = taken.fds[i];
+		if (set_cloexec(taken.fds[i], 1) < 0) {
+			keep_files();
 			fatal(EXIT_SOFTWARE, "listener %s lost across re-exec",
 			      o->ls[i].key);
+		}
 		listen_adopt_path(&o->ls[i]);
 	}
-	if (*end != '|')
+	return 1;
+}
+
+void
+reexec_resume(void)
+{
+	if (gen_state_adopt(&taken) < 0) {
+		keep_files();
 		fatalx(EXIT_SOFTWARE, "re-exec state is not understood");
-	gens = strdup(end + 1);
-	unsetenv(STATE_VAR);
-	return gens;
+	}
+	reexec_state_free(&taken);
+	have_state = 0;
 }

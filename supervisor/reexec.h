@@ -2,16 +2,69 @@
 #ifndef BATON_REEXEC_H
 #define BATON_REEXEC_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
 #include "options.h"
+
+/* The version of the state format; the new binary must accept it. */
+#define REEXEC_VERSION 2
+
+/* What crosses the exec. gen fills the generations (gen_state_save) and
+ * takes them back (gen_state_adopt); reexec.c packs and unpacks it. */
+struct reexec_worker {
+	pid_t pid; /* 0: a dead slot */
+	int ready;
+};
+
+struct reexec_gen {
+	unsigned long id;
+	char state[16]; /* by name: a newer enum cannot misread it */
+	int stop_sig;
+	size_t nw;
+	struct reexec_worker *w;
+};
+
+struct reexec_state {
+	pid_t pid;      /* the process that wrote it: exec keeps the pid */
+	int pidfile_fd; /* -1: none */
+	size_t nfds;    /* the listeners' fds, in command-line order */
+	int *fds;
+	unsigned long last_id, restarts;
+	unsigned failures;
+	int ever_served;
+	double since_restart; /* seconds since the last restart */
+	size_t ngens;         /* newest first */
+	struct reexec_gen *gens;
+};
+
+/* Called as the first lines of main: "--reexec-preflight=V" answers
+ * "baton-reexec V ok" and exits 0 when this binary reads state version
+ * V (exit 1 otherwise); any other argv returns. */
+void reexec_preflight_answer(int argc, char **argv);
+/* Called next, before anything is read: take the state a re-exec passed
+ * in its sealed memfd (named by BATON_REEXEC_FD, checked to be that
+ * memfd), and forget the variable. Anything else, an inherited
+ * BATON_REEXEC_STATE included, means an ordinary start. */
+void reexec_take(void);
 
 /* Exec argv again (argv[0] resolved anew, so a replaced binary takes
  * effect) with the listeners, the pid file and the generations handed
- * over. Returns only when it could not: baton then keeps running. */
+ * over, once the new binary answered a pre-flight run. Returns only when
+ * it could not: baton then keeps running. */
 void reexec_now(char **argv, const struct options *o);
 
-/* In the new image: if this is a re-exec, take the listeners' fds and the
- * pid file back and return the generations' state (to pass to
- * gen_state_adopt); NULL for an ordinary start. */
-char *reexec_adopt(struct options *o);
+/* In the new image: 1 if this is a re-exec (the listeners' fds and the
+ * pid file are then taken back), 0 for an ordinary start. */
+int reexec_adopt(struct options *o);
+/* Then, instead of gen_start_first(): rebuild the generations. A state
+ * gen does not understand exits, leaving every file in place. */
+void reexec_resume(void);
+
+/* The format, for the unit test: text with a version line first. */
+char *reexec_pack(const struct reexec_state *s);
+int reexec_unpack(const char *text, struct reexec_state *s, char *err,
+                  size_t errlen);
+void reexec_state_free(struct reexec_state *s);
 
 #endif

@@ -64,3 +64,33 @@ sig_name(int sig)
 	snprintf(buf, sizeof(buf), "%d", sig);
 	return buf;
 }
+
+static void
+control_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+}
+
+int
+sig_block_control(void)
+{
+	sigset_t set;
+
+	control_set(&set);
+	return sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+int
+sig_unblock_control(void)
+{
+	sigset_t set;
+
+	control_set(&set);
+	return sigprocmask(SIG_UNBLOCK, &set, NULL);
+}

@@ -7,4 +7,13 @@ int sig_parse(const char *name);
 /* "TERM" for SIGTERM; "15" style for unnamed ones (static buffer). */
 const char *sig_name(int sig);
 
+/* The signals baton acts on (HUP, INT, QUIT, TERM, USR1, USR2) blocked,
+ * or unblocked. main() blocks them first thing, so that one arriving
+ * during start-up (or across a re-exec) waits, pending, for the ev_signal
+ * watchers instead of killing baton with the workers orphaned; it
+ * unblocks them once the watchers are started, and libev then delivers
+ * what is pending. -1 with errno on failure. */
+int sig_block_control(void);
+int sig_unblock_control(void);
+
 #endif

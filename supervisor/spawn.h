@@ -16,18 +16,40 @@ struct spawn_req {
 	pid_t parent;  /* baton's pid, to close the pdeathsig race */
 };
 
-enum spawn_stage { SPAWN_OK, SPAWN_DUP, SPAWN_CHDIR, SPAWN_EXEC };
+enum spawn_stage {
+	SPAWN_OK,
+	SPAWN_DUP,
+	SPAWN_CHDIR,
+	SPAWN_EXEC,
+	SPAWN_PRIVS,    /* a credential step (privs.h); what says which */
+	SPAWN_PDEATHSIG /* PR_SET_PDEATHSIG */
+};
 
 struct spawn_failure {
 	int stage; /* enum spawn_stage */
 	int err;   /* errno in the child */
+	int step;  /* SPAWN_PRIVS: the enum privs_step */
+	long arg;  /* SPAWN_PRIVS: the id or capability of that step */
+	/* SPAWN_PRIVS and SPAWN_PDEATHSIG: "cannot setresuid(65534)",
+	 * written by the parent; "" for the other stages */
+	char what[128];
 };
 
-/* Fork and exec a worker with the current environment. Returns the
+/* Fork and exec a worker with the current environment, under the
+ * credentials privs_setup() checked (resolved afresh for each spawn, in
+ * the parent). Returns the
  * child's pid, or -1 with errno when fork failed. When the child could
  * not get as far as exec, f->stage says where and f->err why; the child
  * has then exited with status 127 and is still to be reaped. */
 pid_t spawn_worker(const struct spawn_req *r, struct spawn_failure *f);
+
+/* The environment of one worker: environ, with SERVER_STARTER_GENERATION
+ * set to generation, BATON_WORKER_INDEX to worker_index (left out when
+ * -1) and NOTIFY_SOCKET to notify_socket (left out when NULL); environ's
+ * own values of those names are dropped. One malloc'd block (free(3) it),
+ * pointing into environ; NULL with errno on ENOMEM. */
+char **spawn_env(unsigned long generation, int worker_index,
+                 const char *notify_socket);
 
 /* Mark every fd from 3 up close-on-exec: fds baton inherited must not
  * leak into workers. */

@@ -14,17 +14,56 @@
 
 static int pid_fd = -1;
 static char *pid_path;
+static dev_t pid_dev;
+static ino_t pid_ino;
+
+/* Files baton wrote itself (the status file and its JSON), by the
+ * inode it put there: clean-up removes a path only while it still holds
+ * that inode, never a file someone else (another baton) put there since. */
+#define OWN_MAX 8
+static struct {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+} own[OWN_MAX];
+
+/* Bigger than any pid or status file: a path pointing at /dev/zero or a
+ * huge file must not be read whole. */
+#define STATUS_READ_MAX (1024 * 1024)
 
 int
 status_pidfile_open(const char *path, char *err, size_t errlen)
 {
+	struct stat st;
 	int fd;
 
-	/* no O_TRUNC: the file may belong to a running supervisor */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* no O_TRUNC: the file may belong to a running supervisor. No
+	 * symlink (a link planted in a shared directory would have root
+	 * write through it), and O_NONBLOCK so that a FIFO cannot hang
+	 * us before fstat refuses it. */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+	          0644);
 	if (fd < 0) {
+		if (errno == ELOOP)
+			snprintf(err, errlen,
+			         "cannot use pid file %s: it is a symbolic "
+			         "link",
+			         path);
+		else
+			snprintf(err, errlen, "cannot open pid file %s: %s",
+			         path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
 		snprintf(err, errlen, "cannot open pid file %s: %s", path,
 		         strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen,
+		         "cannot use pid file %s: not a regular file", path);
+		close(fd);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -47,6 +86,8 @@ status_pidfile_open(const char *path, char *err, size_t errlen)
 	}
 	pid_fd = fd;
 	pid_path = strdup(path);
+	pid_dev = st.st_dev;
+	pid_ino = st.st_ino;
 	return 0;
 }
 
@@ -77,8 +118,24 @@ status_pidfile_fd(void)
 void
 status_pidfile_adopt(int fd, const char *path)
 {
+	struct stat st;
+
 	pid_fd = fd;
 	pid_path = strdup(path);
+	if (fstat(fd, &st) == 0) {
+		pid_dev = st.st_dev;
+		pid_ino = st.st_ino;
+	}
+}
+
+/* Whether path (not followed) is still the inode dev/ino. */
+static int
+still_ours(const char *path, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	       st.st_dev == dev && st.st_ino == ino;
 }
 
 void
@@ -86,7 +143,10 @@ status_pidfile_remove(void)
 {
 	if (pid_fd < 0 || pid_path == NULL)
 		return;
-	unlink(pid_path);
+	/* only the file we locked: whatever is at the path now may be
+	 * another supervisor's, or a device (--pid-file=/dev/null) */
+	if (still_ours(pid_path, pid_dev, pid_ino))
+		unlink(pid_path);
 	/* The fd stays open: the lock --stop waits on is released by exit
 	 * itself, once nothing of baton runs any more. */
 	free(pid_path);
@@ -101,7 +161,9 @@ status_pidfile_read(const char *path, pid_t *pid, char *err, size_t errlen)
 
 	if (text == NULL) {
 		snprintf(err, errlen, "cannot read pid file %s: %s", path,
-		         strerror(errno));
+		         errno == EINVAL  ? "not a regular file"
+		         : errno == EFBIG ? "larger than 1 MiB"
+		                          : strerror(errno));
 		return -1;
 	}
 	v = strtol(text, &end, 10);
@@ -178,73 +240,181 @@ status_parse_gens(const char *text, unsigned long *gens, size_t max)
 	return out;
 }
 
+/* Refuse to replace what is not a regular file or a symlink (rename
+ * replaces a link itself, not its target): a directory, or a device
+ * such as /dev/null that clean-up would otherwise destroy. */
+static int
+replaceable(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+		return 0;
+	errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	return -1;
+}
+
+/* Remember that path now holds the inode of fd. */
+static void
+own_set(const char *path, int fd)
+{
+	struct stat st;
+	size_t i, k = OWN_MAX;
+
+	if (fstat(fd, &st) < 0)
+		return;
+	for (i = 0; i < OWN_MAX; i++) {
+		if (own[i].path && strcmp(own[i].path, path) == 0)
+			break;
+		if (own[i].path == NULL && k == OWN_MAX)
+			k = i;
+	}
+	if (i == OWN_MAX) {
+		if (k == OWN_MAX || (own[k].path = strdup(path)) == NULL)
+			return;
+		i = k;
+	}
+	own[i].dev = st.st_dev;
+	own[i].ino = st.st_ino;
+}
+
+/* A new temporary beside path: an unpredictable name created with
+ * O_EXCL (so no planted file or symlink is opened), mode 0644. */
+static int
+temp_open(const char *path, char **tmp)
+{
+	int fd;
+
+	if (asprintf(tmp, "%s.XXXXXX", path) < 0)
+		return -1;
+	fd = mkostemp(*tmp, O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0644) < 0) {
+		int saved = errno;
+
+		if (fd >= 0) {
+			unlink(*tmp);
+			close(fd);
+		}
+		free(*tmp);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+status_file_check(const char *path)
+{
+	char *tmp;
+	int fd;
+
+	/* the directory must take our temporaries; the file itself is
+	 * left alone (it may be another live supervisor's) */
+	if (replaceable(path) < 0 || (fd = temp_open(path, &tmp)) < 0)
+		return -1;
+	unlink(tmp);
+	close(fd);
+	free(tmp);
+	return 0;
+}
+
 int
 status_write_atomic(const char *path, const char *data, size_t len)
 {
 	char *tmp;
+	size_t off = 0;
+	ssize_t n;
 	int fd, saved;
 
-	if (asprintf(&tmp, "%s.%ld", path, (long)getpid()) < 0)
+	if (replaceable(path) < 0 || (fd = temp_open(path, &tmp)) < 0)
 		return -1;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto fail;
-	if (write(fd, data, len) != (ssize_t)len) {
-		if (errno == 0)
-			errno = EIO;
-		close(fd);
-		goto fail_unlink;
+	while (off < len) {
+		n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			goto fail;
+		}
+		off += (size_t)n;
 	}
-	if (close(fd) < 0 || rename(tmp, path) < 0)
-		goto fail_unlink;
+	if (replaceable(path) < 0 || rename(tmp, path) < 0)
+		goto fail;
+	own_set(path, fd);
 	free(tmp);
-	return 0;
-fail_unlink:
-	saved = errno;
-	unlink(tmp);
-	errno = saved;
+	return close(fd);
 fail:
 	saved = errno;
+	unlink(tmp);
+	close(fd);
 	free(tmp);
 	errno = saved;
 	return -1;
 }
 
+void
+status_unlink_own(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < OWN_MAX; i++)
+		if (own[i].path && strcmp(own[i].path, path) == 0 &&
+		    still_ours(path, own[i].dev, own[i].ino))
+			unlink(path);
+}
+
+/* close(fd), then fail with err. */
+static char *
+fail_close(int fd, char *buf, int err)
+{
+	close(fd);
+	free(buf);
+	errno = err;
+	return NULL;
+}
+
 char *
 status_read_file(const char *path)
 {
+	struct stat st;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO at the path must not hang --stop */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &st) < 0)
+		return fail_close(fd, NULL, errno);
+	if (!S_ISREG(st.st_mode))
+		return fail_close(fd, NULL, EINVAL);
 	for (;;) {
 		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap + 8192);
+			char *nb;
 
-			if (nb == NULL) {
-				free(buf);
-				close(fd);
-				errno = ENOMEM;
-				return NULL;
-			}
+			/* (bounded even if the file grows while read) */
+			if (cap > STATUS_READ_MAX)
+				return fail_close(fd, buf, EFBIG);
+			nb = realloc(buf, cap + 8192);
+			if (nb == NULL)
+				return fail_close(fd, buf, ENOMEM);
 			buf = nb;
 			cap += 8192;
 		}
 		n = read(fd, buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0)
+			return fail_close(fd, buf, errno);
+		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
 	close(fd);
-	if (n < 0) {
-		free(buf);
-		return NULL;
-	}
 	buf[len] = '\0';
 	return buf;
 }

@@ -32,9 +32,18 @@ size_t status_format(struct status_entry *e, size_t n, char **buf);
  * Lines not of the form "N:..." are ignored, as start_server does. */
 size_t status_parse_gens(const char *text, unsigned long *gens, size_t max);
 
-/* Write data to path through path.PID and rename(2). */
+/* Write data to path through a new temporary beside it (random name,
+ * O_EXCL) and rename(2); a path that is neither a regular file nor a
+ * symlink is refused (EISDIR, or EINVAL for a device, FIFO, socket). */
 int status_write_atomic(const char *path, const char *data, size_t len);
-/* Read a whole small file (malloc'd, NUL-terminated); NULL with errno. */
+/* At start-up: whether status_write_atomic(path) could work, without
+ * touching path (it may be another live supervisor's). -1 with errno. */
+int status_file_check(const char *path);
+/* Unlink path if it still holds what status_write_atomic last put there:
+ * never a file another process has put at the path since. */
+void status_unlink_own(const char *path);
+/* Read a whole small regular file (malloc'd, NUL-terminated); NULL with
+ * errno: EINVAL when not a regular file, EFBIG beyond 1 MiB. */
 char *status_read_file(const char *path);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -265,6 +266,221 @@ START_TEST(test_dir)
 }
 END_TEST
 
+/* Targets for n listeners whose fds (in the parent) are fd[]: each
+ * layout is a way start_server lost or aliased sockets. */
+enum layout {
+	L_IDENTITY, /* already in place: only CLOEXEC to clear */
+	L_SWAPS,    /* pairs wanting each other's number */
+	L_ROTATE,   /* one cycle through all of them */
+	L_SHIFT1,   /* a chain: each wants the next one's number */
+	L_SHIFT2,   /* the chain's end lands on the error pipe */
+	L_REVERSE,  /* nested cycles */
+	L_NLAYOUTS
+};
+
+static void
+set_targets(struct listener *ls, size_t n, int layout)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		switch (layout) {
+		case L_IDENTITY:
+			ls[i].target_fd = ls[i].fd;
+			break;
+		case L_SWAPS:
+			ls[i].target_fd = i % 2       ? ls[i - 1].fd
+			                  : i + 1 < n ? ls[i + 1].fd
+			                              : ls[i].fd;
+			break;
+		case L_ROTATE:
+			ls[i].target_fd = ls[(i + 1) % n].fd;
+			break;
+		case L_SHIFT1:
+			ls[i].target_fd = ls[i].fd + 1;
+			break;
+		case L_SHIFT2:
+			ls[i].target_fd = ls[i].fd + 2;
+			break;
+		default:
+			ls[i].target_fd = ls[n - 1 - i].fd;
+		}
+}
+
+/* n listeners placed under an fd limit of limit (0: unchanged); the
+ * worker must see each on its target and nothing else. */
+static void
+check_placement(struct listener *ls, size_t n, rlim_t limit)
+{
+	struct rlimit old, rl;
+	char *text, line[64];
+	const char *p;
+	int status;
+	size_t i, fds = 0;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	rl = old;
+	if (limit)
+		rl.rlim_cur = limit;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	text = run_child(ls, n, NULL, &status);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	for (i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "fd %d port %d listening 1",
+		         ls[i].target_fd, port_of(ls[i].fd));
+		ck_assert_msg(has_line(text, line), "no \"%s\"", line);
+	}
+	/* nothing else of the parent's: one socket per listener */
+	for (p = text; (p = strstr(p, " port ")) != NULL; p++)
+		fds++;
+	ck_assert_msg(fds == n, "%zu sockets in the worker for %zu", fds, n);
+	free(text);
+}
+
+static struct listener *
+bound_n(size_t n)
+{
+	struct listener *ls = calloc(n, sizeof(*ls));
+	size_t i;
+
+	ck_assert_ptr_nonnull(ls);
+	for (i = 0; i < n; i++)
+		ls[i] = bound("127.0.0.1:0");
+	return ls;
+}
+
+static void
+free_n(struct listener *ls, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		close(ls[i].fd);
+		listen_free(&ls[i]);
+	}
+	free(ls);
+}
+
+START_TEST(test_layouts_small)
+{
+	struct listener *ls = bound_n(5);
+
+	set_targets(ls, 5, _i);
+	check_placement(ls, 5, 0);
+	free_n(ls, 5);
+}
+END_TEST
+
+/* 500 listeners with an fd limit of 516 (N + 16): start_server's way
+ * (everything above all numbers first) needed twice as many. */
+START_TEST(test_layouts_near_limit)
+{
+	struct listener *ls = bound_n(500);
+
+	ck_assert_int_lt(ls[499].fd, 516 - 8);
+	set_targets(ls, 500, _i);
+	check_placement(ls, 500, 516);
+	free_n(ls, 500);
+}
+END_TEST
+
+/* The start-up check and the child agree: pins at limit-1 and limit-2
+ * pass both; one listener more than limit - 16 is refused up front. */
+START_TEST(test_pins_at_limit)
+{
+	struct listener *ls = bound_n(500);
+	struct rlimit old, rl;
+	char err[256];
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	ls[0].pin_fd = 515;
+	ls[7].pin_fd = 514;
+	ck_assert_int_eq(listen_assign_fds(ls, 500, err, sizeof(err)), 0);
+	rl = old;
+	rl.rlim_cur = 516;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_msg(listen_check_pins(ls, 500, err, sizeof(err)) == 0, "%s",
+	              err);
+	rl.rlim_cur = 515;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_int_lt(listen_check_pins(ls, 500, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "cannot pass 500 listeners: the fd limit "
+	                          "is 515 (ulimit -n); raise it to at least "
+	                          "516") != NULL,
+	              "%s", err);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	check_placement(ls, 500, 516);
+	free_n(ls, 500);
+}
+END_TEST
+
+/* No spare number left: the child says why (EMFILE), not just where. */
+START_TEST(test_no_spare_fd_reported)
+{
+	struct listener *ls = bound_n(2);
+	char *argv[] = {self, (char *)"--child", NULL};
+	struct spawn_req req = {.argv = argv, .ls = ls, .nls = 2};
+	struct spawn_failure f;
+	struct rlimit old, rl;
+	int fill[64], nfill = 0, status;
+	pid_t pid;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	rl = old;
+	rl.rlim_cur = (rlim_t)ls[1].fd + 40;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	while (nfill < 64 &&
+	       (fill[nfill] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+		nfill++;
+	ck_assert_int_eq(errno, EMFILE);
+	ck_assert_int_ge(nfill, 2);
+	/* the pipe takes these two; both are targets, so the error pipe
+	 * must move and finds nothing free that nobody wants */
+	ls[0].target_fd = fill[--nfill];
+	ls[1].target_fd = fill[--nfill];
+	close(ls[0].target_fd);
+	close(ls[1].target_fd);
+	pid = spawn_worker(&req, &f);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(f.stage, SPAWN_DUP);
+	ck_assert_int_eq(f.err, EMFILE);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	while (nfill > 0)
+		close(fill[--nfill]);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	free_n(ls, 2);
+}
+END_TEST
+
+/* spawn_worker blocks every signal across fork: baton's own mask must be
+ * what it was once it returns, success or failure. */
+START_TEST(test_parent_mask_restored)
+{
+	char *argv[] = {(char *)"/nonexistent/worker", NULL};
+	struct spawn_req req = {.argv = argv};
+	struct spawn_failure f;
+	sigset_t block, before, after;
+	int status, sig;
+	pid_t pid;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &block, &before);
+	sigprocmask(SIG_SETMASK, NULL, &before);
+	pid = spawn_worker(&req, &f);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	sigprocmask(SIG_SETMASK, NULL, &after);
+	for (sig = 1; sig < NSIG; sig++)
+		ck_assert_msg(sigismember(&before, sig) ==
+		                  sigismember(&after, sig),
+		              "signal %d: mask changed", sig);
+	sigprocmask(SIG_UNBLOCK, &block, NULL);
+}
+END_TEST
+
 static const struct {
 	const char *prog;
 	const char *dir;
@@ -317,6 +533,11 @@ main(int argc, char **argv)
 	tcase_add_test(tc, test_pinned_to_stdin);
 	tcase_add_test(tc, test_signals_reset);
 	tcase_add_test(tc, test_dir);
+	tcase_add_loop_test(tc, test_layouts_small, 0, L_NLAYOUTS);
+	tcase_add_loop_test(tc, test_layouts_near_limit, 0, L_NLAYOUTS);
+	tcase_add_test(tc, test_pins_at_limit);
+	tcase_add_test(tc, test_no_spare_fd_reported);
+	tcase_add_test(tc, test_parent_mask_restored);
 	tcase_add_loop_test(tc, test_failures_reported, 0,
 	                    (int)(sizeof(fail_cases) / sizeof(fail_cases[0])));
 	suite_add_tcase(s, tc);

@@ -279,7 +279,7 @@ static const struct {
 	const char *arg;
 	const char *msg;
 } bad_options[] = {
-    {"--foo", "unknown option: --foo"},
+    {"--foo", "Unknown option: foo"},
     {"--port=abc", "invalid --port value \"abc\""},
     {"--interval=x", "invalid --interval value \"x\""},
     {"--interval=-1", "invalid --interval value \"-1\""},
@@ -799,7 +799,7 @@ START_TEST(test_pin_beyond_fd_limit)
 	ck_assert_int_eq(listen_check_pins(l, 1, err, sizeof(err)), 0);
 	ck_assert_int_lt(listen_check_pins(l, 2, err, sizeof(err)), 0);
 	ck_assert_ptr_nonnull(
-	    strstr(err, "fd 64 is beyond the open-file limit (64"));
+	    strstr(err, "to fd 64: the fd limit is 64 (ulimit -n)"));
 	listen_free(&l[0]);
 	listen_free(&l[1]);
 }

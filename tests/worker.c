@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -55,7 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_LISTENERS 64
+#define MAX_LISTENERS 1024 /* fd-limit.sh passes 1000 */
 #define MAX_FDS 1024
 
 extern char **environ;
@@ -275,6 +276,17 @@ struct fdinfo {
 static struct fdinfo fds[MAX_FDS];
 static int nfds;
 static char sigblk[64] = "?", sigign[64] = "?", sigcgt[64] = "?";
+
+/* Credential lines of /proc/self/status, reported as "status_NAME VALUE"
+ * (tabs turned into spaces), read at start like the signal sets. */
+static const char *const cred_keys[] = {
+    "Uid",    "Gid",    "Groups", "CapInh",     "CapPrm",
+    "CapEff", "CapBnd", "CapAmb", "NoNewPrivs",
+};
+#define NCRED (sizeof(cred_keys) / sizeof(cred_keys[0]))
+static char cred_vals[NCRED][256];
+static int pdeathsig = -1;
+static char lowbind[64] = "?";
 
 static void
 format_addr(const struct sockaddr_storage *ss, socklen_t len, char *out,
@@ -515,6 +527,18 @@ read_sigsets(void)
 		*v++ = '\0';
 		v += strspn(v, " \t");
 		v[strcspn(v, "\n")] = '\0';
+		for (size_t k = 0; k < NCRED; k++)
+			if (strcmp(line, cred_keys[k]) == 0) {
+				char *t;
+
+				snprintf(cred_vals[k], sizeof(cred_vals[k]),
+				         "%s", v);
+				for (t = cred_vals[k]; *t; t++)
+					if (*t == '\t')
+						*t = ' ';
+				while (t > cred_vals[k] && t[-1] == ' ')
+					*--t = '\0';
+			}
 		if (strcmp(line, "SigBlk") == 0)
 			snprintf(sigblk, sizeof(sigblk), "%s", v);
 		else if (strcmp(line, "SigIgn") == 0)
@@ -523,6 +547,45 @@ read_sigsets(void)
 			snprintf(sigcgt, sizeof(sigcgt), "%s", v);
 	}
 	fclose(f);
+}
+
+/* Whether this process may bind a TCP port below 1024 on loopback:
+ * "ok PORT", or the errno name of the refusal (EACCES). Ports in use are
+ * skipped; the socket is closed at once. */
+static void
+probe_low_bind(void)
+{
+	int port, start = 600 + (int)(getpid() % 300), i;
+
+	for (i = 0; i < 300; i++) {
+		struct sockaddr_in sin;
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), r, e;
+
+		if (fd < 0)
+			break;
+		port = start + i;
+		if (port >= 1024)
+			port -= 424; /* wrap into 600..1023 */
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((unsigned short)port);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		r = bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+		e = errno;
+		close(fd);
+		if (r == 0) {
+			snprintf(lowbind, sizeof(lowbind), "ok %d", port);
+			return;
+		}
+		if (e != EADDRINUSE) {
+			snprintf(lowbind, sizeof(lowbind), "%s",
+			         e == EACCES  ? "EACCES"
+			         : e == EPERM ? "EPERM"
+			                      : strerror(e));
+			return;
+		}
+	}
+	snprintf(lowbind, sizeof(lowbind), "no free port");
 }
 
 /* SERVER_STARTER_PORT is "key=fd;key=fd" (possibly empty); each entry is
@@ -641,6 +704,10 @@ write_report(const char *tmpl)
 	fprintf(f, "sigblk %s\n", sigblk);
 	fprintf(f, "sigign %s\n", sigign);
 	fprintf(f, "sigcgt %s\n", sigcgt);
+	for (i = 0; i < (int)NCRED; i++)
+		fprintf(f, "status_%s %s\n", cred_keys[i], cred_vals[i]);
+	fprintf(f, "pdeathsig %d\n", pdeathsig);
+	fprintf(f, "lowbind %s\n", lowbind);
 	for (e = environ; *e != NULL; e++)
 		fprintf(f, "env %s\n", *e);
 	fprintf(f, "end\n");
@@ -983,8 +1050,13 @@ main(int argc, char **argv)
 			die("cannot open %s: %s", path, strerror(errno));
 	}
 	install_handlers();
-	if (report != NULL)
+	if (report != NULL) {
+		/* credentials as the worker sees them (issue 10) */
+		if (prctl(PR_GET_PDEATHSIG, &pdeathsig) < 0)
+			pdeathsig = -1;
+		probe_low_bind();
 		write_report(report);
+	}
 	if (exit_now >= 0) {
 		if (!quiet)
 			fprintf(stderr, "worker: pid %s gen %s exits with %d\n",

@@ -286,7 +286,7 @@ BATON_API long baton_generation(void);
 BATON_API const char *baton_errmsg(void);
 
 /**
- * @return the library's version, for instance "0.1.0".
+ * @return the library's version, for instance "0.2.0".
  */
 BATON_API const char *baton_version(void);
 

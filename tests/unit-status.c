@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: ISC */
+/* unit-status.c: round trips of the status JSON and the re-exec state. */
+#include "config.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "reexec.h"
+#include "statusjson.h"
+
+static void
+opts_cb(FILE *f, const void *arg)
+{
+	fprintf(f, "\"options\":{\"backlog\":%d}", *(const int *)arg);
+}
+
+static const int backlog = 64;
+
+/* A status with every field set; s1 is the worker's STATUS= text. */
+static void
+sample(struct status_json *s, struct status_json_listener *ls,
+       struct status_json_gen *gs, struct status_json_worker *ws,
+       const char *s1)
+{
+	memset(s, 0, sizeof(*s));
+	memset(ls, 0, 2 * sizeof(*ls));
+	memset(gs, 0, 2 * sizeof(*gs));
+	memset(ws, 0, 3 * sizeof(*ws));
+	s->pid = 4242;
+	s->restarts = 7;
+	s->restart_pending = 1;
+	s->stop_timeout = 30;
+	s->last_generation = 9;
+	s->nls = 2;
+	s->ls = ls;
+	ls[0].key = "127.0.0.1:8080";
+	ls[0].fd = 3;
+	strcpy(ls[0].type, "tcp");
+	ls[0].options = opts_cb;
+	ls[0].arg = &backlog;
+	strcpy(ls[0].origin, "systemd");
+	ls[0].fdname = "web";
+	ls[1].key = "/tmp/a \"b\".sock";
+	ls[1].fd = 4;
+	strcpy(ls[1].type, "unix");
+	strcpy(ls[1].origin, "bound");
+	s->ngens = 2;
+	s->gens = gs;
+	gs[0].id = 9;
+	strcpy(gs[0].state, "starting");
+	gs[0].started = 1700000000.125;
+	gs[0].ready_at = -1;
+	gs[0].nw = 2;
+	gs[0].w = ws;
+	ws[0] = (struct status_json_worker){0, 100, 1, 0, s1};
+	ws[1] = (struct status_json_worker){1, 101, 0, 0, NULL};
+	gs[1].id = 8;
+	strcpy(gs[1].state, "killed");
+	gs[1].started = 1699999999.5;
+	gs[1].ready_at = 1700000000.25;
+	gs[1].nw = 1;
+	gs[1].w = ws + 2;
+	ws[2] = (struct status_json_worker){0, 99, 1, 1, "ok"};
+	s->has_deadlines = 1;
+	s->interval = 1.5;
+	s->ready_timeout = 60;
+	s->kill_old_delay = 0.25;
+	s->retrying = 1;
+	s->retry_at = 1700000004.5;
+	s->has_failure = 1;
+	s->fail_gen = 6;
+	s->fail_time = 1699999000.75;
+	s->fail_reason = "worker 12 (generation 6) killed by signal 9";
+}
+
+static void
+same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		ck_assert_ptr_eq(a, b);
+	else
+		ck_assert_str_eq(a, b);
+}
+
+static void
+assert_same(const struct status_json *a, const struct status_json *b)
+{
+	size_t i, k;
+
+	ck_assert_int_eq(a->pid, b->pid);
+	ck_assert_uint_eq(a->restarts, b->restarts);
+	ck_assert_int_eq(a->restart_pending, b->restart_pending);
+	ck_assert_int_eq(a->stopping, b->stopping);
+	ck_assert_int_eq(a->stop_timeout, b->stop_timeout);
+	ck_assert_uint_eq(a->last_generation, b->last_generation);
+	ck_assert_uint_eq(a->nls, b->nls);
+	for (i = 0; i < a->nls; i++) {
+		same_str(a->ls[i].key, b->ls[i].key);
+		ck_assert_int_eq(a->ls[i].fd, b->ls[i].fd);
+		ck_assert_str_eq(a->ls[i].type, b->ls[i].type);
+		ck_assert_str_eq(a->ls[i].origin, b->ls[i].origin);
+		same_str(a->ls[i].fdname, b->ls[i].fdname);
+	}
+	ck_assert_uint_eq(a->ngens, b->ngens);
+	for (i = 0; i < a->ngens; i++) {
+		const struct status_json_gen *x = &a->gens[i], *y = &b->gens[i];
+
+		ck_assert_uint_eq(x->id, y->id);
+		ck_assert_str_eq(x->state, y->state);
+		ck_assert(fabs(x->started - y->started) < 0.0006);
+		ck_assert(fabs(x->ready_at - y->ready_at) < 0.0006);
+		ck_assert_uint_eq(x->nw, y->nw);
+		for (k = 0; k < x->nw; k++) {
+			ck_assert_int_eq(x->w[k].index, y->w[k].index);
+			ck_assert_int_eq(x->w[k].pid, y->w[k].pid);
+			ck_assert_int_eq(x->w[k].alive, y->w[k].alive);
+			ck_assert_int_eq(x->w[k].ready, y->w[k].ready);
+			same_str(x->w[k].status, y->w[k].status);
+		}
+	}
+	ck_assert_int_eq(a->has_deadlines, b->has_deadlines);
+	ck_assert(fabs(a->interval - b->interval) < 1e-9);
+	ck_assert(fabs(a->ready_timeout - b->ready_timeout) < 1e-9);
+	ck_assert(fabs(a->kill_old_delay - b->kill_old_delay) < 1e-9);
+	ck_assert_int_eq(a->retrying, b->retrying);
+	ck_assert(fabs(a->retry_at - b->retry_at) < 0.0006);
+	ck_assert_int_eq(a->has_failure, b->has_failure);
+	ck_assert_uint_eq(a->fail_gen, b->fail_gen);
+	ck_assert(fabs(a->fail_time - b->fail_time) < 0.0006);
+	same_str(a->fail_reason, b->fail_reason);
+}
+
+/* Strings written then read back: in, and what must come out. */
+static const struct {
+	const char *in, *out;
+} strings[] = {
+    {"", ""},
+    {"READY", "READY"},
+    {"say \"hi\"", "say \"hi\""},
+    {"back\\slash\\", "back\\slash\\"},
+    {"\x01\x02\t\n\r\x1f end", "\x01\x02\t\n\r\x1f end"},
+    {"\x7f del", "\x7f del"},
+    {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+     "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+    {"bad \xff byte", "bad \xef\xbf\xbd byte"},
+    {"cut \xe2\x82", "cut \xef\xbf\xbd\xef\xbf\xbd"},
+    {"surrogate \xed\xa0\x80",
+     "surrogate \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+    {"/ slash }{][,:", "/ slash }{][,:"},
+};
+
+START_TEST(test_json_round_trip)
+{
+	struct status_json s, back;
+	struct status_json_listener ls[2];
+	struct status_json_gen gs[2];
+	struct status_json_worker ws[3];
+	char err[256], *text;
+	size_t len;
+
+	sample(&s, ls, gs, ws, strings[_i].in);
+	text = status_json_format(&s, &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_eq(strlen(text), len);
+	ck_assert_msg(status_json_parse(text, &back, err, sizeof(err)) == 0,
+	              "%s: %s", err, text);
+	s.ls[0].options = NULL;
+	ws[0].status = strings[_i].out;
+	assert_same(&s, &back);
+	status_json_free(&back);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_json_nulls)
+{
+	struct status_json s, back;
+	char err[256], *text;
+	size_t len;
+
+	memset(&s, 0, sizeof(s));
+	s.pid = 1;
+	text = status_json_format(&s, &len);
+	ck_assert_str_eq(
+	    text,
+	    "{\"pid\":1,\"restarts\":0,\"restart_pending\":false,"
+	    "\"retrying\":false,\"retry_at\":null,\"stop_timeout\":0,"
+	    "\"interval\":null,\"ready_timeout\":null,"
+	    "\"kill_old_delay\":null,\"stopping\":false,\"last_generation\":0,"
+	    "\"listeners\":[],\"generations\":[],\"last_failure\":null}\n");
+	ck_assert_int_eq(status_json_parse(text, &back, err, sizeof(err)), 0);
+	assert_same(&s, &back);
+	status_json_free(&back);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_json_unknown_keys)
+{
+	struct status_json back;
+	char err[256];
+	const char *text =
+	    " {\"future\":{\"a\":[1,2.5e3,-0.1,\"x\\u00e9\",null,true,{}]},"
+	    "\"pid\":5,\"restarts\":0,\"restart_pending\":false,"
+	    "\"stop_timeout\":3,\"stopping\":true,\"last_generation\":2,"
+	    "\"listeners\":[{\"key\":\"8080\",\"fd\":3,\"type\":\"tcp\","
+	    "\"options\":{\"backlog\":5}}],\"generations\":[{\"generation\":2,"
+	    "\"state\":\"serving\",\"started\":1.5,\"ready\":2,\"workers\":"
+	    "[{\"index\":0,\"pid\":9,\"alive\":true,\"ready\":true,\"status\":"
+	    "\"\\ud83d\\ude00\",\"new\":1}]}],\"last_failure\":null} \n";
+
+	ck_assert_msg(status_json_parse(text, &back, err, sizeof(err)) == 0,
+	              "%s", err);
+	ck_assert_int_eq(back.pid, 5);
+	ck_assert_int_eq(back.stopping, 1);
+	ck_assert_str_eq(back.ls[0].key, "8080");
+	/* written before "origin" and "fdname" existed: optional */
+	ck_assert_str_eq(back.ls[0].origin, "");
+	ck_assert_ptr_null(back.ls[0].fdname);
+	ck_assert_str_eq(back.gens[0].state, "serving");
+	ck_assert_str_eq(back.gens[0].w[0].status, "\xf0\x9f\x98\x80");
+	/* an older baton's file: no deadlines, no retry fields */
+	ck_assert_int_eq(back.has_deadlines, 0);
+	ck_assert(back.interval == 0 && back.ready_timeout == 0);
+	ck_assert_int_eq(back.retrying, 0);
+	ck_assert(back.retry_at == 0);
+	ck_assert(control_default_timeout(&back) == 600);
+	status_json_free(&back);
+}
+END_TEST
+
+/* The deadlines and the retry fields, each way they can be set. */
+static const struct {
+	int has, retrying;
+	double interval, ready, kill, retry_at;
+	const char *text; /* what the writer puts for them */
+} deadlines[] = {
+    {0, 0, 0, 0, 0, 0,
+     "\"retrying\":false,\"retry_at\":null,\"stop_timeout\":30,"
+     "\"interval\":null,\"ready_timeout\":null,\"kill_old_delay\":null,"},
+    {1, 0, 1, 0, 0, 0,
+     "\"retrying\":false,\"retry_at\":null,\"stop_timeout\":30,"
+     "\"interval\":1,\"ready_timeout\":0,\"kill_old_delay\":0,"},
+    {1, 1, 0.5, -1, 5, 0,
+     "\"retrying\":true,\"retry_at\":null,\"stop_timeout\":30,"
+     "\"interval\":0.5,\"ready_timeout\":null,\"kill_old_delay\":5,"},
+    {1, 1, 2, 60, 0.1, 1700000001.25,
+     "\"retrying\":true,\"retry_at\":1700000001.250,\"stop_timeout\":30,"
+     "\"interval\":2,\"ready_timeout\":60,\"kill_old_delay\":0.1,"},
+};
+
+START_TEST(test_json_deadlines)
+{
+	struct status_json s, back;
+	char err[256], *text;
+	size_t len;
+
+	memset(&s, 0, sizeof(s));
+	s.pid = 3;
+	s.stop_timeout = 30;
+	s.has_deadlines = deadlines[_i].has;
+	s.interval = deadlines[_i].interval;
+	s.ready_timeout = deadlines[_i].ready;
+	s.kill_old_delay = deadlines[_i].kill;
+	s.retrying = deadlines[_i].retrying;
+	s.retry_at = deadlines[_i].retry_at;
+	text = status_json_format(&s, &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(strstr(text, deadlines[_i].text) != NULL, "%s", text);
+	ck_assert_msg(status_json_parse(text, &back, err, sizeof(err)) == 0,
+	              "%s: %s", err, text);
+	assert_same(&s, &back);
+	status_json_free(&back);
+	free(text);
+}
+END_TEST
+
+/* --restart's default wait: the sum of the supervisor's deadlines and
+ * 30 s, or 600 s when one is unbounded (0 stop timeout, no ready
+ * timeout) or unknown. */
+static const struct {
+	int has;
+	double interval, ready, kill;
+	long stop;
+	double want;
+} waits[] = {
+    {0, 0, 0, 0, 0, 600},        /* start_server, or an older baton */
+    {0, 1, 60, 0, 10, 600},      /* values without has_deadlines */
+    {1, 1, 0, 0, 0, 600},        /* --stop-timeout 0: never SIGKILL */
+    {1, 1, -1, 0, 10, 600},      /* --ready=notify --ready-timeout=0 */
+    {1, 1, 0, 0, 10, 41},        /* --interval=1 --stop-timeout=10 */
+    {1, 1, 60, 5, 10, 106},      /* notify, 60 s, kill-old-delay 5 */
+    {1, 0.5, 2, 0.25, 3, 35.75}, /* fractions add up */
+    {1, 0, 0, 0, 1, 31},         /* the least: one second and the slack */
+};
+
+START_TEST(test_default_timeout)
+{
+	struct status_json s;
+
+	memset(&s, 0, sizeof(s));
+	s.has_deadlines = waits[_i].has;
+	s.interval = waits[_i].interval;
+	s.ready_timeout = waits[_i].ready;
+	s.kill_old_delay = waits[_i].kill;
+	s.stop_timeout = waits[_i].stop;
+	ck_assert_msg(fabs(control_default_timeout(&s) - waits[_i].want) < 1e-9,
+	              "got %g, want %g", control_default_timeout(&s),
+	              waits[_i].want);
+	ck_assert(control_default_timeout(NULL) == 600);
+}
+END_TEST
+
+#define HEAD                                                                   \
+	"{\"pid\":1,\"restarts\":0,\"restart_pending\":false,\"stop_"          \
+	"timeout\":0,"                                                         \
+	"\"stopping\":false,\"last_generation\":0,\"listeners\":[],"
+#define GEN(w)                                                                 \
+	HEAD "\"generations\":[{\"generation\":1,\"state\":\"serving\","       \
+	     "\"started\":1,\"ready\":null,\"workers\":[" w "]}],"             \
+	     "\"last_failure\":null}"
+#define WK(st)                                                                 \
+	"{\"index\":0,\"pid\":2,\"alive\":true,\"ready\":false,\"status\":" st \
+	"}"
+
+static const char *const bad_json[] = {
+    "",
+    "null",
+    "[]",
+    "{}",
+    HEAD "\"generations\":[],\"last_failure\":null",
+    HEAD "\"generations\":[],\"last_failure\":null}x",
+    HEAD "\"generations\":[],\"last_failure\":null,}",
+    HEAD "\"generations\":[],\"last_failure\":nul}",
+    HEAD "\"generations\":[],\"last_failure\":{}}",
+    HEAD "\"generations\":[,],\"last_failure\":null}",
+    HEAD "\"generations\":[],\"pid\":2,\"last_failure\":null}",
+    "{\"pid\":-1,\"restarts\":0,\"restart_pending\":false,\"stop_timeout\":0,"
+    "\"stopping\":false,\"last_generation\":0,\"listeners\":[],"
+    "\"generations\":[],\"last_failure\":null}",
+    "{\"pid\":1.5,\"restarts\":0,\"restart_pending\":false,\"stop_timeout\":0,"
+    "\"stopping\":false,\"last_generation\":0,\"listeners\":[],"
+    "\"generations\":[],\"last_failure\":null}",
+    "{\"pid\":1,\"restarts\":-3,\"restart_pending\":false,\"stop_timeout\":0,"
+    "\"stopping\":false,\"last_generation\":0,\"listeners\":[],"
+    "\"generations\":[],\"last_failure\":null}",
+    "{\"pid\":1,\"restarts\":0,\"restart_pending\":0,\"stop_timeout\":0,"
+    "\"stopping\":false,\"last_generation\":0,\"listeners\":[],"
+    "\"generations\":[],\"last_failure\":null}",
+    "{\"pid\":01,\"restarts\":0,\"restart_pending\":false,\"stop_timeout\":0,"
+    "\"stopping\":false,\"last_generation\":0,\"listeners\":[],"
+    "\"generations\":[],\"last_failure\":null}",
+    "{\"pid\":1,\"restarts\":99999999999999999999999,\"restart_pending\":"
+    "false,\"stop_timeout\":0,\"stopping\":false,\"last_generation\":0,"
+    "\"listeners\":[],\"generations\":[],\"last_failure\":null}",
+    GEN(WK("\"unterminated")),
+    GEN(WK("\"tab\there\"")),
+    GEN(WK("\"bad \\x escape\"")),
+    GEN(WK("\"\\u12\"")),
+    GEN(WK("\"\\u0000\"")),
+    GEN(WK("\"\\ud800 alone\"")),
+    GEN(WK("\"\\udc00\"")),
+    GEN(WK("\"\xff\"")),
+    GEN(WK("\"\xc0\xaf\"")),
+    GEN(WK("'single'")),
+    GEN(WK("5")),
+    GEN("{\"index\":0,\"pid\":2,\"alive\":true,\"ready\":false}"),
+    GEN(WK("null") ","
+                   "{\"index\":0}"),
+    HEAD "\"generations\":[{\"generation\":1,\"state\":\"Serving\","
+         "\"started\":1,\"ready\":null,\"workers\":[]}],\"last_failure\":null}",
+    HEAD
+    "\"generations\":[{\"generation\":1,\"state\":\"a-very-long-state-name\","
+    "\"started\":1,\"ready\":null,\"workers\":[]}],\"last_failure\":null}",
+    HEAD
+    "\"generations\":[{\"generation\":1,\"state\":\"serving\","
+    "\"started\":1.,\"ready\":null,\"workers\":[]}],\"last_failure\":null}",
+    HEAD "\"generations\":[],\"last_failure\":null,\"interval\":-1}",
+    HEAD "\"generations\":[],\"last_failure\":null,\"ready_timeout\":\"5\"}",
+    HEAD "\"generations\":[],\"last_failure\":null,\"kill_old_delay\":true}",
+    HEAD "\"generations\":[],\"last_failure\":null,\"retrying\":1}",
+    HEAD "\"generations\":[],\"last_failure\":null,\"retrying\":null}",
+    HEAD "\"generations\":[],\"last_failure\":null,\"retry_at\":-5}",
+    HEAD "\"generations\":[],\"retrying\":true,\"last_failure\":null,"
+         "\"retrying\":false}",
+    HEAD "\"generations\":[],\"last_failure\":null,\"deep\":"
+         "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}",
+};
+
+START_TEST(test_json_bad)
+{
+	struct status_json back;
+	char err[256] = "";
+
+	ck_assert_msg(status_json_parse(bad_json[_i], &back, err, sizeof(err)) <
+	                  0,
+	              "accepted: %s", bad_json[_i]);
+	ck_assert_msg(err[0] != '\0', "no error for %s", bad_json[_i]);
+	ck_assert_ptr_null(back.gens);
+	ck_assert_ptr_null(back.ls);
+}
+END_TEST
+
+/* ---- the re-exec state ----------------------------------------------------
+ */
+
+START_TEST(test_reexec_round_trip)
+{
+	struct reexec_worker w[3] = {{100, 1}, {0, 0}, {99, 1}};
+	struct reexec_gen g[2] = {{5, "serving", 0, 2, w},
+	                          {4, "retiring", 15, 1, w + 2}};
+	int fds[2] = {4, 6};
+	struct reexec_state s = {1234, 3, 2, fds, 5, 4, 1, 1, 12.5, 2, g}, back;
+	char err[256], *text = reexec_pack(&s);
+	size_t i, k;
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert(strncmp(text, "baton-reexec 2\n", 15) == 0);
+	ck_assert_msg(reexec_unpack(text, &back, err, sizeof(err)) == 0, "%s",
+	              err);
+	ck_assert_int_eq(back.pid, 1234);
+	ck_assert_int_eq(back.pidfile_fd, 3);
+	ck_assert_uint_eq(back.nfds, 2);
+	ck_assert_int_eq(back.fds[1], 6);
+	ck_assert_uint_eq(back.last_id, 5);
+	ck_assert_uint_eq(back.restarts, 4);
+	ck_assert_uint_eq(back.failures, 1);
+	ck_assert_int_eq(back.ever_served, 1);
+	ck_assert(fabs(back.since_restart - 12.5) < 0.001);
+	ck_assert_uint_eq(back.ngens, 2);
+	for (i = 0; i < 2; i++) {
+		ck_assert_uint_eq(back.gens[i].id, g[i].id);
+		ck_assert_str_eq(back.gens[i].state, g[i].state);
+		ck_assert_int_eq(back.gens[i].stop_sig, g[i].stop_sig);
+		ck_assert_uint_eq(back.gens[i].nw, g[i].nw);
+		for (k = 0; k < g[i].nw; k++) {
+			ck_assert_int_eq(back.gens[i].w[k].pid, g[i].w[k].pid);
+			ck_assert_int_eq(back.gens[i].w[k].ready,
+			                 g[i].w[k].ready);
+		}
+	}
+	reexec_state_free(&back);
+	free(text);
+}
+END_TEST
+
+#define RX_HEAD                                                                \
+	"baton-reexec 2\npid 1\npidfile -1\nlisteners 0\ncounters 1 0 0 1 "    \
+	"0.5\n"
+
+static const char *const bad_reexec[] = {
+    "",
+    "garbage",
+    "v1 1 0 0 1 0.000 g1,2,0,1,123:1",
+    "baton-reexec 1\n",
+    "baton-reexec 3\n"
+    "pid 1\n",
+    RX_HEAD "generations 1\ngen 1 serving 0 1\n",
+    RX_HEAD "generations 1\ngen 1 serving 0 1\nworker 5 1\n",
+    RX_HEAD "generations 1\ngen 1 2 0 1\nworker 5 1\nend\n",
+    RX_HEAD "generations 1\ngen 1 Serving 0 1\nworker 5 1\nend\n",
+    RX_HEAD "generations 1\ngen 1 serving 0 1\nworker -5 1\nend\n",
+    RX_HEAD "generations 1\ngen 1 serving 0 1\nworker 5 1 x\nend\n",
+    RX_HEAD "generations 0\nend\nmore\n",
+    RX_HEAD "generations 0\nend",
+    RX_HEAD "generations 99999999\nend\n",
+};
+
+START_TEST(test_reexec_bad)
+{
+	struct reexec_state back;
+	char err[256] = "";
+
+	ck_assert_msg(reexec_unpack(bad_reexec[_i], &back, err, sizeof(err)) <
+	                  0,
+	              "accepted: %s", bad_reexec[_i]);
+	ck_assert(err[0] != '\0');
+	ck_assert_ptr_null(back.gens);
+}
+END_TEST
+
+START_TEST(test_reexec_good_minimal)
+{
+	struct reexec_state back;
+	char err[256];
+
+	ck_assert_int_eq(reexec_unpack(RX_HEAD "generations 0\nend\n", &back,
+	                               err, sizeof(err)),
+	                 0);
+	reexec_state_free(&back);
+}
+END_TEST
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+int
+main(void)
+{
+	Suite *s = suite_create("status");
+	TCase *tc = tcase_create("formats");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_loop_test(tc, test_json_round_trip, 0, N(strings));
+	tcase_add_test(tc, test_json_nulls);
+	tcase_add_test(tc, test_json_unknown_keys);
+	tcase_add_loop_test(tc, test_json_deadlines, 0, N(deadlines));
+	tcase_add_loop_test(tc, test_default_timeout, 0, N(waits));
+	tcase_add_loop_test(tc, test_json_bad, 0, N(bad_json));
+	tcase_add_test(tc, test_reexec_round_trip);
+	tcase_add_loop_test(tc, test_reexec_bad, 0, N(bad_reexec));
+	tcase_add_test(tc, test_reexec_good_minimal);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
