@@ -19,8 +19,11 @@ APP
 chmod +x "$T/app"
 P=$(free_port)
 L=$T/baton.log
-serve_baton "--until=status:1 1" --port=127.0.0.1:$P --num-workers=2 --ready=notify --log-file="$L" \
-	--status-file="$T/status" -- "$T/app"
+# up once the log says so (its timestamp is read below), and the status
+# file lists the two workers
+serve_baton "--until=log:generation 1 is serving" --port=127.0.0.1:$P --num-workers=2 --ready=notify \
+	--log-file="$L" --status-file="$T/status" -- "$T/app"
+wait_status "$T/status" "1 1" 10 || bail_out "the status file does not list 2 workers: $(cat "$T/status")"
 t_ready=$(log_ms "$L" 'generation 1 is serving')
 [ -n "$t_ready" ] || bail_out "no 'generation 1 is serving' line"
 w0=$(grep -l '^env BATON_WORKER_INDEX=0$' "$T"/r.1.* | head -n 1)

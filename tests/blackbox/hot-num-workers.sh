@@ -21,8 +21,11 @@ APP
 chmod +x "$T/app"
 P=$(free_port)
 L=$T/baton.log
-serve_baton "--until=status:1 1 1" --port=127.0.0.1:$P --num-workers=3 --ready=notify --log-file="$L" \
-	--pid-file="$T/pid" --status-file="$T/status" -- "$T/app"
+# up once the log says so (its timestamp is read below), and the status
+# file lists the three workers
+serve_baton "--until=log:generation 1 is serving" --port=127.0.0.1:$P --num-workers=3 --ready=notify \
+	--log-file="$L" --pid-file="$T/pid" --status-file="$T/status" -- "$T/app"
+wait_status "$T/status" "1 1 1" 10 || bail_out "the status file does not list 3 workers: $(cat "$T/status")"
 
 # gen_pids GEN: pids from the reports of GEN, sorted; gen_indexes GEN
 gen_pids() {
