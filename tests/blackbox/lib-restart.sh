@@ -34,6 +34,17 @@ log_all_ms() {
 	done
 }
 
+# log_count_until FILE ERE T: how many timestamped lines match ERE and were
+# written at or before T (ms since the epoch). A count by baton's own clock,
+# which a slow test script cannot skew.
+log_count_until() {
+	local n=0 t
+	for t in $(log_all_ms "$1" "$2"); do
+		[ "$t" -le "$3" ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+
 # log_count FILE ERE: how many lines match
 log_count() {
 	local n
@@ -170,7 +181,7 @@ _settled_twice() {
 	local a
 	settled "$1" || return 1
 	a=$(cat "$1")
-	sleep 0.6
+	nap 0.6
 	settled "$1" && [ "$(cat "$1")" = "$a" ]
 }
 wait_settled() { wait_until "${2:-10}" _settled_twice "$1"; }
