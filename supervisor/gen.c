@@ -213,13 +213,14 @@ status_release(void)
 	}
 }
 
+static void timer_arm(ev_timer *t, double seconds);
+
 /* A worker's STATUS= text: written once the burst is over. */
 static void
 status_later(void)
 {
 	if (S.o->status_file && !ev_is_active(&S.status_timer)) {
-		ev_timer_set(&S.status_timer, STATUS_DELAY, 0);
-		ev_timer_start(S.loop, &S.status_timer);
+		timer_arm(&S.status_timer, STATUS_DELAY);
 	}
 }
 
@@ -302,6 +303,18 @@ gen_set_state(struct gen *g, enum gen_state to, enum gen_event ev,
 
 /* ---- helpers ----------------------------------------------------------- */
 
+/* Arm t to fire after seconds of real time. libev counts from ev_now(),
+ * the time the current loop iteration began: after a long callback (a
+ * spawn, a /proc walk, a blocked write) that is in the past, and the
+ * deadline would come early (a --stop-timeout of 4 s fired after 3.8 s). */
+static void
+timer_arm(ev_timer *t, double seconds)
+{
+	ev_now_update(S.loop);
+	ev_timer_set(t, seconds, 0);
+	ev_timer_start(S.loop, t);
+}
+
 static void
 describe_status(int status, char *buf, size_t len)
 {
@@ -378,8 +391,7 @@ gen_signal(struct gen *g, int sig)
 	}
 	if (S.o->stop_timeout > 0 && g->nalive > 0 &&
 	    !ev_is_active(&g->stop_timer)) {
-		ev_timer_set(&g->stop_timer, S.o->stop_timeout, 0);
-		ev_timer_start(S.loop, &g->stop_timer);
+		timer_arm(&g->stop_timer, S.o->stop_timeout);
 	}
 }
 
@@ -405,8 +417,7 @@ schedule_retry(void)
 	}
 	log_info("retrying in %gs (%u consecutive failures)", delay,
 	         S.failures);
-	ev_timer_set(&S.retry, delay, 0);
-	ev_timer_start(S.loop, &S.retry);
+	timer_arm(&S.retry, delay);
 }
 
 static void
@@ -542,8 +553,7 @@ gen_ready(struct gen *g, enum gen_event ev)
 		              "generation %lu is ready; retiring generation "
 		              "%lu in %gs (kill-old-delay)",
 		              g->id, S.serving->id, S.t.kill_old_delay);
-		ev_timer_set(&g->kill_old, S.t.kill_old_delay, 0);
-		ev_timer_start(S.loop, &g->kill_old);
+		timer_arm(&g->kill_old, S.t.kill_old_delay);
 		return;
 	}
 	/* ready and at once serving: one write, by gen_promote */
@@ -605,9 +615,7 @@ respawn_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		log_warnx("generation %lu: worker %d %s", w->gen->id, w->index,
 		          reason);
 		S.failures++;
-		ev_timer_set(
-		    t, backoff(S.failures) > 1 ? backoff(S.failures) : 1, 0);
-		ev_timer_start(loop, t);
+		timer_arm(t, backoff(S.failures) > 1 ? backoff(S.failures) : 1);
 	}
 	status_now();
 }
@@ -645,8 +653,7 @@ serving_worker_died(struct gen *g, struct worker *w, const char *how)
 			log_info("restarting worker %d of generation %lu in "
 			         "%gs",
 			         w->index, g->id, d);
-		ev_timer_set(&w->respawn, d, 0);
-		ev_timer_start(S.loop, &w->respawn);
+		timer_arm(&w->respawn, d);
 		status_now();
 		return;
 	}
@@ -844,12 +851,10 @@ gen_begin(const char *why)
 			return;
 		}
 	if (S.o->ready == READY_INTERVAL) {
-		ev_timer_set(&g->interval, S.o->interval, 0);
-		ev_timer_start(S.loop, &g->interval);
+		timer_arm(&g->interval, S.o->interval);
 	}
 	if (S.o->ready_timeout > 0) {
-		ev_timer_set(&g->ready_timeout, S.o->ready_timeout, 0);
-		ev_timer_start(S.loop, &g->ready_timeout);
+		timer_arm(&g->ready_timeout, S.o->ready_timeout);
 	}
 	/* --restart reads the starting generation from the JSON status */
 	status_now();
@@ -1307,8 +1312,7 @@ gen_state_adopt(const struct reexec_state *st)
 			S.serving = g;
 		else if (g->stop_sig && S.o->stop_timeout > 0 &&
 		         g->nalive > 0) {
-			ev_timer_set(&g->stop_timer, S.o->stop_timeout, 0);
-			ev_timer_start(S.loop, &g->stop_timer);
+			timer_arm(&g->stop_timer, S.o->stop_timeout);
 		}
 	}
 	if (S.serving)
