@@ -19,6 +19,7 @@
 #include "log.h"
 #include "notify.h"
 #include "reexec.h"
+#include "sdnotify.h"
 #include "sig.h"
 #include "spawn.h"
 #include "status.h"
@@ -238,6 +239,8 @@ gen_fail(struct gen *g, const char *reason, int stop_rest)
 		log_warnx("restart failed: generation %lu %s; generation %lu "
 		          "keeps serving",
 		          S.fail_gen, reason, S.serving->id);
+		sdnotify_rolled_back(S.fail_gen, reason, S.serving->id,
+		                     S.restart_pending);
 		if (S.restart_pending) {
 			S.restart_pending = 0;
 			gen_begin("queued restart");
@@ -317,10 +320,8 @@ gen_promote(struct gen *g)
 		gen_retire(old);
 	} else
 		log_info("generation %lu is serving", g->id);
-	if (!S.ever_served) {
-		S.ever_served = 1;
-		notify_systemd("READY=1");
-	}
+	S.ever_served = 1;
+	sdnotify_serving(g->id, S.restart_pending);
 	status_update();
 	if (S.restart_pending) {
 		S.restart_pending = 0;
@@ -764,6 +765,7 @@ gen_restart(const char *why)
 		log_info("%s: ignored while stopping", why);
 		return;
 	}
+	sdnotify_reloading();
 	if (S.starting) {
 		log_info("%s: generation %lu is still starting; one more "
 		         "restart will follow it",
@@ -788,7 +790,7 @@ gen_stop(int sig, const char *why)
 	}
 	log_info("%s: stopping all workers with SIG%s", why, sig_name(sig));
 	S.stopping = 1;
-	notify_systemd("STOPPING=1");
+	sdnotify_stopping();
 	S.restart_pending = 0;
 	ev_timer_stop(S.loop, &S.retry);
 	if (ev_is_active(&S.tick)) {

@@ -60,6 +60,7 @@ enum {
 	OPT_SOCKET_GROUP,
 	OPT_SOCKOPTS,
 	OPT_CHECK,
+	OPT_FDSTORE,
 };
 
 static const struct option longopts[] = {
@@ -107,6 +108,7 @@ static const struct option longopts[] = {
     {"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
     {"sockopts", required_argument, NULL, OPT_SOCKOPTS},
     {"check", no_argument, NULL, OPT_CHECK},
+    {"fdstore", no_argument, NULL, OPT_FDSTORE},
     {NULL, 0, NULL, 0},
 };
 
@@ -226,6 +228,8 @@ options_usage(FILE *fp)
 	    "to pipe it\n"
 	    "  --daemonize            run in the background (needs "
 	    "--log-file)\n"
+	    "  --fdstore              hand the listeners to systemd's fd "
+	    "store (FDSTORE=1)\n"
 	    "  --restart              ask the running baton to restart and "
 	    "wait\n"
 	    "                         (needs --pid-file and --status-file)\n"
@@ -613,6 +617,9 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			break;
 		case OPT_DIE_WITH_SUPERVISOR:
 			o->die_with_supervisor = 1;
+			break;
+		case OPT_FDSTORE:
+			o->fdstore = 1;
 			break;
 		case OPT_USER:
 			set_str(&o->user, optarg);

@@ -36,6 +36,7 @@ struct options {
 	int num_workers;
 	int max_old_generations; /* 0: no limit */
 	int die_with_supervisor;
+	int fdstore; /* --fdstore: listeners to the manager's fd store */
 	/* worker credentials (privs.c checks and applies them) */
 	char *user, *supplementary_groups, *worker_caps;
 	int no_new_privs;
