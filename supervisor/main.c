@@ -37,7 +37,10 @@ static void
 cleanup(void)
 {
 	gen_remove_status();
-	listen_unlink_paths(opts.ls, opts.nls);
+	/* with --fdstore the manager keeps the sockets for the next baton:
+	 * their files must stay with them */
+	if (!(opts.fdstore && sdnotify_enabled()))
+		listen_unlink_paths(opts.ls, opts.nls);
 	status_pidfile_remove();
 }
 

@@ -14,10 +14,12 @@
  *       (from SCM_CREDENTIALS, as systemd takes it), fields are separated
  *       by '|' instead of newlines. With a COMMAND, run it with
  *       NOTIFY_SOCKET=SOCKET ("usec=T start pid=PID" is logged); when it
- *       exits ("usec=T exit pid=PID status=S"), run it again up to N
- *       times with the fds kept from FDSTORE=1 as LISTEN_FDS from fd 3,
- *       LISTEN_PID and LISTEN_FDNAMES; then exit with its status. Without
- *       a COMMAND, run until SIGTERM or SIGINT.
+ *       exits ("usec=T exit pid=PID status=S"), run it again, up to N
+ *       times, each time the sink gets SIGUSR1 (the gap between is the
+ *       test's: a restart of the unit), with the fds kept from FDSTORE=1
+ *       as LISTEN_FDS from fd 3, LISTEN_PID and LISTEN_FDNAMES; after
+ *       that, exit with its status. Without a COMMAND, or while waiting
+ *       for SIGUSR1, run until SIGTERM or SIGINT.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -364,6 +366,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
@@ -389,9 +392,14 @@ main(int argc, char **argv)
 		}
 		if (!(pfd[1].revents & POLLIN))
 			continue;
-		while (read(sfd, &si, sizeof(si)) == sizeof(si))
-			if (si.ssi_signo != SIGCHLD)
+		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGUSR1 && child < 0 &&
+			    relaunch-- > 0)
+				child = start(cmd, argv[i], 1);
+			else if (si.ssi_signo == SIGTERM ||
+			         si.ssi_signo == SIGINT)
 				return status;
+		}
 		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
 			if (p != child)
 				continue;
@@ -399,9 +407,9 @@ main(int argc, char **argv)
 			                       : 128 + WTERMSIG(st);
 			log_line("usec=%llu exit pid=%ld status=%d", now_usec(),
 			         (long)p, status);
-			if (relaunch-- <= 0)
+			child = -1;
+			if (relaunch <= 0)
 				return status;
-			child = start(cmd, argv[i], 1);
 		}
 	}
 }

@@ -11,7 +11,8 @@ SOCK=$T/notify.sock
 SLOG=$T/sink.log
 
 # sink_start [--relaunch N] [VAR=VALUE...] -- BATON-ARG...: baton under the
-# sink (NOTIFY_SOCKET=$SOCK); sets SINK_PID and BATON_PID (the first start)
+# sink (NOTIFY_SOCKET=$SOCK, the VARs set); sets SINK_PID and BATON_PID (its
+# first start). A previous run's log is moved aside.
 sink_start() {
 	local pre=() env=()
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
@@ -22,6 +23,8 @@ sink_start() {
 		shift
 	done
 	shift
+	# each run its own log: the helpers below read only the current one
+	[ -e "$SLOG" ] && mv "$SLOG" "$SLOG.$(now_ms)"
 	"$SINK" "${pre[@]}" "$SOCK" "$SLOG" -- env "${env[@]}" "$BATON" "$@" \
 		>>"$T/baton.out" 2>>"$T/baton.err" </dev/null &
 	SINK_PID=$!
@@ -64,4 +67,10 @@ sink_order() {
 		[ -n "$n" ] || return 1
 		prev=$n
 	done
+}
+
+# _served_or_gone PID: that baton sent READY=1, or exited
+_served_or_gone() {
+	grep -qE "^usec=[0-9]+ pid=$1 msg=(.*\|)?READY=1" "$SLOG" ||
+		grep -q " exit pid=$1 " "$SLOG"
 }
