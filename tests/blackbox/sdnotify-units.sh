@@ -1,7 +1,7 @@
 #!/bin/bash
 # The systemd units in examples/systemd pass "systemd-analyze verify" (which
 # needs no systemd as PID 1), with their /usr/local paths pointed at this
-# build. systemd before 253 does not know Type=notify-reload: its one
+# build: no error, and no warning about them. systemd before 253 does not know Type=notify-reload: its one
 # warning about it is expected there, and nothing else.
 . "$(dirname "$0")/lib.sh"
 
@@ -22,6 +22,10 @@ for set in "baton.service" "baton-app.socket baton-app.service" \
 	out=$(systemd-analyze verify $set 2>&1)
 	rc=$?
 	is "$rc" 0 "systemd-analyze verify $set (systemd $ver)"
+	# only what concerns these units: verify also loads the machine's
+	# own units they are ordered against, whatever state those are in
+	names=$(sed 's/ /|/g; s/\./\\./g' <<<"$set")
+	out=$(grep -E "(^|/)($names)[: ]" <<<"$out")
 	if [ "${ver%%.*}" -lt 253 ] 2>/dev/null; then
 		out=$(grep -v 'Failed to parse service type, ignoring: notify-reload' <<<"$out")
 	fi
