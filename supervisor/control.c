@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,58 +86,342 @@ pidfile_locked(const char *path)
 	return locked;
 }
 
-/* Wait for generation target (or a later one) to be the only one
- * listed. The supervisor's pid and --stop-timeout bound the wait. */
-static int
-wait_restart(const struct options *o, const char *json_path, pid_t pid,
-             unsigned long target, long old_wait)
+/* How long --restart waits when a deadline of the supervisor is
+ * unbounded or unknown (start_server writes no JSON). */
+#define UNBOUNDED_WAIT 600.0
+/* Slack over the supervisor's own deadlines: polling, spawning, the
+ * status write. */
+#define WAIT_SLACK 30.0
+/* A supervisor seen stopped this long is not a passing ptrace stop. */
+#define STOPPED_GRACE 2.0
+
+double
+control_default_timeout(const struct status_json *s)
 {
-	struct timespec ts = {0, 100 * 1000 * 1000}, serving_since = {0, 0},
-	                now;
+	if (s == NULL || !s->has_deadlines || s->ready_timeout < 0 ||
+	    s->stop_timeout <= 0)
+		return UNBOUNDED_WAIT;
+	return s->ready_timeout + s->interval + s->kill_old_delay +
+	       (double)s->stop_timeout + WAIT_SLACK;
+}
+
+/* The progress line's steps, in the order a restart takes them. */
+enum step { STEP_NONE, STEP_STARTING, STEP_READY, STEP_RETIRING, STEP_DONE };
+
+/* One --restart: what it waits for and what it has seen so far. */
+struct watch {
+	const struct options *o;
+	const char *json_path;
+	pid_t pid;
+	unsigned long target; /* the first generation that counts */
+	unsigned long old;    /* the newest generation before the HUP */
+	double timeout;       /* 0: none */
+	long old_wait;
+	struct timespec start, serving_since, stopped_since;
+	int warned;
+	/* the latest look at the status files */
 	unsigned long gens[MAX_GENS];
-	struct status_json js;
-	int warned = 0;
-	char *text;
 	size_t n;
+	struct status_json js;
+	int have_js;
+	/* the progress line, on a terminal only */
+	int tty, line_open;
+	enum step step;
+	unsigned long shown; /* the generation the line is about */
+	const char *dots;
+};
+
+static double
+since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) +
+	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/* "…" where the terminal's locale can show it. */
+static const char *
+ellipsis(void)
+{
+	const char *dots = "...";
+
+	if (setlocale(LC_CTYPE, "") != NULL &&
+	    strcmp(nl_langinfo(CODESET), "UTF-8") == 0)
+		dots = "\xe2\x80\xa6";
+	setlocale(LC_CTYPE, "C");
+	return dots;
+}
+
+/* Is pid stopped (SIGSTOP, SIGTSTP) or held by a debugger? Its state is
+ * the field after the command name, which may itself contain ") ". */
+static int
+proc_stopped(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0; /* no /proc: nothing to tell */
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return 0;
+	return p[2] == 'T' || p[2] == 't';
+}
+
+/* The newest generation >= target in the JSON status, or NULL. */
+static const struct status_json_gen *
+newest(const struct watch *w)
+{
+	if (!w->have_js || w->js.ngens == 0 || w->js.gens[0].id < w->target)
+		return NULL;
+	return &w->js.gens[0];
+}
+
+/* The older generations the status file still lists, as "4" or "3, 4";
+ * the one before the HUP if none is (left already). */
+static void
+older_listed(const struct watch *w, unsigned long than, char *buf, size_t len,
+             int *count)
+{
+	size_t i, off = 0;
+
+	*buf = '\0';
+	*count = 0;
+	for (i = 0; i < w->n && off < len; i++)
+		if (w->gens[i] < than &&
+		    (i == 0 || w->gens[i] != w->gens[i - 1])) {
+			off += (size_t)snprintf(buf + off, len - off, "%s%lu",
+			                        *count ? ", " : "", w->gens[i]);
+			++*count;
+		}
+	if (*count == 0) {
+		snprintf(buf, len, "%lu", w->old);
+		*count = 1;
+	}
+}
+
+static void
+progress_put(struct watch *w, enum step s, unsigned long gen)
+{
+	char old[128];
+	int count;
+
+	if (!w->line_open)
+		fprintf(stderr, "%s:", log_progname());
+	w->line_open = 1;
+	switch (s) {
+	case STEP_STARTING:
+		fprintf(stderr, " generation %lu starting%s", gen, w->dots);
+		break;
+	case STEP_READY:
+		fprintf(stderr, " ready%s", w->dots);
+		break;
+	case STEP_RETIRING:
+		older_listed(w, gen, old, sizeof(old), &count);
+		fprintf(stderr, " generation%s %s retiring%s",
+		        count > 1 ? "s" : "", old, w->dots);
+		break;
+	default:
+		fputs(" done\n", stderr);
+		w->line_open = 0;
+	}
+}
+
+/* Print every step up to s, once each, in order: a poll every 100 ms
+ * may miss a short one, which has happened all the same. */
+static void
+progress(struct watch *w, enum step s, unsigned long gen)
+{
+	if (!w->tty)
+		return;
+	if (w->step >= STEP_STARTING && gen > w->shown && s < STEP_DONE)
+		w->step = STEP_NONE; /* a follow-up restart took over */
+	if (w->step == STEP_NONE)
+		w->shown = gen;
+	while (w->step < s)
+		progress_put(w, ++w->step, w->shown);
+}
+
+/* End the progress line before a message of its own. */
+static void
+progress_break(struct watch *w)
+{
+	if (w->line_open)
+		fputc('\n', stderr);
+	w->line_open = 0;
+}
+
+/* What the restart still waits for, for a message. */
+static void
+pending(const struct watch *w, char *buf, size_t len)
+{
+	const struct status_json_gen *g = newest(w);
+	unsigned long top = w->n ? w->gens[w->n - 1] : 0;
+	char old[128];
+	int count;
+
+	if (g != NULL && strcmp(g->state, "ready") == 0)
+		snprintf(buf, len,
+		         "generation %lu is ready, not serving yet "
+		         "(--kill-old-delay)",
+		         g->id);
+	else if (g != NULL && strcmp(g->state, "serving") != 0)
+		snprintf(buf, len, "generation %lu is still %s", g->id,
+		         g->state);
+	else if (g != NULL || top >= w->target) {
+		older_listed(w, g ? g->id : top, old, sizeof(old), &count);
+		snprintf(buf, len, "generation%s %s %s still retiring",
+		         count > 1 ? "s" : "", old, count > 1 ? "are" : "is");
+	} else if (w->have_js && w->js.restart_pending)
+		snprintf(buf, len, "the restart is still queued");
+	else if (w->have_js)
+		snprintf(buf, len, "generation %lu has not started", w->target);
+	else
+		snprintf(buf, len, "generation %lu is not in %s yet", w->target,
+		         w->o->status_file);
+}
+
+/* Read both status files again. */
+static void
+look(struct watch *w)
+{
+	char *text = status_read_file(w->o->status_file);
+
+	w->n = text ? status_parse_gens(text, w->gens, MAX_GENS) : 0;
+	free(text);
+	status_json_free(&w->js);
+	w->have_js = read_json(w->json_path, &w->js, &w->warned) > 0;
+}
+
+/* The restart failed: say why, and whether baton tries again. */
+static int
+failed(struct watch *w)
+{
+	const struct status_json *js = &w->js;
+	struct timespec now;
+	char retry[96] = "";
+	double left;
+	long secs;
+
+	if (js->retrying && js->retry_at > 0) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		left = js->retry_at - (double)now.tv_sec -
+		       (double)now.tv_nsec / 1e9;
+		/* whole seconds, rounded up: "in 0s" only when it is due */
+		secs = left > 0 ? (long)left + ((double)(long)left < left) : 0;
+		snprintf(retry, sizeof(retry),
+		         "; baton keeps retrying (next attempt in %lds)", secs);
+	} else if (js->retrying)
+		snprintf(retry, sizeof(retry), "; baton keeps retrying");
+	progress_break(w);
+	log_warnx("restart failed: generation %lu %s%s", js->fail_gen,
+	          js->fail_reason, retry);
+	return EXIT_CONTROL;
+}
+
+/* Where the restart stands: an exit code, or -1 to keep waiting. */
+static int
+step(struct watch *w)
+{
+	const struct status_json_gen *g = newest(w);
+	unsigned long top = w->n ? w->gens[w->n - 1] : 0;
+
+	if (w->n == 1 && top >= w->target) {
+		progress(w, STEP_DONE, top);
+		return EXIT_OK;
+	}
+	if (g != NULL && strcmp(g->state, "starting") == 0)
+		progress(w, STEP_STARTING, g->id);
+	else if (g != NULL && (strcmp(g->state, "ready") == 0 ||
+	                       strcmp(g->state, "serving") == 0))
+		progress(w, STEP_READY, g->id);
+	if (top >= w->target)
+		progress(w, w->n > 1 ? STEP_RETIRING : STEP_READY, top);
+	/* the new generation serves; old ones that outlive the supervisor's
+	 * own --stop-timeout (or a minute without one) will not go by
+	 * themselves: say so rather than hang */
+	if (w->n > 1 && top >= w->target) {
+		if (w->serving_since.tv_sec == 0)
+			clock_gettime(CLOCK_MONOTONIC, &w->serving_since);
+		if (since(&w->serving_since) > (double)w->old_wait) {
+			progress_break(w);
+			log_warnx(
+			    "generation %lu serves, but older generations "
+			    "are still running after %lds (see "
+			    "--stop-timeout)",
+			    top, w->old_wait);
+			return EXIT_CONTROL;
+		}
+	}
+	/* a failure is final when nothing newer is on its way; with baton
+	 * retrying, the first failed attempt is the answer all the same */
+	if (w->have_js && w->js.has_failure && w->js.fail_gen >= w->target &&
+	    top < w->target &&
+	    (w->js.retrying || !in_progress(&w->js, w->target)))
+		return failed(w);
+	return -1;
+}
+
+/* Why the wait cannot go on though the restart has not settled: the
+ * supervisor is gone or stopped, or the time is up; -1 if none. */
+static int
+stuck(struct watch *w)
+{
+	char what[256];
+
+	if (kill(w->pid, 0) < 0 && errno == ESRCH) {
+		progress_break(w);
+		log_warnx("the supervisor (pid %ld) exited during the restart",
+		          (long)w->pid);
+		return EXIT_CONTROL;
+	}
+	pending(w, what, sizeof(what));
+	/* a stopped supervisor never updates its status: waiting out the
+	 * whole timeout would only hide that */
+	if (!proc_stopped(w->pid))
+		w->stopped_since.tv_sec = 0;
+	else if (w->stopped_since.tv_sec == 0)
+		clock_gettime(CLOCK_MONOTONIC, &w->stopped_since);
+	else if (since(&w->stopped_since) >= STOPPED_GRACE) {
+		progress_break(w);
+		log_warnx("the supervisor (pid %ld) is stopped (SIGSTOP?): "
+		          "%s; the restart goes on once it is continued "
+		          "(SIGCONT)",
+		          (long)w->pid, what);
+		return EXIT_CONTROL;
+	}
+	if (w->timeout > 0 && since(&w->start) >= w->timeout) {
+		progress_break(w);
+		log_warnx("restart timed out after %gs: %s", w->timeout, what);
+		return EXIT_CONTROL;
+	}
+	return -1;
+}
+
+/* Wait for generation target (or a later one) to be the only one
+ * listed, within the timeout. */
+static int
+wait_restart(struct watch *w)
+{
+	struct timespec ts = {0, 100 * 1000 * 1000};
+	int r;
 
 	for (;;) {
 		nanosleep(&ts, NULL);
-		if (kill(pid, 0) < 0 && errno == ESRCH) {
-			log_warnx("the supervisor (pid %ld) exited during the "
-			          "restart",
-			          (long)pid);
-			return EXIT_CONTROL;
-		}
-		text = status_read_file(o->status_file);
-		n = text ? status_parse_gens(text, gens, MAX_GENS) : 0;
-		free(text);
-		if (n == 1 && gens[0] >= target)
-			return EXIT_OK;
-		/* the new generation serves; old ones that outlive the
-		 * supervisor's own --stop-timeout (or a minute without one)
-		 * will not go by themselves: say so rather than hang */
-		if (n > 1 && gens[n - 1] >= target) {
-			if (serving_since.tv_sec == 0)
-				clock_gettime(CLOCK_MONOTONIC, &serving_since);
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (now.tv_sec - serving_since.tv_sec > old_wait) {
-				log_warnx("generation %lu serves, but older "
-				          "generations are still running after "
-				          "%lds (see --stop-timeout)",
-				          gens[n - 1], (long)old_wait);
-				return EXIT_CONTROL;
-			}
-		}
-		if (read_json(json_path, &js, &warned) > 0 && js.has_failure &&
-		    js.fail_gen >= target && !in_progress(&js, target) &&
-		    (n == 0 || gens[n - 1] < target)) {
-			log_warnx("restart failed: generation %lu %s",
-			          js.fail_gen, js.fail_reason);
-			status_json_free(&js);
-			return EXIT_CONTROL;
-		}
-		status_json_free(&js);
+		look(w);
+		if ((r = step(w)) >= 0 || (r = stuck(w)) >= 0)
+			break;
 	}
+	status_json_free(&w->js);
+	return r;
 }
 
 int
@@ -144,7 +430,7 @@ control_restart(const struct options *o)
 	unsigned long gens[MAX_GENS], target;
 	char err[512], *text, *json_path;
 	struct status_json js;
-	long old_wait = 60;
+	static struct watch w; /* big: gens[] */
 	int warned = 0, r;
 	pid_t pid;
 	size_t n;
@@ -174,20 +460,34 @@ control_restart(const struct options *o)
 		return EXIT_CONTROL;
 	if (asprintf(&json_path, "%s.json", o->status_file) < 0)
 		return EXIT_SOFTWARE;
+	memset(&w, 0, sizeof(w));
+	w.old_wait = 60;
 	if (read_json(json_path, &js, &warned) > 0) {
 		if (js.last_generation + 1 > target)
 			target = js.last_generation + 1;
 		if (js.stop_timeout > 0)
-			old_wait = js.stop_timeout + 5;
+			w.old_wait = js.stop_timeout + 5;
 	}
+	w.timeout = o->restart_timeout >= 0 ? o->restart_timeout
+	                                    : control_default_timeout(&js);
 	status_json_free(&js);
+	w.o = o;
+	w.json_path = json_path;
+	w.pid = pid;
+	w.target = target;
+	w.old = gens[n - 1];
+	w.warned = warned;
+	/* progress is for a person watching; scripts read stderr as is */
+	if ((w.tty = isatty(STDERR_FILENO)))
+		w.dots = ellipsis();
+	clock_gettime(CLOCK_MONOTONIC, &w.start);
 	if (kill(pid, SIGHUP) < 0) {
 		log_warn("cannot send SIGHUP to the supervisor (pid %ld)",
 		         (long)pid);
 		free(json_path);
 		return EXIT_CONTROL;
 	}
-	r = wait_restart(o, json_path, pid, target, old_wait);
+	r = wait_restart(&w);
 	free(json_path);
 	return r;
 }

@@ -3,9 +3,14 @@
 #define BATON_CONTROL_H
 
 #include "options.h"
+#include "statusjson.h"
 
 /* Each returns the process exit code. */
 int control_restart(const struct options *o);
 int control_stop(const struct options *o);
+/* How long --restart waits by default for a supervisor whose status
+ * says s (NULL or no deadlines: unknown): the sum of its deadlines and
+ * a margin, or 600 s when one of them is unbounded. */
+double control_default_timeout(const struct status_json *s);
 
 #endif

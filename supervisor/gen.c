@@ -1,13 +1,41 @@
 /* gen.c: generations of workers and the restart state machine.
  *
- * A generation moves starting -> ready -> serving -> retiring -> gone, or
- * starting/ready -> failed -> gone. Only a ready generation retires the
- * serving one; a failed restart leaves the serving generation alone.
- * Everything here runs from libev callbacks, never in signal context. */
+ * A generation is the set of workers one (re)start began. Its state
+ * changes in one place, gen_set_state(), which checks the change against
+ * transitions[] (the table below, row for row), logs it and rewrites the
+ * status files once. Everything here runs from libev callbacks, never in
+ * signal context, so no state changes under our feet.
+ *
+ *            |interval all    kill-old worker    spawn  ready    successor over
+ * stop |elapsed  ready  due      exit      failed timeout  serving   cap
+ * -----------+-------------------------------------------------------------------------
+ * starting   |ready    ready  .        failed    failed failed   .         .
+ * -/gone ready      |.        .      serving  failed    .      .        . .
+ * -/gone serving    |.        .      .        (1)       -      . retiring  .
+ * -/gone retiring   |.        .      .        -/gone    .      .        .
+ * killed -/gone failed     |.        .      .        -/gone    -/gone . . .
+ * -/gone killed     |.        .      .        -/gone    .      .        . .
+ * -/gone
+ *
+ *   -/gone  stays while one of its workers is alive, gone with the last
+ *           (while baton stops, a worker exit in any state means this)
+ *   .       impossible: a bug, logged as "internal: ...", never a crash
+ *   (1)     --num-workers > 1: the worker is respawned and the generation
+ *           stays serving; a single worker: retiring (then gone), and a
+ *           new generation replaces it, as start_server does
+ *   serving on "successor serving" goes straight to gone when no worker
+ *   of it is alive (all of them waiting for a respawn).
+ *
+ * Only a ready generation retires the serving one; a failed restart leaves
+ * the serving generation alone. Each deadline has its own ev_timer:
+ * --interval, --kill-old-delay, --ready-timeout and --stop-timeout per
+ * generation, a respawn per worker, the retry backoff, and the deferred
+ * status write. */
 #include "config.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +43,7 @@
 #include <unistd.h>
 
 #include "envdir.h"
+#include "fdcheck.h"
 #include "gen.h"
 #include "log.h"
 #include "notify.h"
@@ -29,17 +58,77 @@
  * resets the restart backoff. */
 #define STABLE_SECONDS 10.0
 #define BACKOFF_MAX 30.0
+/* STATUS= messages rewrite the status files at most this often: a worker
+ * reporting progress in a loop must not turn baton into a disk writer. */
+#define STATUS_DELAY 0.1
 
+/* The numbers are saved across a re-exec (gen_state_save): append only. */
 enum gen_state {
 	GEN_STARTING,
 	GEN_READY,
 	GEN_SERVING,
 	GEN_RETIRING,
-	GEN_FAILED
+	GEN_FAILED,
+	GEN_KILLED,
+	GEN_GONE /* freed right after the change; never saved */
 };
 
-static const char *const state_names[] = {"starting", "ready", "serving",
-                                          "retiring", "failed"};
+static const char *const state_names[] = {
+    "starting", "ready", "serving", "retiring", "failed", "killed", "gone"};
+
+enum gen_event {
+	GE_INTERVAL,      /* --interval elapsed with every worker alive */
+	GE_ALL_READY,     /* every worker sent READY=1 (--ready=notify) */
+	GE_KILL_OLD_DUE,  /* --kill-old-delay is over (or 0) */
+	GE_WORKER_EXIT,   /* one of its workers was reaped */
+	GE_SPAWN_FAILED,  /* fork or exec of one of its workers failed */
+	GE_READY_TIMEOUT, /* --ready-timeout elapsed before it was ready */
+	GE_SUCCESSOR,     /* a newer generation is serving */
+	GE_OVER_CAP,      /* more retiring than --max-old-generations */
+	GE_STOP           /* baton is stopping */
+};
+
+static const char *const event_names[] = {"interval elapsed",
+                                          "all ready",
+                                          "kill-old-delay due",
+                                          "worker exit",
+                                          "spawn failed",
+                                          "ready timeout",
+                                          "successor serving",
+                                          "over the old-generation cap",
+                                          "stop"};
+
+static const struct transition {
+	enum gen_state from;
+	enum gen_event ev;
+	enum gen_state to;
+} transitions[] = {
+    {GEN_STARTING, GE_INTERVAL, GEN_READY},
+    {GEN_STARTING, GE_ALL_READY, GEN_READY},
+    {GEN_STARTING, GE_WORKER_EXIT, GEN_FAILED},
+    {GEN_STARTING, GE_SPAWN_FAILED, GEN_FAILED},
+    {GEN_STARTING, GE_READY_TIMEOUT, GEN_FAILED},
+    {GEN_READY, GE_KILL_OLD_DUE, GEN_SERVING},
+    {GEN_READY, GE_WORKER_EXIT, GEN_FAILED},
+    {GEN_SERVING, GE_WORKER_EXIT, GEN_RETIRING},
+    {GEN_SERVING, GE_SUCCESSOR, GEN_RETIRING},
+    {GEN_SERVING, GE_SUCCESSOR, GEN_GONE},
+    {GEN_RETIRING, GE_OVER_CAP, GEN_KILLED},
+    {GEN_RETIRING, GE_WORKER_EXIT, GEN_GONE},
+    {GEN_FAILED, GE_WORKER_EXIT, GEN_GONE},
+    {GEN_FAILED, GE_SPAWN_FAILED, GEN_GONE},
+    {GEN_KILLED, GE_WORKER_EXIT, GEN_GONE},
+    /* while stopping: gone with the last worker, whatever the state */
+    {GEN_STARTING, GE_WORKER_EXIT, GEN_GONE},
+    {GEN_READY, GE_WORKER_EXIT, GEN_GONE},
+    {GEN_SERVING, GE_WORKER_EXIT, GEN_GONE},
+    {GEN_STARTING, GE_STOP, GEN_GONE},
+    {GEN_READY, GE_STOP, GEN_GONE},
+    {GEN_SERVING, GE_STOP, GEN_GONE},
+    {GEN_RETIRING, GE_STOP, GEN_GONE},
+    {GEN_FAILED, GE_STOP, GEN_GONE},
+    {GEN_KILLED, GE_STOP, GEN_GONE},
+};
 
 struct gen;
 
@@ -59,9 +148,10 @@ struct gen {
 	enum gen_state state;
 	struct worker *w;
 	size_t nw, nalive, nready;
-	ev_timer deadline;   /* --ready-timeout */
-	ev_timer timer;      /* interval, then kill-old-delay */
-	ev_timer kill_timer; /* --stop-timeout after a stop signal */
+	ev_timer interval;      /* --interval: still alive, so ready */
+	ev_timer kill_old;      /* --kill-old-delay: ready, then serving */
+	ev_timer ready_timeout; /* --ready-timeout */
+	ev_timer stop_timer;    /* --stop-timeout after a stop signal */
 	int stop_sig;
 	ev_tstamp started, ready_at;
 	struct gen *next;
@@ -77,7 +167,7 @@ static struct {
 	int restart_pending, stopping, ever_served;
 	unsigned failures; /* consecutive, for the backoff */
 	unsigned long restarts;
-	ev_timer retry, tick;
+	ev_timer retry, tick, status_timer;
 	ev_tstamp last_restart;
 	unsigned long fail_gen;
 	char fail_reason[512];
@@ -88,13 +178,107 @@ static struct {
 
 static void gen_begin(const char *why);
 static void status_update(void);
-static double backoff(unsigned failures);
-static void notify_message(pid_t pid, const char *msg);
-static void gen_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
-static void deadline_cb(struct ev_loop *loop, ev_timer *t, int revents);
-static void respawn_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void child_cb(struct ev_loop *loop, ev_child *c, int revents);
-static struct gen *gen_alloc(unsigned long id, size_t nw);
+
+/* ---- status writes --------------------------------------------------- */
+
+/* A state change: written at once (--restart reads the JSON right after
+ * it sees the status file change). */
+static void
+status_now(void)
+{
+	ev_timer_stop(S.loop, &S.status_timer);
+	status_update();
+}
+
+/* A worker's STATUS= text: written once the burst is over. */
+static void
+status_later(void)
+{
+	if (S.o->status_file && !ev_is_active(&S.status_timer)) {
+		ev_timer_set(&S.status_timer, STATUS_DELAY, 0);
+		ev_timer_start(S.loop, &S.status_timer);
+	}
+}
+
+static void
+status_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	status_update();
+}
+
+/* ---- the one place a state changes ------------------------------------ */
+
+static int
+transition_allowed(enum gen_state from, enum gen_event ev, enum gen_state to)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(transitions) / sizeof(transitions[0]); i++)
+		if (transitions[i].from == from && transitions[i].ev == ev &&
+		    transitions[i].to == to)
+			return 1;
+	return 0;
+}
+
+static void
+gen_free(struct gen *g)
+{
+	struct gen **pp;
+	size_t i;
+
+	for (pp = &S.gens; *pp; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	ev_timer_stop(S.loop, &g->interval);
+	ev_timer_stop(S.loop, &g->kill_old);
+	ev_timer_stop(S.loop, &g->ready_timeout);
+	ev_timer_stop(S.loop, &g->stop_timer);
+	for (i = 0; i < g->nw; i++) {
+		ev_timer_stop(S.loop, &g->w[i].respawn);
+		if (g->w[i].alive)
+			ev_child_stop(S.loop, &g->w[i].child);
+		free(g->w[i].status);
+	}
+	if (S.serving == g)
+		S.serving = NULL;
+	if (S.starting == g)
+		S.starting = NULL;
+	free(g->w);
+	free(g);
+}
+
+/* Move g to state to on event ev, log fmt (if not NULL) at info level,
+ * and write the status files. A change transitions[] does not list is a
+ * bug in this file: logged, then made anyway, as the code that asked for
+ * it depends on it. To GEN_GONE frees g. */
+static void __attribute__((format(printf, 4, 5)))
+gen_set_state(struct gen *g, enum gen_state to, enum gen_event ev,
+              const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!transition_allowed(g->state, ev, to))
+		log_warnx("internal: generation %lu: no transition from %s "
+		          "to %s on \"%s\"",
+		          g->id, state_names[g->state], state_names[to],
+		          event_names[ev]);
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		log_info("%s", msg);
+	}
+	g->state = to;
+	if (to == GEN_GONE)
+		gen_free(g);
+	status_now();
+}
+
+/* ---- helpers ----------------------------------------------------------- */
 
 static void
 describe_status(int status, char *buf, size_t len)
@@ -111,42 +295,34 @@ describe_status(int status, char *buf, size_t len)
 }
 
 static void
-gen_free(struct gen *g)
-{
-	struct gen **pp;
-	size_t i;
-
-	for (pp = &S.gens; *pp; pp = &(*pp)->next)
-		if (*pp == g) {
-			*pp = g->next;
-			break;
-		}
-	ev_timer_stop(S.loop, &g->timer);
-	ev_timer_stop(S.loop, &g->kill_timer);
-	ev_timer_stop(S.loop, &g->deadline);
-	for (i = 0; i < g->nw; i++) {
-		ev_timer_stop(S.loop, &g->w[i].respawn);
-		if (g->w[i].alive)
-			ev_child_stop(S.loop, &g->w[i].child);
-		free(g->w[i].status);
-	}
-	if (S.serving == g)
-		S.serving = NULL;
-	if (S.starting == g)
-		S.starting = NULL;
-	free(g->w);
-	free(g);
-}
-
-static void
 check_stopped(void)
 {
 	if (S.stopping && S.gens == NULL)
 		ev_break(S.loop, EVBREAK_ALL);
 }
 
+/* The backoff before restarting after the n-th failure in a row: 0 for
+ * the first, then 1, 2, 4 ... seconds up to BACKOFF_MAX. */
+static double
+backoff(unsigned failures)
+{
+	double d = 0;
+
+	if (failures > 1)
+		d = (double)(1u << (failures - 2 > 5 ? 5 : failures - 2));
+	return d > BACKOFF_MAX ? BACKOFF_MAX : d;
+}
+
 static void
-kill_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+kill_worker(struct worker *w)
+{
+	if (kill(w->pid, SIGKILL) < 0 && errno != ESRCH)
+		log_warn("cannot send SIGKILL to worker %ld", (long)w->pid);
+}
+
+/* --stop-timeout after a stop signal: SIGKILL what is left. */
+static void
+stop_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct gen *g = t->data;
 	size_t i;
@@ -158,9 +334,7 @@ kill_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		          "SIG%s: sending SIGKILL",
 		          (long)g->w[i].pid, g->id, S.o->stop_timeout,
 		          sig_name(g->stop_sig));
-		if (kill(g->w[i].pid, SIGKILL) < 0 && errno != ESRCH)
-			log_warn("cannot send SIGKILL to worker %ld",
-			         (long)g->w[i].pid);
+		kill_worker(&g->w[i]);
 	}
 }
 
@@ -181,23 +355,28 @@ gen_signal(struct gen *g, int sig)
 			         sig_name(sig), (long)g->w[i].pid);
 	}
 	if (S.o->stop_timeout > 0 && g->nalive > 0 &&
-	    !ev_is_active(&g->kill_timer)) {
-		ev_timer_set(&g->kill_timer, S.o->stop_timeout, 0);
-		ev_timer_start(S.loop, &g->kill_timer);
+	    !ev_is_active(&g->stop_timer)) {
+		ev_timer_set(&g->stop_timer, S.o->stop_timeout, 0);
+		ev_timer_start(S.loop, &g->stop_timer);
 	}
 }
+
+/* The deadlines of becoming ready: over once it is, or never will be. */
+static void
+stop_start_timers(struct gen *g)
+{
+	ev_timer_stop(S.loop, &g->interval);
+	ev_timer_stop(S.loop, &g->kill_old);
+	ev_timer_stop(S.loop, &g->ready_timeout);
+}
+
+/* ---- restarts ---------------------------------------------------------- */
 
 static void
 schedule_retry(void)
 {
-	double delay = 0;
+	double delay = backoff(S.failures);
 
-	if (S.failures > 1) {
-		delay =
-		    (double)(1u << (S.failures - 2 > 5 ? 5 : S.failures - 2));
-		if (delay > BACKOFF_MAX)
-			delay = BACKOFF_MAX;
-	}
 	if (delay == 0) {
 		gen_begin("retrying");
 		return;
@@ -217,19 +396,18 @@ retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 /* A generation that will never serve: stop what is left of it, and
  * either roll back (something else serves) or retry with backoff. */
 static void
-gen_fail(struct gen *g, const char *reason, int stop_rest)
+gen_fail(struct gen *g, enum gen_event ev, const char *reason)
 {
 	S.fail_gen = g->id;
 	S.fail_at = ev_now(S.loop);
 	snprintf(S.fail_reason, sizeof(S.fail_reason), "%s", reason);
 	if (S.starting == g)
 		S.starting = NULL;
-	g->state = GEN_FAILED;
-	ev_timer_stop(S.loop, &g->timer);
-	ev_timer_stop(S.loop, &g->deadline);
+	stop_start_timers(g);
+	gen_set_state(g, GEN_FAILED, ev, NULL);
 	if (g->nalive == 0)
-		gen_free(g);
-	else if (stop_rest)
+		gen_set_state(g, GEN_GONE, ev, NULL);
+	else
 		gen_signal(g, SIGTERM);
 	if (S.stopping) {
 		check_stopped();
@@ -249,7 +427,6 @@ gen_fail(struct gen *g, const char *reason, int stop_rest)
 		S.failures++;
 		schedule_retry();
 	}
-	status_update();
 }
 
 /* --max-old-generations: beyond the cap, the oldest retiring generation
@@ -277,13 +454,10 @@ enforce_old_cap(void)
 		          "sending SIGKILL to generation %lu",
 		          n, S.o->max_old_generations, oldest->id);
 		for (i = 0; i < oldest->nw; i++)
-			if (oldest->w[i].alive &&
-			    kill(oldest->w[i].pid, SIGKILL) < 0 &&
-			    errno != ESRCH)
-				log_warn("cannot send SIGKILL to worker %ld",
-				         (long)oldest->w[i].pid);
-		/* counted again only once its workers are reaped */
-		oldest->state = GEN_FAILED;
+			if (oldest->w[i].alive)
+				kill_worker(&oldest->w[i]);
+		/* gone once its workers are reaped */
+		gen_set_state(oldest, GEN_KILLED, GE_OVER_CAP, NULL);
 	}
 }
 
@@ -292,14 +466,14 @@ gen_retire(struct gen *g)
 {
 	size_t i;
 
-	g->state = GEN_RETIRING;
 	for (i = 0; i < g->nw; i++)
 		ev_timer_stop(S.loop, &g->w[i].respawn);
 	if (g->nalive == 0) {
-		log_info("generation %lu retired", g->id);
-		gen_free(g);
+		gen_set_state(g, GEN_GONE, GE_SUCCESSOR,
+		              "generation %lu retired", g->id);
 		return;
 	}
+	gen_set_state(g, GEN_RETIRING, GE_SUCCESSOR, NULL);
 	gen_signal(g, S.o->sig_hup);
 	enforce_old_cap();
 }
@@ -309,61 +483,70 @@ gen_promote(struct gen *g)
 {
 	struct gen *old = S.serving;
 
-	ev_timer_stop(S.loop, &g->timer);
 	S.serving = g;
 	S.starting = NULL;
 	S.last_restart = ev_now(S.loop);
-	g->state = GEN_SERVING;
+	fdcheck_generation(g->id, &g->w[0].pid, sizeof(*g->w), g->nw, S.o->ls,
+	                   S.o->nls);
 	if (old) {
-		log_info("generation %lu is ready; retiring generation %lu",
-		         g->id, old->id);
+		gen_set_state(
+		    g, GEN_SERVING, GE_KILL_OLD_DUE,
+		    "generation %lu is ready; retiring generation %lu", g->id,
+		    old->id);
 		gen_retire(old);
 	} else
-		log_info("generation %lu is serving", g->id);
+		gen_set_state(g, GEN_SERVING, GE_KILL_OLD_DUE,
+		              "generation %lu is serving", g->id);
 	S.ever_served = 1;
 	sdnotify_serving(g->id, S.restart_pending);
-	status_update();
 	if (S.restart_pending) {
 		S.restart_pending = 0;
 		gen_begin("queued restart");
 	}
 }
 
+/* Every worker of g is ready (ev says how we know): retire the serving
+ * generation now, or after --kill-old-delay. */
 static void
-gen_ready(struct gen *g)
+gen_ready(struct gen *g, enum gen_event ev)
 {
-	g->state = GEN_READY;
 	g->ready_at = ev_now(S.loop);
-	ev_timer_stop(S.loop, &g->deadline);
+	stop_start_timers(g);
 	options_tunables(&S.t);
 	if (S.serving && S.t.kill_old_delay > 0) {
-		log_info("generation %lu is ready; retiring generation %lu in "
-		         "%gs (kill-old-delay)",
-		         g->id, S.serving->id, S.t.kill_old_delay);
-		status_update();
-		ev_timer_set(&g->timer, S.t.kill_old_delay, 0);
-		ev_timer_start(S.loop, &g->timer);
+		gen_set_state(g, GEN_READY, ev,
+		              "generation %lu is ready; retiring generation "
+		              "%lu in %gs (kill-old-delay)",
+		              g->id, S.serving->id, S.t.kill_old_delay);
+		ev_timer_set(&g->kill_old, S.t.kill_old_delay, 0);
+		ev_timer_start(S.loop, &g->kill_old);
 		return;
 	}
+	gen_set_state(g, GEN_READY, ev, NULL);
 	gen_promote(g);
 }
 
-/* --interval (start_server's readiness: still alive), then, once ready,
- * the end of --kill-old-delay. */
+/* --interval: start_server's readiness, still alive after it. */
 static void
-gen_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+interval_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct gen *g = t->data;
 
-	if (g->state == GEN_STARTING && g->nalive == g->nw &&
-	    S.o->ready == READY_INTERVAL)
-		gen_ready(g);
-	else if (g->state == GEN_READY && g->nalive == g->nw)
+	if (g->state == GEN_STARTING && g->nalive == g->nw)
+		gen_ready(g, GE_INTERVAL);
+}
+
+static void
+kill_old_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct gen *g = t->data;
+
+	if (g->state == GEN_READY && g->nalive == g->nw)
 		gen_promote(g);
 }
 
 static void
-deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
+ready_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct gen *g = t->data;
 	char reason[128];
@@ -374,8 +557,10 @@ deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	         "failed: %zu of %zu workers ready after %gs (--ready-timeout)",
 	         g->nready, g->nw, S.o->ready_timeout);
 	log_warnx("generation %lu %s", g->id, reason);
-	gen_fail(g, reason, 1);
+	gen_fail(g, GE_READY_TIMEOUT, reason);
 }
+
+/* ---- workers ----------------------------------------------------------- */
 
 static int worker_spawn(struct gen *g, size_t i, char *reason, size_t len);
 
@@ -396,19 +581,75 @@ respawn_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		    t, backoff(S.failures) > 1 ? backoff(S.failures) : 1, 0);
 		ev_timer_start(loop, t);
 	}
-	status_update();
+	status_now();
 }
 
-/* The backoff before restarting after the n-th failure in a row: 0 for
- * the first, then 1, 2, 4 ... seconds up to BACKOFF_MAX. */
-static double
-backoff(unsigned failures)
+/* A worker of a generation on its way up died: roll it back. */
+static void
+new_worker_died(struct gen *g, struct worker *w, const char *how)
 {
-	double d = 0;
+	char reason[256];
 
-	if (failures > 1)
-		d = (double)(1u << (failures - 2 > 5 ? 5 : failures - 2));
-	return d > BACKOFF_MAX ? BACKOFF_MAX : d;
+	log_warnx("new worker %ld (generation %lu) failed to start: %s",
+	          (long)w->pid, g->id, how);
+	snprintf(reason, sizeof(reason),
+	         "failed: worker %ld %s before it was ready", (long)w->pid,
+	         how);
+	gen_fail(g, GE_WORKER_EXIT, reason);
+}
+
+static void
+serving_worker_died(struct gen *g, struct worker *w, const char *how)
+{
+	log_warnx("worker %ld (generation %lu) %s unexpectedly; restarting",
+	          (long)w->pid, g->id, how);
+	/* a replaced worker proves itself from its own start */
+	if (ev_now(S.loop) -
+	        (w->started > g->ready_at ? w->started : g->ready_at) >=
+	    STABLE_SECONDS)
+		S.failures = 0;
+	S.failures++;
+	if (g->nw > 1) {
+		/* replace this one worker; the rest keep serving */
+		double d = backoff(S.failures);
+
+		if (d > 0)
+			log_info("restarting worker %d of generation %lu in "
+			         "%gs",
+			         w->index, g->id, d);
+		ev_timer_set(&w->respawn, d, 0);
+		ev_timer_start(S.loop, &w->respawn);
+		status_now();
+		return;
+	}
+	/* start_server: a new generation replaces a dead worker */
+	S.serving = NULL;
+	gen_set_state(g, GEN_RETIRING, GE_WORKER_EXIT, NULL);
+	if (S.starting == NULL && !ev_is_active(&S.retry))
+		schedule_retry();
+	if (g->nalive == 0)
+		gen_set_state(g, GEN_GONE, GE_WORKER_EXIT,
+		              "generation %lu is gone", g->id);
+}
+
+/* A worker of a generation that is retiring, failed, killed, or of any
+ * generation while baton stops. */
+static void
+old_worker_died(struct gen *g, struct worker *w, const char *how)
+{
+	if (S.stopping)
+		log_info("worker %ld (generation %lu) %s", (long)w->pid, g->id,
+		         how);
+	else
+		log_info("old worker %ld (generation %lu) %s", (long)w->pid,
+		         g->id, how);
+	if (g->nalive > 0)
+		status_now();
+	else if (g->state == GEN_RETIRING && !S.stopping)
+		gen_set_state(g, GEN_GONE, GE_WORKER_EXIT,
+		              "generation %lu is gone", g->id);
+	else
+		gen_set_state(g, GEN_GONE, GE_WORKER_EXIT, NULL);
 }
 
 static void
@@ -416,7 +657,7 @@ child_cb(struct ev_loop *loop, ev_child *c, int revents)
 {
 	struct worker *w = c->data;
 	struct gen *g = w->gen;
-	char how[128], reason[256];
+	char how[128];
 
 	ev_child_stop(loop, c);
 	w->alive = 0;
@@ -426,66 +667,14 @@ child_cb(struct ev_loop *loop, ev_child *c, int revents)
 		g->nready--;
 	}
 	describe_status(c->rstatus, how, sizeof(how));
-	if (S.stopping) {
-		log_info("worker %ld (generation %lu) %s", (long)w->pid, g->id,
-		         how);
-		if (g->nalive == 0)
-			gen_free(g);
-		status_update();
-		check_stopped();
-		return;
-	}
-	switch (g->state) {
-	case GEN_STARTING:
-	case GEN_READY:
-		log_warnx("new worker %ld (generation %lu) failed to start: %s",
-		          (long)w->pid, g->id, how);
-		snprintf(reason, sizeof(reason),
-		         "failed: worker %ld %s before it was ready",
-		         (long)w->pid, how);
-		gen_fail(g, reason, 1);
-		return;
-	case GEN_SERVING:
-		log_warnx("worker %ld (generation %lu) %s unexpectedly; "
-		          "restarting",
-		          (long)w->pid, g->id, how);
-		/* a replaced worker proves itself from its own start */
-		if (ev_now(loop) -
-		        (w->started > g->ready_at ? w->started : g->ready_at) >=
-		    STABLE_SECONDS)
-			S.failures = 0;
-		S.failures++;
-		if (g->nw > 1) {
-			/* replace this one worker; the rest keep serving */
-			double d = backoff(S.failures);
-
-			if (d > 0)
-				log_info("restarting worker %d of generation "
-				         "%lu in %gs",
-				         w->index, g->id, d);
-			ev_timer_set(&w->respawn, d, 0);
-			ev_timer_start(loop, &w->respawn);
-			status_update();
-			return;
-		}
-		/* start_server: a new generation replaces a dead worker */
-		S.serving = NULL;
-		g->state = GEN_RETIRING;
-		if (S.starting == NULL && !ev_is_active(&S.retry))
-			schedule_retry();
-		break;
-	case GEN_RETIRING:
-	case GEN_FAILED:
-		log_info("old worker %ld (generation %lu) %s", (long)w->pid,
-		         g->id, how);
-		break;
-	}
-	if (g->nalive == 0 && g->state != GEN_SERVING) {
-		if (g->state == GEN_RETIRING)
-			log_info("generation %lu is gone", g->id);
-		gen_free(g);
-	}
-	status_update();
+	if (S.stopping)
+		old_worker_died(g, w, how);
+	else if (g->state == GEN_STARTING || g->state == GEN_READY)
+		new_worker_died(g, w, how);
+	else if (g->state == GEN_SERVING)
+		serving_worker_died(g, w, how);
+	else
+		old_worker_died(g, w, how);
 	check_stopped();
 }
 
@@ -502,32 +691,23 @@ stage_action(int stage)
 	}
 }
 
-/* environ without the variables in extra ("NAME=value"), then extra. */
-static char **
-worker_env(char **extra, size_t nextra)
+/* The child that failed before exec, in reason; fatal for the very first
+ * start, where nothing could ever serve. */
+static void
+spawn_failed(struct gen *g, const struct spawn_failure *f, char *reason,
+             size_t len)
 {
-	extern char **environ;
-	size_t n = 0, out = 0, i, k;
-	char **envp;
+	const char *obj = f->stage == SPAWN_CHDIR ? S.o->dir : S.o->argv[0];
+	char what[256];
 
-	while (environ[n])
-		n++;
-	envp = calloc(n + nextra + 1, sizeof(*envp));
-	if (envp == NULL)
-		fatalx(EXIT_SOFTWARE, "out of memory");
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < nextra; k++) {
-			size_t len = strcspn(extra[k], "=") + 1;
-
-			if (strncmp(environ[i], extra[k], len) == 0)
-				break;
-		}
-		if (k == nextra)
-			envp[out++] = environ[i];
-	}
-	for (k = 0; k < nextra; k++)
-		envp[out++] = extra[k];
-	return envp;
+	snprintf(what, sizeof(what), "%s %s", stage_action(f->stage), obj);
+	if (f->what[0]) /* a credential step: spawn says which */
+		snprintf(what, sizeof(what), "%s for generation %lu", f->what,
+		         g->id);
+	if (!S.ever_served && g->id == 1)
+		fatalx(f->stage == SPAWN_CHDIR ? EXIT_FILE : EXIT_EXEC,
+		       "%s: %s", what, strerror(f->err));
+	snprintf(reason, len, "failed: %s: %s", what, strerror(f->err));
 }
 
 /* Start worker i of g. On failure describe it in reason and return -1
@@ -536,31 +716,16 @@ static int
 worker_spawn(struct gen *g, size_t i, char *reason, size_t len)
 {
 	struct worker *w = &g->w[i];
-	struct spawn_req req;
+	struct spawn_req req = {0};
 	struct spawn_failure f;
-	char num[32], gen_var[64], index_var[64], notify_var[128];
-	char *extra[4] = {gen_var, NULL, NULL, NULL}, **envp;
-	size_t nextra = 1;
+	char num[32], **envp;
 	pid_t pid;
 
-	/* The worker's own variables go into an envp built for this spawn:
-	 * setenv(3) in baton would keep every old value (glibc never frees
-	 * them), growing with each generation. */
-	snprintf(gen_var, sizeof(gen_var), "SERVER_STARTER_GENERATION=%lu",
-	         g->id);
-	/* only with --num-workers: a single worker sees exactly the
-	 * environment start_server gives */
-	if (g->nw > 1) {
-		snprintf(index_var, sizeof(index_var), "BATON_WORKER_INDEX=%zu",
-		         i);
-		extra[nextra++] = index_var;
-	}
-	if (notify_address()) {
-		snprintf(notify_var, sizeof(notify_var), "NOTIFY_SOCKET=%s",
-		         notify_address());
-		extra[nextra++] = notify_var;
-	}
-	envp = worker_env(extra, nextra);
+	/* BATON_WORKER_INDEX only with --num-workers: a single worker sees
+	 * exactly the environment start_server gives */
+	envp = spawn_env(g->id, g->nw > 1 ? (int)i : -1, notify_address());
+	if (envp == NULL)
+		fatalx(EXIT_SOFTWARE, "out of memory");
 	req.envp = envp;
 	req.argv = S.o->argv;
 	req.dir = S.o->dir;
@@ -586,19 +751,7 @@ worker_spawn(struct gen *g, size_t i, char *reason, size_t len)
 	w->child.data = w;
 	ev_child_start(S.loop, &w->child);
 	if (f.stage != SPAWN_OK) {
-		const char *obj =
-		    f.stage == SPAWN_CHDIR ? S.o->dir : S.o->argv[0];
-		char what[256];
-
-		snprintf(what, sizeof(what), "%s %s", stage_action(f.stage),
-		         obj);
-		if (f.what[0]) /* a credential step: spawn says which */
-			snprintf(what, sizeof(what), "%s for generation %lu",
-			         f.what, g->id);
-		if (!S.ever_served && g->id == 1)
-			fatalx(f.stage == SPAWN_CHDIR ? EXIT_FILE : EXIT_EXEC,
-			       "%s: %s", what, strerror(f.err));
-		snprintf(reason, len, "failed: %s: %s", what, strerror(f.err));
+		spawn_failed(g, &f, reason, len);
 		return -1;
 	}
 	log_info("starting new worker %ld (generation %lu%s)", (long)pid, g->id,
@@ -606,6 +759,34 @@ worker_spawn(struct gen *g, size_t i, char *reason, size_t len)
 	             ? (snprintf(num, sizeof(num), ", worker %zu", i), num)
 	             : "");
 	return 0;
+}
+
+static struct gen *
+gen_alloc(unsigned long id, size_t nw)
+{
+	struct gen *g = calloc(1, sizeof(*g));
+	size_t i;
+
+	if (g == NULL || (g->w = calloc(nw ? nw : 1, sizeof(*g->w))) == NULL)
+		fatalx(EXIT_SOFTWARE, "out of memory");
+	g->id = id;
+	g->nw = nw;
+	g->started = ev_now(S.loop);
+	ev_timer_init(&g->interval, interval_cb, 0, 0);
+	g->interval.data = g;
+	ev_timer_init(&g->kill_old, kill_old_cb, 0, 0);
+	g->kill_old.data = g;
+	ev_timer_init(&g->ready_timeout, ready_timeout_cb, 0, 0);
+	g->ready_timeout.data = g;
+	ev_timer_init(&g->stop_timer, stop_timer_cb, 0, 0);
+	g->stop_timer.data = g;
+	for (i = 0; i < nw; i++) {
+		g->w[i].gen = g;
+		g->w[i].index = (int)i;
+		ev_timer_init(&g->w[i].respawn, respawn_cb, 0, 0);
+		g->w[i].respawn.data = &g->w[i];
+	}
+	return g;
 }
 
 static void
@@ -631,19 +812,38 @@ gen_begin(const char *why)
 	for (i = 0; i < g->nw; i++)
 		if (worker_spawn(g, i, reason, sizeof(reason)) < 0) {
 			log_warnx("generation %lu %s", g->id, reason);
-			gen_fail(g, reason, 1);
+			gen_fail(g, GE_SPAWN_FAILED, reason);
 			return;
 		}
 	if (S.o->ready == READY_INTERVAL) {
-		ev_timer_set(&g->timer, S.o->interval, 0);
-		ev_timer_start(S.loop, &g->timer);
+		ev_timer_set(&g->interval, S.o->interval, 0);
+		ev_timer_start(S.loop, &g->interval);
 	}
 	if (S.o->ready_timeout > 0) {
-		ev_timer_set(&g->deadline, S.o->ready_timeout, 0);
-		ev_timer_start(S.loop, &g->deadline);
+		ev_timer_set(&g->ready_timeout, S.o->ready_timeout, 0);
+		ev_timer_start(S.loop, &g->ready_timeout);
 	}
 	/* --restart reads the starting generation from the JSON status */
-	status_update();
+	status_now();
+}
+
+/* ---- the notify socket ------------------------------------------------- */
+
+static struct worker *
+find_worker(pid_t pid)
+{
+	struct gen *g;
+	size_t i;
+
+	for (g = S.gens; g; g = g->next)
+		for (i = 0; i < g->nw; i++)
+			if (g->w[i].alive && g->w[i].pid == pid)
+				return &g->w[i];
+	for (g = S.gens; g; g = g->next)
+		for (i = 0; i < g->nw; i++)
+			if (g->w[i].alive && notify_descends(pid, g->w[i].pid))
+				return &g->w[i];
+	return NULL;
 }
 
 /* A datagram on the notify socket: find the worker it came from (or
@@ -651,31 +851,17 @@ gen_begin(const char *why)
 static void
 notify_message(pid_t pid, const char *msg)
 {
+	struct worker *w = find_worker(pid);
 	struct gen *g;
-	struct worker *w = NULL;
 	char *status;
-	size_t i;
 
-	for (g = S.gens; g && !w; g = g->next)
-		for (i = 0; i < g->nw; i++)
-			if (g->w[i].alive && g->w[i].pid == pid) {
-				w = &g->w[i];
-				break;
-			}
-	for (g = S.gens; g && !w; g = g->next)
-		for (i = 0; i < g->nw; i++)
-			if (g->w[i].alive &&
-			    notify_descends(pid, g->w[i].pid)) {
-				w = &g->w[i];
-				break;
-			}
 	if (w == NULL)
 		return;
 	g = w->gen;
 	if ((status = notify_field(msg, "STATUS")) != NULL) {
 		free(w->status);
 		w->status = status;
-		status_update();
+		status_later();
 	}
 	if ((status = notify_field(msg, "STOPPING")) != NULL) {
 		log_info("worker %ld (generation %lu) is stopping",
@@ -690,12 +876,14 @@ notify_message(pid_t pid, const char *msg)
 		         g->id);
 		if (g->state == GEN_STARTING && g->nready == g->nw &&
 		    S.o->ready == READY_NOTIFY)
-			gen_ready(g);
+			gen_ready(g, GE_ALL_READY);
 		else
-			status_update();
+			status_now();
 	}
 	free(status);
 }
+
+/* ---- the public side --------------------------------------------------- */
 
 static void
 tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -730,6 +918,7 @@ gen_init(struct ev_loop *loop, const struct options *o)
 	S.loop = loop;
 	S.o = o;
 	ev_timer_init(&S.retry, retry_cb, 0, 0);
+	ev_timer_init(&S.status_timer, status_timer_cb, 0, 0);
 	if (o->ready == READY_NOTIFY && notify_open(loop, notify_message) < 0)
 		fatal(EXIT_SOFTWARE, "cannot create the notify socket");
 	ev_timer_init(&S.tick, tick_cb, 1, 1);
@@ -771,7 +960,7 @@ gen_restart(const char *why)
 		         "restart will follow it",
 		         why, S.starting->id);
 		S.restart_pending = 1;
-		status_update();
+		status_now();
 		return;
 	}
 	log_info("%s, starting a new generation", why);
@@ -782,7 +971,8 @@ gen_restart(const char *why)
 void
 gen_stop(int sig, const char *why)
 {
-	struct gen *g;
+	struct gen *g, *next;
+	size_t i;
 
 	if (S.stopping) {
 		log_info("%s: already stopping", why);
@@ -797,16 +987,52 @@ gen_stop(int sig, const char *why)
 		ev_ref(S.loop);
 		ev_timer_stop(S.loop, &S.tick);
 	}
-	for (g = S.gens; g; g = g->next) {
-		size_t i;
-
-		ev_timer_stop(S.loop, &g->timer);
-		ev_timer_stop(S.loop, &g->deadline);
+	for (g = S.gens; g; g = next) {
+		next = g->next;
+		stop_start_timers(g);
 		for (i = 0; i < g->nw; i++)
 			ev_timer_stop(S.loop, &g->w[i].respawn);
-		gen_signal(g, sig);
+		/* every worker waiting for a respawn: nothing to wait for */
+		if (g->nalive == 0)
+			gen_set_state(g, GEN_GONE, GE_STOP, NULL);
+		else
+			gen_signal(g, sig);
 	}
 	check_stopped();
+}
+
+unsigned long
+gen_serving_id(void)
+{
+	return S.serving ? S.serving->id : 0;
+}
+
+unsigned long
+gen_last_id(void)
+{
+	return S.last_id;
+}
+
+const char *
+gen_state_of(unsigned long id)
+{
+	struct gen *g;
+
+	for (g = S.gens; g; g = g->next)
+		if (g->id == id)
+			return state_names[g->state];
+	return id > 0 && id <= S.last_id ? state_names[GEN_GONE] : NULL;
+}
+
+pid_t
+gen_worker_pid(unsigned long id, int index)
+{
+	struct gen *g;
+
+	for (g = S.gens; g; g = g->next)
+		if (g->id == id && index >= 0 && (size_t)index < g->nw)
+			return g->w[index].alive ? g->w[index].pid : 0;
+	return 0;
 }
 
 /* ---- status files --------------------------------------------------- */
@@ -853,6 +1079,9 @@ json_fill(struct status_json *s)
 		snprintf(s->ls[i].type, sizeof(s->ls[i].type), "%s",
 		         listener_type(&S.o->ls[i]));
 		s->ls[i].options = listener_options;
+		snprintf(s->ls[i].origin, sizeof(s->ls[i].origin), "%s",
+		         listen_origin_name(&S.o->ls[i]));
+		s->ls[i].fdname = S.o->ls[i].fdname;
 		s->ls[i].arg = &S.o->ls[i];
 	}
 	for (g = S.gens, i = 0; g; g = g->next, i++) {
@@ -915,7 +1144,8 @@ status_update(void)
 		return;
 	n = 0;
 	for (g = S.gens; g; g = g->next) {
-		if (g->state == GEN_STARTING || g->state == GEN_FAILED)
+		if (g->state == GEN_STARTING || g->state == GEN_FAILED ||
+		    g->state == GEN_KILLED)
 			continue;
 		for (i = 0; i < g->nw; i++)
 			if (g->w[i].alive) {
@@ -981,32 +1211,6 @@ gen_state_save(struct reexec_state *st)
 		}
 	}
 	return 0;
-}
-
-static struct gen *
-gen_alloc(unsigned long id, size_t nw)
-{
-	struct gen *g = calloc(1, sizeof(*g));
-	size_t i;
-
-	if (g == NULL || (g->w = calloc(nw ? nw : 1, sizeof(*g->w))) == NULL)
-		fatalx(EXIT_SOFTWARE, "out of memory");
-	g->id = id;
-	g->nw = nw;
-	g->started = ev_now(S.loop);
-	ev_timer_init(&g->timer, gen_timer_cb, 0, 0);
-	g->timer.data = g;
-	ev_timer_init(&g->kill_timer, kill_timer_cb, 0, 0);
-	g->kill_timer.data = g;
-	ev_timer_init(&g->deadline, deadline_cb, 0, 0);
-	g->deadline.data = g;
-	for (i = 0; i < nw; i++) {
-		g->w[i].gen = g;
-		g->w[i].index = (int)i;
-		ev_timer_init(&g->w[i].respawn, respawn_cb, 0, 0);
-		g->w[i].respawn.data = &g->w[i];
-	}
-	return g;
 }
 
 /* The state named so in a re-exec's state, or -1: the names, not the
@@ -1076,8 +1280,8 @@ gen_state_adopt(const struct reexec_state *st)
 			S.serving = g;
 		else if (g->stop_sig && S.o->stop_timeout > 0 &&
 		         g->nalive > 0) {
-			ev_timer_set(&g->kill_timer, S.o->stop_timeout, 0);
-			ev_timer_start(S.loop, &g->kill_timer);
+			ev_timer_set(&g->stop_timer, S.o->stop_timeout, 0);
+			ev_timer_start(S.loop, &g->stop_timer);
 		}
 	}
 	if (S.serving)

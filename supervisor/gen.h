@@ -3,6 +3,7 @@
 #define BATON_GEN_H
 
 #include <ev.h>
+#include <sys/types.h>
 
 #include "options.h"
 
@@ -20,6 +21,16 @@ void gen_restart(const char *why);
 void gen_stop(int sig, const char *why);
 /* Remove the status files written (at exit). */
 void gen_remove_status(void);
+
+/* Read-only views, for tests and logs. The serving generation (0: none);
+ * the newest generation started (0: none); the state of generation id
+ * ("starting", "ready", "serving", "retiring", "failed", "killed", or
+ * "gone" once no process of it is left; NULL if it never was); the pid of
+ * its worker index (0 if none alive). */
+unsigned long gen_serving_id(void);
+unsigned long gen_last_id(void);
+const char *gen_state_of(unsigned long id);
+pid_t gen_worker_pid(unsigned long id, int index);
 
 /* The state a re-exec'd baton needs, into st (free with
  * reexec_state_free), or -1 when it is not a good time: a generation is

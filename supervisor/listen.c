@@ -58,6 +58,7 @@ parse_port_tail(const char *p, struct listener *l, char *err, size_t errlen)
 {
 	long n;
 	char *fd = NULL;
+	const char *digits;
 
 	if (*p == 'u') {
 		l->kind = LISTEN_UDP;
@@ -67,8 +68,11 @@ parse_port_tail(const char *p, struct listener *l, char *err, size_t errlen)
 		snprintf(err, errlen, "port is not a number");
 		return -1;
 	}
-	n = strtol(l->port, NULL, 10);
-	if (strlen(l->port) > 5 || n > 65535) {
+	/* leading zeros are allowed and kept in the key, as start_server
+	 * keeps them ("08080"); the number is what is left */
+	digits = l->port + strspn(l->port, "0");
+	n = strlen(digits) > 5 ? 65536 : strtol(digits, NULL, 10);
+	if (n > 65535) {
 		snprintf(err, errlen, "port %s is out of range (0-65535)",
 		         l->port);
 		return -1;
@@ -186,6 +190,14 @@ listen_parse_path(const char *path, struct listener *l, char *err,
 		snprintf(err, errlen, "empty path");
 		goto fail;
 	}
+	/* SERVER_STARTER_PORT is "key=fd;key=fd": every parser of it
+	 * (Perl's, Go's, h2o's, libbaton's) would split such a key */
+	if (strpbrk(path, ";=") != NULL) {
+		snprintf(err, errlen,
+		         "a path cannot contain ';' or '=' (they separate "
+		         "the entries of SERVER_STARTER_PORT)");
+		goto fail;
+	}
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "path is longer than %zu bytes",
 		         sizeof(sun.sun_path) - 1);
@@ -208,7 +220,8 @@ listen_free(struct listener *l)
 	free(l->host);
 	free(l->port);
 	free(l->path);
-	l->spec = l->key = l->host = l->port = l->path = NULL;
+	free(l->fdname);
+	l->spec = l->key = l->host = l->port = l->path = l->fdname = NULL;
 }
 
 int
@@ -490,6 +503,9 @@ listen_bind(struct listener *l, char *err, size_t errlen)
 	char name[300];
 	int fd, type;
 
+	/* adopted from systemd (listen_take_systemd_fds): already there */
+	if (l->origin == LISTEN_SYSTEMD && l->fd >= 0)
+		return 0;
 	/* the backlog may have been set directly (tests/spawn.c) */
 	l->eff.val[SOCKOPT_BACKLOG] = l->backlog;
 	if (l->kind == LISTEN_UNIX)
@@ -683,4 +699,328 @@ listen_json_options(FILE *f, const struct listener *l)
 			got = copy.got;
 	}
 	sockopt_json(f, &l->eff, &got, listen_class(l));
+}
+
+/* ---- adoption: LISTEN_FDS from baton's own service manager ---------- */
+
+#define SD_LISTEN_FDS_START 3
+
+const char *
+listen_origin_name(const struct listener *l)
+{
+	return l->origin == LISTEN_SYSTEMD ? "systemd" : "bound";
+}
+
+const char *
+listen_fdname(const struct listener *l, char *buf, size_t len)
+{
+	const char *src = l->opts.name[0]     ? l->opts.name
+	                  : l->fdname != NULL ? l->fdname
+	                                      : l->key;
+	size_t i;
+
+	snprintf(buf, len, "%s", src);
+	for (i = 0; buf[i]; i++)
+		if (buf[i] == ':' || (unsigned char)buf[i] < 0x20 ||
+		    (unsigned char)buf[i] > 0x7e)
+			buf[i] = '_';
+	return buf;
+}
+
+/* What a passed fd is: its address, type, and as text for messages. */
+struct passed {
+	int fd, type;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char addr[300];
+	const char *name;
+};
+
+static void
+addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(in->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(in6->sin6_port));
+	} else if (ss->ss_family == AF_UNIX) {
+		const struct sockaddr_un *un = (const void *)ss;
+
+		snprintf(buf, len, "%s", un->sun_path[0] ? un->sun_path : "@");
+	} else
+		snprintf(buf, len, "(address family %d)", ss->ss_family);
+}
+
+static int
+passed_read(struct passed *p, int fd, const char *name, char *err,
+            size_t errlen)
+{
+	socklen_t tl = sizeof(p->type);
+
+	memset(p, 0, sizeof(*p));
+	p->fd = fd;
+	p->name = name;
+	p->sslen = sizeof(p->ss);
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&p->ss, &p->sslen) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &p->type, &tl) < 0) {
+		snprintf(err, errlen,
+		         "cannot use fd %d (name \"%s\") passed by systemd: %s",
+		         fd, name, strerror(errno));
+		return -1;
+	}
+	addr_text(&p->ss, p->addr, sizeof(p->addr));
+	return 0;
+}
+
+static int
+is_dual_stack(int fd)
+{
+	int v = 1;
+	socklen_t vl = sizeof(v);
+
+	return getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &vl) == 0 &&
+	       v == 0;
+}
+
+/* Does passed fd p answer listener l? A bare PORT (0.0.0.0) also
+ * takes a dual-stack [::]:PORT, which accepts IPv4 as well. */
+static int
+passed_matches(const struct passed *p, const struct listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char err[256];
+
+	if (p->type != (l->kind == LISTEN_UDP ? SOCK_DGRAM : SOCK_STREAM))
+		return 0;
+	if (l->kind == LISTEN_UNIX)
+		return p->ss.ss_family == AF_UNIX &&
+		       strcmp(((const struct sockaddr_un *)&p->ss)->sun_path,
+		              l->path) == 0;
+	if (resolve(l, &ss, &sslen, err, sizeof(err)) < 0)
+		return 0;
+	if (p->ss.ss_family == AF_INET && ss.ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)&p->ss,
+		                         *b = (const void *)&ss;
+
+		return a->sin_port == b->sin_port &&
+		       a->sin_addr.s_addr == b->sin_addr.s_addr;
+	}
+	if (p->ss.ss_family == AF_INET6 && ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)&p->ss,
+		                          *b = (const void *)&ss;
+
+		return a->sin6_port == b->sin6_port &&
+		       memcmp(&a->sin6_addr, &b->sin6_addr,
+		              sizeof(a->sin6_addr)) == 0;
+	}
+	if (p->ss.ss_family == AF_INET6 && l->host == NULL) {
+		const struct sockaddr_in6 *a = (const void *)&p->ss;
+
+		return ntohs(a->sin6_port) == atoi(l->port) &&
+		       IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr) &&
+		       is_dual_stack(p->fd);
+	}
+	return 0;
+}
+
+/* The options asked for that the adopted socket does not have: baton
+ * does not change a socket it was given, it says so. */
+static int
+compare_options(struct listener *l)
+{
+	char name[300], want[64], got[64], err[256];
+	int id, diffs = 0;
+
+	if (listen_read_options(l, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return 0;
+	}
+	listen_name(l, name, sizeof(name));
+	for (id = 0; id < SOCKOPT_COUNT; id++) {
+		if (!(l->eff.given & 1u << id) || !(l->got.got & 1u << id) ||
+		    l->got.val[id] == l->eff.val[id])
+			continue;
+		/* a unix socket's backlog is not read back, only computed */
+		if (l->kind == LISTEN_UNIX && id == SOCKOPT_BACKLOG)
+			continue;
+		sockopt_value_text((enum sockopt_id)id, l->eff.val[id], want,
+		                   sizeof(want));
+		sockopt_value_text((enum sockopt_id)id, l->got.val[id], got,
+		                   sizeof(got));
+		log_warnx("listener %s from systemd has %s %s, not %s as "
+		          "asked: baton does not change a socket it adopts "
+		          "(set it in the .socket unit)",
+		          name, sockopt_key((enum sockopt_id)id), got, want);
+		diffs++;
+	}
+	return diffs;
+}
+
+/* l takes over passed fd p. */
+static void
+adopt(struct listener *l, const struct passed *p)
+{
+	l->fd = p->fd;
+	l->origin = LISTEN_SYSTEMD;
+	l->fdname = strdup(p->name);
+	if (l->fdname == NULL)
+		abort();
+	/* never unlinked: the socket file is systemd's */
+	l->path_ino = 0;
+}
+
+/* With no --port or --path: a listener for p, keyed by its address. */
+static void
+adopt_new(struct listener **ls, size_t *n, const struct passed *p)
+{
+	struct listener *l;
+
+	*ls = realloc(*ls, (*n + 1) * sizeof(**ls));
+	if (*ls == NULL)
+		abort();
+	l = &(*ls)[(*n)++];
+	listener_init(l, p->addr);
+	l->key = strdup(p->addr);
+	if (p->ss.ss_family == AF_UNIX) {
+		l->kind = LISTEN_UNIX;
+		l->path = strdup(p->addr);
+	} else {
+		const char *colon = strrchr(p->addr, ':');
+
+		l->kind = p->type == SOCK_DGRAM ? LISTEN_UDP : LISTEN_TCP;
+		l->ipv6 = p->ss.ss_family == AF_INET6;
+		l->port = strdup(colon + 1);
+		l->host =
+		    l->ipv6
+		        ? xstrndup(p->addr + 1, (size_t)(colon - p->addr - 2))
+		        : xstrndup(p->addr, (size_t)(colon - p->addr));
+	}
+	listen_set_options(l, NULL, SOMAXCONN);
+	adopt(l, p);
+}
+
+/* The LISTEN_FDNAMES entry of fd i, or "unknown" as sd_listen_fds
+ * names an fd without one. names is modified (split at ':'). */
+static const char *
+nth_name(char *names, int i)
+{
+	char *p = names;
+
+	for (; p && i > 0; i--) {
+		p = strchr(p, ':');
+		if (p)
+			p++;
+	}
+	if (p == NULL || *p == '\0' || *p == ':')
+		return "unknown";
+	return p;
+}
+
+/* Remove every LISTEN_* variable: they were for baton, never for its
+ * workers (each dialect sets its own). */
+static void
+unset_listen_vars(void)
+{
+	extern char **environ;
+	char name[128];
+	size_t i, len;
+
+	for (i = 0; environ[i];) {
+		len = strcspn(environ[i], "=");
+		if (strncmp(environ[i], "LISTEN_", 7) == 0 &&
+		    len < sizeof(name)) {
+			memcpy(name, environ[i], len);
+			name[len] = '\0';
+			unsetenv(name);
+			i = 0;
+			continue;
+		}
+		i++;
+	}
+}
+
+static int
+take_one(struct listener **ls, size_t *n, size_t given, struct passed *p,
+         char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < given; i++)
+		if ((*ls)[i].origin == LISTEN_BOUND &&
+		    passed_matches(p, &(*ls)[i]))
+			break;
+	if (i < given) {
+		adopt(&(*ls)[i], p);
+		log_info("adopting %s (fd %d, name \"%s\") from systemd for %s",
+		         p->addr, p->fd, p->name, (*ls)[i].spec);
+		return compare_options(&(*ls)[i]);
+	}
+	if (given > 0) {
+		snprintf(err, errlen,
+		         "cannot adopt %s (fd %d, name \"%s\") passed by "
+		         "systemd: no --port or --path matches it",
+		         p->addr, p->fd, p->name);
+		return -1;
+	}
+	adopt_new(ls, n, p);
+	log_info("adopting %s (fd %d, name \"%s\") from systemd", p->addr,
+	         p->fd, p->name);
+	return 0;
+}
+
+int
+listen_take_systemd_fds(struct listener **ls, size_t *n, char *err,
+                        size_t errlen)
+{
+	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
+	char *names = getenv("LISTEN_FDNAMES"), *names_copy;
+	long pid, nfds, i;
+	size_t given = *n;
+	int diffs = 0, rc;
+	struct passed p;
+
+	if (pid_s == NULL || fds_s == NULL ||
+	    sockopt_parse_long(pid_s, 1, 0x7fffffff, &pid) < 0 ||
+	    pid != (long)getpid() ||
+	    sockopt_parse_long(fds_s, 0, 65536, &nfds) < 0) {
+		unset_listen_vars();
+		return 0;
+	}
+	names_copy = strdup(names ? names : "");
+	if (names_copy == NULL)
+		abort();
+	unset_listen_vars();
+	for (i = 0; i < nfds; i++) {
+		char *one = strdup(names_copy), *colon;
+
+		if (one == NULL)
+			abort();
+		p.name = nth_name(one, (int)i);
+		if ((colon = strchr(p.name, ':')) != NULL)
+			*colon = '\0';
+		rc = passed_read(&p, SD_LISTEN_FDS_START + (int)i, p.name, err,
+		                 errlen);
+		if (rc == 0)
+			rc = take_one(ls, n, given, &p, err, errlen);
+		free(one);
+		if (rc < 0) {
+			free(names_copy);
+			return -1;
+		}
+		diffs += rc;
+	}
+	free(names_copy);
+	if (*n > given && listen_assign_fds(*ls, *n, err, errlen) < 0)
+		return -1;
+	return diffs;
 }

@@ -27,7 +27,11 @@ struct listener {
 	struct sockopts opts;     /* its own, from --sockopts */
 	struct sockopts eff;      /* in effect: own, global, defaults */
 	struct sockopts_read got; /* what the kernel reports after bind */
+	int origin;   /* enum listen_origin: bound by baton or adopted */
+	char *fdname; /* LISTEN_FDNAMES entry it was passed with, or NULL */
 };
+
+enum listen_origin { LISTEN_BOUND, LISTEN_SYSTEMD };
 
 /* Parse a --port SPEC (start_server's forms, including =FD and the u
  * prefix) or a --path. On error return -1 and describe the cause in err.
@@ -78,5 +82,22 @@ void listen_adopt_path(struct listener *l);
 
 /* Remove socket files baton created (if still the same inode). */
 void listen_unlink_paths(const struct listener *ls, size_t n);
+
+/* sd_listen_fds(3) for baton itself: when LISTEN_PID is baton's pid,
+ * adopt each of the LISTEN_FDS fds from 3 (made CLOEXEC) as the --port
+ * or --path it matches by family, address, port and type; with no
+ * listener given at all, adopt every one, keyed by its address. Every
+ * LISTEN_* variable is removed from the environment in any case. A
+ * passed fd no listener matches is an error (-1, err). Otherwise the
+ * number of adopted listeners whose options differ from those asked
+ * for (each one warned about). */
+int listen_take_systemd_fds(struct listener **ls, size_t *n, char *err,
+                            size_t errlen);
+/* "bound" or "systemd", for the status JSON. */
+const char *listen_origin_name(const struct listener *l);
+/* The listener's name for LISTEN_FDNAMES: --sockopts=name=NAME, else
+ * the name systemd passed it with, else its key with every character
+ * sd_listen_fds_with_names(3) refuses (':' and controls) as '_'. */
+const char *listen_fdname(const struct listener *l, char *buf, size_t len);
 
 #endif

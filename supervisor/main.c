@@ -22,6 +22,7 @@
 #include "logfile.h"
 #include "notify.h"
 #include "options.h"
+#include "passfds.h"
 #include "privs.h"
 #include "reexec.h"
 #include "sdnotify.h"
@@ -103,8 +104,11 @@ check_listeners(void)
 {
 	char err[1024];
 	size_t i;
+	int diffs = listen_take_systemd_fds(&opts.ls, &opts.nls, err, 1024);
 
 	log_set_atexit(unlink_paths);
+	if (diffs < 0)
+		fatalx(EXIT_LISTEN, "%s", err);
 	for (i = 0; i < opts.nls; i++)
 		if (listen_bind(&opts.ls[i], err, sizeof(err)) < 0)
 			fatalx(EXIT_LISTEN, "%s", err);
@@ -115,7 +119,7 @@ check_listeners(void)
 	unlink_paths();
 	if (fflush(stdout) != 0)
 		fatal(EXIT_SOFTWARE, "cannot write the --check table");
-	return EXIT_OK;
+	return diffs > 0 ? EXIT_LISTEN : EXIT_OK;
 }
 
 /* The command line. Returns -1 to go on and run the supervisor, or the
@@ -182,6 +186,9 @@ setup_process(void)
 		fatalx(EXIT_USAGE, "server program not specified");
 	if (opts.dir)
 		require_dir("--dir", opts.dir);
+	if (listen_take_systemd_fds(&opts.ls, &opts.nls, err, 1024) < 0)
+		fatalx(EXIT_LISTEN, "%s", err);
+	passfds_set(opts.pass_fds_as);
 	if (listen_check_pins(opts.ls, opts.nls, err, sizeof(err)) < 0)
 		fatalx(EXIT_USAGE, "%s", err);
 	spawn_cloexec_inherited();

@@ -1,272 +1,644 @@
-/* options.c: start_server's command line and environment overrides. */
+/* options.c: start_server's command line and baton's extensions, as one
+ * table that drives getopt, abbreviations, validation and --help. */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <math.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
+#include "log.h"
 #include "options.h"
+#include "passfds.h"
 #include "sig.h"
 
-enum {
-	OPT_PORT = 256,
-	OPT_PATH,
-	OPT_DIR,
-	OPT_INTERVAL,
-	OPT_SIG_HUP,
-	OPT_SIG_TERM,
-	OPT_PID_FILE,
-	OPT_STATUS_FILE,
-	OPT_ENVDIR,
-	OPT_LOG_FILE,
-	OPT_DAEMONIZE,
-	OPT_AUTO_RESTART,
-	OPT_AUTO_RESTART_INTERVAL,
-	OPT_KILL_OLD_DELAY,
-	OPT_BACKLOG,
-	OPT_RESTART,
-	OPT_STOP,
-	OPT_HELP,
-	OPT_VERSION,
-	OPT_STOP_TIMEOUT,
-	OPT_READY,
-	OPT_READY_TIMEOUT,
-	OPT_MAX_OLD_GENERATIONS,
-	OPT_NUM_WORKERS,
-	OPT_DIE_WITH_SUPERVISOR,
-	OPT_USER,
-	OPT_SUPPLEMENTARY_GROUPS,
-	OPT_WORKER_CAPS,
-	OPT_NO_NEW_PRIVS,
-	/* listener options (sockopt.h) */
-	OPT_DEFER_ACCEPT,
-	OPT_FASTOPEN,
-	OPT_REUSEPORT,
-	OPT_DUAL_STACK,
-	OPT_FREEBIND,
-	OPT_NODELAY,
-	OPT_KEEPALIVE,
-	OPT_RCVBUF,
-	OPT_SNDBUF,
-	OPT_SOCKET_MODE,
-	OPT_SOCKET_OWNER,
-	OPT_SOCKET_GROUP,
-	OPT_SOCKOPTS,
-	OPT_CHECK,
-	OPT_FDSTORE,
+/* How a row's value is parsed and where it goes. */
+enum opt_kind {
+	K_FLAG,        /* no value: the int field becomes 1 */
+	K_STRING,      /* the char * field gets a copy */
+	K_SECONDS,     /* the double field: plain decimal seconds */
+	K_SECONDS_STR, /* seconds, kept as written in the char * field:
+	                  exported to the environment as start_server does */
+	K_INT,         /* the int field, from min to max */
+	K_SIGNAL,      /* the int field: a signal that can stop a worker */
+	K_CHOICE,      /* the int field: the index of the value in choices */
+	K_SOCKOPT,     /* a global listener option, sockopt_set(sockopt) */
+	K_MODE,        /* --help, --version, --restart, --stop: bit min */
+	K_LISTENER     /* --port, --path, --sockopts, --pass-fds-as: the
+	                  switch in special() */
 };
 
-static const struct option longopts[] = {
-    {"port", required_argument, NULL, OPT_PORT},
-    {"path", required_argument, NULL, OPT_PATH},
-    {"dir", required_argument, NULL, OPT_DIR},
-    {"interval", required_argument, NULL, OPT_INTERVAL},
-    {"signal-on-hup", required_argument, NULL, OPT_SIG_HUP},
-    {"signal-on-term", required_argument, NULL, OPT_SIG_TERM},
-    {"pid-file", required_argument, NULL, OPT_PID_FILE},
-    {"status-file", required_argument, NULL, OPT_STATUS_FILE},
-    {"envdir", required_argument, NULL, OPT_ENVDIR},
-    {"log-file", required_argument, NULL, OPT_LOG_FILE},
-    {"daemonize", no_argument, NULL, OPT_DAEMONIZE},
-    {"enable-auto-restart", no_argument, NULL, OPT_AUTO_RESTART},
-    {"auto-restart-interval", required_argument, NULL,
-     OPT_AUTO_RESTART_INTERVAL},
-    {"kill-old-delay", required_argument, NULL, OPT_KILL_OLD_DELAY},
-    {"backlog", required_argument, NULL, OPT_BACKLOG},
-    {"restart", no_argument, NULL, OPT_RESTART},
-    {"stop", no_argument, NULL, OPT_STOP},
-    {"help", no_argument, NULL, OPT_HELP},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
-    {"ready", required_argument, NULL, OPT_READY},
-    {"ready-timeout", required_argument, NULL, OPT_READY_TIMEOUT},
-    {"max-old-generations", required_argument, NULL, OPT_MAX_OLD_GENERATIONS},
-    {"num-workers", required_argument, NULL, OPT_NUM_WORKERS},
-    {"die-with-supervisor", no_argument, NULL, OPT_DIE_WITH_SUPERVISOR},
-    {"user", required_argument, NULL, OPT_USER},
-    {"supplementary-groups", required_argument, NULL, OPT_SUPPLEMENTARY_GROUPS},
-    {"worker-caps", required_argument, NULL, OPT_WORKER_CAPS},
-    {"no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS},
-    {"defer-accept", optional_argument, NULL, OPT_DEFER_ACCEPT},
-    {"fastopen", required_argument, NULL, OPT_FASTOPEN},
-    {"reuseport", no_argument, NULL, OPT_REUSEPORT},
-    {"dual-stack", no_argument, NULL, OPT_DUAL_STACK},
-    {"freebind", no_argument, NULL, OPT_FREEBIND},
-    {"nodelay", no_argument, NULL, OPT_NODELAY},
-    {"keepalive", no_argument, NULL, OPT_KEEPALIVE},
-    {"rcvbuf", required_argument, NULL, OPT_RCVBUF},
-    {"sndbuf", required_argument, NULL, OPT_SNDBUF},
-    {"socket-mode", required_argument, NULL, OPT_SOCKET_MODE},
-    {"socket-owner", required_argument, NULL, OPT_SOCKET_OWNER},
-    {"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
-    {"sockopts", required_argument, NULL, OPT_SOCKOPTS},
-    {"check", no_argument, NULL, OPT_CHECK},
-    {"fdstore", no_argument, NULL, OPT_FDSTORE},
-    {NULL, 0, NULL, 0},
+/* What the switch still does after (or instead of) the generic part. */
+enum opt_special {
+	SP_NONE,
+	SP_PORT,
+	SP_PATH,
+	SP_SOCKOPTS,
+	SP_DEFER_ACCEPT, /* a bare "--defer-accept 5" is a mistake */
+	SP_BACKLOG,      /* also the default of every listener's backlog */
+	SP_PASS_FDS_AS   /* a list of dialects, parsed by passfds.c */
 };
 
-/* The global flag of each listener option. */
-static const struct {
-	int opt;
-	enum sockopt_id id;
-} sockopt_flags[] = {
-    {OPT_DEFER_ACCEPT, SOCKOPT_DEFER_ACCEPT},
-    {OPT_FASTOPEN, SOCKOPT_FASTOPEN},
-    {OPT_REUSEPORT, SOCKOPT_REUSEPORT},
-    {OPT_FREEBIND, SOCKOPT_FREEBIND},
-    {OPT_NODELAY, SOCKOPT_NODELAY},
-    {OPT_KEEPALIVE, SOCKOPT_KEEPALIVE},
-    {OPT_RCVBUF, SOCKOPT_RCVBUF},
-    {OPT_SNDBUF, SOCKOPT_SNDBUF},
-    {OPT_SOCKET_MODE, SOCKOPT_MODE},
-    {OPT_SOCKET_OWNER, SOCKOPT_OWNER},
-    {OPT_SOCKET_GROUP, SOCKOPT_GROUP},
+/* Mode bits, in the order start_server acts on them. */
+enum { M_HELP = 1, M_VERSION = 2, M_RESTART = 4, M_STOP = 8 };
+
+#define NONE ((size_t)-1)
+#define F(field) offsetof(struct options, field)
+
+static const char *const ready_choices[] = {"interval", "notify", NULL};
+
+static int check_log_file(const char *v, char *err, size_t errlen);
+
+struct opt_def {
+	const char *name;
+	enum opt_kind kind;
+	int has_arg;  /* getopt's no_argument, required_argument, ... */
+	int starter;  /* start_server has it: any unique prefix is it */
+	size_t field; /* offsetof into struct options, or NONE */
+	long min, max;
+	double def;        /* the default of a numeric field (0 when omitted) */
+	int sockopt;       /* K_SOCKOPT: enum sockopt_id */
+	const char *value; /* K_SOCKOPT without a value: the value set */
+	const char *const *choices; /* K_CHOICE */
+	enum opt_special special;
+	int (*check)(const char *v, char *err, size_t errlen);
+	const char *section; /* --help: a heading before this row */
+	const char *arg;     /* --help: the value's name ("SECONDS") */
+	const char *help;    /* --help: lines after the first start with
+	                        '\n' and are indented */
 };
+
+/* One row per option. start_server's rows keep its names, meanings and
+ * defaults; the order is the order of --help. */
+static const struct opt_def opt_table[] = {
+    {.name = "port",
+     .kind = K_LISTENER,
+     .has_arg = required_argument,
+     .starter = 1,
+     .field = NONE,
+     .special = SP_PORT,
+     .section = "Listeners:",
+     .arg = "SPEC",
+     .help = "TCP: PORT, HOST:PORT, [IPV6]:PORT; 'u' before\n"
+             "the port for UDP; '=FD' after it pins the fd\n"
+             "number in the worker (repeatable)"},
+    {.name = "path",
+     .kind = K_LISTENER,
+     .has_arg = required_argument,
+     .starter = 1,
+     .field = NONE,
+     .special = SP_PATH,
+     .arg = "PATH",
+     .help = "unix stream socket (repeatable; no ';' or '=')"},
+    {.name = "backlog",
+     .kind = K_INT,
+     .has_arg = required_argument,
+     .starter = 1,
+     .field = F(backlog),
+     .min = 1,
+     .max = INT_MAX,
+     .def = SOMAXCONN,
+     .special = SP_BACKLOG,
+     .arg = "N",
+     .help = "listen(2) backlog (default: SOMAXCONN)"},
+    {.name = "defer-accept",
+     .kind = K_SOCKOPT,
+     .has_arg = optional_argument,
+     .field = NONE,
+     .sockopt = SOCKOPT_DEFER_ACCEPT,
+     .special = SP_DEFER_ACCEPT,
+     .section = "Listener options (each applies to every listener it fits):",
+     .arg = "SECS",
+     .help = "TCP_DEFER_ACCEPT: hand a connection to workers\n"
+             "once data arrives (default 30; the kernel rounds up)"},
+    {.name = "fastopen",
+     .kind = K_SOCKOPT,
+     .has_arg = required_argument,
+     .field = NONE,
+     .sockopt = SOCKOPT_FASTOPEN,
+     .arg = "QLEN",
+     .help = "TCP_FASTOPEN with this queue length"},
+    {.name = "reuseport",
+     .kind = K_SOCKOPT,
+     .has_arg = no_argument,
+     .field = NONE,
+     .sockopt = SOCKOPT_REUSEPORT,
+     .help = "SO_REUSEPORT (TCP, UDP)"},
+    {.name = "dual-stack",
+     .kind = K_SOCKOPT,
+     .has_arg = no_argument,
+     .field = NONE,
+     .sockopt = SOCKOPT_V6ONLY,
+     .value = "0",
+     .help = "[::]:PORT takes IPv4 too (IPV6_V6ONLY off)"},
+    {.name = "freebind",
+     .kind = K_SOCKOPT,
+     .has_arg = no_argument,
+     .field = NONE,
+     .sockopt = SOCKOPT_FREEBIND,
+     .help = "IP_FREEBIND: bind an address not configured yet"},
+    {.name = "nodelay",
+     .kind = K_SOCKOPT,
+     .has_arg = no_argument,
+     .field = NONE,
+     .sockopt = SOCKOPT_NODELAY,
+     .help = "TCP_NODELAY (accepted sockets inherit it)"},
+    {.name = "keepalive",
+     .kind = K_SOCKOPT,
+     .has_arg = no_argument,
+     .field = NONE,
+     .sockopt = SOCKOPT_KEEPALIVE,
+     .help = "SO_KEEPALIVE (accepted sockets inherit it)"},
+    {.name = "rcvbuf",
+     .kind = K_SOCKOPT,
+     .has_arg = required_argument,
+     .field = NONE,
+     .sockopt = SOCKOPT_RCVBUF,
+     .arg = "N",
+     .help = "SO_RCVBUF in bytes (k, m, g suffixes)"},
+    {.name = "sndbuf",
+     .kind = K_SOCKOPT,
+     .has_arg = required_argument,
+     .field = NONE,
+     .sockopt = SOCKOPT_SNDBUF,
+     .arg = "N",
+     .help = "SO_SNDBUF in bytes (k, m, g suffixes)"},
+    {.name = "socket-mode",
+     .kind = K_SOCKOPT,
+     .has_arg = required_argument,
+     .field = NONE,
+     .sockopt = SOCKOPT_MODE,
+     .arg = "MODE",
+     .help = "mode of --path sockets (default 0777)"},
+    {.name = "socket-owner",
+     .kind = K_SOCKOPT,
+     .has_arg = required_argument,
+     .field = NONE,
+     .sockopt = SOCKOPT_OWNER,
+     .arg = "USER",
+     .help = "owner of --path sockets"},
+    {.name = "socket-group",
+     .kind = K_SOCKOPT,
+     .has_arg = required_argument,
+     .field = NONE,
+     .sockopt = SOCKOPT_GROUP,
+     .arg = "GROUP",
+     .help = "group of --path sockets"},
+    {.name = "sockopts",
+     .kind = K_LISTENER,
+     .has_arg = required_argument,
+     .field = NONE,
+     .special = SP_SOCKOPTS,
+     .arg = "LIST",
+     .help = "options of the --port or --path just before it,\n"
+             "over the flags above: key[=value],... e.g.\n"
+             "--port=443 --sockopts=defer-accept=5,backlog=1024"},
+    {.name = "pass-fds-as",
+     .kind = K_LISTENER,
+     .has_arg = required_argument,
+     .field = NONE,
+     .special = SP_PASS_FDS_AS,
+     .arg = "LIST",
+     .help = "how workers learn their fds: server-starter (default),\n"
+             "systemd, nginx, unicorn, einhorn; several with ','"},
+    {.name = "check",
+     .kind = K_FLAG,
+     .has_arg = no_argument,
+     .field = F(check),
+     .help = "bind every listener, print what the kernel applied\n"
+             "and its limits, and exit"},
+    {.name = "dir",
+     .kind = K_STRING,
+     .has_arg = required_argument,
+     .starter = 1,
+     .field = F(dir),
+     .section = "Workers:",
+     .arg = "DIR",
+     .help = "working directory of the workers"},
+    {.name = "interval",
+     .kind = K_SECONDS,
+     .has_arg = required_argument,
+     .starter = 1,
+     .field = F(interval),
+     .def = 1,
+     .arg = "SECONDS",
+     .help = "a new worker alive this long counts as started\n"
+             "(default 1)"},
+    {.name = "signal-on-hup",
+     .kind = K_SIGNAL,
+     .has_arg = required_argument,
+     .starter = 1,
+     .field = F(sig_hup),
+     .def = SIGTERM,
+     .arg = "SIG",
+     .help = "sent to the old generation on restart (TERM)"},
+    {.name = "signal-on-term",
+     .kind = K_SIGNAL,
+     .has_arg = required_argument,
+     .starter = 1,
+     .field = F(sig_term),
+     .def = SIGTERM,
+     .arg = "SIG",
+     .help = "sent to workers when baton gets SIGTERM (TERM)"},
+    {.name = "kill-old-delay",
+     .kind = K_SECONDS_STR,
+     .has_arg = required_argument,
+     .starter = 1,
+     .field = F(kill_old_delay),
+     .arg = "SECS",
+     .help = "wait before signalling the old generation\n"
+             "(default 0, or 5 with auto-restart)"},
+    {.name = "stop-timeout",
+     .kind = K_SECONDS,
+     .has_arg = required_argument,
+     .field = F(stop_timeout),
+     .arg = "SECS",
+     .help = "SIGKILL a signalled worker still alive after SECS\n"
+             "(default 0: never)"},
+    {.name = "ready",
+     .kind = K_CHOICE,
+     .has_arg = required_argument,
+     .field = F(ready),
+     .choices = ready_choices,
+     .arg = "MODE",
+     .help = "interval (default): alive after --interval;\n"
+             "notify: every worker sent READY=1 on NOTIFY_SOCKET"},
+    {.name = "ready-timeout",
+     .kind = K_SECONDS,
+     .has_arg = required_argument,
+     .field = F(ready_timeout),
+     .def = -1,
+     .arg = "SECS",
+     .help = "roll back a generation not ready in time\n"
+             "(default 60 with notify, 0: none)"},
+    {.name = "restart-retries",
+     .kind = K_INT,
+     .has_arg = required_argument,
+     .field = F(restart_retries),
+     .min = 0,
+     .max = INT_MAX,
+     .def = -1,
+     .arg = "N",
+     .help = "give up after N failed restarts in a row\n"
+             "(default: retry for ever)"},
+    {.name = "num-workers",
+     .kind = K_INT,
+     .has_arg = required_argument,
+     .field = F(num_workers),
+     .min = 1,
+     .max = 1024,
+     .def = 1,
+     .arg = "N",
+     .help = "worker processes per generation (default 1)"},
+    {.name = "max-old-generations",
+     .kind = K_INT,
+     .has_arg = required_argument,
+     .field = F(max_old_generations),
+     .min = 0,
+     .max = INT_MAX,
+     .arg = "N",
+     .help = "SIGKILL the oldest retiring generation beyond N\n"
+             "(default 0: no limit)"},
+    {.name = "die-with-supervisor",
+     .kind = K_FLAG,
+     .has_arg = no_argument,
+     .field = F(die_with_supervisor),
+     .help = "workers get SIGKILL if baton dies (PR_SET_PDEATHSIG)"},
+    {.name = "user",
+     .kind = K_STRING,
+     .has_arg = required_argument,
+     .field = F(user),
+     .arg = "USER[:GROUP]",
+     .help = "run workers as USER (baton stays privileged)"},
+    {.name = "supplementary-groups",
+     .kind = K_STRING,
+     .has_arg = required_argument,
+     .field = F(supplementary_groups),
+     .arg = "auto|none|G1,G2",
+     .help = "the workers' groups\n"
+             "(default auto with USER, none with USER:GROUP)"},
+    {.name = "worker-caps",
+     .kind = K_STRING,
+     .has_arg = required_argument,
+     .field = F(worker_caps),
+     .arg = "CAP[,CAP]",
+     .help = "ambient capabilities the workers keep"},
+    {.name = "no-new-privs",
+     .kind = K_FLAG,
+     .has_arg = no_argument,
+     .field = F(no_new_privs),
+     .help = "PR_SET_NO_NEW_PRIVS in the workers"},
+    {.name = "envdir",
+     .kind = K_STRING,
+     .has_arg = required_argument,
+     .starter = 1,
+     .field = F(envdir),
+     .arg = "DIR",
+     .help = "environment directory, re-read before each start"},
+    {.name = "enable-auto-restart",
+     .kind = K_FLAG,
+     .has_arg = no_argument,
+     .starter = 1,
+     .field = F(auto_restart_set),
+     .help = "restart periodically"},
+    {.name = "auto-restart-interval",
+     .kind = K_SECONDS_STR,
+     .has_arg = required_argument,
+     .starter = 1,
+     .field = F(auto_restart_interval),
+     .arg = "SECS",
+     .help = "period of auto-restart (default 360)"},
+    {.name = "pid-file",
+     .kind = K_STRING,
+     .has_arg = required_argument,
+     .starter = 1,
+     .field = F(pid_file),
+     .section = "Files and control:",
+     .arg = "FILE",
+     .help = "write baton's pid, held under flock"},
+    {.name = "status-file",
+     .kind = K_STRING,
+     .has_arg = required_argument,
+     .starter = 1,
+     .field = F(status_file),
+     .arg = "FILE",
+     .help = "'generation:pid' lines (and FILE.json)"},
+    {.name = "log-file",
+     .kind = K_STRING,
+     .has_arg = required_argument,
+     .starter = 1,
+     .field = F(log_file),
+     .check = check_log_file,
+     .arg = "FILE",
+     .help = "append output to FILE, or '| command' to pipe it"},
+    {.name = "daemonize",
+     .kind = K_FLAG,
+     .has_arg = no_argument,
+     .starter = 1,
+     .field = F(daemonize),
+     .help = "run in the background (needs --log-file)"},
+    {.name = "fdstore",
+     .kind = K_FLAG,
+     .has_arg = no_argument,
+     .field = F(fdstore),
+     .help = "hand the listeners to systemd's fd store (FDSTORE=1)"},
+    {.name = "restart",
+     .kind = K_MODE,
+     .has_arg = no_argument,
+     .starter = 1,
+     .field = NONE,
+     .min = M_RESTART,
+     .help = "ask the running baton to restart and wait\n"
+             "(needs --pid-file and --status-file)"},
+    {.name = "restart-timeout",
+     .kind = K_SECONDS,
+     .has_arg = required_argument,
+     .field = F(restart_timeout),
+     .def = -1,
+     .arg = "SECS",
+     .help = "--restart gives up after SECS, exit 4 (default:\n"
+             "from the supervisor's timeouts, or 600; 0: none)"},
+    {.name = "stop",
+     .kind = K_MODE,
+     .has_arg = no_argument,
+     .starter = 1,
+     .field = NONE,
+     .min = M_STOP,
+     .help = "stop the running baton and wait (needs --pid-file)"},
+    {.name = "help",
+     .kind = K_MODE,
+     .has_arg = no_argument,
+     .starter = 1,
+     .field = NONE,
+     .min = M_HELP,
+     .help = "this text"},
+    {.name = "version",
+     .kind = K_MODE,
+     .has_arg = no_argument,
+     .starter = 1,
+     .field = NONE,
+     .min = M_VERSION,
+     .help = "print the version"},
+};
+
+#define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
+
+#define FIELD(o, d, type) ((type *)(void *)((char *)(o) + (d)->field))
+
+/* What a --sockopts is for: the last --port or the last --path. */
+enum last_listener { LAST_NONE, LAST_PORT, LAST_PATH };
+
+/* The state of one options_parse() call. */
+struct parse {
+	struct options *o;
+	int argc;
+	char **argv;
+	char **paths; /* --path values, parsed after every --port */
+	struct sockopts *pathopts;
+	size_t npaths;
+	enum last_listener last;
+	unsigned modes; /* M_* */
+	char *err;
+	size_t errlen;
+};
+
+/* ---- --help ----------------------------------------------------------- */
+
+static void
+usage_row(FILE *fp, const struct opt_def *d)
+{
+	const char *h = d->help;
+	int n;
+
+	if (d->section)
+		fprintf(fp, "%s\n", d->section);
+	n = fprintf(fp, "  --%s%s%s%s", d->name,
+	            d->has_arg == optional_argument ? "[" : "",
+	            d->arg ? "=" : "", d->arg ? d->arg : "");
+	if (d->has_arg == optional_argument)
+		n += fprintf(fp, "]");
+	/* the text starts in column 25, or on the next line */
+	if (n > 24) {
+		fputc('\n', fp);
+		n = 0;
+	}
+	for (;;) {
+		size_t len = strcspn(h, "\n");
+
+		fprintf(fp, "%*s%.*s\n", 25 - n, "", (int)len, h);
+		if (h[len] == '\0')
+			break;
+		h += len + 1;
+		n = 0;
+	}
+}
 
 void
 options_usage(FILE *fp)
 {
-	fputs(
-	    "Usage: baton [options] -- server-program [arguments...]\n"
-	    "\n"
-	    "Binds the listening sockets once, runs the server program with "
-	    "them\n"
-	    "(SERVER_STARTER_PORT, SERVER_STARTER_GENERATION) and, on "
-	    "SIGHUP, starts\n"
-	    "a new generation on the same sockets before retiring the old "
-	    "one.\n"
-	    "A drop-in replacement for Server::Starter's start_server.\n"
-	    "\n"
-	    "Listeners:\n"
-	    "  --port=SPEC            TCP: PORT, HOST:PORT, [IPV6]:PORT; "
-	    "'u' before\n"
-	    "                         the port for UDP; '=FD' after it pins "
-	    "the fd\n"
-	    "                         number in the worker (repeatable)\n"
-	    "  --path=PATH            unix stream socket (repeatable)\n"
-	    "  --backlog=N            listen(2) backlog (default: "
-	    "SOMAXCONN)\n"
-	    "Listener options (each applies to every listener it fits):\n"
-	    "  --defer-accept[=SECS]  TCP_DEFER_ACCEPT: hand a connection to "
-	    "workers\n"
-	    "                         once data arrives (default 30; the "
-	    "kernel rounds up)\n"
-	    "  --fastopen=QLEN        TCP_FASTOPEN with this queue length\n"
-	    "  --reuseport            SO_REUSEPORT (TCP, UDP)\n"
-	    "  --dual-stack           [::]:PORT takes IPv4 too (IPV6_V6ONLY "
-	    "off)\n"
-	    "  --freebind             IP_FREEBIND: bind an address not "
-	    "configured yet\n"
-	    "  --nodelay, --keepalive TCP_NODELAY, SO_KEEPALIVE (accepted "
-	    "sockets inherit\n"
-	    "                         them)\n"
-	    "  --rcvbuf=N, --sndbuf=N SO_RCVBUF, SO_SNDBUF in bytes (k, m, g "
-	    "suffixes)\n"
-	    "  --socket-mode=MODE     mode of --path sockets (default 0777)\n"
-	    "  --socket-owner=USER, --socket-group=GROUP\n"
-	    "                         owner and group of --path sockets\n"
-	    "  --sockopts=LIST        options of the --port or --path just "
-	    "before it,\n"
-	    "                         over the flags above: "
-	    "key[=value],... e.g.\n"
-	    "                         --port=443 "
-	    "--sockopts=defer-accept=5,backlog=1024\n"
-	    "  --check                bind every listener, print what the "
-	    "kernel applied\n"
-	    "                         and its limits, and exit\n"
-	    "Workers:\n"
-	    "  --dir=DIR              working directory of the workers\n"
-	    "  --interval=SECONDS     a new worker alive this long counts "
-	    "as started\n"
-	    "                         (default 1)\n"
-	    "  --signal-on-hup=SIG    sent to the old generation on restart "
-	    "(TERM)\n"
-	    "  --signal-on-term=SIG   sent to workers when baton gets "
-	    "SIGTERM (TERM)\n"
-	    "  --kill-old-delay=SECS  wait before signalling the old "
-	    "generation\n"
-	    "                         (default 0, or 5 with auto-restart)\n"
-	    "  --stop-timeout=SECS    SIGKILL a signalled worker still alive "
-	    "after SECS\n"
-	    "                         (default 0: never)\n"
-	    "  --ready=MODE           interval (default): alive after "
-	    "--interval;\n"
-	    "                         notify: every worker sent READY=1 on "
-	    "NOTIFY_SOCKET\n"
-	    "  --ready-timeout=SECS   roll back a generation not ready in "
-	    "time\n"
-	    "                         (default 60 with notify, 0: none)\n"
-	    "  --num-workers=N        worker processes per generation "
-	    "(default 1)\n"
-	    "  --max-old-generations=N  SIGKILL the oldest retiring "
-	    "generation beyond N\n"
-	    "  --die-with-supervisor  workers get SIGKILL if baton dies "
-	    "(PR_SET_PDEATHSIG)\n"
-	    "  --user=USER[:GROUP]    run workers as USER (baton stays "
-	    "privileged)\n"
-	    "  --supplementary-groups=auto|none|G1,G2  the workers' groups\n"
-	    "                         (default auto with USER, none with "
-	    "USER:GROUP)\n"
-	    "  --worker-caps=CAP[,CAP]  ambient capabilities the workers "
-	    "keep\n"
-	    "  --no-new-privs         PR_SET_NO_NEW_PRIVS in the workers\n"
-	    "  --envdir=DIR           environment directory, re-read before "
-	    "each start\n"
-	    "  --enable-auto-restart  restart periodically\n"
-	    "  --auto-restart-interval=SECS  period of auto-restart (360)\n"
-	    "Files and control:\n"
-	    "  --pid-file=FILE        write baton's pid, held under flock\n"
-	    "  --status-file=FILE     'generation:pid' lines (and FILE.json)\n"
-	    "  --log-file=FILE        append output to FILE, or '| command' "
-	    "to pipe it\n"
-	    "  --daemonize            run in the background (needs "
-	    "--log-file)\n"
-	    "  --fdstore              hand the listeners to systemd's fd "
-	    "store (FDSTORE=1)\n"
-	    "  --restart              ask the running baton to restart and "
-	    "wait\n"
-	    "                         (needs --pid-file and --status-file)\n"
-	    "  --stop                 stop the running baton and wait (needs "
-	    "--pid-file)\n"
-	    "  --help, --version\n"
-	    "\n"
-	    "Signals: HUP restart, TERM/INT/QUIT stop. See baton(1).\n",
-	    fp);
+	size_t i;
+
+	fputs("Usage: baton [options] -- server-program [arguments...]\n"
+	      "\n"
+	      "Binds the listening sockets once, runs the server program with "
+	      "them\n"
+	      "(SERVER_STARTER_PORT, SERVER_STARTER_GENERATION) and, on "
+	      "SIGHUP, starts\n"
+	      "a new generation on the same sockets before retiring the old "
+	      "one.\n"
+	      "A drop-in replacement for Server::Starter's start_server.\n"
+	      "\n",
+	      fp);
+	for (i = 0; i < NOPTS; i++)
+		usage_row(fp, &opt_table[i]);
+	fputs("\nSignals: HUP restart, TERM/INT/QUIT stop. See baton(1).\n",
+	      fp);
 }
+
+/* ---- values ----------------------------------------------------------- */
 
 double
 options_seconds(const char *s)
 {
-	char *end;
+	const char *p = s;
+	size_t n;
 	double d;
 
-	if (s == NULL || *s == '\0')
+	/* digits, then optionally '.' and digits: strtod alone would take
+	 * " 1", "0x10", "1e3", "inf" and "nan" */
+	if (s == NULL || (n = strspn(p, "0123456789")) == 0)
 		return -1;
-	errno = 0;
-	d = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || !isfinite(d) || d < 0 ||
-	    d > 100000000)
+	p += n;
+	if (*p == '.') {
+		if ((n = strspn(p + 1, "0123456789")) == 0)
+			return -1;
+		p += n + 1;
+	}
+	if (*p != '\0')
 		return -1;
-	return d;
+	d = strtod(s, NULL);
+	return d > 100000000 ? -1 : d;
+}
+
+/* Signals after which a worker is still running: they pause it, are
+ * ignored by default, or are not signals at all. Sent to retire or stop
+ * a generation, they would leave baton waiting for ever. */
+static int
+signal_stops_worker(int sig)
+{
+	switch (sig) {
+	case 0:
+	case SIGSTOP:
+	case SIGCONT:
+	case SIGCHLD:
+	case SIGTSTP:
+	case SIGTTIN:
+	case SIGTTOU:
+	case SIGURG:
+	case SIGWINCH:
+		return 0;
+	default:
+		return 1;
+	}
 }
 
 static int
-add_listener(struct options *o, struct listener *l)
+check_log_file(const char *v, char *err, size_t errlen)
 {
-	struct listener *ls = realloc(o->ls, (o->nls + 1) * sizeof(*ls));
+	const char *p = v + strspn(v, " \t");
 
-	if (ls == NULL)
-		abort();
-	o->ls = ls;
-	o->ls[o->nls++] = *l;
+	if (*p == '|' && p[1 + strspn(p + 1, " \t")] == '\0') {
+		snprintf(err, errlen, "a pipe needs a command after '|'");
+		return -1;
+	}
 	return 0;
+}
+
+/* The cause for an integer out of d's range. */
+static void
+int_cause(const struct opt_def *d, char *buf, size_t len)
+{
+	if (d->max == INT_MAX && d->min <= 1)
+		snprintf(buf, len, "not a %s integer",
+		         d->min == 1 ? "positive" : "non-negative");
+	else
+		snprintf(buf, len, "not an integer from %ld to %ld", d->min,
+		         d->max);
+}
+
+static void
+choices_cause(const struct opt_def *d, char *buf, size_t len)
+{
+	size_t i, off = (size_t)snprintf(buf, len, "use");
+
+	for (i = 0; d->choices[i] && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+		                        i == 0              ? " "
+		                        : d->choices[i + 1] ? ", "
+		                                            : " or ",
+		                        d->choices[i]);
+}
+
+/* A numeric row: parse v into d's field, or -1 with the cause. */
+static int
+set_number(struct options *o, const struct opt_def *d, const char *v,
+           char *cause, size_t len)
+{
+	double s;
+	long n;
+	int i;
+
+	switch (d->kind) {
+	case K_SECONDS:
+	case K_SECONDS_STR:
+		if ((s = options_seconds(v)) < 0) {
+			snprintf(cause, len, "not a number of seconds");
+			return -1;
+		}
+		if (d->kind == K_SECONDS)
+			*FIELD(o, d, double) = s;
+		return 0;
+	case K_INT:
+		if (sockopt_parse_long(v, d->min, d->max, &n) < 0) {
+			int_cause(d, cause, len);
+			return -1;
+		}
+		*FIELD(o, d, int) = (int)n;
+		return 0;
+	case K_SIGNAL:
+		if ((i = sig_parse(v)) < 0) {
+			snprintf(cause, len, "unknown signal");
+			return -1;
+		}
+		if (!signal_stops_worker(i)) {
+			if (i == 0)
+				snprintf(cause, len,
+				         "signal 0 cannot stop a worker");
+			else
+				snprintf(cause, len,
+				         "SIG%s cannot stop a worker",
+				         sig_name(i));
+			return -1;
+		}
+		*FIELD(o, d, int) = i;
+		return 0;
+	default: /* K_CHOICE */
+		for (i = 0; d->choices[i]; i++)
+			if (strcmp(v, d->choices[i]) == 0) {
+				*FIELD(o, d, int) = i;
+				return 0;
+			}
+		choices_cause(d, cause, len);
+		return -1;
+	}
 }
 
 static void
@@ -278,410 +650,350 @@ set_str(char **dst, const char *v)
 		abort();
 }
 
-/* start_server's own options: Getopt::Long takes any unique prefix of
- * them, and scripts use that (--pid, -k). baton's extensions must not
- * make those ambiguous, so such a prefix is expanded before getopt sees
- * it. */
-static const char *const starter_opts[] = {"port",
-                                           "path",
-                                           "dir",
-                                           "interval",
-                                           "signal-on-hup",
-                                           "signal-on-term",
-                                           "pid-file",
-                                           "status-file",
-                                           "envdir",
-                                           "log-file",
-                                           "daemonize",
-                                           "enable-auto-restart",
-                                           "auto-restart-interval",
-                                           "kill-old-delay",
-                                           "backlog",
-                                           "restart",
-                                           "stop",
-                                           "help",
-                                           "version",
-                                           NULL};
-
+/* The generic part of a row: parse, validate, store. */
 static int
-is_longopt(const char *name, size_t len)
+set_value(struct parse *ps, const struct opt_def *d, const char *v)
 {
-	size_t i;
+	char cause[256] = "";
+	int rc = 0;
 
-	for (i = 0; longopts[i].name; i++)
-		if (strlen(longopts[i].name) == len &&
-		    strncmp(longopts[i].name, name, len) == 0)
-			return 1;
+	switch (d->kind) {
+	case K_FLAG:
+		*FIELD(ps->o, d, int) = 1;
+		break;
+	case K_MODE:
+		ps->modes |= (unsigned)d->min;
+		break;
+	case K_LISTENER:
+		break;
+	case K_SOCKOPT:
+		rc = sockopt_set(&ps->o->sockopts, (enum sockopt_id)d->sockopt,
+		                 d->value ? d->value : v, cause, sizeof(cause));
+		break;
+	case K_STRING:
+		rc = d->check ? d->check(v, cause, sizeof(cause)) : 0;
+		break;
+	default:
+		rc = set_number(ps->o, d, v, cause, sizeof(cause));
+		break;
+	}
+	if (rc < 0) {
+		snprintf(ps->err, ps->errlen, "invalid --%s value \"%s\": %s",
+		         d->name, v ? v : "", cause);
+		return -1;
+	}
+	if (d->kind == K_STRING || d->kind == K_SECONDS_STR)
+		set_str(FIELD(ps->o, d, char *), v);
 	return 0;
 }
 
-/* A copy of argv with start_server abbreviations written out; the
- * strings written anew are also listed in owned, to be freed. */
-static char **
-expand_abbrevs(int argc, char **argv, char ***owned)
+/* ---- what the table cannot say ---------------------------------------- */
+
+static void
+add_listener(struct options *o, struct listener *l)
 {
-	char **out = calloc((size_t)argc + 1, sizeof(*out));
+	struct listener *ls = realloc(o->ls, (o->nls + 1) * sizeof(*ls));
+
+	if (ls == NULL)
+		abort();
+	o->ls = ls;
+	o->ls[o->nls++] = *l;
+}
+
+static int
+add_port(struct parse *ps, const char *v)
+{
+	struct listener l;
+	char perr[256];
+
+	if (listen_parse_port(v, &l, perr, sizeof(perr)) < 0) {
+		snprintf(ps->err, ps->errlen, "invalid --port value \"%s\": %s",
+		         v, perr);
+		return -1;
+	}
+	add_listener(ps->o, &l);
+	ps->last = LAST_PORT;
+	return 0;
+}
+
+static void
+add_path(struct parse *ps, char *v)
+{
+	size_t n = ps->npaths + 1;
+
+	ps->paths = realloc(ps->paths, n * sizeof(*ps->paths));
+	ps->pathopts = realloc(ps->pathopts, n * sizeof(*ps->pathopts));
+	if (ps->paths == NULL || ps->pathopts == NULL)
+		abort();
+	memset(&ps->pathopts[ps->npaths], 0, sizeof(*ps->pathopts));
+	ps->paths[ps->npaths++] = v;
+	ps->last = LAST_PATH;
+}
+
+static int
+add_sockopts(struct parse *ps, const char *v)
+{
+	struct listener *lp =
+	    ps->last == LAST_PORT ? &ps->o->ls[ps->o->nls - 1] : NULL;
+	char perr[256];
+
+	if (ps->last == LAST_NONE) {
+		snprintf(ps->err, ps->errlen,
+		         "--sockopts must follow the --port or --path it "
+		         "applies to");
+		return -1;
+	}
+	if (sockopt_parse_list(v, lp ? listen_class(lp) : SOCKOPT_UNIX,
+	                       lp ? &lp->opts : &ps->pathopts[ps->npaths - 1],
+	                       perr, sizeof(perr)) < 0) {
+		snprintf(ps->err, ps->errlen,
+		         "invalid --sockopts value \"%s\" for %s: %s", v,
+		         lp ? lp->spec : ps->paths[ps->npaths - 1], perr);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+special(struct parse *ps, const struct opt_def *d, char *v)
+{
+	const char *next = optind < ps->argc ? ps->argv[optind] : NULL;
+
+	switch (d->special) {
+	case SP_PORT:
+		return add_port(ps, v);
+	case SP_PATH:
+		add_path(ps, v);
+		return 0;
+	case SP_SOCKOPTS:
+		return add_sockopts(ps, v);
+	case SP_DEFER_ACCEPT:
+		/* an optional value must be attached: "--defer-accept 5"
+		 * would make 5 the server program */
+		if (v == NULL && next && *next &&
+		    strspn(next, "0123456789") == strlen(next)) {
+			snprintf(ps->err, ps->errlen,
+			         "--defer-accept takes its value after '=': "
+			         "write --defer-accept=%s",
+			         next);
+			return -1;
+		}
+		return 0;
+	case SP_BACKLOG:
+		ps->o->sockopts.val[SOCKOPT_BACKLOG] = ps->o->backlog;
+		ps->o->sockopts.given |= 1u << SOCKOPT_BACKLOG;
+		return 0;
+	case SP_PASS_FDS_AS:
+		return passfds_parse(v, &ps->o->pass_fds_as, ps->err,
+		                     ps->errlen);
+	default:
+		return 0;
+	}
+}
+
+/* ---- names: Getopt::Long's rules for start_server's options only ------- */
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The row named by name[0..len): an exact name, or a unique prefix of one
+ * of start_server's own options (scripts write --pid, -k). baton's
+ * extensions are matched by their full name only, so that a forgotten
+ * "--" (baton --port=80 h2o -c conf) fails as start_server fails instead
+ * of taking "-c" for --check. NULL with Getopt::Long's message in err. */
+static const struct opt_def *
+find_option(const char *name, size_t len, char *err, size_t errlen)
+{
+	const char *match[NOPTS];
+	const struct opt_def *found = NULL;
+	size_t i, n = 0, off;
+
+	/* Getopt::Long ignores case (start_server --PID=x works) */
+	for (i = 0; i < NOPTS; i++)
+		if (strlen(opt_table[i].name) == len &&
+		    strncasecmp(opt_table[i].name, name, len) == 0)
+			return &opt_table[i];
+	for (i = 0; len > 0 && i < NOPTS; i++)
+		if (opt_table[i].starter &&
+		    strncasecmp(opt_table[i].name, name, len) == 0) {
+			match[n++] = opt_table[i].name;
+			found = &opt_table[i];
+		}
+	if (n == 1)
+		return found;
+	if (n == 0) {
+		snprintf(err, errlen, "Unknown option: %.*s", (int)len, name);
+		return NULL;
+	}
+	qsort(match, n, sizeof(match[0]), cmp_names);
+	off = (size_t)snprintf(err, errlen, "Option %.*s is ambiguous (",
+	                       (int)len, name);
+	for (i = 0; i < n && off < errlen; i++)
+		off += (size_t)snprintf(err + off, errlen - off, "%s%s",
+		                        i ? ", " : "", match[i]);
+	if (off < errlen)
+		snprintf(err + off, errlen - off, ")");
+	return NULL;
+}
+
+/* What an unknown option becomes for getopt: a name no row has, then the
+ * message to give. */
+#define BAD_OPTION "--\001"
+
+/* A copy of argv in which every option is written with its full name, for
+ * getopt_long_only (which would take any prefix); the strings written
+ * anew are listed in o->argv_owned. */
+static void
+normalise_args(int argc, char **argv, struct options *o)
+{
+	char err[256];
 	size_t nowned = 0;
 	int i;
 
-	*owned = calloc((size_t)argc + 1, sizeof(**owned));
-	if (out == NULL || *owned == NULL)
+	o->argv_alloc = calloc((size_t)argc + 1, sizeof(char *));
+	o->argv_owned = calloc((size_t)argc + 1, sizeof(char *));
+	if (o->argv_alloc == NULL || o->argv_owned == NULL)
 		abort();
-	for (i = 0; i < argc; i++) {
-		const char *a = argv[i], *name = a, *eq, *full = NULL;
-		size_t len, k;
+	memcpy(o->argv_alloc, argv, (size_t)argc * sizeof(char *));
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i], *name = a + (a[1] == '-' ? 2 : 1);
+		const struct opt_def *d;
+		size_t len = strcspn(name, "=");
 
-		out[i] = argv[i];
-		if (i == 0 || a[0] != '-' || a[1] == '\0')
+		if (a[0] != '-' || a[1] == '\0')
 			continue;
-		if (strcmp(a, "--") == 0) {
-			for (; i < argc; i++)
-				out[i] = argv[i];
-			break;
-		}
-		name += a[1] == '-' ? 2 : 1;
-		eq = strchr(name, '=');
-		len = eq ? (size_t)(eq - name) : strlen(name);
-		if (len == 0 || is_longopt(name, len))
-			continue;
-		for (k = 0; starter_opts[k]; k++)
-			if (strncmp(starter_opts[k], name, len) == 0) {
-				if (full) {
-					full = NULL;
-					break;
-				}
-				full = starter_opts[k];
-			}
-		if (full) {
-			if (asprintf(&out[i], "--%s%s", full, eq ? eq : "") < 0)
+		if ((d = find_option(name, len, err, sizeof(err))) == NULL) {
+			/* reported by parse_loop when getopt reaches it, so
+			 * that errors come in command-line order */
+			if (asprintf(&o->argv_alloc[i], "%s%s", BAD_OPTION,
+			             err) < 0)
 				abort();
-			(*owned)[nowned++] = out[i];
+			o->argv_owned[nowned++] = o->argv_alloc[i];
+			continue;
 		}
+		if (strlen(d->name) != len ||
+		    strncmp(d->name, name, len) != 0) {
+			if (asprintf(&o->argv_alloc[i], "--%s%s", d->name,
+			             name + len) < 0)
+				abort();
+			o->argv_owned[nowned++] = o->argv_alloc[i];
+		}
+		/* as getopt: a required value not attached with '=' is the
+		 * next word, whatever it looks like */
+		if (d->has_arg == required_argument && name[len] == '\0')
+			i++;
 	}
-	return out;
 }
 
-/* Why getopt refused an option: unknown, or a prefix of several. */
+static const struct option *
+longopts(void)
+{
+	static struct option lo[NOPTS + 1];
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++) {
+		lo[i].name = opt_table[i].name;
+		lo[i].has_arg = opt_table[i].has_arg;
+		lo[i].flag = NULL;
+		lo[i].val = 256 + (int)i;
+	}
+	return lo;
+}
+
+/* ---- the whole command line ------------------------------------------- */
+
 static void
-explain_unknown(const char *arg, char *err, size_t errlen)
+set_defaults(struct options *o)
 {
-	const char *name = arg + (arg[1] == '-' ? 2 : 1);
-	size_t len = strcspn(name, "="), i, n = 0, off;
-
-	off = (size_t)snprintf(err, errlen, "ambiguous option: %.*s (",
-	                       (int)(name - arg + (long)len), arg);
-	for (i = 0; longopts[i].name && off < errlen; i++)
-		if (len && strncmp(longopts[i].name, name, len) == 0)
-			off +=
-			    (size_t)snprintf(err + off, errlen - off, "%s--%s",
-			                     n++ ? ", " : "", longopts[i].name);
-	if (n > 1 && off < errlen)
-		snprintf(err + off, errlen - off, ")");
-	else
-		snprintf(err, errlen, "unknown option: %s", arg);
-}
-
-int
-options_parse(int argc, char **argv, struct options *o, char *err,
-              size_t errlen)
-{
-	char **paths = NULL;
-	struct sockopts *pathopts = NULL;
-	/* what a --sockopts is for: the last --port or the last --path */
-	enum { LAST_NONE, LAST_PORT, LAST_PATH } last = LAST_NONE;
-	int check = 0;
-	unsigned *classes = NULL;
-	size_t npaths = 0, i;
-	int c, idx, rc = -1, modes[4] = {0, 0, 0, 0};
-	long v;
-	double d;
+	size_t i;
 
 	memset(o, 0, sizeof(*o));
-	o->interval = 1;
-	o->sig_hup = SIGTERM;
-	o->sig_term = SIGTERM;
-	o->backlog = SOMAXCONN;
-	o->num_workers = 1;
-	o->ready_timeout = -1;
-	opterr = 0;
-	optind = 1;
-	o->argv_alloc = argv = expand_abbrevs(argc, argv, &o->argv_owned);
-	for (;;) {
-		struct listener l;
-		char perr[256];
-		const char *name;
+	for (i = 0; i < NOPTS; i++) {
+		const struct opt_def *d = &opt_table[i];
 
-		idx = -1;
-		c = getopt_long_only(argc, argv, ":", longopts, &idx);
-		if (c == -1)
-			break;
-		name = idx >= 0 ? longopts[idx].name : "";
-		switch (c) {
-		case OPT_PORT:
-			if (listen_parse_port(optarg, &l, perr, sizeof(perr)) <
-			    0) {
-				snprintf(err, errlen,
-				         "invalid --port value \"%s\": %s",
-				         optarg, perr);
-				goto out;
-			}
-			add_listener(o, &l);
-			last = LAST_PORT;
-			break;
-		case OPT_PATH:
-			paths = realloc(paths, (npaths + 1) * sizeof(*paths));
-			pathopts =
-			    realloc(pathopts, (npaths + 1) * sizeof(*pathopts));
-			if (paths == NULL || pathopts == NULL)
-				abort();
-			memset(&pathopts[npaths], 0, sizeof(*pathopts));
-			paths[npaths++] = optarg;
-			last = LAST_PATH;
-			break;
-		case OPT_SOCKOPTS: {
-			struct listener *lp =
-			    last == LAST_PORT ? &o->ls[o->nls - 1] : NULL;
-
-			if (last == LAST_NONE) {
-				snprintf(err, errlen,
-				         "--sockopts must follow the --port or "
-				         "--path it applies to");
-				goto out;
-			}
-			if (sockopt_parse_list(
-			        optarg, lp ? listen_class(lp) : SOCKOPT_UNIX,
-			        lp ? &lp->opts : &pathopts[npaths - 1], perr,
-			        sizeof(perr)) < 0) {
-				snprintf(err, errlen,
-				         "invalid --sockopts value \"%s\" for "
-				         "%s: %s",
-				         optarg,
-				         lp ? lp->spec : paths[npaths - 1],
-				         perr);
-				goto out;
-			}
-			break;
-		}
-		case OPT_DEFER_ACCEPT:
-			/* an optional value must be attached: "--defer-accept
-			 * 5" would make 5 the server program */
-			if (optarg == NULL && optind < argc &&
-			    isdigit((unsigned char)argv[optind][0]) &&
-			    strspn(argv[optind], "0123456789") ==
-			        strlen(argv[optind])) {
-				snprintf(err, errlen,
-				         "--defer-accept takes its value after "
-				         "'=': write --defer-accept=%s",
-				         argv[optind]);
-				goto out;
-			}
-			/* FALLTHROUGH */
-		case OPT_FASTOPEN:
-		case OPT_REUSEPORT:
-		case OPT_FREEBIND:
-		case OPT_NODELAY:
-		case OPT_KEEPALIVE:
-		case OPT_RCVBUF:
-		case OPT_SNDBUF:
-		case OPT_SOCKET_MODE:
-		case OPT_SOCKET_OWNER:
-		case OPT_SOCKET_GROUP:
-			for (i = 0; sockopt_flags[i].opt != c; i++)
-				;
-			if (sockopt_set(&o->sockopts, sockopt_flags[i].id,
-			                optarg, perr, sizeof(perr)) < 0) {
-				snprintf(err, errlen,
-				         "invalid --%s value \"%s\": %s", name,
-				         optarg ? optarg : "", perr);
-				goto out;
-			}
-			break;
-		case OPT_DUAL_STACK:
-			if (sockopt_set(&o->sockopts, SOCKOPT_V6ONLY, "0", perr,
-			                sizeof(perr)) < 0)
-				abort();
-			break;
-		case OPT_CHECK:
-			check = 1;
-			break;
-		case OPT_DIR:
-			set_str(&o->dir, optarg);
-			break;
-		case OPT_INTERVAL:
-		case OPT_STOP_TIMEOUT:
-		case OPT_READY_TIMEOUT:
-			d = options_seconds(optarg);
-			if (d < 0) {
-				snprintf(err, errlen,
-				         "invalid --%s value \"%s\": not a "
-				         "number of seconds",
-				         name, optarg);
-				goto out;
-			}
-			if (c == OPT_INTERVAL)
-				o->interval = d;
-			else if (c == OPT_STOP_TIMEOUT)
-				o->stop_timeout = d;
-			else
-				o->ready_timeout = d;
-			break;
-		case OPT_KILL_OLD_DELAY:
-		case OPT_AUTO_RESTART_INTERVAL:
-			if (options_seconds(optarg) < 0) {
-				snprintf(err, errlen,
-				         "invalid --%s value \"%s\": not a "
-				         "number of seconds",
-				         name, optarg);
-				goto out;
-			}
-			set_str(c == OPT_KILL_OLD_DELAY
-			            ? &o->kill_old_delay
-			            : &o->auto_restart_interval,
-			        optarg);
-			break;
-		case OPT_SIG_HUP:
-		case OPT_SIG_TERM:
-			if (sig_parse(optarg) < 0) {
-				snprintf(err, errlen,
-				         "invalid --%s value \"%s\": unknown "
-				         "signal",
-				         name, optarg);
-				goto out;
-			}
-			if (c == OPT_SIG_HUP)
-				o->sig_hup = sig_parse(optarg);
-			else
-				o->sig_term = sig_parse(optarg);
-			break;
-		case OPT_PID_FILE:
-			set_str(&o->pid_file, optarg);
-			break;
-		case OPT_STATUS_FILE:
-			set_str(&o->status_file, optarg);
-			break;
-		case OPT_ENVDIR:
-			set_str(&o->envdir, optarg);
-			break;
-		case OPT_LOG_FILE:
-			set_str(&o->log_file, optarg);
-			break;
-		case OPT_DAEMONIZE:
-			o->daemonize = 1;
-			break;
-		case OPT_AUTO_RESTART:
-			o->auto_restart_set = 1;
-			break;
-		case OPT_BACKLOG:
-			if (sockopt_parse_long(optarg, 1, INT_MAX, &v) < 0) {
-				snprintf(err, errlen,
-				         "invalid --backlog value \"%s\": not "
-				         "a positive integer",
-				         optarg);
-				goto out;
-			}
-			o->backlog = (int)v;
-			o->sockopts.val[SOCKOPT_BACKLOG] = v;
-			o->sockopts.given |= 1u << SOCKOPT_BACKLOG;
-			break;
-		case OPT_READY:
-			if (strcmp(optarg, "interval") == 0)
-				o->ready = READY_INTERVAL;
-			else if (strcmp(optarg, "notify") == 0)
-				o->ready = READY_NOTIFY;
-			else {
-				snprintf(err, errlen,
-				         "invalid --ready value \"%s\": use "
-				         "interval or notify",
-				         optarg);
-				goto out;
-			}
-			break;
-		case OPT_MAX_OLD_GENERATIONS:
-		case OPT_NUM_WORKERS:
-			if (sockopt_parse_long(
-			        optarg, c == OPT_NUM_WORKERS ? 1 : 0,
-			        c == OPT_NUM_WORKERS ? 1024 : INT_MAX,
-			        &v) < 0) {
-				snprintf(err, errlen,
-				         "invalid --%s value \"%s\": not %s",
-				         name, optarg,
-				         c == OPT_NUM_WORKERS
-				             ? "an integer from 1 to 1024"
-				             : "a non-negative integer");
-				goto out;
-			}
-			if (c == OPT_NUM_WORKERS)
-				o->num_workers = (int)v;
-			else
-				o->max_old_generations = (int)v;
-			break;
-		case OPT_DIE_WITH_SUPERVISOR:
-			o->die_with_supervisor = 1;
-			break;
-		case OPT_FDSTORE:
-			o->fdstore = 1;
-			break;
-		case OPT_USER:
-			set_str(&o->user, optarg);
-			break;
-		case OPT_SUPPLEMENTARY_GROUPS:
-			set_str(&o->supplementary_groups, optarg);
-			break;
-		case OPT_WORKER_CAPS:
-			set_str(&o->worker_caps, optarg);
-			break;
-		case OPT_NO_NEW_PRIVS:
-			o->no_new_privs = 1;
-			break;
-		case OPT_RESTART:
-		case OPT_STOP:
-		case OPT_HELP:
-		case OPT_VERSION:
-			modes[c - OPT_RESTART] = 1;
-			break;
-		case ':':
-			snprintf(err, errlen, "option %s requires a value",
-			         argv[optind - 1]);
-			goto out;
-		default:
-			if (optopt == 0 || optopt >= 256)
-				explain_unknown(argv[optind - 1], err, errlen);
-			else
-				snprintf(err, errlen, "unknown option: -%c",
-				         optopt);
-			goto out;
-		}
+		if (d->kind == K_SECONDS)
+			*FIELD(o, d, double) = d->def;
+		else if (d->kind == K_INT || d->kind == K_SIGNAL)
+			*FIELD(o, d, int) = (int)d->def;
 	}
-	/* start_server acts on help, then version, then restart, then stop,
-	 * whatever their order on the command line */
-	o->mode = modes[OPT_HELP - OPT_RESTART]      ? MODE_HELP
-	          : modes[OPT_VERSION - OPT_RESTART] ? MODE_VERSION
-	          : modes[0]                         ? MODE_RESTART
-	          : modes[OPT_STOP - OPT_RESTART]    ? MODE_STOP
-	                                             : MODE_RUN;
+}
+
+/* pid and status files are written by different code at different
+ * times: one file for both would be clobbered. */
+static int
+check_files(const struct options *o, char *err, size_t errlen)
+{
+	struct stat a, b;
+
+	if (o->pid_file == NULL || o->status_file == NULL)
+		return 0;
+	if (strcmp(o->pid_file, o->status_file) == 0 ||
+	    (stat(o->pid_file, &a) == 0 && stat(o->status_file, &b) == 0 &&
+	     a.st_dev == b.st_dev && a.st_ino == b.st_ino)) {
+		snprintf(err, errlen,
+		         "--pid-file and --status-file are the same file "
+		         "(%s): they need one each",
+		         o->status_file);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+add_paths(struct parse *ps)
+{
+	size_t i;
+
 	/* start_server binds every --port before any --path */
-	for (i = 0; i < npaths; i++) {
+	for (i = 0; i < ps->npaths; i++) {
 		struct listener l;
 		char perr[256];
 
-		if (listen_parse_path(paths[i], &l, perr, sizeof(perr)) < 0) {
-			snprintf(err, errlen, "invalid --path value \"%s\": %s",
-			         paths[i], perr);
-			goto out;
+		if (listen_parse_path(ps->paths[i], &l, perr, sizeof(perr)) <
+		    0) {
+			snprintf(ps->err, ps->errlen,
+			         "invalid --path value \"%s\": %s",
+			         ps->paths[i], perr);
+			return -1;
 		}
-		l.opts = pathopts[i];
-		add_listener(o, &l);
+		l.opts = ps->pathopts[i];
+		add_listener(ps->o, &l);
 	}
-	if (check) {
-		if (o->mode == MODE_RESTART || o->mode == MODE_STOP) {
-			snprintf(err, errlen,
-			         "--check cannot be combined with --restart or "
-			         "--stop");
-			goto out;
-		}
-		if (o->mode == MODE_RUN)
-			o->mode = MODE_CHECK;
+	return 0;
+}
+
+/* After the last option: the mode, --path listeners, cross-checks, fds. */
+static int
+finish(struct parse *ps)
+{
+	struct options *o = ps->o;
+	unsigned *classes;
+	size_t i;
+	int rc;
+
+	/* start_server acts on help, then version, then restart, then
+	 * stop, whatever their order on the command line */
+	o->mode = ps->modes & M_HELP      ? MODE_HELP
+	          : ps->modes & M_VERSION ? MODE_VERSION
+	          : ps->modes & M_RESTART ? MODE_RESTART
+	          : ps->modes & M_STOP    ? MODE_STOP
+	          : o->check              ? MODE_CHECK
+	                                  : MODE_RUN;
+	if (add_paths(ps) < 0)
+		return -1;
+	if (o->check && (ps->modes & (M_RESTART | M_STOP)) &&
+	    !(ps->modes & (M_HELP | M_VERSION))) {
+		snprintf(ps->err, ps->errlen,
+		         "--check cannot be combined with --restart or --stop");
+		return -1;
 	}
+	if (o->mode == MODE_HELP || o->mode == MODE_VERSION)
+		return listen_assign_fds(o->ls, o->nls, ps->err, ps->errlen);
+	if (check_files(o, ps->err, ps->errlen) < 0)
+		return -1;
 	/* each listener: its --sockopts over the global flags */
 	classes = calloc(o->nls + 1, sizeof(*classes));
 	if (classes == NULL)
@@ -690,20 +1002,73 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 		listen_set_options(&o->ls[i], &o->sockopts, o->backlog);
 		classes[i] = listen_class(&o->ls[i]);
 	}
-	if (o->mode != MODE_HELP && o->mode != MODE_VERSION &&
-	    sockopt_check_global(&o->sockopts, classes, o->nls, err, errlen) <
-	        0)
+	rc = sockopt_check_global(&o->sockopts, classes, o->nls, ps->err,
+	                          ps->errlen);
+	free(classes);
+	if (rc < 0 || listen_assign_fds(o->ls, o->nls, ps->err, ps->errlen) < 0)
+		return -1;
+	return passfds_check(o->pass_fds_as, o->ls, o->nls, ps->err,
+	                     ps->errlen);
+}
+
+static int
+parse_loop(struct parse *ps)
+{
+	const struct option *lo = longopts();
+	char **argv = ps->argv;
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long_only(ps->argc, argv, ":", lo, NULL)) != -1) {
+		const struct opt_def *d;
+
+		if (c == ':') {
+			snprintf(ps->err, ps->errlen,
+			         "option %s requires a value",
+			         argv[optind - 1]);
+			return -1;
+		}
+		if (c < 256 || c >= 256 + (int)NOPTS) {
+			const char *a = argv[optind - 1];
+
+			/* normalise_args marked every unknown option */
+			if (strncmp(a, BAD_OPTION, strlen(BAD_OPTION)) == 0)
+				a += strlen(BAD_OPTION);
+			snprintf(ps->err, ps->errlen, "%s", a);
+			return -1;
+		}
+		d = &opt_table[c - 256];
+		if (set_value(ps, d, optarg) < 0 || special(ps, d, optarg) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+options_parse(int argc, char **argv, struct options *o, char *err,
+              size_t errlen)
+{
+	struct parse ps;
+	int rc = -1;
+
+	set_defaults(o);
+	memset(&ps, 0, sizeof(ps));
+	ps.o = o;
+	ps.argc = argc;
+	ps.err = err;
+	ps.errlen = errlen;
+	normalise_args(argc, argv, o);
+	ps.argv = o->argv_alloc;
+	if (parse_loop(&ps) < 0 || finish(&ps) < 0)
 		goto out;
-	if (listen_assign_fds(o->ls, o->nls, err, errlen) < 0)
-		goto out;
-	o->argv = argv + optind;
+	o->argv = ps.argv + optind;
 	if (o->ready_timeout < 0)
 		o->ready_timeout = o->ready == READY_NOTIFY ? 60 : 0;
 	rc = 0;
 out:
-	free(paths);
-	free(pathopts);
-	free(classes);
+	free(ps.paths);
+	free(ps.pathopts);
 	if (rc < 0)
 		options_free(o);
 	return rc;
@@ -747,21 +1112,40 @@ options_export_env(const struct options *o)
 		setenv("AUTO_RESTART_INTERVAL", o->auto_restart_interval, 1);
 }
 
+/* A duration from the environment, or def. The environment is re-read
+ * before every decision (an envdir may change it), so a bad value is
+ * warned about once, until it changes, and never fatal. */
+static double
+env_seconds(const char *var, double def, int positive, char **warned)
+{
+	const char *s = getenv(var);
+	double d;
+
+	if (s == NULL)
+		return def;
+	d = options_seconds(s);
+	if (d > 0 || (d == 0 && !positive))
+		return d;
+	if (*warned == NULL || strcmp(*warned, s) != 0) {
+		log_warnx("ignoring %s=\"%s\": not a%s number of seconds; "
+		          "using %g",
+		          var, s, positive ? " positive" : "", def);
+		free(*warned);
+		*warned = strdup(s);
+	}
+	return def;
+}
+
 void
 options_tunables(struct tunables *t)
 {
-	const char *s;
-	double d;
+	static char *warned_interval, *warned_delay;
+	const char *s = getenv("ENABLE_AUTO_RESTART");
 
-	s = getenv("ENABLE_AUTO_RESTART");
 	/* Perl truth: unset, "" and "0" are false */
 	t->auto_restart = s && *s && strcmp(s, "0") != 0;
-	t->auto_restart_interval = 360;
-	s = getenv("AUTO_RESTART_INTERVAL");
-	if (s && (d = options_seconds(s)) > 0)
-		t->auto_restart_interval = d;
-	t->kill_old_delay = t->auto_restart ? 5 : 0;
-	s = getenv("KILL_OLD_DELAY");
-	if (s && (d = options_seconds(s)) >= 0)
-		t->kill_old_delay = d;
+	t->auto_restart_interval =
+	    env_seconds("AUTO_RESTART_INTERVAL", 360, 1, &warned_interval);
+	t->kill_old_delay = env_seconds(
+	    "KILL_OLD_DELAY", t->auto_restart ? 5 : 0, 0, &warned_delay);
 }

@@ -36,10 +36,14 @@ struct options {
 	int num_workers;
 	int max_old_generations; /* 0: no limit */
 	int die_with_supervisor;
+	int restart_retries;    /* failed restarts retried; -1: unlimited */
+	int check;              /* --check was given */
 	int fdstore; /* --fdstore: listeners to the manager's fd store */
 	/* worker credentials (privs.c checks and applies them) */
 	char *user, *supplementary_groups, *worker_caps;
 	int no_new_privs;
+	double restart_timeout; /* --restart gives up after; -1: default */
+	unsigned pass_fds_as; /* --pass-fds-as: PASSFDS_* bits, 0: default */
 	/* given on the command line: exported to the environment */
 	int auto_restart_set;
 	char *kill_old_delay, *auto_restart_interval;
@@ -61,10 +65,14 @@ void options_free(struct options *o);
 /* Export ENVDIR, ENABLE_AUTO_RESTART, KILL_OLD_DELAY and
  * AUTO_RESTART_INTERVAL when given as options, as start_server does. */
 void options_export_env(const struct options *o);
-/* Read the tunables from the current environment. */
+/* Read the tunables from the current environment. A value that is not a
+ * number of seconds is warned about (once per value) and the default
+ * used: the environment is re-read mid-run, where dying is no answer. */
 void options_tunables(struct tunables *t);
 void options_usage(FILE *fp);
-/* Parse a duration in seconds ("1", "0.5"); -1 when invalid. */
+/* Parse a duration in seconds: plain decimal digits with an optional
+ * fraction ("1", "0.5"); -1 for anything else ("0x10", " 1", "1e3",
+ * "inf", "", "-1"). */
 double options_seconds(const char *s);
 
 #endif

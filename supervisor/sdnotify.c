@@ -281,29 +281,18 @@ sdnotify_watchdog_start(struct ev_loop *loop)
 	ev_unref(loop);
 }
 
-void
-sdnotify_fdname(const char *key, char *out)
-{
-	size_t i;
-
-	for (i = 0; key[i] && i < 255; i++)
-		out[i] = key[i] == ':' || key[i] <= ' ' || key[i] > '~'
-		             ? '_'
-		             : key[i];
-	out[i] = '\0';
-}
-
 int
 sdnotify_fdstore(const struct listener *ls, size_t nls)
 {
-	char name[256], msg[300];
+	char name[256], msg[300]; /* systemd's FDNAME_MAX is 255 */
 	size_t i;
 	int n = 0;
 
 	if (!have_addr)
 		return -1;
 	for (i = 0; i < nls; i++) {
-		sdnotify_fdname(ls[i].key, name);
+		/* the name it gets back in LISTEN_FDNAMES */
+		listen_fdname(&ls[i], name, sizeof(name));
 		snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", name);
 		if (send_msg(msg, ls[i].fd) == 0)
 			n++;

@@ -35,13 +35,11 @@ void sdnotify_status(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
 /* Hand the listeners to the manager's fd store (FDSTORE=1, one
- * datagram per listener with FDNAME= and the fd in SCM_RIGHTS), so
- * that connections queue while baton itself restarts. Returns the
- * number of listeners stored, or -1 when there is no manager. */
+ * datagram per listener with FDNAME= its listen_fdname() and the fd in
+ * SCM_RIGHTS), so that connections queue while baton itself restarts.
+ * Returns the number of listeners stored, or -1 when there is no
+ * manager. */
 int sdnotify_fdstore(const struct listener *ls, size_t nls);
-/* The FDNAME= of a listener key (':' and anything not printable ASCII
- * becomes '_'; at most 255 bytes): out must hold 256 bytes. */
-void sdnotify_fdname(const char *key, char *out);
 
 /* Around a self re-exec: put the variables back into the environment
  * so the new image takes them again, and out again if exec failed. */

@@ -328,6 +328,31 @@ sockopt_set(struct sockopts *so, enum sockopt_id id, const char *s, char *err,
 	return 0;
 }
 
+/* What sd_listen_fds_with_names(3) accepts as a name: 1 to 255
+ * printable ASCII characters, no ':' (the list separator). */
+static int
+sockopt_set_name(struct sockopts *so, const char *value, char *err,
+                 size_t errlen)
+{
+	const char *p;
+
+	if (value == NULL || *value == '\0' || strlen(value) > 255) {
+		snprintf(err, errlen,
+		         "name takes 1 to 255 characters: name=NAME");
+		return -1;
+	}
+	for (p = value; *p; p++)
+		if (*p == ':' || *p < 0x20 || *p > 0x7e) {
+			snprintf(err, errlen,
+			         "name=%s: only printable characters other "
+			         "than ':' may be used",
+			         value);
+			return -1;
+		}
+	snprintf(so->name, sizeof(so->name), "%s", value);
+	return 0;
+}
+
 int
 sockopt_parse_list(const char *list, unsigned cls, struct sockopts *so,
                    char *err, size_t errlen)
@@ -358,6 +383,12 @@ sockopt_parse_list(const char *list, unsigned cls, struct sockopts *so,
 			*eq = '\0';
 			value = eq + 1;
 		}
+		if (strcmp(item, "name") == 0) {
+			/* a string, not a number: not one of defs[] */
+			if (sockopt_set_name(so, value, err, errlen) < 0)
+				goto out;
+			continue;
+		}
 		if (strcmp(item, "dual-stack") == 0 && value == NULL) {
 			id = SOCKOPT_V6ONLY;
 			value = "0";
@@ -372,7 +403,7 @@ sockopt_parse_list(const char *list, unsigned cls, struct sockopts *so,
 			         "unknown option \"%s\" (known: backlog, "
 			         "defer-accept, fastopen, reuseport, v6only, "
 			         "dual-stack, freebind, nodelay, keepalive, "
-			         "rcvbuf, sndbuf, mode, owner, group)",
+			         "rcvbuf, sndbuf, mode, owner, group, name)",
 			         item);
 			goto out;
 		}
@@ -771,17 +802,16 @@ notef(void (*note)(int, const char *, void *), void *arg, int warn,
 	note(warn, msg, arg);
 }
 
-void
-sockopt_notes(const struct sockopts *so, const struct sockopts_read *r,
+/* The backlog against net.core.somaxconn and tcp_max_syn_backlog. */
+static void
+notes_backlog(const struct sockopts *so, const struct sockopts_read *r,
               unsigned cls, const struct sockopt_kernel *k, const char *name,
               void (*note)(int warn, const char *msg, void *arg), void *arg)
 {
-	long asked, got;
-	int id;
+	int have = (so->given & BIT(SOCKOPT_BACKLOG)) &&
+	           (r->got & BIT(SOCKOPT_BACKLOG));
 
-#define HAVE(id) ((so->given & BIT(id)) && (r->got & BIT(id)))
-	if (HAVE(SOCKOPT_BACKLOG) &&
-	    r->val[SOCKOPT_BACKLOG] < so->val[SOCKOPT_BACKLOG])
+	if (have && r->val[SOCKOPT_BACKLOG] < so->val[SOCKOPT_BACKLOG])
 		notef(note, arg, 1,
 		      "backlog %ld on %s is clamped to %ld by "
 		      "net.core.somaxconn; raise it with: sysctl -w "
@@ -812,6 +842,18 @@ sockopt_notes(const struct sockopts *so, const struct sockopts_read *r,
 			      so->val[SOCKOPT_BACKLOG], name,
 			      k->max_syn_backlog, so->val[SOCKOPT_BACKLOG]);
 	}
+}
+
+void
+sockopt_notes(const struct sockopts *so, const struct sockopts_read *r,
+              unsigned cls, const struct sockopt_kernel *k, const char *name,
+              void (*note)(int warn, const char *msg, void *arg), void *arg)
+{
+	long asked, got;
+	int id;
+
+#define HAVE(id) ((so->given & BIT(id)) && (r->got & BIT(id)))
+	notes_backlog(so, r, cls, k, name, note, arg);
 	if ((so->given & BIT(SOCKOPT_FASTOPEN)) &&
 	    so->val[SOCKOPT_FASTOPEN] > 0) {
 		/* 0x2: server side on; 0x400: on for every listener */

@@ -40,6 +40,9 @@ enum {
 struct sockopts {
 	unsigned given;
 	long val[SOCKOPT_COUNT];
+	/* --sockopts=name=NAME: the listener's LISTEN_FDNAMES entry (sd
+	 * limits it to 255 characters); "" when not given */
+	char name[256];
 };
 
 /* What the kernel applied: got has bit (1u << id) for every value read

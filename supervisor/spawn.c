@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "notify.h"
+#include "passfds.h"
 #include "privs.h"
 #include "spawn.h"
 
@@ -39,6 +41,48 @@ spawn_cloexec_inherited(void)
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 	closedir(d);
+}
+
+/* The worker's own variables go into an envp built for each spawn:
+ * setenv(3) in baton would keep every old value (glibc never frees them),
+ * growing with each generation. */
+char **
+spawn_env(unsigned long generation, int worker_index, const char *notify_socket)
+{
+	extern char **environ;
+	char extra[3][512], **envp, *text;
+	size_t n = 0, nextra = 0, out = 0, size = 0, i, k;
+
+	snprintf(extra[nextra++], sizeof(extra[0]),
+	         "SERVER_STARTER_GENERATION=%lu", generation);
+	if (worker_index >= 0)
+		snprintf(extra[nextra++], sizeof(extra[0]),
+		         "BATON_WORKER_INDEX=%d", worker_index);
+	if (notify_socket)
+		snprintf(extra[nextra++], sizeof(extra[0]), "NOTIFY_SOCKET=%s",
+		         notify_socket);
+	for (k = 0; k < nextra; k++)
+		size += strlen(extra[k]) + 1;
+	while (environ[n])
+		n++;
+	envp = malloc((n + nextra + 1) * sizeof(*envp) + size);
+	if (envp == NULL)
+		return NULL;
+	text = (char *)(envp + n + nextra + 1);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < nextra; k++)
+			if (strncmp(environ[i], extra[k],
+			            strcspn(extra[k], "=") + 1) == 0)
+				break;
+		if (k == nextra)
+			envp[out++] = environ[i];
+	}
+	for (k = 0; k < nextra; k++) {
+		envp[out++] = strcpy(text, extra[k]);
+		text += strlen(extra[k]) + 1;
+	}
+	envp[out] = NULL;
+	return envp;
 }
 
 /* What the child writes on the error pipe (the parent adds the text). */
@@ -226,6 +270,7 @@ child(const struct spawn_req *r, int errfd, struct place *p,
 	/* the worker starts with nothing blocked: the last step */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	passfds_child(); /* LISTEN_PID: this process's own pid */
 	if (r->envp)
 		execvpe(r->argv[0], r->argv, r->envp);
 	else
@@ -352,7 +397,7 @@ spawn_worker(const struct spawn_req *r, struct spawn_failure *f)
 	struct privs_child pc;
 	struct place p;
 	int *mem, step, prep, saved, prep_err = 0;
-	char **envp = NULL;
+	char **envp = NULL, **denv;
 	pid_t pid;
 
 	memset(f, 0, sizeof(*f));
@@ -372,8 +417,13 @@ spawn_worker(const struct spawn_req *r, struct spawn_failure *f)
 		if (pc.set_ids)
 			notify_set_worker_uid(pc.uid);
 	}
+	/* --pass-fds-as: each dialect's variables (none by default) */
+	denv = passfds_env(req.envp, r->ls, r->nls);
+	if (denv)
+		req.envp = denv;
 	pid = fork_child(&req, &p, prep == 0 ? &pc : NULL, f);
 	saved = errno;
+	passfds_env_free(denv);
 	if (pid > 0 && prep < 0) {
 		/* the child only reported: the cause is the parent's */
 		f->stage = SPAWN_PRIVS;

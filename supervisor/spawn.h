@@ -43,6 +43,14 @@ struct spawn_failure {
  * has then exited with status 127 and is still to be reaped. */
 pid_t spawn_worker(const struct spawn_req *r, struct spawn_failure *f);
 
+/* The environment of one worker: environ, with SERVER_STARTER_GENERATION
+ * set to generation, BATON_WORKER_INDEX to worker_index (left out when
+ * -1) and NOTIFY_SOCKET to notify_socket (left out when NULL); environ's
+ * own values of those names are dropped. One malloc'd block (free(3) it),
+ * pointing into environ; NULL with errno on ENOMEM. */
+char **spawn_env(unsigned long generation, int worker_index,
+                 const char *notify_socket);
+
 /* Mark every fd from 3 up close-on-exec: fds baton inherited must not
  * leak into workers. */
 void spawn_cloexec_inherited(void);

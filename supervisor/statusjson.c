@@ -88,6 +88,17 @@ tf(int b)
 	return b ? "true" : "false";
 }
 
+/* A number of seconds, or null when not known (ok 0): %.15g keeps what
+ * an option said (0.5, 60) without trailing zeros. */
+static void
+put_secs(FILE *f, const char *key, int ok, double v)
+{
+	if (ok)
+		fprintf(f, "\"%s\":%.15g,", key, v);
+	else
+		fprintf(f, "\"%s\":null,", key);
+}
+
 static void
 put_gen(FILE *f, const struct status_json_gen *g)
 {
@@ -126,7 +137,16 @@ status_json_write(FILE *f, const struct status_json *s)
 
 	fprintf(f, "{\"pid\":%ld,\"restarts\":%lu,\"restart_pending\":%s,",
 	        s->pid, s->restarts, tf(s->restart_pending));
+	fprintf(f, "\"retrying\":%s,", tf(s->retrying));
+	if (s->retry_at > 0)
+		fprintf(f, "\"retry_at\":%.3f,", s->retry_at);
+	else
+		fputs("\"retry_at\":null,", f);
 	fprintf(f, "\"stop_timeout\":%ld,", s->stop_timeout);
+	put_secs(f, "interval", s->has_deadlines, s->interval);
+	put_secs(f, "ready_timeout", s->has_deadlines && s->ready_timeout >= 0,
+	         s->ready_timeout);
+	put_secs(f, "kill_old_delay", s->has_deadlines, s->kill_old_delay);
 	fprintf(f, "\"stopping\":%s,\"last_generation\":%lu,\"listeners\":[",
 	        tf(s->stopping), s->last_generation);
 	for (i = 0; i < s->nls; i++) {
@@ -136,6 +156,13 @@ status_json_write(FILE *f, const struct status_json *s)
 		put_str(f, l->key);
 		fprintf(f, ",\"fd\":%d,\"type\":", l->fd);
 		put_str(f, l->type);
+		fputs(",\"origin\":", f);
+		put_str(f, l->origin[0] ? l->origin : "bound");
+		fputs(",\"fdname\":", f);
+		if (l->fdname)
+			put_str(f, l->fdname);
+		else
+			fputs("null", f);
 		if (l->options) {
 			fputc(',', f);
 			l->options(f, l->arg);
@@ -476,6 +503,22 @@ parse_double(struct jp *j, double *v)
 	return 0;
 }
 
+/* A number >= 0, or null (*v unchanged): the deadlines and retry_at. */
+static int
+parse_opt_secs(struct jp *j, double *v)
+{
+	double d;
+
+	if (literal(j, "null"))
+		return 0;
+	if (parse_double(j, &d) < 0)
+		return -1;
+	if (!(d >= 0))
+		return fail(j, "expected a number of seconds >= 0");
+	*v = d;
+	return 0;
+}
+
 static int
 parse_bool(struct jp *j, int *v)
 {
@@ -521,7 +564,7 @@ member_key(struct jp *j, const char *const *keys, unsigned *seen)
 	if (parse_string(j, &key) < 0)
 		return -2;
 	for (k = 0; keys && keys[k]; k++)
-		if (strcmp(keys[k], key) == 0)
+		if (strcmp(keys[k] + (keys[k][0] == '?'), key) == 0)
 			break;
 	if (keys == NULL || keys[k] == NULL)
 		k = -1;
@@ -540,10 +583,13 @@ member_key(struct jp *j, const char *const *keys, unsigned *seen)
 	return k;
 }
 
-/* An object whose members named in keys (NULL-terminated, all required)
- * go to fn; other members are skipped. keys NULL: skip everything. */
+/* An object whose members named in keys (NULL-terminated) go to fn;
+ * every key is required unless its bit is set in optional or it is
+ * written "?name" (a key an older writer did not write). Other members
+ * are skipped. keys NULL: skip everything. */
 static int
-parse_object(struct jp *j, const char *const *keys, member_fn fn, void *ctx)
+parse_object(struct jp *j, const char *const *keys, unsigned optional,
+             member_fn fn, void *ctx)
 {
 	unsigned seen = 0;
 	char msg[96];
@@ -576,7 +622,8 @@ parse_object(struct jp *j, const char *const *keys, member_fn fn, void *ctx)
 		}
 	j->depth--;
 	for (k = 0; keys && keys[k]; k++)
-		if (!(seen & 1U << k)) {
+		if (!(seen & 1U << k) && !(optional & 1U << k) &&
+		    keys[k][0] != '?') {
 			snprintf(msg, sizeof(msg), "missing key \"%s\"",
 			         keys[k]);
 			return fail(j, msg);
@@ -626,7 +673,7 @@ skip_value(struct jp *j)
 
 	switch (*j->p) {
 	case '{':
-		return parse_object(j, NULL, skip_member, NULL);
+		return parse_object(j, NULL, 0, skip_member, NULL);
 	case '[':
 		return parse_array(j, skip_elem, NULL);
 	case '"':
@@ -692,7 +739,7 @@ worker_elem(struct jp *j, void *ctx)
 	struct status_json_worker *w =
 	    grow(j, (void **)&g->w, &g->nw, sizeof(*w));
 
-	return w ? parse_object(j, worker_keys, worker_member, w) : -1;
+	return w ? parse_object(j, worker_keys, 0, worker_member, w) : -1;
 }
 
 static const char *const gen_keys[] = {"generation", "state",   "started",
@@ -728,10 +775,11 @@ gen_elem(struct jp *j, void *ctx)
 	struct status_json_gen *g =
 	    grow(j, (void **)&s->gens, &s->ngens, sizeof(*g));
 
-	return g ? parse_object(j, gen_keys, gen_member, g) : -1;
+	return g ? parse_object(j, gen_keys, 0, gen_member, g) : -1;
 }
 
-static const char *const listener_keys[] = {"key", "fd", "type", NULL};
+static const char *const listener_keys[] = {"key",     "fd",      "type",
+                                            "?origin", "?fdname", NULL};
 
 static int
 listener_member(struct jp *j, int key, void *ctx)
@@ -743,8 +791,16 @@ listener_member(struct jp *j, int key, void *ctx)
 		return parse_string(j, (char **)&l->key);
 	case 1:
 		return parse_int(j, &l->fd, -1);
-	default:
+	case 2:
 		return parse_name(j, l->type, sizeof(l->type));
+	case 3:
+		return parse_name(j, l->origin, sizeof(l->origin));
+	default:
+		if (literal(j, "null")) {
+			l->fdname = NULL;
+			return 0;
+		}
+		return parse_string(j, (char **)&l->fdname);
 	}
 }
 
@@ -755,7 +811,7 @@ listener_elem(struct jp *j, void *ctx)
 	struct status_json_listener *l =
 	    grow(j, (void **)&s->ls, &s->nls, sizeof(*l));
 
-	return l ? parse_object(j, listener_keys, listener_member, l) : -1;
+	return l ? parse_object(j, listener_keys, 0, listener_member, l) : -1;
 }
 
 static const char *const failure_keys[] = {"generation", "time", "reason",
@@ -776,16 +832,14 @@ failure_member(struct jp *j, int key, void *ctx)
 	}
 }
 
-static const char *const top_keys[] = {"pid",
-                                       "restarts",
-                                       "restart_pending",
-                                       "stop_timeout",
-                                       "stopping",
-                                       "last_generation",
-                                       "listeners",
-                                       "generations",
-                                       "last_failure",
-                                       NULL};
+static const char *const top_keys[] = {
+    "pid",           "restarts",       "restart_pending",
+    "stop_timeout",  "stopping",       "last_generation",
+    "listeners",     "generations",    "last_failure",
+    "retrying",      "retry_at",       "interval",
+    "ready_timeout", "kill_old_delay", NULL};
+/* Keys 9 and up: later additions, absent from older versions' files. */
+#define TOP_OPTIONAL (~0U << 9)
 
 static int
 top_member(struct jp *j, int key, void *ctx)
@@ -809,11 +863,21 @@ top_member(struct jp *j, int key, void *ctx)
 		return parse_array(j, listener_elem, s);
 	case 7:
 		return parse_array(j, gen_elem, s);
-	default:
+	case 8:
 		if (literal(j, "null"))
 			return 0;
 		s->has_failure = 1;
-		return parse_object(j, failure_keys, failure_member, s);
+		return parse_object(j, failure_keys, 0, failure_member, s);
+	case 9:
+		return parse_bool(j, &s->retrying);
+	case 10:
+		return parse_opt_secs(j, &s->retry_at);
+	case 11:
+		return parse_opt_secs(j, &s->interval);
+	case 12:
+		return parse_opt_secs(j, &s->ready_timeout);
+	default:
+		return parse_opt_secs(j, &s->kill_old_delay);
 	}
 }
 
@@ -829,8 +893,13 @@ status_json_parse(const char *text, struct status_json *out, char *err,
 		return -1;
 	}
 	ws(&j);
-	if (parse_object(&j, top_keys, top_member, out) < 0)
+	/* -1 until read: null or absent leaves it so */
+	out->interval = out->ready_timeout = out->kill_old_delay = -1;
+	if (parse_object(&j, top_keys, TOP_OPTIONAL, top_member, out) < 0)
 		goto bad;
+	out->has_deadlines = out->interval >= 0 && out->kill_old_delay >= 0;
+	if (!out->has_deadlines)
+		out->interval = out->ready_timeout = out->kill_old_delay = 0;
 	ws(&j);
 	if (*j.p != '\0') {
 		fail(&j, "text after the JSON object");
@@ -847,8 +916,10 @@ status_json_free(struct status_json *s)
 {
 	size_t i, k;
 
-	for (i = 0; i < s->nls; i++)
+	for (i = 0; i < s->nls; i++) {
 		free((void *)s->ls[i].key);
+		free((void *)s->ls[i].fdname);
+	}
 	for (i = 0; i < s->ngens; i++) {
 		for (k = 0; k < s->gens[i].nw; k++)
 			free((void *)s->gens[i].w[k].status);

@@ -26,7 +26,9 @@ struct status_json_gen {
 struct status_json_listener {
 	const char *key;
 	int fd;
-	char type[8]; /* "tcp", "udp", "unix" */
+	char type[8];       /* "tcp", "udp", "unix" */
+	char origin[16];    /* "bound" (by baton) or "systemd" (adopted) */
+	const char *fdname; /* its LISTEN_FDNAMES name; NULL is null */
 	/* writer only: appends the listener's own members ("options":{...})
 	 * after "type"; the reader skips them as unknown keys */
 	void (*options)(FILE *f, const void *arg);
@@ -43,6 +45,17 @@ struct status_json {
 	struct status_json_listener *ls;
 	size_t ngens; /* newest first, as baton keeps them */
 	struct status_json_gen *gens;
+	/* The supervisor's deadlines in seconds, from which --restart
+	 * computes how long to wait. has_deadlines 0 (what a zeroed struct
+	 * says): unknown, the three written as null. ready_timeout: how
+	 * long a generation may take to be ready past --interval, < 0 for
+	 * no limit (null); stop_timeout 0 is no limit too. */
+	int has_deadlines;
+	double interval, ready_timeout, kill_old_delay;
+	/* A failed restart is being retried: the next attempt starts at
+	 * retry_at (epoch seconds; <= 0: not known, written as null). */
+	int retrying;
+	double retry_at;
 	int has_failure; /* last_failure is null when 0 */
 	unsigned long fail_gen;
 	double fail_time;
@@ -57,7 +70,8 @@ char *status_json_format(const struct status_json *s, size_t *len);
 
 /* Read text written by status_json_write (or a later version: unknown
  * keys are skipped). Strict JSON, bounded in depth, sizes and counts;
- * every key the writer always writes is required. -1 with err on bad
+ * every key the writer always writes is required, except the deadlines
+ * and the retry fields, which older versions do not write. -1 with err on bad
  * input; on success out's strings and arrays are malloc'd: free them
  * with status_json_free(). */
 int status_json_parse(const char *text, struct status_json *out, char *err,

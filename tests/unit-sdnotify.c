@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* unit-sdnotify.c: Check tables for sdnotify.c: FDNAME= from listener keys,
- * and the datagrams baton sends to a NOTIFY_SOCKET of the test's own. */
+/* unit-sdnotify.c: Check tests for sdnotify.c: the datagrams baton sends
+ * to a NOTIFY_SOCKET of the test's own. */
 #include "config.h"
 
 #include <check.h>
@@ -15,40 +15,6 @@
 
 #include "listen.h"
 #include "sdnotify.h"
-
-/* ---- sdnotify_fdname ------------------------------------------------------ */
-
-static const struct {
-	const char *key, *name;
-} fdname_cases[] = {
-    {"8080", "8080"},
-    {"127.0.0.1:8080", "127.0.0.1_8080"},
-    {"[::1]:8080", "[__1]_8080"},
-    {"/run/app.sock", "/run/app.sock"},
-    {"/tmp/a b", "/tmp/a_b"},     /* space: not in an fd name */
-    {"/tmp/\xc3\xa9", "/tmp/__"}, /* not ASCII: one '_' per byte */
-    {"", ""},
-};
-
-START_TEST(test_fdname)
-{
-	char out[256];
-
-	sdnotify_fdname(fdname_cases[_i].key, out);
-	ck_assert_str_eq(out, fdname_cases[_i].name);
-}
-END_TEST
-
-START_TEST(test_fdname_long)
-{
-	char key[400], out[256];
-
-	memset(key, 'a', sizeof(key) - 1);
-	key[sizeof(key) - 1] = '\0';
-	sdnotify_fdname(key, out);
-	ck_assert_uint_eq(strlen(out), 255); /* systemd's FDNAME_MAX */
-}
-END_TEST
 
 /* ---- datagrams ------------------------------------------------------------ */
 
@@ -194,9 +160,6 @@ sdnotify_suite(void)
 	Suite *s = suite_create("baton-sdnotify");
 	TCase *tc = tcase_create("sdnotify");
 
-	tcase_add_loop_test(tc, test_fdname, 0,
-	                    sizeof(fdname_cases) / sizeof(fdname_cases[0]));
-	tcase_add_test(tc, test_fdname_long);
 	tcase_add_test(tc, test_messages);
 	tcase_add_test(tc, test_fdstore);
 	suite_add_tcase(s, tc);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control.h"
 #include "reexec.h"
 #include "statusjson.h"
 
@@ -41,9 +42,12 @@ sample(struct status_json *s, struct status_json_listener *ls,
 	strcpy(ls[0].type, "tcp");
 	ls[0].options = opts_cb;
 	ls[0].arg = &backlog;
+	strcpy(ls[0].origin, "systemd");
+	ls[0].fdname = "web";
 	ls[1].key = "/tmp/a \"b\".sock";
 	ls[1].fd = 4;
 	strcpy(ls[1].type, "unix");
+	strcpy(ls[1].origin, "bound");
 	s->ngens = 2;
 	s->gens = gs;
 	gs[0].id = 9;
@@ -61,6 +65,12 @@ sample(struct status_json *s, struct status_json_listener *ls,
 	gs[1].nw = 1;
 	gs[1].w = ws + 2;
 	ws[2] = (struct status_json_worker){0, 99, 1, 1, "ok"};
+	s->has_deadlines = 1;
+	s->interval = 1.5;
+	s->ready_timeout = 60;
+	s->kill_old_delay = 0.25;
+	s->retrying = 1;
+	s->retry_at = 1700000004.5;
 	s->has_failure = 1;
 	s->fail_gen = 6;
 	s->fail_time = 1699999000.75;
@@ -92,6 +102,8 @@ assert_same(const struct status_json *a, const struct status_json *b)
 		same_str(a->ls[i].key, b->ls[i].key);
 		ck_assert_int_eq(a->ls[i].fd, b->ls[i].fd);
 		ck_assert_str_eq(a->ls[i].type, b->ls[i].type);
+		ck_assert_str_eq(a->ls[i].origin, b->ls[i].origin);
+		same_str(a->ls[i].fdname, b->ls[i].fdname);
 	}
 	ck_assert_uint_eq(a->ngens, b->ngens);
 	for (i = 0; i < a->ngens; i++) {
@@ -110,6 +122,12 @@ assert_same(const struct status_json *a, const struct status_json *b)
 			same_str(x->w[k].status, y->w[k].status);
 		}
 	}
+	ck_assert_int_eq(a->has_deadlines, b->has_deadlines);
+	ck_assert(fabs(a->interval - b->interval) < 1e-9);
+	ck_assert(fabs(a->ready_timeout - b->ready_timeout) < 1e-9);
+	ck_assert(fabs(a->kill_old_delay - b->kill_old_delay) < 1e-9);
+	ck_assert_int_eq(a->retrying, b->retrying);
+	ck_assert(fabs(a->retry_at - b->retry_at) < 0.0006);
 	ck_assert_int_eq(a->has_failure, b->has_failure);
 	ck_assert_uint_eq(a->fail_gen, b->fail_gen);
 	ck_assert(fabs(a->fail_time - b->fail_time) < 0.0006);
@@ -170,7 +188,9 @@ START_TEST(test_json_nulls)
 	ck_assert_str_eq(
 	    text,
 	    "{\"pid\":1,\"restarts\":0,\"restart_pending\":false,"
-	    "\"stop_timeout\":0,\"stopping\":false,\"last_generation\":0,"
+	    "\"retrying\":false,\"retry_at\":null,\"stop_timeout\":0,"
+	    "\"interval\":null,\"ready_timeout\":null,"
+	    "\"kill_old_delay\":null,\"stopping\":false,\"last_generation\":0,"
 	    "\"listeners\":[],\"generations\":[],\"last_failure\":null}\n");
 	ck_assert_int_eq(status_json_parse(text, &back, err, sizeof(err)), 0);
 	assert_same(&s, &back);
@@ -198,9 +218,100 @@ START_TEST(test_json_unknown_keys)
 	ck_assert_int_eq(back.pid, 5);
 	ck_assert_int_eq(back.stopping, 1);
 	ck_assert_str_eq(back.ls[0].key, "8080");
+	/* written before "origin" and "fdname" existed: optional */
+	ck_assert_str_eq(back.ls[0].origin, "");
+	ck_assert_ptr_null(back.ls[0].fdname);
 	ck_assert_str_eq(back.gens[0].state, "serving");
 	ck_assert_str_eq(back.gens[0].w[0].status, "\xf0\x9f\x98\x80");
+	/* an older baton's file: no deadlines, no retry fields */
+	ck_assert_int_eq(back.has_deadlines, 0);
+	ck_assert(back.interval == 0 && back.ready_timeout == 0);
+	ck_assert_int_eq(back.retrying, 0);
+	ck_assert(back.retry_at == 0);
+	ck_assert(control_default_timeout(&back) == 600);
 	status_json_free(&back);
+}
+END_TEST
+
+/* The deadlines and the retry fields, each way they can be set. */
+static const struct {
+	int has, retrying;
+	double interval, ready, kill, retry_at;
+	const char *text; /* what the writer puts for them */
+} deadlines[] = {
+    {0, 0, 0, 0, 0, 0,
+     "\"retrying\":false,\"retry_at\":null,\"stop_timeout\":30,"
+     "\"interval\":null,\"ready_timeout\":null,\"kill_old_delay\":null,"},
+    {1, 0, 1, 0, 0, 0,
+     "\"retrying\":false,\"retry_at\":null,\"stop_timeout\":30,"
+     "\"interval\":1,\"ready_timeout\":0,\"kill_old_delay\":0,"},
+    {1, 1, 0.5, -1, 5, 0,
+     "\"retrying\":true,\"retry_at\":null,\"stop_timeout\":30,"
+     "\"interval\":0.5,\"ready_timeout\":null,\"kill_old_delay\":5,"},
+    {1, 1, 2, 60, 0.1, 1700000001.25,
+     "\"retrying\":true,\"retry_at\":1700000001.250,\"stop_timeout\":30,"
+     "\"interval\":2,\"ready_timeout\":60,\"kill_old_delay\":0.1,"},
+};
+
+START_TEST(test_json_deadlines)
+{
+	struct status_json s, back;
+	char err[256], *text;
+	size_t len;
+
+	memset(&s, 0, sizeof(s));
+	s.pid = 3;
+	s.stop_timeout = 30;
+	s.has_deadlines = deadlines[_i].has;
+	s.interval = deadlines[_i].interval;
+	s.ready_timeout = deadlines[_i].ready;
+	s.kill_old_delay = deadlines[_i].kill;
+	s.retrying = deadlines[_i].retrying;
+	s.retry_at = deadlines[_i].retry_at;
+	text = status_json_format(&s, &len);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(strstr(text, deadlines[_i].text) != NULL, "%s", text);
+	ck_assert_msg(status_json_parse(text, &back, err, sizeof(err)) == 0,
+	              "%s: %s", err, text);
+	assert_same(&s, &back);
+	status_json_free(&back);
+	free(text);
+}
+END_TEST
+
+/* --restart's default wait: the sum of the supervisor's deadlines and
+ * 30 s, or 600 s when one is unbounded (0 stop timeout, no ready
+ * timeout) or unknown. */
+static const struct {
+	int has;
+	double interval, ready, kill;
+	long stop;
+	double want;
+} waits[] = {
+    {0, 0, 0, 0, 0, 600},        /* start_server, or an older baton */
+    {0, 1, 60, 0, 10, 600},      /* values without has_deadlines */
+    {1, 1, 0, 0, 0, 600},        /* --stop-timeout 0: never SIGKILL */
+    {1, 1, -1, 0, 10, 600},      /* --ready=notify --ready-timeout=0 */
+    {1, 1, 0, 0, 10, 41},        /* --interval=1 --stop-timeout=10 */
+    {1, 1, 60, 5, 10, 106},      /* notify, 60 s, kill-old-delay 5 */
+    {1, 0.5, 2, 0.25, 3, 35.75}, /* fractions add up */
+    {1, 0, 0, 0, 1, 31},         /* the least: one second and the slack */
+};
+
+START_TEST(test_default_timeout)
+{
+	struct status_json s;
+
+	memset(&s, 0, sizeof(s));
+	s.has_deadlines = waits[_i].has;
+	s.interval = waits[_i].interval;
+	s.ready_timeout = waits[_i].ready;
+	s.kill_old_delay = waits[_i].kill;
+	s.stop_timeout = waits[_i].stop;
+	ck_assert_msg(fabs(control_default_timeout(&s) - waits[_i].want) < 1e-9,
+	              "got %g, want %g", control_default_timeout(&s),
+	              waits[_i].want);
+	ck_assert(control_default_timeout(NULL) == 600);
 }
 END_TEST
 
@@ -268,6 +379,14 @@ static const char *const bad_json[] = {
     HEAD
     "\"generations\":[{\"generation\":1,\"state\":\"serving\","
     "\"started\":1.,\"ready\":null,\"workers\":[]}],\"last_failure\":null}",
+    HEAD "\"generations\":[],\"last_failure\":null,\"interval\":-1}",
+    HEAD "\"generations\":[],\"last_failure\":null,\"ready_timeout\":\"5\"}",
+    HEAD "\"generations\":[],\"last_failure\":null,\"kill_old_delay\":true}",
+    HEAD "\"generations\":[],\"last_failure\":null,\"retrying\":1}",
+    HEAD "\"generations\":[],\"last_failure\":null,\"retrying\":null}",
+    HEAD "\"generations\":[],\"last_failure\":null,\"retry_at\":-5}",
+    HEAD "\"generations\":[],\"retrying\":true,\"last_failure\":null,"
+         "\"retrying\":false}",
     HEAD "\"generations\":[],\"last_failure\":null,\"deep\":"
          "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}",
 };
@@ -389,6 +508,8 @@ main(void)
 	tcase_add_loop_test(tc, test_json_round_trip, 0, N(strings));
 	tcase_add_test(tc, test_json_nulls);
 	tcase_add_test(tc, test_json_unknown_keys);
+	tcase_add_loop_test(tc, test_json_deadlines, 0, N(deadlines));
+	tcase_add_loop_test(tc, test_default_timeout, 0, N(waits));
 	tcase_add_loop_test(tc, test_json_bad, 0, N(bad_json));
 	tcase_add_test(tc, test_reexec_round_trip);
 	tcase_add_loop_test(tc, test_reexec_bad, 0, N(bad_reexec));

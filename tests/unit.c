@@ -279,7 +279,7 @@ static const struct {
 	const char *arg;
 	const char *msg;
 } bad_options[] = {
-    {"--foo", "unknown option: --foo"},
+    {"--foo", "Unknown option: foo"},
     {"--port=abc", "invalid --port value \"abc\""},
     {"--interval=x", "invalid --interval value \"x\""},
     {"--interval=-1", "invalid --interval value \"-1\""},

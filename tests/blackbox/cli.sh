@@ -17,7 +17,7 @@ run_baton --no-such-option --port=1 -- true
 is "$RUN_STATUS" 1 "an unknown option exits 1"
 like "$RUN_ERR" '[Uu]nknown option' "an unknown option is named as such"
 if baton_only "unknown option message"; then
-	like "$RUN_ERR" "^${MSG_PREFIX}unknown option: --no-such-option" \
+	like "$RUN_ERR" "^${MSG_PREFIX}Unknown option: no-such-option" \
 		"the message quotes the option"
 fi
 

@@ -34,14 +34,13 @@ check "the manager starts baton again with the 2 fds" \
 B2=$(sed -n 's/.* start pid=\([0-9]*\) fds=2.*/\1/p' "$SLOG")
 track_pid "$B2"
 wait_until 10 _served_or_gone "$B2"
-if grep -q "Address already in use" "$T/baton.err"; then
-	skip "the queued request is answered after the restart" \
-		"this baton does not adopt LISTEN_FDS yet (issue 11 part 1)"
-else
-	check "the queued request is answered after the restart" \
-		wait_file_contains "$T/resp" "generation 1" 10
-	check "the unix listener serves again" wait_until 10 http_ok_unix "$U"
-	kill -TERM "$B2"
-	wait_file_contains "$SLOG" " exit pid=$B2 " 10
-fi
+check "the queued request is answered after the restart" \
+	wait_file_contains "$T/resp" "^gen=1 pid=" 10
+like "$(cat "$T/resp")" "gen=1 pid=$(report_val "$(report 1)" pid)" \
+	"by the restarted baton's worker"
+check "baton adopted both sockets" file_contains "$T/baton.err" \
+	"adopting 127\\.0\\.0\\.1:$P \\(fd 3, name \"127\\.0\\.0\\.1_$P\"\\) from systemd"
+check "the unix listener serves again" wait_until 10 http_ok_unix "$U"
+kill -TERM "$B2"
+check "the restarted baton stops" wait_file_contains "$SLOG" " exit pid=$B2 status=0" 10
 done_testing

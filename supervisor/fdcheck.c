@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: ISC */
+/* fdcheck.c: does each worker hold its listeners? /proc tells. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "fdcheck.h"
+#include "log.h"
+
+/* Bounds: a worker tree this big is not looked at further. */
+#define MAX_PROCS 4096
+#define MAX_INODES 65536
+
+struct proclist {
+	pid_t pid[MAX_PROCS], ppid[MAX_PROCS];
+	size_t n;
+};
+
+/* Every process's parent, from /proc/PID/stat ("pid (comm) S ppid"). */
+static void
+read_parents(struct proclist *pl)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	char path[300], buf[512], *rp;
+	FILE *f;
+	long ppid;
+
+	pl->n = 0;
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && pl->n < MAX_PROCS) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if ((f = fopen(path, "re")) == NULL)
+			continue;
+		/* comm may hold spaces and ')': the last ')' ends it */
+		if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')) &&
+		    sscanf(rp + 1, " %*c %ld", &ppid) == 1) {
+			pl->pid[pl->n] = (pid_t)atol(de->d_name);
+			pl->ppid[pl->n++] = (pid_t)ppid;
+		}
+		fclose(f);
+	}
+	closedir(d);
+}
+
+/* The socket inodes pid holds, appended to ino (*n of max). -1 when
+ * /proc/PID/fd cannot be read (another user's process): no verdict. */
+static int
+socket_inodes(pid_t pid, ino_t *ino, size_t *n, size_t max)
+{
+	char path[64], link[320], target[64];
+	struct dirent *de;
+	unsigned long v;
+	DIR *d;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d)) != NULL && *n < max) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", path, de->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		if (sscanf(target, "socket:[%lu]", &v) == 1)
+			ino[(*n)++] = (ino_t)v;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* The socket inodes held by root and its descendants; -1 when one of
+ * them could not be read. */
+static int
+tree_inodes(const struct proclist *pl, pid_t root, ino_t *ino, size_t *n)
+{
+	pid_t queue[MAX_PROCS];
+	size_t head = 0, tail = 0, i;
+	int rc = 0;
+
+	queue[tail++] = root;
+	while (head < tail) {
+		pid_t p = queue[head++];
+
+		if (socket_inodes(p, ino, n, MAX_INODES) < 0)
+			rc = -1;
+		for (i = 0; i < pl->n && tail < MAX_PROCS; i++)
+			if (pl->ppid[i] == p && pl->pid[i] != p)
+				queue[tail++] = pl->pid[i];
+	}
+	return rc;
+}
+
+static int
+holds(const ino_t *ino, size_t n, ino_t want)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ino[i] == want)
+			return 1;
+	return 0;
+}
+
+/* /proc/net/tcp's "0100007F:1F90" as "127.0.0.1:8080" (the address
+ * is the raw network-order word printed in hex); IPv6 stays in hex. */
+static const char *
+hex_addr(char *s)
+{
+	unsigned a, port;
+	struct in_addr in;
+	char host[INET_ADDRSTRLEN];
+
+	if (strlen(s) == 13 && sscanf(s, "%8X:%4X", &a, &port) == 2) {
+		in.s_addr = a;
+		inet_ntop(AF_INET, &in, host, sizeof(host));
+		snprintf(s, 128, "%s:%u", host, port);
+	}
+	return s;
+}
+
+/* A TCP socket in LISTEN state (/proc/net/tcp and tcp6) with one of the
+ * tree's inodes that no listener has: the server bound a port itself. */
+static void
+own_listeners(unsigned long gen, pid_t pid, const ino_t *ino, size_t n,
+              const ino_t *ours, size_t nours)
+{
+	static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+	char line[512], local[128];
+	unsigned st;
+	unsigned long v;
+	size_t i;
+	FILE *f;
+
+	for (i = 0; i < 2; i++) {
+		if ((f = fopen(files[i], "re")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line,
+			           " %*s %127s %*s %x %*s %*s %*s %*s %*s %lu",
+			           local, &st, &v) == 3 &&
+			    st == 0x0A && holds(ino, n, (ino_t)v) &&
+			    !holds(ours, nours, (ino_t)v))
+				log_warnx(
+				    "generation %lu: worker %ld listens on "
+				    "%s itself (socket:[%lu]), not on a "
+				    "socket baton passed; does the server "
+				    "bind its own port? see --pass-fds-as",
+				    gen, (long)pid, hex_addr(local), v);
+		fclose(f);
+	}
+}
+
+/* ---- socket files that disappear ------------------------------------ */
+
+struct pathwatch {
+	ev_stat w;
+	const struct listener *l;
+	int gone;
+};
+
+static void
+path_cb(struct ev_loop *loop, ev_stat *w, int revents)
+{
+	struct pathwatch *pw = w->data;
+	const struct listener *l = pw->l;
+	int gone = w->attr.st_nlink == 0 || w->attr.st_ino != l->path_ino ||
+	           w->attr.st_dev != l->path_dev;
+
+	(void)loop;
+	(void)revents;
+	if (gone && !pw->gone)
+		log_warnx("socket file %s that baton created for --path has "
+		          "been removed or replaced: new connections to it "
+		          "fail until baton is restarted",
+		          l->path);
+	else if (!gone && pw->gone)
+		log_info("socket file %s is back", l->path);
+	pw->gone = gone;
+}
+
+static void
+watch_paths(const struct listener *ls, size_t nls)
+{
+	static int started;
+	struct ev_loop *loop = ev_default_loop(0);
+	size_t i;
+
+	if (started)
+		return;
+	started = 1;
+	for (i = 0; i < nls; i++) {
+		struct pathwatch *pw;
+
+		if (ls[i].kind != LISTEN_UNIX || ls[i].path_ino == 0)
+			continue;
+		if ((pw = calloc(1, sizeof(*pw))) == NULL)
+			return;
+		pw->l = &ls[i];
+		/* inotify when libev has it, else a stat every 2 s */
+		ev_stat_init(&pw->w, path_cb, ls[i].path, 2.);
+		pw->w.data = pw;
+		ev_stat_start(loop, &pw->w);
+		/* a watcher must not keep the loop (and baton) alive */
+		ev_unref(loop);
+	}
+}
+
+void
+fdcheck_generation(unsigned long gen, const pid_t *pids, size_t stride,
+                   size_t n, const struct listener *ls, size_t nls)
+{
+	struct proclist *pl = malloc(sizeof(*pl));
+	ino_t *ino = calloc(MAX_INODES, sizeof(*ino)), ours[64];
+	struct stat st;
+	char name[300];
+	size_t i, k, nino, nours = 0;
+
+	watch_paths(ls, nls);
+	if (pl == NULL || ino == NULL)
+		goto out;
+	read_parents(pl);
+	for (k = 0; k < nls && nours < 64; k++)
+		if (ls[k].fd >= 0 && fstat(ls[k].fd, &st) == 0)
+			ours[nours++] = st.st_ino;
+	for (i = 0; i < n; i++) {
+		pid_t pid = *(const pid_t *)(const void *)((const char *)pids +
+		                                           i * stride);
+
+		nino = 0;
+		if (pid <= 0 || tree_inodes(pl, pid, ino, &nino) < 0)
+			continue; /* not ours to read: no verdict */
+		for (k = 0; k < nls; k++) {
+			if (ls[k].fd < 0 || fstat(ls[k].fd, &st) < 0 ||
+			    holds(ino, nino, st.st_ino))
+				continue;
+			log_warnx("generation %lu: no process of worker %ld "
+			          "holds %s (socket:[%lu]); does the server "
+			          "bind its own port? see --pass-fds-as",
+			          gen, (long)pid,
+			          listen_name(&ls[k], name, sizeof(name)),
+			          (unsigned long)st.st_ino);
+		}
+		own_listeners(gen, pid, ino, nino, ours, nours);
+	}
+out:
+	free(pl);
+	free(ino);
+}

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: ISC */
+/* httpreq.c: the metrics listener's HTTP: a strict bounded GET parser. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "httpreq.h"
+
+/* The longest method we wait for before calling the request garbage. */
+#define METHOD_MAX 16
+
+/* Parsing state: the bytes, how far we are, and the verdict so far. */
+struct cursor {
+	const char *b;
+	size_t n, i;
+	int body; /* a Content-Length other than 0 or a Transfer-Encoding */
+};
+
+enum { MORE = -1 }; /* a step ran out of bytes */
+
+static enum httpreq_result
+bad(struct httpreq *req, int status)
+{
+	req->status = status;
+	return HTTPREQ_BAD;
+}
+
+/* RFC 9110 tchar */
+static int
+is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* "GET " or the status that refuses the method; MORE while it may still
+ * be a method. */
+static int
+method(struct cursor *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n && i <= METHOD_MAX; i++) {
+		unsigned char ch = (unsigned char)c->b[i];
+
+		if (ch == ' ') {
+			if (i == 0)
+				return 400;
+			c->i = i + 1;
+			return i == 3 && memcmp(c->b, "GET", 3) == 0 ? 0 : 405;
+		}
+		if (ch < 'A' || ch > 'Z')
+			return 400;
+	}
+	return i > METHOD_MAX ? 400 : MORE;
+}
+
+/* The request target: origin-form only ("/" then visible ASCII, no '#'),
+ * its path part copied to req->path. */
+static int
+target(struct cursor *c, struct httpreq *req)
+{
+	size_t start = c->i, plen = 0;
+	int query = 0;
+
+	if (c->i == c->n)
+		return MORE;
+	if (c->b[c->i] != '/')
+		return 400;
+	for (; c->i < c->n; c->i++) {
+		unsigned char ch = (unsigned char)c->b[c->i];
+
+		if (ch == ' ') {
+			memcpy(req->path, c->b + start, plen);
+			req->path[plen] = '\0';
+			c->i++;
+			return 0;
+		}
+		if (ch <= 0x20 || ch >= 0x7f || ch == '#')
+			return 400;
+		if (ch == '?')
+			query = 1;
+		if (!query && ++plen > HTTPREQ_PATH_MAX)
+			return 414;
+	}
+	return MORE;
+}
+
+/* "HTTP/1.0\r\n" or "HTTP/1.1\r\n". */
+static int
+version(struct cursor *c, struct httpreq *req)
+{
+	static const char want[] = "HTTP/1.";
+	size_t k;
+
+	for (k = 0; k < sizeof(want) - 1; k++, c->i++) {
+		if (c->i == c->n)
+			return MORE;
+		if (c->b[c->i] != want[k])
+			/* "HTTP/2.0": a version we do not speak */
+			return k >= 5 ? 505 : 400;
+	}
+	if (c->i == c->n)
+		return MORE;
+	if (c->b[c->i] != '0' && c->b[c->i] != '1')
+		return c->b[c->i] >= '2' && c->b[c->i] <= '9' ? 505 : 400;
+	req->minor = c->b[c->i++] - '0';
+	if (c->i == c->n)
+		return MORE;
+	if (c->b[c->i++] != '\r')
+		return 400;
+	if (c->i == c->n)
+		return MORE;
+	return c->b[c->i++] == '\n' ? 0 : 400;
+}
+
+/* Remember what the header says about a body; a GET must not have one,
+ * and refusing it spares us request smuggling questions altogether. */
+static void
+header_body(struct cursor *c, size_t name, size_t nlen, size_t val, size_t vlen)
+{
+	const char *v = c->b + val;
+
+	while (vlen > 0 && (*v == ' ' || *v == '\t'))
+		v++, vlen--;
+	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+		vlen--;
+	if (nlen == 17 &&
+	    strncasecmp(c->b + name, "transfer-encoding", 17) == 0)
+		c->body = 1;
+	if (nlen == 14 && strncasecmp(c->b + name, "content-length", 14) == 0 &&
+	    !(vlen == 1 && v[0] == '0'))
+		c->body = 1;
+}
+
+/* One "name: value\r\n" line, or the blank line (returns 1). */
+static int
+header(struct cursor *c)
+{
+	size_t name = c->i, val;
+
+	if (c->i == c->n)
+		return MORE;
+	if (c->b[c->i] == '\r') {
+		if (++c->i == c->n)
+			return MORE;
+		return c->b[c->i++] == '\n' ? 1 : 400;
+	}
+	/* a leading space or tab is obsolete line folding: refused */
+	for (; c->i < c->n && is_tchar((unsigned char)c->b[c->i]); c->i++)
+		;
+	if (c->i == c->n)
+		return MORE;
+	if (c->i == name || c->b[c->i] != ':')
+		return 400;
+	val = ++c->i;
+	for (; c->i < c->n; c->i++) {
+		unsigned char ch = (unsigned char)c->b[c->i];
+
+		if (ch == '\r')
+			break;
+		if (ch != '\t' && (ch < 0x20 || ch == 0x7f))
+			return 400;
+	}
+	if (c->i + 1 >= c->n)
+		return MORE;
+	if (c->b[c->i + 1] != '\n')
+		return 400;
+	header_body(c, name, val - 1 - name, val, c->i - val);
+	c->i += 2;
+	return 0;
+}
+
+enum httpreq_result
+httpreq_parse(const char *buf, size_t len, struct httpreq *req)
+{
+	struct cursor c = {buf, len < HTTPREQ_MAX ? len : HTTPREQ_MAX, 0, 0};
+	int rc;
+
+	memset(req, 0, sizeof(*req));
+	rc = method(&c);
+	if (rc == 0)
+		rc = target(&c, req);
+	if (rc == 0)
+		rc = version(&c, req);
+	while (rc == 0)
+		rc = header(&c);
+	if (rc == MORE)
+		/* nothing valid is longer than HTTPREQ_MAX */
+		return len >= HTTPREQ_MAX ? bad(req, 431) : HTTPREQ_NEED_MORE;
+	if (rc != 1)
+		return bad(req, rc);
+	if (c.body)
+		return bad(req, 400);
+	req->consumed = c.i;
+	return HTTPREQ_OK;
+}
+
+const char *
+httpreq_reason(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 414:
+		return "URI Too Long";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	case 505:
+		return "HTTP Version Not Supported";
+	}
+	return "Unknown";
+}
+
+size_t
+httpreq_response_head(char *out, size_t outlen, int status,
+                      const char *content_type, size_t body_len)
+{
+	int n;
+
+	n = snprintf(out, outlen,
+	             "HTTP/1.1 %d %s\r\n"
+	             "Content-Type: %s\r\n"
+	             "Content-Length: %zu\r\n"
+	             "Cache-Control: no-store\r\n"
+	             "%s"
+	             "Connection: close\r\n"
+	             "\r\n",
+	             status, httpreq_reason(status), content_type, body_len,
+	             status == 405 ? "Allow: GET\r\n" : "");
+	if (n < 0 || (size_t)n >= outlen)
+		return 0;
+	return (size_t)n;
+}

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: ISC */
+/* metrics.c: Prometheus text format 0.0.4 and the node_exporter .prom file. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "metrics.h"
+
+#define PROM_SUFFIX ".prom"
+
+void
+metrics_text_init(struct metrics_text *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+void
+metrics_text_free(struct metrics_text *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nseen; i++)
+		free(t->seen[i]);
+	free(t->seen);
+	free(t->buf);
+	memset(t, 0, sizeof(*t));
+}
+
+void
+metrics_text_reset(struct metrics_text *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nseen; i++)
+		free(t->seen[i]);
+	t->nseen = 0;
+	t->family = NULL;
+	t->len = 0;
+	if (t->buf != NULL)
+		t->buf[0] = '\0';
+}
+
+static int
+put(struct metrics_text *t, const char *s, size_t n)
+{
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 1024;
+		char *p;
+
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		p = realloc(t->buf, cap);
+		if (p == NULL)
+			return -1;
+		t->buf = p;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
+	return 0;
+}
+
+static int
+puts_(struct metrics_text *t, const char *s)
+{
+	return put(t, s, strlen(s));
+}
+
+/* Escape s the way the text format wants it: in HELP, backslash and
+ * newline; in a label value, the double quote too. */
+static int
+put_escaped(struct metrics_text *t, const char *s, int quote)
+{
+	int rc = 0;
+
+	for (; *s != '\0' && rc == 0; s++) {
+		if (*s == '\\')
+			rc = put(t, "\\\\", 2);
+		else if (*s == '\n')
+			rc = put(t, "\\n", 2);
+		else if (*s == '"' && quote)
+			rc = put(t, "\\\"", 2);
+		else
+			rc = put(t, s, 1);
+	}
+	return rc;
+}
+
+/* A metric name ([a-zA-Z_:][a-zA-Z0-9_:]*) or, without colons, a label
+ * name; names starting "__" are reserved to Prometheus itself. */
+static int
+valid_name(const char *s, int colon)
+{
+	const char *p;
+
+	if (*s == '\0' || (*s >= '0' && *s <= '9'))
+		return 0;
+	if (!colon && s[0] == '_' && s[1] == '_')
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' ||
+		      (colon && *p == ':')))
+			return 0;
+	return 1;
+}
+
+/* Undo a failed call: the text ends where it ended before. */
+static int
+rollback(struct metrics_text *t, size_t len, int err)
+{
+	t->len = len;
+	if (t->buf != NULL)
+		t->buf[len] = '\0';
+	errno = err;
+	return -1;
+}
+
+static int
+remember(struct metrics_text *t, const char *name)
+{
+	char **seen;
+	char *copy;
+
+	seen = realloc(t->seen, (t->nseen + 1) * sizeof(*seen));
+	if (seen == NULL)
+		return -1;
+	t->seen = seen;
+	copy = strdup(name);
+	if (copy == NULL)
+		return -1;
+	t->seen[t->nseen++] = copy;
+	t->family = copy;
+	return 0;
+}
+
+int
+metrics_family(struct metrics_text *t, const char *name, const char *type,
+               const char *help)
+{
+	size_t i, len = t->len;
+
+	if (!valid_name(name, 1) ||
+	    (strcmp(type, "gauge") != 0 && strcmp(type, "counter") != 0 &&
+	     strcmp(type, "untyped") != 0))
+		return rollback(t, len, EINVAL);
+	/* the format allows one HELP and one TYPE per family, and all of a
+	 * family's samples together: a family begun twice is a bug */
+	for (i = 0; i < t->nseen; i++)
+		if (strcmp(t->seen[i], name) == 0)
+			return rollback(t, len, EEXIST);
+	if (puts_(t, "# HELP ") < 0 || puts_(t, name) < 0 ||
+	    put(t, " ", 1) < 0 || put_escaped(t, help, 0) < 0 ||
+	    puts_(t, "\n# TYPE ") < 0 || puts_(t, name) < 0 ||
+	    put(t, " ", 1) < 0 || puts_(t, type) < 0 || put(t, "\n", 1) < 0 ||
+	    remember(t, name) < 0)
+		return rollback(t, len, ENOMEM);
+	return 0;
+}
+
+int
+metrics_sample(struct metrics_text *t, const char *name,
+               const struct metrics_label *labels, size_t nlabels,
+               uint64_t value)
+{
+	size_t i, len = t->len;
+	char num[32];
+	int rc = 0;
+
+	if (t->family == NULL || strcmp(t->family, name) != 0)
+		return rollback(t, len, EINVAL);
+	for (i = 0; i < nlabels; i++)
+		if (!valid_name(labels[i].name, 0) || labels[i].value == NULL)
+			return rollback(t, len, EINVAL);
+	rc = puts_(t, name);
+	for (i = 0; i < nlabels && rc == 0; i++) {
+		rc = put(t, i == 0 ? "{" : ",", 1);
+		if (rc == 0)
+			rc = puts_(t, labels[i].name);
+		if (rc == 0)
+			rc = put(t, "=\"", 2);
+		if (rc == 0)
+			rc = put_escaped(t, labels[i].value, 1);
+		if (rc == 0)
+			rc = put(t, "\"", 1);
+	}
+	if (rc == 0 && nlabels > 0)
+		rc = put(t, "}", 1);
+	snprintf(num, sizeof(num), " %" PRIu64 "\n", value);
+	if (rc == 0)
+		rc = puts_(t, num);
+	return rc < 0 ? rollback(t, len, ENOMEM) : 0;
+}
+
+/* ---- baton's families ------------------------------------------------- */
+
+enum lfield { L_LEN, L_PEAK, L_BACKLOG, L_DROPS, L_SYN };
+
+static const struct {
+	const char *name, *type, *help;
+} lfamilies[] = {
+    [L_LEN] = {"baton_listener_accept_queue_length", "gauge",
+               "Connections waiting in the listener's accept queue."},
+    [L_PEAK] = {"baton_listener_accept_queue_peak", "gauge",
+                "Highest accept queue length sampled since baton started."},
+    [L_BACKLOG] = {"baton_listener_backlog", "gauge",
+                   "The listen(2) backlog the kernel applies; the queue "
+                   "holds backlog + 1."},
+    [L_DROPS] = {"baton_listener_drops_total", "counter",
+                 "Packets the kernel dropped on the listener (sk_drops): "
+                 "SYNs on a full accept queue, bare ACKs a defer-accept "
+                 "listener waits past, datagrams on a full UDP buffer."},
+    [L_SYN] = {"baton_listener_syn_queue_length", "gauge",
+               "Connections in SYN_RECV on the listener."},
+};
+
+static int
+lvalue(const struct metrics_listener *l, enum lfield f, uint64_t *v)
+{
+	switch (f) {
+	case L_LEN:
+		*v = l->len;
+		return l->has_queue;
+	case L_PEAK:
+		*v = l->peak;
+		return l->has_queue;
+	case L_BACKLOG:
+		*v = l->backlog;
+		return l->has_queue;
+	case L_DROPS:
+		*v = l->drops;
+		return l->has_drops;
+	case L_SYN:
+		*v = l->syn;
+		return l->has_syn;
+	}
+	return 0;
+}
+
+static int
+render_listeners(struct metrics_text *t, const struct metrics_snapshot *s,
+                 enum lfield f)
+{
+	struct metrics_label lab[2] = {{"listener", NULL}, {"proto", NULL}};
+	uint64_t v;
+	size_t i;
+	int begun = 0;
+
+	for (i = 0; i < s->nlisteners; i++) {
+		const struct metrics_listener *l = &s->listeners[i];
+
+		if (!lvalue(l, f, &v))
+			continue;
+		if (!begun &&
+		    metrics_family(t, lfamilies[f].name, lfamilies[f].type,
+		                   lfamilies[f].help) < 0)
+			return -1;
+		begun = 1;
+		lab[0].value = l->key;
+		lab[1].value = l->proto;
+		if (metrics_sample(t, lfamilies[f].name, lab, 2, v) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+render_supervisor(struct metrics_text *t, const struct metrics_snapshot *s)
+{
+	struct metrics_label lab;
+	size_t i;
+
+	if (metrics_family(t, "baton_generation", "gauge",
+	                   "The serving generation (0: none yet).") < 0 ||
+	    metrics_sample(t, "baton_generation", NULL, 0, s->generation) < 0)
+		return -1;
+	if (metrics_family(t, "baton_workers", "gauge",
+	                   "Worker processes by the state of their "
+	                   "generation.") < 0)
+		return -1;
+	lab.name = "state";
+	for (i = 0; i < s->nworkers; i++) {
+		lab.value = s->workers[i].state;
+		if (metrics_sample(t, "baton_workers", &lab, 1,
+		                   s->workers[i].count) < 0)
+			return -1;
+	}
+	if (metrics_family(t, "baton_restarts_total", "counter",
+	                   "Restarts by result: the new generation served, "
+	                   "or was rolled back.") < 0)
+		return -1;
+	lab.name = "result";
+	lab.value = "served";
+	if (metrics_sample(t, "baton_restarts_total", &lab, 1,
+	                   s->restarts_served) < 0)
+		return -1;
+	lab.value = "rolled_back";
+	return metrics_sample(t, "baton_restarts_total", &lab, 1,
+	                      s->restarts_rolled_back);
+}
+
+int
+metrics_render(struct metrics_text *t, const struct metrics_snapshot *s)
+{
+	enum lfield f;
+
+	for (f = L_LEN; f <= L_SYN; f++)
+		if (render_listeners(t, s, f) < 0)
+			return -1;
+	return render_supervisor(t, s);
+}
+
+/* ---- the .prom file --------------------------------------------------- */
+
+int
+metrics_file_check(const char *path, char *err, size_t errlen)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base != NULL ? base + 1 : path;
+	n = strlen(base);
+	if (n <= strlen(PROM_SUFFIX) ||
+	    strcmp(base + n - strlen(PROM_SUFFIX), PROM_SUFFIX) != 0) {
+		snprintf(err, errlen,
+		         "--metrics-file %s: the name must end in " PROM_SUFFIX,
+		         path);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Write all of data to fd. */
+static int
+write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+metrics_file_write(const char *path, const char *data, size_t len, char *err,
+                   size_t errlen)
+{
+	const char *slash;
+	char *tmp;
+	size_t dirlen;
+	int fd, saved;
+
+	if (metrics_file_check(path, err, errlen) < 0)
+		return -1;
+	/* ".NAME.prom.XXXXXX" beside it: same file system, so rename is
+	 * atomic, and a name the textfile collector's *.prom skips */
+	slash = strrchr(path, '/');
+	dirlen = slash != NULL ? (size_t)(slash - path) + 1 : 0;
+	if (asprintf(&tmp, "%.*s.%s.XXXXXX", (int)dirlen, path, path + dirlen) <
+	    0) {
+		snprintf(err, errlen, "cannot write metrics file %s: %s", path,
+		         strerror(ENOMEM));
+		return -1;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		saved = errno;
+		snprintf(err, errlen, "cannot write metrics file %s: %s", path,
+		         strerror(saved));
+		free(tmp);
+		errno = saved;
+		return -1;
+	}
+	/* mkostemp makes it 0600; node_exporter often runs as another user
+	 * and the figures are no secret */
+	saved = 0;
+	if (fchmod(fd, 0644) < 0 || write_all(fd, data, len) < 0)
+		saved = errno;
+	if (close(fd) < 0 && saved == 0)
+		saved = errno;
+	if (saved == 0 && rename(tmp, path) < 0)
+		saved = errno;
+	if (saved != 0) {
+		snprintf(err, errlen, "cannot write metrics file %s: %s", path,
+		         strerror(saved));
+		unlink(tmp);
+		free(tmp);
+		errno = saved;
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
+int
+metrics_file_remove(const char *path)
+{
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}

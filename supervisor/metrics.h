@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: ISC */
+/* metrics.h: Prometheus text format 0.0.4 and the node_exporter .prom file. */
+#ifndef BATON_METRICS_H
+#define BATON_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- the text format: a growing buffer of families ------------------- */
+
+/* Text being built. Families come one at a time, each with one HELP and
+ * one TYPE line and then its samples; no timestamps (a scraper or
+ * node_exporter stamps them). On an error (bad name, a sample outside its
+ * family, a family repeated, no memory) the call returns -1 with errno
+ * and the text stays as it was before the call. */
+struct metrics_text {
+	char *buf; /* NUL-terminated; NULL until something is written */
+	size_t len, cap;
+	char *family; /* the current family's name */
+	char **seen;  /* every family begun, to refuse a second HELP/TYPE */
+	size_t nseen;
+};
+
+struct metrics_label {
+	const char *name;  /* [a-zA-Z_][a-zA-Z0-9_]*, not starting "__" */
+	const char *value; /* any bytes but NUL; escaped here */
+};
+
+void metrics_text_init(struct metrics_text *t);
+void metrics_text_free(struct metrics_text *t);
+/* Empty t for the next rendering, keeping its buffer (one per scrape or
+ * file write, without a malloc each time once it has grown). */
+void metrics_text_reset(struct metrics_text *t);
+/* Begin family name ([a-zA-Z_:][a-zA-Z0-9_:]*), type "gauge" or "counter"
+ * (or "untyped"); help is escaped (backslash, newline). */
+int metrics_family(struct metrics_text *t, const char *name, const char *type,
+                   const char *help);
+/* One sample of the current family: name must be the family's. */
+int metrics_sample(struct metrics_text *t, const char *name,
+                   const struct metrics_label *labels, size_t nlabels,
+                   uint64_t value);
+
+/* ---- baton's families ------------------------------------------------- */
+
+/* One listener as the sampler last saw it. */
+struct metrics_listener {
+	const char *key;   /* the SERVER_STARTER_PORT key: label "listener" */
+	const char *proto; /* "tcp", "unix", "udp": label "proto" */
+	int has_queue;     /* len, peak, backlog are known (TCP, unix) */
+	uint32_t len, peak, backlog;
+	int has_drops; /* drops is known (TCP, UDP; unix has no counter) */
+	uint64_t drops;
+	int has_syn; /* syn was sampled (opt-in) */
+	uint32_t syn;
+};
+
+/* Workers counted by state; the state names are gen's. */
+struct metrics_workers {
+	const char *state;
+	uint64_t count;
+};
+
+struct metrics_snapshot {
+	const struct metrics_listener *listeners;
+	size_t nlisteners;
+	uint64_t generation; /* the serving generation (0: none yet) */
+	const struct metrics_workers *workers;
+	size_t nworkers;
+	uint64_t restarts_served, restarts_rolled_back;
+};
+
+/* Render the issue's families into t (appending):
+ *   baton_listener_accept_queue_length / _peak, baton_listener_backlog
+ *     (gauges, listeners with a queue), baton_listener_drops_total
+ *     (counter, listeners with drops), baton_listener_syn_queue_length
+ *     (gauge, listeners sampled for SYNs), all labelled listener, proto;
+ *   baton_generation (gauge), baton_workers{state} (gauge),
+ *   baton_restarts_total{result="served"|"rolled_back"} (counter).
+ * A listener family no listener has is left out whole. */
+int metrics_render(struct metrics_text *t, const struct metrics_snapshot *s);
+
+/* ---- the .prom file --------------------------------------------------- */
+
+/* 0 when path may be a metrics file (its name ends in ".prom", with
+ * something before it, as node_exporter's textfile collector reads only
+ * those); else -1 with a message in err: "--metrics-file PATH: the name
+ * must end in .prom". */
+int metrics_file_check(const char *path, char *err, size_t errlen);
+
+/* Replace path with data atomically: write a temporary file with a random
+ * name (O_EXCL, not ending in .prom, so the collector never reads it) in
+ * the same directory, mode 0644, and rename it over path. A reader sees
+ * the old file or the new one, never a part. Returns 0, or -1 with
+ * "cannot write metrics file PATH: cause" in err. */
+int metrics_file_write(const char *path, const char *data, size_t len,
+                       char *err, size_t errlen);
+
+/* Remove the metrics file at a clean stop; a missing file is no error.
+ * Returns 0, or -1 with errno. */
+int metrics_file_remove(const char *path);
+
+#endif

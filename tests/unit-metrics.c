@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: ISC */
+/* unit-metrics.c: Check tests of the Prometheus text writer, the .prom file
+ * and the metrics listener's HTTP parser. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "httpreq.h"
+#include "metrics.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- label and HELP escaping -------------------------------------------- */
+
+static const struct {
+	const char *value, *want;
+} label_cases[] = {
+    {"127.0.0.1:8080", "m{listener=\"127.0.0.1:8080\"} 7\n"},
+    {"/run/a\"b.sock", "m{listener=\"/run/a\\\"b.sock\"} 7\n"},
+    {"c:\\path", "m{listener=\"c:\\\\path\"} 7\n"},
+    {"two\nlines", "m{listener=\"two\\nlines\"} 7\n"},
+    {"", "m{listener=\"\"} 7\n"},
+    {"\\\"\n", "m{listener=\"\\\\\\\"\\n\"} 7\n"},
+    {"caf\xc3\xa9", "m{listener=\"caf\xc3\xa9\"} 7\n"},
+};
+
+START_TEST(test_label_escaping)
+{
+	struct metrics_text t;
+	struct metrics_label l = {"listener", label_cases[_i].value};
+	const char *line;
+
+	metrics_text_init(&t);
+	ck_assert_int_eq(metrics_family(&t, "m", "gauge", "h"), 0);
+	ck_assert_int_eq(metrics_sample(&t, "m", &l, 1, 7), 0);
+	line = strstr(t.buf, "\nm");
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line + 1, label_cases[_i].want);
+	metrics_text_free(&t);
+}
+END_TEST
+
+START_TEST(test_help_escaping)
+{
+	struct metrics_text t;
+
+	metrics_text_init(&t);
+	ck_assert_int_eq(metrics_family(&t, "m", "counter", "a \\ b\nc \"q\""),
+	                 0);
+	ck_assert_str_eq(t.buf, "# HELP m a \\\\ b\\nc \"q\"\n"
+	                        "# TYPE m counter\n");
+	metrics_text_free(&t);
+}
+END_TEST
+
+/* ---- what the writer refuses ------------------------------------------- */
+
+START_TEST(test_refusals)
+{
+	struct metrics_text t;
+	struct metrics_label bad1 = {"__reserved", "x"};
+	struct metrics_label bad2 = {"has:colon", "x"};
+	struct metrics_label bad3 = {"9lead", "x"};
+	struct metrics_label bad4 = {"ok", NULL};
+	size_t len;
+
+	metrics_text_init(&t);
+	/* a sample before any family */
+	ck_assert_int_eq(metrics_sample(&t, "m", NULL, 0, 1), -1);
+	ck_assert_int_eq(metrics_family(&t, "9m", "gauge", "h"), -1);
+	ck_assert_int_eq(metrics_family(&t, "m-x", "gauge", "h"), -1);
+	ck_assert_int_eq(metrics_family(&t, "", "gauge", "h"), -1);
+	ck_assert_int_eq(metrics_family(&t, "m", "histogramm", "h"), -1);
+	ck_assert_int_eq(metrics_family(&t, "ns:m", "gauge", "h"), 0);
+	ck_assert_int_eq(metrics_family(&t, "m", "gauge", "h"), 0);
+	len = t.len;
+	/* one HELP and TYPE per family, samples only in their family */
+	ck_assert_int_eq(metrics_family(&t, "m", "gauge", "again"), -1);
+	ck_assert_int_eq(errno, EEXIST);
+	ck_assert_int_eq(metrics_sample(&t, "ns:m", NULL, 0, 1), -1);
+	ck_assert_int_eq(metrics_sample(&t, "m", &bad1, 1, 1), -1);
+	ck_assert_int_eq(metrics_sample(&t, "m", &bad2, 1, 1), -1);
+	ck_assert_int_eq(metrics_sample(&t, "m", &bad3, 1, 1), -1);
+	ck_assert_int_eq(metrics_sample(&t, "m", &bad4, 1, 1), -1);
+	/* and a refusal leaves the text as it was */
+	ck_assert_uint_eq(t.len, len);
+	ck_assert_uint_eq(strlen(t.buf), len);
+	ck_assert_int_eq(
+	    metrics_sample(&t, "m", NULL, 0, 18446744073709551615u), 0);
+	ck_assert_ptr_nonnull(strstr(t.buf, "\nm 18446744073709551615\n"));
+	metrics_text_free(&t);
+}
+END_TEST
+
+/* ---- baton's families ---------------------------------------------------- */
+
+static const struct metrics_listener listeners[] = {
+    {"127.0.0.1:8080", "tcp", 1, 5, 5, 4, 1, 7, 0, 0},
+    {"/run/app.sock", "unix", 1, 4, 4, 3, 0, 0, 0, 0},
+    {"u9000", "udp", 0, 0, 0, 0, 1, 2, 0, 0},
+};
+static const struct metrics_workers workers[] = {
+    {"serving", 4},
+    {"retiring", 2},
+};
+
+/* How many lines of text start with prefix. */
+static int
+count_lines(const char *text, const char *prefix)
+{
+	const char *p = text;
+	int n = 0;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, prefix, strlen(prefix)) == 0)
+			n++;
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return n;
+}
+
+/* Check the format rules over a whole rendering: every family has one
+ * HELP and one TYPE line, its samples follow them, no line has a third
+ * field (a timestamp), and the text ends with a newline. */
+static void
+check_format(const char *text)
+{
+	char *copy = strdup(text), *save = NULL, *line;
+	char family[128] = "";
+
+	ck_assert_ptr_nonnull(copy);
+	ck_assert(text[strlen(text) - 1] == '\n');
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char help[160], type[160];
+		const char *close;
+
+		if (strncmp(line, "# HELP ", 7) == 0) {
+			sscanf(line + 7, "%127s", family);
+			snprintf(help, sizeof(help), "# HELP %s ", family);
+			snprintf(type, sizeof(type), "# TYPE %s ", family);
+			ck_assert_int_eq(count_lines(text, help), 1);
+			ck_assert_int_eq(count_lines(text, type), 1);
+			continue;
+		}
+		if (strncmp(line, "# TYPE ", 7) == 0)
+			continue;
+		ck_assert_msg(strncmp(line, family, strlen(family)) == 0 &&
+		                  (line[strlen(family)] == '{' ||
+		                   line[strlen(family)] == ' '),
+		              "sample outside its family: %s", line);
+		close = strrchr(line, '}');
+		close = close != NULL ? close + 1 : line + strlen(family);
+		/* " VALUE" and nothing after: no timestamp */
+		ck_assert_msg(strchr(close + 1, ' ') == NULL,
+		              "a third field: %s", line);
+	}
+	free(copy);
+}
+
+START_TEST(test_render)
+{
+	struct metrics_text t;
+	struct metrics_snapshot s = {
+	    listeners, N(listeners), 3, workers, N(workers), 2, 1};
+
+	metrics_text_init(&t);
+	ck_assert_int_eq(metrics_render(&t, &s), 0);
+	check_format(t.buf);
+	ck_assert_ptr_nonnull(strstr(
+	    t.buf, "\nbaton_listener_accept_queue_length{listener=\"127.0.0.1:"
+	           "8080\",proto=\"tcp\"} 5\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    t.buf, "\nbaton_listener_accept_queue_length{listener=\"/run/"
+	           "app.sock\",proto=\"unix\"} 4\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(t.buf, "\nbaton_listener_backlog{listener=\"/run/app.sock\","
+	                  "proto=\"unix\"} 3\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    t.buf, "# TYPE baton_listener_drops_total counter\n"
+	           "baton_listener_drops_total{listener=\"127.0.0.1:8080\","
+	           "proto=\"tcp\"} 7\n"
+	           "baton_listener_drops_total{listener=\"u9000\","
+	           "proto=\"udp\"} 2\n# HELP"));
+	/* a unix listener has no drop counter: no series, rather than 0 */
+	ck_assert_int_eq(count_lines(t.buf, "baton_listener_drops_total{"
+	                                    "listener=\"/run"),
+	                 0);
+	/* a UDP socket has no accept queue */
+	ck_assert_ptr_null(strstr(t.buf, "queue_length{listener=\"u9000\""));
+	/* nobody sampled SYNs: the opt-in family is absent altogether */
+	ck_assert_ptr_null(strstr(t.buf, "syn_queue"));
+	ck_assert_ptr_nonnull(strstr(t.buf, "\nbaton_generation 3\n"));
+	/* reset, and the same families render again, alone */
+	{
+		char *first = strdup(t.buf);
+
+		metrics_text_reset(&t);
+		ck_assert_uint_eq(t.len, 0);
+		ck_assert_int_eq(metrics_render(&t, &s), 0);
+		ck_assert_str_eq(t.buf, first);
+		free(first);
+	}
+	ck_assert_ptr_nonnull(
+	    strstr(t.buf, "\nbaton_workers{state=\"serving\"} 4\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(t.buf, "\nbaton_workers{state=\"retiring\"} 2\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(t.buf, "# TYPE baton_restarts_total counter\n"
+	                  "baton_restarts_total{result=\"served\"} 2\n"
+	                  "baton_restarts_total{result=\"rolled_back\"} 1\n"));
+	metrics_text_free(&t);
+}
+END_TEST
+
+START_TEST(test_render_syn)
+{
+	struct metrics_listener l = {"8080", "tcp", 1, 0, 2, 16, 1, 5, 1, 5};
+	struct metrics_snapshot s = {&l, 1, 0, NULL, 0, 0, 0};
+	struct metrics_text t;
+
+	metrics_text_init(&t);
+	ck_assert_int_eq(metrics_render(&t, &s), 0);
+	check_format(t.buf);
+	ck_assert_ptr_nonnull(
+	    strstr(t.buf, "\nbaton_listener_syn_queue_length{listener=\"8080\","
+	                  "proto=\"tcp\"} 5\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    t.buf, "\nbaton_listener_accept_queue_peak{listener=\"8080\","
+	           "proto=\"tcp\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(t.buf, "\nbaton_generation 0\n"));
+	/* a family with no sample keeps its HELP and TYPE: the series
+	 * appear as soon as workers do */
+	ck_assert_ptr_nonnull(strstr(t.buf, "# TYPE baton_workers gauge\n#"));
+	metrics_text_free(&t);
+}
+END_TEST
+
+/* ---- the .prom file ------------------------------------------------------ */
+
+static const struct {
+	const char *path;
+	int ok;
+} path_cases[] = {
+    {"/var/lib/node_exporter/baton.prom", 1},
+    {"baton.prom", 1},
+    {"x.prom", 1},
+    {"/d/.prom", 0},
+    {".prom", 0},
+    {"/d/baton.prom.tmp", 0},
+    {"/d/baton.txt", 0},
+    {"/d/baton.PROM", 0},
+    {"/d.prom/", 0},
+    {"", 0},
+};
+
+START_TEST(test_file_check)
+{
+	char err[256] = "";
+	int rc = metrics_file_check(path_cases[_i].path, err, sizeof(err));
+
+	ck_assert_int_eq(rc, path_cases[_i].ok ? 0 : -1);
+	if (!path_cases[_i].ok) {
+		char want[256];
+
+		snprintf(want, sizeof(want),
+		         "--metrics-file %s: the name must end in .prom",
+		         path_cases[_i].path);
+		ck_assert_str_eq(err, want);
+	}
+}
+END_TEST
+
+START_TEST(test_file_write)
+{
+	char dir[] = "/tmp/unit-metrics.XXXXXX", path[128], bad[128];
+	char err[256], buf[64];
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+	size_t n;
+	int entries = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/baton.prom", dir);
+	ck_assert_int_eq(metrics_file_write(path, "a 1\n", 4, err, sizeof(err)),
+	                 0);
+	ck_assert_int_eq(metrics_file_write(path, "b 2\n", 4, err, sizeof(err)),
+	                 0);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	ck_assert_str_eq(buf, "b 2\n");
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0644);
+	/* no temporary file left behind */
+	d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' || strlen(de->d_name) > 2)
+			entries++;
+	closedir(d);
+	ck_assert_int_eq(entries, 1);
+	/* refusals name the file and the cause */
+	snprintf(bad, sizeof(bad), "%s/baton.txt", dir);
+	ck_assert_int_eq(metrics_file_write(bad, "x", 1, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "must end in .prom"));
+	snprintf(bad, sizeof(bad), "%s/nodir/baton.prom", dir);
+	ck_assert_int_eq(metrics_file_write(bad, "x", 1, err, sizeof(err)), -1);
+	snprintf(buf, sizeof(buf), "cannot write metrics file ");
+	ck_assert_ptr_nonnull(strstr(err, buf));
+	ck_assert_ptr_nonnull(strstr(err, "No such file or directory"));
+	ck_assert_int_eq(metrics_file_remove(path), 0);
+	ck_assert_int_eq(metrics_file_remove(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+/* ---- HTTP requests ---------------------------------------------------- */
+
+static const struct {
+	const char *in;
+	enum httpreq_result want;
+	int status;       /* for BAD */
+	const char *path; /* for OK */
+} http_cases[] = {
+    {"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", HTTPREQ_OK, 0, "/metrics"},
+    {"GET /healthz HTTP/1.0\r\n\r\n", HTTPREQ_OK, 0, "/healthz"},
+    {"GET /readyz?verbose=1 HTTP/1.1\r\n\r\n", HTTPREQ_OK, 0, "/readyz"},
+    {"GET / HTTP/1.1\r\nA: b\r\nContent-Length: 0\r\nX-E:\r\n\r\n", HTTPREQ_OK,
+     0, "/"},
+    {"GET /metrics HTTP/1.1\r\nUser-Agent: Prometheus/2.45\tx\r\n"
+     "Accept: application/openmetrics-text;version=1.0.0,text/plain;q=0.5"
+     "\r\n\r\n",
+     HTTPREQ_OK, 0, "/metrics"},
+    /* partial: valid so far */
+    {"", HTTPREQ_NEED_MORE, 0, NULL},
+    {"G", HTTPREQ_NEED_MORE, 0, NULL},
+    {"GET", HTTPREQ_NEED_MORE, 0, NULL},
+    {"GET /met", HTTPREQ_NEED_MORE, 0, NULL},
+    {"GET /metrics HTTP/1", HTTPREQ_NEED_MORE, 0, NULL},
+    {"GET /metrics HTTP/1.1\r", HTTPREQ_NEED_MORE, 0, NULL},
+    {"GET /metrics HTTP/1.1\r\n", HTTPREQ_NEED_MORE, 0, NULL},
+    {"GET /metrics HTTP/1.1\r\nHost: x", HTTPREQ_NEED_MORE, 0, NULL},
+    {"GET /metrics HTTP/1.1\r\nHost: x\r\n\r", HTTPREQ_NEED_MORE, 0, NULL},
+    /* bad, and as early as it shows */
+    {"POST /metrics HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 405, NULL},
+    {"HEAD / ", HTTPREQ_BAD, 405, NULL},
+    {"get / HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"\r\n", HTTPREQ_BAD, 400, NULL},
+    {" GET", HTTPREQ_BAD, 400, NULL},
+    {"\x16\x03\x01\x02\x00", HTTPREQ_BAD, 400, NULL},
+    {"GETXXXXXXXXXXXXXXXXXXX", HTTPREQ_BAD, 400, NULL},
+    {"GET metrics HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET http://h/metrics HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET /a b HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET /a#f HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET /\x7f HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET  / HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET / HTTP/2.0\r\n\r\n", HTTPREQ_BAD, 505, NULL},
+    {"GET / HTTP/1.2\r\n\r\n", HTTPREQ_BAD, 505, NULL},
+    {"GET / HTTX/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET / HTTP/1.1\n\n", HTTPREQ_BAD, 400, NULL},
+    {"GET / HTTP/1.1 \r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET / HTTP/1.1\r\nHost: x\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET / HTTP/1.1\r\nNo colon\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET / HTTP/1.1\r\n: empty\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET / HTTP/1.1\r\nA: b\x01\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET / HTTP/1.1\r\nA: b\rc\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", HTTPREQ_BAD, 400,
+     NULL},
+    {"GET / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n", HTTPREQ_BAD, 400,
+     NULL},
+    {"GET / HTTP/1.1\r\n\rX", HTTPREQ_BAD, 400, NULL},
+};
+
+START_TEST(test_http_parse)
+{
+	struct httpreq r;
+	const char *in = http_cases[_i].in;
+	enum httpreq_result got = httpreq_parse(in, strlen(in), &r);
+
+	ck_assert_msg(got == http_cases[_i].want, "case %d: got %d", _i, got);
+	if (got == HTTPREQ_BAD)
+		ck_assert_int_eq(r.status, http_cases[_i].status);
+	if (got == HTTPREQ_OK) {
+		ck_assert_str_eq(r.path, http_cases[_i].path);
+		/* every byte up to the blank line, nothing after */
+		ck_assert_uint_eq(r.consumed, strlen(in));
+	}
+}
+END_TEST
+
+/* Fed a byte at a time, a good request is NEED_MORE until its last byte. */
+START_TEST(test_http_bytewise)
+{
+	static const char in[] = "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n";
+	struct httpreq r;
+	size_t n;
+
+	for (n = 0; n < sizeof(in) - 1; n++)
+		ck_assert_int_eq(httpreq_parse(in, n, &r), HTTPREQ_NEED_MORE);
+	ck_assert_int_eq(httpreq_parse(in, n, &r), HTTPREQ_OK);
+	ck_assert_int_eq(r.minor, 1);
+}
+END_TEST
+
+START_TEST(test_http_bounds)
+{
+	static char big[HTTPREQ_MAX + 64];
+	struct httpreq r;
+	size_t n;
+
+	/* headers that never end: 431 once HTTPREQ_MAX bytes are in */
+	n = (size_t)snprintf(big, sizeof(big), "GET / HTTP/1.1\r\nX: ");
+	memset(big + n, 'a', sizeof(big) - n);
+	ck_assert_int_eq(httpreq_parse(big, HTTPREQ_MAX - 1, &r),
+	                 HTTPREQ_NEED_MORE);
+	ck_assert_int_eq(httpreq_parse(big, HTTPREQ_MAX, &r), HTTPREQ_BAD);
+	ck_assert_int_eq(r.status, 431);
+	ck_assert_int_eq(httpreq_parse(big, sizeof(big), &r), HTTPREQ_BAD);
+	/* a path of HTTPREQ_PATH_MAX is kept, one more is a 414 */
+	n = (size_t)snprintf(big, sizeof(big), "GET /");
+	memset(big + n, 'p', HTTPREQ_PATH_MAX - 1);
+	n += HTTPREQ_PATH_MAX - 1;
+	n += (size_t)snprintf(big + n, sizeof(big) - n, " HTTP/1.0\r\n\r\n");
+	ck_assert_int_eq(httpreq_parse(big, n, &r), HTTPREQ_OK);
+	ck_assert_uint_eq(strlen(r.path), HTTPREQ_PATH_MAX);
+	n = (size_t)snprintf(big, sizeof(big), "GET /");
+	memset(big + n, 'p', HTTPREQ_PATH_MAX);
+	ck_assert_int_eq(httpreq_parse(big, n + HTTPREQ_PATH_MAX, &r),
+	                 HTTPREQ_BAD);
+	ck_assert_int_eq(r.status, 414);
+}
+END_TEST
+
+START_TEST(test_http_response)
+{
+	char out[512], tiny[16];
+	size_t n;
+
+	n = httpreq_response_head(out, sizeof(out), 200, HTTPREQ_PROM_TYPE, 42);
+	ck_assert_uint_eq(n, strlen(out));
+	ck_assert_str_eq(out, "HTTP/1.1 200 OK\r\n"
+	                      "Content-Type: text/plain; version=0.0.4; "
+	                      "charset=utf-8\r\n"
+	                      "Content-Length: 42\r\n"
+	                      "Cache-Control: no-store\r\n"
+	                      "Connection: close\r\n\r\n");
+	n = httpreq_response_head(out, sizeof(out), 405, "text/plain", 0);
+	ck_assert_ptr_nonnull(
+	    strstr(out, "HTTP/1.1 405 Method Not Allowed\r\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\r\nAllow: GET\r\n"));
+	n = httpreq_response_head(out, sizeof(out), 503, "text/plain", 9);
+	ck_assert_ptr_nonnull(strstr(out, "503 Service Unavailable\r\n"));
+	ck_assert_uint_eq(
+	    httpreq_response_head(tiny, sizeof(tiny), 200, "text/plain", 1), 0);
+	ck_assert_str_eq(httpreq_reason(431),
+	                 "Request Header Fields Too Large");
+	ck_assert_str_eq(httpreq_reason(299), "Unknown");
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("baton-unit-metrics");
+	TCase *tp = tcase_create("prometheus");
+	TCase *tf = tcase_create("prom-file");
+	TCase *th = tcase_create("http");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_loop_test(tp, test_label_escaping, 0, N(label_cases));
+	tcase_add_test(tp, test_help_escaping);
+	tcase_add_test(tp, test_refusals);
+	tcase_add_test(tp, test_render);
+	tcase_add_test(tp, test_render_syn);
+	suite_add_tcase(s, tp);
+	tcase_add_loop_test(tf, test_file_check, 0, N(path_cases));
+	tcase_add_test(tf, test_file_write);
+	suite_add_tcase(s, tf);
+	tcase_add_loop_test(th, test_http_parse, 0, N(http_cases));
+	tcase_add_test(th, test_http_bytewise);
+	tcase_add_test(th, test_http_bounds);
+	tcase_add_test(th, test_http_response);
+	suite_add_tcase(s, th);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: ISC */
+/* unit-options.c: the option table: good and bad command lines, field by
+ * field and message by message. */
+#include "config.h"
+
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "options.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define MAXARGS 8
+
+static int
+parse_args(const char *const *args, struct options *o, char *err, size_t errlen)
+{
+	static char *argv[MAXARGS + 2]; /* o->argv points into it */
+	int argc = 0;
+
+	argv[argc++] = (char *)"baton";
+	while (argc <= MAXARGS && args[argc - 1] != NULL) {
+		argv[argc] = (char *)args[argc - 1];
+		argc++;
+	}
+	argv[argc] = NULL;
+	return options_parse(argc, argv, o, err, errlen);
+}
+
+/* Which field a good line sets, and to what. */
+enum field {
+	F_INTERVAL,
+	F_STOP_TIMEOUT,
+	F_READY_TIMEOUT,
+	F_RESTART_TIMEOUT,
+	F_RESTART_RETRIES,
+	F_NUM_WORKERS,
+	F_SIG_HUP,
+	F_SIG_TERM,
+	F_BACKLOG,
+	F_PID_FILE,
+	F_KILL_OLD_DELAY,
+	F_PORT_KEY,
+	F_MODE,
+	F_PROGRAM
+};
+
+static const struct good {
+	const char *args[MAXARGS];
+	enum field field;
+	double num;
+	const char *str;
+} good[] = {
+    {{"--port=1", "--", "app", NULL}, F_INTERVAL, 1, NULL},
+    {{"--port=1", "--", "app", NULL}, F_RESTART_RETRIES, -1, NULL},
+    {{"--port=1", "--", "app", NULL}, F_RESTART_TIMEOUT, -1, NULL},
+    {{"--port=1", "--", "app", NULL}, F_READY_TIMEOUT, 0, NULL},
+    {{"--port=1", "--ready=notify", "app", NULL}, F_READY_TIMEOUT, 60, NULL},
+    {{"--interval=0.25", "app", NULL}, F_INTERVAL, 0.25, NULL},
+    {{"--interval", "7", "app", NULL}, F_INTERVAL, 7, NULL},
+    {{"-interval=3", "app", NULL}, F_INTERVAL, 3, NULL},
+    {{"--int=2", "app", NULL}, F_INTERVAL, 2, NULL},
+    {{"-i", "2", "app", NULL}, F_INTERVAL, 2, NULL},
+    {{"--stop-timeout=10", "app", NULL}, F_STOP_TIMEOUT, 10, NULL},
+    {{"--ready-timeout=0.5", "app", NULL}, F_READY_TIMEOUT, 0.5, NULL},
+    {{"--restart-timeout=30", "app", NULL}, F_RESTART_TIMEOUT, 30, NULL},
+    {{"--restart-retries=0", "app", NULL}, F_RESTART_RETRIES, 0, NULL},
+    {{"--restart-retries=5", "app", NULL}, F_RESTART_RETRIES, 5, NULL},
+    {{"--num-workers=4", "app", NULL}, F_NUM_WORKERS, 4, NULL},
+    {{"--signal-on-hup=QUIT", "app", NULL}, F_SIG_HUP, SIGQUIT, NULL},
+    {{"--signal-on-term=sigint", "app", NULL}, F_SIG_TERM, SIGINT, NULL},
+    {{"--signal-on-term=KILL", "app", NULL}, F_SIG_TERM, SIGKILL, NULL},
+    {{"--backlog=16", "app", NULL}, F_BACKLOG, 16, NULL},
+    {{"--pid", "/tmp/p", "app", NULL}, F_PID_FILE, 0, "/tmp/p"},
+    {{"--pid-f=/tmp/q", "app", NULL}, F_PID_FILE, 0, "/tmp/q"},
+    {{"-k=3", "app", NULL}, F_KILL_OLD_DELAY, 0, "3"},
+    {{"--kill-old-delay=0.5", "app", NULL}, F_KILL_OLD_DELAY, 0, "0.5"},
+    {{"--port=08080", "app", NULL}, F_PORT_KEY, 0, "08080"},
+    {{"--port=0008082", "app", NULL}, F_PORT_KEY, 0, "0008082"},
+    {{"--port=127.0.0.1:08081", "app", NULL}, F_PORT_KEY, 0, "127.0.0.1:08081"},
+    {{"--path=/tmp/a.sock", "app", NULL}, F_PORT_KEY, 0, "/tmp/a.sock"},
+    {{"--re", "--pid-file=/p", "--status-file=/s", NULL},
+     F_MODE,
+     MODE_RESTART,
+     NULL},
+    {{"--stop", "--pid-file=/p", NULL}, F_MODE, MODE_STOP, NULL},
+    {{"--check", "--port=1", NULL}, F_MODE, MODE_CHECK, NULL},
+    {{"-h", NULL}, F_MODE, MODE_HELP, NULL},
+    {{"--ver", NULL}, F_MODE, MODE_VERSION, NULL},
+    /* Getopt::Long ignores case */
+    {{"--VERSION", NULL}, F_MODE, MODE_VERSION, NULL},
+    {{"--Pid=/tmp/r", "app", NULL}, F_PID_FILE, 0, "/tmp/r"},
+    {{"--Num-Workers=3", "app", NULL}, F_NUM_WORKERS, 3, NULL},
+    /* a required value is the next word, whatever it looks like */
+    {{"--log-file", "-x", "app", NULL}, F_PROGRAM, 0, "app"},
+    {{"--port=1", "--", "app", "-c", "conf", NULL}, F_PROGRAM, 0, "app"},
+};
+
+static void
+check_field(const struct good *g, const struct options *o)
+{
+	switch (g->field) {
+	case F_INTERVAL:
+		ck_assert_double_eq(o->interval, g->num);
+		break;
+	case F_STOP_TIMEOUT:
+		ck_assert_double_eq(o->stop_timeout, g->num);
+		break;
+	case F_READY_TIMEOUT:
+		ck_assert_double_eq(o->ready_timeout, g->num);
+		break;
+	case F_RESTART_TIMEOUT:
+		ck_assert_double_eq(o->restart_timeout, g->num);
+		break;
+	case F_RESTART_RETRIES:
+		ck_assert_int_eq(o->restart_retries, (int)g->num);
+		break;
+	case F_NUM_WORKERS:
+		ck_assert_int_eq(o->num_workers, (int)g->num);
+		break;
+	case F_SIG_HUP:
+		ck_assert_int_eq(o->sig_hup, (int)g->num);
+		break;
+	case F_SIG_TERM:
+		ck_assert_int_eq(o->sig_term, (int)g->num);
+		break;
+	case F_BACKLOG:
+		ck_assert_int_eq(o->backlog, (int)g->num);
+		break;
+	case F_PID_FILE:
+		ck_assert_str_eq(o->pid_file, g->str);
+		break;
+	case F_KILL_OLD_DELAY:
+		ck_assert_str_eq(o->kill_old_delay, g->str);
+		break;
+	case F_PORT_KEY:
+		ck_assert_uint_eq(o->nls, 1);
+		ck_assert_str_eq(o->ls[0].key, g->str);
+		break;
+	case F_MODE:
+		ck_assert_int_eq(o->mode, (int)g->num);
+		break;
+	case F_PROGRAM:
+		ck_assert_str_eq(o->argv[0], g->str);
+		break;
+	}
+}
+
+START_TEST(test_good)
+{
+	struct options o;
+	char err[256] = "";
+
+	ck_assert_msg(parse_args(good[_i].args, &o, err, sizeof(err)) == 0,
+	              "line %d (%s): %s", _i, good[_i].args[0], err);
+	check_field(&good[_i], &o);
+	options_free(&o);
+}
+END_TEST
+
+static const struct bad {
+	const char *args[MAXARGS];
+	const char *msg; /* the whole message */
+} bad[] = {
+    /* a forgotten "--": start_server's words */
+    {{"--port=8080", "h2o", "-c", "conf", NULL}, "Unknown option: c"},
+    {{"--ch", "--port=1", "app", NULL}, "Unknown option: ch"},
+    {{"--num=2", "app", NULL}, "Unknown option: num"},
+    {{"--stop-t=2", "app", NULL}, "Unknown option: stop-t"},
+    {{"--nope=1", "app", NULL}, "Unknown option: nope"},
+    {{"--p=1", "app", NULL}, "Option p is ambiguous (path, pid-file, port)"},
+    {{"--st", "app", NULL}, "Option st is ambiguous (status-file, stop)"},
+    {{"--port", NULL}, "option --port requires a value"},
+    /* seconds: plain decimals only */
+    {{"--interval=0x10", NULL},
+     "invalid --interval value \"0x10\": not a number of seconds"},
+    {{"--interval= 1", NULL},
+     "invalid --interval value \" 1\": not a number of seconds"},
+    {{"--kill-old-delay=1e3", NULL},
+     "invalid --kill-old-delay value \"1e3\": not a number of seconds"},
+    {{"--auto-restart-interval=inf", NULL},
+     "invalid --auto-restart-interval value \"inf\": not a number of "
+     "seconds"},
+    {{"--stop-timeout=nan", NULL},
+     "invalid --stop-timeout value \"nan\": not a number of seconds"},
+    {{"--ready-timeout=", NULL},
+     "invalid --ready-timeout value \"\": not a number of seconds"},
+    {{"--restart-timeout=-1", NULL},
+     "invalid --restart-timeout value \"-1\": not a number of seconds"},
+    {{"--interval=1.", NULL},
+     "invalid --interval value \"1.\": not a number of seconds"},
+    {{"--interval=.5", NULL},
+     "invalid --interval value \".5\": not a number of seconds"},
+    {{"--restart-retries=-1", NULL},
+     "invalid --restart-retries value \"-1\": not a non-negative integer"},
+    {{"--num-workers=0", NULL},
+     "invalid --num-workers value \"0\": not an integer from 1 to 1024"},
+    {{"--ready=later", NULL},
+     "invalid --ready value \"later\": use interval or notify"},
+    /* signals that leave a worker running */
+    {{"--signal-on-hup=STOP", NULL},
+     "invalid --signal-on-hup value \"STOP\": SIGSTOP cannot stop a worker"},
+    {{"--signal-on-term=CONT", NULL},
+     "invalid --signal-on-term value \"CONT\": SIGCONT cannot stop a worker"},
+    {{"--signal-on-hup=CHLD", NULL},
+     "invalid --signal-on-hup value \"CHLD\": SIGCHLD cannot stop a worker"},
+    {{"--signal-on-hup=TSTP", NULL},
+     "invalid --signal-on-hup value \"TSTP\": SIGTSTP cannot stop a worker"},
+    {{"--signal-on-hup=TTIN", NULL},
+     "invalid --signal-on-hup value \"TTIN\": SIGTTIN cannot stop a worker"},
+    {{"--signal-on-hup=TTOU", NULL},
+     "invalid --signal-on-hup value \"TTOU\": SIGTTOU cannot stop a worker"},
+    {{"--signal-on-term=URG", NULL},
+     "invalid --signal-on-term value \"URG\": SIGURG cannot stop a worker"},
+    {{"--signal-on-term=WINCH", NULL},
+     "invalid --signal-on-term value \"WINCH\": SIGWINCH cannot stop a "
+     "worker"},
+    {{"--signal-on-term=0", NULL},
+     "invalid --signal-on-term value \"0\": unknown signal"},
+    /* paths that would break SERVER_STARTER_PORT */
+    {{"--path=/tmp/a;b", NULL},
+     "invalid --path value \"/tmp/a;b\": a path cannot contain ';' or '=' "
+     "(they separate the entries of SERVER_STARTER_PORT)"},
+    {{"--path=/tmp/a=b", NULL},
+     "invalid --path value \"/tmp/a=b\": a path cannot contain ';' or '=' "
+     "(they separate the entries of SERVER_STARTER_PORT)"},
+    {{"--port=000065536", NULL},
+     "invalid --port value \"000065536\": port 000065536 is out of range "
+     "(0-65535)"},
+    {{"--log-file=|", NULL},
+     "invalid --log-file value \"|\": a pipe needs a command after '|'"},
+    {{"--log-file= |  ", NULL},
+     "invalid --log-file value \" |  \": a pipe needs a command after '|'"},
+    {{"--pid-file=/tmp/x", "--status-file=/tmp/x", "app", NULL},
+     "--pid-file and --status-file are the same file (/tmp/x): they need "
+     "one each"},
+};
+
+START_TEST(test_bad)
+{
+	struct options o;
+	char err[512] = "";
+
+	ck_assert_int_lt(parse_args(bad[_i].args, &o, err, sizeof(err)), 0);
+	ck_assert_str_eq(err, bad[_i].msg);
+}
+END_TEST
+
+/* The same existing file under two names is refused too. */
+START_TEST(test_same_file_by_inode)
+{
+	char dir[] = "/tmp/unit-options.XXXXXX", a[128], b[128], err[512];
+	const char *args[] = {a, b, "app", NULL};
+	char pa[80], pb[80];
+	struct options o;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(pa, sizeof(pa), "%s/status", dir);
+	snprintf(pb, sizeof(pb), "%s/link", dir);
+	f = fopen(pa, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(link(pa, pb), 0);
+	snprintf(a, sizeof(a), "--pid-file=%s", pb);
+	snprintf(b, sizeof(b), "--status-file=%s", pa);
+	ck_assert_int_lt(parse_args(args, &o, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, "are the same file"));
+	unlink(pb);
+	unlink(pa);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_seconds)
+{
+	ck_assert_double_eq(options_seconds("0"), 0);
+	ck_assert_double_eq(options_seconds("12.5"), 12.5);
+	ck_assert_double_eq(options_seconds("007"), 7);
+	ck_assert_double_eq(options_seconds("+1"), -1);
+	ck_assert_double_eq(options_seconds("1 "), -1);
+	ck_assert_double_eq(options_seconds("1e3"), -1);
+	ck_assert_double_eq(options_seconds("0x10"), -1);
+	ck_assert_double_eq(options_seconds("INF"), -1);
+	ck_assert_double_eq(options_seconds(NULL), -1);
+	ck_assert_double_eq(options_seconds("999999999"), -1);
+}
+END_TEST
+
+/* A bad value in the environment is not fatal: the default is used. */
+START_TEST(test_tunables_bad_env)
+{
+	struct tunables t;
+
+	setenv("ENABLE_AUTO_RESTART", "1", 1);
+	setenv("KILL_OLD_DELAY", "0x10", 1);
+	setenv("AUTO_RESTART_INTERVAL", "1e3", 1);
+	options_tunables(&t);
+	ck_assert_double_eq(t.kill_old_delay, 5);
+	ck_assert_double_eq(t.auto_restart_interval, 360);
+	setenv("KILL_OLD_DELAY", "2.5", 1);
+	setenv("AUTO_RESTART_INTERVAL", "0", 1);
+	options_tunables(&t);
+	ck_assert_double_eq(t.kill_old_delay, 2.5);
+	ck_assert_double_eq(t.auto_restart_interval, 360);
+	unsetenv("ENABLE_AUTO_RESTART");
+	unsetenv("KILL_OLD_DELAY");
+	unsetenv("AUTO_RESTART_INTERVAL");
+}
+END_TEST
+
+/* --help lists every option the parser knows. */
+START_TEST(test_help_lists_all)
+{
+	static const char *const names[] = {"port",
+	                                    "path",
+	                                    "dir",
+	                                    "interval",
+	                                    "signal-on-hup",
+	                                    "signal-on-term",
+	                                    "pid-file",
+	                                    "status-file",
+	                                    "envdir",
+	                                    "log-file",
+	                                    "daemonize",
+	                                    "enable-auto-restart",
+	                                    "auto-restart-interval",
+	                                    "kill-old-delay",
+	                                    "backlog",
+	                                    "restart",
+	                                    "stop",
+	                                    "help",
+	                                    "version",
+	                                    "restart-retries",
+	                                    "restart-timeout",
+	                                    "stop-timeout",
+	                                    "ready",
+	                                    "ready-timeout",
+	                                    "num-workers",
+	                                    "max-old-generations",
+	                                    "die-with-supervisor",
+	                                    "check",
+	                                    "sockopts",
+	                                    "defer-accept",
+	                                    "dual-stack",
+	                                    "user",
+	                                    "supplementary-groups",
+	                                    "worker-caps",
+	                                    "no-new-privs"};
+	char *buf = NULL, want[64];
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	options_usage(f);
+	fclose(f);
+	for (i = 0; i < N(names); i++) {
+		snprintf(want, sizeof(want), "  --%s", names[i]);
+		ck_assert_msg(strstr(buf, want) != NULL, "--help lacks --%s",
+		              names[i]);
+	}
+	free(buf);
+}
+END_TEST
+
+static Suite *
+options_suite(void)
+{
+	Suite *s = suite_create("baton-options");
+	TCase *tc = tcase_create("options");
+
+	tcase_add_loop_test(tc, test_good, 0, N(good));
+	tcase_add_loop_test(tc, test_bad, 0, N(bad));
+	tcase_add_test(tc, test_same_file_by_inode);
+	tcase_add_test(tc, test_seconds);
+	tcase_add_test(tc, test_tunables_bad_env);
+	tcase_add_test(tc, test_help_lists_all);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(options_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

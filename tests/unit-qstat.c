@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: ISC */
+/* unit-qstat.c: Check tests of the queue reader on real loopback sockets. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qstat.h"
+
+#define MAX_CLIENTS 16
+
+static int clients[MAX_CLIENTS], nclients;
+static char dir[64];
+
+static void
+setup(void)
+{
+	nclients = 0;
+	strcpy(dir, "/tmp/unit-qstat.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void
+teardown(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/s.sock", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* A loopback TCP listener (port chosen by the kernel) with backlog. */
+static int
+tcp_listener(int backlog, int defer, struct sockaddr_in *addr)
+{
+	socklen_t len = sizeof(*addr);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(s, 0);
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
+	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (defer)
+		ck_assert_int_eq(setsockopt(s, IPPROTO_TCP, TCP_DEFER_ACCEPT,
+		                            &defer, sizeof(defer)),
+		                 0);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)addr, sizeof(*addr)), 0);
+	ck_assert_int_eq(listen(s, backlog), 0);
+	ck_assert_int_eq(getsockname(s, (struct sockaddr *)addr, &len), 0);
+	return s;
+}
+
+/* n non-blocking connects, kept open; returns how many the kernel took
+ * (0 or EINPROGRESS) and counts EAGAIN in *again. */
+static int
+connect_n(const struct sockaddr *sa, socklen_t salen, int n, int *again)
+{
+	int i, ok = 0;
+
+	*again = 0;
+	for (i = 0; i < n && nclients < MAX_CLIENTS; i++) {
+		int c = socket(sa->sa_family,
+		               SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+		ck_assert_int_ge(c, 0);
+		if (connect(c, sa, salen) == 0 || errno == EINPROGRESS) {
+			ok++;
+			clients[nclients++] = c;
+		} else {
+			ck_assert_int_eq(errno, EAGAIN);
+			(*again)++;
+			close(c);
+		}
+	}
+	return ok;
+}
+
+/* Read fd until its queue length is want (loopback handshakes finish in
+ * softirq right after connect, so this is quick), at most 5 s. */
+static void
+read_until_len(int fd, enum qstat_kind kind, int syn, uint32_t want,
+               struct qstat *q)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		ck_assert_int_eq(qstat_read_fd(fd, kind, syn, q), 0);
+		if (q->len == want && (!syn || q->syn == want))
+			return;
+		sleep_ms(10);
+	}
+}
+
+START_TEST(test_tcp_backlog)
+{
+	struct sockaddr_in a;
+	struct qstat q, qi;
+	struct stat st;
+	int s = tcp_listener(4, 0, &a), again;
+
+	ck_assert_int_eq(
+	    connect_n((struct sockaddr *)&a, sizeof(a), 10, &again), 10);
+	read_until_len(s, QSTAT_TCP, 0, 5, &q);
+	/* the accept queue holds backlog + 1 (sk_acceptq_is_full uses >) */
+	ck_assert_uint_eq(q.len, 5);
+	ck_assert_uint_eq(q.limit, 4);
+	ck_assert_uint_eq(q.flags, QSTAT_HAS_QUEUE | QSTAT_HAS_DROPS);
+	/* the 5 other SYNs, and maybe their retransmissions */
+	ck_assert_uint_ge(q.drops, 5);
+	ck_assert_int_eq(fstat(s, &st), 0);
+	ck_assert_uint_eq(q.inode, st.st_ino);
+	/* the outside reader agrees */
+	ck_assert_int_eq(qstat_read_inode(q.inode, QSTAT_TCP, 0, &qi), 0);
+	ck_assert_uint_eq(qi.len, 5);
+	ck_assert_uint_eq(qi.limit, 4);
+	ck_assert_uint_eq(qi.flags, QSTAT_HAS_QUEUE | QSTAT_HAS_DROPS);
+	ck_assert_uint_ge(qi.drops, q.drops);
+	ck_assert_uint_eq(qi.inode, q.inode);
+	/* accepting drains it */
+	ck_assert_int_ge(accept4(s, NULL, NULL, SOCK_CLOEXEC), 0);
+	ck_assert_int_eq(qstat_read_fd(s, QSTAT_TCP, 0, &q), 0);
+	ck_assert_uint_le(q.len, 5);
+}
+END_TEST
+
+START_TEST(test_unix_backlog)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	struct qstat q, qi;
+	int s, again;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s/s.sock", dir);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(s, 0);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(s, 3), 0);
+	ck_assert_int_eq(qstat_read_fd(s, QSTAT_UNIX, 0, &q), 0);
+	ck_assert_uint_eq(q.len, 0);
+	ck_assert_uint_eq(q.limit, 3);
+	/* unix_recvq_full uses > too: 4 connect, 2 get EAGAIN */
+	ck_assert_int_eq(connect_n((struct sockaddr *)&a, sizeof(a), 6, &again),
+	                 4);
+	ck_assert_int_eq(again, 2);
+	ck_assert_int_eq(qstat_read_fd(s, QSTAT_UNIX, 0, &q), 0);
+	ck_assert_uint_eq(q.len, 4);
+	ck_assert_uint_eq(q.limit, 3);
+	/* no drop counter for unix: refused connects got EAGAIN */
+	ck_assert_uint_eq(q.flags, QSTAT_HAS_QUEUE);
+	ck_assert_int_eq(qstat_read_inode(q.inode, QSTAT_UNIX, 0, &qi), 0);
+	ck_assert_uint_eq(qi.len, 4);
+	ck_assert_uint_eq(qi.limit, 3);
+	ck_assert_uint_eq(qi.flags, QSTAT_HAS_QUEUE);
+}
+END_TEST
+
+/* With defer-accept the final bare ACK is dropped (tcp_check_req), so the
+ * silent clients stay request sockets in SYN_RECV: in syn, not in len. */
+START_TEST(test_syn_queue)
+{
+	struct sockaddr_in a;
+	struct qstat q, qi;
+	int s = tcp_listener(16, 30, &a), again;
+
+	ck_assert_int_eq(connect_n((struct sockaddr *)&a, sizeof(a), 5, &again),
+	                 5);
+	read_until_len(s, QSTAT_TCP, 1, 0, &q);
+	ck_assert_uint_eq(q.syn, 5);
+	ck_assert_uint_eq(q.len, 0);
+	ck_assert(q.flags & QSTAT_HAS_SYN);
+	ck_assert_int_eq(qstat_read_inode(q.inode, QSTAT_TCP, 1, &qi), 0);
+	ck_assert_uint_eq(qi.syn, 5);
+	ck_assert_uint_eq(qi.len, 0);
+	/* not asked for, not read */
+	ck_assert_int_eq(qstat_read_fd(s, QSTAT_TCP, 0, &q), 0);
+	ck_assert(!(q.flags & QSTAT_HAS_SYN));
+	/* another listener's requests are not this one's */
+	{
+		struct sockaddr_in b;
+		int s2 = tcp_listener(16, 30, &b);
+
+		ck_assert_int_eq(qstat_read_fd(s2, QSTAT_TCP, 1, &q), 0);
+		ck_assert_uint_eq(q.syn, 0);
+		close(s2);
+	}
+}
+END_TEST
+
+START_TEST(test_udp_drops)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t len = sizeof(a);
+	struct qstat q, qi;
+	char dgram[1024] = "x";
+	int r, c, i, small = 1;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	r = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	c = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(r, 0);
+	ck_assert_int_ge(c, 0);
+	/* the kernel's minimum buffer: a few datagrams fill it */
+	ck_assert_int_eq(
+	    setsockopt(r, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	ck_assert_int_eq(bind(r, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(r, (struct sockaddr *)&a, &len), 0);
+	for (i = 0; i < 200; i++)
+		sendto(c, dgram, sizeof(dgram), MSG_DONTWAIT,
+		       (struct sockaddr *)&a, sizeof(a));
+	ck_assert_int_eq(qstat_read_fd(r, QSTAT_UDP, 0, &q), 0);
+	ck_assert_uint_eq(q.flags, QSTAT_HAS_DROPS);
+	ck_assert_uint_gt(q.drops, 0);
+	ck_assert_int_eq(qstat_read_inode(q.inode, QSTAT_UDP, 0, &qi), 0);
+	ck_assert_uint_eq(qi.flags, QSTAT_HAS_DROPS);
+	ck_assert_uint_eq(qi.drops, q.drops);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	struct sockaddr_in a;
+	struct qstat q;
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int l = tcp_listener(4, 0, &a);
+	int fds[2];
+
+	/* a TCP socket that does not listen */
+	ck_assert_int_eq(qstat_read_fd(s, QSTAT_TCP, 0, &q), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	/* not a socket */
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_eq(qstat_read_fd(fds[0], QSTAT_TCP, 0, &q), -1);
+	ck_assert_int_eq(errno, ENOTSOCK);
+	/* a unix socket that does not listen */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	ck_assert_int_eq(qstat_read_fd(fds[0], QSTAT_UNIX, 0, &q), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	/* gone: a closed listener's inode */
+	ck_assert_int_eq(qstat_read_fd(l, QSTAT_TCP, 0, &q), 0);
+	close(l);
+	ck_assert_int_eq(qstat_read_inode(q.inode, QSTAT_TCP, 0, &q), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(qstat_read_inode(q.inode, QSTAT_UNIX, 0, &q), -1);
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+/* Many sockets in one call: each gets its own figures or its own error. */
+START_TEST(test_batch)
+{
+	struct sockaddr_in a, b;
+	struct sockaddr_un u = {.sun_family = AF_UNIX};
+	int t1 = tcp_listener(4, 0, &a), t2 = tcp_listener(7, 0, &b);
+	int us = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int ud = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	uint64_t inodes[5];
+	enum qstat_kind kinds[5] = {QSTAT_TCP, QSTAT_UNIX, QSTAT_TCP, QSTAT_UDP,
+	                            QSTAT_TCP};
+	struct qstat q[5];
+	int err[5], fds[4] = {t1, us, t2, ud}, i, again;
+	struct stat st;
+
+	snprintf(u.sun_path, sizeof(u.sun_path), "%s/s.sock", dir);
+	ck_assert_int_eq(bind(us, (struct sockaddr *)&u, sizeof(u)), 0);
+	ck_assert_int_eq(listen(us, 2), 0);
+	b.sin_port = 0;
+	ck_assert_int_eq(bind(ud, (struct sockaddr *)&b, sizeof(b)), 0);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(fstat(fds[i], &st), 0);
+		inodes[i] = st.st_ino;
+	}
+	inodes[4] = inodes[1]; /* a unix socket's inode is no TCP one */
+	ck_assert_int_eq(connect_n((struct sockaddr *)&a, sizeof(a), 2, &again),
+	                 2);
+	read_until_len(t1, QSTAT_TCP, 0, 2, &q[0]);
+	ck_assert_int_eq(qstat_read_inodes(inodes, kinds, 5, 0, q, err), 0);
+	ck_assert_int_eq(err[0], 0);
+	ck_assert_uint_eq(q[0].len, 2);
+	ck_assert_uint_eq(q[0].limit, 4);
+	ck_assert_int_eq(err[1], 0);
+	ck_assert_uint_eq(q[1].limit, 2);
+	ck_assert_uint_eq(q[1].flags, QSTAT_HAS_QUEUE);
+	ck_assert_int_eq(err[2], 0);
+	ck_assert_uint_eq(q[2].len, 0);
+	ck_assert_uint_eq(q[2].limit, 7);
+	ck_assert_int_eq(err[3], 0);
+	ck_assert_uint_eq(q[3].flags, QSTAT_HAS_DROPS);
+	ck_assert_int_eq(err[4], ENOENT);
+	for (i = 0; i < 5; i++)
+		ck_assert_uint_eq(q[i].inode, inodes[i]);
+	ck_assert_int_eq(qstat_read_inodes(inodes, kinds, 0, 0, q, err), 0);
+}
+END_TEST
+
+START_TEST(test_sample_peak)
+{
+	struct qstat_track t = {0};
+	struct qstat q = {.flags = QSTAT_HAS_QUEUE, .len = 3, .limit = 4};
+
+	qstat_sample(&t, &q, 100);
+	ck_assert_uint_eq(t.peak, 3);
+	q.len = 5;
+	qstat_sample(&t, &q, 101);
+	q.len = 1;
+	qstat_sample(&t, &q, 102);
+	ck_assert_uint_eq(t.peak, 5);
+	ck_assert_uint_eq(t.last.len, 1);
+	ck_assert_int_eq(t.sampled_at, 102);
+	/* a reading without a queue (UDP) leaves the peak alone */
+	q.flags = QSTAT_HAS_DROPS;
+	q.len = 9;
+	qstat_sample(&t, &q, 103);
+	ck_assert_uint_eq(t.peak, 5);
+	ck_assert_str_eq(qstat_kind_name(QSTAT_UNIX), "unix");
+}
+END_TEST
+
+static const struct {
+	struct qstat q;
+	uint32_t peak;
+	const char *json, *text;
+} format_cases[] = {
+    {{QSTAT_HAS_QUEUE | QSTAT_HAS_DROPS, 5, 4, 5, 0, 1},
+     5,
+     "{\"len\":5,\"limit\":4,\"peak\":5,\"drops\":5,\"syn\":null,"
+     "\"sampled_at\":1764600000}",
+     "queue 5/4  peak 5  drops 5"},
+    {{QSTAT_HAS_QUEUE, 4, 3, 0, 0, 1},
+     4,
+     "{\"len\":4,\"limit\":3,\"peak\":4,\"drops\":null,\"syn\":null,"
+     "\"sampled_at\":1764600000}",
+     "queue 4/3  peak 4"},
+    {{QSTAT_HAS_QUEUE | QSTAT_HAS_DROPS | QSTAT_HAS_SYN, 0, 16, 5, 5, 1},
+     2,
+     "{\"len\":0,\"limit\":16,\"peak\":2,\"drops\":5,\"syn\":5,"
+     "\"sampled_at\":1764600000}",
+     "queue 0/16  peak 2  drops 5  syn 5"},
+    {{QSTAT_HAS_DROPS, 0, 0, 18446744073709551615u, 0, 1},
+     0,
+     "{\"len\":null,\"limit\":null,\"peak\":null,"
+     "\"drops\":18446744073709551615,\"syn\":null,"
+     "\"sampled_at\":1764600000}",
+     "drops 18446744073709551615"},
+};
+
+START_TEST(test_format)
+{
+	struct qstat_track t = {format_cases[_i].q, format_cases[_i].peak,
+	                        1764600000};
+	char buf[256];
+
+	ck_assert_int_eq(qstat_json(buf, sizeof(buf), &t),
+	                 (int)strlen(format_cases[_i].json));
+	ck_assert_str_eq(buf, format_cases[_i].json);
+	ck_assert_int_eq(qstat_text(buf, sizeof(buf), &t),
+	                 (int)strlen(format_cases[_i].text));
+	ck_assert_str_eq(buf, format_cases[_i].text);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("baton-unit-qstat");
+	TCase *tc = tcase_create("qstat");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_tcp_backlog);
+	tcase_add_test(tc, test_unix_backlog);
+	tcase_add_test(tc, test_syn_queue);
+	tcase_add_test(tc, test_udp_drops);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_batch);
+	tcase_add_test(tc, test_sample_peak);
+	tcase_add_loop_test(tc, test_format, 0,
+	                    sizeof(format_cases) / sizeof(format_cases[0]));
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
