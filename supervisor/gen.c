@@ -48,6 +48,7 @@
 #include "log.h"
 #include "notify.h"
 #include "reexec.h"
+#include "sdnotify.h"
 #include "sig.h"
 #include "spawn.h"
 #include "status.h"
@@ -450,6 +451,8 @@ gen_fail(struct gen *g, enum gen_event ev, const char *reason)
 		log_warnx("restart failed: generation %lu %s; generation %lu "
 		          "keeps serving",
 		          S.fail_gen, reason, S.serving->id);
+		sdnotify_rolled_back(S.fail_gen, reason, S.serving->id,
+		                     S.restart_pending);
 		if (S.restart_pending) {
 			S.restart_pending = 0;
 			gen_begin("queued restart");
@@ -530,10 +533,8 @@ gen_promote(struct gen *g)
 		gen_set_state(g, GEN_SERVING, GE_KILL_OLD_DUE,
 		              "generation %lu is serving", g->id);
 	status_release();
-	if (!S.ever_served) {
-		S.ever_served = 1;
-		notify_systemd("READY=1");
-	}
+	S.ever_served = 1;
+	sdnotify_serving(g->id, S.restart_pending);
 	if (S.restart_pending) {
 		S.restart_pending = 0;
 		gen_begin("queued restart");
@@ -987,6 +988,7 @@ gen_restart(const char *why)
 		log_info("%s: ignored while stopping", why);
 		return;
 	}
+	sdnotify_reloading();
 	if (S.starting) {
 		log_info("%s: generation %lu is still starting; one more "
 		         "restart will follow it",
@@ -1012,7 +1014,7 @@ gen_stop(int sig, const char *why)
 	}
 	log_info("%s: stopping all workers with SIG%s", why, sig_name(sig));
 	S.stopping = 1;
-	notify_systemd("STOPPING=1");
+	sdnotify_stopping();
 	S.restart_pending = 0;
 	ev_timer_stop(S.loop, &S.retry);
 	if (ev_is_active(&S.tick)) {
