@@ -90,8 +90,13 @@ load_val() {
 
 # ---- the supervisor seen from /proc ----------------------------------------
 
-proc_fds() { # number of open fds of PID
-	ls /proc/"$1"/fd 2>/dev/null | wc -l
+proc_fds() { # number of open fds of PID, not counting what it inherited
+	# from this script (make -j's jobserver pipe, say): baton marks those
+	# close-on-exec, so a re-exec drops them, which is no leak to report
+	local mine
+	mine=$(for f in /proc/$$/fd/*; do readlink "$f"; done 2>/dev/null | sort -u)
+	for f in /proc/"$1"/fd/*; do readlink "$f"; done 2>/dev/null |
+		grep -vxF -- "$mine" | grep -vE '^/dev/(null|pts/|tty)' | wc -l
 }
 
 proc_rss_kb() { # VmRSS of PID in kB
