@@ -122,8 +122,10 @@ vfatal(int code, int with_errno, const char *fmt, va_list ap)
 	/* a terminal gets the message without the log's timestamp */
 	if (timestamps && strchr(line, ' '))
 		m = strchr(line, ' ') + 1;
-	if (fatal_hook)
+	if (fatal_hook) {
+		errno = with_errno ? saved : 0; /* the hook may report it */
 		fatal_hook(code, m);
+	}
 	/* start-up failed after output went to --log-file: the user at the
 	 * terminal must see why too */
 	if (tee_fd >= 0)

@@ -36,13 +36,14 @@ struct options {
 	int num_workers;
 	int max_old_generations; /* 0: no limit */
 	int die_with_supervisor;
-	int restart_retries;    /* failed restarts retried; -1: unlimited */
-	int check;              /* --check was given */
+	int restart_retries; /* failed restarts retried; -1: unlimited */
+	int check;           /* --check was given */
+	int fdstore; /* --fdstore: listeners to the manager's fd store */
 	/* worker credentials (privs.c checks and applies them) */
 	char *user, *supplementary_groups, *worker_caps;
 	int no_new_privs;
 	double restart_timeout; /* --restart gives up after; -1: default */
-	unsigned pass_fds_as; /* --pass-fds-as: PASSFDS_* bits, 0: default */
+	unsigned pass_fds_as;   /* --pass-fds-as: PASSFDS_* bits, 0: default */
 	/* given on the command line: exported to the environment */
 	int auto_restart_set;
 	char *kill_old_delay, *auto_restart_interval;

@@ -34,7 +34,7 @@ touch "$T/broken"
 kill -HUP "$BATON_PID"
 check "retries=0: generation 2 fails and is rolled back" \
 	wait_file_contains "$L" 'restart failed: generation 2 .*generation 1 keeps serving$' 10
-sleep 3
+sleep "$(scaled 3)"
 is "$(log_count "$L" 'failed to start')" 1 "retries=0: no second attempt"
 is "$(http_pid 127.0.0.1:$P)" "$pid1" "retries=0: generation 1 still serves"
 is "$(json_field "$T/zero.status.json" retrying)" false "retries=0: the JSON status says no retry"
@@ -50,7 +50,7 @@ check "retries=2: baton gives up after the third attempt, and says so" \
 	wait_file_contains "$L" 'restart failed: generation 4 .*generation 1 keeps serving; giving up after 3 attempts \(--restart-retries=2\)' 15
 file_like "$L" 'restart failed: generation 2 .*; retrying at once' "the first retry comes at once"
 file_like "$L" 'restart failed: generation 3 .*; retrying in 1s' "the second after 1 s"
-sleep 3
+sleep "$(scaled 3)"
 is "$(log_count "$L" 'failed to start')" 3 "retries=2: no fourth attempt"
 is "$(http_pid 127.0.0.1:$P)" "$pid1" "retries=2: generation 1 still serves"
 is "$(signals_of "$pid1")" "" "and it was never signalled"
@@ -64,7 +64,7 @@ touch "$T/broken"
 RUN_TIMEOUT=12
 run_baton --restart "${CTL[@]}"
 is "$RUN_STATUS" 4 "--restart exits 4 at the first failed attempt"
-cmp_ok "$RUN_MS" -lt 8000 "quickly (${RUN_MS} ms)"
+cmp_ok "$RUN_MS" -lt "$(scaled_ms 8000)" "quickly (${RUN_MS} ms)"
 like "$RUN_ERR" "${MSG_PREFIX}restart failed: generation [23] .*exited with status 3.*; baton keeps retrying" \
 	"and says that baton keeps retrying"
 diag "--restart said: $RUN_ERR"

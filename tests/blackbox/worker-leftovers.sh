@@ -71,7 +71,7 @@ wpid=$(http_pid 127.0.0.1:$P)
 t0=$(now_ms)
 kill -TERM "$BATON_PID"
 check "TERM: baton exits" wait_baton_exit 15
-cmp_ok $(($(now_ms) - t0)) -lt 8000 "within --stop-timeout and the bounded wait ($(($(now_ms) - t0)) ms)"
+cmp_ok $(($(now_ms) - t0)) -lt "$(scaled_ms 8000)" "within --stop-timeout and the bounded wait ($(($(now_ms) - t0)) ms)"
 check "no helper left" eval 'no_sleeps 604 && no_sleeps 605'
 check "no process listens on the port any more" port_free "$P"
 file_like "$L" "stray process [0-9]+ \\(from worker $wpid, generation 1\\) still running: sending SIGTERM" \
