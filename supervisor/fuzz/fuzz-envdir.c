@@ -3,11 +3,13 @@
 
 /*
  * Input: records separated by NUL bytes, at most MAX_FILES. A record is
- * a name selector byte, then (when the selector's 0x80 bit is set) one
- * byte appended to the name, then the file's contents. The name is
- * names[selector % NNAMES] (the variables baton and its workers care
- * about, and a few odd file names): a bounded set, because envdir
- * remembers every name it ever saw for the life of the process.
+ * a name selector byte, then (when the selector's 0x80 bit is set) a
+ * byte choosing a suffix from SUFFIXES, then the file's contents. The
+ * name is names[selector % NNAMES] (the variables baton and its workers
+ * care about, and a few odd file names): a small set, because envdir
+ * remembers every name it ever saw for the life of the process and
+ * walks them all on every load (with free-form names the rate fell
+ * below 700 runs/s within minutes).
  *
  * Each run empties one directory (created once per process), writes the
  * records but the last into it, points ENVDIR at it and calls
@@ -86,6 +88,8 @@ static const char *const names[] = {"FOO",
                                     "WATCHDOG_PID",
                                     "WATCHDOG"};
 #define NNAMES (sizeof(names) / sizeof(names[0]))
+/* what a name may end with (0x80 in the selector) */
+#define SUFFIXES "X_=.1a\n"
 
 static char dir[64];
 static char **start_env; /* sorted copy of environ at start-up */
@@ -176,10 +180,8 @@ record_name(const uint8_t *rec, size_t len, char *name, size_t *rest)
 	memcpy(name, names[rec[0] % NNAMES], n);
 	*rest = 1;
 	if ((rec[0] & 0x80) && len > 1) {
-		char c = (char)rec[1];
-
-		/* a file name holds neither '/' nor NUL */
-		name[n++] = c == '/' || c == '\0' ? '_' : c;
+		/* a few suffixes only: the names stay a small set */
+		name[n++] = SUFFIXES[rec[1] % (sizeof(SUFFIXES) - 1)];
 		*rest = 2;
 	}
 	name[n] = '\0';
