@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +52,7 @@ die(const char *what)
 static int
 get(const char *addr, char *buf, size_t len)
 {
+	struct timeval tv = {1, 0};
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	size_t got = 0;
@@ -76,6 +78,11 @@ get(const char *addr, char *buf, size_t len)
 	}
 	if (fd < 0)
 		die("socket");
+	/* a socket nobody accepts on yet takes the connection into its
+	 * backlog: bound the wait for the answer */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
+		die("SO_RCVTIMEO");
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 ||
 	    write(fd, "GET / HTTP/1.0\r\n\r\n", 18) != 18) {
 		close(fd);
@@ -100,8 +107,9 @@ await(const char *addr, const char *want, double t0, double deadline)
 		if (get(addr, buf, sizeof buf) == 0 && strstr(buf, want))
 			return now_ms() - t0;
 		if (now_ms() > deadline) {
-			fprintf(stderr, "listeners-helper: %s: no %s in time\n",
-			        addr, want);
+			fprintf(stderr,
+			        "listeners-helper: %s: no %.*s in time\n", addr,
+			        (int)strcspn(want, "\n"), want);
 			exit(1);
 		}
 		nanosleep(&ms, NULL);
