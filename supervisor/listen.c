@@ -94,7 +94,10 @@ parse_port_tail(const char *p, struct listener *l, char *err, size_t errlen)
 	}
 	p = skip_ws(p);
 	if (*p != '\0') {
-		snprintf(err, errlen, "unexpected \"%s\"", p);
+		char quoted[256];
+
+		log_escape(quoted, sizeof(quoted), p);
+		snprintf(err, errlen, "unexpected \"%s\"", quoted);
 		return -1;
 	}
 	return 0;

@@ -41,6 +41,9 @@ void log_set_tee_fd(int fd);
  * --daemonize report pipe (daemon.c), the service manager (sdnotify.c). */
 void log_set_fatal_hook(void (*fn)(int code, const char *line));
 
+/* in with control bytes escaped (\n, \t, \xNN), into out. */
+void log_escape(char *out, size_t len, const char *in);
+
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* log_warn appends ": strerror(errno)"; log_warnx does not. */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1019,7 +1019,7 @@ parse_loop(struct parse *ps)
 	int c;
 
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then forgets the previous argv too */
 	while ((c = getopt_long_only(ps->argc, argv, ":", lo, NULL)) != -1) {
 		const struct opt_def *d;
 
