@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # bench/listeners.sh: 1,000 listeners: time to bind and serve, one HUP, RSS; baton beside start_server.
 #
 # usage: bench/listeners.sh [--count N] [--runs N] [--kind path|port]

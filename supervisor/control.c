@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* control.c: --restart and --stop talk to a running supervisor (baton or
  * start_server) through its pid file and status file. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* control.h: --restart and --stop, the client side of the supervisor. */
 #ifndef BATON_CONTROL_H
 #define BATON_CONTROL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* gen.c: generations of workers and the restart state machine.
  *
  * A generation is the set of workers one (re)start began. Its state

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* gen.h: generations of workers and the restart state machine. */
 #ifndef BATON_GEN_H
 #define BATON_GEN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* listen.c: listener specs as start_server spells them, and binding them. */
 #include "config.h"
 

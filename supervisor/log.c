@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log.c: one line per event on stderr (which --log-file redirects). */
 #include "config.h"
 

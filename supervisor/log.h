@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log.h: log lines and fatal exits. */
 #ifndef BATON_LOG_H
 #define BATON_LOG_H

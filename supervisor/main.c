@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* main.c: options -> set-up -> the loop; nothing else. */
 #include "config.h"
 
@@ -151,7 +152,11 @@ parse_command_line(int argc, char **argv)
 		options_usage(stdout);
 		return EXIT_OK;
 	case MODE_VERSION:
-		printf("%s\n", PACKAGE_VERSION);
+		/* as start_server: the bare number, as Perl's prints it */
+		if (strcmp(log_progname(), "start_server") == 0)
+			printf("%s\n", PACKAGE_VERSION);
+		else
+			printf("baton %s\n", PACKAGE_VERSION);
 		return EXIT_OK;
 	case MODE_RESTART:
 		return control_restart(&opts);

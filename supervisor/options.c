@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* options.c: start_server's command line and baton's extensions, as one
  * table that drives getopt, abbreviations, validation and --help. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* options.h: the command line (start_server's, plus baton's extensions). */
 #ifndef BATON_OPTIONS_H
 #define BATON_OPTIONS_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # fuzz-supervisor-short.sh: a few seconds of each supervisor fuzz target
 # (options, --port/--path, --envdir) over its seed corpus; the long run is
 # "make fuzz-supervisor". Skipped without clang's fuzzer runtime.
