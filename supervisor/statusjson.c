@@ -154,8 +154,6 @@ status_json_write(FILE *f, const struct status_json *s)
 	fprintf(f, "{\"pid\":%ld,\"restarts\":%lu,\"restart_pending\":%s,",
 	        s->pid, s->restarts, tf(s->restart_pending));
 	fprintf(f, "\"retrying\":%s,", tf(s->retrying));
-	fprintf(f, "\"restarts_served\":%lu,\"restarts_rolled_back\":%lu,",
-	        s->served, s->rolled_back);
 	if (s->retry_at > 0)
 		fprintf(f, "\"retry_at\":%.3f,", s->retry_at);
 	else
@@ -165,8 +163,11 @@ status_json_write(FILE *f, const struct status_json *s)
 	put_secs(f, "ready_timeout", s->has_deadlines && s->ready_timeout >= 0,
 	         s->ready_timeout);
 	put_secs(f, "kill_old_delay", s->has_deadlines, s->kill_old_delay);
-	fprintf(f, "\"stopping\":%s,\"last_generation\":%lu,\"listeners\":[",
-	        tf(s->stopping), s->last_generation);
+	fprintf(f, "\"stopping\":%s,\"last_generation\":%lu,", tf(s->stopping),
+	        s->last_generation);
+	fprintf(f, "\"restarts_served\":%lu,\"restarts_rolled_back\":%lu,",
+	        s->served, s->rolled_back);
+	fputs("\"listeners\":[", f);
 	for (i = 0; i < s->nls; i++) {
 		const struct status_json_listener *l = &s->ls[i];
 
