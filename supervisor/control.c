@@ -495,6 +495,35 @@ control_restart(const struct options *o)
 	return r;
 }
 
+/* The lock is gone, but a supervisor may drop it before its very last
+ * instruction (Perl's start_server closes the file in a destructor):
+ * "--stop returns once it has exited" means the process is gone or a
+ * zombie. Bounded: a pid reused meanwhile must not keep us here. */
+static void
+wait_exit(pid_t pid)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	char path[64], buf[256], *p;
+	int i, fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	for (i = 0; i < 1000; i++) {
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return; /* gone (or no /proc: the lock is all we have) */
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return;
+		buf[n] = '\0';
+		/* "pid (comm) S ...": the state follows the last ')' */
+		if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' ||
+		    p[2] == 'Z' || p[2] == 'X')
+			return;
+		nanosleep(&ts, NULL);
+	}
+}
+
 int
 control_stop(const struct options *o)
 {
@@ -542,6 +571,7 @@ control_stop(const struct options *o)
 		}
 	}
 	close(fd);
+	wait_exit(pid);
 	return EXIT_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -222,12 +223,31 @@ watch_paths(const struct listener *ls, size_t nls)
 	}
 }
 
+static void *
+scratch(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void
+scratch_free(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
 void
 fdcheck_generation(unsigned long gen, const pid_t *pids, size_t stride,
                    size_t n, const struct listener *ls, size_t nls)
 {
-	struct proclist *pl = malloc(sizeof(*pl));
-	ino_t *ino = calloc(MAX_INODES, sizeof(*ino)), ours[64];
+	/* mapped, not malloc'd: the buffers are large but mostly untouched,
+	 * and munmap gives them back, where the heap would keep the high-water
+	 * mark of every restart in baton's RSS */
+	struct proclist *pl = scratch(sizeof(*pl));
+	ino_t *ino = scratch(MAX_INODES * sizeof(*ino)), ours[64];
 	struct stat st;
 	char name[300];
 	size_t i, k, nino, nours = 0;
@@ -260,6 +280,6 @@ fdcheck_generation(unsigned long gen, const pid_t *pids, size_t stride,
 		own_listeners(gen, pid, ino, nino, ours, nours);
 	}
 out:
-	free(pl);
-	free(ino);
+	scratch_free(pl, sizeof(*pl));
+	scratch_free(ino, MAX_INODES * sizeof(*ino));
 }

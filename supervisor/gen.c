@@ -49,6 +49,7 @@
 #include "metricsd.h"
 #include "notify.h"
 #include "reexec.h"
+#include "sdnotify.h"
 #include "sig.h"
 #include "spawn.h"
 #include "status.h"
@@ -174,6 +175,7 @@ static struct {
 	ev_tstamp fail_at;
 	char *json_path;
 	int wrote_status;
+	int held, held_dirty; /* status_hold() depth; a write is due */
 	/* metrics (gen_view) and --stop-delay */
 	unsigned long served, rolled_back;
 	int draining, drain_sig;
@@ -192,17 +194,40 @@ static void drain_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void
 status_now(void)
 {
+	if (S.held) {
+		S.held_dirty = 1;
+		return;
+	}
 	ev_timer_stop(S.loop, &S.status_timer);
 	status_update();
 }
+
+/* Several state changes that make one step (a promotion retires the old
+ * generation) are written once, so that no reader of the status files
+ * sees the half-way state (two generations "serving"). */
+static void
+status_hold(void)
+{
+	S.held++;
+}
+
+static void
+status_release(void)
+{
+	if (--S.held == 0 && S.held_dirty) {
+		S.held_dirty = 0;
+		status_now();
+	}
+}
+
+static void timer_arm(ev_timer *t, double seconds);
 
 /* A worker's STATUS= text: written once the burst is over. */
 static void
 status_later(void)
 {
 	if (S.o->status_file && !ev_is_active(&S.status_timer)) {
-		ev_timer_set(&S.status_timer, STATUS_DELAY, 0);
-		ev_timer_start(S.loop, &S.status_timer);
+		timer_arm(&S.status_timer, STATUS_DELAY);
 	}
 }
 
@@ -285,6 +310,18 @@ gen_set_state(struct gen *g, enum gen_state to, enum gen_event ev,
 
 /* ---- helpers ----------------------------------------------------------- */
 
+/* Arm t to fire after seconds of real time. libev counts from ev_now(),
+ * the time the current loop iteration began: after a long callback (a
+ * spawn, a /proc walk, a blocked write) that is in the past, and the
+ * deadline would come early (a --stop-timeout of 4 s fired after 3.8 s). */
+static void
+timer_arm(ev_timer *t, double seconds)
+{
+	ev_now_update(S.loop);
+	ev_timer_set(t, seconds, 0);
+	ev_timer_start(S.loop, t);
+}
+
 static void
 describe_status(int status, char *buf, size_t len)
 {
@@ -361,8 +398,7 @@ gen_signal(struct gen *g, int sig)
 	}
 	if (S.o->stop_timeout > 0 && g->nalive > 0 &&
 	    !ev_is_active(&g->stop_timer)) {
-		ev_timer_set(&g->stop_timer, S.o->stop_timeout, 0);
-		ev_timer_start(S.loop, &g->stop_timer);
+		timer_arm(&g->stop_timer, S.o->stop_timeout);
 	}
 }
 
@@ -388,8 +424,7 @@ schedule_retry(void)
 	}
 	log_info("retrying in %gs (%u consecutive failures)", delay,
 	         S.failures);
-	ev_timer_set(&S.retry, delay, 0);
-	ev_timer_start(S.loop, &S.retry);
+	timer_arm(&S.retry, delay);
 }
 
 static void
@@ -423,6 +458,8 @@ gen_fail(struct gen *g, enum gen_event ev, const char *reason)
 		log_warnx("restart failed: generation %lu %s; generation %lu "
 		          "keeps serving",
 		          S.fail_gen, reason, S.serving->id);
+		sdnotify_rolled_back(S.fail_gen, reason, S.serving->id,
+		                     S.restart_pending);
 		if (S.restart_pending) {
 			S.restart_pending = 0;
 			gen_begin("queued restart");
@@ -493,6 +530,7 @@ gen_promote(struct gen *g)
 	S.served += g->id > 1;
 	fdcheck_generation(g->id, &g->w[0].pid, sizeof(*g->w), g->nw, S.o->ls,
 	                   S.o->nls);
+	status_hold();
 	if (old) {
 		gen_set_state(
 		    g, GEN_SERVING, GE_KILL_OLD_DUE,
@@ -502,10 +540,9 @@ gen_promote(struct gen *g)
 	} else
 		gen_set_state(g, GEN_SERVING, GE_KILL_OLD_DUE,
 		              "generation %lu is serving", g->id);
-	if (!S.ever_served) {
-		S.ever_served = 1;
-		notify_systemd("READY=1");
-	}
+	status_release();
+	S.ever_served = 1;
+	sdnotify_serving(g->id, S.restart_pending);
 	if (S.restart_pending) {
 		S.restart_pending = 0;
 		gen_begin("queued restart");
@@ -525,11 +562,14 @@ gen_ready(struct gen *g, enum gen_event ev)
 		              "generation %lu is ready; retiring generation "
 		              "%lu in %gs (kill-old-delay)",
 		              g->id, S.serving->id, S.t.kill_old_delay);
-		ev_timer_set(&g->kill_old, S.t.kill_old_delay, 0);
-		ev_timer_start(S.loop, &g->kill_old);
+		timer_arm(&g->kill_old, S.t.kill_old_delay);
 		return;
 	}
+	/* ready and at once serving: one write, by gen_promote */
+	status_hold();
 	gen_set_state(g, GEN_READY, ev, NULL);
+	S.held_dirty = 0;
+	S.held--;
 	gen_promote(g);
 }
 
@@ -584,9 +624,7 @@ respawn_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		log_warnx("generation %lu: worker %d %s", w->gen->id, w->index,
 		          reason);
 		S.failures++;
-		ev_timer_set(
-		    t, backoff(S.failures) > 1 ? backoff(S.failures) : 1, 0);
-		ev_timer_start(loop, t);
+		timer_arm(t, backoff(S.failures) > 1 ? backoff(S.failures) : 1);
 	}
 	status_now();
 }
@@ -624,8 +662,7 @@ serving_worker_died(struct gen *g, struct worker *w, const char *how)
 			log_info("restarting worker %d of generation %lu in "
 			         "%gs",
 			         w->index, g->id, d);
-		ev_timer_set(&w->respawn, d, 0);
-		ev_timer_start(S.loop, &w->respawn);
+		timer_arm(&w->respawn, d);
 		status_now();
 		return;
 	}
@@ -823,12 +860,10 @@ gen_begin(const char *why)
 			return;
 		}
 	if (S.o->ready == READY_INTERVAL) {
-		ev_timer_set(&g->interval, S.o->interval, 0);
-		ev_timer_start(S.loop, &g->interval);
+		timer_arm(&g->interval, S.o->interval);
 	}
 	if (S.o->ready_timeout > 0) {
-		ev_timer_set(&g->ready_timeout, S.o->ready_timeout, 0);
-		ev_timer_start(S.loop, &g->ready_timeout);
+		timer_arm(&g->ready_timeout, S.o->ready_timeout);
 	}
 	/* --restart reads the starting generation from the JSON status */
 	status_now();
@@ -962,6 +997,7 @@ gen_restart(const char *why)
 		log_info("%s: ignored while stopping", why);
 		return;
 	}
+	sdnotify_reloading();
 	if (S.starting) {
 		log_info("%s: generation %lu is still starting; one more "
 		         "restart will follow it",
@@ -1002,9 +1038,10 @@ drain_first(int sig, const char *why)
 	log_info("%s: not ready any more; the workers keep serving %gs "
 	         "(--stop-delay)",
 	         why, S.o->stop_delay);
-	notify_systemd("STOPPING=1");
-	ev_timer_set(&S.drain, S.o->stop_delay, 0);
-	ev_timer_start(S.loop, &S.drain);
+	/* the service manager hears it once, now: the delay is part of
+	 * the stop (gen_stop skips its own while draining) */
+	sdnotify_stopping();
+	timer_arm(&S.drain, S.o->stop_delay);
 	status_now();
 	return 1;
 }
@@ -1023,7 +1060,8 @@ gen_stop(int sig, const char *why)
 		return;
 	log_info("%s: stopping all workers with SIG%s", why, sig_name(sig));
 	S.stopping = 1;
-	notify_systemd("STOPPING=1");
+	if (!S.draining)
+		sdnotify_stopping();
 	S.restart_pending = 0;
 	ev_timer_stop(S.loop, &S.retry);
 	if (ev_is_active(&S.tick)) {
@@ -1352,8 +1390,7 @@ gen_state_adopt(const struct reexec_state *st)
 			S.serving = g;
 		else if (g->stop_sig && S.o->stop_timeout > 0 &&
 		         g->nalive > 0) {
-			ev_timer_set(&g->stop_timer, S.o->stop_timeout, 0);
-			ev_timer_start(S.loop, &g->stop_timer);
+			timer_arm(&g->stop_timer, S.o->stop_timeout);
 		}
 	}
 	if (S.serving)

@@ -94,7 +94,10 @@ parse_port_tail(const char *p, struct listener *l, char *err, size_t errlen)
 	}
 	p = skip_ws(p);
 	if (*p != '\0') {
-		snprintf(err, errlen, "unexpected \"%s\"", p);
+		char quoted[256];
+
+		log_escape(quoted, sizeof(quoted), p);
+		snprintf(err, errlen, "unexpected \"%s\"", quoted);
 		return -1;
 	}
 	return 0;
@@ -907,6 +910,53 @@ adopt_new(struct listener **ls, size_t *n, const struct passed *p)
 	}
 	listen_set_options(l, NULL, SOMAXCONN);
 	adopt(l, p);
+}
+
+void
+listen_readopt(struct listener *l, const char *fdname)
+{
+	l->origin = LISTEN_SYSTEMD;
+	free(l->fdname);
+	l->fdname = NULL;
+	if (fdname != NULL && (l->fdname = strdup(fdname)) == NULL)
+		abort();
+	/* never unlinked: the socket file is systemd's */
+	l->path_ino = 0;
+}
+
+int
+listen_readopt_fd(struct listener **ls, size_t *n, int fd, const char *fdname,
+                  char *err, size_t errlen)
+{
+	socklen_t tl;
+	struct passed p;
+
+	memset(&p, 0, sizeof(p));
+	p.fd = fd;
+	p.name = fdname ? fdname : "unknown";
+	p.sslen = sizeof(p.ss);
+	tl = sizeof(p.type);
+	if (getsockname(fd, (struct sockaddr *)&p.ss, &p.sslen) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &p.type, &tl) < 0) {
+		snprintf(err, errlen,
+		         "listener on fd %d (name \"%s\") lost across re-exec: "
+		         "%s",
+		         fd, p.name, strerror(errno));
+		return -1;
+	}
+	addr_text(&p.ss, p.addr, sizeof(p.addr));
+	/* adopt_new reads a host and a port, or a path, from the address */
+	if (p.ss.ss_family != AF_INET && p.ss.ss_family != AF_INET6 &&
+	    p.ss.ss_family != AF_UNIX) {
+		snprintf(err, errlen,
+		         "listener on fd %d is %s after re-exec, no socket "
+		         "baton adopts",
+		         fd, p.addr);
+		return -1;
+	}
+	adopt_new(ls, n, &p);
+	listen_readopt(&(*ls)[*n - 1], fdname);
+	return 0;
 }
 
 /* The LISTEN_FDNAMES entry of fd i, or "unknown" as sd_listen_fds

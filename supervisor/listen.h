@@ -80,6 +80,17 @@ int listen_check_pins(const struct listener *ls, size_t n, char *err,
 /* After a re-exec: remember the socket file that is already bound. */
 void listen_adopt_path(struct listener *l);
 
+/* After a re-exec: l, from the command line, was adopted from systemd
+ * with fd name fdname (NULL: not known); its socket file, if any, is
+ * systemd's and never removed. l->fd is already set. */
+void listen_readopt(struct listener *l, const char *fdname);
+/* After a re-exec with no --port or --path: append to *ls the listener
+ * adopted from systemd on fd, keyed by its address as
+ * listen_take_systemd_fds keys it. -1 with err when fd is no socket it
+ * could have adopted. The caller then runs listen_assign_fds. */
+int listen_readopt_fd(struct listener **ls, size_t *n, int fd,
+                      const char *fdname, char *err, size_t errlen);
+
 /* Remove socket files baton created (if still the same inode). */
 void listen_unlink_paths(const struct listener *ls, size_t n);
 

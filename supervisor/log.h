@@ -37,8 +37,12 @@ void log_set_fd(int fd);
  * baton was started from, once --log-file took stderr); -1 to stop. */
 void log_set_tee_fd(int fd);
 /* Called by fatal() with the exit code and the line (without timestamp),
- * before the clean-up: the --daemonize report pipe (daemon.c). */
+ * before the clean-up, with errno the cause (0 after fatalx()): the
+ * --daemonize report pipe (daemon.c), the service manager (sdnotify.c). */
 void log_set_fatal_hook(void (*fn)(int code, const char *line));
+
+/* in with control bytes escaped (\n, \t, \xNN), into out. */
+void log_escape(char *out, size_t len, const char *in);
 
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* log_warn appends ": strerror(errno)"; log_warnx does not. */

@@ -26,6 +26,7 @@
 #include "passfds.h"
 #include "privs.h"
 #include "reexec.h"
+#include "sdnotify.h"
 #include "sig.h"
 #include "spawn.h"
 #include "status.h"
@@ -39,7 +40,10 @@ cleanup(void)
 {
 	gen_remove_status();
 	metricsd_cleanup();
-	listen_unlink_paths(opts.ls, opts.nls);
+	/* with --fdstore the manager keeps the sockets for the next baton:
+	 * their files must stay with them */
+	if (!(opts.fdstore && sdnotify_enabled()))
+		listen_unlink_paths(opts.ls, opts.nls);
 	status_pidfile_remove();
 }
 
@@ -77,7 +81,9 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		break;
 	case SIGUSR2:
 		logfile_exec_prepare();
+		sdnotify_exec_prepare();
 		reexec_now(saved_argv, &opts);
+		sdnotify_exec_failed();
 		logfile_exec_failed(); /* it returns only if it did not exec */
 		break;
 	default: /* INT, QUIT: start_server forwards TERM for INT */
@@ -172,6 +178,14 @@ setup_process(void)
 {
 	char err[1024];
 
+	sdnotify_take(); /* first: a fatal error below is reported to it */
+	if (opts.daemonize && sdnotify_enabled())
+		fatalx(EXIT_USAGE, "cannot use --daemonize under a service "
+		                   "manager (NOTIFY_SOCKET is set): run baton "
+		                   "in the foreground (Type=notify)");
+	if (opts.fdstore && !sdnotify_enabled())
+		log_warnx("--fdstore: no NOTIFY_SOCKET, no fd store to hand "
+		          "the listeners to");
 	if (opts.daemonize && opts.log_file == NULL)
 		fatalx(EXIT_USAGE, "--daemonize requires --log-file");
 	if (opts.argv[0] == NULL)
@@ -184,7 +198,6 @@ setup_process(void)
 	if (listen_check_pins(opts.ls, opts.nls, err, sizeof(err)) < 0)
 		fatalx(EXIT_USAGE, "%s", err);
 	spawn_cloexec_inherited();
-	notify_take_systemd_socket();
 	/* double-forking workers stay ours to reap (libev reaps any child) */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_warn("cannot become a child subreaper");
@@ -228,6 +241,8 @@ setup_fresh(void)
 			         opts.ls[i].key, opts.ls[i].pin_fd);
 	for (i = 0; i < opts.nls; i++)
 		listen_log_options(&opts.ls[i], 0);
+	if (opts.fdstore && sdnotify_fdstore(opts.ls, opts.nls) >= 0)
+		log_info("listeners handed to the service manager's fd store");
 }
 
 /* The workers' environment, then the move to the background and the pid
@@ -285,6 +300,7 @@ setup_loop(void)
 	if (sig_unblock_control() < 0)
 		fatal(EXIT_SOFTWARE, "cannot unblock signals");
 	logfile_watch(loop);
+	sdnotify_watchdog_start(loop);
 	return loop;
 }
 
@@ -318,8 +334,10 @@ main(int argc, char **argv)
 	gen_init(loop, &opts);
 	if (!state)
 		gen_start_first();
-	else
+	else {
 		reexec_resume();
+		sdnotify_status("re-executed (pid %ld)", (long)getpid());
+	}
 	daemon_report_ok();
 	ev_run(loop, 0);
 

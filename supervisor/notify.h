@@ -30,10 +30,4 @@ char *notify_sanitize(const char *s, size_t n, size_t max);
 /* Is pid, or one of its ancestors up to a few levels, equal to root? */
 int notify_descends(pid_t pid, pid_t root);
 
-/* Keep the service manager's NOTIFY_SOCKET for baton and remove it from
- * the environment workers inherit. */
-void notify_take_systemd_socket(void);
-/* Send msg ("READY=1", "STOPPING=1") to it, if baton has one. */
-void notify_systemd(const char *msg);
-
 #endif

@@ -409,6 +409,11 @@ static const struct opt_def opt_table[] = {
      .starter = 1,
      .field = F(daemonize),
      .help = "run in the background (needs --log-file)"},
+    {.name = "fdstore",
+     .kind = K_FLAG,
+     .has_arg = no_argument,
+     .field = F(fdstore),
+     .help = "hand the listeners to systemd's fd store (FDSTORE=1)"},
     {.name = "restart",
      .kind = K_MODE,
      .has_arg = no_argument,
@@ -1160,7 +1165,7 @@ parse_loop(struct parse *ps)
 	int c;
 
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then forgets the previous argv too */
 	while ((c = getopt_long_only(ps->argc, argv, ":", lo, NULL)) != -1) {
 		const struct opt_def *d;
 

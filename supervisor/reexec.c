@@ -6,6 +6,7 @@
  * that only this code creates and only this code reads back. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -43,6 +44,46 @@ static int have_state;
 /* ---- the format -----------------------------------------------------------
  */
 
+/* A key or an fd name as one word: '%', blanks, controls, non-ASCII
+ * and a leading '-' as %XX (a unix path may hold a space); "-" is
+ * none. */
+static void
+put_word(FILE *f, const char *s)
+{
+	const char *p;
+
+	fputc(' ', f);
+	if (s == NULL || *s == '\0') {
+		fputc('-', f);
+		return;
+	}
+	for (p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c <= ' ' || c >= 0x7f || c == '%' || (p == s && c == '-'))
+			fprintf(f, "%%%02X", c);
+		else
+			fputc(c, f);
+	}
+}
+
+static void
+pack_listeners(FILE *f, const struct reexec_state *s)
+{
+	size_t i;
+
+	fprintf(f, "listeners %zu\n", s->nls);
+	for (i = 0; i < s->nls; i++) {
+		const struct reexec_listener *l = &s->ls[i];
+
+		fprintf(f, "listener %d %s", l->fd,
+		        l->origin == LISTEN_SYSTEMD ? "systemd" : "bound");
+		put_word(f, l->key);
+		put_word(f, l->fdname);
+		fputc('\n', f);
+	}
+}
+
 char *
 reexec_pack(const struct reexec_state *s)
 {
@@ -52,10 +93,9 @@ reexec_pack(const struct reexec_state *s)
 
 	if (f == NULL)
 		return NULL;
-	fprintf(f, "baton-reexec %d\npid %ld\npidfile %d\nlisteners %zu\n",
-	        REEXEC_VERSION, (long)s->pid, s->pidfile_fd, s->nfds);
-	for (i = 0; i < s->nfds; i++)
-		fprintf(f, "listener %d\n", s->fds[i]);
+	fprintf(f, "baton-reexec %d\npid %ld\npidfile %d\n", REEXEC_VERSION,
+	        (long)s->pid, s->pidfile_fd);
+	pack_listeners(f, s);
 	fprintf(f, "counters %lu %lu %u %d %.3f\ngenerations %zu\n", s->last_id,
 	        s->restarts, s->failures, s->ever_served, s->since_restart,
 	        s->ngens);
@@ -76,9 +116,42 @@ reexec_pack(const struct reexec_state *s)
 	return buf;
 }
 
+/* A word of put_word back: malloc'd into *out, NULL for "-"; -1 when
+ * it is not one put_word writes. */
+static int
+get_word(const char *w, char **out)
+{
+	char *o, hex[3] = "";
+
+	*out = NULL;
+	if (strcmp(w, "-") == 0)
+		return 0;
+	if (*w == '-' || (*out = malloc(strlen(w) + 1)) == NULL)
+		return -1;
+	for (o = *out; *w; w++) {
+		if (*w != '%') {
+			*o++ = *w;
+			continue;
+		}
+		if (!isxdigit((unsigned char)w[1]) ||
+		    !isxdigit((unsigned char)w[2]))
+			break;
+		memcpy(hex, w + 1, 2);
+		if ((*o++ = (char)strtol(hex, NULL, 16)) == '\0')
+			break;
+		w += 2;
+	}
+	*o = '\0';
+	if (*w == '\0')
+		return 0;
+	free(*out);
+	*out = NULL;
+	return -1;
+}
+
 struct rd {
 	const char *p;
-	char line[256];
+	char line[4096]; /* a listener line: two words of up to 1023 */
 	int lineno;
 	char *err;
 	size_t errlen;
@@ -141,6 +214,54 @@ unpack_gen(struct rd *r, struct reexec_gen *g)
 	return 0;
 }
 
+/* Version 3: "listener FD ORIGIN KEY FDNAME". */
+static int
+unpack_listener(struct rd *r, struct reexec_listener *l)
+{
+	char origin[16], key[1024], name[1024];
+	int n;
+
+	if (SCAN(r, "listener %d %15s %1023s %1023s", &l->fd, origin, key,
+	         name) < 0)
+		return -1;
+	/* a word as long as its buffer may have been split */
+	if (strlen(key) >= sizeof(key) - 1 || strlen(name) >= sizeof(name) - 1)
+		return bad_line(r);
+	if (strcmp(origin, "bound") == 0)
+		l->origin = LISTEN_BOUND;
+	else if (strcmp(origin, "systemd") == 0)
+		l->origin = LISTEN_SYSTEMD;
+	else
+		return bad_line(r);
+	if (get_word(key, &l->key) < 0 || l->key == NULL ||
+	    get_word(name, &l->fdname) < 0)
+		return bad_line(r);
+	return 0;
+}
+
+static int
+unpack_listeners(struct rd *r, struct reexec_state *s, int version)
+{
+	size_t i;
+	int n;
+
+	if (SCAN(r, "listeners %zu", &s->nls) < 0)
+		return -1;
+	if (s->nls > MAX_FDS ||
+	    (s->ls = calloc(s->nls + 1, sizeof(*s->ls))) == NULL)
+		return bad_line(r);
+	for (i = 0; i < s->nls; i++) {
+		struct reexec_listener *l = &s->ls[i];
+
+		/* version 2 knew the fd only */
+		l->origin = -1;
+		if (version >= 3 ? unpack_listener(r, l) < 0
+		                 : SCAN(r, "listener %d", &l->fd) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 unpack_body(struct rd *r, struct reexec_state *s)
 {
@@ -150,22 +271,17 @@ unpack_body(struct rd *r, struct reexec_state *s)
 
 	if (SCAN(r, "baton-reexec %d", &version) < 0)
 		return -1;
-	if (version != REEXEC_VERSION) {
-		snprintf(r->err, r->errlen, "state version %d (expected %d)",
-		         version, REEXEC_VERSION);
+	if (version < REEXEC_OLDEST || version > REEXEC_VERSION) {
+		snprintf(r->err, r->errlen,
+		         "state version %d (this baton reads %d to %d)",
+		         version, REEXEC_OLDEST, REEXEC_VERSION);
 		return -1;
 	}
 	if (SCAN(r, "pid %ld", &pid) < 0 ||
 	    SCAN(r, "pidfile %d", &s->pidfile_fd) < 0 ||
-	    SCAN(r, "listeners %zu", &s->nfds) < 0)
+	    unpack_listeners(r, s, version) < 0)
 		return -1;
 	s->pid = (pid_t)pid;
-	if (s->nfds > MAX_FDS ||
-	    (s->fds = calloc(s->nfds + 1, sizeof(*s->fds))) == NULL)
-		return bad_line(r);
-	for (i = 0; i < s->nfds; i++)
-		if (SCAN(r, "listener %d", &s->fds[i]) < 0)
-			return -1;
 	if (SCAN(r, "counters %lu %lu %u %d %lf", &s->last_id, &s->restarts,
 	         &s->failures, &s->ever_served, &s->since_restart) < 0 ||
 	    SCAN(r, "generations %zu", &s->ngens) < 0)
@@ -203,27 +319,39 @@ reexec_state_free(struct reexec_state *s)
 	for (i = 0; s->gens && i < s->ngens; i++)
 		free(s->gens[i].w);
 	free(s->gens);
-	free(s->fds);
+	for (i = 0; s->ls && i < s->nls; i++) {
+		free(s->ls[i].key);
+		free(s->ls[i].fdname);
+	}
+	free(s->ls);
 	memset(s, 0, sizeof(*s));
 }
 
 /* ---- the pre-flight run of the new binary -------------------------------- */
 
+/* The answer to an accepted version stays exactly "baton-reexec V ok":
+ * an older baton compares it whole. A refusal says which versions this
+ * binary reads, for the log of the baton that asked. */
 void
 reexec_preflight_answer(int argc, char **argv)
 {
 	const char *v;
+	char *end;
+	long version;
 
 	if (argc != 2 ||
 	    strncmp(argv[1], PREFLIGHT_OPT, sizeof(PREFLIGHT_OPT) - 1) != 0)
 		return;
 	v = argv[1] + sizeof(PREFLIGHT_OPT) - 1;
-	if (strtol(v, NULL, 10) == REEXEC_VERSION && v[0] != '\0') {
+	errno = 0;
+	version = strtol(v, &end, 10);
+	if (v[0] != '\0' && *end == '\0' && errno == 0 &&
+	    version >= REEXEC_OLDEST && version <= REEXEC_VERSION) {
 		printf("baton-reexec %s ok\n", v);
 		exit(fflush(stdout) == 0 ? 0 : 1);
 	}
-	printf("baton-reexec %s unsupported (this baton reads %d)\n", v,
-	       REEXEC_VERSION);
+	printf("baton-reexec %s unsupported (this baton reads %d to %d)\n", v,
+	       REEXEC_OLDEST, REEXEC_VERSION);
 	exit(1);
 }
 
@@ -430,10 +558,12 @@ fail:
 	return -1;
 }
 
-/* Everything the new image needs, as text; NULL (with why) if not now. */
+/* Everything the new image needs, as text; NULL (with why) if not now.
+ * The listeners' strings are borrowed from o, not copied. */
 static char *
 state_text(const struct options *o, char *why, size_t len)
 {
+	struct reexec_listener *ls;
 	struct reexec_state st;
 	char *text = NULL;
 	size_t i;
@@ -446,11 +576,19 @@ state_text(const struct options *o, char *why, size_t len)
 	}
 	st.pid = getpid();
 	st.pidfile_fd = status_pidfile_fd();
-	st.nfds = o->nls;
-	if ((st.fds = calloc(o->nls + 1, sizeof(*st.fds))) != NULL) {
-		for (i = 0; i < o->nls; i++)
-			st.fds[i] = o->ls[i].fd;
+	if ((ls = calloc(o->nls + 1, sizeof(*ls))) != NULL) {
+		for (i = 0; i < o->nls; i++) {
+			ls[i].fd = o->ls[i].fd;
+			ls[i].origin = o->ls[i].origin;
+			ls[i].key = o->ls[i].key;
+			ls[i].fdname = o->ls[i].fdname;
+		}
+		st.nls = o->nls;
+		st.ls = ls;
 		text = reexec_pack(&st);
+		st.nls = 0;
+		st.ls = NULL;
+		free(ls);
 	}
 	reexec_state_free(&st);
 	if (text == NULL)
@@ -624,6 +762,62 @@ reexec_take(void)
 	have_state = 1;
 }
 
+/* With no --port or --path, every listener was adopted from systemd
+ * (listen_take_systemd_fds keyed it by its address): build it again
+ * from its fd. A version 2 state does not say, but could only have come
+ * from such listeners too. */
+static void
+rebuild_listeners(struct options *o)
+{
+	char err[512];
+	size_t i;
+
+	for (i = 0; i < taken.nls; i++) {
+		const struct reexec_listener *t = &taken.ls[i];
+
+		if (t->origin == LISTEN_BOUND) {
+			keep_files();
+			fatalx(EXIT_SOFTWARE,
+			       "re-exec state has %zu listeners, the command "
+			       "line 0 (was it changed?)",
+			       taken.nls);
+		}
+		if (listen_readopt_fd(&o->ls, &o->nls, t->fd, t->fdname, err,
+		                      sizeof(err)) < 0) {
+			keep_files();
+			fatalx(EXIT_SOFTWARE, "%s", err);
+		}
+	}
+	/* the worker's fd numbers, as the first image gave them */
+	if (listen_assign_fds(o->ls, o->nls, err, sizeof(err)) < 0) {
+		keep_files();
+		fatalx(EXIT_SOFTWARE, "%s", err);
+	}
+}
+
+/* Listener l of the command line takes t back: its fd, and where it
+ * came from, so that an adopted socket file is never removed. */
+static void
+take_listener(struct listener *l, const struct reexec_listener *t)
+{
+	if (t->key != NULL && strcmp(t->key, l->key) != 0) {
+		keep_files();
+		fatalx(EXIT_SOFTWARE,
+		       "re-exec state has listener %s where the command line "
+		       "has %s (was it changed?)",
+		       t->key, l->key);
+	}
+	l->fd = t->fd;
+	if (set_cloexec(t->fd, 1) < 0) {
+		keep_files();
+		fatal(EXIT_SOFTWARE, "listener %s lost across re-exec", l->key);
+	}
+	if (t->origin == LISTEN_SYSTEMD)
+		listen_readopt(l, t->fdname);
+	else
+		listen_adopt_path(l);
+}
+
 int
 reexec_adopt(struct options *o)
 {
@@ -635,22 +829,17 @@ reexec_adopt(struct options *o)
 		set_cloexec(taken.pidfile_fd, 1);
 		status_pidfile_adopt(taken.pidfile_fd, o->pid_file);
 	}
-	if (taken.nfds != o->nls) {
+	if (o->nls == 0)
+		rebuild_listeners(o);
+	if (taken.nls != o->nls) {
 		keep_files();
 		fatalx(EXIT_SOFTWARE,
 		       "re-exec state has %zu listeners, the command line %zu "
 		       "(was it changed?)",
-		       taken.nfds, o->nls);
+		       taken.nls, o->nls);
 	}
-	for (i = 0; i < o->nls; i++) {
-		o->ls[i].fd = taken.fds[i];
-		if (set_cloexec(taken.fds[i], 1) < 0) {
-			keep_files();
-			fatal(EXIT_SOFTWARE, "listener %s lost across re-exec",
-			      o->ls[i].key);
-		}
-		listen_adopt_path(&o->ls[i]);
-	}
+	for (i = 0; i < o->nls; i++)
+		take_listener(&o->ls[i], &taken.ls[i]);
 	return 1;
 }
 

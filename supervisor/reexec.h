@@ -7,8 +7,11 @@
 
 #include "options.h"
 
-/* The version of the state format; the new binary must accept it. */
-#define REEXEC_VERSION 2
+/* The version of the state format this baton writes; the new binary
+ * must accept it. It also reads REEXEC_OLDEST and up, so that an older
+ * baton can exec this one. 3: each listener's origin, key and fd name. */
+#define REEXEC_VERSION 3
+#define REEXEC_OLDEST 2
 
 /* What crosses the exec. gen fills the generations (gen_state_save) and
  * takes them back (gen_state_adopt); reexec.c packs and unpacks it. */
@@ -25,11 +28,20 @@ struct reexec_gen {
 	struct reexec_worker *w;
 };
 
+/* One listener. Version 2 carried the fd only: origin is then -1 and
+ * key NULL (not known). */
+struct reexec_listener {
+	int fd;
+	int origin;   /* enum listen_origin, or -1 */
+	char *key;    /* its SERVER_STARTER_PORT key, or NULL */
+	char *fdname; /* the name systemd passed it with, or NULL */
+};
+
 struct reexec_state {
 	pid_t pid;      /* the process that wrote it: exec keeps the pid */
 	int pidfile_fd; /* -1: none */
-	size_t nfds;    /* the listeners' fds, in command-line order */
-	int *fds;
+	size_t nls;     /* the listeners, in command-line order */
+	struct reexec_listener *ls;
 	unsigned long last_id, restarts;
 	unsigned failures;
 	int ever_served;
@@ -40,7 +52,8 @@ struct reexec_state {
 
 /* Called as the first lines of main: "--reexec-preflight=V" answers
  * "baton-reexec V ok" and exits 0 when this binary reads state version
- * V (exit 1 otherwise); any other argv returns. */
+ * V, else "baton-reexec V unsupported (this baton reads 2 to 3)" and
+ * exits 1; any other argv returns. */
 void reexec_preflight_answer(int argc, char **argv);
 /* Called next, before anything is read: take the state a re-exec passed
  * in its sealed memfd (named by BATON_REEXEC_FD, checked to be that
@@ -54,14 +67,18 @@ void reexec_take(void);
  * it could not: baton then keeps running. */
 void reexec_now(char **argv, const struct options *o);
 
-/* In the new image: 1 if this is a re-exec (the listeners' fds and the
- * pid file are then taken back), 0 for an ordinary start. */
+/* In the new image: 1 if this is a re-exec (the listeners' fds, where
+ * each came from, and the pid file are then taken back; with no --port
+ * or --path, the adopted listeners are rebuilt from the state), 0 for
+ * an ordinary start. */
 int reexec_adopt(struct options *o);
 /* Then, instead of gen_start_first(): rebuild the generations. A state
  * gen does not understand exits, leaving every file in place. */
 void reexec_resume(void);
 
-/* The format, for the unit test: text with a version line first. */
+/* The format, for the unit test: text with a version line first;
+ * reexec_pack writes REEXEC_VERSION, reexec_unpack reads REEXEC_OLDEST
+ * to REEXEC_VERSION. */
 char *reexec_pack(const struct reexec_state *s);
 int reexec_unpack(const char *text, struct reexec_state *s, char *err,
                   size_t errlen);

@@ -509,19 +509,21 @@ START_TEST(test_reexec_round_trip)
 	struct reexec_worker w[3] = {{100, 1}, {0, 0}, {99, 1}};
 	struct reexec_gen g[2] = {{5, "serving", 0, 2, w},
 	                          {4, "retiring", 15, 1, w + 2}};
-	int fds[2] = {4, 6};
-	struct reexec_state s = {1234, 3, 2, fds, 5, 4, 1, 1, 12.5, 2, g}, back;
+	char k0[] = "8080", k1[] = "/s", n1[] = "web";
+	struct reexec_listener ls[2] = {{4, LISTEN_BOUND, k0, NULL},
+	                                {6, LISTEN_SYSTEMD, k1, n1}};
+	struct reexec_state s = {1234, 3, 2, ls, 5, 4, 1, 1, 12.5, 2, g}, back;
 	char err[256], *text = reexec_pack(&s);
 	size_t i, k;
 
 	ck_assert_ptr_nonnull(text);
-	ck_assert(strncmp(text, "baton-reexec 2\n", 15) == 0);
+	ck_assert(strncmp(text, "baton-reexec 3\n", 15) == 0);
 	ck_assert_msg(reexec_unpack(text, &back, err, sizeof(err)) == 0, "%s",
 	              err);
 	ck_assert_int_eq(back.pid, 1234);
 	ck_assert_int_eq(back.pidfile_fd, 3);
-	ck_assert_uint_eq(back.nfds, 2);
-	ck_assert_int_eq(back.fds[1], 6);
+	ck_assert_uint_eq(back.nls, 2);
+	ck_assert_int_eq(back.ls[1].fd, 6);
 	ck_assert_uint_eq(back.last_id, 5);
 	ck_assert_uint_eq(back.restarts, 4);
 	ck_assert_uint_eq(back.failures, 1);

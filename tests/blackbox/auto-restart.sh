@@ -21,8 +21,7 @@ kill -TERM "$A"
 wait_baton_exit 10 "$A"
 is "$BATON_STATUS" 0 "TERM: exit 0"
 
-left=$((t0 + 4500 - $(now_ms)))
-[ "$left" -gt 0 ] && sleep "$((left / 1000)).$(printf %03d $((left % 1000)))"
+sleep_until_ms $((t0 + $(scaled_ms 4500)))
 check "without --enable-auto-restart, no new generation ($(($(now_ms) - t0)) ms)" test ! -e "$T/n.2"
 is "$(http_gen 127.0.0.1:$Q)" 1 "generation 1 still answers"
 done_testing

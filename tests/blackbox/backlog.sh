@@ -9,8 +9,7 @@ backlog_of() { # the Send-Q column of a listening TCP port = its backlog
 }
 
 P1=$(free_port) P2=$(free_port)
-start_baton --port=127.0.0.1:$P1 --port=127.0.0.1:$P2 --backlog=7 -- "$WORKER"
-wait_http 127.0.0.1:$P1 10 || bail_out "supervisor did not come up"
+serve_baton --port=127.0.0.1:$P1 --port=127.0.0.1:$P2 --backlog=7 -- "$WORKER"
 is "$(backlog_of $P1)" 7 "--backlog=7: first port"
 is "$(backlog_of $P2)" 7 "--backlog=7: second port"
 kill -TERM "$BATON_PID"
@@ -25,7 +24,6 @@ wait_baton_exit 10
 max=$(cat /proc/sys/net/core/somaxconn)
 want=4096
 [ "$max" -lt 4096 ] && want=$max
-start_baton --port=127.0.0.1:$P1 -- "$WORKER"
-wait_http 127.0.0.1:$P1 10 || bail_out "supervisor did not come up"
+serve_baton --port=127.0.0.1:$P1 -- "$WORKER"
 is "$(backlog_of $P1)" "$want" "default backlog: SOMAXCONN (4096) capped by net.core.somaxconn ($max)"
 done_testing

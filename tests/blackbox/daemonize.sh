@@ -8,7 +8,7 @@ RUN_TIMEOUT=10
 run_baton --daemonize --log-file="$T/d.log" --pid-file="$T/d.pid" --status-file="$T/status" \
 	--port=127.0.0.1:$P -- "${WORKER_CMD[@]}"
 is "$RUN_STATUS" 0 "--daemonize: the command exits 0"
-cmp_ok "$RUN_MS" -lt 5000 "and returns at once (${RUN_MS} ms)"
+cmp_ok "$RUN_MS" -lt "$(scaled_ms 5000)" "and returns at once (${RUN_MS} ms)"
 check "the pid file appears" wait_file "$T/d.pid" 5
 wait_until 5 grep -qs . "$T/d.pid"
 D=$(cat "$T/d.pid")
@@ -30,7 +30,7 @@ isnt "$RUN_STATUS" 0 "--daemonize with a port in use: the command fails"
 if baton_only "--daemonize start-up error exit code"; then
 	is "$RUN_STATUS" 2 "with exit 2"
 fi
-sleep 0.5
+nap 0.5
 check_not "no daemon was left running (no pid file)" test -s "$T/d2.pid"
 check_not "no worker was started" test -e "$T/d2-report"
 

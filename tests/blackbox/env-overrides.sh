@@ -32,7 +32,7 @@ is "$(report_env "$T/f.1" FROM_DIR)" two "--envdir beats an inherited ENVDIR"
 check "KILL_OLD_DELAY=3: the old worker is signalled" wait_signal TERM "$kpid1" 10 "$T/k.sig"
 dt=$(ms_between "$(report_ms "$T/k.2")" "$(signal_ms TERM "$kpid1" "$T/k.sig")")
 cmp_ok "$dt" -ge 3750 "after interval + 3 s (${dt} ms after the new worker started)"
-cmp_ok "$dt" -le 7000 "but soon after (${dt} ms)"
+cmp_ok "$dt" -le $((4000 + $(scaled_ms 3000))) "but soon after (${dt} ms)"
 
 check "ENABLE_AUTO_RESTART=1 AUTO_RESTART_INTERVAL=2: generation 2 by itself" wait_file "$T/a.2" 8
 done_testing

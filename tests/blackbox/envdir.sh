@@ -10,8 +10,7 @@ printf 'v1\nsecond line\n' >"$E/FOO"
 printf '\n' >"$E/EMPTYLINE"
 echo hidden >"$E/.HIDDEN"
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --envdir="$E" -- "${WORKER_CMD[@]}"
-wait_report 1 10 || bail_out "no worker report"
+serve_baton --until=report:1 --port=127.0.0.1:$P --envdir="$E" -- "${WORKER_CMD[@]}"
 is "$(report_env "$(report 1)" FOO)" v1 "generation 1 sees FOO from the first line of its file"
 check "a file holding only a newline gives an empty variable" report_has_env "$(report 1)" EMPTYLINE
 is "$(report_env "$(report 1)" EMPTYLINE)" "" "(empty)"

@@ -12,7 +12,7 @@ run_baton --port=127.0.0.1:$P --pid-file="$T/p0" --status-file="$T/s0" -- "$T/no
 is "$RUN_STATUS" 5 "a missing program at start-up: exit 5"
 like "$RUN_ERR" "^${MSG_PREFIX}cannot exec $T/nope: No such file or directory" \
 	"message: cannot exec PROG: No such file or directory"
-cmp_ok "$RUN_MS" -lt 3000 "at once (${RUN_MS} ms)"
+cmp_ok "$RUN_MS" -lt "$(scaled_ms 3000)" "at once (${RUN_MS} ms)"
 
 printf 'not a program\n' >"$T/noexec"
 chmod -x "$T/noexec"
@@ -30,14 +30,13 @@ cat >"$T/app" <<APP
 exec "$WORKER" --report "$T/report.%g" --on-signal-log "$T/signals.log"
 APP
 chmod +x "$T/app"
-start_baton --port=127.0.0.1:$P --path="$T/s.sock" --pid-file="$T/pid" --status-file="$T/status" -- "$T/app"
-wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
+serve_baton --until=status:1 --port=127.0.0.1:$P --path="$T/s.sock" --pid-file="$T/pid" --status-file="$T/status" -- "$T/app"
 pid1=$(report_val "$(report 1)" pid)
 status_before=$(cat "$T/status")
 chmod -x "$T/app"
 kill -HUP "$BATON_PID"
 check "the failure is reported" wait_file_contains "$T/baton.err" "cannot exec $T/app: Permission denied" 5
-sleep 1.5
+nap 1.5
 check "the supervisor is still running" pid_alive "$BATON_PID"
 check "the pid file is still there" test -f "$T/pid"
 is "$(cat "$T/pid" 2>/dev/null)" "$BATON_PID" "with the supervisor's pid"

@@ -9,8 +9,7 @@ baton_only_script "=FD collisions"
 A=$(free_port) B=$(free_port)
 
 # pinned to the number the next listener would get
-start_baton --port=127.0.0.1:$A=3 --port=127.0.0.1:$B -- "$WORKER" --report "$T/r1"
-wait_file "$T/r1" 10 || bail_out "no worker report"
+serve_baton "--until=file:$T/r1" --port=127.0.0.1:$A=3 --port=127.0.0.1:$B -- "$WORKER" --report "$T/r1"
 is "$(report_val "$T/r1" port)" "127.0.0.1:$A=3;127.0.0.1:$B=4" "A=3 B: the unpinned one skips 3"
 like "$(report_fd "$T/r1" 3)" "addr=127.0.0.1:$A listening=1" "fd 3 is A"
 like "$(report_fd "$T/r1" 4)" "addr=127.0.0.1:$B listening=1" "fd 4 is B"
@@ -21,8 +20,7 @@ wait_baton_exit 10
 is "$BATON_STATUS" 0 "stopped"
 
 # pinned onto the number an earlier listener would have had
-start_baton --port=127.0.0.1:$A --port=127.0.0.1:$B=3 -- "$WORKER" --report "$T/r2"
-wait_file "$T/r2" 10 || bail_out "no worker report"
+serve_baton "--until=file:$T/r2" --port=127.0.0.1:$A --port=127.0.0.1:$B=3 -- "$WORKER" --report "$T/r2"
 is "$(report_val "$T/r2" port)" "127.0.0.1:$A=4;127.0.0.1:$B=3" "A B=3: A moves to 4, option order kept"
 like "$(report_fd "$T/r2" 4)" "addr=127.0.0.1:$A listening=1" "fd 4 is A"
 like "$(report_fd "$T/r2" 3)" "addr=127.0.0.1:$B listening=1" "fd 3 is B"

@@ -17,21 +17,20 @@ chmod +x "$T/app"
 P=$(free_port)
 L=$T/baton.log
 CTL=(--pid-file="$T/pid" --status-file="$T/status")
-start_baton --port=127.0.0.1:$P --ready=notify --log-file="$L" "${CTL[@]}" -- "$T/app"
-wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
+serve_baton --until=status:1 --port=127.0.0.1:$P --ready=notify --log-file="$L" "${CTL[@]}" -- "$T/app"
 pid1=$(report_val "$(report 1)" pid)
 is "$(http_pid 127.0.0.1:$P)" "$pid1" "generation 1 serves"
 is "$(json_last_failure "$T/status.json")" null "no failure in the JSON status yet"
 
-start_load lg 127.0.0.1 $P --seconds 12 --max-requests 40000 --concurrency 2 \
-	--pause-ms 5 --timeout-ms 2000
+start_load lg 127.0.0.1 $P --seconds "$(scaled 12)" --max-requests 40000 --concurrency 2 \
+	--pause-ms 5 --timeout-ms "$(scaled_ms 2000)"
 
 # 1. the new worker exits with status 3 before READY=1
 touch "$T/broken"
 RUN_TIMEOUT=15
 run_baton --restart "${CTL[@]}"
 is "$RUN_STATUS" 4 "--restart exits 4 when the new generation exits before it is ready"
-cmp_ok "$RUN_MS" -lt 5000 "at once (${RUN_MS} ms)"
+cmp_ok "$RUN_MS" -lt "$(scaled_ms 5000)" "at once (${RUN_MS} ms)"
 diag "--restart said: $RUN_ERR"
 pid2=$(report_val "$(report 2)" pid)
 like "$RUN_ERR" "restart failed: generation 2 .*exited with status 3" \
@@ -49,18 +48,18 @@ file_like "$L" "new worker $pid2 \\(generation 2\\) failed to start: exited with
 file_like "$L" "restart failed: generation 2 .*generation 1 keeps serving" \
 	"the log: restart failed ... generation 1 keeps serving"
 n=$(log_count "$L" 'starting new worker')
-sleep 2
+nap 2
 is "$(log_count "$L" 'starting new worker')" "$n" "no retry until the next restart"
 
 # 2. the new worker is killed by a signal while it boots
 rm -f "$T/broken"
 touch "$T/hang"
-timeout -k 2 20 "$WORKER" --launch -- "$BATON" --restart "${CTL[@]}" >"$T/r2.out" 2>"$T/r2.err" </dev/null &
+timeout -k 2 "$(scaled 20)" "$WORKER" --launch -- "$BATON" --restart "${CTL[@]}" >"$T/r2.out" 2>"$T/r2.err" </dev/null &
 rp=$!
 _track $rp
 check "a second restart: generation 3 boots" wait_report 3 5
 pid3=$(report_val "$(report 3)" pid)
-sleep 0.5
+nap 0.5
 check "the --restart client waits while generation 3 boots" pid_alive "$rp"
 kill -KILL "$pid3"
 wait_until 5 pid_gone "$rp"

@@ -9,9 +9,8 @@ baton_only_script "coalescing and the JSON status are baton's"
 
 P=$(free_port)
 L=$T/baton.log
-start_baton --port=127.0.0.1:$P --interval=0.2 --log-file="$L" --status-file="$T/status" \
+serve_baton --until=status:1 --port=127.0.0.1:$P --interval=0.2 --log-file="$L" --status-file="$T/status" \
 	-- "$WORKER" --quiet
-wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
 # one restart first, so that whatever baton allocates once is allocated
 kill -HUP "$BATON_PID"
 wait_status "$T/status" 2 10 || bail_out "the first restart did not go through"
@@ -20,8 +19,8 @@ fds0=$(proc_fds "$BATON_PID")
 rss0=$(proc_rss_kb "$BATON_PID")
 diag "before: $fds0 fds, RSS $rss0 kB, fds: $(ls -l /proc/"$BATON_PID"/fd | awk 'NR > 1 { print $9 $10 $11 }' | tr '\n' ' ')"
 
-start_load lg 127.0.0.1 $P --seconds 6 --max-requests 60000 --concurrency 4 --pause-ms 2 --timeout-ms 3000
-sleep 0.3
+start_load lg 127.0.0.1 $P --seconds "$(scaled 6)" --max-requests 60000 --concurrency 4 --pause-ms 2 --timeout-ms "$(scaled_ms 3000)"
+nap 0.3
 t0=$(now_ms)
 for i in $(seq 1 100); do
 	kill -HUP "$BATON_PID" || break

@@ -10,16 +10,15 @@ baton_only_script "--max-old-generations is an extension"
 P=$(free_port)
 L=$T/baton.log
 # the stop timeout is longer than the test: only the cap kills
-start_baton --port=127.0.0.1:$P --max-old-generations=1 --stop-timeout=60 --interval=0.5 \
+serve_baton --until=status:1 --port=127.0.0.1:$P --max-old-generations=1 --stop-timeout=60 --interval=0.5 \
 	--log-file="$L" --status-file="$T/status" -- "${WORKER_CMD[@]}" --ignore-term
-wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
 pid1=$(report_val "$(report 1)" pid)
 
 kill -HUP "$BATON_PID"
 check "HUP 1: generation 2 serves, generation 1 retires" wait_status "$T/status" "1 2" 5
 pid2=$(report_val "$(report 2)" pid)
 check "generation 1 got TERM" wait_signal TERM "$pid1" 3
-sleep 0.3
+nap 0.3
 check "one retiring generation is within the cap: its worker is alive" pid_alive "$pid1"
 
 kill -HUP "$BATON_PID"
@@ -39,7 +38,7 @@ pid4=$(report_val "$(report 4)" pid)
 check "generation 2 is killed" wait_pid_gone "$pid2" 3
 file_like "$L" "sending SIGKILL to generation 2" "the log names generation 2"
 check "the status file lists generations 3 and 4" wait_status "$T/status" "3 4" 3
-sleep 0.5
+nap 0.5
 alive=
 for p in $pid1 $pid2 $pid3; do pid_alive "$p" && alive="$alive $p"; done
 is "$alive" " $pid3" "after 3 HUPs one retiring worker is alive: generation 3's"
@@ -52,7 +51,7 @@ is "$(live_children "$BATON_PID" | wc -w | tr -d ' ')" 2 "baton has two children
 
 # clean up: the workers ignore TERM; baton waits for them
 kill -TERM "$BATON_PID"
-sleep 0.5
+nap 0.5
 kill -KILL "$pid3" "$pid4" 2>/dev/null
 check "TERM (and the workers killed): baton exits" wait_baton_exit 10
 is "$BATON_STATUS" 0 "with status 0"

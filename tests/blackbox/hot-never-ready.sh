@@ -18,8 +18,10 @@ chmod +x "$T/app"
 P=$(free_port)
 L=$T/baton.log
 CTL=(--pid-file="$T/pid" --status-file="$T/status")
-start_baton --port=127.0.0.1:$P --ready=notify --ready-timeout=2 --log-file="$L" "${CTL[@]}" -- "$T/app"
-wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
+RT=$(scaled 2) # --ready-timeout
+RT_MS=$(_to_ms "$RT")
+RT_RE=${RT//./\\.}
+serve_baton --until=status:1 --port=127.0.0.1:$P --ready=notify --ready-timeout="$RT" --log-file="$L" "${CTL[@]}" -- "$T/app"
 pid1=$(report_val "$(report 1)" pid)
 is "$(http_pid 127.0.0.1:$P)" "$pid1" "generation 1 serves"
 
@@ -32,12 +34,12 @@ touch "$T/silent"
 	wait_report 2 5 || exit 1
 	ns=$(report_env "$(report 2)" NOTIFY_SOCKET) || exit 1
 	echo "$ns" >"$T/ns"
-	sleep 0.3
+	nap 0.3
 	NOTIFY_SOCKET=$ns SERVER_STARTER_PORT='' "$WORKER" --notify-ready --exit-after 0.1 --quiet 2>"$T/spoof.err"
 	echo $? >"$T/spoof.rc"
 ) &
 spoofer=$!
-start_load lg1 127.0.0.1 $P --seconds 4 --max-requests 20000 --concurrency 2 --pause-ms 5 --timeout-ms 2000
+start_load lg1 127.0.0.1 $P --seconds "$(scaled 4)" --max-requests 20000 --concurrency 2 --pause-ms 5 --timeout-ms "$(scaled_ms 2000)"
 run_baton --restart "${CTL[@]}"
 diag "--restart said: $RUN_ERR"
 pid2=$(report_val "$(report 2)" pid)
@@ -45,15 +47,15 @@ is "$RUN_STATUS" 4 "--restart exits 4 when the new generation misses --ready-tim
 wait "$spoofer"
 is "$(cat "$T/spoof.rc" 2>/dev/null)" 0 "a foreign process sent READY=1 to $(cat "$T/ns" 2>/dev/null)"
 file_unlike "$T/spoof.err" 'cannot notify' "and the socket took the datagram"
-cmp_ok "$RUN_MS" -ge 1500 "not before the deadline (${RUN_MS} ms): the foreign READY=1 was ignored"
-cmp_ok "$RUN_MS" -lt 4500 "soon after it (${RUN_MS} ms)"
-like "$RUN_ERR" "restart failed: generation 2 .*0 of 1 workers ready after 2s" "the message gives the cause"
+cmp_ok "$RUN_MS" -ge $((RT_MS - 500)) "not before the deadline (${RUN_MS} ms): the foreign READY=1 was ignored"
+cmp_ok "$RUN_MS" -lt $((RT_MS + $(scaled_ms 2500))) "soon after it (${RUN_MS} ms)"
+like "$RUN_ERR" "restart failed: generation 2 .*0 of 1 workers ready after ${RT_RE}s" "the message gives the cause"
 t0=$(log_ms "$L" "starting new worker $pid2 \\(generation 2\\)")
-t1=$(log_ms "$L" "generation 2 failed: 0 of 1 workers ready after 2s \\(--ready-timeout\\)")
+t1=$(log_ms "$L" "generation 2 failed: 0 of 1 workers ready after ${RT_RE}s \\(--ready-timeout\\)")
 if [ -n "$t0" ] && [ -n "$t1" ]; then
 	dt=$((t1 - t0))
-	cmp_ok "$dt" -ge 1900 "the log: rolled back at the deadline, not before (${dt} ms after the start)"
-	cmp_ok "$dt" -le 2600 "the log: and right at it (${dt} ms after the start)"
+	cmp_ok "$dt" -ge $((RT_MS - 100)) "the log: rolled back at the deadline, not before (${dt} ms after the start)"
+	cmp_ok "$dt" -le $((RT_MS + $(scaled_ms 600))) "the log: and right at it (${dt} ms after the start)"
 else
 	fail "the log has the start and the timeout lines" "start=$t0 timeout=$t1" "$(tail -n 15 "$L")"
 	fail "(no timestamps to compare)"
@@ -72,14 +74,14 @@ is "$LOAD_STATUS" 0 "no request failed around the rollback"
 # 2. stuck in its boot: it never serves, so every answer is generation 1's
 rm -f "$T/silent"
 touch "$T/stuck"
-start_load lg2 127.0.0.1 $P --seconds 4 --max-requests 20000 --concurrency 2 --pause-ms 5 --timeout-ms 2000
+start_load lg2 127.0.0.1 $P --seconds "$(scaled 4)" --max-requests 20000 --concurrency 2 --pause-ms 5 --timeout-ms "$(scaled_ms 2000)"
 run_baton --restart "${CTL[@]}"
 diag "--restart said: $RUN_ERR"
 pid3=$(report_val "$(report 3)" pid)
 is "$RUN_STATUS" 4 "stuck in boot: --restart exits 4"
-cmp_ok "$RUN_MS" -ge 1500 "stuck in boot: not before the deadline (${RUN_MS} ms)"
-cmp_ok "$RUN_MS" -lt 4500 "stuck in boot: soon after it (${RUN_MS} ms)"
-file_like "$L" "generation 3 failed: 0 of 1 workers ready after 2s" "the log gives the cause"
+cmp_ok "$RUN_MS" -ge $((RT_MS - 500)) "stuck in boot: not before the deadline (${RUN_MS} ms)"
+cmp_ok "$RUN_MS" -lt $((RT_MS + $(scaled_ms 2500))) "stuck in boot: soon after it (${RUN_MS} ms)"
+file_like "$L" "generation 3 failed: 0 of 1 workers ready after ${RT_RE}s" "the log gives the cause"
 check "the stuck worker is gone" wait_pid_gone "$pid3" 5
 is "$(http_pid 127.0.0.1:$P)" "$pid1" "the same worker still answers"
 finish_load lg2 10

@@ -7,18 +7,25 @@
 . "$top_srcdir/tests/blackbox/lib-restart.sh"
 baton_only_script "--num-workers and SIGUSR1 are extensions"
 
-# worker i needs i seconds to boot: the generation is ready after 2 s
+# worker i needs i times 1.5 s (scaled) to boot: the generation is ready
+# after 3 s, and 1.5 s after its second worker
+B1=$(scaled 1.5)
+B2=$(scaled 3)
+B2_MS=$(_to_ms "$B2")
 cat >"$T/app" <<APP
 #!/bin/sh
+case "\$BATON_WORKER_INDEX" in 0) d=0 ;; 1) d=$B1 ;; *) d=$B2 ;; esac
 exec "$WORKER" --report "$T/r.%g.%p" --on-signal-log "$T/signals.log" --notify-ready \
-	--boot-delay "\$BATON_WORKER_INDEX"
+	--boot-delay "\$d"
 APP
 chmod +x "$T/app"
 P=$(free_port)
 L=$T/baton.log
-start_baton --port=127.0.0.1:$P --num-workers=3 --ready=notify --log-file="$L" \
-	--pid-file="$T/pid" --status-file="$T/status" -- "$T/app"
-wait_status "$T/status" "1 1 1" 10 || bail_out "supervisor did not come up with 3 workers"
+# up once the log says so (its timestamp is read below), and the status
+# file lists the three workers
+serve_baton "--until=log:generation 1 is serving" --port=127.0.0.1:$P --num-workers=3 --ready=notify \
+	--log-file="$L" --pid-file="$T/pid" --status-file="$T/status" -- "$T/app"
+wait_status "$T/status" "1 1 1" 10 || bail_out "the status file does not list 3 workers: $(cat "$T/status")"
 
 # gen_pids GEN: pids from the reports of GEN, sorted; gen_indexes GEN
 gen_pids() {
@@ -46,30 +53,33 @@ t_start=$(log_ms "$L" 'starting new worker [0-9]+ \(generation 1, worker 0\)')
 t_serving=$(log_ms "$L" 'generation 1 is serving')
 is "$(log_count "$L" '\(generation 1\) is ready')" 3 "three READY=1 are logged for generation 1"
 if [ -n "$t_start" ] && [ -n "$t_serving" ]; then
-	cmp_ok $((t_serving - t_start)) -ge 1900 \
+	cmp_ok $((t_serving - t_start)) -ge $((B2_MS - 100)) \
 		"generation 1 is serving only once the slowest worker is ready ($((t_serving - t_start)) ms)"
 else
 	fail "the start and serving lines are logged" "start=$t_start serving=$t_serving" "$(tail -n 15 "$L")"
 fi
 
 # a restart waits for all three new workers
-start_load lg 127.0.0.1 $P --seconds 4 --max-requests 40000 --concurrency 3 --pause-ms 2 --timeout-ms 2000
-sleep 0.3
+start_load lg 127.0.0.1 $P --seconds "$(scaled 4)" --max-requests 40000 --concurrency 3 --pause-ms 2 --timeout-ms "$(scaled_ms 2000)"
+nap 0.3
 kill -HUP "$BATON_PID"
-sleep 1.3
-is "$(status_pids "$T/status" 1)" "$pids1" "1.3 s into the restart the three old workers are listed"
+# the moment two of the three new workers are ready: the third is 1.5 s
+# (scaled) away, and the old generation must still be whole
+_two_ready() { [ "$(log_count "$L" '\(generation 2\) is ready')" -ge 2 ]; }
+wait_until 6 _two_ready || diag "generation 2: fewer than two workers ready: $(tail -n 5 "$L")"
+is "$(status_pids "$T/status" 1)" "$pids1" "two new workers ready of three: the three old workers are listed"
 alive=0
 for p in $pids1; do pid_alive "$p" && alive=$((alive + 1)); done
-is "$alive" 3 "all three old workers are alive 1.3 s into the restart"
+is "$alive" 3 "all three old workers are alive while the third new one boots"
 is "$(awk '$1 == "TERM"' "$T/signals.log" 2>/dev/null | wc -l | tr -d ' ')" 0 "no TERM sent yet"
-check "generation 2 takes over with three workers" wait_status "$T/status" "2 2 2" 6
+check "generation 2 takes over with three workers" wait_status "$T/status" "2 2 2" 8
 t_start=$(log_ms "$L" 'starting new worker [0-9]+ \(generation 2, worker 0\)')
 t_last_ready=$(log_all_ms "$L" '\(generation 2\) is ready' | sort -n | tail -n 1)
 t_retire=$(log_ms "$L" 'generation 2 is ready; retiring generation 1')
 is "$(log_count "$L" '\(generation 2\) is ready')" 3 "three READY=1 are logged for generation 2"
 if [ -n "$t_start" ] && [ -n "$t_last_ready" ] && [ -n "$t_retire" ]; then
 	cmp_ok "$t_retire" -ge "$t_last_ready" "generation 1 retired after the third READY=1"
-	cmp_ok $((t_retire - t_start)) -ge 1900 "that is after the slowest boot ($((t_retire - t_start)) ms)"
+	cmp_ok $((t_retire - t_start)) -ge $((B2_MS - 100)) "that is after the slowest boot ($((t_retire - t_start)) ms)"
 else
 	fail "the start, ready and retire lines are logged" \
 		"start=$t_start ready=$t_last_ready retire=$t_retire" "$(tail -n 15 "$L")"

@@ -10,9 +10,8 @@ baton_only_script "--die-with-supervisor is an extension"
 
 # ---- with the option ------------------------------------------------------
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --die-with-supervisor --status-file="$T/status" \
+serve_baton --until=status:1 --port=127.0.0.1:$P --die-with-supervisor --status-file="$T/status" \
 	-- "${WORKER_CMD[@]}" --ignore-term
-wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
 pid1=$(report_val "$(report 1)" pid)
 kill -HUP "$BATON_PID"
 check "HUP: generation 2 serves" wait_status "$T/status" "1 2" 8
@@ -28,11 +27,10 @@ rm -f "$T"/report.* "$T/status" "$T/status.json"
 
 # ---- without it ----------------------------------------------------------------
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --status-file="$T/status" -- "${WORKER_CMD[@]}"
-wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
+serve_baton --until=status:1 --port=127.0.0.1:$P --status-file="$T/status" -- "${WORKER_CMD[@]}"
 pid1=$(report_val "$(report 1)" pid)
 { kill -KILL "$BATON_PID"; wait "$BATON_PID"; } 2>/dev/null
-sleep 1.5
+nap 1.5
 check "without --die-with-supervisor the worker survives baton's SIGKILL" pid_alive "$pid1"
 is "$(http_pid 127.0.0.1:$P)" "$pid1" "and still answers"
 kill -TERM "$pid1"
@@ -42,19 +40,18 @@ check "cleaned up" wait_pid_gone "$pid1" 5
 cat >"$T/app" <<APP
 #!/bin/sh
 # double fork: the grandchild is orphaned at once
-( sleep 2 & echo \$! >"$T/orphan" )
+( sleep $(scaled 3) & echo \$! >"$T/orphan" )
 exec "$WORKER" --report "$T/report.%g"
 APP
 chmod +x "$T/app"
 rm -f "$T"/report.*
 P=$(free_port)
-start_baton --port=127.0.0.1:$P -- "$T/app"
-wait_report 1 10 || bail_out "supervisor did not come up"
+serve_baton --until=report:1 --port=127.0.0.1:$P -- "$T/app"
 orphan=$(cat "$T/orphan")
 check "the double-forked process is alive" pid_alive "$orphan"
 is "$(proc_ppid "$orphan")" "$BATON_PID" "it was reparented to baton (child subreaper)"
 check "it exits" wait_pid_gone "$orphan" 5
-sleep 0.5
+nap 0.5
 is "$(zombies_of "$BATON_PID")" "" "baton reaped it: no <defunct> child"
 check "baton is still running" pid_alive "$BATON_PID"
 kill -TERM "$BATON_PID"

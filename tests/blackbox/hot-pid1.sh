@@ -37,7 +37,7 @@ kill -HUP "$B"
 check "HUP: generation 2 serves alone" wait_status "$T/status" 2 10
 is "$(http_gen 127.0.0.1:$P)" 2 "generation 2 answers"
 
-sleep 1.5 # the orphans (sleep 1) have exited
+nap 1.5 # the orphans (sleep 1) have exited
 is "$(zombies_of "$B")" "" "no <defunct> child: the orphans were reaped by baton"
 
 kill -TERM "$B"

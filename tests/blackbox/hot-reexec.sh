@@ -10,7 +10,7 @@ baton_only_script "self re-exec (SIGUSR2) is baton's"
 
 cat >"$T/app" <<APP
 #!/bin/sh
-[ -e "$T/slow" ] && exec "$WORKER" --report "$T/report.%g" --on-signal-log "$T/signals.log" --notify-ready --boot-delay 2
+[ -e "$T/slow" ] && exec "$WORKER" --report "$T/report.%g" --on-signal-log "$T/signals.log" --notify-ready --boot-delay $(scaled 3)
 exec "$WORKER" --report "$T/report.%g" --on-signal-log "$T/signals.log" --notify-ready --term-delay 1.5
 APP
 chmod +x "$T/app"
@@ -18,18 +18,17 @@ chmod +x "$T/app"
 # ---- 1. re-exec under load ---------------------------------------------------
 P=$(free_port)
 L=$T/baton.log
-start_baton --port=127.0.0.1:$P --ready=notify --log-file="$L" --pid-file="$T/pid" \
+serve_baton --until=status:1 --port=127.0.0.1:$P --ready=notify --log-file="$L" --pid-file="$T/pid" \
 	--status-file="$T/status" -- "$T/app"
-wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
 pid1=$(report_val "$(report 1)" pid)
 fds0=$(proc_fds "$BATON_PID")
 
-start_load lg 127.0.0.1 $P --seconds 4 --max-requests 40000 --concurrency 4 --pause-ms 2 --timeout-ms 2000
-sleep 0.5
+start_load lg 127.0.0.1 $P --seconds "$(scaled 4)" --max-requests 40000 --concurrency 4 --pause-ms 2 --timeout-ms "$(scaled_ms 2000)"
+nap 0.5
 kill -USR2 "$BATON_PID"
 check "USR2: baton re-executes" wait_file_contains "$L" 're-executed: generation 1 keeps serving' 5
 file_like "$L" 'received SIGUSR2: re-executing' "the log announces it"
-sleep 0.5
+nap 0.5
 kill -USR2 "$BATON_PID"
 check "a second USR2: re-executed again" \
 	wait_until 5 eval '[ "$(log_count "$L" "re-executed: generation 1 keeps serving")" = 2 ]'
@@ -70,7 +69,7 @@ is "$(report_val "$(report 2)" fds)" "0 1 2 3" "the new worker has stdio and the
 touch "$T/slow"
 kill -HUP "$BATON_PID"
 wait_report 3 5
-sleep 0.3
+nap 0.3
 kill -USR2 "$BATON_PID"
 check "USR2 during a restart is refused" wait_file_contains "$L" 'cannot re-exec while a generation is starting' 3
 check "the restart still completes" wait_status "$T/status" 3 8
@@ -88,9 +87,8 @@ cp "$BATON" "$T/bin/baton"
 L=$T/baton2.log
 P=$(free_port)
 # (with --die-with-supervisor: the exec must not count as baton's death)
-BATON=$T/bin/baton start_baton --port=127.0.0.1:$P --ready=notify --die-with-supervisor \
+BATON=$T/bin/baton serve_baton --until=status:1 --port=127.0.0.1:$P --ready=notify --die-with-supervisor \
 	--log-file="$L" --status-file="$T/status" -- "$T/app"
-wait_status "$T/status" 1 10 || bail_out "supervisor (copy) did not come up"
 pid1=$(report_val "$(report 1)" pid)
 ino0=$(exe_inode "$BATON_PID")
 is "$ino0" "$(stat -c %i "$T/bin/baton")" "baton runs the copy"
@@ -111,7 +109,7 @@ kill -USR2 "$BATON_PID"
 check "USR2 with the binary removed: 'cannot re-exec' is logged" \
 	wait_file_contains "$L" 'cannot re-exec' 5
 grep 'cannot re-exec' "$L" | head -n 2 | while IFS= read -r line; do diag "log: $line"; done
-sleep 0.3
+nap 0.3
 check "baton keeps running" pid_alive "$BATON_PID"
 is "$(exe_inode "$BATON_PID")" "$ino1" "the same image"
 is "$(http_pid 127.0.0.1:$P)" "$pid1" "the same worker answers"

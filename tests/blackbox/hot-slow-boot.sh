@@ -10,20 +10,23 @@ baton_only_script "--ready=notify is an extension"
 P=$(free_port)
 L=$T/baton.log
 CTL=(--pid-file="$T/pid" --status-file="$T/status")
-start_baton --port=127.0.0.1:$P --ready=notify --log-file="$L" "${CTL[@]}" \
-	-- "${WORKER_CMD[@]}" --boot-delay 3 --notify-ready
-wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
+# the boot (3 s) and the clients' patience (2 s) keep their ratio at any
+# time scale
+BD=$(scaled 3)
+BD_MS=$(_to_ms "$BD")
+serve_baton --until=status:1 --port=127.0.0.1:$P --ready=notify --log-file="$L" "${CTL[@]}" \
+	-- "${WORKER_CMD[@]}" --boot-delay "$BD" --notify-ready
 pid1=$(report_val "$(report 1)" pid)
 is "$(http_pid 127.0.0.1:$P)" "$pid1" "generation 1 serves"
 
 # 4 clients, 2 s timeout each: a request stuck in the gap counts as failed
-start_load lg 127.0.0.1 $P --seconds 11 --max-requests 40000 --concurrency 4 \
-	--pause-ms 2 --timeout-ms 2000
-sleep 0.5
+start_load lg 127.0.0.1 $P --seconds "$(scaled 11)" --max-requests 40000 --concurrency 4 \
+	--pause-ms 2 --timeout-ms "$(scaled_ms 2000)"
+nap 0.5
 kill -HUP "$BATON_PID"
 check "HUP: generation 2 starts" wait_report 2 5
 pid2=$(report_val "$(report 2)" pid)
-sleep 1.5
+nap 1.5
 check "1.5 s into generation 2's boot the old worker is alive" pid_alive "$pid1"
 is "$(signals_of "$pid1")" "" "and it has not been signalled"
 is "$(status_gens "$T/status")" 1 "the status file still lists generation 1 only"
@@ -46,7 +49,7 @@ like "$LOAD_OUT" " min_gen=1 max_gen=3 last_gen=3$" "answers from generation 1, 
 n=$(load_val requests)
 cmp_ok "${n:-0}" -ge 500 "the load was real ($n requests)"
 lat=$(load_val max_latency_ms)
-cmp_ok "${lat:-99999}" -lt 2000 "no request waited past 2 s (max ${lat} ms)"
+cmp_ok "${lat:-99999}" -lt "$(scaled_ms 2000)" "no request waited past 2 s (max ${lat} ms)"
 is "$(http_pid 127.0.0.1:$P)" "$pid3" "generation 3's worker answers"
 
 # the order, from the log's timestamps
@@ -65,11 +68,11 @@ for g in 2 3; do
 		continue
 	fi
 	pass "generation $g: the log has the start, ready, retire and TERM lines"
-	cmp_ok $((t_ready - t_start)) -ge 2800 \
+	cmp_ok $((t_ready - t_start)) -ge $((BD_MS - 200)) \
 		"generation $g was ready after its 3 s boot ($((t_ready - t_start)) ms)"
 	cmp_ok "$t_retire" -ge "$t_ready" "generation $old retired only after generation $g was ready"
 	cmp_ok "$t_term" -ge "$t_ready" "generation $old got TERM only after generation $g was ready"
-	cmp_ok $((t_term - t_start)) -ge 2800 \
+	cmp_ok $((t_term - t_start)) -ge $((BD_MS - 200)) \
 		"generation $old served through generation $g's boot ($((t_term - t_start)) ms)"
 	[ -n "$t_gone" ] && cmp_ok "$t_gone" -ge "$t_term" "generation $old exited after its TERM"
 done
@@ -79,13 +82,13 @@ done
 # generation that started before it may run code older than the deploy)
 kill -HUP "$BATON_PID"
 check "HUP: generation 4 boots" wait_report 4 5
-sleep 1
+nap 1
 RUN_TIMEOUT=20
 run_baton --restart "${CTL[@]}"
 gens_then=$(status_gens "$T/status")
 diag "--restart: status $RUN_STATUS after $RUN_MS ms; $RUN_ERR"
 is "$RUN_STATUS" 0 "--restart during a restart exits 0"
 is "$gens_then" 5 "only once the follow-up generation 5 serves alone"
-cmp_ok "$RUN_MS" -ge 3500 "it waited for generation 4's boot and then 5's (${RUN_MS} ms)"
+cmp_ok "$RUN_MS" -ge $((BD_MS + $(scaled_ms 500))) "it waited for generation 4's boot and then 5's (${RUN_MS} ms)"
 file_like "$L" 'one more restart will follow' "the log says the HUP was coalesced"
 done_testing

@@ -4,23 +4,22 @@
 . "$(dirname "$0")/lib.sh"
 
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --path="$T/s.sock" --status-file="$T/status" -- "${WORKER_CMD[@]}"
-wait_http 127.0.0.1:$P 10 || bail_out "supervisor did not come up"
+serve_baton --port=127.0.0.1:$P --path="$T/s.sock" --status-file="$T/status" -- "${WORKER_CMD[@]}"
 wait_status "$T/status" 1 5
 
 # bounded: 25 s and 60000 requests at most; stopped by $T/stop once done
-"$LOADGEN" 127.0.0.1 $P --seconds 25 --max-requests 60000 --concurrency 4 --pause-ms 2 \
-	--timeout-ms 5000 --stop-file "$T/stop" --verbose >"$T/tcp.out" 2>"$T/tcp.err" &
+"$LOADGEN" 127.0.0.1 $P --seconds "$(scaled 25)" --max-requests 60000 --concurrency 4 --pause-ms 2 \
+	--timeout-ms "$(scaled_ms 5000)" --stop-file "$T/stop" --verbose >"$T/tcp.out" 2>"$T/tcp.err" &
 lg1=$!
-"$LOADGEN" x x --unix "$T/s.sock" --seconds 25 --max-requests 20000 --concurrency 2 --pause-ms 5 \
-	--timeout-ms 5000 --stop-file "$T/stop" --verbose >"$T/unix.out" 2>"$T/unix.err" &
+"$LOADGEN" x x --unix "$T/s.sock" --seconds "$(scaled 25)" --max-requests 20000 --concurrency 2 --pause-ms 5 \
+	--timeout-ms "$(scaled_ms 5000)" --stop-file "$T/stop" --verbose >"$T/unix.out" 2>"$T/unix.err" &
 lg2=$!
-sleep 0.5
+nap 0.5
 for g in 2 3 4 5 6; do
 	kill -HUP "$BATON_PID"
 	wait_status "$T/status" $g 8 || diag "generation $g did not take over within 8 s"
 done
-sleep 1 # generation 6 alone for a while
+nap 1 # generation 6 alone for a while
 touch "$T/stop"
 wait_until 10 pid_gone $lg1
 wait_until 10 pid_gone $lg2

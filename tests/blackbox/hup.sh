@@ -4,8 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --status-file="$T/status" -- "${WORKER_CMD[@]}"
-wait_http 127.0.0.1:$P 10 || bail_out "supervisor did not come up"
+serve_baton --port=127.0.0.1:$P --status-file="$T/status" -- "${WORKER_CMD[@]}"
 is "$(http_gen 127.0.0.1:$P)" 1 "generation 1 answers first"
 wait_status "$T/status" 1 5
 pid1=$(report_val "$(report 1)" pid)

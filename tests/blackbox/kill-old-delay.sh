@@ -26,12 +26,12 @@ check "the old worker is signalled" wait_signal TERM "$pid1" 10
 dt=$(ms_between "$(report_ms "$(report 2)")" "$(signal_ms TERM "$pid1")")
 # interval (1 s) + kill-old-delay (3 s) after the new worker started
 cmp_ok "$dt" -ge 3750 "not before interval + kill-old-delay (${dt} ms after the new worker started)"
-cmp_ok "$dt" -le 7000 "but soon after (${dt} ms)"
+cmp_ok "$dt" -le $((4000 + $(scaled_ms 3000))) "but soon after (${dt} ms)"
 check "meanwhile generation 1 was kept: it is gone only now" wait_pid_gone "$pid1" 5
 check "generation 2 answers" wait_gen 127.0.0.1:$P 2 5
 
 check "auto-restart on: the old worker is signalled" wait_signal TERM "$apid1" 12 "$T/a.sig"
 dt=$(ms_between "$(report_ms "$T/a.2")" "$(signal_ms TERM "$apid1" "$T/a.sig")")
 cmp_ok "$dt" -ge 5750 "after interval + the default kill-old-delay of 5 s (${dt} ms)"
-cmp_ok "$dt" -le 9000 "but not much later (${dt} ms)"
+cmp_ok "$dt" -le $((6000 + $(scaled_ms 3000))) "but not much later (${dt} ms)"
 done_testing

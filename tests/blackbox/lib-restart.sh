@@ -34,6 +34,17 @@ log_all_ms() {
 	done
 }
 
+# log_count_until FILE ERE T: how many timestamped lines match ERE and were
+# written at or before T (ms since the epoch). A count by baton's own clock,
+# which a slow test script cannot skew.
+log_count_until() {
+	local n=0 t
+	for t in $(log_all_ms "$1" "$2"); do
+		[ "$t" -le "$3" ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+
 # log_count FILE ERE: how many lines match
 log_count() {
 	local n
@@ -79,8 +90,13 @@ load_val() {
 
 # ---- the supervisor seen from /proc ----------------------------------------
 
-proc_fds() { # number of open fds of PID
-	ls /proc/"$1"/fd 2>/dev/null | wc -l
+proc_fds() { # number of open fds of PID, not counting what it inherited
+	# from this script (make -j's jobserver pipe, say): baton marks those
+	# close-on-exec, so a re-exec drops them, which is no leak to report
+	local mine
+	mine=$(for f in /proc/$$/fd/*; do readlink "$f"; done 2>/dev/null | sort -u)
+	for f in /proc/"$1"/fd/*; do readlink "$f"; done 2>/dev/null |
+		grep -vxF -- "$mine" | grep -vE '^/dev/(null|pts/|tty)' | wc -l
 }
 
 proc_rss_kb() { # VmRSS of PID in kB
@@ -170,7 +186,7 @@ _settled_twice() {
 	local a
 	settled "$1" || return 1
 	a=$(cat "$1")
-	sleep 0.6
+	nap 0.6
 	settled "$1" && [ "$(cat "$1")" = "$a" ]
 }
 wait_settled() { wait_until "${2:-10}" _settled_twice "$1"; }

@@ -18,6 +18,16 @@
 #   top_srcdir, top_builddir   set by "make check"; default: this tree
 #   WORKER, LOADGEN            the test programs (default tests/worker, tests/loadgen)
 #   BATON_TEST_KEEP=1          keep the per-test temporary directory
+#   BATON_TEST_TIME_SCALE=F    one factor for every duration of the suite on
+#                  a slow or loaded machine (as libuv's UV_TEST_TIMEOUT_MULTIPLIER);
+#                  default 1, decimals allowed (2.5). It multiplies every
+#                  timeout of the wait_* helpers and run_baton, every pause a
+#                  script takes to let time pass (nap), the supervisor's own
+#                  durations a script passes on its command line (scaled:
+#                  --interval, --stop-timeout, ...) and the slack of every
+#                  "soon after" bound (scaled_ms), so that the relations a test
+#                  asserts hold at any speed; no assertion is loosened, only
+#                  stretched in time. E.g. make check BATON_TEST_TIME_SCALE=3
 #
 # Every process a test starts inherits BATON_TEST_TAG; at exit the cleanup
 # trap finds them all through /proc/PID/environ (daemons and grandchildren
@@ -213,17 +223,63 @@ MSG_PREFIX='(baton|start_server): '
 
 # ---- time and waiting ---------------------------------------------------
 
+# The scale in thousandths, checked once: a typo must not silently mean 1.
+_time_scale_milli() {
+	local f=${BATON_TEST_TIME_SCALE:-1} i d
+	[[ $f =~ ^([0-9]+)(\.([0-9]*))?$ ]] || return 1
+	i=${BASH_REMATCH[1]}
+	d=${BASH_REMATCH[3]}000
+	echo $((10#$i * 1000 + 10#${d:0:3}))
+}
+
+# _to_ms SECONDS (decimals allowed): milliseconds
+_to_ms() {
+	local s=$1 frac=000
+	case $s in *.*) frac=${s#*.}000 ;; esac
+	s=${s%.*}
+	echo $((10#${s:-0} * 1000 + 10#${frac:0:3}))
+}
+
+# scaled_ms MS: MS times the time scale (an integer number of ms)
+scaled_ms() { echo $(($1 * _TIME_SCALE / 1000)); }
+
+# scaled SECONDS: SECONDS times the time scale, in seconds, for a sleep, a
+# timeout or a duration on the supervisor's command line (--interval=, ...).
+# An integer stays an integer at scale 1, so start_server's options are
+# given what they always were.
+scaled() {
+	local ms
+	ms=$(scaled_ms "$(_to_ms "$1")")
+	if [ $((ms % 1000)) = 0 ]; then
+		echo $((ms / 1000))
+	else
+		ms=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
+		while [ "${ms%0}" != "$ms" ]; do ms=${ms%0}; done
+		echo "$ms" # 2.5, as baton's messages print it (%g)
+	fi
+}
+
+# nap SECONDS: let (scaled) time pass, for a test that waits on purpose
+nap() { sleep "$(scaled "$1")"; }
+
+# sleep_until_ms T: sleep until now_ms reaches T (an absolute time)
+sleep_until_ms() {
+	local left=$(($1 - $(now_ms)))
+	[ "$left" -gt 0 ] && sleep "$((left / 1000)).$(printf %03d $((left % 1000)))"
+	return 0
+}
+
 now_ms() {
 	local t=${EPOCHREALTIME/./}
 	echo $((t / 1000))
 }
 
-# wait_until TIMEOUT_SECONDS CMD [ARG...]: poll CMD every 0.05 s
+# wait_until TIMEOUT_SECONDS CMD [ARG...]: poll CMD every 0.05 s for up to
+# TIMEOUT_SECONDS times the time scale. Every wait_* helper goes through it.
 wait_until() {
-	local limit=$1 deadline frac=000
+	local deadline
+	deadline=$(($(now_ms) + $(scaled_ms "$(_to_ms "$1")")))
 	shift
-	case $limit in *.*) frac=${limit#*.}000 ;; esac
-	deadline=$(($(now_ms) + 10#${limit%.*} * 1000 + 10#${frac:0:3}))
 	while :; do
 		"$@" && return 0
 		[ "$(now_ms)" -ge "$deadline" ] && return 1
@@ -268,19 +324,49 @@ _port_in_use() {
 }
 
 # free_port: prints a port on which nothing (TCP or UDP, v4 or v6) is bound,
-# never the same one twice in a test. Ports come from 20000-32767, below
-# Linux's default ephemeral range, so outgoing connections don't take them.
-free_port() {
-	local p i
+# never the same one twice while this test runs, nor to another test running
+# at the same time (make -j, or two build trees' suites at once). Ports come
+# from 20000-32767, below Linux's default ephemeral range, so outgoing
+# connections don't take them. A port is reserved by a file named after it in
+# $_PORT_DIR holding the test's pid, made under a lock (flock) between the
+# look at /proc/net and the reservation; the cleanup removes the test's
+# files, and a file whose test is gone (killed) is taken back.
+_PORT_DIR=${TMPDIR:-/tmp}/baton-test-ports.$(id -u)
+
+_reserve_port() { # in a subshell holding the lock
+	local p i owner
 	for i in $(seq 1 500); do
 		p=$((20000 + RANDOM % 12768))
-		grep -qx "$p" "$T/.ports" 2>/dev/null && continue
+		if [ -e "$_PORT_DIR/$p" ]; then
+			owner=$(cat "$_PORT_DIR/$p" 2>/dev/null)
+			[ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && continue
+		fi
 		_port_in_use "$p" && continue
-		echo "$p" >>"$T/.ports"
+		echo "$$" >"$_PORT_DIR/$p" || return 1
 		echo "$p"
 		return 0
 	done
-	bail_out "no free port found"
+	return 1
+}
+
+free_port() {
+	local p
+	mkdir -p "$_PORT_DIR" 2>/dev/null
+	p=$(
+		exec 9>>"$_PORT_DIR/.lock" || exit 1
+		flock -w "$(scaled 30)" 9 || exit 1
+		_reserve_port
+	) || bail_out "no free port found (reservations in $_PORT_DIR)"
+	echo "$p" >>"$T/.ports"
+	echo "$p"
+}
+
+_release_ports() {
+	local p
+	[ -f "$T/.ports" ] || return 0
+	while IFS= read -r p; do
+		[ "$(cat "$_PORT_DIR/$p" 2>/dev/null)" = "$$" ] && rm -f "$_PORT_DIR/$p"
+	done <"$T/.ports"
 }
 
 port_listening() { # port_listening PORT: some TCP socket listens on it
@@ -294,11 +380,11 @@ port_listening() { # port_listening PORT: some TCP socket listens on it
 http_get() {
 	local hp=$1
 	shift
-	curl -gsSf --noproxy '*' --max-time "${HTTP_TIMEOUT:-3}" "$@" "http://$hp/" 2>>"$T/curl.err"
+	curl -gsSf --noproxy '*' --max-time "$(scaled "${HTTP_TIMEOUT:-3}")" "$@" "http://$hp/" 2>>"$T/curl.err"
 }
 
 http_get_unix() { # http_get_unix PATH
-	curl -sSf --max-time "${HTTP_TIMEOUT:-3}" --unix-socket "$1" http://localhost/ 2>>"$T/curl.err"
+	curl -sSf --max-time "$(scaled "${HTTP_TIMEOUT:-3}")" --unix-socket "$1" http://localhost/ 2>>"$T/curl.err"
 }
 
 http_ok() { http_get "$1" >/dev/null; }
@@ -435,6 +521,58 @@ start_baton() {
 	_track "$BATON_PID"
 }
 
+# serve_baton [--until=WHAT] ARG...: start_baton ARG..., then wait up to
+# SERVE_TIMEOUT (default 10) seconds until it serves; when it does not, bail
+# out with the supervisor's last words. WHAT, by default the first --port
+# (an HTTP answer) or else the first --path (an answer on the socket) in ARG:
+#   http:HOST:PORT    an HTTP answer there
+#   unix:PATH         an HTTP answer on that socket
+#   status:GENS       the --status-file of ARG lists GENS ("1", "1 1", ...)
+#   report:GEN        the worker wrote report GEN ($T/report.GEN)
+#   file:PATH         PATH exists
+#   log:ERE           the --log-file of ARG has a line matching ERE
+serve_baton() {
+	local until= a status= log= what
+	case ${1:-} in --until=*) until=${1#--until=}; shift ;; esac
+	for a in "$@"; do
+		[ "$a" = -- ] && break
+		case $a in
+		--status-file=*) status=${a#*=} ;;
+		--log-file=*) log=${a#*=} ;;
+		--port=*) [ -z "$until" ] && until=http:$(_http_target "${a#*=}") ;;
+		--path=*) [ -z "$until" ] && until=unix:${a#*=} ;;
+		esac
+	done
+	start_baton "$@"
+	case $until in
+	http:*) wait_http "${until#http:}" "${SERVE_TIMEOUT:-10}" ;;
+	unix:*) wait_until "${SERVE_TIMEOUT:-10}" http_ok_unix "${until#unix:}" ;;
+	status:*) wait_status "$status" "${until#status:}" "${SERVE_TIMEOUT:-10}" ;;
+	report:*) wait_report "${until#report:}" "${SERVE_TIMEOUT:-10}" ;;
+	file:*) wait_file "${until#file:}" "${SERVE_TIMEOUT:-10}" ;;
+	log:*) wait_file_contains "$log" "${until#log:}" "${SERVE_TIMEOUT:-10}" ;;
+	*) bail_out "serve_baton: nothing to wait for in: $*" ;;
+	esac && return 0
+	what=${until%%:*}
+	diag "the supervisor (pid $BATON_PID) did not serve ($until) within $(scaled "${SERVE_TIMEOUT:-10}") s"
+	# $T/baton.err is shown by the cleanup; another one is shown here
+	[ "${BATON_ERR:-$T/baton.err}" = "$T/baton.err" ] ||
+		diag "its stderr:" "$(tail -n 20 "$BATON_ERR" 2>/dev/null)"
+	[ "$what" = log ] || [ -z "$log" ] || diag "its log file:" "$(tail -n 20 "$log" 2>/dev/null)"
+	[ "$what" = status ] && diag "status file: $(cat "$status" 2>&1)"
+	bail_out "supervisor did not come up: $BATON $*"
+}
+
+# _http_target SPEC: the HOST:PORT to fetch for a --port spec (the fd pin
+# dropped; a bare port is fetched on 127.0.0.1)
+_http_target() {
+	local spec=${1%%=*}
+	case $spec in
+	*:*) echo "$spec" ;;
+	*) echo "127.0.0.1:$spec" ;;
+	esac
+}
+
 # wait_baton_exit TIMEOUT [PID]: wait for a background supervisor to exit;
 # sets BATON_STATUS. Fails (status 255) if it is still running.
 wait_baton_exit() {
@@ -452,7 +590,7 @@ run_baton() {
 	local t0
 	t0=$(now_ms)
 	# shellcheck disable=SC2086 # LAUNCH_OPTS: words on purpose
-	timeout -k 2 "${RUN_TIMEOUT:-10}" "$WORKER" --launch ${LAUNCH_OPTS:-} -- \
+	timeout -k 2 "$(scaled "${RUN_TIMEOUT:-10}")" "$WORKER" --launch ${LAUNCH_OPTS:-} -- \
 		"$BATON" "$@" >"$T/run.out" 2>"$T/run.err" </dev/null
 	RUN_STATUS=$?
 	RUN_MS=$(($(now_ms) - t0))
@@ -525,6 +663,7 @@ _cleanup() {
 				diag "$(tail -n 25 "$f")"
 			done
 		fi
+		_release_ports # after the kills: the supervisors held them
 		cd / || true
 		if [ -n "${BATON_TEST_KEEP:-}" ]; then
 			diag "kept $T"
@@ -538,6 +677,11 @@ _cleanup() {
 
 # ---- set-up -----------------------------------------------------------------
 
+_TIME_SCALE=$(_time_scale_milli)
+if [ -z "$_TIME_SCALE" ] || [ "$_TIME_SCALE" -le 0 ]; then
+	_TIME_SCALE=1000
+	bail_out "BATON_TEST_TIME_SCALE='$BATON_TEST_TIME_SCALE' is not a positive number"
+fi
 [ -x "$WORKER" ] || bail_out "$WORKER not built (make check builds it)"
 [ -x "$LOADGEN" ] || bail_out "$LOADGEN not built (make check builds it)"
 [ -x "$BATON" ] || bail_out "supervisor under test $BATON not found (set BATON=)"
@@ -551,3 +695,4 @@ trap 'exec >/dev/null; exit 141' PIPE # e.g. "script | head": still clean up
 cd "$T" || bail_out "cannot cd $T"
 worker_cmd
 diag "$TEST_NAME against $BATON ($(flavour)) in $T"
+diag "time scale: BATON_TEST_TIME_SCALE=${BATON_TEST_TIME_SCALE:-1}"

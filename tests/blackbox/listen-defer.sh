@@ -10,9 +10,8 @@ P1=$(free_port) # defer-accept=30
 P2=$(free_port) # none
 P3=$(free_port) # defer-accept=1
 
-start_baton --port=127.0.0.1:$P1 --sockopts=defer-accept=30 --port=127.0.0.1:$P2 \
+serve_baton --until=http:127.0.0.1:$P2 --port=127.0.0.1:$P1 --sockopts=defer-accept=30 --port=127.0.0.1:$P2 \
 	--port=127.0.0.1:$P3 --sockopts=defer-accept=1 -- "${WORKER_CMD[@]}"
-wait_http 127.0.0.1:$P2 10 || bail_out "supervisor did not come up"
 R=$(report 1)
 d1=$(grep -E '^sockopt 3 ' "$R" | grep -o 'defer_accept=[0-9]*')
 d2=$(grep -E '^sockopt 4 ' "$R" | grep -o 'defer_accept=[0-9]*')
@@ -40,6 +39,7 @@ t0=$(now_ms)
 body=$(http_get 127.0.0.1:$P1)
 ms=$(($(now_ms) - t0))
 like "$body" "gen=1" "with defer-accept, a client that sends a request is served"
+# not scaled: it tells "at once" from the worker's fixed 2 s read timeout
 cmp_ok "$ms" -lt 1500 "... at once, the idle connection before it notwithstanding (${ms} ms)"
 t0=$(now_ms)
 is "$(idle_answer 3)" "" "the idle client is not accepted by the worker within 3 s"
@@ -53,13 +53,13 @@ body=$(HTTP_TIMEOUT=6 http_get 127.0.0.1:$P2)
 ms=$(($(now_ms) - t0))
 like "$body" "gen=1" "without defer-accept, a client that sends is served too"
 cmp_ok "$ms" -ge 1000 "... but only after the worker gave up on the idle client (${ms} ms)"
-is "$(idle_answer 4)" "HTTP/1.0 200 OK" "the idle client was accepted by the worker"
+is "$(idle_answer "$(scaled 4)")" "HTTP/1.0 200 OK" "the idle client was accepted by the worker"
 idle_close
 
 # ---- after the deferral, the kernel hands the connection over anyway -------
 idle_connect $P3 || bail_out "cannot connect to $P3"
 t0=$(now_ms)
-ans=$(idle_answer 8)
+ans=$(idle_answer "$(scaled 8)")
 ms=$(($(now_ms) - t0))
 is "$ans" "HTTP/1.0 200 OK" "with defer-accept=1, an idle client reaches the worker once the deferral ends"
 cmp_ok "$ms" -ge 2000 "... after the deferral and the worker's 2 s read timeout (${ms} ms)"

@@ -24,7 +24,7 @@ exec "$@"'
 run_ns() {
 	local sysctls=$1
 	shift
-	timeout -k 2 10 unshare -n sh -c "$NS_SETUP" "$sysctls" \
+	timeout -k 2 "$(scaled 10)" unshare -n sh -c "$NS_SETUP" "$sysctls" \
 		"$WORKER" --launch -- "$BATON" "$@" >"$T/run.out" 2>"$T/run.err" </dev/null
 	RUN_STATUS=$?
 	RUN_OUT=$(cat "$T/run.out")
@@ -120,13 +120,13 @@ if unshare -n sh -c 'ip link set lo up && test -e /proc/net/if_inet6'; then
 		[ $mode = dual ] && extra=--dual-stack
 		start_ns "" "$T/ns-$mode.log" --port="[::]:$P" $extra -- "${WORKER_CMD[@]}"
 		wait_file "$T/report.1" 10 || fail "the $mode worker did not start" "$(tail -5 "$T/ns-$mode.log")"
-		ans=$(timeout 5 nsenter -t "$BATON_PID" -n curl -sS --noproxy '*' --max-time 3 "http://127.0.0.1:$P/" 2>&1)
+		ans=$(timeout "$(scaled 5)" nsenter -t "$BATON_PID" -n curl -sS --noproxy '*' --max-time "$(scaled 3)" "http://127.0.0.1:$P/" 2>&1)
 		if [ $mode = dual ]; then
 			like "$ans" "gen=1" "--dual-stack: [::]:$P answers on 127.0.0.1"
 			like "$(grep -E '^sockopt 3 ' "$T/report.1")" " v6only=0" "... and the worker's socket has IPV6_V6ONLY off"
 		else
 			unlike "$ans" "gen=1" "by default [::]:$P does not answer on 127.0.0.1 (IPV6_V6ONLY, as start_server)"
-			like "$(timeout 5 nsenter -t "$BATON_PID" -n curl -gsS --noproxy '*' --max-time 3 "http://[::1]:$P/" 2>&1)" \
+			like "$(timeout "$(scaled 5)" nsenter -t "$BATON_PID" -n curl -gsS --noproxy '*' --max-time "$(scaled 3)" "http://[::1]:$P/" 2>&1)" \
 				"gen=1" "... but on ::1"
 		fi
 		stop_ns

@@ -77,7 +77,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	chmod 711 "$T"
 	mkdir -m 1777 "$T/open"
 	run_baton_as_nobody() {
-		timeout -k 2 10 setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+		timeout -k 2 "$(scaled 10)" setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
 			"$BATON" "$@" >"$T/run.out" 2>"$T/run.err" </dev/null
 		RUN_STATUS=$?
 		RUN_ERR=$(cat "$T/run.err")

@@ -7,8 +7,7 @@
 L=$T/server.log
 echo "earlier line" >"$L"
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --log-file="$L" -- "${WORKER_CMD[@]}"
-wait_report 1 10 || bail_out "no worker report"
+serve_baton --until=report:1 --port=127.0.0.1:$P --log-file="$L" -- "${WORKER_CMD[@]}"
 pid1=$(report_val "$(report 1)" pid)
 check "the supervisor logs to the file" wait_file_contains "$L" "starting new worker $pid1" 5
 check "the worker's stderr goes to the file" wait_file_contains "$L" "^worker: pid $pid1 gen 1 serving" 5
@@ -26,8 +25,7 @@ check "the old worker's exit is in the log" file_contains "$L" "^worker: pid $pi
 rm -f "$T"/report.*
 PL=$T/piped.log
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --log-file="| cat >>$PL" -- "${WORKER_CMD[@]}"
-wait_report 1 10 || bail_out "no worker report"
+serve_baton --until=report:1 --port=127.0.0.1:$P --log-file="| cat >>$PL" -- "${WORKER_CMD[@]}"
 pid1=$(report_val "$(report 1)" pid)
 check "the supervisor's lines reach the command" wait_file_contains "$PL" "starting new worker $pid1" 5
 check "the worker's lines too" wait_file_contains "$PL" "^worker: pid $pid1 gen 1 serving" 5

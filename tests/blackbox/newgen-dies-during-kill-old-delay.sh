@@ -9,14 +9,13 @@ baton_only_script "start_server kills the old generation anyway"
 cat >"$T/app" <<APP
 #!/bin/sh
 if [ -e "$T/dies" ]; then
-	exec "$WORKER" --report "$T/report.%g" --on-signal-log "$T/signals.log" --exit-after 1.5 --exit-code 9
+	exec "$WORKER" --report "$T/report.%g" --on-signal-log "$T/signals.log" --exit-after $(scaled 1.5) --exit-code 9
 fi
 exec "$WORKER" --report "$T/report.%g" --on-signal-log "$T/signals.log"
 APP
 chmod +x "$T/app"
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --kill-old-delay=3 --interval=1 --status-file="$T/status" -- "$T/app"
-wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
+serve_baton --until=status:1 --port=127.0.0.1:$P --kill-old-delay="$(scaled 3)" --interval="$(scaled 1)" --status-file="$T/status" -- "$T/app"
 pid1=$(report_val "$(report 1)" pid)
 
 touch "$T/dies"
@@ -24,7 +23,7 @@ kill -HUP "$BATON_PID"
 wait_report 2 10 || bail_out "no generation 2"
 pid2=$(report_val "$(report 2)" pid)
 check "generation 2 passes --interval, then dies within the kill-old-delay" wait_pid_gone "$pid2" 5
-sleep 3 # past the end of the kill-old-delay
+nap 3 # past the end of the kill-old-delay
 is "$(signals_of "$pid1")" "" "the old worker was not signalled"
 check "the old worker is alive" pid_alive "$pid1"
 is "$(http_gen 127.0.0.1:$P)" 1 "generation 1 still answers"

@@ -25,8 +25,7 @@ if baton_only "an unresolvable host"; then
 fi
 
 # a port somebody else listens on
-start_baton --port=127.0.0.1:$P -- "$WORKER"
-wait_http 127.0.0.1:$P 10 || bail_out "first supervisor did not come up"
+serve_baton --port=127.0.0.1:$P -- "$WORKER"
 first=$BATON_PID
 run_baton --port=127.0.0.1:$P -- "${WORKER_CMD[@]}"
 isnt "$RUN_STATUS" 0 "binding a port in use fails"

@@ -4,8 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 P1=$(free_port) P2=$(free_port) P3=$(free_port)
-start_baton --port=127.0.0.1:$P1=9 --port=127.0.0.1:$P2 -- "${WORKER_CMD[@]}"
-wait_report 1 10 || bail_out "no worker report"
+serve_baton --until=report:1 --port=127.0.0.1:$P1=9 --port=127.0.0.1:$P2 -- "${WORKER_CMD[@]}"
 R=$(report 1)
 b=3
 is_perl && b=4
@@ -19,8 +18,7 @@ check "the pinned port answers" http_ok 127.0.0.1:$P1
 check "the other port answers" http_ok 127.0.0.1:$P2
 
 # =0: the listener becomes the worker's stdin
-start_baton --port=127.0.0.1:$P3=0 -- "$WORKER" --report "$T/stdin-report"
-wait_file "$T/stdin-report" 10 || bail_out "no worker report"
+serve_baton "--until=file:$T/stdin-report" --port=127.0.0.1:$P3=0 -- "$WORKER" --report "$T/stdin-report"
 is "$(report_val "$T/stdin-report" port)" "127.0.0.1:$P3=0" "SERVER_STARTER_PORT names fd 0"
 like "$(report_fd "$T/stdin-report" 0)" "type=stream family=inet addr=127.0.0.1:$P3 listening=1" \
 	"the worker's stdin is the listener"

@@ -5,10 +5,9 @@
 
 P1=$(free_port) P2=$(free_port) P3=$(free_port) P4=$(free_port)
 P5=$(free_port) P6=$(free_port) P7=$(free_port)
-start_baton --port=$P1 --port=127.0.0.1:$P2 --port="[::1]:$P3" \
+serve_baton --until=report:1 --port=$P1 --port=127.0.0.1:$P2 --port="[::1]:$P3" \
 	--port=localhost:$P4 --port="[127.0.0.1]:$P5" --port="[::]:$P6" --port=" $P7 " \
 	-- "${WORKER_CMD[@]}"
-wait_report 1 10 || bail_out "no worker report"
 R=$(report 1)
 
 # fds in option order, consecutive; baton numbers them from 3 (start_server

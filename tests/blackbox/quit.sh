@@ -6,9 +6,8 @@
 baton_only_script "start_server does not handle SIGQUIT"
 
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --pid-file="$T/pid" --status-file="$T/status" \
+serve_baton --port=127.0.0.1:$P --pid-file="$T/pid" --status-file="$T/status" \
 	--signal-on-term=USR1 -- "${WORKER_CMD[@]}"
-wait_http 127.0.0.1:$P 10 || bail_out "supervisor did not come up"
 wait_status "$T/status" 1 5
 pid1=$(report_val "$(report 1)" pid)
 kill -QUIT "$BATON_PID"

@@ -12,15 +12,14 @@ exec "$WORKER" --report "$T/report.%g" --on-signal-log "$T/signals.log"
 APP
 chmod +x "$T/app"
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --pid-file="$T/pid" --status-file="$T/status" -- "$T/app"
-wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
+serve_baton --until=status:1 --port=127.0.0.1:$P --pid-file="$T/pid" --status-file="$T/status" -- "$T/app"
 pid1=$(report_val "$(report 1)" pid)
 
 touch "$T/broken"
 RUN_TIMEOUT=12
 run_baton --restart --pid-file="$T/pid" --status-file="$T/status"
 is "$RUN_STATUS" 4 "--restart exits 4 when the new generation fails"
-cmp_ok "$RUN_MS" -lt 8000 "quickly (${RUN_MS} ms)"
+cmp_ok "$RUN_MS" -lt "$(scaled_ms 8000)" "quickly (${RUN_MS} ms)"
 isnt "$RUN_ERR" "" "with a reason on stderr"
 diag "--restart said: $RUN_ERR"
 file_like "$T/baton.err" 'failed to start: exited with status 3' "the supervisor logs the failure"
@@ -29,7 +28,7 @@ is "$(http_gen 127.0.0.1:$P)" 1 "generation 1 answers"
 is "$(signals_of "$pid1")" "" "the old worker was not signalled"
 is "$(status_gens "$T/status")" 1 "the status file lists generation 1 only"
 n=$(grep -c 'failed to start' "$T/baton.err")
-sleep 3
+nap 3
 is "$(grep -c 'failed to start' "$T/baton.err")" "$n" "no retry until the next HUP"
 
 rm -f "$T/broken"

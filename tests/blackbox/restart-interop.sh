@@ -17,8 +17,7 @@ run_tool() { # run_tool PROGRAM ARG...: like run_baton with another program
 RUN_TIMEOUT=15
 # baton supervises, start_server --restart / --stop
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --pid-file="$T/b.pid" --status-file="$T/b.status" -- "${WORKER_CMD[@]}"
-wait_status "$T/b.status" 1 10 || bail_out "supervisor did not come up"
+serve_baton --until=status:1 --port=127.0.0.1:$P --pid-file="$T/b.pid" --status-file="$T/b.status" -- "${WORKER_CMD[@]}"
 run_tool "$PERL_SS" --restart --pid-file="$T/b.pid" --status-file="$T/b.status"
 is "$RUN_STATUS" 0 "start_server --restart against baton exits 0"
 is "$(status_gens "$T/b.status")" 2 "only generation 2 is left"

@@ -4,8 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --pid-file="$T/pid" --status-file="$T/status" -- "${WORKER_CMD[@]}" --term-delay 1
-wait_status "$T/status" 1 10 || bail_out "supervisor did not come up"
+serve_baton --until=status:1 --port=127.0.0.1:$P --pid-file="$T/pid" --status-file="$T/status" -- "${WORKER_CMD[@]}" --term-delay 1
 pid1=$(report_val "$(report 1)" pid)
 
 RUN_TIMEOUT=20
@@ -14,7 +13,7 @@ is "$RUN_STATUS" 0 "--restart exits 0"
 is "$(status_gens "$T/status")" 2 "when it returns, only generation 2 is in the status file"
 check "the old worker is gone when it returns" pid_gone "$pid1"
 is "$(http_gen 127.0.0.1:$P)" 2 "generation 2 answers"
-cmp_ok "$RUN_MS" -lt 10000 "--restart took ${RUN_MS} ms"
+cmp_ok "$RUN_MS" -lt "$(scaled_ms 10000)" "--restart took ${RUN_MS} ms"
 
 # twice in a row
 run_baton --restart --pid-file="$T/pid" --status-file="$T/status"

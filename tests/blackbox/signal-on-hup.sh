@@ -4,15 +4,14 @@
 
 P=$(free_port)
 # lower case with a SIG prefix, as start_server normalises it
-start_baton --port=127.0.0.1:$P --signal-on-hup=sigusr1 --status-file="$T/status" -- "${WORKER_CMD[@]}"
-wait_http 127.0.0.1:$P 10 || bail_out "supervisor did not come up"
+serve_baton --port=127.0.0.1:$P --signal-on-hup=sigusr1 --status-file="$T/status" -- "${WORKER_CMD[@]}"
 wait_report 1 5
 pid1=$(report_val "$(report 1)" pid)
 kill -HUP "$BATON_PID"
 check "generation 2 starts" wait_report 2 10
 pid2=$(report_val "$(report 2)" pid)
 check "the old worker gets USR1" wait_signal USR1 "$pid1" 10
-sleep 0.5
+nap 0.5
 is "$(signals_of "$pid1")" USR1 "and nothing else"
 check "the old worker (which ignores USR1) is still running" pid_alive "$pid1"
 is "$(signals_of "$pid2")" "" "the new worker got no signal"

@@ -4,8 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --signal-on-term=QUIT --pid-file="$T/pid" -- "${WORKER_CMD[@]}"
-wait_http 127.0.0.1:$P 10 || bail_out "supervisor did not come up"
+serve_baton --port=127.0.0.1:$P --signal-on-term=QUIT --pid-file="$T/pid" -- "${WORKER_CMD[@]}"
 wait_report 1 5
 pid1=$(report_val "$(report 1)" pid)
 kill -TERM "$BATON_PID"
@@ -17,8 +16,7 @@ check_not "the pid file is removed" test -e "$T/pid"
 check_not "the port is closed" port_listening "$P"
 
 rm -f "$T/report.1"
-start_baton --port=127.0.0.1:$P --signal-on-term=QUIT -- "${WORKER_CMD[@]}"
-wait_http 127.0.0.1:$P 10 || bail_out "supervisor did not come up"
+serve_baton --port=127.0.0.1:$P --signal-on-term=QUIT -- "${WORKER_CMD[@]}"
 wait_report 1 5
 pid1=$(report_val "$(report 1)" pid)
 kill -INT "$BATON_PID"

@@ -4,9 +4,8 @@
 . "$(dirname "$0")/lib.sh"
 
 P1=$(free_port) P2=$(free_port) P3=$(free_port)
-start_baton --port=u$P1 --port=127.0.0.1:u$P2 --port=127.0.0.1:$P2 --port="[::1]:u$P3" \
+serve_baton --until=report:1 --port=u$P1 --port=127.0.0.1:u$P2 --port=127.0.0.1:$P2 --port="[::1]:u$P3" \
 	-- "${WORKER_CMD[@]}"
-wait_report 1 10 || bail_out "no worker report"
 R=$(report 1)
 b=3
 is_perl && b=4
@@ -20,11 +19,11 @@ like "$(report_fd "$R" $((b + 2)))" "type=stream family=inet addr=127.0.0.1:$P2 
 like "$(report_fd "$R" $((b + 3)))" "type=dgram family=inet6 addr=\\[::1\\]:$P3 listening=0 .*v6only=1" "[::1]:uPORT: UDP over IPv6, V6ONLY"
 like "$(report_fd "$R" $b)" "cloexec=0 nonblock=0 .*reuseaddr=1" "UDP fd: inheritable, blocking, SO_REUSEADDR"
 
-out=$("$LOADGEN" 127.0.0.1 $P1 --udp --seconds 5 --max-requests 5 --timeout-ms 2000)
+out=$("$LOADGEN" 127.0.0.1 $P1 --udp --seconds "$(scaled 5)" --max-requests 5 --timeout-ms "$(scaled_ms 2000)")
 like "$out" "ok=5 failed=0" "a datagram to uPORT is answered"
-out=$("$LOADGEN" 127.0.0.1 $P2 --udp --seconds 5 --max-requests 5 --timeout-ms 2000)
+out=$("$LOADGEN" 127.0.0.1 $P2 --udp --seconds "$(scaled 5)" --max-requests 5 --timeout-ms "$(scaled_ms 2000)")
 like "$out" "ok=5 failed=0.* last_gen=1" "a datagram to HOST:uPORT is answered by generation 1"
-out=$("$LOADGEN" ::1 $P3 --udp --seconds 5 --max-requests 5 --timeout-ms 2000)
+out=$("$LOADGEN" ::1 $P3 --udp --seconds "$(scaled 5)" --max-requests 5 --timeout-ms "$(scaled_ms 2000)")
 like "$out" "ok=5 failed=0" "a datagram to [::1]:uPORT is answered"
 check "TCP on the same number answers" http_ok 127.0.0.1:$P2
 
@@ -32,6 +31,6 @@ kill -HUP "$BATON_PID"
 check "after a HUP generation 2 answers TCP" wait_gen 127.0.0.1:$P2 2 10
 pid1=$(report_val "$R" pid)
 check "generation 1 is gone" wait_pid_gone "$pid1" 10
-out=$("$LOADGEN" 127.0.0.1 $P2 --udp --seconds 5 --max-requests 3 --timeout-ms 2000)
+out=$("$LOADGEN" 127.0.0.1 $P2 --udp --seconds "$(scaled 5)" --max-requests 3 --timeout-ms "$(scaled_ms 2000)")
 like "$out" "ok=3 failed=0.* last_gen=2" "and UDP"
 done_testing

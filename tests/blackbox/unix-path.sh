@@ -6,8 +6,7 @@
 P=$(free_port)
 A=$T/a.sock B=$T/b.sock
 "$WORKER" --stale-socket "$B" || bail_out "cannot make a stale socket"
-start_baton --path="$A" --port=127.0.0.1:$P --path="$B" --pid-file="$T/pid" -- "${WORKER_CMD[@]}"
-wait_report 1 10 || bail_out "no worker report"
+serve_baton --until=report:1 --path="$A" --port=127.0.0.1:$P --path="$B" --pid-file="$T/pid" -- "${WORKER_CMD[@]}"
 R=$(report 1)
 b=3
 is_perl && b=4

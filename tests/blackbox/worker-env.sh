@@ -43,9 +43,8 @@ wait_baton_exit 10
 # options given: exported to the worker as start_server does
 mkdir "$T/envdir"
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --envdir="$T/envdir" --kill-old-delay=2 \
+serve_baton "--until=file:$T/opts.1" --port=127.0.0.1:$P --envdir="$T/envdir" --kill-old-delay=2 \
 	--enable-auto-restart --auto-restart-interval=100 -- "$WORKER" --report "$T/opts.%g"
-wait_file "$T/opts.1" 10 || bail_out "no worker report"
 is "$(report_env "$T/opts.1" ENVDIR)" "$T/envdir" "--envdir exports ENVDIR"
 is "$(report_env "$T/opts.1" ENABLE_AUTO_RESTART)" 1 "--enable-auto-restart exports ENABLE_AUTO_RESTART=1"
 is "$(report_env "$T/opts.1" KILL_OLD_DELAY)" 2 "--kill-old-delay exports KILL_OLD_DELAY"

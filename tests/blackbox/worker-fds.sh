@@ -5,9 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --path="$T/s.sock" --pid-file="$T/pid" \
+serve_baton --until=report:1 --port=127.0.0.1:$P --path="$T/s.sock" --pid-file="$T/pid" \
 	--status-file="$T/status" --log-file="$T/log" -- "${WORKER_CMD[@]}"
-wait_report 1 10 || bail_out "no worker report"
 R=$(report 1)
 lfds=$(awk '$1 == "listener" { print $3 }' "$R" | sort -n | tr '\n' ' ')
 is "$(report_val "$R" fds)" "0 1 2 ${lfds% }" "the worker has stdio and the listeners, no other fd"

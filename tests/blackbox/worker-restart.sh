@@ -28,8 +28,7 @@ APP
 chmod +x "$T/app"
 
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --status-file="$T/status" -- "$T/app"
-wait_report 1 10 || bail_out "no worker report"
+serve_baton --until=report:1 --port=127.0.0.1:$P --status-file="$T/status" -- "$T/app"
 pid1=$(report_val "$(report 1)" pid)
 check "generation 1 serves" wait_http 127.0.0.1:$P 5
 check "generation 1 exits by itself" wait_pid_gone "$pid1" 8
@@ -67,15 +66,14 @@ if baton_only "start-up failure message"; then
 	file_like "$T/flaky.err" "new worker [0-9]+ \\(generation 1\\) failed to start: exited with status 3" \
 		"message: new worker PID (generation 1) failed to start: exited with status 3"
 fi
-sleep 2
+nap 2
 check "the supervisor keeps trying" pid_alive "$BATON_PID"
 touch "$T/ok"
 check "once the program works, it serves" wait_http 127.0.0.1:$P 20
 
 if baton_only "start-up retries back off (0 s, 1 s, 2 s, 4 s...)"; then
 	# started at the top; by now it has been failing for a while
-	left=$((t_count + 5500 - $(now_ms)))
-	[ "$left" -gt 0 ] && sleep "$((left / 1000)).$(printf %03d $((left % 1000)))"
+	sleep_until_ms $((t_count + $(scaled_ms 5500)))
 	el=$(($(now_ms) - t_count))
 	n=$(wc -l <"$T/attempts")
 	cmp_ok "$n" -ge 3 "retried ($n attempts in $el ms)"

@@ -23,7 +23,7 @@ stop_supervisor
 if baton_only "notify readiness: the generation serves once READY=1 arrives"; then
 	: >"$T/baton.err"
 	rm -f "$T/status"
-	start_baton --port=127.0.0.1:$P --ready=notify --ready-timeout=10 \
+	start_baton --port=127.0.0.1:$P --ready=notify --ready-timeout="$(scaled 10)" \
 		--status-file="$T/status" -- "$C_WORKER" -w 2
 	if wait_status "$T/status" 1 10 && [ "$(http_gen 127.0.0.1:$P)" = 1 ]; then
 		pass "notify readiness: the generation serves once READY=1 arrives"

@@ -22,7 +22,7 @@ else
 	done_testing
 fi
 
-hello() { timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1 && cat <&3" 2>/dev/null; }
+hello() { timeout "$(scaled 3)" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1 && cat <&3" 2>/dev/null; }
 hello_is() { [ "$(hello "$1")" = "hello from generation $2" ]; }
 P=$(free_port)
 start_baton --port=127.0.0.1:$P --status-file="$T/status" -- "$T/hello"

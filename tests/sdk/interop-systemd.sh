@@ -35,7 +35,8 @@ systemd-socket-activate -l 127.0.0.1:$P --fdname=web -E NOTIFY_SOCKET="$sock" \
 	-E BATON_TEST_TAG -E PATH "$C_WORKER" -w 2 >"$T/sd.out" 2>"$T/sd.err" </dev/null &
 sd=$!
 track_pid $sd
-wait_until 5 port_listening $P || bail_out "systemd-socket-activate did not listen"
+wait_until 10 port_listening $P ||
+	bail_out "systemd-socket-activate did not listen on 127.0.0.1:$P: $(cat "$T/sd.err")"
 # it execs the worker on the first connection: this request starts it
 like "$(HTTP_TIMEOUT=10 http_get 127.0.0.1:$P)" "^gen=0 pid=[0-9]+ server=c-prefork listener=web\$" \
 	"the worker serves the socket systemd passed, named by LISTEN_FDNAMES"
@@ -44,7 +45,7 @@ file_like "$T/sd.err" "^http-worker\[$sd\]: listening on 127\.0\.0\.1:$P \(key w
 wait_file_contains "$T/notify.out" "READY=1" 10
 file_like "$T/notify.out" "^READY=1 STATUS=generation 0: 2 processes serving 127\.0\.0\.1:$P" \
 	"READY=1 reached NOTIFY_SOCKET once every process accepts"
-"$LOADGEN" 127.0.0.1 $P --seconds 1 --concurrency 4 >"$T/load.out" 2>&1
+"$LOADGEN" 127.0.0.1 $P --seconds "$(scaled 1)" --concurrency 4 >"$T/load.out" 2>&1
 like "$(cat "$T/load.out")" " failed=0 " "it serves under load"
 kill -TERM $sd
 if wait_until 10 pid_gone $sd; then pass "TERM: the worker stops"; else fail "TERM: the worker stops"; fi

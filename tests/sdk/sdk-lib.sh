@@ -43,10 +43,12 @@ hup_under_load() {
 	# the supervisor counts generation FROM as started (its status file
 	# says so): the HUP below is then a restart, not a queued one
 	wait_status "$T/status" "$from" 15 || diag "status file: $(cat "$T/status" 2>&1)"
+	# the clients run until generation TO alone serves (then a little more),
+	# however long the restart takes on a loaded machine
 	# shellcheck disable=SC2086
-	"$LOADGEN" "$host" "$port" --seconds 6 --max-requests 20000 \
-		${LOAD_OPTS:---concurrency 4 --pause-ms 2} --timeout-ms 5000 \
-		>"$T/load.out" 2>"$T/load.err" &
+	"$LOADGEN" "$host" "$port" --seconds "$(scaled 60)" --max-requests 200000 \
+		${LOAD_OPTS:---concurrency 4 --pause-ms 2} --timeout-ms "$(scaled_ms 5000)" \
+		--stop-file "$T/load.stop" >"$T/load.out" 2>"$T/load.err" &
 	lg=$!
 	if [ -n "$slow" ]; then
 		# a request that is still being served when the HUP comes
@@ -54,13 +56,16 @@ hup_under_load() {
 			--request-target "$slow" &
 		slowpid=$!
 	fi
-	sleep 0.7
+	nap 0.7
 	kill -HUP "$BATON_PID"
 	if wait_gen "$host:$port" "$to" 20; then
 		pass "HUP: generation $to answers"
 	else
 		fail "HUP: generation $to answers" "got: $(http_get "$host:$port")"
 	fi
+	wait_status "$T/status" "$to" 20 || diag "status file: $(cat "$T/status" 2>&1)"
+	nap 0.5
+	touch "$T/load.stop"
 	wait_until 20 pid_gone "$lg"
 	wait "$lg"
 	st=$?

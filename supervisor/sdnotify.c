@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: ISC */
+/* sdnotify.c: baton tells its own service manager (systemd's
+ * NOTIFY_SOCKET) when it serves, reloads, stops or fails, keeps its
+ * watchdog fed, and can hand the listeners to its fd store. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "log.h"
+#include "sdnotify.h"
+
+/* The variables the manager set for baton alone. They leave the
+ * environment at start-up (every process baton starts inherits it) and
+ * come back only for the exec of a SIGUSR2 re-exec, which keeps the pid
+ * and so remains the manager's main process. */
+static const char *const vars[] = {"NOTIFY_SOCKET", "WATCHDOG_USEC",
+                                   "WATCHDOG_PID"};
+#define NVARS (sizeof(vars) / sizeof(vars[0]))
+static char *saved[NVARS];
+
+static struct sockaddr_un addr;
+static socklen_t addrlen;
+static int have_addr, failing;
+static ev_timer watchdog;
+
+static void fatal_hook(int code, const char *line);
+
+/* The manager's address from NOTIFY_SOCKET: an absolute path, or "@name"
+ * for the abstract namespace (what systemd and sd_notify(3) accept). */
+static int
+parse_address(const char *s)
+{
+	size_t n = strlen(s);
+
+	if ((s[0] != '/' && s[0] != '@') || n < 2 ||
+	    n >= sizeof(addr.sun_path)) {
+		log_warnx("ignoring NOTIFY_SOCKET=%s: neither an absolute "
+		          "path nor an abstract \"@name\" that fits a unix "
+		          "socket address",
+		          s);
+		return -1;
+	}
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	memcpy(addr.sun_path, s, n);
+	if (s[0] == '@')
+		addr.sun_path[0] = '\0';
+	addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n +
+	                      (s[0] == '/')); /* a path counts its NUL */
+	return 0;
+}
+
+void
+sdnotify_take(void)
+{
+	size_t i;
+
+	for (i = 0; i < NVARS; i++) {
+		const char *v = getenv(vars[i]);
+
+		free(saved[i]);
+		saved[i] = v && *v ? strdup(v) : NULL;
+		unsetenv(vars[i]);
+	}
+	have_addr = saved[0] && parse_address(saved[0]) == 0;
+	/* --daemonize installs its own hook, but it is refused when a
+	 * manager listens (main.c), so the two never compete */
+	if (have_addr)
+		log_set_fatal_hook(fatal_hook);
+}
+
+int
+sdnotify_enabled(void)
+{
+	return have_addr;
+}
+
+void
+sdnotify_exec_prepare(void)
+{
+	size_t i;
+
+	for (i = 0; i < NVARS; i++)
+		if (saved[i] && setenv(vars[i], saved[i], 1) < 0)
+			log_warn("cannot keep %s across re-exec", vars[i]);
+}
+
+void
+sdnotify_exec_failed(void)
+{
+	size_t i;
+
+	for (i = 0; i < NVARS; i++)
+		unsetenv(vars[i]);
+}
+
+/* One datagram, with fd in SCM_RIGHTS when fd >= 0. A manager that is
+ * gone is reported once, not at every watchdog tick. */
+static int
+send_msg(const char *msg, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {(void *)msg, strlen(msg)};
+	struct msghdr mh;
+	int s;
+
+	if (!have_addr)
+		return -1;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = &addr;
+	mh.msg_namelen = addrlen;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		log_warn("cannot create a socket for NOTIFY_SOCKET");
+		return -1;
+	}
+	if (sendmsg(s, &mh, MSG_NOSIGNAL) < 0) {
+		if (!failing)
+			log_warn("cannot notify the service manager at "
+			         "NOTIFY_SOCKET=%s",
+			         saved[0]);
+		failing = 1;
+		close(s);
+		return -1;
+	}
+	failing = 0;
+	close(s);
+	return 0;
+}
+
+/* msg, then "STATUS=" and the formatted text with any newline made a
+ * space (a newline would start another field). */
+static void
+send_status(const char *msg, const char *fmt, va_list ap)
+{
+	char status[512], buf[1024];
+	char *p;
+
+	vsnprintf(status, sizeof(status), fmt, ap);
+	for (p = status; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	snprintf(buf, sizeof(buf), "%sSTATUS=%s", msg, status);
+	send_msg(buf, -1);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+send_with_status(const char *msg, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	send_status(msg, fmt, ap);
+	va_end(ap);
+}
+
+void
+sdnotify_status(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	send_status("", fmt, ap);
+	va_end(ap);
+}
+
+void
+sdnotify_serving(unsigned long gen, int pending)
+{
+	if (!pending)
+		send_with_status("READY=1\n", "generation %lu serving", gen);
+}
+
+void
+sdnotify_rolled_back(unsigned long failed, const char *reason,
+                     unsigned long serving, int pending)
+{
+	if (!pending)
+		send_with_status("READY=1\n",
+		                 "restart failed: generation %lu %s; "
+		                 "generation %lu keeps serving",
+		                 failed, reason, serving);
+}
+
+void
+sdnotify_reloading(void)
+{
+	struct timespec ts;
+	char msg[128];
+
+	if (!have_addr)
+		return;
+	/* systemd matches this time against the reload it started: a
+	 * RELOADING=1 without it may be taken for an older one */
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0) {
+		log_warn("cannot read CLOCK_MONOTONIC");
+		return;
+	}
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu\n",
+	         (unsigned long long)ts.tv_sec * 1000000ULL +
+	             (unsigned long long)ts.tv_nsec / 1000ULL);
+	send_with_status(msg, "restarting: starting a new generation");
+}
+
+void
+sdnotify_stopping(void)
+{
+	send_with_status("STOPPING=1\n", "stopping");
+}
+
+/* log.c's fatal path: errno is the cause of fatal(), 0 after fatalx(). */
+static void
+fatal_hook(int code, const char *line)
+{
+	char msg[128] = "";
+	int err = errno;
+	size_t n = strcspn(line, "\n");
+
+	if (err > 0)
+		snprintf(msg, sizeof(msg), "ERRNO=%d\n", err);
+	(void)code; /* the manager sees the exit status itself */
+	send_with_status(msg, "%.*s", (int)n, line);
+}
+
+static void
+watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	send_msg("WATCHDOG=1", -1);
+}
+
+void
+sdnotify_watchdog_start(struct ev_loop *loop)
+{
+	unsigned long long usec;
+	char *end;
+
+	if (!have_addr || saved[1] == NULL)
+		return;
+	/* sd_watchdog_enabled(3): WATCHDOG_PID, when set, names the
+	 * process meant; a variable meant for another is not ours */
+	if (saved[2] && strtol(saved[2], NULL, 10) != (long)getpid())
+		return;
+	errno = 0;
+	usec = strtoull(saved[1], &end, 10);
+	if (errno || *end || usec == 0) {
+		log_warnx("ignoring WATCHDOG_USEC=%s: not a positive number "
+		          "of microseconds",
+		          saved[1]);
+		return;
+	}
+	ev_timer_init(&watchdog, watchdog_cb, 0, (double)usec / 2e6);
+	ev_timer_start(loop, &watchdog);
+	/* the watchdog alone must not keep baton running */
+	ev_unref(loop);
+}
+
+int
+sdnotify_fdstore(const struct listener *ls, size_t nls)
+{
+	char name[256], msg[300]; /* systemd's FDNAME_MAX is 255 */
+	size_t i;
+	int n = 0;
+
+	if (!have_addr)
+		return -1;
+	for (i = 0; i < nls; i++) {
+		/* the name it gets back in LISTEN_FDNAMES */
+		listen_fdname(&ls[i], name, sizeof(name));
+		snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", name);
+		if (send_msg(msg, ls[i].fd) == 0)
+			n++;
+	}
+	return n;
+}
