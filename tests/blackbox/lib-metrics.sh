@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Helpers for the metrics-*.sh scripts (after lib.sh): fetch a path of
 # baton's metrics listener (status code and body), read a JSON field with
 # python3, count baton's open fds.

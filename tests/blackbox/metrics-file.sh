@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The --metrics-file contract (node_exporter's textfile collector): the
 # file is replaced atomically, so a reader looping 2,000 times over it
 # while baton rewrites it every 10 ms never sees a part of one; no

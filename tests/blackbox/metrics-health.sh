@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Health for containers (issue 12): /readyz and "baton --health [--ready]"
 # before the first generation is ready, once it serves, during
 # --stop-delay (not ready, the worker still serving, its stop signal only

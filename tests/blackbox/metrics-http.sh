@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The metrics listener is bounded (issue 12): 10,000 requests to /metrics
 # leave baton's fd count flat; unknown paths are 404, other methods 405,
 # an oversized request 431; idle connections are cut after 5 s, and while

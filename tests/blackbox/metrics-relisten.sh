@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # A worker that calls listen() again on its inherited socket changes the
 # backlog for every generation: baton sees it in its next sample, says so
 # in the log, and the backlog gauge follows.

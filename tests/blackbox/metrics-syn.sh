@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The SYN queue is opt-in (--metrics-syn-queue, a netlink dump per sample):
 # with defer-accept, 5 silent clients are requests, not queued connections:
 # they show as baton_listener_syn_queue_length 5 and accept_queue 0, and
