@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bench/load.c: a closed-loop HTTP load generator that counts every failure and keeps every latency. */
 
 /*

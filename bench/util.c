@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bench/util.c: small timing and socket helpers for bench/run, one subcommand each. */
 
 /*

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bench/worker.c: the tiny HTTP worker the benchmarks run under baton and start_server. */
 
 /*

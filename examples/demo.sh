@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Build baton and serve the demo: baton in front of the C example worker on
 # 127.0.0.1:8080. On a fresh Debian 12 machine as root it installs the build
 # dependencies first. Ctrl-C stops it.

@@ -1,5 +1,6 @@
-/* control.c: --restart and --stop talk to a running supervisor (baton or
- * start_server) through its pid file and status file. */
+/* SPDX-License-Identifier: ISC */
+/* control.c: --restart, --stop, --stats and --health talk to a running
+ * supervisor (baton or start_server) through its pid file and status file. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,7 +16,10 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "exitcode.h"
 #include "log.h"
+#include "metrics.h"
+#include "qstat.h"
 #include "status.h"
 #include "statusjson.h"
 
@@ -570,4 +574,258 @@ control_stop(const struct options *o)
 	close(fd);
 	wait_exit(pid);
 	return EXIT_OK;
+}
+
+/* ---- --stats and --health ------------------------------------------------ */
+
+/* pid exists and is not a zombie: a supervisor killed with SIGKILL may
+ * wait a while for its parent to reap it. */
+static int
+pid_running(long pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	int ok = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
+	    p[1] == ' ')
+		ok = p[2] != 'Z' && p[2] != 'X';
+	fclose(f);
+	return ok;
+}
+
+/* The running supervisor's STATUS.json into s; -1 with why (it is not
+ * running, or its status cannot be read). */
+static int
+read_running(const struct options *o, struct status_json *s, char *why,
+             size_t len)
+{
+	char *path, *text, err[256];
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	if (asprintf(&path, "%s.json", o->status_file) < 0)
+		fatalx(EXIT_SOFTWARE, "out of memory");
+	if ((text = status_read_file(path)) == NULL) {
+		snprintf(why, len, "cannot read status file %s: %s", path,
+		         strerror(errno));
+		free(path);
+		return -1;
+	}
+	r = status_json_parse(text, s, err, sizeof(err));
+	free(text);
+	if (r < 0)
+		snprintf(why, len, "cannot read status file %s: %s", path, err);
+	else if (!pid_running(s->pid)) {
+		snprintf(why, len, "supervisor %ld (from %s) is gone", s->pid,
+		         path);
+		status_json_free(s);
+		r = -1;
+	}
+	free(path);
+	return r;
+}
+
+static enum qstat_kind
+kind_named(const char *type)
+{
+	return strcmp(type, "unix") == 0  ? QSTAT_UNIX
+	       : strcmp(type, "udp") == 0 ? QSTAT_UDP
+	                                  : QSTAT_TCP;
+}
+
+/* Replace each listener's queue with the kernel's figures now, read by
+ * inode (any user may), keeping the supervisor's peak. Returns how many
+ * listeners could be read, or -1 when netlink fails. */
+static int
+live_queues(struct status_json *s, int *errs)
+{
+	uint64_t *ino = calloc(s->nls + 1, sizeof(*ino));
+	enum qstat_kind *k = calloc(s->nls + 1, sizeof(*k));
+	struct qstat *q = calloc(s->nls + 1, sizeof(*q));
+	int want_syn = 0, n = 0;
+	size_t i;
+
+	if (ino == NULL || k == NULL || q == NULL)
+		fatalx(EXIT_SOFTWARE, "out of memory");
+	for (i = 0; i < s->nls; i++) {
+		ino[i] = s->ls[i].inode;
+		k[i] = kind_named(s->ls[i].type);
+		want_syn |= s->ls[i].has_queue &&
+		            (s->ls[i].queue.last.flags & QSTAT_HAS_SYN);
+	}
+	if (qstat_read_inodes(ino, k, s->nls, want_syn, q, errs) < 0)
+		n = -1;
+	for (i = 0; n >= 0 && i < s->nls; i++) {
+		struct qstat_track *t = &s->ls[i].queue;
+		uint32_t peak = s->ls[i].has_queue ? t->peak : 0;
+
+		if (ino[i] == 0)
+			errs[i] = ENOENT;
+		if (errs[i] != 0)
+			continue;
+		memset(t, 0, sizeof(*t));
+		t->peak = peak;
+		qstat_sample(t, &q[i], (int64_t)time(NULL));
+		s->ls[i].has_queue = 1;
+		n++;
+	}
+	free(ino);
+	free(k);
+	free(q);
+	return n;
+}
+
+static void
+print_text(const struct status_json *s, const int *errs)
+{
+	char buf[256];
+	size_t i;
+	int w = 0;
+
+	for (i = 0; i < s->nls; i++)
+		if ((int)strlen(s->ls[i].key) > w)
+			w = (int)strlen(s->ls[i].key);
+	for (i = 0; i < s->nls; i++) {
+		if (errs[i] != 0)
+			snprintf(buf, sizeof(buf), "cannot read its queue: %s",
+			         strerror(errs[i]));
+		else
+			qstat_text(buf, sizeof(buf), &s->ls[i].queue);
+		printf("%-*s  %s\n", w, s->ls[i].key, buf);
+	}
+}
+
+/* The supervisor's families too, from its STATUS.json. */
+static int
+print_prom(const struct status_json *s, const int *errs)
+{
+	struct metrics_listener *ml = calloc(s->nls + 1, sizeof(*ml));
+	struct metrics_workers w[] = {{"starting", 0}, {"ready", 0},
+	                              {"serving", 0},  {"retiring", 0},
+	                              {"failed", 0},   {"killed", 0}};
+	struct metrics_snapshot snap = {0};
+	struct metrics_text t;
+	size_t i, g, k;
+	int r;
+
+	if (ml == NULL)
+		fatalx(EXIT_SOFTWARE, "out of memory");
+	for (i = 0; i < s->nls; i++) {
+		const struct qstat *q = &s->ls[i].queue.last;
+		int ok = errs[i] == 0;
+
+		ml[i].key = s->ls[i].key;
+		ml[i].proto = s->ls[i].type;
+		ml[i].has_queue = ok && (q->flags & QSTAT_HAS_QUEUE);
+		ml[i].len = q->len;
+		ml[i].peak = s->ls[i].queue.peak;
+		ml[i].backlog = q->limit;
+		ml[i].has_drops = ok && (q->flags & QSTAT_HAS_DROPS);
+		ml[i].drops = q->drops;
+		ml[i].has_syn = ok && (q->flags & QSTAT_HAS_SYN);
+		ml[i].syn = q->syn;
+	}
+	for (g = 0; g < s->ngens; g++) {
+		if (strcmp(s->gens[g].state, "serving") == 0 &&
+		    s->gens[g].id > snap.generation)
+			snap.generation = s->gens[g].id;
+		for (k = 0; k < sizeof(w) / sizeof(w[0]); k++)
+			if (strcmp(s->gens[g].state, w[k].state) == 0)
+				for (i = 0; i < s->gens[g].nw; i++)
+					w[k].count += s->gens[g].w[i].alive;
+	}
+	snap.listeners = ml;
+	snap.nlisteners = s->nls;
+	snap.workers = w;
+	snap.nworkers = sizeof(w) / sizeof(w[0]);
+	snap.restarts_served = s->served;
+	snap.restarts_rolled_back = s->rolled_back;
+	metrics_text_init(&t);
+	r = metrics_render(&t, &snap);
+	if (r == 0 && t.buf)
+		fputs(t.buf, stdout);
+	metrics_text_free(&t);
+	free(ml);
+	return r;
+}
+
+int
+control_stats(const struct options *o)
+{
+	struct status_json s;
+	char why[1024];
+	int *errs, n, rc = EXIT_OK;
+
+	if (o->status_file == NULL) {
+		log_warnx("--stats requires --status-file");
+		return EXIT_USAGE;
+	}
+	if (read_running(o, &s, why, sizeof(why)) < 0) {
+		log_warnx("no supervisor is running: %s", why);
+		return EXIT_CONTROL;
+	}
+	if ((errs = calloc(s.nls + 1, sizeof(*errs))) == NULL)
+		fatalx(EXIT_SOFTWARE, "out of memory");
+	if ((n = live_queues(&s, errs)) < 0) {
+		log_warn("cannot read the listen queues");
+		rc = EXIT_SOFTWARE;
+	} else if (n == 0 && s.nls > 0) {
+		log_warnx("no supervisor is running: the sockets of %s.json "
+		          "are gone",
+		          o->status_file);
+		rc = EXIT_CONTROL;
+	} else if (o->stats_format == STATS_JSON)
+		status_json_write(stdout, &s);
+	else if (o->stats_format == STATS_PROM)
+		print_prom(&s, errs);
+	else
+		print_text(&s, errs);
+	if (rc == EXIT_OK && fflush(stdout) != 0) {
+		log_warn("cannot write the statistics");
+		rc = EXIT_SOFTWARE;
+	}
+	free(errs);
+	status_json_free(&s);
+	return rc;
+}
+
+/* An exec probe: 0 and a line on stdout, or 1 and the reason (one line
+ * on stderr). Every failure is 1, as probes understand no other code. */
+int
+control_health(const struct options *o)
+{
+	struct status_json s;
+	char why[1024];
+	unsigned long serving = 0;
+	size_t g;
+
+	if (o->status_file == NULL) {
+		log_warnx("--health requires --status-file");
+		return 1;
+	}
+	if (read_running(o, &s, why, sizeof(why)) < 0) {
+		log_warnx("not running: %s", why);
+		return 1;
+	}
+	for (g = 0; g < s.ngens; g++)
+		if (strcmp(s.gens[g].state, "serving") == 0)
+			serving = s.gens[g].id;
+	if (o->health_ready && s.stopping)
+		snprintf(why, sizeof(why), "not ready: stopping");
+	else if (o->health_ready && serving == 0)
+		snprintf(why, sizeof(why),
+		         "not ready: no generation serves yet");
+	else
+		why[0] = '\0';
+	if (why[0] == '\0')
+		printf("running (pid %ld)%s\n", s.pid,
+		       serving ? "; a generation serves" : "");
+	else
+		log_warnx("%s", why);
+	status_json_free(&s);
+	return why[0] ? 1 : 0;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* envdir.c: keep the envdir applied to baton's environment, re-reading only
  * the files that changed (inotify; a stat comparison where it is missing). */
 #include "config.h"

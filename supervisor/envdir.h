@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* envdir.h: start_server's --envdir, applied to baton's own environment. */
 #ifndef BATON_ENVDIR_H
 #define BATON_ENVDIR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* gen.c: generations of workers and the restart state machine.
  *
  * A generation is the set of workers one (re)start began. Its state
@@ -55,6 +56,7 @@
 #include "fdcheck.h"
 #include "gen.h"
 #include "log.h"
+#include "metricsd.h"
 #include "notify.h"
 #include "pgroup.h"
 #include "reexec.h"
@@ -190,11 +192,16 @@ static struct {
 	char *json_path;
 	int wrote_status;
 	int held, held_dirty; /* status_hold() depth; a write is due */
+	/* metrics (gen_view) and --stop-delay */
+	unsigned long served, rolled_back;
+	int draining, drain_sig;
+	ev_timer drain;
 } S;
 
 static void gen_begin(const char *why);
 static void status_update(void);
 static void child_cb(struct ev_loop *loop, ev_child *c, int revents);
+static void drain_cb(struct ev_loop *loop, ev_timer *t, int revents);
 
 /* ---- status writes --------------------------------------------------- */
 
@@ -517,6 +524,7 @@ gen_fail(struct gen *g, enum gen_event ev, const char *reason)
 
 	S.fail_gen = g->id;
 	S.fail_at = ev_now(S.loop);
+	S.rolled_back++;
 	snprintf(S.fail_reason, sizeof(S.fail_reason), "%s", reason);
 	if (S.starting == g)
 		S.starting = NULL;
@@ -607,6 +615,7 @@ gen_promote(struct gen *g)
 	S.retries = 0;
 	S.retrying = 0;
 	S.retry_at = 0;
+	S.served += g->id > 1;
 	fdcheck_generation(g->id, &g->w[0].pid, sizeof(*g->w), g->nw, S.o->ls,
 	                   S.o->nls);
 	status_hold();
@@ -1048,6 +1057,7 @@ gen_init(struct ev_loop *loop, const struct options *o)
 	pgroup_init(loop, o->stop_timeout);
 	ev_timer_init(&S.retry, retry_cb, 0, 0);
 	ev_timer_init(&S.status_timer, status_timer_cb, 0, 0);
+	ev_timer_init(&S.drain, drain_cb, 0, 0);
 	if (o->ready == READY_NOTIFY && notify_open(loop, notify_message) < 0)
 		fatal(EXIT_SOFTWARE, "cannot create the notify socket");
 	ev_timer_init(&S.tick, tick_cb, 1, 1);
@@ -1079,7 +1089,7 @@ gen_start_first(void)
 void
 gen_restart(const char *why)
 {
-	if (S.stopping) {
+	if (S.stopping || S.draining) {
 		log_info("%s: ignored while stopping", why);
 		return;
 	}
@@ -1102,6 +1112,41 @@ gen_restart(const char *why)
 	gen_begin(NULL);
 }
 
+static void
+drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	gen_stop(S.drain_sig, "--stop-delay is over");
+}
+
+/* --stop-delay: /readyz says 503 at once and the workers keep serving
+ * while load balancers take baton out; the stop follows the delay, or a
+ * second stop signal. 1 while the delay runs. */
+static int
+drain_first(int sig, const char *why)
+{
+	if (S.draining) {
+		if (ev_is_active(&S.drain))
+			log_info("%s: stopping now, before the end of "
+			         "--stop-delay",
+			         why);
+		ev_timer_stop(S.loop, &S.drain);
+		return 0;
+	}
+	if (S.o->stop_delay <= 0 || S.serving == NULL)
+		return 0;
+	S.draining = 1;
+	S.drain_sig = sig;
+	log_info("%s: not ready any more; the workers keep serving %gs "
+	         "(--stop-delay)",
+	         why, S.o->stop_delay);
+	/* the service manager hears it once, now: the delay is part of
+	 * the stop (gen_stop skips its own while draining) */
+	sdnotify_stopping();
+	timer_arm(&S.drain, S.o->stop_delay);
+	status_now();
+	return 1;
+}
+
 void
 gen_stop(int sig, const char *why)
 {
@@ -1112,9 +1157,12 @@ gen_stop(int sig, const char *why)
 		log_info("%s: already stopping", why);
 		return;
 	}
+	if (drain_first(sig, why))
+		return;
 	log_info("%s: stopping all workers with SIG%s", why, sig_name(sig));
 	S.stopping = 1;
-	sdnotify_stopping();
+	if (!S.draining)
+		sdnotify_stopping();
 	S.restart_pending = 0;
 	ev_timer_stop(S.loop, &S.retry);
 	if (ev_is_active(&S.tick)) {
@@ -1169,6 +1217,31 @@ gen_worker_pid(unsigned long id, int index)
 	return 0;
 }
 
+void
+gen_view(struct gen_view *v)
+{
+	struct gen *g;
+	size_t i;
+
+	memset(v, 0, sizeof(*v));
+	v->serving = gen_serving_id();
+	v->starting = S.starting ? S.starting->id : 0;
+	v->stopping = S.stopping || S.draining;
+	v->served = S.served;
+	v->rolled_back = S.rolled_back;
+	for (i = 0; i < GEN_VIEW_STATES; i++)
+		v->state[i] = state_names[i];
+	for (g = S.gens; g; g = g->next)
+		if (g->state < GEN_VIEW_STATES)
+			v->workers[g->state] += g->nalive;
+}
+
+void
+gen_status_touch(void)
+{
+	status_later();
+}
+
 /* ---- status files --------------------------------------------------- */
 
 static void
@@ -1198,7 +1271,9 @@ json_fill(struct status_json *s)
 	s->restarts = S.restarts;
 	s->restart_pending = S.restart_pending;
 	s->stop_timeout = (long)(S.o->stop_timeout + 0.999);
-	s->stopping = S.stopping;
+	s->stopping = S.stopping || S.draining;
+	s->served = S.served;
+	s->rolled_back = S.rolled_back;
 	s->last_generation = S.last_id;
 	s->nls = S.o->nls;
 	for (g = S.gens; g; g = g->next)
@@ -1217,6 +1292,8 @@ json_fill(struct status_json *s)
 		         listen_origin_name(&S.o->ls[i]));
 		s->ls[i].fdname = S.o->ls[i].fdname;
 		s->ls[i].arg = &S.o->ls[i];
+		s->ls[i].has_queue =
+		    metricsd_queue(i, &s->ls[i].inode, &s->ls[i].queue) == 0;
 	}
 	for (g = S.gens, i = 0; g; g = g->next, i++) {
 		struct status_json_gen *jg = &s->gens[i];
@@ -1326,7 +1403,7 @@ gen_state_save(struct reexec_state *st)
 	struct gen *g;
 	size_t n = 0, i;
 
-	if (S.starting || S.stopping || ev_is_active(&S.retry))
+	if (S.starting || S.stopping || S.draining || ev_is_active(&S.retry))
 		return -1;
 	st->last_id = S.last_id;
 	st->restarts = S.restarts;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* gen.h: generations of workers and the restart state machine. */
 #ifndef BATON_GEN_H
 #define BATON_GEN_H
@@ -31,6 +32,23 @@ unsigned long gen_serving_id(void);
 unsigned long gen_last_id(void);
 const char *gen_state_of(unsigned long id);
 pid_t gen_worker_pid(unsigned long id, int index);
+
+/* What metrics and /readyz show (metricsd.c): the serving and starting
+ * generations (0: none), whether baton is stopping (or draining for
+ * --stop-delay), restarts that served or were rolled back, and live
+ * workers counted by the state of their generation. */
+#define GEN_VIEW_STATES 6
+struct gen_view {
+	unsigned long serving, starting;
+	int stopping;
+	unsigned long served, rolled_back;
+	const char *state[GEN_VIEW_STATES];
+	unsigned long workers[GEN_VIEW_STATES];
+};
+void gen_view(struct gen_view *v);
+/* A figure STATUS.json shows changed outside gen (a queue's peak):
+ * rewrite the status files soon, once per burst. */
+void gen_status_touch(void);
 
 /* The state a re-exec'd baton needs, into st (free with
  * reexec_state_free), or -1 when it is not a good time: a generation is

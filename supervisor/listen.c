@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* listen.c: listener specs as start_server spells them, and binding them. */
 #include "config.h"
 
@@ -94,7 +95,10 @@ parse_port_tail(const char *p, struct listener *l, char *err, size_t errlen)
 	}
 	p = skip_ws(p);
 	if (*p != '\0') {
-		snprintf(err, errlen, "unexpected \"%s\"", p);
+		char quoted[256];
+
+		log_escape(quoted, sizeof(quoted), p);
+		snprintf(err, errlen, "unexpected \"%s\"", quoted);
 		return -1;
 	}
 	return 0;

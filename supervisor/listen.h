@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* listen.h: listener specs (--port, --path): parse, bind, fds, env string. */
 #ifndef BATON_LISTEN_H
 #define BATON_LISTEN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log.c: one line per event on stderr (which --log-file redirects). */
 #include "config.h"
 
@@ -64,14 +65,40 @@ log_set_atexit(void (*fn)(void))
 
 /* Format the whole line first and write it with one write(2), so lines
  * from baton and its workers sharing the log do not interleave. */
+/* Control bytes as C escapes (\n, \t, \xNN): a message stays one line
+ * and a terminal is not driven by a value taken from the command line or
+ * a file. Bytes from 0x80 up are left alone (UTF-8 paths). */
+void
+log_escape(char *out, size_t len, const char *in)
+{
+	size_t o = 0;
+
+	if (len == 0)
+		return;
+	for (; *in && o + 5 < len; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c == '\n' || c == '\t' || c == '\r') {
+			out[o++] = '\\';
+			out[o++] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+		} else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
 static void
 vlog(int with_errno, int saved, const char *fmt, va_list ap, char *out,
      size_t outlen)
 {
-	char msg[2048], stamp[64] = "";
+	char raw[2048], msg[2048], stamp[64] = "";
 	int n;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	/* one line each, whatever a user put in a value we quote */
+	log_escape(msg, sizeof(msg), raw);
 	if (timestamps) {
 		struct timeval tv;
 		struct tm tm;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log.h: log lines and fatal exits. */
 #ifndef BATON_LOG_H
 #define BATON_LOG_H
@@ -40,6 +41,9 @@ void log_set_tee_fd(int fd);
  * before the clean-up, with errno the cause (0 after fatalx()): the
  * --daemonize report pipe (daemon.c), the service manager (sdnotify.c). */
 void log_set_fatal_hook(void (*fn)(int code, const char *line));
+
+/* in with control bytes escaped (\n, \t, \xNN), into out. */
+void log_escape(char *out, size_t len, const char *in);
 
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* log_warn appends ": strerror(errno)"; log_warnx does not. */

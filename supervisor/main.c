@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* main.c: options -> set-up -> the loop; nothing else. */
 #include "config.h"
 
@@ -20,6 +21,7 @@
 #include "listen.h"
 #include "log.h"
 #include "logfile.h"
+#include "metricsd.h"
 #include "notify.h"
 #include "options.h"
 #include "passfds.h"
@@ -38,6 +40,7 @@ static void
 cleanup(void)
 {
 	gen_remove_status();
+	metricsd_cleanup();
 	/* with --fdstore the manager keeps the sockets for the next baton:
 	 * their files must stay with them */
 	if (!(opts.fdstore && sdnotify_enabled()))
@@ -151,7 +154,11 @@ parse_command_line(int argc, char **argv)
 		options_usage(stdout);
 		return EXIT_OK;
 	case MODE_VERSION:
-		printf("%s\n", PACKAGE_VERSION);
+		/* as start_server: the bare number, as Perl's prints it */
+		if (strcmp(log_progname(), "start_server") == 0)
+			printf("%s\n", PACKAGE_VERSION);
+		else
+			printf("baton %s\n", PACKAGE_VERSION);
 		return EXIT_OK;
 	case MODE_RESTART:
 		return control_restart(&opts);
@@ -159,6 +166,10 @@ parse_command_line(int argc, char **argv)
 		return control_stop(&opts);
 	case MODE_CHECK:
 		return check_listeners();
+	case MODE_STATS:
+		return control_stats(&opts);
+	case MODE_HEALTH:
+		return control_health(&opts);
 	case MODE_RUN:
 		break;
 	}
@@ -324,6 +335,7 @@ main(int argc, char **argv)
 	setup_env_and_daemon(!state);
 
 	loop = setup_loop();
+	metricsd_start(loop, &opts);
 	gen_init(loop, &opts);
 	if (!state)
 		gen_start_first();

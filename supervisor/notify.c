@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* notify.c: receive sd_notify messages (READY=1, STATUS=...) from workers.
  * The sender is identified by the kernel (SCM_CREDENTIALS), never by what
  * the message claims. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* notify.h: the readiness socket workers send sd_notify datagrams to. */
 #ifndef BATON_NOTIFY_H
 #define BATON_NOTIFY_H

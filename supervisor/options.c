@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* options.c: start_server's command line and baton's extensions, as one
  * table that drives getopt, abbreviations, validation and --help. */
 #include "config.h"
@@ -16,6 +17,8 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "metrics.h"
+#include "metricsd.h"
 #include "options.h"
 #include "passfds.h"
 #include "sig.h"
@@ -44,18 +47,28 @@ enum opt_special {
 	SP_SOCKOPTS,
 	SP_DEFER_ACCEPT, /* a bare "--defer-accept 5" is a mistake */
 	SP_BACKLOG,      /* also the default of every listener's backlog */
-	SP_PASS_FDS_AS   /* a list of dialects, parsed by passfds.c */
+	SP_PASS_FDS_AS,  /* a list of dialects, parsed by passfds.c */
+	SP_READY         /* --ready MODE, or a bare --ready for --health */
 };
 
 /* Mode bits, in the order start_server acts on them. */
-enum { M_HELP = 1, M_VERSION = 2, M_RESTART = 4, M_STOP = 8 };
+enum {
+	M_HELP = 1,
+	M_VERSION = 2,
+	M_RESTART = 4,
+	M_STOP = 8,
+	M_STATS = 16,
+	M_HEALTH = 32
+};
 
 #define NONE ((size_t)-1)
 #define F(field) offsetof(struct options, field)
 
 static const char *const ready_choices[] = {"interval", "notify", NULL};
+static const char *const format_choices[] = {"text", "json", "prom", NULL};
 
 static int check_log_file(const char *v, char *err, size_t errlen);
+static int check_metrics_file(const char *v, char *err, size_t errlen);
 
 struct opt_def {
 	const char *name;
@@ -265,12 +278,24 @@ static const struct opt_def opt_table[] = {
              "(default 0: never)"},
     {.name = "ready",
      .kind = K_CHOICE,
-     .has_arg = required_argument,
+     /* optional only so that "--health --ready" reads as it is
+      * written; a run still needs MODE (SP_READY, finish()) */
+     .has_arg = optional_argument,
      .field = F(ready),
      .choices = ready_choices,
+     .special = SP_READY,
      .arg = "MODE",
      .help = "interval (default): alive after --interval;\n"
-             "notify: every worker sent READY=1 on NOTIFY_SOCKET"},
+             "notify: every worker sent READY=1 on NOTIFY_SOCKET;\n"
+             "bare, after --health: check readiness too"},
+    {.name = "stop-delay",
+     .kind = K_SECONDS,
+     .has_arg = required_argument,
+     .field = F(stop_delay),
+     .arg = "SECS",
+     .help = "on SIGTERM, /readyz turns 503 and the workers keep\n"
+             "serving SECS before their stop signal; a second\n"
+             "SIGTERM stops at once (default 0)"},
     {.name = "ready-timeout",
      .kind = K_SECONDS,
      .has_arg = required_argument,
@@ -413,6 +438,65 @@ static const struct opt_def opt_table[] = {
      .field = NONE,
      .min = M_STOP,
      .help = "stop the running baton and wait (needs --pid-file)"},
+    {.name = "stats",
+     .kind = K_MODE,
+     .has_arg = no_argument,
+     .field = NONE,
+     .min = M_STATS,
+     .section = "Queues, metrics and health:",
+     .help = "print the running baton's listen queues (needs\n"
+             "--status-file; any local user may run it)"},
+    {.name = "format",
+     .kind = K_CHOICE,
+     .has_arg = required_argument,
+     .field = F(stats_format),
+     .choices = format_choices,
+     .arg = "FMT",
+     .help = "--stats output: text (default), json or prom"},
+    {.name = "health",
+     .kind = K_MODE,
+     .has_arg = no_argument,
+     .field = NONE,
+     .min = M_HEALTH,
+     .help = "exit 0 if the baton of --status-file runs (with a\n"
+             "bare --ready: and a generation serves), else 1"},
+    {.name = "metrics-file",
+     .kind = K_STRING,
+     .has_arg = required_argument,
+     .field = F(metrics_file),
+     .check = check_metrics_file,
+     .arg = "PATH.prom",
+     .help = "write Prometheus metrics there every\n"
+             "--metrics-interval, atomically (node_exporter)"},
+    {.name = "metrics-interval",
+     .kind = K_SECONDS,
+     .has_arg = required_argument,
+     .field = F(metrics_interval),
+     .def = 1,
+     .arg = "SECS",
+     .help = "sample the listen queues every SECS (default 1)"},
+    {.name = "metrics-listen",
+     .kind = K_STRING,
+     .has_arg = required_argument,
+     .field = F(metrics_listen),
+     .check = metricsd_check_listen,
+     .arg = "ADDR:PORT",
+     .help = "serve /metrics, /healthz, /readyz over HTTP\n"
+             "(a socket the workers never get)"},
+    {.name = "metrics-syn-queue",
+     .kind = K_FLAG,
+     .has_arg = no_argument,
+     .field = F(metrics_syn_queue),
+     .help = "also count SYN_RECV requests (a netlink dump\n"
+             "per TCP listener and sample)"},
+    {.name = "accept-stall",
+     .kind = K_SECONDS,
+     .has_arg = required_argument,
+     .field = F(accept_stall),
+     .def = 10,
+     .arg = "SECS",
+     .help = "warn when a queue stays non-empty and never\n"
+             "shrinks for SECS (default 10; 0: never)"},
     {.name = "help",
      .kind = K_MODE,
      .has_arg = no_argument,
@@ -562,6 +646,18 @@ check_log_file(const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+/* metrics_file_check's message names the option and the path already;
+ * set_value adds both, so only the cause is kept. */
+static int
+check_metrics_file(const char *v, char *err, size_t errlen)
+{
+	if (metrics_file_check(v, err, errlen) < 0) {
+		snprintf(err, errlen, "the name must end in .prom");
+		return -1;
+	}
+	return 0;
+}
+
 /* The cause for an integer out of d's range. */
 static void
 int_cause(const struct opt_def *d, char *buf, size_t len)
@@ -673,6 +769,11 @@ set_value(struct parse *ps, const struct opt_def *d, const char *v)
 	case K_STRING:
 		rc = d->check ? d->check(v, cause, sizeof(cause)) : 0;
 		break;
+	case K_CHOICE:
+		if (v == NULL) /* a bare --ready: SP_READY */
+			break;
+		rc = set_number(ps->o, d, v, cause, sizeof(cause));
+		break;
 	default:
 		rc = set_number(ps->o, d, v, cause, sizeof(cause));
 		break;
@@ -754,6 +855,26 @@ add_sockopts(struct parse *ps, const char *v)
 	return 0;
 }
 
+/* --ready's value used to be required: "--ready notify" still takes the
+ * next word when it is a mode. Otherwise a bare --ready is --health's
+ * "and ready" (finish() refuses it anywhere else). */
+static int
+bare_ready(struct parse *ps, const char *v, const char *next)
+{
+	size_t i;
+
+	if (v != NULL)
+		return 0;
+	for (i = 0; next && ready_choices[i]; i++)
+		if (strcmp(next, ready_choices[i]) == 0) {
+			ps->o->ready = (int)i;
+			optind++;
+			return 0;
+		}
+	ps->o->health_ready = 1;
+	return 0;
+}
+
 static int
 special(struct parse *ps, const struct opt_def *d, char *v)
 {
@@ -786,6 +907,8 @@ special(struct parse *ps, const struct opt_def *d, char *v)
 	case SP_PASS_FDS_AS:
 		return passfds_parse(v, &ps->o->pass_fds_as, ps->err,
 		                     ps->errlen);
+	case SP_READY:
+		return bare_ready(ps, v, next);
 	default:
 		return 0;
 	}
@@ -965,6 +1088,28 @@ add_paths(struct parse *ps)
 	return 0;
 }
 
+/* What the metrics rows cannot check one at a time. */
+static int
+check_metrics(struct parse *ps)
+{
+	const struct options *o = ps->o;
+
+	if (o->health_ready && o->mode != MODE_HEALTH && o->mode != MODE_HELP &&
+	    o->mode != MODE_VERSION) {
+		snprintf(ps->err, ps->errlen,
+		         "--ready needs a mode: --ready=interval or "
+		         "--ready=notify (a bare --ready goes with --health)");
+		return -1;
+	}
+	if (o->metrics_interval < 0.01) {
+		snprintf(ps->err, ps->errlen,
+		         "invalid --metrics-interval value: at least 0.01 "
+		         "seconds");
+		return -1;
+	}
+	return 0;
+}
+
 /* After the last option: the mode, --path listeners, cross-checks, fds. */
 static int
 finish(struct parse *ps)
@@ -980,9 +1125,11 @@ finish(struct parse *ps)
 	          : ps->modes & M_VERSION ? MODE_VERSION
 	          : ps->modes & M_RESTART ? MODE_RESTART
 	          : ps->modes & M_STOP    ? MODE_STOP
+	          : ps->modes & M_STATS   ? MODE_STATS
+	          : ps->modes & M_HEALTH  ? MODE_HEALTH
 	          : o->check              ? MODE_CHECK
 	                                  : MODE_RUN;
-	if (add_paths(ps) < 0)
+	if (add_paths(ps) < 0 || check_metrics(ps) < 0)
 		return -1;
 	if (o->check && (ps->modes & (M_RESTART | M_STOP)) &&
 	    !(ps->modes & (M_HELP | M_VERSION))) {
@@ -1019,7 +1166,7 @@ parse_loop(struct parse *ps)
 	int c;
 
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then forgets the previous argv too */
 	while ((c = getopt_long_only(ps->argc, argv, ":", lo, NULL)) != -1) {
 		const struct opt_def *d;
 
@@ -1092,6 +1239,8 @@ options_free(struct options *o)
 	free(o->user);
 	free(o->supplementary_groups);
 	free(o->worker_caps);
+	free(o->metrics_file);
+	free(o->metrics_listen);
 	for (i = 0; o->argv_owned && o->argv_owned[i]; i++)
 		free(o->argv_owned[i]);
 	free(o->argv_owned);

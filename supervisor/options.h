@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* options.h: the command line (start_server's, plus baton's extensions). */
 #ifndef BATON_OPTIONS_H
 #define BATON_OPTIONS_H
@@ -13,8 +14,12 @@ enum options_mode {
 	MODE_VERSION,
 	MODE_RESTART,
 	MODE_STOP,
-	MODE_CHECK /* --check: bind, show the listeners' options, exit */
+	MODE_CHECK, /* --check: bind, show the listeners' options, exit */
+	MODE_STATS, /* --stats: a running baton's queues, from outside */
+	MODE_HEALTH /* --health [--ready]: an exec probe */
 };
+
+enum stats_format { STATS_TEXT, STATS_JSON, STATS_PROM };
 
 enum ready_mode { READY_INTERVAL, READY_NOTIFY };
 
@@ -44,6 +49,14 @@ struct options {
 	int no_new_privs;
 	double restart_timeout; /* --restart gives up after; -1: default */
 	unsigned pass_fds_as;   /* --pass-fds-as: PASSFDS_* bits, 0: default */
+	/* the kernel's queues made visible (metricsd.c, control.c) */
+	char *metrics_file, *metrics_listen;
+	double metrics_interval; /* sampling period, seconds (> 0) */
+	int metrics_syn_queue;
+	double accept_stall; /* 0: never warn */
+	double stop_delay;   /* on TERM: not ready, keep serving this long */
+	int stats_format;    /* enum stats_format */
+	int health_ready;    /* a bare --ready: --health checks readiness */
 	/* given on the command line: exported to the environment */
 	int auto_restart_set;
 	char *kill_old_delay, *auto_restart_interval;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* reexec.h: SIGUSR2 re-executes baton's binary, keeping sockets and workers. */
 #ifndef BATON_REEXEC_H
 #define BATON_REEXEC_H

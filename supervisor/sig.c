@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sig.c: signal name table; the names Perl's kill() accepts. */
 #include "config.h"
 

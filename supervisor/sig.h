@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sig.h: signal names <-> numbers, as start_server and kill(1) spell them. */
 #ifndef BATON_SIG_H
 #define BATON_SIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sockopt.c: listener options: parse, merge, set, read back, describe. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sockopt.h: listener options: parse, merge, set, read back, describe. */
 #ifndef BATON_SOCKOPT_H
 #define BATON_SOCKOPT_H

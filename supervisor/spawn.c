@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* spawn.c: the worker side of fork, where only async-signal-safe calls run. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* spawn.h: fork/exec of one worker with the listeners in place. */
 #ifndef BATON_SPAWN_H
 #define BATON_SPAWN_H

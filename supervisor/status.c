@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* status.c: the files other programs read: pid file, status file, JSON. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* status.h: pid file (flock'd), status file (atomic, numeric order), JSON. */
 #ifndef BATON_STATUS_H
 #define BATON_STATUS_H

@@ -130,6 +130,22 @@ put_gen(FILE *f, const struct status_json_gen *g)
 	fputs("]}", f);
 }
 
+static void
+put_queue(FILE *f, const struct status_json_listener *l)
+{
+	char q[512];
+
+	if (l->inode)
+		fprintf(f, ",\"inode\":%llu", (unsigned long long)l->inode);
+	else
+		fputs(",\"inode\":null", f);
+	fputs(",\"queue\":", f);
+	if (l->has_queue && qstat_json(q, sizeof(q), &l->queue) > 0)
+		fputs(q, f);
+	else
+		fputs("null", f);
+}
+
 int
 status_json_write(FILE *f, const struct status_json *s)
 {
@@ -147,8 +163,11 @@ status_json_write(FILE *f, const struct status_json *s)
 	put_secs(f, "ready_timeout", s->has_deadlines && s->ready_timeout >= 0,
 	         s->ready_timeout);
 	put_secs(f, "kill_old_delay", s->has_deadlines, s->kill_old_delay);
-	fprintf(f, "\"stopping\":%s,\"last_generation\":%lu,\"listeners\":[",
-	        tf(s->stopping), s->last_generation);
+	fprintf(f, "\"stopping\":%s,\"last_generation\":%lu,", tf(s->stopping),
+	        s->last_generation);
+	fprintf(f, "\"restarts_served\":%lu,\"restarts_rolled_back\":%lu,",
+	        s->served, s->rolled_back);
+	fputs("\"listeners\":[", f);
 	for (i = 0; i < s->nls; i++) {
 		const struct status_json_listener *l = &s->ls[i];
 
@@ -163,6 +182,7 @@ status_json_write(FILE *f, const struct status_json *s)
 			put_str(f, l->fdname);
 		else
 			fputs("null", f);
+		put_queue(f, l);
 		if (l->options) {
 			fputc(',', f);
 			l->options(f, l->arg);
@@ -778,8 +798,79 @@ gen_elem(struct jp *j, void *ctx)
 	return g ? parse_object(j, gen_keys, 0, gen_member, g) : -1;
 }
 
-static const char *const listener_keys[] = {"key",     "fd",      "type",
-                                            "?origin", "?fdname", NULL};
+static const char *const queue_keys[] = {"len", "limit",      "peak", "drops",
+                                         "syn", "sampled_at", NULL};
+
+/* A figure of the queue object, or null (*has 0). */
+static int
+parse_opt_u64(struct jp *j, uint64_t *v, int *has)
+{
+	unsigned long u;
+
+	*has = 0;
+	if (literal(j, "null"))
+		return 0;
+	if (parse_ulong(j, &u) < 0)
+		return -1;
+	*v = u;
+	*has = 1;
+	return 0;
+}
+
+static int
+queue_member(struct jp *j, int key, void *ctx)
+{
+	struct qstat_track *t = ctx;
+	uint64_t v = 0;
+	long at;
+	int has;
+
+	if (key == 5) {
+		if (parse_long(j, &at, 0, LONG_MAX) < 0)
+			return -1;
+		t->sampled_at = at;
+		return 0;
+	}
+	if (parse_opt_u64(j, &v, &has) < 0)
+		return -1;
+	if (key != 3 && v > UINT32_MAX)
+		return fail(j, "queue figure out of range");
+	if (!has)
+		return 0;
+	switch (key) {
+	case 0:
+		t->last.len = (uint32_t)v;
+		t->last.flags |= QSTAT_HAS_QUEUE;
+		break;
+	case 1:
+		t->last.limit = (uint32_t)v;
+		break;
+	case 2:
+		t->peak = (uint32_t)v;
+		break;
+	case 3:
+		t->last.drops = v;
+		t->last.flags |= QSTAT_HAS_DROPS;
+		break;
+	default:
+		t->last.syn = (uint32_t)v;
+		t->last.flags |= QSTAT_HAS_SYN;
+		break;
+	}
+	return 0;
+}
+
+static int
+parse_queue(struct jp *j, struct status_json_listener *l)
+{
+	if (literal(j, "null"))
+		return 0;
+	l->has_queue = 1;
+	return parse_object(j, queue_keys, 0, queue_member, &l->queue);
+}
+
+static const char *const listener_keys[] = {
+    "key", "fd", "type", "?origin", "?fdname", "?inode", "?queue", NULL};
 
 static int
 listener_member(struct jp *j, int key, void *ctx)
@@ -795,12 +886,19 @@ listener_member(struct jp *j, int key, void *ctx)
 		return parse_name(j, l->type, sizeof(l->type));
 	case 3:
 		return parse_name(j, l->origin, sizeof(l->origin));
-	default:
+	case 4:
 		if (literal(j, "null")) {
 			l->fdname = NULL;
 			return 0;
 		}
 		return parse_string(j, (char **)&l->fdname);
+	case 5: {
+		int has;
+
+		return parse_opt_u64(j, &l->inode, &has);
+	}
+	default:
+		return parse_queue(j, l);
 	}
 }
 
@@ -832,12 +930,23 @@ failure_member(struct jp *j, int key, void *ctx)
 	}
 }
 
-static const char *const top_keys[] = {
-    "pid",           "restarts",       "restart_pending",
-    "stop_timeout",  "stopping",       "last_generation",
-    "listeners",     "generations",    "last_failure",
-    "retrying",      "retry_at",       "interval",
-    "ready_timeout", "kill_old_delay", NULL};
+static const char *const top_keys[] = {"pid",
+                                       "restarts",
+                                       "restart_pending",
+                                       "stop_timeout",
+                                       "stopping",
+                                       "last_generation",
+                                       "listeners",
+                                       "generations",
+                                       "last_failure",
+                                       "retrying",
+                                       "retry_at",
+                                       "interval",
+                                       "ready_timeout",
+                                       "kill_old_delay",
+                                       "restarts_served",
+                                       "restarts_rolled_back",
+                                       NULL};
 /* Keys 9 and up: later additions, absent from older versions' files. */
 #define TOP_OPTIONAL (~0U << 9)
 
@@ -876,8 +985,12 @@ top_member(struct jp *j, int key, void *ctx)
 		return parse_opt_secs(j, &s->interval);
 	case 12:
 		return parse_opt_secs(j, &s->ready_timeout);
-	default:
+	case 13:
 		return parse_opt_secs(j, &s->kill_old_delay);
+	case 14:
+		return parse_ulong(j, &s->served);
+	default:
+		return parse_ulong(j, &s->rolled_back);
 	}
 }
 

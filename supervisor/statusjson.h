@@ -5,7 +5,10 @@
 #define BATON_STATUSJSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include "qstat.h"
 
 struct status_json_worker {
 	int index;
@@ -33,6 +36,14 @@ struct status_json_listener {
 	 * after "type"; the reader skips them as unknown keys */
 	void (*options)(FILE *f, const void *arg);
 	const void *arg;
+	/* The socket's inode, for readers outside (--stats); 0 is null. */
+	uint64_t inode;
+	/* The queue as last sampled: "queue":{"len":N,"limit":N,"peak":N,
+	 * "drops":N,"syn":N,"sampled_at":T}, a figure the kernel does not
+	 * give being null (queue.last.flags says which); has_queue 0 is
+	 * "queue":null (not sampled yet, or an older writer). */
+	int has_queue;
+	struct qstat_track queue;
 };
 
 struct status_json {
@@ -56,6 +67,8 @@ struct status_json {
 	 * retry_at (epoch seconds; <= 0: not known, written as null). */
 	int retrying;
 	double retry_at;
+	/* restarts that served and generations rolled back (metrics) */
+	unsigned long served, rolled_back;
 	int has_failure; /* last_failure is null when 0 */
 	unsigned long fail_gen;
 	double fail_time;

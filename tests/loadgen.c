@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Bounded HTTP load client for the black-box tests (hot-restart under load). */
 
 /*

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The whole test suite from a fresh Debian 12 machine: install what it
 # needs, build, run `make check`, print the logs and a final count.
 set -u

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* spawn.c: Check tests of the fork/exec path. The test binary re-execs
  * itself as the worker (as libuv's tests do) and reports from inside what
  * it inherited: fds, sockets, signal mask and dispositions, cwd. */

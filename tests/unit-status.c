@@ -48,6 +48,26 @@ sample(struct status_json *s, struct status_json_listener *ls,
 	ls[1].fd = 4;
 	strcpy(ls[1].type, "unix");
 	strcpy(ls[1].origin, "bound");
+	/* the queues as metricsd sampled them (issue 12) */
+	ls[0].inode = 123456789012ULL;
+	ls[0].has_queue = 1;
+	ls[0].queue.last.flags =
+	    QSTAT_HAS_QUEUE | QSTAT_HAS_DROPS | QSTAT_HAS_SYN;
+	ls[0].queue.last.len = 5;
+	ls[0].queue.last.limit = 4;
+	ls[0].queue.last.drops = 5000000000ULL;
+	ls[0].queue.last.syn = 3;
+	ls[0].queue.peak = 9;
+	ls[0].queue.sampled_at = 1700000001;
+	ls[1].inode = 77;
+	ls[1].has_queue = 1;
+	ls[1].queue.last.flags = QSTAT_HAS_QUEUE;
+	ls[1].queue.last.len = 4;
+	ls[1].queue.last.limit = 3;
+	ls[1].queue.peak = 4;
+	ls[1].queue.sampled_at = 1700000002;
+	s->served = 5;
+	s->rolled_back = 2;
 	s->ngens = 2;
 	s->gens = gs;
 	gs[0].id = 9;
@@ -87,6 +107,25 @@ same_str(const char *a, const char *b)
 }
 
 static void
+same_queue(const struct status_json_listener *a,
+           const struct status_json_listener *b)
+{
+	const struct qstat_track *x = &a->queue, *y = &b->queue;
+
+	ck_assert_uint_eq(a->inode, b->inode);
+	ck_assert_int_eq(a->has_queue, b->has_queue);
+	if (!a->has_queue)
+		return;
+	ck_assert_uint_eq(x->last.flags, y->last.flags);
+	ck_assert_uint_eq(x->last.len, y->last.len);
+	ck_assert_uint_eq(x->last.limit, y->last.limit);
+	ck_assert_uint_eq(x->last.drops, y->last.drops);
+	ck_assert_uint_eq(x->last.syn, y->last.syn);
+	ck_assert_uint_eq(x->peak, y->peak);
+	ck_assert_int_eq(x->sampled_at, y->sampled_at);
+}
+
+static void
 assert_same(const struct status_json *a, const struct status_json *b)
 {
 	size_t i, k;
@@ -104,7 +143,10 @@ assert_same(const struct status_json *a, const struct status_json *b)
 		ck_assert_str_eq(a->ls[i].type, b->ls[i].type);
 		ck_assert_str_eq(a->ls[i].origin, b->ls[i].origin);
 		same_str(a->ls[i].fdname, b->ls[i].fdname);
+		same_queue(&a->ls[i], &b->ls[i]);
 	}
+	ck_assert_uint_eq(a->served, b->served);
+	ck_assert_uint_eq(a->rolled_back, b->rolled_back);
 	ck_assert_uint_eq(a->ngens, b->ngens);
 	for (i = 0; i < a->ngens; i++) {
 		const struct status_json_gen *x = &a->gens[i], *y = &b->gens[i];
@@ -191,11 +233,65 @@ START_TEST(test_json_nulls)
 	    "\"retrying\":false,\"retry_at\":null,\"stop_timeout\":0,"
 	    "\"interval\":null,\"ready_timeout\":null,"
 	    "\"kill_old_delay\":null,\"stopping\":false,\"last_generation\":0,"
+	    "\"restarts_served\":0,\"restarts_rolled_back\":0,"
 	    "\"listeners\":[],\"generations\":[],\"last_failure\":null}\n");
 	ck_assert_int_eq(status_json_parse(text, &back, err, sizeof(err)), 0);
 	assert_same(&s, &back);
 	status_json_free(&back);
 	free(text);
+}
+END_TEST
+
+/* The queue object: a figure the kernel does not give is null; an older
+ * writer had no inode or queue at all; figures are bounded. */
+static const struct {
+	const char *listener; /* the listeners array's one element */
+	int ok, has_queue;
+	unsigned flags;
+} queues[] = {
+    {"{\"key\":\"8080\",\"fd\":3,\"type\":\"tcp\"}", 1, 0, 0},
+    {"{\"key\":\"8080\",\"fd\":3,\"type\":\"tcp\",\"inode\":null,"
+     "\"queue\":null}",
+     1, 0, 0},
+    {"{\"key\":\"/s\",\"fd\":3,\"type\":\"unix\",\"inode\":9,"
+     "\"queue\":{\"len\":4,\"limit\":3,\"peak\":4,\"drops\":null,"
+     "\"syn\":null,\"sampled_at\":5}}",
+     1, 1, QSTAT_HAS_QUEUE},
+    {"{\"key\":\"u53\",\"fd\":3,\"type\":\"udp\",\"inode\":9,"
+     "\"queue\":{\"len\":null,\"limit\":null,\"peak\":null,"
+     "\"drops\":7,\"syn\":null,\"sampled_at\":5}}",
+     1, 1, QSTAT_HAS_DROPS},
+    {"{\"key\":\"8080\",\"fd\":3,\"type\":\"tcp\",\"inode\":9,"
+     "\"queue\":{\"len\":4294967296,\"limit\":3,\"peak\":4,"
+     "\"drops\":0,\"syn\":null,\"sampled_at\":5}}",
+     0, 0, 0},
+    {"{\"key\":\"8080\",\"fd\":3,\"type\":\"tcp\",\"inode\":9,"
+     "\"queue\":{\"len\":4,\"limit\":3,\"peak\":4,\"sampled_at\":5}}",
+     0, 0, 0},
+    {"{\"key\":\"8080\",\"fd\":3,\"type\":\"tcp\",\"inode\":-1,"
+     "\"queue\":null}",
+     0, 0, 0},
+};
+
+START_TEST(test_json_queue)
+{
+	struct status_json back;
+	char err[256], text[1024];
+	int r;
+
+	snprintf(text, sizeof(text),
+	         "{\"pid\":5,\"restarts\":0,\"restart_pending\":false,"
+	         "\"stop_timeout\":3,\"stopping\":false,"
+	         "\"last_generation\":2,\"listeners\":[%s],"
+	         "\"generations\":[],\"last_failure\":null}",
+	         queues[_i].listener);
+	r = status_json_parse(text, &back, err, sizeof(err));
+	ck_assert_msg((r == 0) == queues[_i].ok, "%s: %s", text, err);
+	if (r < 0)
+		return;
+	ck_assert_int_eq(back.ls[0].has_queue, queues[_i].has_queue);
+	ck_assert_uint_eq(back.ls[0].queue.last.flags, queues[_i].flags);
+	status_json_free(&back);
 }
 END_TEST
 
@@ -510,6 +606,7 @@ main(void)
 	tcase_add_loop_test(tc, test_json_round_trip, 0, N(strings));
 	tcase_add_test(tc, test_json_nulls);
 	tcase_add_test(tc, test_json_unknown_keys);
+	tcase_add_loop_test(tc, test_json_queue, 0, N(queues));
 	tcase_add_loop_test(tc, test_json_deadlines, 0, N(deadlines));
 	tcase_add_loop_test(tc, test_default_timeout, 0, N(waits));
 	tcase_add_loop_test(tc, test_json_bad, 0, N(bad_json));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* unit.c: Check tables for the supervisor's pure parts. */
 #include "config.h"
 

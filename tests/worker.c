@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Test worker for the black-box tests: reports what it inherited, serves. */
 
 /*

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* baton.h: libbaton, the worker side of baton and Server::Starter. */
 #ifndef BATON_H
 #define BATON_H

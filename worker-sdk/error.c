@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* error.c: libbaton's per-thread error message and input quoting. */
 #ifdef HAVE_CONFIG_H
 #include <config.h>

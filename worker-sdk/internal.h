@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* internal.h: what libbaton's files share; not installed, not exported. */
 #ifndef BATON_INTERNAL_H
 #define BATON_INTERNAL_H

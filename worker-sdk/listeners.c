@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* listeners.c: the public listener API: open from the environment, look up,
  * read. */
 #ifdef HAVE_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* notify.c: sd_notify-protocol messages to the supervisor, and the worker's
  * generation. */
 #ifdef HAVE_CONFIG_H

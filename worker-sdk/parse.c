@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* parse.c: SERVER_STARTER_PORT and LISTEN_* strings to a set of entries. */
 #ifdef HAVE_CONFIG_H
 #include <config.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* verify.c: check each inherited fd against what the environment says. */
 #ifdef HAVE_CONFIG_H
 #include <config.h>

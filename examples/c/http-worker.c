@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* http-worker.c: a prefork HTTP worker on libbaton and libev, the C example.
  */
 

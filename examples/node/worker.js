@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: ISC
 // worker.js: an HTTP worker for baton, start_server or systemd on Node's
 // standard library: net.Server listening on an inherited fd ({fd: N}).
 //

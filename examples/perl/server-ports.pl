@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: ISC
 # server-ports.pl: a worker that takes its listener the way Perl programs
 # have always done under start_server: Server::Starter::server_ports().
 #

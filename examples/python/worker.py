@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """worker.py: an HTTP worker for baton, start_server or systemd, standard
 library only.
 

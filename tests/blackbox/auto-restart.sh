@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --enable-auto-restart / --auto-restart-interval: a new generation every
 # N seconds without any HUP; without the switch, none.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --backlog: the listen(2) backlog of every listener; default SOMAXCONN
 # (4096), capped by net.core.somaxconn.
 . "$(dirname "$0")/lib.sh"

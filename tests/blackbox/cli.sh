@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Command line: --help, --version, option errors and their exit codes, and
 # the Getopt::Long spellings start_server users rely on.
 . "$(dirname "$0")/lib.sh"
@@ -12,6 +13,9 @@ like "$RUN_OUT" '--port' "--help prints the usage, with --port, on stdout"
 run_baton --version
 is "$RUN_STATUS" 0 "--version exits 0"
 like "$RUN_OUT" '[0-9]+\.[0-9]+' "--version prints a version number"
+if baton_only "--version names the program"; then
+	like "$RUN_OUT" '^baton [0-9]+\.[0-9]+\.[0-9]+$' "--version prints \"baton X.Y.Z\""
+fi
 
 run_baton --no-such-option --port=1 -- true
 is "$RUN_STATUS" 1 "an unknown option exits 1"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --daemonize: the command returns at once with 0; the daemon (a new session,
 # not the process that was started) runs on, writes the pid file and serves.
 . "$(dirname "$0")/lib.sh"

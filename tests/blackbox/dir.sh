@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --dir: the worker runs in DIR (a relative program path is resolved there);
 # the supervisor checks DIR at start-up (baton: exit 3).
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The environment variables that stand for options: ENABLE_AUTO_RESTART,
 # AUTO_RESTART_INTERVAL, KILL_OLD_DELAY, ENVDIR; an option beats the
 # inherited variable. Four supervisors side by side.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --envdir: one variable per file (first line), dot files skipped, re-read
 # before every spawn; a removed file unsets the variable (baton fix:
 # start_server restores the start-up value).

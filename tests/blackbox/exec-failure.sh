@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Bug fix: an exec failure is reported at once (errno pipe); at start-up the
 # supervisor exits 5; later, the serving generation stays and nothing is
 # removed (start_server's child runs the supervisor's cleanup and deletes the

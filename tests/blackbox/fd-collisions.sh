@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Bug fix: =FD pinning never closes or aliases another listener
 # (start_server: "--port=A=4 --port=B" gives A=4;B=4 with A closed, and
 # "--port=A --port=B=4" silently closes A). Two listeners pinned to the same

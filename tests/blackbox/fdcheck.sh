@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Catch a worker that ignores the socket it was given (issue 11, part 4).
 . "$(dirname "$0")/lib.sh"
 baton_only_script "fd check"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Exit 3: a file the supervisor needs cannot be set up (pid file, status
 # file, log file, envdir). Checked at start-up, before any worker runs; the
 # message names the path and the cause. (start_server: dies with errno as

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Bug fix (issue 9, bug 2): the pid and status files cannot be abused. A
 # symlink planted at the pid file path is refused (a root baton wrote
 # through it); a device (--pid-file=/dev/null) is refused, not deleted at

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Issue 5, crash loop with --num-workers: one worker slot of a generation that
 # has served for a while (past the 10 s stable period) starts crashing. The
 # slot is restarted alone, in the same generation, with the same backoff as a

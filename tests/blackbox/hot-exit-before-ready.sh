@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Issue 5, rollback: a new generation that exits (or is killed) before it is
 # ready is rolled back. The serving worker keeps answering, untouched;
 # "baton --restart" exits 4 with the reason; the JSON status keeps the

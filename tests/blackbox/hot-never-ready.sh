@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Issue 5, readiness deadline: with --ready=notify --ready-timeout=2, a new
 # generation that never sends READY=1 is rolled back at the deadline: its
 # worker is stopped, the serving one keeps serving, "baton --restart" exits 4

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Repeated HUPs during a restart coalesce into one follow-up restart once the
 # current one settles (start_server restarts once per HUP).
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The point of it all: hot restarts under load lose no connection. Five
 # HUPs while clients connect without pause on TCP and on a unix socket.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # SIGHUP: a new generation starts, then the old one gets --signal-on-hup
 # (TERM by default) and is gone; the new generation answers.
 . "$(dirname "$0")/lib.sh"

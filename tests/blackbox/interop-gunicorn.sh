@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # gunicorn (Debian's gunicorn package) with --pass-fds-as=systemd: no -b,
 # no wrapper; a HUP under bounded load loses no request (issue 11).
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # nginx (Debian's nginx-light or nginx package) with --pass-fds-as=nginx:
 # nginx takes NGINX="3;" as on its own binary upgrade and listens on the
 # socket baton passed; a HUP under bounded load loses no request.

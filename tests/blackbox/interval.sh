@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --interval: a new worker counts as started only if it is still alive after
 # N seconds; only then is the old generation signalled. A worker that exits
 # sooner failed to start and is tried again.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --kill-old-delay: after the new generation is up, wait N seconds before
 # signalling the old one (both generations serve meanwhile). Default 0, or 5
 # with auto-restart.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Helpers for the qstat-*.sh scripts (after lib.sh): the qprobe helper, a
 # listener's inode as ss(8) shows it, a field of qprobe's JSON line.
 # shellcheck disable=SC2034

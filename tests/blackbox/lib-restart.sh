@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Helpers for the hot-restart scripts (tests/blackbox/hot-*.sh), sourced
 # after lib.sh: log timestamps, background load, /proc figures of the
 # supervisor, the JSON status.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Helpers for the sdnotify-*.sh scripts: baton run under tests/notify-sink,
 # a stand-in for systemd's notify socket (see tests/notify-sink.c for the
 # log format: "usec=RECV pid=PID msg=FIELD|FIELD... [fd=ADDR]...").

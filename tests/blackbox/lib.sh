@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Shared helpers for the black-box tests: TAP output, ports, processes, waits.
 #
 # A test script sources this file, then drives "$BATON" as a user would.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --defer-accept: a client that connects and sends nothing never reaches the
 # worker within the deferral, while one that sends a request is served at
 # once; without it, the idle client is accepted and holds the (blocking,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Bad listener options are refused before anything is bound: exit 1 with a
 # message naming the option, the value and the cause; a listener that cannot
 # be set up is exit 2.

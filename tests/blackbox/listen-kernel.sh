@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # What the kernel does with the listener options, told truthfully: a backlog
 # above net.core.somaxconn is clamped (and baton says so, with the sysctl to
 # raise), tcp_max_syn_backlog and syncookies are reported for a large

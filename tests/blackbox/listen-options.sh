@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Listener options: inside the worker, getsockopt shows each option as it was
 # configured, a listener's own --sockopts over the global flags over
 # start_server's defaults; the log, --check and the JSON status say the same.

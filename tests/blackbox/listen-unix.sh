@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Unix listeners: mode, owner and group (checked with stat and from inside
 # the worker), start_server's default mode, and what baton does with a path
 # that already exists: a stale socket is replaced, a live one or anything

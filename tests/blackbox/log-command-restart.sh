@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --log-file="| command": a command that dies is restarted (1 s, 2 s, 4 s
 # ... 30 s apart) on the same pipe, which baton keeps open meanwhile: baton
 # keeps running and logging, restarts still work, and a worker that

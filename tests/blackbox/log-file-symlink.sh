@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --log-file refuses a symbolic link, at start-up and on SIGUSR1's reopen:
 # a baton run as root must not append, through a link a local user planted,
 # to a file of the link's choosing.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --log-file: to a file (appended; the workers' stdout/stderr go there too)
 # or to a command ("| cmd"), which must not hold the listening sockets and
 # must go away with the supervisor.

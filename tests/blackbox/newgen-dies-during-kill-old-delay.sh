@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Bug fix: a new generation that dies during --kill-old-delay is a failed
 # restart: the old generation is not signalled and keeps serving (no retry
 # until the next HUP). start_server TERMs the old workers anyway, leaving

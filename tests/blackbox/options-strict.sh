@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Strict command line: baton's extensions only by their full name (a
 # forgotten "--" fails as under start_server), values that would break a
 # worker or SERVER_STARTER_PORT refused at start-up, and --help listing

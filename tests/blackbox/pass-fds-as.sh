@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --pass-fds-as (issue 11, part 2): the fds in each server family's own
 # variables, checked from inside the worker.
 . "$(dirname "$0")/lib.sh"

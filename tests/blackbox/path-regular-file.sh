@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Bug fix: a regular file at --path is refused, not deleted (start_server
 # unlinks whatever is there).
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --pid-file: holds the supervisor's pid, locked (flock) while it runs,
 # removed at exit. A second supervisor with the same pid file is refused
 # (baton fix: start_server truncates it and blocks).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --port errors: a bad SPEC, a port in use; nothing is left running.
 . "$(dirname "$0")/lib.sh"
 

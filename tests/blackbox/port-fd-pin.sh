@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --port SPEC=FD pins a listener to a given fd number in the worker
 # (for JVMs and inetd-style servers, including fd 0).
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --port SPEC forms: PORT, HOST:PORT, [V4]:PORT, [::1]:PORT, [::]:PORT,
 # hostname:PORT; the SERVER_STARTER_PORT keys, and what each fd really is.
 . "$(dirname "$0")/lib.sh"

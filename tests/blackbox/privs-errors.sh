@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Issue 10, bad credentials: refused at start-up with exit 1 and a message
 # naming the cause, before anything is bound (an unknown user or group, a
 # capability that does not exist or that baton does not hold, --user in an

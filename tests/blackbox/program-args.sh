@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The server program and its arguments: everything after "--" reaches the
 # program verbatim (spaces, empty strings, option-like words, glob
 # characters); a name without a slash is looked up in PATH.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The SYN queue, read on request (qprobe --syn: an inet_diag dump of the
 # listener's SYN_RECV requests): with --sockopts=defer-accept=30 the bare
 # final ACK of a client that sends nothing is dropped, so 5 silent clients

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The accept queue of a baton TCP listener, read from outside by inode as
 # any local user can (tests/qprobe, through qstat, as "baton --stats" will):
 # with --backlog=4 and a worker that never accepts, 10 connects leave 5

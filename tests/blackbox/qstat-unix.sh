@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The accept queue of a baton unix --path listener, read from outside by
 # inode (tests/qprobe, through qstat's sock_diag lookup): with --backlog=3
 # and a worker that never accepts, of 6 non-blocking connects 4 succeed and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Bug fix: SIGQUIT stops cleanly like SIGINT (TERM forwarded to the workers,
 # files removed, exit 0). start_server dies on QUIT (status 131), orphaning
 # its workers and leaving its files behind.

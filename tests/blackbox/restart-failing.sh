@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Bug fix: --restart never hangs. When the new generation fails, the restart
 # is rolled back (the old generation keeps serving, no retry until the next
 # HUP) and --restart exits 4 at once. start_server waits forever.

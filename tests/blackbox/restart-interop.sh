@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The status file is Server::Starter's format, so each program's --restart
 # and --stop drive the other's supervisor (needs Perl's start_server).
 . "$(dirname "$0")/lib.sh"

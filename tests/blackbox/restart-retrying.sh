@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Issue 9, drop-in retry: while baton retries a failed restart, "baton
 # --restart" still exits 4 at the first failed attempt and says that baton
 # keeps retrying (and when, if the JSON status says). The supervisor here

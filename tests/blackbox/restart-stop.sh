@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --restart (HUP, then wait until only the new generation is left, exit 0)
 # and --stop (TERM, then wait until the supervisor has exited).
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Issue 9, bug 6: "baton --restart" never waits forever. A generation that
 # never becomes ready (--ready=notify --ready-timeout=0) ends the wait at
 # --restart-timeout with exit 4 and the reason; a stopped supervisor

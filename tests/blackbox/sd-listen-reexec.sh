@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # A self re-exec (SIGUSR2) of a baton that adopted its sockets from its own
 # manager (LISTEN_FDS, emulated by systemd-socket-activate): the new image
 # keeps them as adopted, with their fd names (the status JSON still says

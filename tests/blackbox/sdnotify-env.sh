@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The manager's NOTIFY_SOCKET is baton's alone: a worker never sees it
 # (without --ready=notify it has no NOTIFY_SOCKET; with it, baton's own
 # socket), nor does the log command, nor a worker after a re-exec.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Start-up failures under a service manager: --daemonize is refused (the
 # manager would lose the daemon), and a fatal error reaches the manager as
 # STATUS= (and ERRNO= when a system call failed) before baton exits.

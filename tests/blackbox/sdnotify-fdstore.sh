@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --fdstore: each listener goes to the manager's fd store (FDSTORE=1 with
 # FDNAME= and the socket in SCM_RIGHTS), so that while baton itself is
 # restarted connections queue instead of being refused; the manager then

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # baton tells its own service manager (NOTIFY_SOCKET, as Type=notify and
 # Type=notify-reload expect): READY=1 + STATUS= once generation 1 serves and
 # not before; on HUP RELOADING=1 with MONOTONIC_USEC taken after the HUP,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The systemd units in examples/systemd pass "systemd-analyze verify" (which
 # needs no systemd as PID 1), with their /usr/local paths pointed at this
 # build: no error, and no warning about them. systemd before 253 does not know Type=notify-reload: its one

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # WATCHDOG=1 at half of WATCHDOG_USEC when the manager asks baton for it
 # (WATCHDOG_PID unset or baton's pid), still after a SIGUSR2 re-exec, and
 # never when WATCHDOG_PID names another process.

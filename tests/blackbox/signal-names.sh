@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --signal-on-hup/--signal-on-term names: TERM, SIGTERM, term and 15 all
 # mean SIGTERM; an unknown name is refused at start-up (baton fix:
 # start_server dies at the first HUP, orphaning its workers).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --signal-on-hup: the signal sent to the old generation on a restart.
 . "$(dirname "$0")/lib.sh"
 

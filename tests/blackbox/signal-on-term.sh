@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --signal-on-term: the signal the workers get when the supervisor gets
 # TERM. INT always forwards TERM.
 . "$(dirname "$0")/lib.sh"

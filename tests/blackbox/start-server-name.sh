@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Installed or invoked as "start_server", baton is that program: same
 # options, same behaviour; its messages then say "start_server: ".
 . "$(dirname "$0")/lib.sh"
@@ -17,6 +18,7 @@ wait_baton_exit 10
 is "$BATON_STATUS" 0 "TERM: exit 0"
 run_baton --version
 is "$RUN_STATUS" 0 "start_server --version exits 0"
+like "$RUN_OUT" '^[0-9]+\.[0-9.]+$' "start_server --version prints the bare number, as Perl's does"
 if BATON=$SAVED baton_only "messages prefixed with the name it was invoked as"; then
 	run_baton --no-such-option -- true
 	like "$RUN_ERR" '^start_server: ' "invoked as start_server: 'start_server: ' prefix"

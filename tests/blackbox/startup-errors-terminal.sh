@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # A start-up error is shown where the user typed the command, even when
 # --log-file has taken stderr, and even from the --daemonize'd process
 # (start_server wrote it into the log file only, and its --daemonize

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # A signal that arrives while baton starts up (binding many listeners,
 # before its event loop runs) is not fatal: it waits, blocked, and is acted
 # on once the loop runs. HUP gives generation 2, TERM a clean stop (pid file

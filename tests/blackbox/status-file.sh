@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --status-file: "generation:pid" lines for every live worker, rewritten as
 # workers come and go, numeric order (baton fix: start_server sorts as
 # strings, 1 10 11 2), removed at exit.

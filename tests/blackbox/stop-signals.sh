@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # TERM and INT stop everything: every worker (old generations included) gets
 # its signal, the supervisor waits for them all, cleans up and exits 0.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Workers that ignore their stop signal: start_server waits forever; baton's
 # --stop-timeout=N escalates to SIGKILL after N seconds (default 0: never).
 . "$(dirname "$0")/lib.sh"

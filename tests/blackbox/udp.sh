@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The "u" prefix: UDP listeners (SOCK_DGRAM, not listening), v4 and v6,
 # beside a TCP listener on the same port number.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # --path: unix stream listeners; env order (--port entries first), mode,
 # a stale socket file replaced, removed at exit.
 . "$(dirname "$0")/lib.sh"

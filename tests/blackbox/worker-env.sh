@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The worker's environment: SERVER_STARTER_PORT (also when empty),
 # SERVER_STARTER_GENERATION, the supervisor's own environment passed on, and
 # the option variables start_server exports.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # What a worker inherits: stdio and the listeners and nothing else, the
 # listeners inheritable and blocking, an empty signal mask, every signal at
 # its default but SIGPIPE ignored (as under start_server).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # A worker that dies is replaced by a new generation; a worker that fails at
 # start-up is retried until it comes up.
 . "$(dirname "$0")/lib.sh"

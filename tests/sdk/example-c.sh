@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # example-c.sh: the C example (libbaton + libev, prefork) under the
 # supervisor: it serves, a HUP under load hands over to generation 2 with no
 # failed request while generation 1 finishes the request it was serving, and

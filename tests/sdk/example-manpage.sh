@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # example-manpage.sh: the complete example in libbaton(3) compiles cleanly as
 # printed, and runs under the supervisor as the page says: it answers with
 # its generation, before and after a HUP.

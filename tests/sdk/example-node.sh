@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # example-node.sh: the Node example (net.Server on an inherited fd) under the
 # supervisor: serves, survives a HUP under load finishing its in-flight
 # request, and stops cleanly.

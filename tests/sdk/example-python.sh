@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # example-python.sh: the Python example (standard library only) under the
 # supervisor: serves on a TCP and a unix listener, survives a HUP under load
 # finishing its in-flight request, and stops cleanly.

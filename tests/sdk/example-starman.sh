@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # example-starman.sh: a Plack app run by Starman, which reads
 # SERVER_STARTER_PORT itself, under the supervisor with the signals Starman's
 # documentation asks for (--signal-on-hup=QUIT --signal-on-term=QUIT):

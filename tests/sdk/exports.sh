@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # exports.sh: libbaton exports the public baton_* names and nothing else, and
 # the installed header and pkg-config file build a program against it.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"

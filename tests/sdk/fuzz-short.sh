@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # fuzz-short.sh: a few seconds of the libFuzzer target over the seed corpus
 # (the long run is "make fuzz"). Skipped without clang's fuzzer runtime.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # interop-h2o.sh: h2o, unchanged, under the supervisor. h2o reads
 # SERVER_STARTER_PORT and gives each fd to the "listen:" entry with the same
 # address (it refuses fds it cannot place). Serves, survives a HUP under load

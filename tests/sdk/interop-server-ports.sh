@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # interop-server-ports.sh: a Perl worker that reads its listener with
 # Server::Starter::server_ports(), unchanged, under the supervisor: serves,
 # survives a HUP under load, stops cleanly.

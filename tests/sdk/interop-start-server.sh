@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # interop-start-server.sh: libbaton's C example under Perl's start_server
 # (Server::Starter 0.35), whatever supervisor the rest of the suite tests.
 # start_server's first fd is 4, not 3; its keys are the options as written.

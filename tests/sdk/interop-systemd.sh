@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # interop-systemd.sh: libbaton's C example under systemd-socket-activate, the
 # systemd protocol with no baton in between: LISTEN_FDS from fd 3, the name
 # from LISTEN_FDNAMES, LISTEN_PID checked, READY=1 and STOPPING=1 sent to

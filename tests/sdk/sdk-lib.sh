@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # sdk-lib.sh: what the example and interop tests share, on top of the
 # black-box helpers (tests/blackbox/lib.sh: TAP, ports, processes, HTTP).
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sdk-unit.c: Check tests of libbaton: parser tables, fd checks on real
  * sockets, look-ups, readiness messages. */
 #ifdef HAVE_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz-env.c: libFuzzer target for the SERVER_STARTER_PORT and LISTEN_*
  * parsers and the fd checks behind them. */
 

@@ -1,0 +1,636 @@
+/* SPDX-License-Identifier: ISC */
+/* metricsd.c: the listen queues sampled by a libev timer, and what is made
+ * of them: STATUS.json's queue objects, the .prom file, the HTTP listener
+ * (/metrics, /healthz, /readyz) and the diagnosis lines in the log.
+ *
+ * Everything runs from libev callbacks. The HTTP side is bounded three
+ * ways: MAX_CONNS connections at once (beyond, the accept watcher stops
+ * and the kernel's backlog holds the rest), HTTPREQ_MAX bytes per request
+ * (httpreq.c answers 431), and CONN_SECONDS per connection, request and
+ * response together. One request per connection ("Connection: close"). */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "gen.h"
+#include "httpreq.h"
+#include "log.h"
+#include "metrics.h"
+#include "metricsd.h"
+
+#define MAX_CONNS 16
+#define CONN_SECONDS 5.0
+/* Drops are reported at once, then at most once a minute while they go
+ * on, each time with the count of the last minute. */
+#define DROP_WINDOW 60.0
+#define TEXT_TYPE "text/plain; charset=utf-8"
+
+/* One listener as the sampler follows it. */
+struct lq {
+	struct qstat_track t;
+	int ok, failed; /* sampled at least once; the last read failed */
+	uint32_t limit; /* the limit last seen, to see a worker change it */
+	/* the stall: non-empty and never shrinking since stall_since */
+	double stall_since;
+	int stall_warned;
+	/* the drops of the current window (win_at 0: none open) */
+	double win_at;
+	uint64_t win_base;
+	uint32_t win_max; /* the longest queue seen in it */
+};
+
+struct conn {
+	int fd; /* -1: a free slot */
+	ev_io io;
+	ev_timer deadline;
+	size_t inlen, outlen, outoff;
+	char *out;
+	char in[HTTPREQ_MAX];
+};
+
+static struct {
+	struct ev_loop *loop;
+	const struct options *o;
+	struct lq *lq;
+	struct metrics_listener *ml;
+	size_t n;
+	ev_timer sample;
+	int lfd;
+	ev_io accept_io;
+	struct conn conns[MAX_CONNS];
+	size_t nconns;
+	struct metrics_text text;
+	int file_warned;
+	long somaxconn;
+} M = {.lfd = -1};
+
+static enum qstat_kind
+kind_of(const struct listener *l)
+{
+	return l->kind == LISTEN_UDP    ? QSTAT_UDP
+	       : l->kind == LISTEN_UNIX ? QSTAT_UNIX
+	                                : QSTAT_TCP;
+}
+
+/* ---- --metrics-listen ---------------------------------------------------- */
+
+/* v as a passive TCP address into *res (freeaddrinfo it), or -1. */
+static int
+resolve(const char *v, struct addrinfo **res, char *err, size_t errlen)
+{
+	struct addrinfo hints;
+	char host[256] = "";
+	const char *port = v, *colon = strrchr(v, ':');
+	int rc;
+
+	if (v[0] == '[') {
+		const char *end = strchr(v, ']');
+
+		if (end == NULL || end[1] != ':' || (size_t)(end - v) > 255)
+			goto bad;
+		memcpy(host, v + 1, (size_t)(end - v - 1));
+		port = end + 2;
+	} else if (colon) {
+		if ((size_t)(colon - v) > 255 || memchr(v, ':', colon - v))
+			goto bad;
+		memcpy(host, v, (size_t)(colon - v));
+		port = colon + 1;
+	}
+	if (*port == '\0' || strspn(port, "0123456789") != strlen(port) ||
+	    strlen(port) > 5 || atoi(port) < 1 || atoi(port) > 65535)
+		goto bad;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = host[0] ? AF_UNSPEC : AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if ((rc = getaddrinfo(host[0] ? host : NULL, port, &hints, res)) != 0) {
+		snprintf(err, errlen, "%s", gai_strerror(rc));
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen,
+	         "use ADDR:PORT, [IPV6]:PORT or PORT (a numeric address)");
+	return -1;
+}
+
+int
+metricsd_check_listen(const char *v, char *err, size_t errlen)
+{
+	struct addrinfo *res;
+
+	if (resolve(v, &res, err, errlen) < 0)
+		return -1;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* The HTTP socket: CLOEXEC, so no worker ever gets it, and not among
+ * the listeners, so not in SERVER_STARTER_PORT either. */
+static void
+bind_http(const char *v)
+{
+	struct addrinfo *res;
+	char err[256];
+	int one = 1;
+
+	if (resolve(v, &res, err, sizeof(err)) < 0)
+		fatalx(EXIT_USAGE, "invalid --metrics-listen value \"%s\": %s",
+		       v, err);
+	M.lfd = socket(res->ai_family,
+	               SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (M.lfd < 0 ||
+	    setsockopt(M.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) <
+	        0 ||
+	    bind(M.lfd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    listen(M.lfd, 64) < 0) {
+		freeaddrinfo(res);
+		fatal(EXIT_LISTEN, "cannot bind metrics listener %s", v);
+	}
+	freeaddrinfo(res);
+	log_info("serving /metrics, /healthz and /readyz on %s", v);
+}
+
+/* ---- the figures ---------------------------------------------------------- */
+
+/* 1 when a generation serves and baton is not stopping; else 0 and why. */
+static int
+ready(char *why, size_t len)
+{
+	struct gen_view v;
+
+	gen_view(&v);
+	if (v.stopping)
+		snprintf(why, len, "stopping");
+	else if (v.serving)
+		snprintf(why, len, "generation %lu serves", v.serving);
+	else if (v.starting)
+		snprintf(why, len,
+		         "no generation serves yet (generation %lu "
+		         "is starting)",
+		         v.starting);
+	else
+		snprintf(why, len, "no generation serves");
+	return !v.stopping && v.serving;
+}
+
+static int
+render(void)
+{
+	struct metrics_workers w[GEN_VIEW_STATES];
+	struct metrics_snapshot s;
+	struct gen_view v;
+	size_t i;
+
+	gen_view(&v);
+	for (i = 0; i < M.n; i++) {
+		const struct qstat *q = &M.lq[i].t.last;
+
+		M.ml[i].has_queue = M.lq[i].ok && (q->flags & QSTAT_HAS_QUEUE);
+		M.ml[i].len = q->len;
+		M.ml[i].peak = M.lq[i].t.peak;
+		M.ml[i].backlog = q->limit;
+		M.ml[i].has_drops = M.lq[i].ok && (q->flags & QSTAT_HAS_DROPS);
+		M.ml[i].drops = q->drops;
+		M.ml[i].has_syn = M.lq[i].ok && (q->flags & QSTAT_HAS_SYN);
+		M.ml[i].syn = q->syn;
+	}
+	for (i = 0; i < GEN_VIEW_STATES; i++) {
+		w[i].state = v.state[i];
+		w[i].count = v.workers[i];
+	}
+	memset(&s, 0, sizeof(s));
+	s.listeners = M.ml;
+	s.nlisteners = M.n;
+	s.generation = v.serving;
+	s.workers = w;
+	s.nworkers = GEN_VIEW_STATES;
+	s.restarts_served = v.served;
+	s.restarts_rolled_back = v.rolled_back;
+	metrics_text_reset(&M.text);
+	if (metrics_render(&M.text, &s) < 0) {
+		log_warn("cannot render the metrics");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+write_file(void)
+{
+	char err[1024];
+
+	if (render() < 0)
+		return -1;
+	if (metrics_file_write(M.o->metrics_file, M.text.buf, M.text.len, err,
+	                       sizeof(err)) < 0) {
+		if (!M.file_warned)
+			log_warnx("%s", err);
+		M.file_warned = 1;
+		return -1;
+	}
+	if (M.file_warned)
+		log_info("metrics file %s written again", M.o->metrics_file);
+	M.file_warned = 0;
+	return 0;
+}
+
+/* ---- diagnosis -------------------------------------------------------------- */
+
+static void
+diagnose_stall(struct lq *q, const char *name, uint32_t prev_len, double now)
+{
+	const struct qstat *r = &q->t.last;
+	char dropped[48] = "";
+
+	if (!(r->flags & QSTAT_HAS_QUEUE) || M.o->accept_stall <= 0)
+		return;
+	if (r->len == 0 || r->len < prev_len) {
+		if (q->stall_warned)
+			log_info("%s accepts again (queue %u/%u)", name, r->len,
+			         r->limit);
+		q->stall_since = r->len ? now : 0;
+		q->stall_warned = 0;
+		return;
+	}
+	if (q->stall_since == 0)
+		q->stall_since = now;
+	if (q->stall_warned || now - q->stall_since < M.o->accept_stall - 1e-3)
+		return;
+	if (r->flags & QSTAT_HAS_DROPS)
+		snprintf(dropped, sizeof(dropped), ", %llu dropped",
+		         (unsigned long long)r->drops);
+	log_warnx("nothing has accepted on %s for %g s (queue %u/%u%s)", name,
+	          M.o->accept_stall, r->len, r->limit, dropped);
+	q->stall_warned = 1;
+}
+
+static void
+report_drops(const struct lq *q, const struct listener *l, const char *name,
+             uint64_t n)
+{
+	const struct qstat *r = &q->t.last;
+	char fix[128];
+
+	if (!(r->flags & QSTAT_HAS_QUEUE)) {
+		log_warnx("%s dropped %llu datagrams in the last minute "
+		          "(receive buffer full); raise --rcvbuf",
+		          name, (unsigned long long)n);
+		return;
+	}
+	/* a defer-accept listener counts its silent clients as drops
+	 * (qstat.h): only a queue seen full says the backlog is short */
+	if (l->eff.val[SOCKOPT_DEFER_ACCEPT] > 0 && q->win_max <= r->limit)
+		return;
+	if (M.somaxconn > 0 && r->limit < (uint32_t)M.somaxconn)
+		snprintf(fix, sizeof(fix),
+		         "raise --backlog (net.core.somaxconn caps it at %ld)",
+		         M.somaxconn);
+	else
+		snprintf(fix, sizeof(fix),
+		         "raise net.core.somaxconn (now %ld) and --backlog",
+		         M.somaxconn);
+	log_warnx("%s dropped %llu connections in the last minute (queue %s "
+	          "%u/%u); %s",
+	          name, (unsigned long long)n,
+	          q->win_max > r->limit ? "full at" : "at", q->win_max,
+	          r->limit, fix);
+}
+
+static void
+diagnose_drops(struct lq *q, const struct listener *l, const char *name,
+               uint64_t prev, double now)
+{
+	const struct qstat *r = &q->t.last;
+
+	if (!(r->flags & QSTAT_HAS_DROPS))
+		return;
+	if ((r->flags & QSTAT_HAS_QUEUE) && r->len > q->win_max)
+		q->win_max = r->len;
+	if (q->win_at == 0) {
+		if (r->drops > prev) {
+			report_drops(q, l, name, r->drops - prev);
+			q->win_at = now;
+		}
+		q->win_base = r->drops;
+		q->win_max = r->len;
+		return;
+	}
+	if (now - q->win_at < DROP_WINDOW - 1e-3)
+		return;
+	if (r->drops > q->win_base) {
+		report_drops(q, l, name, r->drops - q->win_base);
+		q->win_at = now;
+	} else
+		q->win_at = 0;
+	q->win_base = r->drops;
+	q->win_max = r->len;
+}
+
+/* ---- sampling ----------------------------------------------------------------- */
+
+/* Sample listener i; 1 when a figure STATUS.json shows moved. */
+static int
+sample_one(size_t i, int64_t wall, double now)
+{
+	const struct listener *l = &M.o->ls[i];
+	struct lq *q = &M.lq[i];
+	struct qstat r;
+	struct qstat_track old = q->t;
+	char name[300];
+	enum qstat_kind k = kind_of(l);
+
+	if (l->fd < 0)
+		return 0;
+	listen_name(l, name, sizeof(name));
+	if (qstat_read_fd(l->fd, k, M.o->metrics_syn_queue && k == QSTAT_TCP,
+	                  &r) < 0) {
+		if (!q->failed)
+			log_warn("cannot read the queue of %s", name);
+		q->failed = 1;
+		return 0;
+	}
+	q->failed = 0;
+	qstat_sample(&q->t, &r, wall);
+	if (!q->ok) {
+		q->ok = 1;
+		q->limit = r.limit;
+		q->win_base = r.drops;
+		return 1;
+	}
+	if ((r.flags & QSTAT_HAS_QUEUE) && r.limit != q->limit) {
+		log_warnx("the backlog of %s changed from %u to %u: a worker "
+		          "called listen() on it again",
+		          name, q->limit, r.limit);
+		q->limit = r.limit;
+	}
+	diagnose_stall(q, name, old.last.len, now);
+	diagnose_drops(q, l, name, old.last.drops, now);
+	return old.peak != q->t.peak || old.last.drops != r.drops ||
+	       old.last.limit != r.limit;
+}
+
+static void accept_on(void);
+
+static void
+sample_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	int64_t wall = (int64_t)time(NULL);
+	int moved = 0;
+	size_t i;
+
+	for (i = 0; i < M.n; i++)
+		moved |= sample_one(i, wall, ev_now(loop));
+	if (moved)
+		gen_status_touch();
+	if (M.o->metrics_file)
+		write_file();
+	/* an accept error (EMFILE) paused the listener: try again */
+	accept_on();
+}
+
+/* ---- HTTP ------------------------------------------------------------------- */
+
+static void
+accept_on(void)
+{
+	if (M.lfd >= 0 && !ev_is_active(&M.accept_io) && M.nconns < MAX_CONNS) {
+		ev_io_start(M.loop, &M.accept_io);
+		/* like the sampler: no reason to keep the loop alive */
+		ev_unref(M.loop);
+	}
+}
+
+static void
+accept_off(void)
+{
+	if (ev_is_active(&M.accept_io)) {
+		ev_ref(M.loop);
+		ev_io_stop(M.loop, &M.accept_io);
+	}
+}
+
+static void
+conn_close(struct conn *c)
+{
+	ev_io_stop(M.loop, &c->io);
+	ev_timer_stop(M.loop, &c->deadline);
+	close(c->fd);
+	c->fd = -1;
+	free(c->out);
+	c->out = NULL;
+	M.nconns--;
+	accept_on();
+}
+
+static void
+conn_write(struct conn *c)
+{
+	ssize_t n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		c->outoff += (size_t)n;
+	if (n <= 0 || c->outoff == c->outlen)
+		conn_close(c);
+}
+
+/* The answer to path (status 0) or to a bad request (its status). */
+static void
+respond(struct conn *c, const char *path, int status)
+{
+	char head[512], body[256] = "", why[200];
+	const char *type = TEXT_TYPE, *b = body;
+	size_t blen, hlen;
+
+	if (status == 0 && strcmp(path, "/metrics") == 0 && render() == 0) {
+		status = 200;
+		type = HTTPREQ_PROM_TYPE;
+		b = M.text.buf ? M.text.buf : "";
+	} else if (status == 0 && strcmp(path, "/metrics") == 0)
+		status = 500;
+	else if (status == 0 && strcmp(path, "/healthz") == 0) {
+		status = 200;
+		snprintf(body, sizeof(body), "ok\n");
+	} else if (status == 0 && strcmp(path, "/readyz") == 0) {
+		status = ready(why, sizeof(why)) ? 200 : 503;
+		snprintf(body, sizeof(body), "%s: %s\n",
+		         status == 200 ? "ready" : "not ready", why);
+	} else if (status == 0)
+		status = 404;
+	if (b == body && status != 200 && strncmp(path, "/readyz", 8) != 0)
+		snprintf(body, sizeof(body), "%s\n", httpreq_reason(status));
+	blen = strlen(b);
+	hlen = httpreq_response_head(head, sizeof(head), status, type, blen);
+	if (hlen == 0 || (c->out = malloc(hlen + blen)) == NULL) {
+		conn_close(c);
+		return;
+	}
+	memcpy(c->out, head, hlen);
+	memcpy(c->out + hlen, b, blen);
+	c->outlen = hlen + blen;
+	ev_io_stop(M.loop, &c->io);
+	ev_io_set(&c->io, c->fd, EV_WRITE);
+	ev_io_start(M.loop, &c->io);
+	conn_write(c);
+}
+
+static void
+conn_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+	struct httpreq req;
+	ssize_t n;
+
+	if (c->out) {
+		conn_write(c);
+		return;
+	}
+	n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(c);
+		return;
+	}
+	c->inlen += (size_t)n;
+	switch (httpreq_parse(c->in, c->inlen, &req)) {
+	case HTTPREQ_OK:
+		respond(c, req.path, 0);
+		break;
+	case HTTPREQ_BAD:
+		respond(c, "", req.status);
+		break;
+	default: /* the parser answers 431 at HTTPREQ_MAX: defence only */
+		if (c->inlen == sizeof(c->in))
+			respond(c, "", 431);
+		break;
+	}
+}
+
+static void
+deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	conn_close(t->data);
+}
+
+static void
+accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	size_t i;
+	int fd;
+
+	while (M.nconns < MAX_CONNS) {
+		fd = accept4(M.lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno == EAGAIN || errno == EINTR ||
+			    errno == ECONNABORTED)
+				return;
+			log_warn("cannot accept on metrics listener %s",
+			         M.o->metrics_listen);
+			accept_off(); /* the sampler tries again */
+			return;
+		}
+		for (i = 0; M.conns[i].fd >= 0; i++)
+			;
+		M.conns[i].fd = fd;
+		M.conns[i].inlen = M.conns[i].outlen = M.conns[i].outoff = 0;
+		ev_io_init(&M.conns[i].io, conn_cb, fd, EV_READ);
+		ev_io_start(loop, &M.conns[i].io);
+		ev_timer_set(&M.conns[i].deadline, CONN_SECONDS, 0);
+		ev_timer_start(loop, &M.conns[i].deadline);
+		M.nconns++;
+	}
+	accept_off(); /* full: the kernel's backlog holds the next ones */
+}
+
+/* ---- the public side ----------------------------------------------------------- */
+
+static long
+read_somaxconn(void)
+{
+	FILE *f = fopen("/proc/sys/net/core/somaxconn", "re");
+	long v = 0;
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+void
+metricsd_start(struct ev_loop *loop, const struct options *o)
+{
+	size_t i;
+
+	M.loop = loop;
+	M.o = o;
+	M.n = o->nls;
+	M.somaxconn = read_somaxconn();
+	M.lq = calloc(M.n + 1, sizeof(*M.lq));
+	M.ml = calloc(M.n + 1, sizeof(*M.ml));
+	if (M.lq == NULL || M.ml == NULL)
+		fatalx(EXIT_SOFTWARE, "out of memory");
+	for (i = 0; i < M.n; i++) {
+		M.ml[i].key = o->ls[i].key;
+		M.ml[i].proto = qstat_kind_name(kind_of(&o->ls[i]));
+		sample_one(i, (int64_t)time(NULL), ev_now(loop));
+	}
+	metrics_text_init(&M.text);
+	for (i = 0; i < MAX_CONNS; i++) {
+		M.conns[i].fd = -1;
+		ev_timer_init(&M.conns[i].deadline, deadline_cb, 0, 0);
+		M.conns[i].deadline.data = &M.conns[i];
+		M.conns[i].io.data = &M.conns[i];
+	}
+	/* as the status file: one that cannot be written is a set-up
+	 * error, not a warning every second */
+	if (o->metrics_file) {
+		char err[1024] = "cannot render the metrics";
+
+		if (render() < 0 ||
+		    metrics_file_write(o->metrics_file, M.text.buf, M.text.len,
+		                       err, sizeof(err)) < 0)
+			fatalx(EXIT_FILE, "%s", err);
+	}
+	if (o->metrics_listen) {
+		bind_http(o->metrics_listen);
+		ev_io_init(&M.accept_io, accept_cb, M.lfd, EV_READ);
+		accept_on();
+	}
+	ev_timer_init(&M.sample, sample_cb, o->metrics_interval,
+	              o->metrics_interval);
+	ev_timer_start(loop, &M.sample);
+	/* sampling must not keep the loop alive (gen.c's tick does not) */
+	ev_unref(loop);
+}
+
+int
+metricsd_queue(size_t i, uint64_t *inode, struct qstat_track *t)
+{
+	if (M.lq == NULL || i >= M.n || !M.lq[i].ok)
+		return -1;
+	*inode = M.lq[i].t.last.inode;
+	*t = M.lq[i].t;
+	return 0;
+}
+
+void
+metricsd_cleanup(void)
+{
+	if (M.o && M.o->metrics_file &&
+	    metrics_file_remove(M.o->metrics_file) < 0)
+		log_warn("cannot remove metrics file %s", M.o->metrics_file);
+}
