@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Issue 9, drop-in retry, baton's side: a failed restart is retried with
 # backoff until a generation serves (the serving one untouched throughout);
 # --restart-retries=N bounds it (0: roll back for good, as baton 0.1.0 did),
