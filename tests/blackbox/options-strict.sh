@@ -98,7 +98,7 @@ wait_baton_exit 10
 # Getopt::Long ignores case in option names; start_server users may rely on it
 run_baton --VERSION
 is "$RUN_STATUS" 0 "--VERSION is --version"
-like "$RUN_OUT" '^[0-9]+\.[0-9]+' "and prints the version"
+like "$RUN_OUT" '^(baton )?[0-9]+\.[0-9]+' "and prints the version"
 
 # --help lists every option
 run_baton --help
