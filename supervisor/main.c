@@ -64,6 +64,45 @@ require_dir(const char *option, const char *path)
 
 /* Runs from ev_run, never in signal context: libev's handler only
  * records the signal, so any function may be called here. */
+/* SIGUSR2. A signal libev's handler caught before this point lives only
+ * in this image's memory (libev feeds it to its watcher an iteration
+ * later), and exec would lose it: a TERM sent 1 ms after USR2 was then
+ * never acted on. So block the control signals now (from here on the
+ * kernel keeps them pending, across exec too) and exec from a
+ * lowest-priority timer, after libev has handed over what it caught. If
+ * one of those starts a restart or a stop, reexec_now() declines and the
+ * signals are unblocked again. */
+static sigset_t reexec_mask;
+static ev_timer reexec_timer;
+
+static void
+reexec_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	logfile_exec_prepare();
+	sdnotify_exec_prepare();
+	reexec_now(saved_argv, &opts);
+	/* it returns only if it did not exec */
+	sdnotify_exec_failed();
+	logfile_exec_failed();
+	if (sigprocmask(SIG_SETMASK, &reexec_mask, NULL) < 0)
+		log_warn("cannot unblock signals after SIGUSR2");
+}
+
+static void
+reexec_soon(struct ev_loop *loop)
+{
+	if (ev_is_active(&reexec_timer))
+		return;
+	if (sig_block_control_save(&reexec_mask) < 0) {
+		log_warn("received SIGUSR2: cannot block signals; not "
+		         "re-executing");
+		return;
+	}
+	ev_timer_init(&reexec_timer, reexec_cb, 0, 0);
+	ev_set_priority(&reexec_timer, EV_MINPRI);
+	ev_timer_start(loop, &reexec_timer);
+}
+
 static void
 signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -81,11 +120,7 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		logfile_reopen();
 		break;
 	case SIGUSR2:
-		logfile_exec_prepare();
-		sdnotify_exec_prepare();
-		reexec_now(saved_argv, &opts);
-		sdnotify_exec_failed();
-		logfile_exec_failed(); /* it returns only if it did not exec */
+		reexec_soon(loop);
 		break;
 	default: /* INT, QUIT: start_server forwards TERM for INT */
 		gen_stop(SIGTERM, why);

@@ -24,6 +24,7 @@
 #include "gen.h"
 #include "log.h"
 #include "reexec.h"
+#include "sig.h"
 #include "status.h"
 
 /* The variable names only the fd: what it points to is checked to be our
@@ -600,8 +601,9 @@ void
 reexec_now(char **argv, const struct options *o)
 {
 	char why[512], num[16], *text;
+	sigset_t old;
 	size_t i;
-	int mfd;
+	int mfd, blocked, saved;
 
 	if ((text = state_text(o, why, sizeof(why))) == NULL) {
 		if (strcmp(why, "not now") == 0)
@@ -632,9 +634,16 @@ reexec_now(char **argv, const struct options *o)
 	snprintf(num, sizeof(num), "%d", mfd);
 	setenv(FD_VAR, num, 1);
 	log_info("received SIGUSR2: re-executing %s", argv[0]);
+	/* exec keeps the mask and what is pending: a HUP that comes before
+	 * the new image has its watchers waits for them instead of killing
+	 * baton (default action) and orphaning the workers */
+	blocked = sig_block_control_save(&old) == 0;
 	execvp(argv[0], argv);
+	saved = errno;
+	if (blocked)
+		sigprocmask(SIG_SETMASK, &old, NULL);
 	log_warnx("cannot re-exec %s: %s; carrying on as before", argv[0],
-	          strerror(errno));
+	          strerror(saved));
 	unsetenv(FD_VAR);
 	restore_cloexec(o);
 	close(mfd);

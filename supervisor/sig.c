@@ -88,6 +88,15 @@ sig_block_control(void)
 }
 
 int
+sig_block_control_save(sigset_t *old)
+{
+	sigset_t set;
+
+	control_set(&set);
+	return sigprocmask(SIG_BLOCK, &set, old);
+}
+
+int
 sig_unblock_control(void)
 {
 	sigset_t set;

@@ -3,6 +3,8 @@
 #ifndef BATON_SIG_H
 #define BATON_SIG_H
 
+#include <signal.h>
+
 /* "TERM", "SIGTERM", "term" or "15"; returns the number or -1. */
 int sig_parse(const char *name);
 /* "TERM" for SIGTERM; "15" style for unnamed ones (static buffer). */
@@ -16,5 +18,8 @@ const char *sig_name(int sig);
  * what is pending. -1 with errno on failure. */
 int sig_block_control(void);
 int sig_unblock_control(void);
+/* The same block, keeping the mask it replaced in old (to put back with
+ * sigprocmask(SIG_SETMASK) when an exec fails). */
+int sig_block_control_save(sigset_t *old);
 
 #endif
