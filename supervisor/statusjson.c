@@ -182,11 +182,12 @@ status_json_write(FILE *f, const struct status_json *s)
 			put_str(f, l->fdname);
 		else
 			fputs("null", f);
-		put_queue(f, l);
+		/* the settings first, the figures that change last */
 		if (l->options) {
 			fputc(',', f);
 			l->options(f, l->arg);
 		}
+		put_queue(f, l);
 		fputc('}', f);
 	}
 	fputs("],\"generations\":[", f);
