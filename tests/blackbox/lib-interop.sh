@@ -12,7 +12,12 @@
 #                                pid, every pid that answered for generation 1
 #                                is gone; with SLOW (a request target such as
 #                                /sleep/2000) that request, in flight at the
-#                                HUP, is finished by generation 1
+#                                HUP, is finished by generation 1;
+#                                INTEROP_LOAD_UNTIL=gen2: the clients stop
+#                                once generation 2 answers, before generation
+#                                1 is signalled (for a server that cuts
+#                                requests in flight when it stops, with
+#                                baton's --kill-old-delay)
 #   interop_stop PORT NAME       TERM: baton exits 0, nothing listens on PORT,
 #                                no process is left behind
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -51,18 +56,35 @@ interop_hup() {
 	nap 0.7
 	kill -HUP "$BATON_PID"
 	check "HUP: generation 2 answers" wait_gen "$hp" 2 30
-	check "HUP: generation 1 is gone (the status file lists 2 alone)" wait_status "$T/status" 2 30
-	nap 0.5
-	touch "$T/load.stop"
-	wait_until 30 pid_gone "$lg"
-	wait "$lg"
-	st=$?
+	if [ "${INTEROP_LOAD_UNTIL:-}" = gen2 ]; then
+		# the clients stop once generation 2 answers, before generation
+		# 1 is signalled (--kill-old-delay): see the script's header
+		touch "$T/load.stop"
+		wait_until 30 pid_gone "$lg"
+		wait "$lg"
+		st=$?
+		check_not "the clients were done before generation 1 was signalled" \
+			grep -q "sending SIG[A-Z]* to worker [0-9]* (generation 1)" "$T/baton.err"
+		check "HUP: generation 1 is gone (the status file lists 2 alone)" wait_status "$T/status" 2 30
+	else
+		check "HUP: generation 1 is gone (the status file lists 2 alone)" wait_status "$T/status" 2 30
+		nap 0.5
+		touch "$T/load.stop"
+		wait_until 30 pid_gone "$lg"
+		wait "$lg"
+		st=$?
+	fi
 	out=$(cat "$T/load.out")
 	diag "load: $out"
 	[ -s "$T/load.err" ] && diag "$(sort "$T/load.err" | uniq -c | head -n 10)"
 	is "$st" 0 "HUP under load: no request failed"
 	like "$out" " failed=0 refused=0 reset=0 timeout=0 other=0 " "none refused, reset or timed out"
-	like "$out" "min_gen=1 .*last_gen=2\$" "clients were served by generation 1, then 2"
+	if [ "${INTEROP_LOAD_UNTIL:-}" = gen2 ]; then
+		# both generations accept until generation 1 is signalled
+		like "$out" "min_gen=1 max_gen=2 " "clients were served by generation 1 and 2"
+	else
+		like "$out" "min_gen=1 .*last_gen=2\$" "clients were served by generation 1, then 2"
+	fi
 	cmp_ok "$(load_requests "$out")" -gt 50 "the clients made requests across the HUP"
 	if [ -n "$slowpid" ]; then
 		wait "$slowpid"
