@@ -41,7 +41,7 @@ interop_up() {
 }
 
 interop_hup() {
-	local hp=$1 slow=${2:-} old p lg st out slowpid= newpid gone=yes
+	local hp=$1 slow=${2:-} old p lg st out slowpid='' newpid gone=yes
 	old=$(_answering_pids "$hp")
 	diag "generation 1 answers from: $(echo $old)"
 	"$LOADGEN" "${hp%:*}" "${hp##*:}" --seconds "$(scaled 60)" --max-requests 200000 \
