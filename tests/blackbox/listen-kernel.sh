@@ -119,6 +119,9 @@ if unshare -n sh -c 'ip link set lo up && test -e /proc/net/if_inet6'; then
 	for mode in v6only dual; do
 		extra=
 		[ $mode = dual ] && extra=--dual-stack
+		# a report left by an earlier part would end the wait below before
+		# this baton has bound anything
+		rm -f "$T"/report.*
 		start_ns "" "$T/ns-$mode.log" --port="[::]:$P" $extra -- "${WORKER_CMD[@]}"
 		wait_file "$T/report.1" 10 || fail "the $mode worker did not start" "$(tail -5 "$T/ns-$mode.log")"
 		ans=$(timeout "$(scaled 5)" nsenter -t "$BATON_PID" -n curl -sS --noproxy '*' --max-time "$(scaled 3)" "http://127.0.0.1:$P/" 2>&1)

@@ -52,6 +52,7 @@ python3 - "$M" "$T/idle.out" <<'PY' &
 import socket, sys, time
 port = int(sys.argv[1])
 conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
+open(sys.argv[2] + ".ready", "w").write("%d\n" % int(time.time() * 1000))
 t0 = time.time()
 for c in conns:
     c.settimeout(20)
@@ -60,8 +61,13 @@ open(sys.argv[2], "w").write("%.1f\n" % (time.time() - t0))
 PY
 IP=$!
 track_pid "$IP"
-sleep 0.5
-t0=$(now_ms)
+# all 16 connected and taken by baton (its fd count shows them) before the
+# 17th: on a loaded machine the client may still be opening them
+wait_file "$T/idle.out.ready" 10 || bail_out "the idle client did not connect"
+_idle_taken() { [ "$(fd_count "$BATON_PID")" -ge $((after + 16)) ]; }
+wait_until 10 _idle_taken || bail_out "baton did not take the 16 idle connections"
+# counted from when they connected: baton cuts them 5 s after that
+t0=$(cat "$T/idle.out.ready")
 code=$(HTTP_TIMEOUT=15 mget 127.0.0.1:$M /healthz)
 is "$code" 200 "a request behind 16 idle connections is answered"
 cmp_ok "$(($(now_ms) - t0))" -ge 3000 "... once the idle ones are cut"
