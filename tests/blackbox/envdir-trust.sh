@@ -55,6 +55,11 @@ start_baton --port=127.0.0.1:$P --envdir="$B" -- "$WORKER" --report "$T/big.%g"
 wait_file "$T/big.1" 20 || bail_out "no worker report with 5,000 files"
 check "with 5,000 files, the worker answers" wait_http 127.0.0.1:$P 20
 is "$(report_env "$T/big.1" VAR_4999)" "value 4999" "and sees them"
+# idle means after the start-up: generation 1 promoted (its one-off checks
+# done, "is serving" is logged after them), then 1 s more to settle. On a
+# loaded machine the promotion can come after the worker answers.
+check "baton logs that generation 1 is serving" \
+	wait_file_contains "$T/baton.err" "generation 1 is serving" 20
 sleep 1 # let the start-up read settle
 t0=$(cpu_ticks "$BATON_PID")
 ms0=$(now_ms)
