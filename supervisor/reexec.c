@@ -362,18 +362,9 @@ static void
 preflight_child(const char *path, int out)
 {
 	char arg[32], *args[3];
-	struct sigaction sa;
 	sigset_t none;
-	int sig;
 
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	for (sig = 1; sig < NSIG; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		sa.sa_handler = sig == SIGPIPE ? SIG_IGN : SIG_DFL;
-		sigaction(sig, &sa, NULL);
-	}
+	sig_reset_for_exec();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (dup2(out, STDOUT_FILENO) < 0)

@@ -104,3 +104,22 @@ sig_unblock_control(void)
 	control_set(&set);
 	return sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
+
+/* In a child about to exec: every disposition back to its default, but
+ * SIGPIPE ignored as start_server leaves it for its workers. sigaction is
+ * async-signal-safe; the mask is the caller's to empty, last. */
+void
+sig_reset_for_exec(void)
+{
+	struct sigaction sa;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		sa.sa_handler = sig == SIGPIPE ? SIG_IGN : SIG_DFL;
+		sigaction(sig, &sa, NULL);
+	}
+}

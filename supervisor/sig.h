@@ -21,5 +21,7 @@ int sig_unblock_control(void);
 /* The same block, keeping the mask it replaced in old (to put back with
  * sigprocmask(SIG_SETMASK) when an exec fails). */
 int sig_block_control_save(sigset_t *old);
+/* In a child about to exec: default dispositions, SIGPIPE ignored. */
+void sig_reset_for_exec(void);
 
 #endif

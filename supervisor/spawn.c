@@ -16,6 +16,7 @@
 #include "notify.h"
 #include "passfds.h"
 #include "privs.h"
+#include "sig.h"
 #include "spawn.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -234,9 +235,8 @@ static void __attribute__((noreturn))
 child(const struct spawn_req *r, int errfd, struct place *p,
       const struct privs_child *pc)
 {
-	struct sigaction sa;
 	sigset_t none;
-	int sig, step;
+	int step;
 	long arg;
 
 	if (pc == NULL)
@@ -252,14 +252,7 @@ child(const struct spawn_req *r, int errfd, struct place *p,
 		child_fail(errfd, SPAWN_SETPGID);
 	/* libev's handlers must not reach the worker; SIGPIPE stays
 	 * ignored as under start_server */
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	for (sig = 1; sig < NSIG; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		sa.sa_handler = sig == SIGPIPE ? SIG_IGN : SIG_DFL;
-		sigaction(sig, &sa, NULL);
-	}
+	sig_reset_for_exec();
 	if (place_listeners(r, p, &errfd) < 0)
 		child_fail(errfd, SPAWN_DUP);
 	if (privs_apply(pc, &step, &arg) < 0)
