@@ -219,6 +219,7 @@ START_TEST(test_v2_no_port_adopted)
 	ck_assert_str_eq(listen_origin_name(&o.ls[0]), "systemd");
 	ck_assert_ptr_null(o.ls[0].fdname);
 	ck_assert_int_eq(fcntl(fd, F_GETFD), FD_CLOEXEC);
+	options_free(&o); /* the listeners it rebuilt (LeakSanitizer) */
 }
 END_TEST
 
@@ -237,6 +238,7 @@ START_TEST(test_v2_path_taken)
 	ck_assert_int_eq(o.ls[0].fd, fd);
 	ck_assert_str_eq(listen_origin_name(&o.ls[0]), "bound");
 	unlink(path);
+	options_free(&o); /* the listeners it rebuilt (LeakSanitizer) */
 }
 END_TEST
 
@@ -260,6 +262,7 @@ START_TEST(test_v3_path_stays_adopted)
 	listen_unlink_paths(o.ls, o.nls);
 	ck_assert_int_eq(stat(path, &st), 0);
 	unlink(path);
+	options_free(&o); /* the listeners it rebuilt (LeakSanitizer) */
 }
 END_TEST
 
@@ -279,6 +282,7 @@ START_TEST(test_v3_path_bound)
 	ck_assert_str_eq(listen_origin_name(&o.ls[0]), "bound");
 	listen_unlink_paths(o.ls, o.nls);
 	ck_assert_int_eq(stat(path, &st), -1);
+	options_free(&o); /* the listeners it rebuilt (LeakSanitizer) */
 }
 END_TEST
 
@@ -299,6 +303,7 @@ START_TEST(test_v3_no_port_rebuilt)
 	ck_assert_str_eq(o.ls[0].key, key);
 	ck_assert_str_eq(listen_origin_name(&o.ls[0]), "systemd");
 	ck_assert_str_eq(o.ls[0].fdname, "web");
+	options_free(&o); /* the listeners it rebuilt (LeakSanitizer) */
 }
 END_TEST
 
