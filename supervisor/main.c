@@ -142,7 +142,8 @@ check_listeners(void)
 {
 	char err[1024];
 	size_t i;
-	int diffs = listen_take_systemd_fds(&opts.ls, &opts.nls, err, 1024);
+	int diffs =
+	    listen_take_systemd_fds(&opts.ls, &opts.nls, err, sizeof(err));
 
 	log_set_atexit(unlink_paths);
 	if (diffs < 0)
