@@ -11,28 +11,7 @@ PY=/usr/bin/python3
 [ -x "$PY" ] && "$PY" -c 'import uvicorn' 2>/dev/null ||
 	skip_all "uvicorn is not installed (package python3-uvicorn)"
 
-mkdir "$T/app"
-cat >"$T/app/app.py" <<'PY'
-import asyncio, os
-async def asgi(scope, receive, send):
-    if scope["type"] == "lifespan":
-        while True:
-            m = await receive()
-            if m["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif m["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-    path = scope["path"]
-    if path.startswith("/sleep/"):
-        await asyncio.sleep(int(path[7:]) / 1000)
-    body = ("gen=%s pid=%d server=uvicorn\n" % (
-        os.environ.get("SERVER_STARTER_GENERATION", "?"), os.getpid())).encode()
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"text/plain"),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
-PY
+write_asgi_app uvicorn
 P=$(free_port)
 start_baton --port=127.0.0.1:$P --status-file="$T/status" -- \
 	"$PY" -m uvicorn --app-dir "$T/app" --fd 3 --no-access-log app:asgi

@@ -123,3 +123,33 @@ interop_stop() {
 	[ -n "$left" ] && diag "$(ps -o pid,ppid,args -p "$(echo $left | tr ' ' ,)" 2>&1)"
 	return 0
 }
+
+# write_asgi_app NAME: $T/app/app.py, an ASGI app "asgi" (also named
+# "application", Daphne's default) answering "gen=N pid=PID server=NAME",
+# after a pause on /sleep/MS; PYTHONPATH points at it
+write_asgi_app() {
+	mkdir -p "$T/app"
+	cat >"$T/app/app.py" <<PY
+import asyncio, os
+async def asgi(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            m = await receive()
+            if m["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif m["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    path = scope["path"]
+    if path.startswith("/sleep/"):
+        await asyncio.sleep(int(path[7:]) / 1000)
+    body = ("gen=%s pid=%d server=$1\\n" % (
+        os.environ.get("SERVER_STARTER_GENERATION", "?"), os.getpid())).encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+application = asgi
+PY
+	export PYTHONPATH=$T/app
+}
