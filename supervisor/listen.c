@@ -226,6 +226,8 @@ listen_free(struct listener *l)
 	free(l->path);
 	free(l->fdname);
 	l->spec = l->key = l->host = l->port = l->path = l->fdname = NULL;
+	sockopt_free(&l->opts);
+	sockopt_free(&l->eff); /* NULL by sockopt_merge; for safety */
 }
 
 int
@@ -697,6 +699,7 @@ listen_json_options(FILE *f, const struct listener *l)
 
 	/* after a re-exec the listener was adopted, not bound: ask now */
 	if (got.got == 0 && l->fd >= 0) {
+		/* shallow: shares l's strings, so never listen_free'd */
 		struct listener copy = *l;
 
 		if (listen_read_options(&copy, err, sizeof(err)) == 0)
@@ -718,9 +721,9 @@ listen_origin_name(const struct listener *l)
 const char *
 listen_fdname(const struct listener *l, char *buf, size_t len)
 {
-	const char *src = l->opts.name[0]     ? l->opts.name
-	                  : l->fdname != NULL ? l->fdname
-	                                      : l->key;
+	const char *src = l->opts.name != NULL ? l->opts.name
+	                  : l->fdname != NULL  ? l->fdname
+	                                       : l->key;
 	size_t i;
 
 	snprintf(buf, len, "%s", src);

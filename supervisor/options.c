@@ -1082,7 +1082,9 @@ add_paths(struct parse *ps)
 			         ps->paths[i], perr);
 			return -1;
 		}
+		/* the name moves to the listener: one owner */
 		l.opts = ps->pathopts[i];
+		ps->pathopts[i].name = NULL;
 		add_listener(ps->o, &l);
 	}
 	return 0;
@@ -1197,6 +1199,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
               size_t errlen)
 {
 	struct parse ps;
+	size_t i;
 	int rc = -1;
 
 	set_defaults(o);
@@ -1214,6 +1217,9 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 		o->ready_timeout = o->ready == READY_NOTIFY ? 60 : 0;
 	rc = 0;
 out:
+	/* the names add_paths did not hand to a listener (it failed) */
+	for (i = 0; i < ps.npaths; i++)
+		sockopt_free(&ps.pathopts[i]);
 	free(ps.paths);
 	free(ps.pathopts);
 	if (rc < 0)
@@ -1229,6 +1235,7 @@ options_free(struct options *o)
 	for (i = 0; i < o->nls; i++)
 		listen_free(&o->ls[i]);
 	free(o->ls);
+	sockopt_free(&o->sockopts); /* no name: for symmetry with ls[] */
 	free(o->dir);
 	free(o->pid_file);
 	free(o->status_file);

@@ -350,7 +350,10 @@ sockopt_set_name(struct sockopts *so, const char *value, char *err,
 			         value);
 			return -1;
 		}
-	snprintf(so->name, sizeof(so->name), "%s", value);
+	/* the last name= wins, as the last of any other option does */
+	free(so->name);
+	if ((so->name = strdup(value)) == NULL)
+		abort();
 	return 0;
 }
 
@@ -453,6 +456,13 @@ sockopt_merge(const struct sockopts *global, const struct sockopts *own,
 			out->given |= BIT(id);
 		}
 	}
+}
+
+void
+sockopt_free(struct sockopts *so)
+{
+	free(so->name);
+	so->name = NULL;
 }
 
 int

@@ -37,13 +37,18 @@ enum {
 };
 
 /* A set of option values. given has bit (1u << id) for every option the
- * user asked for; the other values are the defaults (after merging) or 0. */
+ * user asked for; the other values are the defaults (after merging) or 0.
+ * A struct sockopts owns its name: a copy by assignment shares it, so
+ * exactly one of the two may be passed to sockopt_free (hand the name over
+ * and set the other's to NULL). */
 struct sockopts {
 	unsigned given;
 	long val[SOCKOPT_COUNT];
 	/* --sockopts=name=NAME: the listener's LISTEN_FDNAMES entry (sd
-	 * limits it to 255 characters); "" when not given */
-	char name[256];
+	 * limits it to 255 characters), malloc'd; NULL when not given. A
+	 * pointer, not an array: 1,000 listeners each held three 256-byte
+	 * buffers that were almost always empty. */
+	char *name;
 };
 
 /* What the kernel applied: got has bit (1u << id) for every value read
@@ -81,9 +86,12 @@ int sockopt_parse_list(const char *list, unsigned cls, struct sockopts *so,
                        char *err, size_t errlen);
 /* The options in effect on a listener of class cls: its own, else the
  * global ones that fit it, else the defaults (backlog: default_backlog,
- * v6only on, mode 0777, reuseaddr on). */
+ * v6only on, mode 0777, reuseaddr on). out->name is always NULL: the name
+ * stays with own, so out needs no sockopt_free. */
 void sockopt_merge(const struct sockopts *global, const struct sockopts *own,
                    unsigned cls, long default_backlog, struct sockopts *out);
+/* Free so's name (NULL after). The values need no freeing. */
+void sockopt_free(struct sockopts *so);
 /* A global flag that fits none of the listeners is a usage error. */
 int sockopt_check_global(const struct sockopts *global, const unsigned *cls,
                          size_t n, char *err, size_t errlen);

@@ -275,6 +275,47 @@ START_TEST(test_same_file_by_inode)
 }
 END_TEST
 
+/* A listener owns its fd name: the last name= wins, a --path's name moves
+ * from the parser to its listener, and a line refused after a name= was
+ * read frees it (the sanitizer build checks that nothing leaks). */
+START_TEST(test_sockopt_names)
+{
+	const char *args[] = {"--path=/tmp/a",
+	                      "--sockopts=name=x,name=y",
+	                      "--path=/tmp/b",
+	                      "--port=8080",
+	                      "--sockopts=name=z",
+	                      "--",
+	                      "app",
+	                      NULL};
+	const char *late[] = {"--path=/tmp/a",
+	                      "--sockopts=name=x",
+	                      "--path=/tmp/b;c",
+	                      "--",
+	                      "app",
+	                      NULL};
+	const char *inlist[] = {"--path=/tmp/a", "--sockopts=name=x,bogus",
+	                        "--", "app", NULL};
+	struct options o;
+	char err[512] = "";
+
+	ck_assert_int_eq(parse_args(args, &o, err, sizeof(err)), 0);
+	ck_assert_uint_eq(o.nls, 3);
+	/* every --port before any --path, as start_server */
+	ck_assert_str_eq(o.ls[0].key, "8080");
+	ck_assert_str_eq(o.ls[0].opts.name, "z");
+	ck_assert_str_eq(o.ls[1].key, "/tmp/a");
+	ck_assert_str_eq(o.ls[1].opts.name, "y");
+	ck_assert_ptr_null(o.ls[2].opts.name);
+	ck_assert_ptr_null(o.ls[1].eff.name);
+	options_free(&o);
+	ck_assert_int_lt(parse_args(late, &o, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, "/tmp/b;c"));
+	ck_assert_int_lt(parse_args(inlist, &o, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, "bogus"));
+}
+END_TEST
+
 START_TEST(test_seconds)
 {
 	ck_assert_double_eq(options_seconds("0"), 0);
@@ -375,6 +416,7 @@ options_suite(void)
 	tcase_add_loop_test(tc, test_good, 0, N(good));
 	tcase_add_loop_test(tc, test_bad, 0, N(bad));
 	tcase_add_test(tc, test_same_file_by_inode);
+	tcase_add_test(tc, test_sockopt_names);
 	tcase_add_test(tc, test_seconds);
 	tcase_add_test(tc, test_tunables_bad_env);
 	tcase_add_test(tc, test_help_lists_all);
