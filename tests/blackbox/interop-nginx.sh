@@ -3,7 +3,7 @@
 # nginx (Debian's nginx-light or nginx package) with --pass-fds-as=nginx:
 # nginx takes NGINX="3;" as on its own binary upgrade and listens on the
 # socket baton passed; a HUP under bounded load loses no request.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-interop.sh"
 baton_only_script "--pass-fds-as=nginx"
 NGINX_BIN=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null)
 [ -x "$NGINX_BIN" ] || skip_all "nginx is not installed (package nginx-light)"
@@ -36,20 +36,7 @@ wait_http 127.0.0.1:$P 20 || bail_out "nginx did not answer"
 wait_status "$T/status" 1 10
 like "$(cat "$T/baton.err")" 'using inherited sockets from "3;"' "nginx uses the socket baton passed"
 check_not "no fd-check warning" grep -q "holds\|itself" "$T/baton.err"
-"$LOADGEN" 127.0.0.1 $P --seconds 30 --max-requests 20000 --concurrency 4 --pause-ms 2 \
-	--timeout-ms 5000 --stop-file "$T/stop" >"$T/load.out" 2>"$T/load.err" &
-lg=$!
-sleep 0.5
-kill -HUP "$BATON_PID"
-check "generation 2 takes over" wait_status "$T/status" 2 20
-sleep 1
-touch "$T/stop"
-wait_until 15 pid_gone $lg
-wait $lg
-s=$?
-diag "$(cat "$T/load.out")"
-is "$s" 0 "no failed request across the HUP"
-like "$(cat "$T/load.out")" " failed=0 refused=0 reset=0 timeout=0 " "none refused, reset or timed out"
+hup_plain "$P"
 kill -TERM "$BATON_PID"
 wait_baton_exit 30
 is "$BATON_STATUS" 0 "baton and nginx stop"

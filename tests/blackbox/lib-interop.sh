@@ -20,6 +20,9 @@
 #                                baton's --kill-old-delay)
 #   interop_stop PORT NAME       TERM: baton exits 0, nothing listens on PORT,
 #                                no process is left behind
+#   hup_plain PORT               a HUP under bounded load for an application
+#                                that answers anything (no gen=/pid=): no
+#                                request failed, generation 2 takes over
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # the pids answering HOST:PORT over a few requests, one a line, sorted
@@ -152,4 +155,23 @@ async def asgi(scope, receive, send):
 application = asgi
 PY
 	export PYTHONPATH=$T/app
+}
+
+hup_plain() {
+	local lg s
+	"$LOADGEN" 127.0.0.1 "$1" --seconds "$(scaled 30)" --max-requests 20000 --concurrency 4 \
+		--pause-ms 2 --timeout-ms "$(scaled_ms 5000)" --stop-file "$T/stop" \
+		>"$T/load.out" 2>"$T/load.err" &
+	lg=$!
+	nap 0.5
+	kill -HUP "$BATON_PID"
+	check "generation 2 takes over" wait_status "$T/status" 2 20
+	nap 1
+	touch "$T/stop"
+	wait_until 15 pid_gone $lg
+	wait $lg
+	s=$?
+	diag "$(cat "$T/load.out")"
+	is "$s" 0 "no failed request across the HUP"
+	like "$(cat "$T/load.out")" " failed=0 refused=0 reset=0 timeout=0 " "none refused, reset or timed out"
 }
