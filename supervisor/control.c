@@ -19,6 +19,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "metrics.h"
+#include "procstat.h"
 #include "qstat.h"
 #include "status.h"
 #include "statusjson.h"
@@ -163,21 +164,11 @@ ellipsis(void)
 static int
 proc_stopped(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	ssize_t len;
-	int fd;
+	struct procstat ps;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0; /* no /proc: nothing to tell */
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return 0;
-	buf[len] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
-		return 0;
-	return p[2] == 'T' || p[2] == 't';
+	/* no /proc: nothing to tell */
+	return procstat_read(pid, &ps) == 0 &&
+	       (ps.state == 'T' || ps.state == 't');
 }
 
 /* The newest generation >= target in the JSON status, or NULL. */
@@ -504,22 +495,13 @@ static void
 wait_exit(pid_t pid)
 {
 	struct timespec ts = {0, 10 * 1000 * 1000};
-	char path[64], buf[256], *p;
-	int i, fd;
-	ssize_t n;
+	struct procstat ps;
+	int i;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	for (i = 0; i < 1000; i++) {
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			return; /* gone (or no /proc: the lock is all we have) */
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			return;
-		buf[n] = '\0';
-		/* "pid (comm) S ...": the state follows the last ')' */
-		if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' ||
-		    p[2] == 'Z' || p[2] == 'X')
+		/* gone (or no /proc: the lock is all we have) */
+		if (procstat_read(pid, &ps) < 0 || ps.state == 'Z' ||
+		    ps.state == 'X')
 			return;
 		nanosleep(&ts, NULL);
 	}
@@ -583,18 +565,12 @@ control_stop(const struct options *o)
 static int
 pid_running(long pid)
 {
-	char path[64], buf[512], *p;
-	FILE *f;
-	int ok = 0;
+	struct procstat ps;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
-	    p[1] == ' ')
-		ok = p[2] != 'Z' && p[2] != 'X';
-	fclose(f);
-	return ok;
+	if (procstat_read((pid_t)pid, &ps) < 0)
+		return errno != EINVAL &&
+		       (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+	return ps.state != 'Z' && ps.state != 'X';
 }
 
 /* The running supervisor's STATUS.json into s; -1 with why (it is not

@@ -24,6 +24,7 @@
 
 #include "fdcheck.h"
 #include "log.h"
+#include "procstat.h"
 
 /* Bounds: a worker tree this big is not looked at further. */
 #define MAX_PROCS 4096
@@ -40,9 +41,8 @@ read_parents(struct proclist *pl)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
-	char path[300], buf[512], *rp;
-	FILE *f;
-	long ppid;
+	struct procstat ps;
+	pid_t pid;
 
 	pl->n = 0;
 	if (d == NULL)
@@ -50,16 +50,11 @@ read_parents(struct proclist *pl)
 	while ((de = readdir(d)) != NULL && pl->n < MAX_PROCS) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		if ((f = fopen(path, "re")) == NULL)
-			continue;
-		/* comm may hold spaces and ')': the last ')' ends it */
-		if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')) &&
-		    sscanf(rp + 1, " %*c %ld", &ppid) == 1) {
-			pl->pid[pl->n] = (pid_t)atol(de->d_name);
-			pl->ppid[pl->n++] = (pid_t)ppid;
+		pid = (pid_t)atol(de->d_name);
+		if (procstat_read(pid, &ps) == 0) {
+			pl->pid[pl->n] = pid;
+			pl->ppid[pl->n++] = ps.ppid;
 		}
-		fclose(f);
 	}
 	closedir(d);
 }

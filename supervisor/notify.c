@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "procstat.h"
 
 static int notify_fd = -1;
 static char address[108];
@@ -280,25 +281,13 @@ descends(pid_t pid, pid_t root)
 	int depth;
 
 	for (depth = 0; depth < 8 && pid > 1; depth++) {
-		char path[64], buf[512], *rp;
-		ssize_t n;
-		int fd;
+		struct procstat ps;
 
 		if (pid == root)
 			return 1;
-		snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+		if (procstat_read(pid, &ps) < 0)
 			return 0;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			return 0;
-		buf[n] = '\0';
-		/* "pid (comm) state ppid": comm may hold spaces and ')' */
-		rp = strrchr(buf, ')');
-		if (rp == NULL || sscanf(rp + 1, " %*c %d", &pid) != 1)
-			return 0;
+		pid = ps.ppid;
 	}
 	return pid == root;
 }

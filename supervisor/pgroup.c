@@ -27,6 +27,7 @@
 
 #include "log.h"
 #include "pgroup.h"
+#include "procstat.h"
 #include "sig.h"
 
 /* How often a group left behind, or the strays at exit, are looked at. */
@@ -197,27 +198,12 @@ sweep_groups(ev_tstamp now)
 static int
 proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp)
 {
-	char path[64], buf[512], *p, state;
-	long pp, pg;
-	ssize_t n;
-	int fd;
+	struct procstat ps;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (procstat_read(pid, &ps) < 0 || ps.state == 'Z' || ps.state == 'X')
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* the command name may hold anything, ")" included */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %c %ld %ld", &state, &pp, &pg) != 3)
-		return -1;
-	if (state == 'Z' || state == 'X')
-		return -1;
-	*ppid = (pid_t)pp;
-	*pgrp = (pid_t)pg;
+	*ppid = ps.ppid;
+	*pgrp = ps.pgrp;
 	return 0;
 }
 

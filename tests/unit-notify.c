@@ -7,10 +7,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "notify.h"
+#include "procstat.h"
 #include "sig.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -207,6 +209,46 @@ START_TEST(test_sig_round_trip)
 }
 END_TEST
 
+/* /proc/PID/stat: our own line, a child whose name holds ") " (the
+ * fields count from the last ')'), a pid that does not exist. */
+START_TEST(test_procstat)
+{
+	struct procstat ps;
+	int pfd[2], go[2];
+	pid_t child;
+	char c;
+
+	ck_assert_int_eq(procstat_read(getpid(), &ps), 0);
+	ck_assert_int_eq(ps.state, 'R');
+	ck_assert_int_eq(ps.ppid, getppid());
+	ck_assert_int_eq(ps.pgrp, getpgrp());
+
+	ck_assert_int_eq(pipe(pfd), 0);
+	ck_assert_int_eq(pipe(go), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		prctl(PR_SET_NAME, "x) 9 8 (y", 0, 0, 0);
+		setpgid(0, 0);
+		(void)!write(pfd[1], "r", 1);
+		(void)!read(go[0], &c, 1);
+		_exit(0);
+	}
+	ck_assert_int_eq(read(pfd[0], &c, 1), 1);
+	ck_assert_int_eq(procstat_read(child, &ps), 0);
+	ck_assert_int_eq(ps.ppid, getpid());
+	ck_assert_int_eq(ps.pgrp, child);
+	ck_assert(ps.state == 'S' || ps.state == 'R');
+	(void)!write(go[1], "g", 1);
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+	ck_assert_int_eq(procstat_read(child, &ps), -1);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(go[0]);
+	close(go[1]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -219,6 +261,7 @@ main(void)
 	tcase_add_loop_test(tc, test_notify_descends, 0, N(descend_cases));
 	tcase_add_loop_test(tc, test_sig_parse, 0, N(parse_cases));
 	tcase_add_test(tc, test_sig_parse_null);
+	tcase_add_test(tc, test_procstat);
 	tcase_add_loop_test(tc, test_sig_name, 0, N(name_cases));
 	tcase_add_loop_test(tc, test_sig_round_trip, 1, NSIG);
 	suite_add_tcase(s, tc);
