@@ -111,14 +111,19 @@ tree_inodes(const struct proclist *pl, pid_t root, ino_t *ino, size_t *n)
 }
 
 static int
+ino_cmp(const void *a, const void *b)
+{
+	ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Is want in ino[n], sorted? (A worker tree and baton can both hold
+ * thousands of sockets: a scan for each would be quadratic.) */
+static int
 holds(const ino_t *ino, size_t n, ino_t want)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (ino[i] == want)
-			return 1;
-	return 0;
+	return n > 0 && bsearch(&want, ino, n, sizeof(*ino), ino_cmp) != NULL;
 }
 
 /* /proc/net/tcp's "0100007F:1F90" as "127.0.0.1:8080" (the address
@@ -364,18 +369,22 @@ fdcheck_generation(unsigned long gen, const pid_t *pids, size_t stride,
 	 * and munmap gives them back, where the heap would keep the high-water
 	 * mark of every restart in baton's RSS */
 	struct proclist *pl = scratch(sizeof(*pl));
-	ino_t *ino = scratch(MAX_INODES * sizeof(*ino)), ours[64];
+	ino_t *ino = scratch(MAX_INODES * sizeof(*ino));
+	/* every listener's inode (0: none), and the same sorted */
+	ino_t *mine = scratch((nls + 1) * sizeof(*mine));
+	ino_t *ours = scratch((nls + 1) * sizeof(*ours));
 	struct stat st;
 	char name[300];
 	size_t i, k, nino, nours = 0;
 
 	watch_paths(ls, nls);
-	if (pl == NULL || ino == NULL)
+	if (pl == NULL || ino == NULL || mine == NULL || ours == NULL)
 		goto out;
 	read_parents(pl);
-	for (k = 0; k < nls && nours < 64; k++)
+	for (k = 0; k < nls; k++)
 		if (ls[k].fd >= 0 && fstat(ls[k].fd, &st) == 0)
-			ours[nours++] = st.st_ino;
+			ours[nours++] = mine[k] = st.st_ino;
+	qsort(ours, nours, sizeof(*ours), ino_cmp);
 	for (i = 0; i < n; i++) {
 		pid_t pid = *(const pid_t *)(const void *)((const char *)pids +
 		                                           i * stride);
@@ -383,20 +392,22 @@ fdcheck_generation(unsigned long gen, const pid_t *pids, size_t stride,
 		nino = 0;
 		if (pid <= 0 || tree_inodes(pl, pid, ino, &nino) < 0)
 			continue; /* not ours to read: no verdict */
+		qsort(ino, nino, sizeof(*ino), ino_cmp);
 		for (k = 0; k < nls; k++) {
-			if (ls[k].fd < 0 || fstat(ls[k].fd, &st) < 0 ||
-			    holds(ino, nino, st.st_ino))
+			if (mine[k] == 0 || holds(ino, nino, mine[k]))
 				continue;
 			log_warnx("generation %lu: no process of worker %ld "
 			          "holds %s (socket:[%lu]); does the server "
 			          "bind its own port? see --pass-fds-as",
 			          gen, (long)pid,
 			          listen_name(&ls[k], name, sizeof(name)),
-			          (unsigned long)st.st_ino);
+			          (unsigned long)mine[k]);
 		}
 		own_listeners(gen, pid, ino, nino, ours, nours);
 	}
 out:
 	scratch_free(pl, sizeof(*pl));
 	scratch_free(ino, MAX_INODES * sizeof(*ino));
+	scratch_free(mine, (nls + 1) * sizeof(*mine));
+	scratch_free(ours, (nls + 1) * sizeof(*ours));
 }
