@@ -714,7 +714,8 @@ print_prom(const struct status_json *s, const int *errs)
 				for (i = 0; i < s->gens[g].nw; i++)
 					w[k].count += s->gens[g].w[i].alive;
 	}
-	snap.listeners = ml;
+	snap.listener = metrics_listener_of_array;
+	snap.arg = ml;
 	snap.nlisteners = s->nls;
 	snap.workers = w;
 	snap.nworkers = sizeof(w) / sizeof(w[0]);

@@ -227,7 +227,44 @@ listen_free(struct listener *l)
 	free(l->fdname);
 	l->spec = l->key = l->host = l->port = l->path = l->fdname = NULL;
 	sockopt_free(&l->opts);
-	sockopt_free(&l->eff); /* NULL by sockopt_merge; for safety */
+	sockopt_unshare(l->eff);
+	sockopt_unshare(l->got);
+	l->eff = NULL;
+	l->got = NULL;
+}
+
+const struct sockopts *
+listen_eff(const struct listener *l)
+{
+	static const struct sockopts none;
+
+	return l->eff != NULL ? l->eff : &none;
+}
+
+const struct sockopts_read *
+listen_got(const struct listener *l)
+{
+	static const struct sockopts_read none;
+
+	return l->got != NULL ? l->got : &none;
+}
+
+static void
+set_eff(struct listener *l, const struct sockopts *so)
+{
+	const struct sockopts *p = sockopt_share(so);
+
+	sockopt_unshare(l->eff);
+	l->eff = p;
+}
+
+static void
+set_got(struct listener *l, const struct sockopts_read *r)
+{
+	const struct sockopts_read *p = sockopt_share_read(r);
+
+	sockopt_unshare(l->got);
+	l->got = p;
 }
 
 int
@@ -353,34 +390,48 @@ check_path(const char *path, char *err, size_t errlen)
  * applied (min(backlog, somaxconn): the kernel does not report it for
  * unix sockets). */
 static int
-read_unix(struct listener *l, char *err, size_t errlen)
+read_unix(const struct listener *l, struct sockopts_read *r, char *err,
+          size_t errlen)
 {
 	struct sockopt_kernel k;
 	struct stat st;
 
-	memset(&l->got, 0, sizeof(l->got));
+	memset(r, 0, sizeof(*r));
 	if (stat(l->path, &st) < 0) {
 		snprintf(err, errlen, "cannot stat %s: %s", l->path,
 		         strerror(errno));
 		return -1;
 	}
-	l->got.val[SOCKOPT_MODE] = (long)(st.st_mode & 07777);
-	l->got.val[SOCKOPT_OWNER] = (long)st.st_uid;
-	l->got.val[SOCKOPT_GROUP] = (long)st.st_gid;
-	l->got.got =
-	    1u << SOCKOPT_MODE | 1u << SOCKOPT_OWNER | 1u << SOCKOPT_GROUP;
+	r->val[SOCKOPT_MODE] = (long)(st.st_mode & 07777);
+	r->val[SOCKOPT_OWNER] = (long)st.st_uid;
+	r->val[SOCKOPT_GROUP] = (long)st.st_gid;
+	r->got = 1u << SOCKOPT_MODE | 1u << SOCKOPT_OWNER | 1u << SOCKOPT_GROUP;
 	sockopt_kernel_read(&k);
-	l->got.val[SOCKOPT_BACKLOG] = l->backlog;
+	r->val[SOCKOPT_BACKLOG] = l->backlog;
 	if (k.somaxconn >= 0 && l->backlog > k.somaxconn)
-		l->got.val[SOCKOPT_BACKLOG] = k.somaxconn;
-	l->got.got |= 1u << SOCKOPT_BACKLOG;
+		r->val[SOCKOPT_BACKLOG] = k.somaxconn;
+	r->got |= 1u << SOCKOPT_BACKLOG;
 	return 0;
+}
+
+/* What the kernel has of l's options, into r (l is not changed). */
+static int
+read_options(const struct listener *l, struct sockopts_read *r, char *err,
+             size_t errlen)
+{
+	char name[300];
+
+	if (l->kind == LISTEN_UNIX)
+		return read_unix(l, r, err, errlen);
+	return sockopt_read(l->fd, listen_class(l), r,
+	                    listen_name(l, name, sizeof(name)), err, errlen);
 }
 
 static int
 bind_unix(struct listener *l, char *err, size_t errlen)
 {
-	const struct sockopts *so = &l->eff;
+	const struct sockopts *so = listen_eff(l);
+	struct sockopts_read got;
 	struct sockaddr_un sun;
 	struct stat st;
 	mode_t old;
@@ -438,8 +489,9 @@ bind_unix(struct listener *l, char *err, size_t errlen)
 		         strerror(errno));
 		goto fail;
 	}
-	if (read_unix(l, err, errlen) < 0)
+	if (read_unix(l, &got, err, errlen) < 0)
 		goto fail;
+	set_got(l, &got);
 	l->fd = fd;
 	return 0;
 fail:
@@ -481,23 +533,24 @@ void
 listen_set_options(struct listener *l, const struct sockopts *global,
                    long default_backlog)
 {
-	struct sockopts none;
+	struct sockopts none, eff;
 
 	memset(&none, 0, sizeof(none));
 	sockopt_merge(global ? global : &none, &l->opts, listen_class(l),
-	              default_backlog, &l->eff);
-	l->backlog = (int)l->eff.val[SOCKOPT_BACKLOG];
+	              default_backlog, &eff);
+	set_eff(l, &eff);
+	l->backlog = (int)eff.val[SOCKOPT_BACKLOG];
 }
 
 int
 listen_read_options(struct listener *l, char *err, size_t errlen)
 {
-	char name[300];
+	struct sockopts_read r;
 
-	if (l->kind == LISTEN_UNIX)
-		return read_unix(l, err, errlen);
-	return sockopt_read(l->fd, listen_class(l), &l->got,
-	                    listen_name(l, name, sizeof(name)), err, errlen);
+	if (read_options(l, &r, err, errlen) < 0)
+		return -1;
+	set_got(l, &r);
+	return 0;
 }
 
 int
@@ -506,6 +559,8 @@ listen_bind(struct listener *l, char *err, size_t errlen)
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	unsigned cls = listen_class(l);
+	struct sockopts eff;
+	struct sockopts_read got;
 	char name[300];
 	int fd, type;
 
@@ -513,7 +568,10 @@ listen_bind(struct listener *l, char *err, size_t errlen)
 	if (l->origin == LISTEN_SYSTEMD && l->fd >= 0)
 		return 0;
 	/* the backlog may have been set directly (tests/spawn.c) */
-	l->eff.val[SOCKOPT_BACKLOG] = l->backlog;
+	eff = *listen_eff(l);
+	eff.name = NULL;
+	eff.val[SOCKOPT_BACKLOG] = l->backlog;
+	set_eff(l, &eff);
 	if (l->kind == LISTEN_UNIX)
 		return bind_unix(l, err, errlen);
 	listen_name(l, name, sizeof(name));
@@ -528,7 +586,7 @@ listen_bind(struct listener *l, char *err, size_t errlen)
 	}
 	/* SO_REUSEADDR and, for IPv6, IPV6_V6ONLY as start_server; then
 	 * what the user asked for */
-	if (sockopt_apply(fd, &l->eff, cls, SOCKOPT_BEFORE_BIND, name, err,
+	if (sockopt_apply(fd, l->eff, cls, SOCKOPT_BEFORE_BIND, name, err,
 	                  errlen) < 0)
 		goto fail;
 	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0) {
@@ -537,7 +595,7 @@ listen_bind(struct listener *l, char *err, size_t errlen)
 		goto fail;
 	}
 	if (type == SOCK_STREAM) {
-		if (sockopt_apply(fd, &l->eff, cls, SOCKOPT_BEFORE_LISTEN, name,
+		if (sockopt_apply(fd, l->eff, cls, SOCKOPT_BEFORE_LISTEN, name,
 		                  err, errlen) < 0)
 			goto fail;
 		if (listen(fd, l->backlog) < 0) {
@@ -546,8 +604,9 @@ listen_bind(struct listener *l, char *err, size_t errlen)
 			goto fail;
 		}
 	}
-	if (sockopt_read(fd, cls, &l->got, name, err, errlen) < 0)
+	if (sockopt_read(fd, cls, &got, name, err, errlen) < 0)
 		goto fail;
+	set_got(l, &got);
 	l->fd = fd;
 	return 0;
 fail:
@@ -649,12 +708,13 @@ listen_log_options(const struct listener *l, int quiet)
 	char name[300], desc[1024];
 
 	listen_name(l, name, sizeof(name));
-	sockopt_describe(&l->eff, &l->got, listen_class(l), desc, sizeof(desc));
+	sockopt_describe(listen_eff(l), listen_got(l), listen_class(l), desc,
+	                 sizeof(desc));
 	if (!quiet && desc[0] != '\0')
 		log_info("listening on %s: %s", name, desc);
 	sockopt_kernel_read(&k);
-	sockopt_notes(&l->eff, &l->got, listen_class(l), &k, name, log_note,
-	              NULL);
+	sockopt_notes(listen_eff(l), listen_got(l), listen_class(l), &k, name,
+	              log_note, NULL);
 }
 
 void
@@ -675,14 +735,15 @@ listen_print_table(FILE *f, const struct listener *ls, size_t n)
 
 		if (l->kind == LISTEN_UDP)
 			snprintf(backlog, sizeof(backlog), "-");
-		else if ((l->got.got & 1u << SOCKOPT_BACKLOG) &&
-		         l->got.val[SOCKOPT_BACKLOG] != l->backlog)
+		else if ((listen_got(l)->got & 1u << SOCKOPT_BACKLOG) &&
+		         listen_got(l)->val[SOCKOPT_BACKLOG] != l->backlog)
 			snprintf(backlog, sizeof(backlog), "%ld(asked=%d)",
-			         l->got.val[SOCKOPT_BACKLOG], l->backlog);
+			         listen_got(l)->val[SOCKOPT_BACKLOG],
+			         l->backlog);
 		else
 			snprintf(backlog, sizeof(backlog), "%d", l->backlog);
-		sockopt_words(&l->eff, &l->got, listen_class(l), words,
-		              sizeof(words));
+		sockopt_words(listen_eff(l), listen_got(l), listen_class(l),
+		              words, sizeof(words));
 		fprintf(f, "%-*s  %-4s  %3d  %-14s  %s\n", (int)w, l->key,
 		        kinds[l->kind], l->target_fd, backlog, words);
 	}
@@ -694,18 +755,14 @@ listen_print_table(FILE *f, const struct listener *ls, size_t n)
 void
 listen_json_options(FILE *f, const struct listener *l)
 {
-	struct sockopts_read got = l->got;
+	struct sockopts_read got = *listen_got(l);
 	char err[256];
 
 	/* after a re-exec the listener was adopted, not bound: ask now */
-	if (got.got == 0 && l->fd >= 0) {
-		/* shallow: shares l's strings, so never listen_free'd */
-		struct listener copy = *l;
-
-		if (listen_read_options(&copy, err, sizeof(err)) == 0)
-			got = copy.got;
-	}
-	sockopt_json(f, &l->eff, &got, listen_class(l));
+	if (got.got == 0 && l->fd >= 0 &&
+	    read_options(l, &got, err, sizeof(err)) < 0)
+		memset(&got, 0, sizeof(got));
+	sockopt_json(f, listen_eff(l), &got, listen_class(l));
 }
 
 /* ---- adoption: LISTEN_FDS from baton's own service manager ---------- */
@@ -854,15 +911,18 @@ compare_options(struct listener *l)
 	}
 	listen_name(l, name, sizeof(name));
 	for (id = 0; id < SOCKOPT_COUNT; id++) {
-		if (!(l->eff.given & 1u << id) || !(l->got.got & 1u << id) ||
-		    l->got.val[id] == l->eff.val[id])
+		const struct sockopts *eff = listen_eff(l);
+		const struct sockopts_read *r = listen_got(l);
+
+		if (!(eff->given & 1u << id) || !(r->got & 1u << id) ||
+		    r->val[id] == eff->val[id])
 			continue;
 		/* a unix socket's backlog is not read back, only computed */
 		if (l->kind == LISTEN_UNIX && id == SOCKOPT_BACKLOG)
 			continue;
-		sockopt_value_text((enum sockopt_id)id, l->eff.val[id], want,
+		sockopt_value_text((enum sockopt_id)id, eff->val[id], want,
 		                   sizeof(want));
-		sockopt_value_text((enum sockopt_id)id, l->got.val[id], got,
+		sockopt_value_text((enum sockopt_id)id, r->val[id], got,
 		                   sizeof(got));
 		log_warnx("listener %s from systemd has %s %s, not %s as "
 		          "asked: baton does not change a socket it adopts "

@@ -25,9 +25,12 @@ struct listener {
 	int backlog;
 	dev_t path_dev; /* the socket file baton created, removed at exit */
 	ino_t path_ino;
-	struct sockopts opts;     /* its own, from --sockopts */
-	struct sockopts eff;      /* in effect: own, global, defaults */
-	struct sockopts_read got; /* what the kernel reports after bind */
+	struct sockopts opts; /* its own, from --sockopts */
+	/* in effect (own, global, defaults) and what the kernel reports
+	 * after bind: shared copies (sockopt_share), NULL until set; read
+	 * them through listen_eff and listen_got */
+	const struct sockopts *eff;
+	const struct sockopts_read *got;
 	int origin;   /* enum listen_origin: bound by baton or adopted */
 	char *fdname; /* LISTEN_FDNAMES entry it was passed with, or NULL */
 };
@@ -53,6 +56,11 @@ int listen_bind(struct listener *l, char *err, size_t errlen);
 
 /* "key=fd;key=fd" (malloc'd), "" when n is 0. */
 char *listen_env(const struct listener *ls, size_t n);
+
+/* l's options in effect and as read back; all zero (nothing given,
+ * nothing read) before they are set. Never NULL. */
+const struct sockopts *listen_eff(const struct listener *l);
+const struct sockopts_read *listen_got(const struct listener *l);
 
 /* Set l->eff (and l->backlog) from l->opts over the global options (may
  * be NULL) over the defaults. The parsers call it with NULL. */

@@ -19,6 +19,13 @@ void
 metrics_text_init(struct metrics_text *t)
 {
 	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+}
+
+void
+metrics_text_stream(struct metrics_text *t, int fd)
+{
+	t->fd = fd;
 }
 
 void
@@ -30,7 +37,7 @@ metrics_text_free(struct metrics_text *t)
 		free(t->seen[i]);
 	free(t->seen);
 	free(t->buf);
-	memset(t, 0, sizeof(*t));
+	metrics_text_init(t);
 }
 
 void
@@ -72,6 +79,42 @@ static int
 puts_(struct metrics_text *t, const char *s)
 {
 	return put(t, s, strlen(s));
+}
+
+/* Write all of data to fd. */
+static int
+write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+metrics_text_flush(struct metrics_text *t)
+{
+	if (t->fd < 0 || t->len == 0)
+		return 0;
+	if (write_all(t->fd, t->buf, t->len) < 0)
+		return -1;
+	t->len = 0;
+	t->buf[0] = '\0';
+	return 0;
+}
+
+/* After a whole line: stream out a full chunk. */
+static int
+line_done(struct metrics_text *t)
+{
+	return t->len >= METRICS_CHUNK ? metrics_text_flush(t) : 0;
 }
 
 /* Escape s the way the text format wants it: in HELP, backslash and
@@ -163,7 +206,7 @@ metrics_family(struct metrics_text *t, const char *name, const char *type,
 	    put(t, " ", 1) < 0 || puts_(t, type) < 0 || put(t, "\n", 1) < 0 ||
 	    remember(t, name) < 0)
 		return rollback(t, len, ENOMEM);
-	return 0;
+	return line_done(t);
 }
 
 int
@@ -197,7 +240,7 @@ metrics_sample(struct metrics_text *t, const char *name,
 	snprintf(num, sizeof(num), " %" PRIu64 "\n", value);
 	if (rc == 0)
 		rc = puts_(t, num);
-	return rc < 0 ? rollback(t, len, ENOMEM) : 0;
+	return rc < 0 ? rollback(t, len, ENOMEM) : line_done(t);
 }
 
 /* ---- baton's families ------------------------------------------------- */
@@ -255,8 +298,10 @@ render_listeners(struct metrics_text *t, const struct metrics_snapshot *s,
 	int begun = 0;
 
 	for (i = 0; i < s->nlisteners; i++) {
-		const struct metrics_listener *l = &s->listeners[i];
+		struct metrics_listener one;
+		const struct metrics_listener *l = &one;
 
+		s->listener(i, &one, s->arg);
 		if (!lvalue(l, f, &v))
 			continue;
 		if (!begun &&
@@ -318,6 +363,13 @@ metrics_render(struct metrics_text *t, const struct metrics_snapshot *s)
 	return render_supervisor(t, s);
 }
 
+void
+metrics_listener_of_array(size_t i, struct metrics_listener *out,
+                          const void *arg)
+{
+	*out = ((const struct metrics_listener *)arg)[i];
+}
+
 /* ---- the .prom file --------------------------------------------------- */
 
 int
@@ -339,26 +391,27 @@ metrics_file_check(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* Write all of data to fd. */
+/* Stream s into fd. */
 static int
-write_all(int fd, const char *data, size_t len)
+render_to(int fd, const struct metrics_snapshot *s)
 {
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
+	struct metrics_text t;
+	int rc, saved;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	metrics_text_init(&t);
+	metrics_text_stream(&t, fd);
+	rc = metrics_render(&t, s);
+	if (rc == 0)
+		rc = metrics_text_flush(&t);
+	saved = errno;
+	metrics_text_free(&t);
+	errno = saved;
+	return rc;
 }
 
 int
-metrics_file_write(const char *path, const char *data, size_t len, char *err,
-                   size_t errlen)
+metrics_file_write(const char *path, const struct metrics_snapshot *s,
+                   char *err, size_t errlen)
 {
 	const char *slash;
 	char *tmp;
@@ -389,7 +442,7 @@ metrics_file_write(const char *path, const char *data, size_t len, char *err,
 	/* mkostemp makes it 0600; node_exporter often runs as another user
 	 * and the figures are no secret */
 	saved = 0;
-	if (fchmod(fd, 0644) < 0 || write_all(fd, data, len) < 0)
+	if (fchmod(fd, 0644) < 0 || render_to(fd, s) < 0)
 		saved = errno;
 	if (close(fd) < 0 && saved == 0)
 		saved = errno;

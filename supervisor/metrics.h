@@ -16,6 +16,7 @@
 struct metrics_text {
 	char *buf; /* NUL-terminated; NULL until something is written */
 	size_t len, cap;
+	int fd;       /* -1: kept in buf; else written out as it grows */
 	char *family; /* the current family's name */
 	char **seen;  /* every family begun, to refuse a second HELP/TYPE */
 	size_t nseen;
@@ -28,6 +29,14 @@ struct metrics_label {
 
 void metrics_text_init(struct metrics_text *t);
 void metrics_text_free(struct metrics_text *t);
+/* Stream t to fd: from now on, whenever a family or sample ends with
+ * METRICS_CHUNK bytes or more in buf, buf is written to fd and emptied,
+ * so that the text of 1,000 listeners never sits in memory whole. A
+ * write error fails that call with errno. metrics_text_flush writes the
+ * rest. */
+#define METRICS_CHUNK 8192
+void metrics_text_stream(struct metrics_text *t, int fd);
+int metrics_text_flush(struct metrics_text *t);
 /* Empty t for the next rendering, keeping its buffer (one per scrape or
  * file write, without a malloc each time once it has grown). */
 void metrics_text_reset(struct metrics_text *t);
@@ -61,7 +70,11 @@ struct metrics_workers {
 };
 
 struct metrics_snapshot {
-	const struct metrics_listener *listeners;
+	/* listener i, 0 <= i < nlisteners, filled in when the renderer
+	 * comes to it: no array of them is kept for it */
+	void (*listener)(size_t i, struct metrics_listener *out,
+	                 const void *arg);
+	const void *arg;
 	size_t nlisteners;
 	uint64_t generation; /* the serving generation (0: none yet) */
 	const struct metrics_workers *workers;
@@ -78,6 +91,9 @@ struct metrics_snapshot {
  *   baton_restarts_total{result="served"|"rolled_back"} (counter).
  * A listener family no listener has is left out whole. */
 int metrics_render(struct metrics_text *t, const struct metrics_snapshot *s);
+/* A .listener for an array of them (arg): out = arg[i]. */
+void metrics_listener_of_array(size_t i, struct metrics_listener *out,
+                               const void *arg);
 
 /* ---- the .prom file --------------------------------------------------- */
 
@@ -87,12 +103,12 @@ int metrics_render(struct metrics_text *t, const struct metrics_snapshot *s);
  * must end in .prom". */
 int metrics_file_check(const char *path, char *err, size_t errlen);
 
-/* Replace path with data atomically: write a temporary file with a random
- * name (O_EXCL, not ending in .prom, so the collector never reads it) in
- * the same directory, mode 0644, and rename it over path. A reader sees
- * the old file or the new one, never a part. Returns 0, or -1 with
- * "cannot write metrics file PATH: cause" in err. */
-int metrics_file_write(const char *path, const char *data, size_t len,
+/* Replace path with s rendered, atomically: stream it into a temporary
+ * file with a random name (O_EXCL, not ending in .prom, so the collector
+ * never reads it) in the same directory, mode 0644, and rename it over
+ * path. A reader sees the old file or the new one, never a part. Returns
+ * 0, or -1 with "cannot write metrics file PATH: cause" in err. */
+int metrics_file_write(const char *path, const struct metrics_snapshot *s,
                        char *err, size_t errlen);
 
 /* Remove the metrics file at a clean stop; a missing file is no error.

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,12 +50,20 @@ struct lq {
 	uint32_t win_max; /* the longest queue seen in it */
 };
 
+/* A response is its head and a body: a short text of its own, or the
+ * metrics rendered for this request alone and freed with it (about 400
+ * bytes per listener: kept between scrapes, it was most of baton's
+ * memory with 1,000 listeners). */
 struct conn {
 	int fd; /* -1: a free slot */
 	ev_io io;
 	ev_timer deadline;
-	size_t inlen, outlen, outoff;
-	char *out;
+	size_t inlen;
+	int answering;
+	struct iovec out[2]; /* head, body: what is left to send */
+	char head[512];
+	char small[256];
+	struct metrics_text text;
 	char in[HTTPREQ_MAX];
 };
 
@@ -61,14 +71,12 @@ static struct {
 	struct ev_loop *loop;
 	const struct options *o;
 	struct lq *lq;
-	struct metrics_listener *ml;
 	size_t n;
 	ev_timer sample;
 	int lfd;
 	ev_io accept_io;
 	struct conn conns[MAX_CONNS];
 	size_t nconns;
-	struct metrics_text text;
 	int file_warned;
 	long somaxconn;
 } M = {.lfd = -1};
@@ -183,56 +191,57 @@ ready(char *why, size_t len)
 	return !v.stopping && v.serving;
 }
 
-static int
-render(void)
+/* Listener i as the renderer wants it, from the last sample. */
+static void
+listener_of(size_t i, struct metrics_listener *ml, const void *arg)
 {
-	struct metrics_workers w[GEN_VIEW_STATES];
-	struct metrics_snapshot s;
+	const struct lq *lq = &M.lq[i];
+	const struct qstat *q = &lq->t.last;
+
+	(void)arg;
+	ml->key = M.o->ls[i].key;
+	ml->proto = qstat_kind_name(kind_of(&M.o->ls[i]));
+	ml->has_queue = lq->ok && (q->flags & QSTAT_HAS_QUEUE);
+	ml->len = q->len;
+	ml->peak = lq->t.peak;
+	ml->backlog = q->limit;
+	ml->has_drops = lq->ok && (q->flags & QSTAT_HAS_DROPS);
+	ml->drops = q->drops;
+	ml->has_syn = lq->ok && (q->flags & QSTAT_HAS_SYN);
+	ml->syn = q->syn;
+}
+
+/* The figures now; w holds the worker counts s points to. */
+static void
+snapshot(struct metrics_snapshot *s, struct metrics_workers *w)
+{
 	struct gen_view v;
 	size_t i;
 
 	gen_view(&v);
-	for (i = 0; i < M.n; i++) {
-		const struct qstat *q = &M.lq[i].t.last;
-
-		M.ml[i].has_queue = M.lq[i].ok && (q->flags & QSTAT_HAS_QUEUE);
-		M.ml[i].len = q->len;
-		M.ml[i].peak = M.lq[i].t.peak;
-		M.ml[i].backlog = q->limit;
-		M.ml[i].has_drops = M.lq[i].ok && (q->flags & QSTAT_HAS_DROPS);
-		M.ml[i].drops = q->drops;
-		M.ml[i].has_syn = M.lq[i].ok && (q->flags & QSTAT_HAS_SYN);
-		M.ml[i].syn = q->syn;
-	}
 	for (i = 0; i < GEN_VIEW_STATES; i++) {
 		w[i].state = v.state[i];
 		w[i].count = v.workers[i];
 	}
-	memset(&s, 0, sizeof(s));
-	s.listeners = M.ml;
-	s.nlisteners = M.n;
-	s.generation = v.serving;
-	s.workers = w;
-	s.nworkers = GEN_VIEW_STATES;
-	s.restarts_served = v.served;
-	s.restarts_rolled_back = v.rolled_back;
-	metrics_text_reset(&M.text);
-	if (metrics_render(&M.text, &s) < 0) {
-		log_warn("cannot render the metrics");
-		return -1;
-	}
-	return 0;
+	memset(s, 0, sizeof(*s));
+	s->listener = listener_of;
+	s->nlisteners = M.n;
+	s->generation = v.serving;
+	s->workers = w;
+	s->nworkers = GEN_VIEW_STATES;
+	s->restarts_served = v.served;
+	s->restarts_rolled_back = v.rolled_back;
 }
 
 static int
 write_file(void)
 {
+	struct metrics_workers w[GEN_VIEW_STATES];
+	struct metrics_snapshot s;
 	char err[1024];
 
-	if (render() < 0)
-		return -1;
-	if (metrics_file_write(M.o->metrics_file, M.text.buf, M.text.len, err,
-	                       sizeof(err)) < 0) {
+	snapshot(&s, w);
+	if (metrics_file_write(M.o->metrics_file, &s, err, sizeof(err)) < 0) {
 		if (!M.file_warned)
 			log_warnx("%s", err);
 		M.file_warned = 1;
@@ -289,7 +298,8 @@ report_drops(const struct lq *q, const struct listener *l, const char *name,
 	}
 	/* a defer-accept listener counts its silent clients as drops
 	 * (qstat.h): only a queue seen full says the backlog is short */
-	if (l->eff.val[SOCKOPT_DEFER_ACCEPT] > 0 && q->win_max <= r->limit)
+	if (listen_eff(l)->val[SOCKOPT_DEFER_ACCEPT] > 0 &&
+	    q->win_max <= r->limit)
 		return;
 	if (M.somaxconn > 0 && r->limit < (uint32_t)M.somaxconn)
 		snprintf(fix, sizeof(fix),
@@ -426,8 +436,8 @@ conn_close(struct conn *c)
 	ev_timer_stop(M.loop, &c->deadline);
 	close(c->fd);
 	c->fd = -1;
-	free(c->out);
-	c->out = NULL;
+	c->answering = 0;
+	metrics_text_free(&c->text);
 	M.nconns--;
 	accept_on();
 }
@@ -435,50 +445,81 @@ conn_close(struct conn *c)
 static void
 conn_write(struct conn *c)
 {
-	ssize_t n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
+	ssize_t n = writev(c->fd, c->out, 2);
+	size_t done, i;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n > 0)
-		c->outoff += (size_t)n;
-	if (n <= 0 || c->outoff == c->outlen)
+	if (n <= 0) {
 		conn_close(c);
+		return;
+	}
+	for (done = (size_t)n, i = 0; i < 2; i++) {
+		size_t k = done < c->out[i].iov_len ? done : c->out[i].iov_len;
+
+		c->out[i].iov_base = (char *)c->out[i].iov_base + k;
+		c->out[i].iov_len -= k;
+		done -= k;
+	}
+	if (c->out[0].iov_len == 0 && c->out[1].iov_len == 0)
+		conn_close(c);
+}
+
+/* Render the metrics into c's own text. */
+static int
+render(struct conn *c)
+{
+	struct metrics_workers w[GEN_VIEW_STATES];
+	struct metrics_snapshot s;
+
+	snapshot(&s, w);
+	metrics_text_init(&c->text);
+	if (metrics_render(&c->text, &s) < 0) {
+		log_warn("cannot render the metrics");
+		return -1;
+	}
+	return 0;
 }
 
 /* The answer to path (status 0) or to a bad request (its status). */
 static void
 respond(struct conn *c, const char *path, int status)
 {
-	char head[512], body[256] = "", why[200];
+	char *body = c->small, why[200];
 	const char *type = TEXT_TYPE, *b = body;
 	size_t blen, hlen;
 
-	if (status == 0 && strcmp(path, "/metrics") == 0 && render() == 0) {
+	body[0] = '\0';
+	if (status == 0 && strcmp(path, "/metrics") == 0 && render(c) == 0) {
 		status = 200;
 		type = HTTPREQ_PROM_TYPE;
-		b = M.text.buf ? M.text.buf : "";
+		b = c->text.buf ? c->text.buf : "";
 	} else if (status == 0 && strcmp(path, "/metrics") == 0)
 		status = 500;
 	else if (status == 0 && strcmp(path, "/healthz") == 0) {
 		status = 200;
-		snprintf(body, sizeof(body), "ok\n");
+		snprintf(body, sizeof(c->small), "ok\n");
 	} else if (status == 0 && strcmp(path, "/readyz") == 0) {
 		status = ready(why, sizeof(why)) ? 200 : 503;
-		snprintf(body, sizeof(body), "%s: %s\n",
+		snprintf(body, sizeof(c->small), "%s: %s\n",
 		         status == 200 ? "ready" : "not ready", why);
 	} else if (status == 0)
 		status = 404;
 	if (b == body && status != 200 && strncmp(path, "/readyz", 8) != 0)
-		snprintf(body, sizeof(body), "%s\n", httpreq_reason(status));
-	blen = strlen(b);
-	hlen = httpreq_response_head(head, sizeof(head), status, type, blen);
-	if (hlen == 0 || (c->out = malloc(hlen + blen)) == NULL) {
+		snprintf(body, sizeof(c->small), "%s\n",
+		         httpreq_reason(status));
+	blen = b == c->text.buf ? c->text.len : strlen(b);
+	hlen =
+	    httpreq_response_head(c->head, sizeof(c->head), status, type, blen);
+	if (hlen == 0) {
 		conn_close(c);
 		return;
 	}
-	memcpy(c->out, head, hlen);
-	memcpy(c->out + hlen, b, blen);
-	c->outlen = hlen + blen;
+	c->answering = 1;
+	c->out[0].iov_base = c->head;
+	c->out[0].iov_len = hlen;
+	c->out[1].iov_base = (char *)(uintptr_t)b;
+	c->out[1].iov_len = blen;
 	ev_io_stop(M.loop, &c->io);
 	ev_io_set(&c->io, c->fd, EV_WRITE);
 	ev_io_start(M.loop, &c->io);
@@ -492,7 +533,7 @@ conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct httpreq req;
 	ssize_t n;
 
-	if (c->out) {
+	if (c->answering) {
 		conn_write(c);
 		return;
 	}
@@ -544,7 +585,8 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		for (i = 0; M.conns[i].fd >= 0; i++)
 			;
 		M.conns[i].fd = fd;
-		M.conns[i].inlen = M.conns[i].outlen = M.conns[i].outoff = 0;
+		M.conns[i].inlen = 0;
+		M.conns[i].answering = 0;
 		ev_io_init(&M.conns[i].io, conn_cb, fd, EV_READ);
 		ev_io_start(loop, &M.conns[i].io);
 		ev_timer_set(&M.conns[i].deadline, CONN_SECONDS, 0);
@@ -580,17 +622,13 @@ metricsd_start(struct ev_loop *loop, const struct options *o)
 	M.n = o->nls;
 	M.somaxconn = read_somaxconn();
 	M.lq = calloc(M.n + 1, sizeof(*M.lq));
-	M.ml = calloc(M.n + 1, sizeof(*M.ml));
-	if (M.lq == NULL || M.ml == NULL)
+	if (M.lq == NULL)
 		fatalx(EXIT_SOFTWARE, "out of memory");
-	for (i = 0; i < M.n; i++) {
-		M.ml[i].key = o->ls[i].key;
-		M.ml[i].proto = qstat_kind_name(kind_of(&o->ls[i]));
+	for (i = 0; i < M.n; i++)
 		sample_one(i, (int64_t)time(NULL), ev_now(loop));
-	}
-	metrics_text_init(&M.text);
 	for (i = 0; i < MAX_CONNS; i++) {
 		M.conns[i].fd = -1;
+		metrics_text_init(&M.conns[i].text);
 		ev_timer_init(&M.conns[i].deadline, deadline_cb, 0, 0);
 		M.conns[i].deadline.data = &M.conns[i];
 		M.conns[i].io.data = &M.conns[i];
@@ -598,11 +636,13 @@ metricsd_start(struct ev_loop *loop, const struct options *o)
 	/* as the status file: one that cannot be written is a set-up
 	 * error, not a warning every second */
 	if (o->metrics_file) {
-		char err[1024] = "cannot render the metrics";
+		struct metrics_workers w[GEN_VIEW_STATES];
+		struct metrics_snapshot s;
+		char err[1024];
 
-		if (render() < 0 ||
-		    metrics_file_write(o->metrics_file, M.text.buf, M.text.len,
-		                       err, sizeof(err)) < 0)
+		snapshot(&s, w);
+		if (metrics_file_write(o->metrics_file, &s, err, sizeof(err)) <
+		    0)
 			fatalx(EXIT_FILE, "%s", err);
 	}
 	if (o->metrics_listen) {

@@ -11,6 +11,8 @@
 #include <netinet/tcp.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -463,6 +465,102 @@ sockopt_free(struct sockopts *so)
 {
 	free(so->name);
 	so->name = NULL;
+}
+
+/* ---- shared copies ----------------------------------------------------- */
+
+/* A handful of distinct values in practice (one per distinct set of
+ * flags), so a list searched from the front is enough. */
+struct shared {
+	struct shared *next;
+	unsigned refs;
+	int is_read;
+	union {
+		struct sockopts so;
+		struct sockopts_read rd;
+	} u;
+};
+
+static struct shared *shared_list;
+
+/* The record holding u: the union is at a fixed offset. */
+static struct shared *
+shared_of(const void *u)
+{
+	return (struct shared *)((char *)(uintptr_t)u -
+	                         offsetof(struct shared, u));
+}
+
+/* key is zeroed, then filled field by field: padding compares equal. */
+static const void *
+share(const struct shared *key)
+{
+	struct shared *s;
+
+	for (s = shared_list; s != NULL; s = s->next)
+		if (s->is_read == key->is_read &&
+		    memcmp(&s->u, &key->u, sizeof(s->u)) == 0) {
+			s->refs++;
+			return &s->u;
+		}
+	s = malloc(sizeof(*s));
+	if (s == NULL)
+		abort();
+	*s = *key;
+	s->refs = 1;
+	s->next = shared_list;
+	shared_list = s;
+	return &s->u;
+}
+
+const struct sockopts *
+sockopt_share(const struct sockopts *so)
+{
+	struct shared key;
+
+	memset(&key, 0, sizeof(key));
+	key.u.so.given = so->given;
+	memcpy(key.u.so.val, so->val, sizeof(so->val));
+	return share(&key);
+}
+
+const struct sockopts_read *
+sockopt_share_read(const struct sockopts_read *r)
+{
+	struct shared key;
+
+	memset(&key, 0, sizeof(key));
+	key.is_read = 1;
+	key.u.rd.got = r->got;
+	memcpy(key.u.rd.val, r->val, sizeof(r->val));
+	return share(&key);
+}
+
+void
+sockopt_unshare(const void *u)
+{
+	struct shared *s, **pp;
+
+	if (u == NULL)
+		return;
+	s = shared_of(u);
+	if (--s->refs > 0)
+		return;
+	for (pp = &shared_list; *pp != s; pp = &(*pp)->next)
+		;
+	*pp = s->next;
+	free(s);
+}
+
+size_t
+sockopt_shared_count(void)
+{
+	const struct shared *s;
+	size_t n = 0;
+
+	for (s = shared_list; s != NULL; s = s->next)
+		n++;
+	return n;
 }
 
 int

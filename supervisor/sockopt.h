@@ -92,6 +92,19 @@ void sockopt_merge(const struct sockopts *global, const struct sockopts *own,
                    unsigned cls, long default_backlog, struct sockopts *out);
 /* Free so's name (NULL after). The values need no freeing. */
 void sockopt_free(struct sockopts *so);
+
+/* Shared copies. Listeners given the same flags have the same options in
+ * effect and read back the same values from the kernel: they point to one
+ * counted, read-only copy instead of holding 250 bytes each (half of
+ * baton's heap with 1,000 listeners). sockopt_share returns a copy of so
+ * without its name (the name stays with the listener's own options);
+ * sockopt_unshare drops one reference (NULL: nothing). Out of memory
+ * aborts, as the listener parsers do. */
+const struct sockopts *sockopt_share(const struct sockopts *so);
+const struct sockopts_read *sockopt_share_read(const struct sockopts_read *r);
+void sockopt_unshare(const void *shared);
+/* How many distinct shared copies exist (for the tests). */
+size_t sockopt_shared_count(void);
 /* A global flag that fits none of the listeners is a usage error. */
 int sockopt_check_global(const struct sockopts *global, const unsigned *cls,
                          size_t n, char *err, size_t errlen);

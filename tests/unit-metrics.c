@@ -170,8 +170,14 @@ check_format(const char *text)
 START_TEST(test_render)
 {
 	struct metrics_text t;
-	struct metrics_snapshot s = {
-	    listeners, N(listeners), 3, workers, N(workers), 2, 1};
+	struct metrics_snapshot s = {metrics_listener_of_array,
+	                             listeners,
+	                             N(listeners),
+	                             3,
+	                             workers,
+	                             N(workers),
+	                             2,
+	                             1};
 
 	metrics_text_init(&t);
 	ck_assert_int_eq(metrics_render(&t, &s), 0);
@@ -225,7 +231,8 @@ END_TEST
 START_TEST(test_render_syn)
 {
 	struct metrics_listener l = {"8080", "tcp", 1, 0, 2, 16, 1, 5, 1, 5};
-	struct metrics_snapshot s = {&l, 1, 0, NULL, 0, 0, 0};
+	struct metrics_snapshot s = {
+	    metrics_listener_of_array, &l, 1, 0, NULL, 0, 0, 0};
 	struct metrics_text t;
 
 	metrics_text_init(&t);
@@ -242,6 +249,62 @@ START_TEST(test_render_syn)
 	 * appear as soon as workers do */
 	ck_assert_ptr_nonnull(strstr(t.buf, "# TYPE baton_workers gauge\n#"));
 	metrics_text_free(&t);
+}
+END_TEST
+
+/* 1,000 listeners "10.0.I.J:8080" with queue I */
+static void
+many_of(size_t i, struct metrics_listener *out, const void *arg)
+{
+	static char keys[1000][32];
+
+	(void)arg;
+	snprintf(keys[i], sizeof(keys[i]), "10.0.%zu.%zu:8080", i / 250,
+	         i % 250);
+	memset(out, 0, sizeof(*out));
+	out->key = keys[i];
+	out->proto = "tcp";
+	out->has_queue = out->has_drops = 1;
+	out->len = out->peak = (uint32_t)i;
+	out->backlog = 4096;
+	out->drops = i * 7;
+}
+
+/* Streamed to a file, the text is the same as kept whole, and the buffer
+ * never holds more than a chunk and a line of it. */
+START_TEST(test_render_stream)
+{
+	struct metrics_snapshot s = {many_of, NULL, 1000, 9, NULL, 0, 0, 0};
+	struct metrics_text whole, part;
+	char *got;
+	FILE *f = tmpfile();
+	long size;
+
+	ck_assert_ptr_nonnull(f);
+	metrics_text_init(&whole);
+	ck_assert_int_eq(metrics_render(&whole, &s), 0);
+	ck_assert_uint_gt(whole.len, 100000);
+	metrics_text_init(&part);
+	metrics_text_stream(&part, fileno(f));
+	ck_assert_int_eq(metrics_render(&part, &s), 0);
+	ck_assert_int_eq(metrics_text_flush(&part), 0);
+	ck_assert_uint_eq(part.len, 0);
+	ck_assert_uint_le(part.cap, 2 * METRICS_CHUNK);
+	size = lseek(fileno(f), 0, SEEK_END);
+	ck_assert_int_eq(size, (long)whole.len);
+	got = malloc((size_t)size + 1);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_int_eq(pread(fileno(f), got, (size_t)size, 0), size);
+	got[size] = '\0';
+	ck_assert_str_eq(got, whole.buf);
+	check_format(got);
+	ck_assert_ptr_nonnull(
+	    strstr(got, "\nbaton_listener_drops_total{listener=\"10.0.3.249:"
+	                "8080\",proto=\"tcp\"} 6993\n"));
+	free(got);
+	fclose(f);
+	metrics_text_free(&whole);
+	metrics_text_free(&part);
 }
 END_TEST
 
@@ -283,7 +346,10 @@ END_TEST
 START_TEST(test_file_write)
 {
 	char dir[] = "/tmp/unit-metrics.XXXXXX", path[128], bad[128];
-	char err[256], buf[64];
+	struct metrics_snapshot
+	    one = {metrics_listener_of_array, NULL, 0, 1, NULL, 0, 0, 0},
+	    two = {metrics_listener_of_array, NULL, 0, 2, NULL, 0, 0, 0};
+	char err[256], buf[1024];
 	struct stat st;
 	struct dirent *de;
 	DIR *d;
@@ -293,16 +359,14 @@ START_TEST(test_file_write)
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/baton.prom", dir);
-	ck_assert_int_eq(metrics_file_write(path, "a 1\n", 4, err, sizeof(err)),
-	                 0);
-	ck_assert_int_eq(metrics_file_write(path, "b 2\n", 4, err, sizeof(err)),
-	                 0);
+	ck_assert_int_eq(metrics_file_write(path, &one, err, sizeof(err)), 0);
+	ck_assert_int_eq(metrics_file_write(path, &two, err, sizeof(err)), 0);
 	f = fopen(path, "r");
 	ck_assert_ptr_nonnull(f);
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	buf[n] = '\0';
 	fclose(f);
-	ck_assert_str_eq(buf, "b 2\n");
+	ck_assert_ptr_nonnull(strstr(buf, "\nbaton_generation 2\n"));
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0644);
 	/* no temporary file left behind */
@@ -315,10 +379,10 @@ START_TEST(test_file_write)
 	ck_assert_int_eq(entries, 1);
 	/* refusals name the file and the cause */
 	snprintf(bad, sizeof(bad), "%s/baton.txt", dir);
-	ck_assert_int_eq(metrics_file_write(bad, "x", 1, err, sizeof(err)), -1);
+	ck_assert_int_eq(metrics_file_write(bad, &one, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "must end in .prom"));
 	snprintf(bad, sizeof(bad), "%s/nodir/baton.prom", dir);
-	ck_assert_int_eq(metrics_file_write(bad, "x", 1, err, sizeof(err)), -1);
+	ck_assert_int_eq(metrics_file_write(bad, &one, err, sizeof(err)), -1);
 	snprintf(buf, sizeof(buf), "cannot write metrics file ");
 	ck_assert_ptr_nonnull(strstr(err, buf));
 	ck_assert_ptr_nonnull(strstr(err, "No such file or directory"));
@@ -489,6 +553,7 @@ main(void)
 	tcase_add_test(tp, test_refusals);
 	tcase_add_test(tp, test_render);
 	tcase_add_test(tp, test_render_syn);
+	tcase_add_test(tp, test_render_stream);
 	suite_add_tcase(s, tp);
 	tcase_add_loop_test(tf, test_file_check, 0, N(path_cases));
 	tcase_add_test(tf, test_file_write);

@@ -13,7 +13,7 @@
 #include "options.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define MAXARGS 8
+#define MAXARGS 1010
 
 static int
 parse_args(const char *const *args, struct options *o, char *err, size_t errlen)
@@ -307,12 +307,42 @@ START_TEST(test_sockopt_names)
 	ck_assert_str_eq(o.ls[1].key, "/tmp/a");
 	ck_assert_str_eq(o.ls[1].opts.name, "y");
 	ck_assert_ptr_null(o.ls[2].opts.name);
-	ck_assert_ptr_null(o.ls[1].eff.name);
+	ck_assert_ptr_null(o.ls[1].eff->name);
 	options_free(&o);
 	ck_assert_int_lt(parse_args(late, &o, err, sizeof(err)), 0);
 	ck_assert_ptr_nonnull(strstr(err, "/tmp/b;c"));
 	ck_assert_int_lt(parse_args(inlist, &o, err, sizeof(err)), 0);
 	ck_assert_ptr_nonnull(strstr(err, "bogus"));
+}
+END_TEST
+
+/* 1,000 listeners with the same flags hold one copy of their options in
+ * effect, and the copies go with the options. */
+START_TEST(test_sockopts_shared)
+{
+	static char ports[1000][24];
+	const char *args[1000 + 5];
+	struct options o;
+	char err[512] = "";
+	size_t i, n = 0;
+
+	args[n++] = "--defer-accept";
+	for (i = 0; i < 1000; i++) {
+		snprintf(ports[i], sizeof(ports[i]), "--port=127.0.0.1:%zu",
+		         10000 + i);
+		args[n++] = ports[i];
+	}
+	args[n++] = "--";
+	args[n++] = "app";
+	args[n] = NULL;
+	ck_assert_uint_eq(sockopt_shared_count(), 0);
+	ck_assert_int_eq(parse_args(args, &o, err, sizeof(err)), 0);
+	ck_assert_uint_eq(o.nls, 1000);
+	ck_assert_uint_eq(sockopt_shared_count(), 1);
+	ck_assert_ptr_eq(o.ls[0].eff, o.ls[999].eff);
+	ck_assert_int_eq(o.ls[999].eff->val[SOCKOPT_DEFER_ACCEPT], 30);
+	options_free(&o);
+	ck_assert_uint_eq(sockopt_shared_count(), 0);
 }
 END_TEST
 
@@ -418,6 +448,7 @@ options_suite(void)
 	tcase_add_test(tc, test_same_file_by_inode);
 	tcase_add_test(tc, test_sockopt_names);
 	tcase_add_test(tc, test_seconds);
+	tcase_add_test(tc, test_sockopts_shared);
 	tcase_add_test(tc, test_tunables_bad_env);
 	tcase_add_test(tc, test_help_lists_all);
 	suite_add_tcase(s, tc);
