@@ -117,6 +117,41 @@ listener_init(struct listener *l, const char *spec)
 		abort();
 }
 
+/* Move l's strings into one block; a string equal to an earlier one is
+ * stored once ("127.0.0.1:8080" is often both spec and key). */
+static void
+pack(struct listener *l)
+{
+	char **s[] = {&l->spec, &l->key, &l->host, &l->port, &l->path};
+	size_t i, j, len = 0;
+	char *block, *p;
+
+	if (l->spec == NULL || l->key == NULL)
+		abort();
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		if (*s[i] != NULL)
+			len += strlen(*s[i]) + 1;
+	if ((p = block = malloc(len)) == NULL)
+		abort();
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		char *old = *s[i];
+
+		if (old == NULL)
+			continue;
+		for (j = 0; j < i; j++)
+			if (*s[j] != NULL && strcmp(*s[j], old) == 0)
+				break;
+		if (j < i) {
+			*s[i] = *s[j];
+		} else {
+			*s[i] = strcpy(p, old);
+			p += strlen(old) + 1;
+		}
+		free(old);
+	}
+	l->strings = block;
+}
+
 int
 listen_parse_port(const char *spec, struct listener *l, char *err,
                   size_t errlen)
@@ -132,6 +167,7 @@ listen_parse_port(const char *spec, struct listener *l, char *err,
 		if (parse_port_tail(p, l, err, errlen) < 0)
 			goto fail;
 		l->key = strdup(l->port);
+		pack(l);
 		listen_set_options(l, NULL, SOMAXCONN);
 		return 0;
 	}
@@ -175,6 +211,7 @@ listen_parse_port(const char *spec, struct listener *l, char *err,
 	if (asprintf(&l->key, l->ipv6 ? "[%s]:%s" : "%s:%s", l->host, l->port) <
 	    0)
 		abort();
+	pack(l);
 	listen_set_options(l, NULL, SOMAXCONN);
 	return 0;
 fail:
@@ -209,6 +246,9 @@ listen_parse_path(const char *path, struct listener *l, char *err,
 	}
 	l->path = strdup(path);
 	l->key = strdup(path);
+	if (l->path == NULL || l->key == NULL)
+		abort();
+	pack(l);
 	listen_set_options(l, NULL, SOMAXCONN);
 	return 0;
 fail:
@@ -219,18 +259,33 @@ fail:
 void
 listen_free(struct listener *l)
 {
-	free(l->spec);
-	free(l->key);
-	free(l->host);
-	free(l->port);
-	free(l->path);
+	if (l->strings == NULL) {
+		free(l->spec);
+		free(l->key);
+		free(l->host);
+		free(l->port);
+		free(l->path);
+	}
+	free(l->strings);
+	l->strings = NULL;
 	free(l->fdname);
 	l->spec = l->key = l->host = l->port = l->path = l->fdname = NULL;
-	sockopt_free(&l->opts);
+	if (l->opts != NULL)
+		sockopt_free(l->opts);
+	free(l->opts);
+	l->opts = NULL;
 	sockopt_unshare(l->eff);
 	sockopt_unshare(l->got);
 	l->eff = NULL;
 	l->got = NULL;
+}
+
+struct sockopts *
+listen_own_opts(struct listener *l)
+{
+	if (l->opts == NULL && (l->opts = calloc(1, sizeof(*l->opts))) == NULL)
+		abort();
+	return l->opts;
 }
 
 const struct sockopts *
@@ -536,8 +591,8 @@ listen_set_options(struct listener *l, const struct sockopts *global,
 	struct sockopts none, eff;
 
 	memset(&none, 0, sizeof(none));
-	sockopt_merge(global ? global : &none, &l->opts, listen_class(l),
-	              default_backlog, &eff);
+	sockopt_merge(global ? global : &none, l->opts ? l->opts : &none,
+	              listen_class(l), default_backlog, &eff);
 	set_eff(l, &eff);
 	l->backlog = (int)eff.val[SOCKOPT_BACKLOG];
 }
@@ -778,9 +833,10 @@ listen_origin_name(const struct listener *l)
 const char *
 listen_fdname(const struct listener *l, char *buf, size_t len)
 {
-	const char *src = l->opts.name != NULL ? l->opts.name
-	                  : l->fdname != NULL  ? l->fdname
-	                                       : l->key;
+	const char *own = l->opts != NULL ? l->opts->name : NULL;
+	const char *src = own != NULL         ? own
+	                  : l->fdname != NULL ? l->fdname
+	                                      : l->key;
 	size_t i;
 
 	snprintf(buf, len, "%s", src);
@@ -972,6 +1028,9 @@ adopt_new(struct listener **ls, size_t *n, const struct passed *p)
 		        ? xstrndup(p->addr + 1, (size_t)(colon - p->addr - 2))
 		        : xstrndup(p->addr, (size_t)(colon - p->addr));
 	}
+	if (l->key == NULL || (l->path == NULL && l->port == NULL))
+		abort();
+	pack(l);
 	listen_set_options(l, NULL, SOMAXCONN);
 	adopt(l, p);
 }

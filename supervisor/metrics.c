@@ -54,6 +54,22 @@ metrics_text_reset(struct metrics_text *t)
 		t->buf[0] = '\0';
 }
 
+int
+metrics_text_reserve(struct metrics_text *t, size_t cap)
+{
+	char *p;
+
+	if (cap <= t->cap)
+		return 0;
+	if ((p = realloc(t->buf, cap)) == NULL)
+		return -1;
+	if (t->buf == NULL)
+		p[0] = '\0';
+	t->buf = p;
+	t->cap = cap;
+	return 0;
+}
+
 static int
 put(struct metrics_text *t, const char *s, size_t n)
 {

@@ -37,6 +37,10 @@ void metrics_text_free(struct metrics_text *t);
 #define METRICS_CHUNK 8192
 void metrics_text_stream(struct metrics_text *t, int fd);
 int metrics_text_flush(struct metrics_text *t);
+/* Make room for cap bytes at once: a text known to be large then takes
+ * one block, not a series of ever larger ones left behind in the heap.
+ * -1 with errno when there is no memory. */
+int metrics_text_reserve(struct metrics_text *t, size_t cap);
 /* Empty t for the next rendering, keeping its buffer (one per scrape or
  * file write, without a malloc each time once it has grown). */
 void metrics_text_reset(struct metrics_text *t);

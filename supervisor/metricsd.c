@@ -39,15 +39,15 @@
 /* One listener as the sampler follows it. */
 struct lq {
 	struct qstat_track t;
-	int ok, failed; /* sampled at least once; the last read failed */
-	uint32_t limit; /* the limit last seen, to see a worker change it */
 	/* the stall: non-empty and never shrinking since stall_since */
 	double stall_since;
-	int stall_warned;
 	/* the drops of the current window (win_at 0: none open) */
 	double win_at;
 	uint64_t win_base;
 	uint32_t win_max; /* the longest queue seen in it */
+	uint32_t limit;   /* the limit last seen, to see a worker change it */
+	/* sampled at least once; the last read failed; stall reported */
+	unsigned char ok, failed, stall_warned;
 };
 
 /* A response is its head and a body: a short text of its own, or the
@@ -55,7 +55,7 @@ struct lq {
  * bytes per listener: kept between scrapes, it was most of baton's
  * memory with 1,000 listeners). */
 struct conn {
-	int fd; /* -1: a free slot */
+	int fd;
 	ev_io io;
 	ev_timer deadline;
 	size_t inlen;
@@ -75,11 +75,11 @@ static struct {
 	ev_timer sample;
 	int lfd;
 	ev_io accept_io;
-	struct conn conns[MAX_CONNS];
-	size_t nconns;
+	size_t nconns; /* each malloc'd while it lasts: none when idle */
 	int file_warned;
 	long somaxconn;
-} M = {.lfd = -1};
+} M; /* zero, in .bss: as initialised data its 80 kB of connection
+       * buffers were in baton's memory from exec on */
 
 static enum qstat_kind
 kind_of(const struct listener *l)
@@ -435,9 +435,8 @@ conn_close(struct conn *c)
 	ev_io_stop(M.loop, &c->io);
 	ev_timer_stop(M.loop, &c->deadline);
 	close(c->fd);
-	c->fd = -1;
-	c->answering = 0;
 	metrics_text_free(&c->text);
+	free(c);
 	M.nconns--;
 	accept_on();
 }
@@ -474,7 +473,10 @@ render(struct conn *c)
 
 	snapshot(&s, w);
 	metrics_text_init(&c->text);
-	if (metrics_render(&c->text, &s) < 0) {
+	/* about 300 bytes per listener: one mapped block (main.c's
+	 * setup_malloc), given back whole when the connection ends */
+	if (metrics_text_reserve(&c->text, 4096 + M.n * 320) < 0 ||
+	    metrics_render(&c->text, &s) < 0) {
 		log_warn("cannot render the metrics");
 		return -1;
 	}
@@ -568,7 +570,7 @@ deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
 static void
 accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	size_t i;
+	struct conn *c;
 	int fd;
 
 	while (M.nconns < MAX_CONNS) {
@@ -582,15 +584,20 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			accept_off(); /* the sampler tries again */
 			return;
 		}
-		for (i = 0; M.conns[i].fd >= 0; i++)
-			;
-		M.conns[i].fd = fd;
-		M.conns[i].inlen = 0;
-		M.conns[i].answering = 0;
-		ev_io_init(&M.conns[i].io, conn_cb, fd, EV_READ);
-		ev_io_start(loop, &M.conns[i].io);
-		ev_timer_set(&M.conns[i].deadline, CONN_SECONDS, 0);
-		ev_timer_start(loop, &M.conns[i].deadline);
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			log_warn("cannot answer on metrics listener %s",
+			         M.o->metrics_listen);
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		metrics_text_init(&c->text);
+		ev_io_init(&c->io, conn_cb, fd, EV_READ);
+		c->io.data = c;
+		ev_io_start(loop, &c->io);
+		ev_timer_init(&c->deadline, deadline_cb, CONN_SECONDS, 0);
+		c->deadline.data = c;
+		ev_timer_start(loop, &c->deadline);
 		M.nconns++;
 	}
 	accept_off(); /* full: the kernel's backlog holds the next ones */
@@ -619,6 +626,7 @@ metricsd_start(struct ev_loop *loop, const struct options *o)
 
 	M.loop = loop;
 	M.o = o;
+	M.lfd = -1;
 	M.n = o->nls;
 	M.somaxconn = read_somaxconn();
 	M.lq = calloc(M.n + 1, sizeof(*M.lq));
@@ -626,13 +634,6 @@ metricsd_start(struct ev_loop *loop, const struct options *o)
 		fatalx(EXIT_SOFTWARE, "out of memory");
 	for (i = 0; i < M.n; i++)
 		sample_one(i, (int64_t)time(NULL), ev_now(loop));
-	for (i = 0; i < MAX_CONNS; i++) {
-		M.conns[i].fd = -1;
-		metrics_text_init(&M.conns[i].text);
-		ev_timer_init(&M.conns[i].deadline, deadline_cb, 0, 0);
-		M.conns[i].deadline.data = &M.conns[i];
-		M.conns[i].io.data = &M.conns[i];
-	}
 	/* as the status file: one that cannot be written is a set-up
 	 * error, not a warning every second */
 	if (o->metrics_file) {

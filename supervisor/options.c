@@ -845,7 +845,8 @@ add_sockopts(struct parse *ps, const char *v)
 		return -1;
 	}
 	if (sockopt_parse_list(v, lp ? listen_class(lp) : SOCKOPT_UNIX,
-	                       lp ? &lp->opts : &ps->pathopts[ps->npaths - 1],
+	                       lp ? listen_own_opts(lp)
+	                          : &ps->pathopts[ps->npaths - 1],
 	                       perr, sizeof(perr)) < 0) {
 		snprintf(ps->err, ps->errlen,
 		         "invalid --sockopts value \"%s\" for %s: %s", v,
@@ -1083,8 +1084,10 @@ add_paths(struct parse *ps)
 			return -1;
 		}
 		/* the name moves to the listener: one owner */
-		l.opts = ps->pathopts[i];
-		ps->pathopts[i].name = NULL;
+		if (ps->pathopts[i].given || ps->pathopts[i].name) {
+			*listen_own_opts(&l) = ps->pathopts[i];
+			ps->pathopts[i].name = NULL;
+		}
 		add_listener(ps->o, &l);
 	}
 	return 0;

@@ -20,13 +20,13 @@ struct qstat {
 	unsigned int flags; /* QSTAT_HAS_* */
 	uint32_t len;       /* connections waiting to be accepted */
 	uint32_t limit;     /* the backlog as the kernel applies it */
+	uint32_t syn;       /* requests in SYN_RECV on the listener */
 	/* sk_drops: TCP counts SYNs and final ACKs dropped on a full
 	 * queue, but also every bare ACK a defer-accept listener leaves
 	 * unanswered (checked on 6.18: 5 silent clients, 5 drops), so
 	 * drops alone do not mean "backlog too small" there; UDP counts
 	 * datagrams dropped on a full receive buffer. */
 	uint64_t drops;
-	uint32_t syn;   /* requests in SYN_RECV on the listener */
 	uint64_t inode; /* the socket's inode (for outside readers) */
 };
 

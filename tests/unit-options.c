@@ -303,10 +303,10 @@ START_TEST(test_sockopt_names)
 	ck_assert_uint_eq(o.nls, 3);
 	/* every --port before any --path, as start_server */
 	ck_assert_str_eq(o.ls[0].key, "8080");
-	ck_assert_str_eq(o.ls[0].opts.name, "z");
+	ck_assert_str_eq(o.ls[0].opts->name, "z");
 	ck_assert_str_eq(o.ls[1].key, "/tmp/a");
-	ck_assert_str_eq(o.ls[1].opts.name, "y");
-	ck_assert_ptr_null(o.ls[2].opts.name);
+	ck_assert_str_eq(o.ls[1].opts->name, "y");
+	ck_assert_ptr_null(o.ls[2].opts);
 	ck_assert_ptr_null(o.ls[1].eff->name);
 	options_free(&o);
 	ck_assert_int_lt(parse_args(late, &o, err, sizeof(err)), 0);
@@ -340,6 +340,8 @@ START_TEST(test_sockopts_shared)
 	ck_assert_uint_eq(o.nls, 1000);
 	ck_assert_uint_eq(sockopt_shared_count(), 1);
 	ck_assert_ptr_eq(o.ls[0].eff, o.ls[999].eff);
+	/* and none holds own options it was not given */
+	ck_assert_ptr_null(o.ls[500].opts);
 	ck_assert_int_eq(o.ls[999].eff->val[SOCKOPT_DEFER_ACCEPT], 30);
 	options_free(&o);
 	ck_assert_uint_eq(sockopt_shared_count(), 0);

@@ -105,8 +105,8 @@ START_TEST(test_env)
 	char **env;
 
 	two(ls, "127.0.0.1:8080=4", "8081");
-	ls[1].opts = *ls[1].eff;
-	ls[1].opts.name = strdup("api");
+	*listen_own_opts(&ls[1]) = *ls[1].eff;
+	ls[1].opts->name = strdup("api");
 	passfds_set(PASSFDS_SYSTEMD | PASSFDS_NGINX | PASSFDS_UNICORN |
 	            PASSFDS_EINHORN);
 	env = passfds_env(base, ls, 2);

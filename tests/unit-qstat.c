@@ -339,7 +339,7 @@ static const struct {
 	uint32_t peak;
 	const char *json, *text;
 } format_cases[] = {
-    {{QSTAT_HAS_QUEUE | QSTAT_HAS_DROPS, 5, 4, 5, 0, 1},
+    {{QSTAT_HAS_QUEUE | QSTAT_HAS_DROPS, 5, 4, 0, 5, 1},
      5,
      "{\"len\":5,\"limit\":4,\"peak\":5,\"drops\":5,\"syn\":null,"
      "\"sampled_at\":1764600000}",
@@ -354,7 +354,7 @@ static const struct {
      "{\"len\":0,\"limit\":16,\"peak\":2,\"drops\":5,\"syn\":5,"
      "\"sampled_at\":1764600000}",
      "queue 0/16  peak 2  drops 5  syn 5"},
-    {{QSTAT_HAS_DROPS, 0, 0, 18446744073709551615u, 0, 1},
+    {{QSTAT_HAS_DROPS, 0, 0, 0, 18446744073709551615u, 1},
      0,
      "{\"len\":null,\"limit\":null,\"peak\":null,"
      "\"drops\":18446744073709551615,\"syn\":null,"
