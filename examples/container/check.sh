@@ -130,6 +130,10 @@ check "no failed request across the HUP" test "$fails" = 0 -a "$total" -gt 20
 check "generation 2 serves after the HUP" \
 	wait_for 30 sh -c "curl -s --max-time 3 'http://$app/' | grep -q '^gen=2 '"
 check "/readyz still 200 after the HUP" is 200 "http://$m/readyz"
+check "baton --restart inside the container exits 0" \
+	"$ENGINE" exec "$cid" baton --restart --pid-file=/run/baton/pid --status-file=/run/baton/status
+check "generation 3 serves after it" \
+	wait_for 30 sh -c "curl -s --max-time 3 'http://$app/' | grep -q '^gen=3 '"
 
 # 5. docker stop: /readyz 503 at once, the app serves for --stop-delay,
 # a request in flight when the workers get their signal finishes, exit 0

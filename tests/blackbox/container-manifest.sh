@@ -115,6 +115,8 @@ def local(o):
         return "--metrics-listen=127.0.0.1:@METRICS@"
     if o.startswith("--status-file="):
         return "--status-file=" + tmp + "/status"
+    if o.startswith("--pid-file="):
+        return "--pid-file=" + tmp + "/pid"
     return o
 open(tmp + "/entry.args", "w").write("\n".join(local(o) for o in argv[1:sep]) + "\n")
 open(tmp + "/worker.args", "w").write("\n".join(argv[sep + 1:]) + "\n")
