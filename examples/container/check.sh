@@ -71,7 +71,7 @@ else
 	exit 1
 fi
 size=$("$ENGINE" image inspect -f '{{.Size}}' "$IMAGE")
-echo "# image size: $((size / 1000000)) MB"
+echo "# image size: $(awk -v s="$size" 'BEGIN { printf "%.1f", s / 1e6 }') MB"
 
 # 2. not ready before a generation serves: the same baton in front of a
 # worker that never sends READY=1
@@ -179,6 +179,23 @@ check "a request in flight at the end of the delay completes" test "$(cat "$tmp/
 check "the container exits 0" test "$code" = 0
 check "it exits inside the grace period ($GRACE s)" \
 	awk -v t="$stopped" -v g="$GRACE" 'BEGIN { exit !(t < g - 5) }'
+"$ENGINE" rm "$cid" >/dev/null
+cid=''
+
+# 6. a second SIGTERM (docker stop twice, a human in a hurry) skips the
+# rest of the delay
+cid=$("$ENGINE" run -d -p 127.0.0.1::9100 "$IMAGE")
+m=$(published "$cid" 9100)
+wait_for 60 is 200 "http://$m/readyz"
+t0=$(now)
+"$ENGINE" kill -s TERM "$cid" >/dev/null
+sleep 1
+"$ENGINE" kill -s TERM "$cid" >/dev/null
+code=$("$ENGINE" wait "$cid")
+gone=$(since "$t0")
+echo "# TERM, TERM 1 s later: gone at $gone s, exit code $code"
+check "a second SIGTERM stops at once, exit 0" \
+	awk -v t="$gone" -v c="$code" -v d="$STOP_DELAY" 'BEGIN { exit !(c == 0 && t < d / 2) }'
 "$ENGINE" rm "$cid" >/dev/null
 cid=''
 
