@@ -144,3 +144,4 @@ for name in baton start_server; do
 	fi
 done
 printf '%-40s %8s %8s %8s\n' "reference: sleep(1)" "$ref_pss" "$ref_anon" "$ref_uss"
+echo "target (issue 12): what $COUNT listeners cost baton, metrics on, under 512 kB of PSS"
