@@ -13,12 +13,12 @@ enum listen_kind { LISTEN_TCP, LISTEN_UDP, LISTEN_UNIX };
 
 struct listener {
 	enum listen_kind kind;
-	char *spec;    /* as the user wrote it, for messages */
-	char *key;     /* SERVER_STARTER_PORT key: "8080", "h:8080", "/p" */
-	char *host;    /* NULL: 0.0.0.0 (bare port) */
-	char *port;    /* decimal port, as written */
-	int ipv6;      /* host is an IPv6 literal */
-	char *path;    /* LISTEN_UNIX */
+	char *spec; /* as the user wrote it, for messages */
+	char *key;  /* SERVER_STARTER_PORT key: "8080", "h:8080", "/p" */
+	char *host; /* NULL: 0.0.0.0 (bare port) */
+	char *port; /* decimal port, as written */
+	int ipv6;   /* host is an IPv6 literal */
+	char *path; /* LISTEN_UNIX */
 	/* non-NULL once parsed: one block holding spec, key, host, port and
 	 * path, which point into it (a malloc each cost 1,000 listeners
 	 * 64 kB more) */
