@@ -301,24 +301,38 @@ static struct {
 	ev_timer timer;
 	const struct listener *ls;
 	size_t nls;
-	unsigned char *gone; /* per listener: reported gone */
+	unsigned char *state; /* per listener: path_state last seen */
 } PW;
 
-static void
-path_check(const struct listener *l, unsigned char *gone)
+/* What became of l's socket file: 0 there, 1 removed or replaced, 2
+ * cannot be told (lstat failed otherwise: no verdict). */
+static int
+path_state(const struct listener *l)
 {
 	struct stat st;
-	int now = lstat(l->path, &st) < 0 || st.st_ino != l->path_ino ||
-	          st.st_dev != l->path_dev;
 
-	if (now && !*gone)
+	if (lstat(l->path, &st) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 1 : 2;
+	return st.st_ino != l->path_ino || st.st_dev != l->path_dev;
+}
+
+static void
+path_check(const struct listener *l, unsigned char *was)
+{
+	int now = path_state(l);
+
+	if (now == *was)
+		return;
+	if (now == 1)
 		log_warnx("socket file %s that baton created for --path has "
 		          "been removed or replaced: new connections to it "
 		          "fail until baton is restarted",
 		          l->path);
-	else if (!now && *gone)
+	else if (now == 2)
+		log_warn("cannot check socket file %s", l->path);
+	else
 		log_info("socket file %s is back", l->path);
-	*gone = (unsigned char)now;
+	*was = (unsigned char)now;
 }
 
 static void
@@ -331,7 +345,7 @@ paths_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	for (i = 0; i < PW.nls; i++)
 		if (PW.ls[i].kind == LISTEN_UNIX && PW.ls[i].path_ino != 0)
-			path_check(&PW.ls[i], &PW.gone[i]);
+			path_check(&PW.ls[i], &PW.state[i]);
 }
 
 static void
@@ -345,7 +359,7 @@ watch_paths(const struct listener *ls, size_t nls)
 	for (i = 0; i < nls; i++)
 		if (ls[i].kind == LISTEN_UNIX && ls[i].path_ino != 0)
 			break;
-	if (i == nls || (PW.gone = calloc(nls, 1)) == NULL)
+	if (i == nls || (PW.state = calloc(nls, 1)) == NULL)
 		return;
 	PW.ls = ls;
 	PW.nls = nls;
