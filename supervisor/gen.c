@@ -1329,21 +1329,25 @@ json_fill(struct status_json *s)
 	return 0;
 }
 
+static int
+json_to(FILE *f, const void *s)
+{
+	return status_json_write(f, s);
+}
+
 static void
 write_json(void)
 {
 	struct status_json s;
-	char *buf = NULL;
-	size_t len = 0, i;
+	size_t i;
 
-	if (json_fill(&s) == 0 && (buf = status_json_format(&s, &len)))
-		if (status_write_atomic(S.json_path, buf, len) < 0)
-			log_warn("cannot write status file %s", S.json_path);
+	if (json_fill(&s) == 0 &&
+	    status_write_atomic_with(S.json_path, json_to, &s) < 0)
+		log_warn("cannot write status file %s", S.json_path);
 	for (i = 0; i < s.ngens && s.gens; i++)
 		free(s.gens[i].w);
 	free(s.gens);
 	free(s.ls);
-	free(buf);
 }
 
 static void

@@ -322,38 +322,56 @@ status_file_check(const char *path)
 }
 
 int
-status_write_atomic(const char *path, const char *data, size_t len)
+status_write_atomic_with(const char *path,
+                         int (*fill)(FILE *f, const void *arg), const void *arg)
 {
 	char *tmp;
-	size_t off = 0;
-	ssize_t n;
+	FILE *f;
 	int fd, saved;
 
 	if (replaceable(path) < 0 || (fd = temp_open(path, &tmp)) < 0)
 		return -1;
-	while (off < len) {
-		n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			goto fail;
-		}
-		off += (size_t)n;
-	}
-	if (replaceable(path) < 0 || rename(tmp, path) < 0)
+	if ((f = fdopen(fd, "w")) == NULL) {
+		saved = errno;
+		close(fd);
 		goto fail;
-	own_set(path, fd);
+	}
+	errno = 0;
+	if (fill(f, arg) < 0 || fflush(f) == EOF || ferror(f) ||
+	    replaceable(path) < 0 || rename(tmp, path) < 0) {
+		saved = errno != 0 ? errno : EIO;
+		fclose(f);
+		goto fail;
+	}
+	own_set(path, fileno(f));
 	free(tmp);
-	return close(fd);
+	return fclose(f) == EOF ? -1 : 0;
 fail:
-	saved = errno;
 	unlink(tmp);
-	close(fd);
 	free(tmp);
 	errno = saved;
 	return -1;
+}
+
+struct bytes {
+	const char *data;
+	size_t len;
+};
+
+static int
+put_bytes(FILE *f, const void *arg)
+{
+	const struct bytes *b = arg;
+
+	return fwrite(b->data, 1, b->len, f) == b->len ? 0 : -1;
+}
+
+int
+status_write_atomic(const char *path, const char *data, size_t len)
+{
+	struct bytes b = {data, len};
+
+	return status_write_atomic_with(path, put_bytes, &b);
 }
 
 void
