@@ -800,6 +800,8 @@ rebuild_listeners(struct options *o)
 static void
 take_listener(struct listener *l, const struct reexec_listener *t)
 {
+	char err[512];
+
 	if (t->key != NULL && strcmp(t->key, l->key) != 0) {
 		keep_files();
 		fatalx(EXIT_SOFTWARE,
@@ -816,6 +818,10 @@ take_listener(struct listener *l, const struct reexec_listener *t)
 		listen_readopt(l, t->fdname);
 	else
 		listen_adopt_path(l);
+	/* read back once, as the first image did at bind: STATUS.json shows
+	 * the options (else each status write would ask the kernel again) */
+	if (l->got == NULL && listen_read_options(l, err, sizeof(err)) < 0)
+		log_warnx("%s", err);
 }
 
 int
