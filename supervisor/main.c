@@ -213,7 +213,7 @@ parse_command_line(int argc, char **argv)
 	return -1;
 }
 
-/* Large blocks (a /metrics answer is about 400 bytes per listener) are
+/* Large blocks (a /metrics answer is about 300 bytes per listener) are
  * mapped and unmapped each time. glibc's default threshold rises to the
  * largest block freed, so after the first scrape of 1,000 listeners the
  * next ones came from the heap and stayed in baton's memory (270 kB). */

@@ -506,7 +506,7 @@ share(const struct shared *key)
 	s = malloc(sizeof(*s));
 	if (s == NULL)
 		abort();
-	*s = *key;
+	memcpy(s, key, sizeof(*s)); /* padding too: later memcmp */
 	s->refs = 1;
 	s->next = shared_list;
 	shared_list = s;
