@@ -349,9 +349,8 @@ paths_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static void
-watch_paths(const struct listener *ls, size_t nls)
+watch_paths(struct ev_loop *loop, const struct listener *ls, size_t nls)
 {
-	struct ev_loop *loop = ev_default_loop(0);
 	size_t i;
 
 	if (PW.ls != NULL)
@@ -387,8 +386,9 @@ scratch_free(void *p, size_t len)
 }
 
 void
-fdcheck_generation(unsigned long gen, const pid_t *pids, size_t stride,
-                   size_t n, const struct listener *ls, size_t nls)
+fdcheck_generation(struct ev_loop *loop, unsigned long gen, const pid_t *pids,
+                   size_t stride, size_t n, const struct listener *ls,
+                   size_t nls)
 {
 	/* mapped, not malloc'd: the buffers are large but mostly untouched,
 	 * and munmap gives them back, where the heap would keep the high-water
@@ -402,7 +402,7 @@ fdcheck_generation(unsigned long gen, const pid_t *pids, size_t stride,
 	char name[300];
 	size_t i, k, nino, nours = 0;
 
-	watch_paths(ls, nls);
+	watch_paths(loop, ls, nls);
 	if (pl == NULL || ino == NULL || mine == NULL || ours == NULL)
 		goto out;
 	read_parents(pl);

@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "logfile.h"
+#include "reap.h"
 #include "sig.h"
 
 /*
@@ -42,10 +44,34 @@ static const char *command; /* the command, or NULL */
 static int read_fd = -1;
 static int orig_out = -1, orig_err = -1; /* the command's stdout, stderr */
 static pid_t logger_pid = -1;
-static double delay = 1.0, started_at;
+static double delay = 1.0, started_at; /* monotonic */
 static struct ev_loop *loop;
-static ev_child child_watcher;
 static ev_timer restart_timer;
+
+static void child_cb(pid_t pid, int status, void *arg);
+
+/* Seconds on the monotonic clock: how long the command ran must not
+ * change with a step of the wall clock. */
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The command is a child of baton's: reap.c says when it exits. The
+ * watch keeps nothing alive: the command must not keep baton running
+ * once the workers are gone (it gets end-of-file when baton exits). */
+static void
+watch_command(pid_t pid)
+{
+	started_at = mono_now();
+	if (reap_watch(pid, 0, child_cb, NULL) < 0)
+		log_warn("cannot watch the log command (pid %ld)", (long)pid);
+}
 
 static int
 open_file(const char *p)
@@ -247,14 +273,8 @@ fork_command(void)
 	if (pid == 0)
 		exec_command();
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pid > 0 && loop) {
-		started_at = ev_now(loop);
-		ev_child_set(&child_watcher, pid, 0);
-		ev_child_start(loop, &child_watcher);
-		/* the command must not keep baton alive once the workers are
-		 * gone: it gets end-of-file when baton exits */
-		ev_unref(loop);
-	}
+	if (pid > 0 && loop)
+		watch_command(pid);
 	return pid;
 }
 
@@ -298,41 +318,32 @@ restart_cb(struct ev_loop *l, ev_timer *w, int revents)
 }
 
 static void
-child_cb(struct ev_loop *l, ev_child *w, int revents)
+child_cb(pid_t pid, int status, void *arg)
 {
 	char how[64];
 
-	(void)revents;
-	if (WIFSIGNALED(w->rstatus))
+	(void)arg;
+	if (WIFSIGNALED(status))
 		snprintf(how, sizeof(how), "killed by signal %s",
-		         sig_name(WTERMSIG(w->rstatus)));
+		         sig_name(WTERMSIG(status)));
 	else
-		snprintf(how, sizeof(how), "status %d",
-		         WEXITSTATUS(w->rstatus));
-	/* ev_ref first: the watcher was unref'ed when it started */
-	ev_ref(l);
-	ev_child_stop(l, w);
+		snprintf(how, sizeof(how), "status %d", WEXITSTATUS(status));
 	logger_pid = -1;
 	/* a command that ran for a while earns a quick restart again */
-	if (ev_now(l) - started_at >= MAX_DELAY)
+	if (mono_now() - started_at >= MAX_DELAY)
 		delay = 1.0;
 	log_warnx("log command (pid %ld) exited (%s); restarting it in %gs",
-	          (long)w->rpid, how, delay);
-	schedule_restart(l);
+	          (long)pid, how, delay);
+	schedule_restart(loop);
 }
 
 void
 logfile_watch(struct ev_loop *l)
 {
 	loop = l;
-	ev_child_init(&child_watcher, child_cb, 0, 0);
 	ev_timer_init(&restart_timer, restart_cb, 0., 0.);
-	if (logger_pid > 0) {
-		started_at = ev_now(l);
-		ev_child_set(&child_watcher, logger_pid, 0);
-		ev_child_start(l, &child_watcher);
-		ev_unref(l);
-	}
+	if (logger_pid > 0)
+		watch_command(logger_pid);
 }
 
 /* SIGUSR1, for log rotation: new workers write to the new file; running

@@ -27,6 +27,7 @@
 #include "options.h"
 #include "passfds.h"
 #include "privs.h"
+#include "reap.h"
 #include "reexec.h"
 #include "sdnotify.h"
 #include "sig.h"
@@ -343,10 +344,14 @@ setup_loop(void)
 
 	ev_set_syserr_cb(libev_error);
 	/* no EVFLAG_SIGNALFD: with signalfd libev would keep the signals
-	 * blocked itself, and unblocking them below would undo that */
-	loop = ev_default_loop(EVFLAG_AUTO);
+	 * blocked itself, and unblocking them below would undo that. Not
+	 * the default loop: that one reaps every child as soon as it exits,
+	 * and baton must keep an exited worker unreaped until its process
+	 * group is swept (reap.c, pgroup.c) */
+	loop = ev_loop_new(EVFLAG_AUTO);
 	if (loop == NULL)
 		fatalx(EXIT_SOFTWARE, "cannot initialise libev");
+	reap_init(loop);
 	for (i = 0; i < 6; i++) {
 		ev_signal_init(&sigs[i], signal_cb, signums[i]);
 		ev_signal_start(loop, &sigs[i]);

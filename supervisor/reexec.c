@@ -561,9 +561,8 @@ state_text(const struct options *o, char *why, size_t len)
 	size_t i;
 
 	memset(&st, 0, sizeof(st));
-	if (gen_state_save(&st) < 0) {
+	if (gen_state_save(&st, why, len) < 0) {
 		reexec_state_free(&st);
-		snprintf(why, len, "not now");
 		return NULL;
 	}
 	st.pid = getpid();
@@ -597,14 +596,14 @@ reexec_now(char **argv, const struct options *o)
 	int mfd, blocked, saved;
 
 	if ((text = state_text(o, why, sizeof(why))) == NULL) {
-		if (strcmp(why, "not now") == 0)
-			log_warnx("received SIGUSR2: cannot re-exec while a "
-			          "generation is starting or baton is "
-			          "stopping; send it again later");
-		else
+		if (strcmp(why, "out of memory") == 0)
 			log_warnx(
 			    "cannot re-exec %s: %s; carrying on as before",
 			    argv[0], why);
+		else /* the reason the state is not settled, by name */
+			log_warnx("received SIGUSR2: cannot re-exec while %s; "
+			          "send it again later",
+			          why);
 		return;
 	}
 	if (preflight(argv[0], why, sizeof(why)) < 0 ||
