@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +72,127 @@ in_progress(const struct status_json *s, unsigned long target)
 		if (s->gens[i].id >= target && !state_settled(s->gens[i].state))
 			return 1;
 	return 0;
+}
+
+/* ---- signalling the supervisor: rule 1 ----------------------------------
+ *
+ * The pid in a pid file is only a number: the supervisor may be gone and
+ * the number reused. The proof that it is still the supervisor's: a pidfd
+ * opened on the number first (it names that one process for good), then
+ * the pid file still locked (a running supervisor holds the lock) and
+ * held open by that pid (/proc/PID/fd): if the process the pidfd names
+ * had gone and another taken the number meanwhile, the signal through the
+ * pidfd fails with ESRCH instead of reaching it. Where the kernel has no
+ * pidfds (before 5.3), kill() follows the same checks, a window of
+ * microseconds; where /proc/PID/fd cannot be read (another user's
+ * supervisor), the lock is the only proof. */
+
+static int
+sys_pidfd_open(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static int
+sys_pidfd_send_signal(int pidfd, int sig)
+{
+#ifdef SYS_pidfd_send_signal
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+#else
+	(void)pidfd;
+	(void)sig;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* Does pid hold an open descriptor of the file want describes? 1, 0, or
+ * -1 when its descriptors cannot be read (another user's process). */
+static int
+holds_file(pid_t pid, const struct stat *want)
+{
+	char dir[64], path[320];
+	struct dirent *de;
+	struct stat st;
+	int found = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while (!found && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		found = stat(path, &st) == 0 && st.st_dev == want->st_dev &&
+		        st.st_ino == want->st_ino;
+	}
+	closedir(d);
+	return found;
+}
+
+/* Send sig to pid, the supervisor the pid file path names, once proven
+ * (above). 0, or -1 said in the log (errno ESRCH: it is not running). */
+static int
+signal_supervisor(const char *path, pid_t pid, int sig)
+{
+	struct stat st;
+	int fd, pidfd, held, r, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		log_warn("cannot open pid file %s", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/* first: from here on the pidfd names one process, whatever
+	 * happens to the number */
+	pidfd = sys_pidfd_open(pid);
+	if (pidfd < 0 && errno != ENOSYS) {
+		saved = errno;
+		log_warnx("no supervisor is running: pid %ld (from %s) is "
+		          "gone",
+		          (long)pid, path);
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (!(flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)) {
+		log_warnx("no supervisor is running: pid file %s is stale (not "
+		          "locked)",
+		          path);
+		r = -1;
+		errno = ESRCH;
+	} else if ((held = holds_file(pid, &st)) == 0) {
+		log_warnx("pid file %s names pid %ld, which does not hold it: "
+		          "not the supervisor (a pid reused?); not signalling "
+		          "it",
+		          path, (long)pid);
+		r = -1;
+		errno = ESRCH;
+	} else if (pidfd >= 0)
+		/* proof: the pidfd, and the lock and file held after it */
+		r = sys_pidfd_send_signal(pidfd, sig);
+	else
+		/* proof: the lock and the file held, just checked (no
+		 * pidfds in this kernel) */
+		r = kill(pid, sig);
+	saved = errno;
+	if (r < 0 && errno != ESRCH)
+		log_warn("cannot send SIG%s to the supervisor (pid %ld, from "
+		         "%s)",
+		         sig == SIGHUP ? "HUP" : "TERM", (long)pid, path);
+	if (pidfd >= 0)
+		close(pidfd);
+	close(fd);
+	errno = saved;
+	return r;
 }
 
 /* A running supervisor holds its pid file's lock: an unlocked file is
@@ -476,9 +600,7 @@ control_restart(const struct options *o)
 	if ((w.tty = isatty(STDERR_FILENO)))
 		w.dots = ellipsis();
 	clock_gettime(CLOCK_MONOTONIC, &w.start);
-	if (kill(pid, SIGHUP) < 0) {
-		log_warn("cannot send SIGHUP to the supervisor (pid %ld)",
-		         (long)pid);
+	if (signal_supervisor(o->pid_file, pid, SIGHUP) < 0) {
 		free(json_path);
 		return EXIT_CONTROL;
 	}
@@ -537,14 +659,11 @@ control_stop(const struct options *o)
 		close(fd);
 		return EXIT_CONTROL;
 	}
-	log_info("stopping the supervisor (pid %ld)", (long)pid);
-	if (kill(pid, SIGTERM) < 0) {
-		log_warn("cannot send SIGTERM to the supervisor (pid %ld, "
-		         "from %s)",
-		         (long)pid, o->pid_file);
+	if (signal_supervisor(o->pid_file, pid, SIGTERM) < 0) {
 		close(fd);
 		return EXIT_CONTROL;
 	}
+	log_info("stopping the supervisor (pid %ld)", (long)pid);
 	/* the supervisor holds this lock until it has exited */
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
