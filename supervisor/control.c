@@ -496,6 +496,8 @@ stuck(struct watch *w)
 {
 	char what[256];
 
+	/* signal 0 delivers nothing: a probe, no proof needed. A number
+	 * reused meanwhile makes the wait go on, up to --restart-timeout */
 	if (kill(w->pid, 0) < 0 && errno == ESRCH) {
 		progress_break(w);
 		log_warnx("the supervisor (pid %ld) exited during the restart",
@@ -686,6 +688,7 @@ pid_running(long pid)
 {
 	struct procstat ps;
 
+	/* no /proc: signal 0, a probe that delivers nothing */
 	if (procstat_read((pid_t)pid, &ps) < 0)
 		return errno != EINVAL &&
 		       (kill((pid_t)pid, 0) == 0 || errno == EPERM);

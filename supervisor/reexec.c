@@ -431,7 +431,11 @@ preflight_reap(pid_t pid, double deadline, int *timed_out)
 		nanosleep(&ts, NULL);
 	if (r == 0) {
 		*timed_out = 1;
-		kill(pid, SIGKILL);
+		/* proof: our child, which waitpid() just found unreaped */
+		if (kill(pid, SIGKILL) < 0)
+			log_warn("cannot send SIGKILL to the re-exec "
+			         "pre-flight (pid %ld)",
+			         (long)pid);
 		while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 			;
 	}
