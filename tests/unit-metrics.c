@@ -402,13 +402,48 @@ static const struct {
 } http_cases[] = {
     {"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", HTTPREQ_OK, 0, "/metrics"},
     {"GET /healthz HTTP/1.0\r\n\r\n", HTTPREQ_OK, 0, "/healthz"},
-    {"GET /readyz?verbose=1 HTTP/1.1\r\n\r\n", HTTPREQ_OK, 0, "/readyz"},
-    {"GET / HTTP/1.1\r\nA: b\r\nContent-Length: 0\r\nX-E:\r\n\r\n", HTTPREQ_OK,
-     0, "/"},
-    {"GET /metrics HTTP/1.1\r\nUser-Agent: Prometheus/2.45\tx\r\n"
+    {"GET /readyz?verbose=1 HTTP/1.1\r\nHost: x\r\n\r\n", HTTPREQ_OK, 0,
+     "/readyz"},
+    {"GET / HTTP/1.1\r\nA: b\r\nContent-Length: 0\r\nX-E:\r\nHost: h\r\n\r\n",
+     HTTPREQ_OK, 0, "/"},
+    {"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9100\r\n"
+     "User-Agent: Prometheus/2.45\tx\r\n"
      "Accept: application/openmetrics-text;version=1.0.0,text/plain;q=0.5"
      "\r\n\r\n",
      HTTPREQ_OK, 0, "/metrics"},
+    /* HEAD (RFC 9110 §9.1) */
+    {"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n", HTTPREQ_OK, 0, "/healthz"},
+    {"HEAD /metrics HTTP/1.0\r\n\r\n", HTTPREQ_OK, 0, "/metrics"},
+    /* Host (RFC 9112 §3.2): HTTP/1.1 needs one, nothing may have two */
+    {"GET /healthz HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", HTTPREQ_BAD, 400,
+     NULL},
+    {"GET /healthz HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n", HTTPREQ_BAD, 400,
+     NULL},
+    {"GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET /healthz HTTP/1.1\r\nHost: a/b\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET /healthz HTTP/1.1\r\nHOST:\t[::1]:9100 \r\n\r\n", HTTPREQ_OK, 0,
+     "/healthz"},
+    {"GET /healthz HTTP/1.1\r\nHost:\r\n\r\n", HTTPREQ_OK, 0, "/healthz"},
+    {"GET /healthz HTTP/1.1\r\nX-Host: a\r\nHosts: b\r\nHost: c\r\n\r\n",
+     HTTPREQ_OK, 0, "/healthz"},
+    /* absolute-form (RFC 9112 §3.2.2) */
+    {"GET http://h/metrics HTTP/1.1\r\nHost: h\r\n\r\n", HTTPREQ_OK, 0,
+     "/metrics"},
+    {"GET HTTPS://[::1]:9100/readyz?x=/y HTTP/1.1\r\nHost: h\r\n\r\n",
+     HTTPREQ_OK, 0, "/readyz"},
+    {"GET http://h:9100 HTTP/1.1\r\nHost: h\r\n\r\n", HTTPREQ_OK, 0, "/"},
+    {"GET http://h?q HTTP/1.1\r\nHost: h\r\n\r\n", HTTPREQ_OK, 0, "/"},
+    {"HEAD http://user@h/ HTTP/1.0\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET ftp://h/metrics HTTP/1.1\r\nHost: h\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET http:/h/metrics HTTP/1.1\r\nHost: h\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET http://h#f HTTP/1.1\r\nHost: h\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET http\x1a//h/ HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET * HTTP/1.1\r\nHost: h\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET h:80 HTTP/1.1\r\nHost: h\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET http", HTTPREQ_NEED_MORE, 0, NULL},
+    {"GET https:/", HTTPREQ_NEED_MORE, 0, NULL},
+    {"GET http://h", HTTPREQ_NEED_MORE, 0, NULL},
     /* partial: valid so far */
     {"", HTTPREQ_NEED_MORE, 0, NULL},
     {"G", HTTPREQ_NEED_MORE, 0, NULL},
@@ -421,14 +456,14 @@ static const struct {
     {"GET /metrics HTTP/1.1\r\nHost: x\r\n\r", HTTPREQ_NEED_MORE, 0, NULL},
     /* bad, and as early as it shows */
     {"POST /metrics HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 405, NULL},
-    {"HEAD / ", HTTPREQ_BAD, 405, NULL},
+    {"PUT / ", HTTPREQ_BAD, 405, NULL},
+    {"HEADS / ", HTTPREQ_BAD, 405, NULL},
     {"get / HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
     {"\r\n", HTTPREQ_BAD, 400, NULL},
     {" GET", HTTPREQ_BAD, 400, NULL},
     {"\x16\x03\x01\x02\x00", HTTPREQ_BAD, 400, NULL},
     {"GETXXXXXXXXXXXXXXXXXXX", HTTPREQ_BAD, 400, NULL},
     {"GET metrics HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
-    {"GET http://h/metrics HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
     {"GET /a b HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
     {"GET /a#f HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
     {"GET /\x7f HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
@@ -479,6 +514,23 @@ START_TEST(test_http_bytewise)
 		ck_assert_int_eq(httpreq_parse(in, n, &r), HTTPREQ_NEED_MORE);
 	ck_assert_int_eq(httpreq_parse(in, n, &r), HTTPREQ_OK);
 	ck_assert_int_eq(r.minor, 1);
+	ck_assert_int_eq(r.head, 0);
+}
+END_TEST
+
+/* HEAD is told apart from GET; absolute-form too, byte by byte. */
+START_TEST(test_http_head)
+{
+	static const char in[] = "HEAD http://a:1/readyz HTTP/1.1\r\n"
+	                         "Host: a:1\r\n\r\n";
+	struct httpreq r;
+	size_t n;
+
+	for (n = 0; n < sizeof(in) - 1; n++)
+		ck_assert_int_eq(httpreq_parse(in, n, &r), HTTPREQ_NEED_MORE);
+	ck_assert_int_eq(httpreq_parse(in, n, &r), HTTPREQ_OK);
+	ck_assert_int_eq(r.head, 1);
+	ck_assert_str_eq(r.path, "/readyz");
 }
 END_TEST
 
@@ -527,7 +579,7 @@ START_TEST(test_http_response)
 	n = httpreq_response_head(out, sizeof(out), 405, "text/plain", 0);
 	ck_assert_ptr_nonnull(
 	    strstr(out, "HTTP/1.1 405 Method Not Allowed\r\n"));
-	ck_assert_ptr_nonnull(strstr(out, "\r\nAllow: GET\r\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\r\nAllow: GET, HEAD\r\n"));
 	n = httpreq_response_head(out, sizeof(out), 503, "text/plain", 9);
 	ck_assert_ptr_nonnull(strstr(out, "503 Service Unavailable\r\n"));
 	ck_assert_uint_eq(
@@ -560,6 +612,7 @@ main(void)
 	suite_add_tcase(s, tf);
 	tcase_add_loop_test(th, test_http_parse, 0, N(http_cases));
 	tcase_add_test(th, test_http_bytewise);
+	tcase_add_test(th, test_http_head);
 	tcase_add_test(th, test_http_bounds);
 	tcase_add_test(th, test_http_response);
 	suite_add_tcase(s, th);
