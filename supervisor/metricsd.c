@@ -38,11 +38,14 @@
 /* 1,024 connections: about 200 bytes each when idle, 4.5 KiB once a
  * request begins, 4.6 MiB in all, besides their fds */
 #define CONN_MAX 1024
-#define CONN_MIN 8           /* even under the tightest fd limit */
-#define CONN_FD_RESERVE 64   /* fds left to the rest of baton */
-#define HEADER_SECONDS 2.0   /* accept to the request's blank line */
-#define ANSWER_SECONDS 5.0   /* the request to the answer's last byte */
-#define ACCEPT_BATCH 64      /* accepts per loop iteration */
+#define CONN_MIN 8         /* even under the tightest fd limit */
+#define CONN_FD_RESERVE 64 /* fds left to the rest of baton */
+#define HEADER_SECONDS 2.0 /* accept to the request's blank line */
+#define ANSWER_SECONDS 5.0 /* the request to the answer's last byte */
+#define ACCEPT_BATCH 64    /* accepts per loop iteration */
+/* a connect flood must not fill the queue before a probe's SYN comes:
+ * the kernel caps it at net.core.somaxconn (4096 since Linux 5.4) */
+#define BACKLOG 4096
 #define BODIES_MAX 8         /* /metrics bodies held for slow readers */
 #define HEAD_MAX 512         /* a response head */
 #define SMALL_MAX 256        /* a short body: /healthz, /readyz, errors */
@@ -187,7 +190,7 @@ bind_http(const char *v)
 	    setsockopt(M.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) <
 	        0 ||
 	    bind(M.lfd, res->ai_addr, res->ai_addrlen) < 0 ||
-	    listen(M.lfd, 512) < 0) {
+	    listen(M.lfd, BACKLOG) < 0) {
 		freeaddrinfo(res);
 		fatal(EXIT_LISTEN, "cannot bind metrics listener %s", v);
 	}
