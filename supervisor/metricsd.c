@@ -231,6 +231,7 @@ listener_of(size_t i, struct metrics_listener *ml, const void *arg)
 	(void)arg;
 	ml->key = M.o->ls[i].key;
 	ml->proto = qstat_kind_name(kind_of(&M.o->ls[i]));
+	ml->fd = M.o->ls[i].target_fd;
 	ml->has_queue = lq->ok && (q->flags & QSTAT_HAS_QUEUE);
 	ml->len = q->len;
 	ml->peak = lq->t.peak;

@@ -29,6 +29,23 @@ static const struct {
     {"", "m{listener=\"\"} 7\n"},
     {"\\\"\n", "m{listener=\"\\\\\\\"\\n\"} 7\n"},
     {"caf\xc3\xa9", "m{listener=\"caf\xc3\xa9\"} 7\n"},
+    /* not UTF-8, or a control character the format has no escape for:
+     * U+FFFD, as STATUS.json does (issue 16, rule 6) */
+    {"/a\xff.sock", "m{listener=\"/a\xef\xbf\xbd.sock\"} 7\n"},
+    {"a\rb", "m{listener=\"a\xef\xbf\xbd"
+             "b\"} 7\n"},
+    {"a\tb\x7f", "m{listener=\"a\xef\xbf\xbd"
+                 "b\xef\xbf\xbd\"} 7\n"},
+    {"\xc0\xaf", "m{listener=\"\xef\xbf\xbd\xef\xbf\xbd\"} 7\n"},
+    {"\xed\xa0\x80",
+     "m{listener=\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"} 7\n"},
+    {"cut\xe2\x82", "m{listener=\"cut\xef\xbf\xbd\xef\xbf\xbd\"} 7\n"},
+    {"\xf4\x90\x80\x80", "m{listener=\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                         "\xef\xbf\xbd\"} 7\n"},
+    {"\xf0\x9f\x98\x80\xe2\x82\xac",
+     "m{listener=\"\xf0\x9f\x98\x80\xe2\x82\xac\"} 7\n"},
+    {"/r\"\\\r\n\xfe",
+     "m{listener=\"/r\\\"\\\\\xef\xbf\xbd\\n\xef\xbf\xbd\"} 7\n"},
 };
 
 START_TEST(test_label_escaping)
@@ -102,9 +119,9 @@ END_TEST
 /* ---- baton's families ---------------------------------------------------- */
 
 static const struct metrics_listener listeners[] = {
-    {"127.0.0.1:8080", "tcp", 1, 5, 5, 4, 1, 7, 0, 0},
-    {"/run/app.sock", "unix", 1, 4, 4, 3, 0, 0, 0, 0},
-    {"u9000", "udp", 0, 0, 0, 0, 1, 2, 0, 0},
+    {"127.0.0.1:8080", "tcp", 1, 5, 5, 4, 1, 7, 0, 0, 3},
+    {"/run/app.sock", "unix", 1, 4, 4, 3, 0, 0, 0, 0, 4},
+    {"u9000", "udp", 0, 0, 0, 0, 1, 2, 0, 0, 5},
 };
 static const struct metrics_workers workers[] = {
     {"serving", 4},
@@ -230,7 +247,7 @@ END_TEST
 
 START_TEST(test_render_syn)
 {
-	struct metrics_listener l = {"8080", "tcp", 1, 0, 2, 16, 1, 5, 1, 5};
+	struct metrics_listener l = {"8080", "tcp", 1, 0, 2, 16, 1, 5, 1, 5, 3};
 	struct metrics_snapshot s = {
 	    metrics_listener_of_array, &l, 1, 0, NULL, 0, 0, 0};
 	struct metrics_text t;
@@ -248,6 +265,48 @@ START_TEST(test_render_syn)
 	/* a family with no sample keeps its HELP and TYPE: the series
 	 * appear as soon as workers do */
 	ck_assert_ptr_nonnull(strstr(t.buf, "# TYPE baton_workers gauge\n#"));
+	metrics_text_free(&t);
+}
+END_TEST
+
+/* Two listeners the scraper could not tell apart (two reuseport sockets
+ * on one address; two paths whose difference is shown as U+FFFD) each
+ * get an fd label; the others keep their labels as they were. */
+START_TEST(test_render_dups)
+{
+	static const struct metrics_listener ls[] = {
+	    {"127.0.0.1:8080", "tcp", 1, 1, 1, 4, 0, 0, 0, 0, 3},
+	    {"127.0.0.1:8080", "tcp", 1, 2, 2, 4, 0, 0, 0, 0, 4},
+	    {"127.0.0.1:8080", "udp", 0, 0, 0, 0, 1, 0, 0, 0, 5},
+	    {"/a\xff", "unix", 1, 3, 3, 4, 0, 0, 0, 0, 6},
+	    {"/a\xfe", "unix", 1, 4, 4, 4, 0, 0, 0, 0, 7},
+	    {"@", "unix", 1, 5, 5, 4, 0, 0, 0, 0, 8},
+	};
+	struct metrics_snapshot s = {
+	    metrics_listener_of_array, ls, N(ls), 0, NULL, 0, 0, 0};
+	struct metrics_text t;
+
+	metrics_text_init(&t);
+	ck_assert_int_eq(metrics_render(&t, &s), 0);
+	check_format(t.buf);
+	ck_assert_ptr_nonnull(strstr(
+	    t.buf, "\nbaton_listener_accept_queue_length{listener=\"127.0.0.1:"
+	           "8080\",proto=\"tcp\",fd=\"3\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    t.buf, "\nbaton_listener_accept_queue_length{listener=\"127.0.0.1:"
+	           "8080\",proto=\"tcp\",fd=\"4\"} 2\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(t.buf, "\nbaton_listener_drops_total{listener=\"127.0.0.1:"
+	                  "8080\",proto=\"udp\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    t.buf, "\nbaton_listener_accept_queue_length{listener=\"/a\xef\xbf"
+	           "\xbd\",proto=\"unix\",fd=\"6\"} 3\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    t.buf, "\nbaton_listener_accept_queue_length{listener=\"/a\xef\xbf"
+	           "\xbd\",proto=\"unix\",fd=\"7\"} 4\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(t.buf, "\nbaton_listener_accept_queue_length{listener=\"@\","
+	                  "proto=\"unix\"} 5\n"));
 	metrics_text_free(&t);
 }
 END_TEST
@@ -605,6 +664,7 @@ main(void)
 	tcase_add_test(tp, test_refusals);
 	tcase_add_test(tp, test_render);
 	tcase_add_test(tp, test_render_syn);
+	tcase_add_test(tp, test_render_dups);
 	tcase_add_test(tp, test_render_stream);
 	suite_add_tcase(s, tp);
 	tcase_add_loop_test(tf, test_file_check, 0, N(path_cases));
