@@ -818,6 +818,7 @@ print_prom(const struct status_json *s, const int *errs)
 
 		ml[i].key = s->ls[i].key;
 		ml[i].proto = s->ls[i].type;
+		ml[i].fd = s->ls[i].fd;
 		ml[i].has_queue = ok && (q->flags & QSTAT_HAS_QUEUE);
 		ml[i].len = q->len;
 		ml[i].peak = s->ls[i].queue.peak;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* httpreq.c: the metrics listener's HTTP: a strict bounded GET parser. */
+/* httpreq.c: the metrics listener's HTTP: a strict bounded GET and HEAD
+ * parser. */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -15,7 +17,9 @@
 struct cursor {
 	const char *b;
 	size_t n, i;
-	int body; /* a Content-Length other than 0 or a Transfer-Encoding */
+	int body;    /* a Content-Length other than 0 or a Transfer-Encoding */
+	int hosts;   /* Host header lines seen */
+	int badhost; /* a Host value that is no authority */
 };
 
 enum { MORE = -1 }; /* a step ran out of bytes */
@@ -36,10 +40,10 @@ is_tchar(unsigned char c)
 	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-/* "GET " or the status that refuses the method; MORE while it may still
- * be a method. */
+/* "GET " or "HEAD " (RFC 9110 §9.1: a server supports both), or the
+ * status that refuses the method; MORE while it may still be a method. */
 static int
-method(struct cursor *c)
+method(struct cursor *c, struct httpreq *req)
 {
 	size_t i;
 
@@ -50,7 +54,13 @@ method(struct cursor *c)
 			if (i == 0)
 				return 400;
 			c->i = i + 1;
-			return i == 3 && memcmp(c->b, "GET", 3) == 0 ? 0 : 405;
+			if (i == 3 && memcmp(c->b, "GET", 3) == 0)
+				return 0;
+			if (i == 4 && memcmp(c->b, "HEAD", 4) == 0) {
+				req->head = 1;
+				return 0;
+			}
+			return 405;
 		}
 		if (ch < 'A' || ch > 'Z')
 			return 400;
@@ -58,24 +68,83 @@ method(struct cursor *c)
 	return i > METHOD_MAX ? 400 : MORE;
 }
 
-/* The request target: origin-form only ("/" then visible ASCII, no '#'),
- * its path part copied to req->path. */
+/* An authority's bytes (RFC 3986 reg-name, IP-literal, port): the Host
+ * value, or the part of an absolute-form target after "//". */
+static int
+is_authority(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') ||
+	       (ch != '\0' && strchr("-._~!$&'()*+,;=:[]%", ch) != NULL);
+}
+
+/* "http://" or "https://" (any case) at the target's start, or MORE
+ * while the bytes so far may still begin one: the absolute-form (RFC
+ * 9112 §3.2.2), which a server must accept. 0 when the target is no
+ * absolute-form, else the length of the scheme and "//". */
+static int
+scheme(const struct cursor *c)
+{
+	static const char *const forms[] = {"http://", "https://"};
+	size_t k, j;
+	int more = 0;
+
+	for (k = 0; k < 2; k++) {
+		for (j = 0; forms[k][j] != '\0' && c->i + j < c->n; j++)
+			if (tolower((unsigned char)c->b[c->i + j]) !=
+			    forms[k][j])
+				break;
+		if (forms[k][j] == '\0')
+			return (int)j;
+		if (c->i + j == c->n)
+			more = 1;
+	}
+	return more ? MORE : 0;
+}
+
+/* The request target: origin-form ("/" then visible ASCII, no '#') or
+ * absolute-form ("http://authority" and then an origin-form, or
+ * nothing, which is "/"); its path part copied to req->path. */
 static int
 target(struct cursor *c, struct httpreq *req)
 {
-	size_t start = c->i, plen = 0;
-	int query = 0;
+	size_t start, plen = 0;
+	int query = 0, s;
 
 	if (c->i == c->n)
 		return MORE;
-	if (c->b[c->i] != '/')
-		return 400;
+	if (c->b[c->i] != '/') {
+		if ((s = scheme(c)) == MORE)
+			return MORE;
+		if (s == 0)
+			return 400;
+		c->i += (size_t)s;
+		for (; c->i < c->n && is_authority((unsigned char)c->b[c->i]);
+		     c->i++)
+			;
+		if (c->i == c->n)
+			return MORE;
+		if (c->b[c->i] == ' ') {
+			/* "GET http://h HTTP/1.1": the path is empty, "/" */
+			snprintf(req->path, sizeof(req->path), "/");
+			c->i++;
+			return 0;
+		}
+		if (c->b[c->i] == '?') {
+			snprintf(req->path, sizeof(req->path), "/");
+			query = 1;
+		} else if (c->b[c->i] != '/')
+			return 400;
+	}
+	start = c->i;
 	for (; c->i < c->n; c->i++) {
 		unsigned char ch = (unsigned char)c->b[c->i];
 
 		if (ch == ' ') {
-			memcpy(req->path, c->b + start, plen);
-			req->path[plen] = '\0';
+			if (plen > 0 || req->path[0] == '\0') {
+				memcpy(req->path, c->b + start, plen);
+				req->path[plen] = '\0';
+			}
 			c->i++;
 			return 0;
 		}
@@ -117,17 +186,25 @@ version(struct cursor *c, struct httpreq *req)
 	return c->b[c->i++] == '\n' ? 0 : 400;
 }
 
-/* Remember what the header says about a body; a GET must not have one,
- * and refusing it spares us request smuggling questions altogether. */
+/* Remember what the header says about a body (a GET must not have one,
+ * and refusing it spares us request smuggling questions altogether) and
+ * count the Host lines: one or none, and a valid one (RFC 9112 §3.2). */
 static void
 header_body(struct cursor *c, size_t name, size_t nlen, size_t val, size_t vlen)
 {
 	const char *v = c->b + val;
+	size_t k;
 
 	while (vlen > 0 && (*v == ' ' || *v == '\t'))
 		v++, vlen--;
 	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
 		vlen--;
+	if (nlen == 4 && strncasecmp(c->b + name, "host", 4) == 0) {
+		c->hosts++;
+		for (k = 0; k < vlen; k++)
+			if (!is_authority((unsigned char)v[k]))
+				c->badhost = 1;
+	}
 	if (nlen == 17 &&
 	    strncasecmp(c->b + name, "transfer-encoding", 17) == 0)
 		c->body = 1;
@@ -177,11 +254,12 @@ header(struct cursor *c)
 enum httpreq_result
 httpreq_parse(const char *buf, size_t len, struct httpreq *req)
 {
-	struct cursor c = {buf, len < HTTPREQ_MAX ? len : HTTPREQ_MAX, 0, 0};
+	struct cursor c = {buf, len < HTTPREQ_MAX ? len : HTTPREQ_MAX, 0, 0, 0,
+	                   0};
 	int rc;
 
 	memset(req, 0, sizeof(*req));
-	rc = method(&c);
+	rc = method(&c, req);
 	if (rc == 0)
 		rc = target(&c, req);
 	if (rc == 0)
@@ -194,6 +272,10 @@ httpreq_parse(const char *buf, size_t len, struct httpreq *req)
 	if (rc != 1)
 		return bad(req, rc);
 	if (c.body)
+		return bad(req, 400);
+	/* RFC 9112 §3.2: an HTTP/1.1 request without Host, any request with
+	 * two, or one whose value is no authority, is a 400 */
+	if (c.hosts > 1 || c.badhost || (c.hosts == 0 && req->minor == 1))
 		return bad(req, 400);
 	req->consumed = c.i;
 	return HTTPREQ_OK;
@@ -242,7 +324,7 @@ httpreq_response_head(char *out, size_t outlen, int status,
 	             "Connection: close\r\n"
 	             "\r\n",
 	             status, httpreq_reason(status), content_type, body_len,
-	             status == 405 ? "Allow: GET\r\n" : "");
+	             status == 405 ? "Allow: GET, HEAD\r\n" : "");
 	if (n < 0 || (size_t)n >= outlen)
 		return 0;
 	return (size_t)n;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* httpreq.h: the metrics listener's HTTP: a strict bounded GET parser, and
- * response heads. */
+/* httpreq.h: the metrics listener's HTTP: a strict bounded GET and HEAD
+ * parser, and response heads. */
 #ifndef BATON_HTTPREQ_H
 #define BATON_HTTPREQ_H
 
@@ -21,13 +21,17 @@ struct httpreq {
 	char path[HTTPREQ_PATH_MAX + 1]; /* "/metrics": no query, as sent */
 	size_t consumed; /* bytes up to and including the blank line */
 	int minor;       /* 0 or 1: HTTP/1.0 or HTTP/1.1 */
+	int head;        /* 1: HEAD (the head of GET's answer, no body) */
 	int status;      /* on HTTPREQ_BAD: 400, 405, 414, 431 or 505 */
 };
 
 /* Parse the bytes received so far (buf[0..len), not NUL-terminated). Only
- * "GET /path HTTP/1.0" or "HTTP/1.1", CRLF line ends, headers as
+ * "GET /path HTTP/1.0" or "HTTP/1.1" (or HEAD; the target in origin-form
+ * or absolute-form, "http://host/path"), CRLF line ends, headers as
  * "name: value" with no obsolete folding, no body (Content-Length other
- * than 0 or any Transfer-Encoding is BAD), all within HTTPREQ_MAX bytes.
+ * than 0 or any Transfer-Encoding is BAD), exactly one Host in HTTP/1.1
+ * and at most one in 1.0 (else 400, RFC 9112 §3.2), all within
+ * HTTPREQ_MAX bytes.
  * A prefix that no valid request starts with is BAD at once, so a
  * client cannot hold a connection with garbage. Pure: the caller keeps
  * the buffer and calls again with more bytes. */
@@ -39,7 +43,7 @@ const char *httpreq_reason(int status);
 
 /* Write the response head for status with a body of body_len bytes of
  * content_type into out: status line, Content-Type, Content-Length,
- * "Connection: close" (one request per connection), "Allow: GET" on a
+ * "Connection: close" (one request per connection), "Allow: GET, HEAD" on a
  * 405, "Cache-Control: no-store", and the blank line. Returns the length
  * written (NUL not counted), or 0 when outlen is too small. */
 size_t httpreq_response_head(char *out, size_t outlen, int status,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "utf8.h"
 
 #define PROM_SUFFIX ".prom"
 
@@ -133,22 +134,37 @@ line_done(struct metrics_text *t)
 	return t->len >= METRICS_CHUNK ? metrics_text_flush(t) : 0;
 }
 
-/* Escape s the way the text format wants it: in HELP, backslash and
- * newline; in a label value, the double quote too. */
+/* The one escaper of the text format (STYLE.md rule 6): every HELP text
+ * and label value goes through here. Backslash and newline are escaped,
+ * and in a label value (quote) the double quote too, as the format
+ * says. The format must be UTF-8 (promtool refuses the whole exposition
+ * for one bad label value): a byte that is not part of well-formed UTF-8
+ * becomes U+FFFD, as in STATUS.json. So does any other control
+ * character (CR, C0, DEL): the format has no escape for them, and a raw
+ * CR splits the line for some parsers (prometheus_client). */
 static int
-put_escaped(struct metrics_text *t, const char *s, int quote)
+put_escaped(struct metrics_text *t, const char *str, int quote)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	int rc = 0;
 
-	for (; *s != '\0' && rc == 0; s++) {
+	while (*s != '\0' && rc == 0) {
+		size_t n = utf8_len(s, (size_t)-1);
+
 		if (*s == '\\')
 			rc = put(t, "\\\\", 2);
 		else if (*s == '\n')
 			rc = put(t, "\\n", 2);
 		else if (*s == '"' && quote)
 			rc = put(t, "\\\"", 2);
-		else
-			rc = put(t, s, 1);
+		else if (n == 0 || *s < 0x20 || *s == 0x7f)
+			rc = put(t, UTF8_REPLACEMENT, 3);
+		else {
+			rc = put(t, (const char *)s, n);
+			s += n;
+			continue;
+		}
+		s++;
 	}
 	return rc;
 }
@@ -306,9 +322,11 @@ lvalue(const struct metrics_listener *l, enum lfield f, uint64_t *v)
 
 static int
 render_listeners(struct metrics_text *t, const struct metrics_snapshot *s,
-                 enum lfield f)
+                 const unsigned char *dup, enum lfield f)
 {
-	struct metrics_label lab[2] = {{"listener", NULL}, {"proto", NULL}};
+	struct metrics_label lab[3] = {
+	    {"listener", NULL}, {"proto", NULL}, {"fd", NULL}};
+	char fd[24];
 	uint64_t v;
 	size_t i;
 	int begun = 0;
@@ -327,10 +345,83 @@ render_listeners(struct metrics_text *t, const struct metrics_snapshot *s,
 		begun = 1;
 		lab[0].value = l->key;
 		lab[1].value = l->proto;
-		if (metrics_sample(t, lfamilies[f].name, lab, 2, v) < 0)
+		snprintf(fd, sizeof(fd), "%d", l->fd);
+		lab[2].value = fd;
+		if (metrics_sample(t, lfamilies[f].name, lab, dup[i] ? 3 : 2,
+		                   v) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* A listener's identity as a scraper sees it: the listener and proto
+ * labels as written. */
+static char *
+identity(const struct metrics_listener *l)
+{
+	struct metrics_text t;
+	char *id;
+
+	metrics_text_init(&t);
+	if (put_escaped(&t, l->key, 1) < 0 || put(&t, "\"", 1) < 0 ||
+	    put_escaped(&t, l->proto, 1) < 0) {
+		metrics_text_free(&t);
+		return NULL;
+	}
+	id = t.buf;
+	t.buf = NULL;
+	metrics_text_free(&t);
+	return id != NULL ? id : strdup("");
+}
+
+struct ident {
+	char *id;
+	size_t i;
+};
+
+static int
+by_identity(const void *a, const void *b)
+{
+	return strcmp(((const struct ident *)a)->id,
+	              ((const struct ident *)b)->id);
+}
+
+/* dup[i] = 1 for each listener whose identity another one shares (two
+ * --reuseport sockets on one address, two abstract sockets both shown
+ * as "@", two paths that differ only in bytes shown as U+FFFD): those
+ * are told apart by an fd label, as two series with the same labels
+ * are an invalid exposition. Other listeners keep their labels as they
+ * were. NULL with errno when out of memory. */
+static unsigned char *
+find_dups(const struct metrics_snapshot *s)
+{
+	size_t i, n = s->nlisteners;
+	unsigned char *dup = calloc(n + 1, 1);
+	struct ident *ids = calloc(n + 1, sizeof(*ids));
+	int ok = dup != NULL && ids != NULL;
+
+	for (i = 0; ok && i < n; i++) {
+		struct metrics_listener l;
+
+		s->listener(i, &l, s->arg);
+		ids[i].i = i;
+		ok = (ids[i].id = identity(&l)) != NULL;
+	}
+	if (ok) {
+		qsort(ids, n, sizeof(*ids), by_identity);
+		for (i = 0; i + 1 < n; i++)
+			if (strcmp(ids[i].id, ids[i + 1].id) == 0)
+				dup[ids[i].i] = dup[ids[i + 1].i] = 1;
+	}
+	for (i = 0; ids != NULL && i < n; i++)
+		free(ids[i].id);
+	free(ids);
+	if (!ok) {
+		free(dup);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return dup;
 }
 
 static int
@@ -371,12 +462,16 @@ render_supervisor(struct metrics_text *t, const struct metrics_snapshot *s)
 int
 metrics_render(struct metrics_text *t, const struct metrics_snapshot *s)
 {
+	unsigned char *dup = find_dups(s);
 	enum lfield f;
+	int rc = 0;
 
-	for (f = L_LEN; f <= L_SYN; f++)
-		if (render_listeners(t, s, f) < 0)
-			return -1;
-	return render_supervisor(t, s);
+	if (dup == NULL)
+		return -1;
+	for (f = L_LEN; f <= L_SYN && rc == 0; f++)
+		rc = render_listeners(t, s, dup, f);
+	free(dup);
+	return rc < 0 ? -1 : render_supervisor(t, s);
 }
 
 void

@@ -24,7 +24,9 @@ struct metrics_text {
 
 struct metrics_label {
 	const char *name;  /* [a-zA-Z_][a-zA-Z0-9_]*, not starting "__" */
-	const char *value; /* any bytes but NUL; escaped here */
+	const char *value; /* any bytes but NUL; escaped here: \\ \" \n,
+	                    * and U+FFFD for what is not UTF-8 and for the
+	                    * other control characters */
 };
 
 void metrics_text_init(struct metrics_text *t);
@@ -65,6 +67,7 @@ struct metrics_listener {
 	uint64_t drops;
 	int has_syn; /* syn was sampled (opt-in) */
 	uint32_t syn;
+	int fd; /* its number in the workers: label "fd", when needed */
 };
 
 /* Workers counted by state; the state names are gen's. */
@@ -90,7 +93,9 @@ struct metrics_snapshot {
  *   baton_listener_accept_queue_length / _peak, baton_listener_backlog
  *     (gauges, listeners with a queue), baton_listener_drops_total
  *     (counter, listeners with drops), baton_listener_syn_queue_length
- *     (gauge, listeners sampled for SYNs), all labelled listener, proto;
+ *     (gauge, listeners sampled for SYNs), all labelled listener, proto,
+ *     and fd too on the listeners whose listener and proto labels
+ *     another one shares (two reuseport sockets on one address);
  *   baton_generation (gauge), baton_workers{state} (gauge),
  *   baton_restarts_total{result="served"|"rolled_back"} (counter).
  * A listener family no listener has is left out whole. */

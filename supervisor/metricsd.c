@@ -3,11 +3,15 @@
  * of them: STATUS.json's queue objects, the .prom file, the HTTP listener
  * (/metrics, /healthz, /readyz) and the diagnosis lines in the log.
  *
- * Everything runs from libev callbacks. The HTTP side is bounded three
- * ways: MAX_CONNS connections at once (beyond, the accept watcher stops
- * and the kernel's backlog holds the rest), HTTPREQ_MAX bytes per request
- * (httpreq.c answers 431), and CONN_SECONDS per connection, request and
- * response together. One request per connection ("Connection: close"). */
+ * Everything runs from libev callbacks. The HTTP side answers probes
+ * whatever other clients do (STYLE.md rule 4), and is bounded: at most
+ * CONN_MAX connections at once (fewer under a low RLIMIT_NOFILE), and at
+ * the cap the oldest one is closed for the new one, so a probe that has
+ * just connected is always read; HTTPREQ_MAX bytes per request
+ * (httpreq.c answers 431), taken only once the first byte comes;
+ * HEADER_SECONDS from accept to the whole request, ANSWER_SECONDS to
+ * send the answer; BODIES_MAX rendered /metrics bodies held for slow
+ * readers. One request per connection ("Connection: close"). */
 #include "config.h"
 
 #include <errno.h>
@@ -16,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/stat.h>
@@ -29,8 +35,21 @@
 #include "metrics.h"
 #include "metricsd.h"
 
-#define MAX_CONNS 16
-#define CONN_SECONDS 5.0
+/* 1,024 connections: about 200 bytes each when idle, 4.5 KiB once a
+ * request begins, 4.6 MiB in all, besides their fds */
+#define CONN_MAX 1024
+#define CONN_MIN 8         /* even under the tightest fd limit */
+#define CONN_FD_RESERVE 64 /* fds left to the rest of baton */
+#define HEADER_SECONDS 2.0 /* accept to the request's blank line */
+#define ANSWER_SECONDS 5.0 /* the request to the answer's last byte */
+#define ACCEPT_BATCH 64    /* accepts per loop iteration */
+/* a connect flood must not fill the queue before a probe's SYN comes:
+ * the kernel caps it at net.core.somaxconn (4096 since Linux 5.4) */
+#define BACKLOG 4096
+#define BODIES_MAX 8         /* /metrics bodies held for slow readers */
+#define HEAD_MAX 512         /* a response head */
+#define SMALL_MAX 256        /* a short body: /healthz, /readyz, errors */
+#define BUF_SIZE HTTPREQ_MAX /* the request, then the head and body */
 /* Drops are reported at once, then at most once a minute while they go
  * on, each time with the count of the last minute. */
 #define DROP_WINDOW 60.0
@@ -53,20 +72,24 @@ struct lq {
 /* A response is its head and a body: a short text of its own, or the
  * metrics rendered for this request alone and freed with it (about 300
  * bytes per listener: kept between scrapes, it was most of baton's
- * memory with 1,000 listeners). A connection is malloc'd while it lasts:
- * as 16 static slots, its buffers took 80 kB from exec on. */
+ * memory with 1,000 listeners). A connection is malloc'd while it lasts,
+ * its buffer from its first byte on: the request, then the head and a
+ * short body. The connections are listed oldest first. */
 struct conn {
+	struct conn *prev, *next;
 	int fd;
 	ev_io io;
 	ev_timer deadline;
 	size_t inlen;
-	int answering;
+	unsigned long round; /* the accept_cb call that took it */
+	int answering, holds_body;
 	struct iovec out[2]; /* head, body: what is left to send */
-	char head[512];
-	char small[256];
 	struct metrics_text text;
-	char in[HTTPREQ_MAX];
+	char *buf; /* BUF_SIZE, or NULL until the first byte */
 };
+#if BUF_SIZE < HEAD_MAX + SMALL_MAX
+#error "a connection's buffer must hold a head and a short body"
+#endif
 
 static struct {
 	struct ev_loop *loop;
@@ -76,7 +99,14 @@ static struct {
 	ev_timer sample;
 	int lfd;
 	ev_io accept_io;
-	size_t nconns;
+	struct conn *oldest, *newest;
+	size_t nconns, max_conns, nbodies, batch;
+	unsigned long round; /* accept_cb calls */
+	int spare; /* /dev/null, given up to shed a connection at EMFILE */
+	int accept_warned;
+	/* connections closed for room, at the fd limit, shed unserved */
+	unsigned long evicted, emfile, shed;
+	double evict_at;
 	int file_warned;
 	long somaxconn;
 } M; /* metricsd_start sets lfd to -1 */
@@ -160,7 +190,7 @@ bind_http(const char *v)
 	    setsockopt(M.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) <
 	        0 ||
 	    bind(M.lfd, res->ai_addr, res->ai_addrlen) < 0 ||
-	    listen(M.lfd, 64) < 0) {
+	    listen(M.lfd, BACKLOG) < 0) {
 		freeaddrinfo(res);
 		fatal(EXIT_LISTEN, "cannot bind metrics listener %s", v);
 	}
@@ -201,6 +231,7 @@ listener_of(size_t i, struct metrics_listener *ml, const void *arg)
 	(void)arg;
 	ml->key = M.o->ls[i].key;
 	ml->proto = qstat_kind_name(kind_of(&M.o->ls[i]));
+	ml->fd = M.o->ls[i].target_fd;
 	ml->has_queue = lq->ok && (q->flags & QSTAT_HAS_QUEUE);
 	ml->len = q->len;
 	ml->peak = lq->t.peak;
@@ -390,6 +421,7 @@ sample_one(size_t i, int64_t wall, double now)
 }
 
 static void accept_on(void);
+static void report_evictions(double now);
 
 static void
 sample_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -404,8 +436,9 @@ sample_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		gen_status_touch();
 	if (M.o->metrics_file)
 		write_file();
-	/* an accept error (EMFILE) paused the listener: try again */
+	/* an accept error paused the listener: try again */
 	accept_on();
+	report_evictions(ev_now(loop));
 }
 
 /* ---- HTTP ------------------------------------------------------------------- */
@@ -413,7 +446,7 @@ sample_cb(struct ev_loop *loop, ev_timer *t, int revents)
 static void
 accept_on(void)
 {
-	if (M.lfd >= 0 && !ev_is_active(&M.accept_io) && M.nconns < MAX_CONNS) {
+	if (M.lfd >= 0 && !ev_is_active(&M.accept_io)) {
 		ev_io_start(M.loop, &M.accept_io);
 		/* like the sampler: no reason to keep the loop alive */
 		ev_unref(M.loop);
@@ -435,10 +468,30 @@ conn_close(struct conn *c)
 	ev_io_stop(M.loop, &c->io);
 	ev_timer_stop(M.loop, &c->deadline);
 	close(c->fd);
+	if (c->holds_body)
+		M.nbodies--;
 	metrics_text_free(&c->text);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		M.oldest = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		M.newest = c->prev;
+	free(c->buf);
 	free(c);
 	M.nconns--;
-	accept_on();
+}
+
+/* Close the oldest connection to make room for a new one: counted, and
+ * reported by the sampler (at most once a minute). The newest are the
+ * ones a probe has just opened; the oldest have had their time. */
+static void
+evict(struct conn *c)
+{
+	M.evicted++;
+	conn_close(c);
 }
 
 static void
@@ -448,8 +501,8 @@ conn_write(struct conn *c)
 	size_t done, i;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
+		n = 0;
+	else if (n <= 0) {
 		conn_close(c);
 		return;
 	}
@@ -460,8 +513,23 @@ conn_write(struct conn *c)
 		c->out[i].iov_len -= k;
 		done -= k;
 	}
-	if (c->out[0].iov_len == 0 && c->out[1].iov_len == 0)
+	if (c->out[0].iov_len == 0 && c->out[1].iov_len == 0) {
 		conn_close(c);
+		return;
+	}
+	/* a reader too slow for the kernel's buffer keeps its rendered
+	 * body: only BODIES_MAX of them at once, the oldest goes first */
+	if (c->text.buf != NULL && !c->holds_body) {
+		struct conn *o;
+
+		c->holds_body = 1;
+		if (++M.nbodies > BODIES_MAX)
+			for (o = M.oldest; o != NULL; o = o->next)
+				if (o->holds_body && o != c) {
+					evict(o);
+					break;
+				}
+	}
 }
 
 /* Render the metrics into c's own text. */
@@ -478,16 +546,20 @@ render(struct conn *c)
 	if (metrics_text_reserve(&c->text, 4096 + M.n * 320) < 0 ||
 	    metrics_render(&c->text, &s) < 0) {
 		log_warn("cannot render the metrics");
+		metrics_text_free(&c->text);
 		return -1;
 	}
 	return 0;
 }
 
-/* The answer to path (status 0) or to a bad request (its status). */
+/* The answer to path (status 0) or to a bad request (its status); for a
+ * HEAD, the head GET would have, and no body (RFC 9110 §9.3.2). The
+ * request is no longer needed: its buffer takes the head and a short
+ * body. */
 static void
-respond(struct conn *c, const char *path, int status)
+respond(struct conn *c, const char *path, int status, int head_only)
 {
-	char *body = c->small, why[200];
+	char *hbuf = c->buf, *body = c->buf + HEAD_MAX, why[200];
 	const char *type = TEXT_TYPE, *b = body;
 	size_t blen, hlen;
 
@@ -500,28 +572,35 @@ respond(struct conn *c, const char *path, int status)
 		status = 500;
 	else if (status == 0 && strcmp(path, "/healthz") == 0) {
 		status = 200;
-		snprintf(body, sizeof(c->small), "ok\n");
+		snprintf(body, SMALL_MAX, "ok\n");
 	} else if (status == 0 && strcmp(path, "/readyz") == 0) {
 		status = ready(why, sizeof(why)) ? 200 : 503;
-		snprintf(body, sizeof(c->small), "%s: %s\n",
+		snprintf(body, SMALL_MAX, "%s: %s\n",
 		         status == 200 ? "ready" : "not ready", why);
 	} else if (status == 0)
 		status = 404;
 	if (b == body && status != 200 && strncmp(path, "/readyz", 8) != 0)
-		snprintf(body, sizeof(c->small), "%s\n",
-		         httpreq_reason(status));
+		snprintf(body, SMALL_MAX, "%s\n", httpreq_reason(status));
 	blen = b == c->text.buf ? c->text.len : strlen(b);
-	hlen =
-	    httpreq_response_head(c->head, sizeof(c->head), status, type, blen);
+	hlen = httpreq_response_head(hbuf, HEAD_MAX, status, type, blen);
 	if (hlen == 0) {
 		conn_close(c);
 		return;
 	}
+	if (head_only) {
+		b = "";
+		blen = 0;
+		metrics_text_free(&c->text);
+	}
 	c->answering = 1;
-	c->out[0].iov_base = c->head;
+	c->out[0].iov_base = hbuf;
 	c->out[0].iov_len = hlen;
 	c->out[1].iov_base = (char *)(uintptr_t)b;
 	c->out[1].iov_len = blen;
+	/* the request is in: from now on the answer's own deadline */
+	ev_timer_stop(M.loop, &c->deadline);
+	ev_timer_set(&c->deadline, ANSWER_SECONDS, 0);
+	ev_timer_start(M.loop, &c->deadline);
 	ev_io_stop(M.loop, &c->io);
 	ev_io_set(&c->io, c->fd, EV_WRITE);
 	ev_io_start(M.loop, &c->io);
@@ -539,7 +618,13 @@ conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_write(c);
 		return;
 	}
-	n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+	/* the buffer comes with the first byte: an idle connection costs
+	 * its struct conn and its fd, no more */
+	if (c->buf == NULL && (c->buf = malloc(BUF_SIZE)) == NULL) {
+		conn_close(c);
+		return;
+	}
+	n = read(c->fd, c->buf + c->inlen, HTTPREQ_MAX - c->inlen);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -547,16 +632,16 @@ conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	c->inlen += (size_t)n;
-	switch (httpreq_parse(c->in, c->inlen, &req)) {
+	switch (httpreq_parse(c->buf, c->inlen, &req)) {
 	case HTTPREQ_OK:
-		respond(c, req.path, 0);
+		respond(c, req.path, 0, req.head);
 		break;
 	case HTTPREQ_BAD:
-		respond(c, "", req.status);
+		respond(c, "", req.status, req.head);
 		break;
 	default: /* the parser answers 431 at HTTPREQ_MAX: defence only */
-		if (c->inlen == sizeof(c->in))
-			respond(c, "", 431);
+		if (c->inlen == HTTPREQ_MAX)
+			respond(c, "", 431, 0);
 		break;
 	}
 }
@@ -567,40 +652,137 @@ deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	conn_close(t->data);
 }
 
+/* Out of fds (EMFILE, ENFILE) with no connection of ours to close: take
+ * the waiting connection with the spare fd kept for this and close it at
+ * once, so that the client hears a close rather than waiting in the
+ * backlog, and the listener does not wake the loop for ever (libuv's
+ * trick). 0 when one was shed. */
+static int
+shed(void)
+{
+	int fd;
+
+	if (M.spare < 0)
+		return -1;
+	close(M.spare);
+	fd = accept4(M.lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	M.spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	M.shed++;
+	return 0;
+}
+
+static void
+conn_new(struct ev_loop *loop, int fd)
+{
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("cannot answer on metrics listener %s",
+		         M.o->metrics_listen);
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	metrics_text_init(&c->text);
+	ev_io_init(&c->io, conn_cb, fd, EV_READ);
+	c->io.data = c;
+	ev_io_start(loop, &c->io);
+	ev_timer_init(&c->deadline, deadline_cb, HEADER_SECONDS, 0);
+	c->deadline.data = c;
+	ev_timer_start(loop, &c->deadline);
+	c->round = M.round;
+	c->prev = M.newest;
+	if (M.newest)
+		M.newest->next = c;
+	else
+		M.oldest = c;
+	M.newest = c;
+	M.nconns++;
+}
+
+/* Accept what waits, a batch at a time (a quarter of the cap, at most
+ * ACCEPT_BATCH): the loop reads the ones accepted before it takes more,
+ * so a probe is read before a flood behind it can push it out. At the
+ * cap the oldest connection makes room: a new one is always served. One
+ * accepted in this very call is never pushed out by it: the batch ends
+ * there, and the loop reads it first. */
 static void
 accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct conn *c;
+	size_t k;
 	int fd;
 
-	while (M.nconns < MAX_CONNS) {
+	M.round++;
+	for (k = 0; k < M.batch; k++) {
+		if (M.nconns >= M.max_conns && M.oldest->round == M.round)
+			return;
 		fd = accept4(M.lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
-			if (errno == EAGAIN || errno == EINTR ||
-			    errno == ECONNABORTED)
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
-			log_warn("cannot accept on metrics listener %s",
-			         M.o->metrics_listen);
+			if (errno == EINTR || errno == ECONNABORTED ||
+			    errno == EPROTO)
+				continue;
+			if ((errno == EMFILE || errno == ENFILE) && M.oldest) {
+				M.emfile++;
+				evict(M.oldest);
+				continue;
+			}
+			if ((errno == EMFILE || errno == ENFILE) && shed() == 0)
+				continue;
+			if (!M.accept_warned)
+				log_warn("cannot accept on metrics listener %s",
+				         M.o->metrics_listen);
+			M.accept_warned = 1;
 			accept_off(); /* the sampler tries again */
 			return;
 		}
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
-			log_warn("cannot answer on metrics listener %s",
-			         M.o->metrics_listen);
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		metrics_text_init(&c->text);
-		ev_io_init(&c->io, conn_cb, fd, EV_READ);
-		c->io.data = c;
-		ev_io_start(loop, &c->io);
-		ev_timer_init(&c->deadline, deadline_cb, CONN_SECONDS, 0);
-		c->deadline.data = c;
-		ev_timer_start(loop, &c->deadline);
-		M.nconns++;
+		M.accept_warned = 0;
+		if (M.nconns >= M.max_conns)
+			evict(M.oldest);
+		conn_new(loop, fd);
 	}
-	accept_off(); /* full: the kernel's backlog holds the next ones */
+}
+
+/* What the cap cost since the last report, once a minute at most. */
+static void
+report_evictions(double now)
+{
+	if (M.evicted + M.shed == 0 || now - M.evict_at < DROP_WINDOW - 1e-3)
+		return;
+	if (M.evicted)
+		log_warnx("metrics listener %s: %lu connections closed to "
+		          "make room (%lu of them at the fd limit); at most "
+		          "%zu are served at once",
+		          M.o->metrics_listen, M.evicted, M.emfile,
+		          M.max_conns);
+	if (M.shed)
+		log_warnx("metrics listener %s: %lu connections closed "
+		          "unserved: baton is out of fds",
+		          M.o->metrics_listen, M.shed);
+	M.evicted = M.emfile = M.shed = 0;
+	M.evict_at = now;
+}
+
+/* The most connections served at once: CONN_MAX, fewer when baton's
+ * RLIMIT_NOFILE would not leave CONN_FD_RESERVE fds beside them and the
+ * listeners (workers inherit the limit, so baton does not raise it). */
+static size_t
+max_conns(void)
+{
+	struct rlimit rl;
+	rlim_t room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return CONN_MAX;
+	if (rl.rlim_cur <= M.n + CONN_FD_RESERVE + CONN_MIN)
+		return CONN_MIN;
+	room = rl.rlim_cur - M.n - CONN_FD_RESERVE;
+	return room < CONN_MAX ? (size_t)room : CONN_MAX;
 }
 
 /* ---- the public side ----------------------------------------------------------- */
@@ -627,6 +809,7 @@ metricsd_start(struct ev_loop *loop, const struct options *o)
 	M.loop = loop;
 	M.o = o;
 	M.lfd = -1;
+	M.spare = -1;
 	M.n = o->nls;
 	M.somaxconn = read_somaxconn();
 	M.lq = calloc(M.n + 1, sizeof(*M.lq));
@@ -648,6 +831,14 @@ metricsd_start(struct ev_loop *loop, const struct options *o)
 	}
 	if (o->metrics_listen) {
 		bind_http(o->metrics_listen);
+		M.max_conns = max_conns();
+		M.batch = M.max_conns / 4 < ACCEPT_BATCH ? M.max_conns / 4
+		                                         : ACCEPT_BATCH;
+		if (M.batch == 0)
+			M.batch = 1;
+		M.spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (M.spare < 0)
+			log_warn("cannot open /dev/null");
 		ev_io_init(&M.accept_io, accept_cb, M.lfd, EV_READ);
 		accept_on();
 	}

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "statusjson.h"
+#include "utf8.h"
 
 /* Bounds of the reader: far above what baton writes, low enough that a
  * hostile or corrupt file costs little. */
@@ -18,42 +19,6 @@
 #define MAX_STRING 65536
 #define MAX_ITEMS 65536
 #define MAX_TEXT (64UL * 1024 * 1024)
-
-/* ---- UTF-8 ------------------------------------------------------------ */
-
-/* The length of the well-formed UTF-8 sequence at s (1 to 4), or 0:
- * overlong forms, surrogates and code points past U+10FFFF are not. */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
 
 /* ---- writer ----------------------------------------------------------- */
 
@@ -64,14 +29,14 @@ put_str(FILE *f, const char *str)
 
 	fputc('"', f);
 	while (*s) {
-		size_t n = utf8_len(s);
+		size_t n = utf8_len(s, (size_t)-1);
 
 		if (*s == '"' || *s == '\\')
 			fprintf(f, "\\%c", *s);
 		else if (*s < 0x20)
 			fprintf(f, "\\u%04x", *s);
 		else if (n == 0) /* a worker's STATUS= may be any bytes */
-			fputs("\xef\xbf\xbd", f);
+			fputs(UTF8_REPLACEMENT, f);
 		else {
 			fwrite(s, 1, n, f);
 			s += n;
@@ -339,7 +304,7 @@ string_char(struct jp *j, char *out, size_t *n)
 	if (c < 0x20)
 		return fail(j, "control character in a string");
 	if (c != '\\') {
-		*n = utf8_len((const unsigned char *)j->p);
+		*n = utf8_len((const unsigned char *)j->p, (size_t)-1);
 		if (*n == 0)
 			return fail(j, "invalid UTF-8 in a string");
 		memcpy(out, j->p, *n);

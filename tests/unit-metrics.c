@@ -29,6 +29,23 @@ static const struct {
     {"", "m{listener=\"\"} 7\n"},
     {"\\\"\n", "m{listener=\"\\\\\\\"\\n\"} 7\n"},
     {"caf\xc3\xa9", "m{listener=\"caf\xc3\xa9\"} 7\n"},
+    /* not UTF-8, or a control character the format has no escape for:
+     * U+FFFD, as STATUS.json does (issue 16, rule 6) */
+    {"/a\xff.sock", "m{listener=\"/a\xef\xbf\xbd.sock\"} 7\n"},
+    {"a\rb", "m{listener=\"a\xef\xbf\xbd"
+             "b\"} 7\n"},
+    {"a\tb\x7f", "m{listener=\"a\xef\xbf\xbd"
+                 "b\xef\xbf\xbd\"} 7\n"},
+    {"\xc0\xaf", "m{listener=\"\xef\xbf\xbd\xef\xbf\xbd\"} 7\n"},
+    {"\xed\xa0\x80",
+     "m{listener=\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"} 7\n"},
+    {"cut\xe2\x82", "m{listener=\"cut\xef\xbf\xbd\xef\xbf\xbd\"} 7\n"},
+    {"\xf4\x90\x80\x80", "m{listener=\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                         "\xef\xbf\xbd\"} 7\n"},
+    {"\xf0\x9f\x98\x80\xe2\x82\xac",
+     "m{listener=\"\xf0\x9f\x98\x80\xe2\x82\xac\"} 7\n"},
+    {"/r\"\\\r\n\xfe",
+     "m{listener=\"/r\\\"\\\\\xef\xbf\xbd\\n\xef\xbf\xbd\"} 7\n"},
 };
 
 START_TEST(test_label_escaping)
@@ -102,9 +119,9 @@ END_TEST
 /* ---- baton's families ---------------------------------------------------- */
 
 static const struct metrics_listener listeners[] = {
-    {"127.0.0.1:8080", "tcp", 1, 5, 5, 4, 1, 7, 0, 0},
-    {"/run/app.sock", "unix", 1, 4, 4, 3, 0, 0, 0, 0},
-    {"u9000", "udp", 0, 0, 0, 0, 1, 2, 0, 0},
+    {"127.0.0.1:8080", "tcp", 1, 5, 5, 4, 1, 7, 0, 0, 3},
+    {"/run/app.sock", "unix", 1, 4, 4, 3, 0, 0, 0, 0, 4},
+    {"u9000", "udp", 0, 0, 0, 0, 1, 2, 0, 0, 5},
 };
 static const struct metrics_workers workers[] = {
     {"serving", 4},
@@ -230,7 +247,7 @@ END_TEST
 
 START_TEST(test_render_syn)
 {
-	struct metrics_listener l = {"8080", "tcp", 1, 0, 2, 16, 1, 5, 1, 5};
+	struct metrics_listener l = {"8080", "tcp", 1, 0, 2, 16, 1, 5, 1, 5, 3};
 	struct metrics_snapshot s = {
 	    metrics_listener_of_array, &l, 1, 0, NULL, 0, 0, 0};
 	struct metrics_text t;
@@ -248,6 +265,48 @@ START_TEST(test_render_syn)
 	/* a family with no sample keeps its HELP and TYPE: the series
 	 * appear as soon as workers do */
 	ck_assert_ptr_nonnull(strstr(t.buf, "# TYPE baton_workers gauge\n#"));
+	metrics_text_free(&t);
+}
+END_TEST
+
+/* Two listeners the scraper could not tell apart (two reuseport sockets
+ * on one address; two paths whose difference is shown as U+FFFD) each
+ * get an fd label; the others keep their labels as they were. */
+START_TEST(test_render_dups)
+{
+	static const struct metrics_listener ls[] = {
+	    {"127.0.0.1:8080", "tcp", 1, 1, 1, 4, 0, 0, 0, 0, 3},
+	    {"127.0.0.1:8080", "tcp", 1, 2, 2, 4, 0, 0, 0, 0, 4},
+	    {"127.0.0.1:8080", "udp", 0, 0, 0, 0, 1, 0, 0, 0, 5},
+	    {"/a\xff", "unix", 1, 3, 3, 4, 0, 0, 0, 0, 6},
+	    {"/a\xfe", "unix", 1, 4, 4, 4, 0, 0, 0, 0, 7},
+	    {"@", "unix", 1, 5, 5, 4, 0, 0, 0, 0, 8},
+	};
+	struct metrics_snapshot s = {
+	    metrics_listener_of_array, ls, N(ls), 0, NULL, 0, 0, 0};
+	struct metrics_text t;
+
+	metrics_text_init(&t);
+	ck_assert_int_eq(metrics_render(&t, &s), 0);
+	check_format(t.buf);
+	ck_assert_ptr_nonnull(strstr(
+	    t.buf, "\nbaton_listener_accept_queue_length{listener=\"127.0.0.1:"
+	           "8080\",proto=\"tcp\",fd=\"3\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    t.buf, "\nbaton_listener_accept_queue_length{listener=\"127.0.0.1:"
+	           "8080\",proto=\"tcp\",fd=\"4\"} 2\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(t.buf, "\nbaton_listener_drops_total{listener=\"127.0.0.1:"
+	                  "8080\",proto=\"udp\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    t.buf, "\nbaton_listener_accept_queue_length{listener=\"/a\xef\xbf"
+	           "\xbd\",proto=\"unix\",fd=\"6\"} 3\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    t.buf, "\nbaton_listener_accept_queue_length{listener=\"/a\xef\xbf"
+	           "\xbd\",proto=\"unix\",fd=\"7\"} 4\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(t.buf, "\nbaton_listener_accept_queue_length{listener=\"@\","
+	                  "proto=\"unix\"} 5\n"));
 	metrics_text_free(&t);
 }
 END_TEST
@@ -402,13 +461,48 @@ static const struct {
 } http_cases[] = {
     {"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", HTTPREQ_OK, 0, "/metrics"},
     {"GET /healthz HTTP/1.0\r\n\r\n", HTTPREQ_OK, 0, "/healthz"},
-    {"GET /readyz?verbose=1 HTTP/1.1\r\n\r\n", HTTPREQ_OK, 0, "/readyz"},
-    {"GET / HTTP/1.1\r\nA: b\r\nContent-Length: 0\r\nX-E:\r\n\r\n", HTTPREQ_OK,
-     0, "/"},
-    {"GET /metrics HTTP/1.1\r\nUser-Agent: Prometheus/2.45\tx\r\n"
+    {"GET /readyz?verbose=1 HTTP/1.1\r\nHost: x\r\n\r\n", HTTPREQ_OK, 0,
+     "/readyz"},
+    {"GET / HTTP/1.1\r\nA: b\r\nContent-Length: 0\r\nX-E:\r\nHost: h\r\n\r\n",
+     HTTPREQ_OK, 0, "/"},
+    {"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9100\r\n"
+     "User-Agent: Prometheus/2.45\tx\r\n"
      "Accept: application/openmetrics-text;version=1.0.0,text/plain;q=0.5"
      "\r\n\r\n",
      HTTPREQ_OK, 0, "/metrics"},
+    /* HEAD (RFC 9110 §9.1) */
+    {"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n", HTTPREQ_OK, 0, "/healthz"},
+    {"HEAD /metrics HTTP/1.0\r\n\r\n", HTTPREQ_OK, 0, "/metrics"},
+    /* Host (RFC 9112 §3.2): HTTP/1.1 needs one, nothing may have two */
+    {"GET /healthz HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", HTTPREQ_BAD, 400,
+     NULL},
+    {"GET /healthz HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n", HTTPREQ_BAD, 400,
+     NULL},
+    {"GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET /healthz HTTP/1.1\r\nHost: a/b\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET /healthz HTTP/1.1\r\nHOST:\t[::1]:9100 \r\n\r\n", HTTPREQ_OK, 0,
+     "/healthz"},
+    {"GET /healthz HTTP/1.1\r\nHost:\r\n\r\n", HTTPREQ_OK, 0, "/healthz"},
+    {"GET /healthz HTTP/1.1\r\nX-Host: a\r\nHosts: b\r\nHost: c\r\n\r\n",
+     HTTPREQ_OK, 0, "/healthz"},
+    /* absolute-form (RFC 9112 §3.2.2) */
+    {"GET http://h/metrics HTTP/1.1\r\nHost: h\r\n\r\n", HTTPREQ_OK, 0,
+     "/metrics"},
+    {"GET HTTPS://[::1]:9100/readyz?x=/y HTTP/1.1\r\nHost: h\r\n\r\n",
+     HTTPREQ_OK, 0, "/readyz"},
+    {"GET http://h:9100 HTTP/1.1\r\nHost: h\r\n\r\n", HTTPREQ_OK, 0, "/"},
+    {"GET http://h?q HTTP/1.1\r\nHost: h\r\n\r\n", HTTPREQ_OK, 0, "/"},
+    {"HEAD http://user@h/ HTTP/1.0\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET ftp://h/metrics HTTP/1.1\r\nHost: h\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET http:/h/metrics HTTP/1.1\r\nHost: h\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET http://h#f HTTP/1.1\r\nHost: h\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET http\x1a//h/ HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET * HTTP/1.1\r\nHost: h\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET h:80 HTTP/1.1\r\nHost: h\r\n\r\n", HTTPREQ_BAD, 400, NULL},
+    {"GET http", HTTPREQ_NEED_MORE, 0, NULL},
+    {"GET https:/", HTTPREQ_NEED_MORE, 0, NULL},
+    {"GET http://h", HTTPREQ_NEED_MORE, 0, NULL},
     /* partial: valid so far */
     {"", HTTPREQ_NEED_MORE, 0, NULL},
     {"G", HTTPREQ_NEED_MORE, 0, NULL},
@@ -421,14 +515,14 @@ static const struct {
     {"GET /metrics HTTP/1.1\r\nHost: x\r\n\r", HTTPREQ_NEED_MORE, 0, NULL},
     /* bad, and as early as it shows */
     {"POST /metrics HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 405, NULL},
-    {"HEAD / ", HTTPREQ_BAD, 405, NULL},
+    {"PUT / ", HTTPREQ_BAD, 405, NULL},
+    {"HEADS / ", HTTPREQ_BAD, 405, NULL},
     {"get / HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
     {"\r\n", HTTPREQ_BAD, 400, NULL},
     {" GET", HTTPREQ_BAD, 400, NULL},
     {"\x16\x03\x01\x02\x00", HTTPREQ_BAD, 400, NULL},
     {"GETXXXXXXXXXXXXXXXXXXX", HTTPREQ_BAD, 400, NULL},
     {"GET metrics HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
-    {"GET http://h/metrics HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
     {"GET /a b HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
     {"GET /a#f HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
     {"GET /\x7f HTTP/1.1\r\n\r\n", HTTPREQ_BAD, 400, NULL},
@@ -479,6 +573,23 @@ START_TEST(test_http_bytewise)
 		ck_assert_int_eq(httpreq_parse(in, n, &r), HTTPREQ_NEED_MORE);
 	ck_assert_int_eq(httpreq_parse(in, n, &r), HTTPREQ_OK);
 	ck_assert_int_eq(r.minor, 1);
+	ck_assert_int_eq(r.head, 0);
+}
+END_TEST
+
+/* HEAD is told apart from GET; absolute-form too, byte by byte. */
+START_TEST(test_http_head)
+{
+	static const char in[] = "HEAD http://a:1/readyz HTTP/1.1\r\n"
+	                         "Host: a:1\r\n\r\n";
+	struct httpreq r;
+	size_t n;
+
+	for (n = 0; n < sizeof(in) - 1; n++)
+		ck_assert_int_eq(httpreq_parse(in, n, &r), HTTPREQ_NEED_MORE);
+	ck_assert_int_eq(httpreq_parse(in, n, &r), HTTPREQ_OK);
+	ck_assert_int_eq(r.head, 1);
+	ck_assert_str_eq(r.path, "/readyz");
 }
 END_TEST
 
@@ -527,7 +638,7 @@ START_TEST(test_http_response)
 	n = httpreq_response_head(out, sizeof(out), 405, "text/plain", 0);
 	ck_assert_ptr_nonnull(
 	    strstr(out, "HTTP/1.1 405 Method Not Allowed\r\n"));
-	ck_assert_ptr_nonnull(strstr(out, "\r\nAllow: GET\r\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\r\nAllow: GET, HEAD\r\n"));
 	n = httpreq_response_head(out, sizeof(out), 503, "text/plain", 9);
 	ck_assert_ptr_nonnull(strstr(out, "503 Service Unavailable\r\n"));
 	ck_assert_uint_eq(
@@ -553,6 +664,7 @@ main(void)
 	tcase_add_test(tp, test_refusals);
 	tcase_add_test(tp, test_render);
 	tcase_add_test(tp, test_render_syn);
+	tcase_add_test(tp, test_render_dups);
 	tcase_add_test(tp, test_render_stream);
 	suite_add_tcase(s, tp);
 	tcase_add_loop_test(tf, test_file_check, 0, N(path_cases));
@@ -560,6 +672,7 @@ main(void)
 	suite_add_tcase(s, tf);
 	tcase_add_loop_test(th, test_http_parse, 0, N(http_cases));
 	tcase_add_test(th, test_http_bytewise);
+	tcase_add_test(th, test_http_head);
 	tcase_add_test(th, test_http_bounds);
 	tcase_add_test(th, test_http_response);
 	suite_add_tcase(s, th);
