@@ -189,7 +189,8 @@ check "systemctl status shows baton's STATUS= (generation 1 serving)" \
 # fresh connections; each reload must end with the next generation
 # serving, and no request may fail
 inside sh -c "rm -f /run/load.stop; /src/tests/loadgen 127.0.0.1 8080 --seconds $LOAD_SECONDS \
-	--concurrency 8 --timeout-ms 5000 --stop-file /run/load.stop >/run/load.out 2>&1 &"
+	--max-requests 10000000 --concurrency 8 --timeout-ms 5000 \
+	--stop-file /run/load.stop >/run/load.out 2>&1 &"
 sleep 1
 r=1
 while [ $r -le $RELOADS ]; do
@@ -213,6 +214,9 @@ requests=$(echo "$load" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
 lfailed=$(echo "$load" | sed -n 's/.* failed=\([0-9]*\).*/\1/p')
 check "no failed request across $RELOADS reloads ($lfailed of $requests)" \
 	test "${lfailed:-x}" = 0 -a "${requests:-0}" -gt 100
+gens=$(echo "$load" | sed -n 's/.*min_gen=\([0-9]*\) max_gen=\([0-9]*\).*/\1 \2/p')
+check "the load was served by generation 1 to $((RELOADS + 1)) ($gens)" \
+	test "$gens" = "1 $((RELOADS + 1))"
 check "generation $((RELOADS + 1)) answers" answers_gen $((RELOADS + 1))
 check "the reloads were baton's hot restarts: the main pid is still $main" \
 	test "$(prop baton-app.service MainPID)" = "$main"
@@ -241,6 +245,11 @@ check "no baton or http-worker process left" \
 	test -z "$(inside pgrep -x baton)$(inside pgrep -f libexec/baton/http-worker)"
 check "the port is closed" port_closed
 check "the unit ended cleanly (Result=success)" test "$(prop baton-app.service Result)" = success
+inside journalctl -b --no-pager -o cat -u baton-app.service -u baton-app.socket >"$tmp/app.log"
+# (not "Failed to get cgroup ID ...": the container's read-only cgroup
+# tree, nothing to do with the units)
+complaints=$(grep -E 'reception only permitted|not applicable|[Tt]imed out|Failed with result|Failed to parse|[Uu]nknown|[Ww]atchdog' "$tmp/app.log")
+check "systemd complained of nothing about baton-app${complaints:+: $complaints}" test -z "$complaints"
 
 # 6. baton.service: baton binds the port itself, --fdstore keeps the
 # listener across a restart of baton

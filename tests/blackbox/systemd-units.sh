@@ -15,14 +15,17 @@ DIR=$top_srcdir/examples/systemd
 
 # Where "make install" puts each program with the default prefix: make's
 # own expansion of bindir and pkglibexecdir, over the program lists.
-installed=$(make -s --no-print-directory -C "$top_builddir" -f Makefile -f - \
-	prefix=/usr/local exec_prefix=/usr/local baton-print-installed 2>&1 <<'EOF'
+# (Not a sub-make of "make check": its jobserver is not ours.)
+installed=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	make -s --no-print-directory -C "$top_builddir" -f Makefile -f - \
+	prefix=/usr/local exec_prefix=/usr/local baton-print-installed 2>"$T/make.err" <<'EOF'
 baton-print-installed:
 	@for p in $(bin_PROGRAMS); do echo "$(bindir)/$${p##*/}"; done
 	@for p in $(pkglibexec_PROGRAMS); do echo "$(pkglibexecdir)/$${p##*/}"; done
 EOF
 )
 like "$installed" '^/usr/local/bin/baton$' "make install puts baton in /usr/local/bin"
+[ -s "$T/make.err" ] && diag "make: $(cat "$T/make.err")"
 diag "make install (prefix /usr/local) installs:" "$installed"
 
 # unit_key FILE KEY: the values of KEY in the unit, one a line, comments
