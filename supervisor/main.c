@@ -235,6 +235,9 @@ setup_process(void)
 	char err[1024];
 
 	sdnotify_take(); /* first: a fatal error below is reported to it */
+	/* a stalled reader of stderr must not stop the supervisor
+	 * (--log-file points it elsewhere later) */
+	log_set_output(STDERR_FILENO, "stderr");
 	if (opts.daemonize && sdnotify_enabled())
 		fatalx(EXIT_USAGE, "cannot use --daemonize under a service "
 		                   "manager (NOTIFY_SOCKET is set): run baton "
@@ -355,6 +358,7 @@ setup_loop(void)
 	 * takes it now, and signal_cb runs in the first loop iteration */
 	if (sig_unblock_control() < 0)
 		fatal(EXIT_SOFTWARE, "cannot unblock signals");
+	log_watch(loop);
 	logfile_watch(loop);
 	sdnotify_watchdog_start(loop);
 	return loop;
