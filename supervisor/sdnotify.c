@@ -33,6 +33,24 @@ static socklen_t addrlen;
 static int have_addr, failing;
 static ev_timer watchdog;
 
+/*
+ * Never block on the manager (STYLE.md, rule 3). A manager that stops
+ * reading lets its socket's queue fill, and a blocking sendmsg(2) then
+ * waits until it reads again: no worker reaped, no signal answered. So
+ * every datagram is sent with MSG_DONTWAIT; one that finds the queue
+ * full is dropped and counted. What the manager must end up knowing is
+ * baton's state (READY, RELOADING, STOPPING and STATUS=), which is
+ * always the last such message: it is kept, and a timer sends it again
+ * every second until one goes through. The first to go through says in
+ * the log how many were lost.
+ */
+#define RETRY_SECONDS 1.0
+static char state[1024];           /* the last state message */
+static int state_lost;             /* ... which the manager did not get */
+static unsigned long dropped;      /* datagrams lost since the queue filled */
+static struct ev_loop *retry_loop; /* for the retry timer */
+static ev_timer retry;
+
 static void fatal_hook(int code, const char *line);
 
 /* The manager's address from NOTIFY_SOCKET: an absolute path, or "@name"
@@ -104,8 +122,63 @@ sdnotify_exec_failed(void)
 		unsetenv(vars[i]);
 }
 
-/* One datagram, with fd in SCM_RIGHTS when fd >= 0. A manager that is
- * gone is reported once, not at every watchdog tick. */
+static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* The queue is full: one more datagram lost. */
+static void
+drop(const char *msg)
+{
+	if (dropped++ == 0)
+		log_warnx("the service manager's socket NOTIFY_SOCKET=%s is "
+		          "full; dropping notifications until it reads again",
+		          saved[0]);
+	if (msg == state)
+		state_lost = 1;
+	if (retry_loop && !ev_is_active(&retry)) {
+		ev_timer_init(&retry, retry_cb, RETRY_SECONDS, RETRY_SECONDS);
+		ev_timer_start(retry_loop, &retry);
+		ev_unref(retry_loop); /* it must not keep baton running */
+	}
+}
+
+static int send_msg(const char *msg, int fd);
+
+/* A datagram went through: the manager reads again. */
+static void
+caught_up(const char *msg)
+{
+	if (dropped == 0)
+		return;
+	log_info("%lu notification%s to the service manager dropped while "
+	         "its socket was full",
+	         dropped, dropped == 1 ? "" : "s");
+	dropped = 0;
+	if (retry_loop && ev_is_active(&retry)) {
+		ev_ref(retry_loop);
+		ev_timer_stop(retry_loop, &retry);
+	}
+	if (state_lost && msg != state) {
+		state_lost = 0;
+		(void)send_msg(state, -1); /* the state it missed */
+	}
+	if (msg == state)
+		state_lost = 0;
+}
+
+static void
+retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	/* the state if it was lost, else a harmless keep-alive (a
+	 * WATCHDOG=1 that comes early) */
+	(void)send_msg(state_lost ? state : "WATCHDOG=1", -1);
+}
+
+/* One datagram, with fd in SCM_RIGHTS when fd >= 0, never waiting for
+ * room in the manager's queue. A manager that is gone is reported once,
+ * not at every watchdog tick. */
 static int
 send_msg(const char *msg, int fd)
 {
@@ -138,7 +211,12 @@ send_msg(const char *msg, int fd)
 		log_warn("cannot create a socket for NOTIFY_SOCKET");
 		return -1;
 	}
-	if (sendmsg(s, &mh, MSG_NOSIGNAL) < 0) {
+	if (sendmsg(s, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			drop(msg);
+			close(s);
+			return -1;
+		}
 		if (!failing)
 			log_warn("cannot notify the service manager at "
 			         "NOTIFY_SOCKET=%s",
@@ -149,6 +227,7 @@ send_msg(const char *msg, int fd)
 	}
 	failing = 0;
 	close(s);
+	caught_up(msg);
 	return 0;
 }
 
@@ -157,15 +236,16 @@ send_msg(const char *msg, int fd)
 static void
 send_status(const char *msg, const char *fmt, va_list ap)
 {
-	char status[512], buf[1024];
+	char status[512];
 	char *p;
 
 	vsnprintf(status, sizeof(status), fmt, ap);
 	for (p = status; *p; p++)
 		if (*p == '\n')
 			*p = ' ';
-	snprintf(buf, sizeof(buf), "%sSTATUS=%s", msg, status);
-	send_msg(buf, -1);
+	/* every message with a STATUS= is the state from now on */
+	snprintf(state, sizeof(state), "%sSTATUS=%s", msg, status);
+	send_msg(state, -1);
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -261,7 +341,15 @@ sdnotify_watchdog_start(struct ev_loop *loop)
 	unsigned long long usec;
 	char *end;
 
-	if (!have_addr || saved[1] == NULL)
+	if (!have_addr)
+		return;
+	retry_loop = loop; /* to retry what the manager could not take */
+	if (dropped && !ev_is_active(&retry)) {
+		ev_timer_init(&retry, retry_cb, RETRY_SECONDS, RETRY_SECONDS);
+		ev_timer_start(loop, &retry);
+		ev_unref(loop);
+	}
+	if (saved[1] == NULL)
 		return;
 	/* sd_watchdog_enabled(3): WATCHDOG_PID, when set, names the
 	 * process meant; a variable meant for another is not ours */
