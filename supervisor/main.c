@@ -184,6 +184,10 @@ parse_command_line(int argc, char **argv)
 	}
 	if (opts.mode != MODE_RUN && sig_unblock_control() < 0)
 		fatal(EXIT_SOFTWARE, "cannot unblock signals");
+	/* before anything can fail: a fatal error from here on reaches the
+	 * service manager too (ERRNO=, STATUS=) */
+	if (opts.mode == MODE_RUN)
+		sdnotify_take();
 	if (privs_setup(&opts, err, sizeof(err)) < 0)
 		fatalx(EXIT_USAGE, "%s", err);
 	switch (opts.mode) {
@@ -234,7 +238,6 @@ setup_process(void)
 {
 	char err[1024];
 
-	sdnotify_take(); /* first: a fatal error below is reported to it */
 	/* a stalled reader of stderr must not stop the supervisor
 	 * (--log-file points it elsewhere later) */
 	log_set_output(STDERR_FILENO, "stderr");

@@ -312,7 +312,30 @@ sdnotify_stopping(void)
 	send_with_status("STOPPING=1\n", "stopping");
 }
 
-/* log.c's fatal path: errno is the cause of fatal(), 0 after fatalx(). */
+/* The errno whose text ends the line ("...: Address already in use"),
+ * or 0. The parsers and wrappers that fill an error buffer (listen_bind,
+ * the pid file, a failed exec) name the cause with strerror(errno) last,
+ * and their callers exit with fatalx(), which has no errno to give: the
+ * cause is in the text, and the text is this process's own strerror. */
+static int
+errno_of_text(const char *line, size_t n)
+{
+	int e;
+
+	for (e = 1; e < 200; e++) {
+		const char *t = strerror(e);
+		size_t tn = strlen(t);
+
+		if (n >= tn + 2 && memcmp(line + n - tn - 2, ": ", 2) == 0 &&
+		    memcmp(line + n - tn, t, tn) == 0 &&
+		    strncmp(t, "Unknown error", 13) != 0)
+			return e;
+	}
+	return 0;
+}
+
+/* log.c's fatal path: errno is the cause of fatal(), 0 after fatalx().
+ * baton.1 promises ERRNO= whenever a system call failed. */
 static void
 fatal_hook(int code, const char *line)
 {
@@ -320,6 +343,8 @@ fatal_hook(int code, const char *line)
 	int err = errno;
 	size_t n = strcspn(line, "\n");
 
+	if (err <= 0)
+		err = errno_of_text(line, n);
 	if (err > 0)
 		snprintf(msg, sizeof(msg), "ERRNO=%d\n", err);
 	(void)code; /* the manager sees the exit status itself */
