@@ -154,6 +154,21 @@ logfile_open(const char *spec)
 	log_timestamps(1);
 }
 
+void
+logfile_detach(void)
+{
+	int devnull;
+
+	if (command == NULL)
+		return;
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (devnull < 0 || dup3(devnull, orig_out, O_CLOEXEC) < 0 ||
+	    dup3(devnull, orig_err, O_CLOEXEC) < 0)
+		fatal(EXIT_FILE, "cannot point the log command's output at "
+		                 "/dev/null");
+	close(devnull);
+}
+
 static void
 set_cloexec(int on)
 {

@@ -287,12 +287,22 @@ setup_fresh(void)
 	if (opts.log_file) {
 		tty_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 		logfile_open(opts.log_file);
-		/* with --daemonize, the daemon runs the command, as its
-		 * child: it can then restart it */
-		if (!opts.daemonize)
-			logfile_start_command();
 		log_set_tee_fd(tty_fd);
 	}
+	/* before the first line: the pid it names is the daemon's, and
+	 * whatever fails from here on reaches the terminal through the
+	 * report pipe (daemon.c) */
+	if (opts.daemonize) {
+		daemonize(tty_fd);
+		tty_fd = -1;
+		/* the log command must not hold the caller's terminal or pipe
+		 * open ("ssh host baton --daemonize" would never return) */
+		logfile_detach();
+	}
+	/* the daemon runs the command, as its child: it can then restart
+	 * it */
+	if (opts.log_file)
+		logfile_start_command();
 	log_info("supervisor (pid %ld) starting now", (long)getpid());
 	for (i = 0; i < opts.nls; i++)
 		if (listen_bind(&opts.ls[i], err, sizeof(err)) < 0)
@@ -307,8 +317,8 @@ setup_fresh(void)
 		log_info("listeners handed to the service manager's fd store");
 }
 
-/* The workers' environment, then the move to the background and the pid
- * file: what has to happen after the listeners and before the loop. */
+/* The workers' environment and the pid file: what has to happen after
+ * the listeners and before the loop. */
 static void
 setup_env_and_daemon(int fresh)
 {
@@ -319,11 +329,6 @@ setup_env_and_daemon(int fresh)
 	setenv("SERVER_STARTER_GENERATION", "0", 1);
 	if (!fresh)
 		return;
-	if (opts.daemonize) {
-		daemonize(tty_fd);
-		tty_fd = -1;
-		logfile_start_command();
-	}
 	if (status_pidfile_write(err, sizeof(err)) < 0)
 		fatalx(EXIT_FILE, "%s", err);
 }
