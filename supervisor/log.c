@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,8 +84,10 @@ log_set_output(int fd, const char *name)
 	struct stat st;
 	int fd2 = -1, is_socket = 0;
 
-	if (fstat(fd, &st) == 0 &&
-	    (S_ISFIFO(st.st_mode) || (S_ISCHR(st.st_mode) && isatty(fd)))) {
+	/* closed (EBADF): written as it is, which fails without waiting */
+	if (fstat(fd, &st) < 0)
+		st.st_mode = 0;
+	if (S_ISFIFO(st.st_mode) || (S_ISCHR(st.st_mode) && isatty(fd))) {
 		/* O_NOCTTY: a daemon (a session leader) must not acquire
 		 * the terminal it is given */
 		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
@@ -359,9 +362,15 @@ vfatal(int code, int with_errno, const char *fmt, va_list ap)
 		fatal_hook(code, m);
 	}
 	/* start-up failed after output went to --log-file: the user at the
-	 * terminal must see why too */
-	if (tee_fd >= 0)
-		(void)!write(tee_fd, m, strlen(m));
+	 * terminal must see why too. It may be a pipe nobody reads: wait
+	 * for room a little, not for ever (a line fits in one free page of
+	 * a pipe, which POLLOUT promises) */
+	if (tee_fd >= 0) {
+		struct pollfd p = {tee_fd, POLLOUT, 0};
+
+		if (poll(&p, 1, 1000) == 1 && (p.revents & POLLOUT))
+			(void)!write(tee_fd, m, strlen(m));
+	}
 	if (cleanup)
 		cleanup();
 	exit(code);
