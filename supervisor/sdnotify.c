@@ -39,14 +39,17 @@ static ev_timer watchdog;
  * waits until it reads again: no worker reaped, no signal answered. So
  * every datagram is sent with MSG_DONTWAIT; one that finds the queue
  * full is dropped and counted. What the manager must end up knowing is
- * baton's state (READY, RELOADING, STOPPING and STATUS=), which is
- * always the last such message: it is kept, and a timer sends it again
- * every second until one goes through. The first to go through says in
- * the log how many were lost.
+ * baton's state: the last of READY=1, RELOADING=1 and STOPPING=1 (the
+ * phase), and the last STATUS=. It is kept, and once a state message was
+ * lost, a timer sends the state again every second until one goes
+ * through. The first datagram to go through says in the log how many
+ * were lost.
  */
 #define RETRY_SECONDS 1.0
-static char state[1024];           /* the last state message */
-static int state_lost;             /* ... which the manager did not get */
+static char phase[128];            /* "READY=1\n" ..., or "" */
+static char status_text[512];      /* the last STATUS= */
+static char state[1024];           /* phase, then STATUS= */
+static int state_lost;             /* the manager may not have it */
 static unsigned long dropped;      /* datagrams lost since the queue filled */
 static struct ev_loop *retry_loop; /* for the retry timer */
 static ev_timer retry;
@@ -132,7 +135,7 @@ drop(const char *msg)
 		log_warnx("the service manager's socket NOTIFY_SOCKET=%s is "
 		          "full; dropping notifications until it reads again",
 		          saved[0]);
-	if (msg == state)
+	if (msg == state || strstr(msg, "STATUS="))
 		state_lost = 1;
 	if (retry_loop && !ev_is_active(&retry)) {
 		ev_timer_init(&retry, retry_cb, RETRY_SECONDS, RETRY_SECONDS);
@@ -147,6 +150,8 @@ static int send_msg(const char *msg, int fd);
 static void
 caught_up(const char *msg)
 {
+	if (msg == state) /* the whole state went through */
+		state_lost = 0;
 	if (dropped == 0)
 		return;
 	log_info("%lu notification%s to the service manager dropped while "
@@ -157,12 +162,10 @@ caught_up(const char *msg)
 		ev_ref(retry_loop);
 		ev_timer_stop(retry_loop, &retry);
 	}
-	if (state_lost && msg != state) {
+	if (state_lost) {
 		state_lost = 0;
 		(void)send_msg(state, -1); /* the state it missed */
 	}
-	if (msg == state)
-		state_lost = 0;
 }
 
 static void
@@ -236,16 +239,23 @@ send_msg(const char *msg, int fd)
 static void
 send_status(const char *msg, const char *fmt, va_list ap)
 {
-	char status[512];
+	char buf[1024];
 	char *p;
 
-	vsnprintf(status, sizeof(status), fmt, ap);
-	for (p = status; *p; p++)
+	vsnprintf(status_text, sizeof(status_text), fmt, ap);
+	for (p = status_text; *p; p++)
 		if (*p == '\n')
 			*p = ' ';
-	/* every message with a STATUS= is the state from now on */
-	snprintf(state, sizeof(state), "%sSTATUS=%s", msg, status);
-	send_msg(state, -1);
+	if (strncmp(msg, "READY=1", 7) == 0 ||
+	    strncmp(msg, "RELOADING=1", 11) == 0 ||
+	    strncmp(msg, "STOPPING=1", 10) == 0)
+		snprintf(phase, sizeof(phase), "%s", msg);
+	snprintf(state, sizeof(state), "%sSTATUS=%s", phase, status_text);
+	snprintf(buf, sizeof(buf), "%sSTATUS=%s", msg, status_text);
+	/* a message that is the whole state brings the manager up to date
+	 * (caught_up); a STATUS= alone does not when the phase before it
+	 * was lost */
+	send_msg(strcmp(buf, state) == 0 ? state : buf, -1);
 }
 
 static void __attribute__((format(printf, 2, 3)))
