@@ -320,7 +320,7 @@ setup_fresh(void)
 /* The workers' environment and the pid file: what has to happen after
  * the listeners and before the loop. */
 static void
-setup_env_and_daemon(int fresh)
+setup_env_and_pidfile(int fresh)
 {
 	char err[1024], *env = listen_env(opts.ls, opts.nls);
 
@@ -396,7 +396,7 @@ main(int argc, char **argv)
 		logfile_ignore_state();
 		setup_fresh();
 	}
-	setup_env_and_daemon(!state);
+	setup_env_and_pidfile(!state);
 
 	loop = setup_loop();
 	metricsd_start(loop, &opts);
