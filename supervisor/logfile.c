@@ -29,10 +29,11 @@
  * 30 s) on the same pipe.
  *
  * baton's own lines go through a second, non-blocking open of the write
- * end: if the pipe fills while the command is down (or stalls), a worker
- * blocks in write(2) until it drains, but baton drops the line instead of
- * blocking, and so stays free to restart the command. Lines are at most
- * PIPE_BUF bytes, so each is written whole or not at all.
+ * end (log.c's log_set_output): if the pipe fills while the command is
+ * down (or stalls), a worker blocks in write(2) until it drains, but baton
+ * drops the line instead of blocking, counts it, and so stays free to
+ * restart the command. Lines are at most PIPE_BUF bytes, so each is
+ * written whole or not at all. A log file that is a FIFO gets the same.
  */
 
 #define MAX_DELAY 30.0
@@ -73,14 +74,46 @@ watch_command(pid_t pid)
 		log_warn("cannot watch the log command (pid %ld)", (long)pid);
 }
 
+/* nonblock: for a reopen from the loop, which must not wait in open(2)
+ * for a FIFO's reader (ENXIO instead); the workers share what we open,
+ * so it is made blocking again. At start-up baton waits for the reader,
+ * as start_server does. */
 static int
-open_file(const char *p)
+open_file(const char *p, int nonblock)
 {
+	int fd, fl;
+
 	/* O_NOFOLLOW: a baton run as root must not append, through a
 	 * symbolic link a local user planted, to a file of the link's
 	 * choosing */
-	return open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	            0644);
+	fd = open(p,
+	          O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	              (nonblock ? O_NONBLOCK : 0),
+	          0644);
+	if (fd >= 0 && nonblock &&
+	    ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	     fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* baton's own lines: through a description of their own (log.c). */
+static void
+set_log_output(void)
+{
+	char name[300];
+
+	if (command)
+		log_set_output(STDERR_FILENO, "the log command");
+	else {
+		snprintf(name, sizeof(name), "log file %s", path);
+		log_set_output(STDERR_FILENO, name);
+	}
 }
 
 /* A CLOEXEC copy of fd (at 3 or above), /dev/null when fd is closed. */
@@ -97,21 +130,12 @@ save_fd(int fd)
 static void
 open_pipe(const char *spec)
 {
-	char self[64];
-	int pfd[2], own;
+	int pfd[2];
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		fatal(EXIT_FILE, "cannot create a pipe for --log-file");
 	/* best effort: a bigger buffer only bridges a longer outage */
 	(void)fcntl(pfd[1], F_SETPIPE_SZ, PIPE_SIZE);
-	/* a new open file description, so O_NONBLOCK is ours alone (the
-	 * workers' stdout and stderr stay blocking) */
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd[1]);
-	own = open(self, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (own < 0)
-		log_warn("cannot open %s; a stalled log command can stall "
-		         "baton",
-		         self);
 	orig_out = save_fd(STDOUT_FILENO);
 	orig_err = save_fd(STDERR_FILENO);
 	if (orig_out < 0 || orig_err < 0)
@@ -120,8 +144,6 @@ open_pipe(const char *spec)
 		fatal(EXIT_FILE, "cannot redirect output to %s", spec);
 	close(pfd[1]);
 	read_fd = pfd[0];
-	if (own >= 0)
-		log_set_fd(own);
 }
 
 /* Which kind of log spec is: sets command or path. */
@@ -147,14 +169,30 @@ logfile_open(const char *spec)
 	if (command) {
 		open_pipe(spec);
 	} else {
-		fd = open_file(spec);
+		fd = open_file(spec, 0);
 		if (fd < 0)
 			fatal(EXIT_FILE, "cannot open log file %s", spec);
 		if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
 			fatal(EXIT_FILE, "cannot redirect output to %s", spec);
 		close(fd);
 	}
+	set_log_output();
 	log_timestamps(1);
+}
+
+void
+logfile_detach(void)
+{
+	int devnull;
+
+	if (command == NULL)
+		return;
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (devnull < 0 || dup3(devnull, orig_out, O_CLOEXEC) < 0 ||
+	    dup3(devnull, orig_err, O_CLOEXEC) < 0)
+		fatal(EXIT_FILE, "cannot point the log command's output at "
+		                 "/dev/null");
+	close(devnull);
 }
 
 static void
@@ -206,12 +244,11 @@ void
 logfile_adopt(const char *spec)
 {
 	const char *s = getenv(STATE_VAR);
-	char self[64];
 	long pid;
-	int own;
 
 	parse_spec(spec);
 	log_timestamps(1);
+	set_log_output();
 	if (s == NULL)
 		return;
 	if (command == NULL) {
@@ -226,11 +263,6 @@ logfile_adopt(const char *spec)
 		read_fd = -1;
 	} else {
 		logger_pid = (pid_t)pid;
-		/* main's spawn_cloexec_inherited made them CLOEXEC again */
-		snprintf(self, sizeof(self), "/proc/self/fd/%d", STDERR_FILENO);
-		own = open(self, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-		if (own >= 0)
-			log_set_fd(own);
 	}
 	unsetenv(STATE_VAR);
 }
@@ -357,7 +389,7 @@ logfile_reopen(void)
 		log_info("received SIGUSR1: no log file to reopen");
 		return;
 	}
-	fd = open_file(path);
+	fd = open_file(path, 1);
 	if (fd < 0) {
 		log_warn("received SIGUSR1: cannot reopen log file %s", path);
 		return;
@@ -365,5 +397,6 @@ logfile_reopen(void)
 	if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
 		log_warn("cannot redirect output to %s", path);
 	close(fd);
+	set_log_output();
 	log_info("received SIGUSR1: reopened log file %s", path);
 }

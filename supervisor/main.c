@@ -185,6 +185,10 @@ parse_command_line(int argc, char **argv)
 	}
 	if (opts.mode != MODE_RUN && sig_unblock_control() < 0)
 		fatal(EXIT_SOFTWARE, "cannot unblock signals");
+	/* before anything can fail: a fatal error from here on reaches the
+	 * service manager too (ERRNO=, STATUS=) */
+	if (opts.mode == MODE_RUN)
+		sdnotify_take();
 	if (privs_setup(&opts, err, sizeof(err)) < 0)
 		fatalx(EXIT_USAGE, "%s", err);
 	switch (opts.mode) {
@@ -235,7 +239,9 @@ setup_process(void)
 {
 	char err[1024];
 
-	sdnotify_take(); /* first: a fatal error below is reported to it */
+	/* a stalled reader of stderr must not stop the supervisor
+	 * (--log-file points it elsewhere later) */
+	log_set_output(STDERR_FILENO, "stderr");
 	if (opts.daemonize && sdnotify_enabled())
 		fatalx(EXIT_USAGE, "cannot use --daemonize under a service "
 		                   "manager (NOTIFY_SOCKET is set): run baton "
@@ -282,12 +288,22 @@ setup_fresh(void)
 	if (opts.log_file) {
 		tty_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 		logfile_open(opts.log_file);
-		/* with --daemonize, the daemon runs the command, as its
-		 * child: it can then restart it */
-		if (!opts.daemonize)
-			logfile_start_command();
 		log_set_tee_fd(tty_fd);
 	}
+	/* before the first line: the pid it names is the daemon's, and
+	 * whatever fails from here on reaches the terminal through the
+	 * report pipe (daemon.c) */
+	if (opts.daemonize) {
+		daemonize(tty_fd);
+		tty_fd = -1;
+		/* the log command must not hold the caller's terminal or pipe
+		 * open ("ssh host baton --daemonize" would never return) */
+		logfile_detach();
+	}
+	/* the daemon runs the command, as its child: it can then restart
+	 * it */
+	if (opts.log_file)
+		logfile_start_command();
 	log_info("supervisor (pid %ld) starting now", (long)getpid());
 	for (i = 0; i < opts.nls; i++)
 		if (listen_bind(&opts.ls[i], err, sizeof(err)) < 0)
@@ -302,10 +318,10 @@ setup_fresh(void)
 		log_info("listeners handed to the service manager's fd store");
 }
 
-/* The workers' environment, then the move to the background and the pid
- * file: what has to happen after the listeners and before the loop. */
+/* The workers' environment and the pid file: what has to happen after
+ * the listeners and before the loop. */
 static void
-setup_env_and_daemon(int fresh)
+setup_env_and_pidfile(int fresh)
 {
 	char err[1024], *env = listen_env(opts.ls, opts.nls);
 
@@ -314,11 +330,6 @@ setup_env_and_daemon(int fresh)
 	setenv("SERVER_STARTER_GENERATION", "0", 1);
 	if (!fresh)
 		return;
-	if (opts.daemonize) {
-		daemonize(tty_fd);
-		tty_fd = -1;
-		logfile_start_command();
-	}
 	if (status_pidfile_write(err, sizeof(err)) < 0)
 		fatalx(EXIT_FILE, "%s", err);
 }
@@ -360,6 +371,7 @@ setup_loop(void)
 	 * takes it now, and signal_cb runs in the first loop iteration */
 	if (sig_unblock_control() < 0)
 		fatal(EXIT_SOFTWARE, "cannot unblock signals");
+	log_watch(loop);
 	logfile_watch(loop);
 	sdnotify_watchdog_start(loop);
 	return loop;
@@ -389,7 +401,7 @@ main(int argc, char **argv)
 		logfile_ignore_state();
 		setup_fresh();
 	}
-	setup_env_and_daemon(!state);
+	setup_env_and_pidfile(!state);
 
 	loop = setup_loop();
 	metricsd_start(loop, &opts);
