@@ -879,6 +879,97 @@ addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 		snprintf(buf, len, "(address family %d)", ss->ss_family);
 }
 
+/* The kind of socket p is, for a refusal: "netlink", "unix datagram". */
+static void
+kind_text(const struct passed *p, char *buf, size_t len)
+{
+	const char *fam = NULL, *type;
+
+	switch (p->ss.ss_family) {
+	case AF_INET:
+		fam = "IPv4";
+		break;
+	case AF_INET6:
+		fam = "IPv6";
+		break;
+	case AF_UNIX:
+		fam = "unix";
+		break;
+	case AF_NETLINK:
+		fam = "netlink";
+		break;
+	case AF_PACKET:
+		fam = "packet";
+		break;
+#ifdef AF_VSOCK
+	case AF_VSOCK:
+		fam = "vsock";
+		break;
+#endif
+	}
+	type = p->type == SOCK_STREAM      ? "stream"
+	       : p->type == SOCK_DGRAM     ? "datagram"
+	       : p->type == SOCK_SEQPACKET ? "seqpacket"
+	       : p->type == SOCK_RAW       ? "raw"
+	                                   : "unknown-type";
+	if (fam != NULL)
+		snprintf(buf, len, "%s %s socket", fam, type);
+	else
+		snprintf(buf, len, "%s socket of address family %d", type,
+		         p->ss.ss_family);
+}
+
+/* Only what a worker can serve as a --port or --path is adopted: a
+ * listening TCP or unix stream socket, or a UDP socket. Anything else
+ * (ListenNetlink=, a vsock, a connection from Accept=yes) is refused at
+ * start-up rather than handed to workers that would fail on it in a
+ * loop. */
+static int
+passed_usable(const struct passed *p, char *err, size_t errlen)
+{
+	int fam = p->ss.ss_family, listening = 0;
+	socklen_t len = sizeof(listening);
+	struct sockaddr_storage peer;
+	socklen_t peerlen = sizeof(peer);
+	char kind[80];
+
+	kind_text(p, kind, sizeof(kind));
+	if (!((fam == AF_INET || fam == AF_INET6) &&
+	      (p->type == SOCK_STREAM || p->type == SOCK_DGRAM)) &&
+	    !(fam == AF_UNIX && p->type == SOCK_STREAM)) {
+		snprintf(err, errlen,
+		         "cannot adopt fd %d (name \"%s\") passed by systemd: "
+		         "it is a %s; baton takes TCP, UDP and unix stream "
+		         "sockets",
+		         p->fd, p->name, kind);
+		return -1;
+	}
+	if (p->type != SOCK_STREAM)
+		return 0;
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) <
+	    0) {
+		snprintf(err, errlen,
+		         "cannot use fd %d (name \"%s\") passed by systemd: "
+		         "SO_ACCEPTCONN: %s",
+		         p->fd, p->name, strerror(errno));
+		return -1;
+	}
+	if (listening)
+		return 0;
+	/* a unit with Accept=yes passes one connection per service */
+	if (getpeername(p->fd, (struct sockaddr *)&peer, &peerlen) == 0)
+		snprintf(err, errlen,
+		         "fd %d from systemd is a connection, not a listening "
+		         "socket (Accept=yes?)",
+		         p->fd);
+	else
+		snprintf(err, errlen,
+		         "fd %d from systemd is a %s that does not listen "
+		         "(no listen(2) was called on it)",
+		         p->fd, kind);
+	return -1;
+}
+
 static int
 passed_read(struct passed *p, int fd, const char *name, char *err,
             size_t errlen)
@@ -898,7 +989,7 @@ passed_read(struct passed *p, int fd, const char *name, char *err,
 		return -1;
 	}
 	addr_text(&p->ss, p->addr, sizeof(p->addr));
-	return 0;
+	return passed_usable(p, err, errlen);
 }
 
 static int
@@ -1099,6 +1190,29 @@ nth_name(char *names, int i)
 	return p;
 }
 
+/* sd_listen_fds_with_names(3) refuses a LISTEN_FDNAMES that names more
+ * or fewer fds than LISTEN_FDS passes (EINVAL): the names would be
+ * matched to the wrong sockets. An empty or missing one names none
+ * (each fd is then "unknown"). */
+static int
+count_names(const char *names, long nfds, char *err, size_t errlen)
+{
+	long count = 1;
+	const char *p;
+
+	if (*names == '\0' || nfds == 0)
+		return 0;
+	for (p = names; (p = strchr(p, ':')) != NULL; p++)
+		count++;
+	if (count == nfds)
+		return 0;
+	snprintf(err, errlen,
+	         "cannot adopt the sockets passed by systemd: LISTEN_FDNAMES "
+	         "has %ld names for %ld fds (LISTEN_FDS=%ld)",
+	         count, nfds, nfds);
+	return -1;
+}
+
 /* Remove every LISTEN_* variable: they were for baton, never for its
  * workers (each dialect sets its own). */
 static void
@@ -1173,6 +1287,10 @@ listen_take_systemd_fds(struct listener **ls, size_t *n, char *err,
 	if (names_copy == NULL)
 		abort();
 	unset_listen_vars();
+	if (count_names(names_copy, nfds, err, errlen) < 0) {
+		free(names_copy);
+		return -1;
+	}
 	for (i = 0; i < nfds; i++) {
 		char *one = strdup(names_copy), *colon;
 
