@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -667,6 +668,64 @@ listen_bind(struct listener *l, char *err, size_t errlen)
 fail:
 	close(fd);
 	return -1;
+}
+
+/* Do a and b name the same address? Port 0 never does (the kernel
+ * gives each socket a port of its own); hosts are compared as addresses
+ * when both are literals ("::1" and "0:0::1"), else as written. */
+static int
+same_address(const struct listener *a, const struct listener *b)
+{
+	const char *ha = a->host ? a->host : "0.0.0.0",
+	           *hb = b->host ? b->host : "0.0.0.0";
+	unsigned char aa[sizeof(struct in6_addr)], ab[sizeof(struct in6_addr)];
+	int fam = a->ipv6 ? AF_INET6 : AF_INET;
+
+	if (a->kind != b->kind)
+		return 0;
+	if (a->kind == LISTEN_UNIX)
+		return strcmp(a->path, b->path) == 0;
+	if (a->ipv6 != b->ipv6 || atol(a->port) != atol(b->port) ||
+	    atol(a->port) == 0)
+		return 0;
+	if (inet_pton(fam, ha, aa) == 1 && inet_pton(fam, hb, ab) == 1)
+		return memcmp(aa, ab, fam == AF_INET6 ? 16 : 4) == 0;
+	return strcasecmp(ha, hb) == 0;
+}
+
+static int
+reuseport(const struct listener *l)
+{
+	const struct sockopts *e = listen_eff(l);
+
+	return (e->given & 1u << SOCKOPT_REUSEPORT) &&
+	       e->val[SOCKOPT_REUSEPORT] != 0;
+}
+
+int
+listen_check_twice(const struct listener *ls, size_t n, char *err,
+                   size_t errlen)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++)
+		for (j = 0; j < i; j++) {
+			const char *opt =
+			    ls[i].kind == LISTEN_UNIX ? "--path" : "--port";
+
+			if (!same_address(&ls[j], &ls[i]) ||
+			    (reuseport(&ls[j]) && reuseport(&ls[i])))
+				continue;
+			if (strcmp(ls[i].spec, ls[j].spec) == 0)
+				snprintf(err, errlen, "%s=%s given twice", opt,
+				         ls[i].spec);
+			else
+				snprintf(err, errlen,
+				         "%s=%s given twice (first as %s=%s)",
+				         opt, ls[i].spec, opt, ls[j].spec);
+			return -1;
+		}
+	return 0;
 }
 
 char *

@@ -57,6 +57,14 @@ void listen_free(struct listener *l);
  * Fails when two listeners pin the same number. */
 int listen_assign_fds(struct listener *ls, size_t n, char *err, size_t errlen);
 
+/* The same address given twice (--port=8080 --port=0.0.0.0:8080, or a
+ * --path twice): -1 with "--port=SPEC given twice" in err, where the
+ * second bind would only have said EADDRINUSE. Two listeners that both
+ * have SO_REUSEPORT may share an address; port 0 never repeats one. Run
+ * after listen_set_options. */
+int listen_check_twice(const struct listener *ls, size_t n, char *err,
+                       size_t errlen);
+
 /* Bind and listen; the socket is CLOEXEC in baton. -1 with err. */
 int listen_bind(struct listener *l, char *err, size_t errlen);
 
