@@ -585,6 +585,37 @@ listen_name(const struct listener *l, char *buf, size_t len)
 	return buf;
 }
 
+/* l->bound_port from the socket: after a bind to port 0, only the
+ * kernel knows it. Never fails: 0 when it cannot be read. */
+static void
+note_bound(struct listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+
+	l->bound_port = 0;
+	if (l->kind == LISTEN_UNIX || l->fd < 0 ||
+	    getsockname(l->fd, (struct sockaddr *)&ss, &sslen) < 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		l->bound_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		l->bound_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+const char *
+listen_chosen(const struct listener *l, char *buf, size_t len)
+{
+	if (l->kind == LISTEN_UNIX || l->bound_port == 0 || atol(l->port) != 0)
+		return NULL;
+	if (l->host == NULL)
+		snprintf(buf, len, "0.0.0.0:%d", l->bound_port);
+	else
+		snprintf(buf, len, l->ipv6 ? "[%s]:%d" : "%s:%d", l->host,
+		         l->bound_port);
+	return buf;
+}
+
 void
 listen_set_options(struct listener *l, const struct sockopts *global,
                    long default_backlog)
@@ -603,6 +634,7 @@ listen_read_options(struct listener *l, char *err, size_t errlen)
 {
 	struct sockopts_read r;
 
+	note_bound(l);
 	if (read_options(l, &r, err, errlen) < 0)
 		return -1;
 	set_got(l, &r);
@@ -664,6 +696,7 @@ listen_bind(struct listener *l, char *err, size_t errlen)
 		goto fail;
 	set_got(l, &got);
 	l->fd = fd;
+	note_bound(l);
 	return 0;
 fail:
 	close(fd);
@@ -822,6 +855,10 @@ listen_log_options(const struct listener *l, int quiet)
 	char name[300], desc[1024];
 
 	listen_name(l, name, sizeof(name));
+	/* --port=HOST:0: the port exists nowhere else but in ss(8) */
+	if (!quiet && listen_chosen(l, desc, sizeof(desc)) != NULL)
+		log_info("listening on %s: the kernel chose port %d (%s)", name,
+		         l->bound_port, desc);
 	sockopt_describe(listen_eff(l), listen_got(l), listen_class(l), desc,
 	                 sizeof(desc));
 	if (!quiet && desc[0] != '\0')
@@ -829,6 +866,21 @@ listen_log_options(const struct listener *l, int quiet)
 	sockopt_kernel_read(&k);
 	sockopt_notes(listen_eff(l), listen_got(l), listen_class(l), &k, name,
 	              log_note, NULL);
+}
+
+/* The LISTENER cell of --check: the key, and the port the kernel chose
+ * for port 0 ("127.0.0.1:0 (port 41234)"). Its length. */
+static size_t
+table_name(const struct listener *l, char *buf, size_t len)
+{
+	char chosen[300];
+	int n;
+
+	if (listen_chosen(l, chosen, sizeof(chosen)) != NULL)
+		n = snprintf(buf, len, "%s (port %d)", l->key, l->bound_port);
+	else
+		n = snprintf(buf, len, "%s", l->key);
+	return n < 0 ? 0 : (size_t)n;
 }
 
 void
@@ -839,13 +891,13 @@ listen_print_table(FILE *f, const struct listener *ls, size_t n)
 	size_t i, w = 8;
 
 	for (i = 0; i < n; i++)
-		if (strlen(ls[i].key) > w)
-			w = strlen(ls[i].key);
+		if (table_name(&ls[i], NULL, 0) > w)
+			w = table_name(&ls[i], NULL, 0);
 	fprintf(f, "%-*s  %-4s  %3s  %-14s  %s\n", (int)w, "LISTENER", "TYPE",
 	        "FD", "BACKLOG", "OPTIONS");
 	for (i = 0; i < n; i++) {
 		const struct listener *l = &ls[i];
-		char backlog[64], words[1024];
+		char backlog[64], words[1024], lname[400];
 
 		if (l->kind == LISTEN_UDP)
 			snprintf(backlog, sizeof(backlog), "-");
@@ -858,7 +910,8 @@ listen_print_table(FILE *f, const struct listener *ls, size_t n)
 			snprintf(backlog, sizeof(backlog), "%d", l->backlog);
 		sockopt_words(listen_eff(l), listen_got(l), listen_class(l),
 		              words, sizeof(words));
-		fprintf(f, "%-*s  %-4s  %3d  %-14s  %s\n", (int)w, l->key,
+		table_name(l, lname, sizeof(lname));
+		fprintf(f, "%-*s  %-4s  %3d  %-14s  %s\n", (int)w, lname,
 		        kinds[l->kind], l->target_fd, backlog, words);
 	}
 	sockopt_kernel_read(&k);
@@ -1144,6 +1197,7 @@ static void
 adopt(struct listener *l, const struct passed *p)
 {
 	l->fd = p->fd;
+	note_bound(l);
 	l->origin = LISTEN_SYSTEMD;
 	l->fdname = strdup(p->name);
 	if (l->fdname == NULL)

@@ -261,7 +261,7 @@ metrics_sample(struct metrics_text *t, const char *name,
 
 /* ---- baton's families ------------------------------------------------- */
 
-enum lfield { L_LEN, L_PEAK, L_BACKLOG, L_DROPS, L_SYN };
+enum lfield { L_LEN, L_PEAK, L_BACKLOG, L_DROPS, L_SYN, L_PORT };
 
 static const struct {
 	const char *name, *type, *help;
@@ -279,6 +279,9 @@ static const struct {
                  "listener waits past, datagrams on a full UDP buffer."},
     [L_SYN] = {"baton_listener_syn_queue_length", "gauge",
                "Connections in SYN_RECV on the listener."},
+    [L_PORT] = {"baton_listener_port", "gauge",
+                "The port the listener is bound to: the kernel's choice "
+                "for a port-0 listener, whose label keeps 0."},
 };
 
 static int
@@ -300,6 +303,9 @@ lvalue(const struct metrics_listener *l, enum lfield f, uint64_t *v)
 	case L_SYN:
 		*v = l->syn;
 		return l->has_syn;
+	case L_PORT:
+		*v = l->port;
+		return l->port > 0;
 	}
 	return 0;
 }
@@ -373,7 +379,7 @@ metrics_render(struct metrics_text *t, const struct metrics_snapshot *s)
 {
 	enum lfield f;
 
-	for (f = L_LEN; f <= L_SYN; f++)
+	for (f = L_LEN; f <= L_PORT; f++)
 		if (render_listeners(t, s, f) < 0)
 			return -1;
 	return render_supervisor(t, s);
