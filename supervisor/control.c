@@ -777,23 +777,41 @@ live_queues(struct status_json *s, int *errs)
 	return n;
 }
 
+/* The listener column: the key, and for a key with port 0 the port the
+ * kernel chose ("127.0.0.1:0 (port 41234)"); its length. */
+static int
+text_name(const struct status_json_listener *l, char *buf, size_t len)
+{
+	const char *colon = strrchr(l->key, ':'),
+	           *port = colon ? colon + 1 : l->key;
+	int n;
+
+	port += *port == 'u';
+	if (l->port > 0 && *port != '\0' && strspn(port, "0") == strlen(port))
+		n = snprintf(buf, len, "%s (port %d)", l->key, l->port);
+	else
+		n = snprintf(buf, len, "%s", l->key);
+	return n < 0 ? 0 : n;
+}
+
 static void
 print_text(const struct status_json *s, const int *errs)
 {
-	char buf[256];
+	char buf[256], name[1100];
 	size_t i;
 	int w = 0;
 
 	for (i = 0; i < s->nls; i++)
-		if ((int)strlen(s->ls[i].key) > w)
-			w = (int)strlen(s->ls[i].key);
+		if (text_name(&s->ls[i], NULL, 0) > w)
+			w = text_name(&s->ls[i], NULL, 0);
 	for (i = 0; i < s->nls; i++) {
 		if (errs[i] != 0)
 			snprintf(buf, sizeof(buf), "cannot read its queue: %s",
 			         strerror(errs[i]));
 		else
 			qstat_text(buf, sizeof(buf), &s->ls[i].queue);
-		printf("%-*s  %s\n", w, s->ls[i].key, buf);
+		text_name(&s->ls[i], name, sizeof(name));
+		printf("%-*s  %s\n", w, name, buf);
 	}
 }
 
@@ -827,6 +845,7 @@ print_prom(const struct status_json *s, const int *errs)
 		ml[i].drops = q->drops;
 		ml[i].has_syn = ok && (q->flags & QSTAT_HAS_SYN);
 		ml[i].syn = q->syn;
+		ml[i].port = (uint32_t)s->ls[i].port;
 	}
 	for (g = 0; g < s->ngens; g++) {
 		if (strcmp(s->gens[g].state, "serving") == 0 &&

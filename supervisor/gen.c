@@ -1314,6 +1314,7 @@ json_fill(struct status_json *s)
 		snprintf(s->ls[i].origin, sizeof(s->ls[i].origin), "%s",
 		         listen_origin_name(&S.o->ls[i]));
 		s->ls[i].fdname = S.o->ls[i].fdname;
+		s->ls[i].port = S.o->ls[i].bound_port;
 		s->ls[i].arg = &S.o->ls[i];
 		s->ls[i].has_queue =
 		    metricsd_queue(i, &s->ls[i].inode, &s->ls[i].queue) == 0;

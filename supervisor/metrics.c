@@ -277,7 +277,7 @@ metrics_sample(struct metrics_text *t, const char *name,
 
 /* ---- baton's families ------------------------------------------------- */
 
-enum lfield { L_LEN, L_PEAK, L_BACKLOG, L_DROPS, L_SYN };
+enum lfield { L_LEN, L_PEAK, L_BACKLOG, L_DROPS, L_SYN, L_PORT };
 
 static const struct {
 	const char *name, *type, *help;
@@ -295,6 +295,9 @@ static const struct {
                  "listener waits past, datagrams on a full UDP buffer."},
     [L_SYN] = {"baton_listener_syn_queue_length", "gauge",
                "Connections in SYN_RECV on the listener."},
+    [L_PORT] = {"baton_listener_port", "gauge",
+                "The port the listener is bound to: the kernel's choice "
+                "for a port-0 listener, whose label keeps 0."},
 };
 
 static int
@@ -316,6 +319,9 @@ lvalue(const struct metrics_listener *l, enum lfield f, uint64_t *v)
 	case L_SYN:
 		*v = l->syn;
 		return l->has_syn;
+	case L_PORT:
+		*v = l->port;
+		return l->port > 0;
 	}
 	return 0;
 }
@@ -468,7 +474,7 @@ metrics_render(struct metrics_text *t, const struct metrics_snapshot *s)
 
 	if (dup == NULL)
 		return -1;
-	for (f = L_LEN; f <= L_SYN && rc == 0; f++)
+	for (f = L_LEN; f <= L_PORT && rc == 0; f++)
 		rc = render_listeners(t, s, dup, f);
 	free(dup);
 	return rc < 0 ? -1 : render_supervisor(t, s);

@@ -240,6 +240,7 @@ listener_of(size_t i, struct metrics_listener *ml, const void *arg)
 	ml->drops = q->drops;
 	ml->has_syn = lq->ok && (q->flags & QSTAT_HAS_SYN);
 	ml->syn = q->syn;
+	ml->port = (uint32_t)M.o->ls[i].bound_port;
 }
 
 /* The figures now; w holds the worker counts s points to. */
