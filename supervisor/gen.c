@@ -1073,9 +1073,16 @@ gen_init(struct ev_loop *loop, const struct options *o)
 	/* a status file that cannot be written is a set-up error, not a
 	 * warning at every change */
 	if (o->status_file) {
-		if (status_file_check(o->status_file) < 0)
+		char why[512];
+
+		if (status_file_check(o->status_file, why, sizeof(why)) < 0) {
+			if (why[0])
+				fatalx(EXIT_FILE,
+				       "cannot write status file %s: %s",
+				       o->status_file, why);
 			fatal(EXIT_FILE, "cannot write status file %s",
 			      o->status_file);
+		}
 		S.wrote_status = 1;
 	}
 }

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "logfile.h"
+#include "safepath.h"
 #include "sig.h"
 
 /*
@@ -47,14 +48,14 @@ static struct ev_loop *loop;
 static ev_child child_watcher;
 static ev_timer restart_timer;
 
+/* Links are followed as start_server does (--log-file=/dev/stderr), but
+ * a baton run as root must not append, through a link a local user
+ * planted in /tmp, to a file of the link's choosing: safepath's rule. */
 static int
-open_file(const char *p)
+open_file(const char *p, char *why, size_t whylen)
 {
-	/* O_NOFOLLOW: a baton run as root must not append, through a
-	 * symbolic link a local user planted, to a file of the link's
-	 * choosing */
-	return open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	            0644);
+	return safepath_open(p, O_WRONLY | O_APPEND | O_CREAT, 0644, why,
+	                     whylen);
 }
 
 /* A CLOEXEC copy of fd (at 3 or above), /dev/null when fd is closed. */
@@ -115,13 +116,17 @@ parse_spec(const char *spec)
 void
 logfile_open(const char *spec)
 {
+	char why[512];
 	int fd;
 
 	parse_spec(spec);
 	if (command) {
 		open_pipe(spec);
 	} else {
-		fd = open_file(spec);
+		fd = open_file(spec, why, sizeof(why));
+		if (fd < 0 && why[0])
+			fatalx(EXIT_FILE, "cannot open log file %s: %s", spec,
+			       why);
 		if (fd < 0)
 			fatal(EXIT_FILE, "cannot open log file %s", spec);
 		if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
@@ -340,13 +345,19 @@ logfile_watch(struct ev_loop *l)
 void
 logfile_reopen(void)
 {
+	char why[512];
 	int fd;
 
 	if (path == NULL) {
 		log_info("received SIGUSR1: no log file to reopen");
 		return;
 	}
-	fd = open_file(path);
+	fd = open_file(path, why, sizeof(why));
+	if (fd < 0 && why[0]) {
+		log_warnx("received SIGUSR1: cannot reopen log file %s: %s",
+		          path, why);
+		return;
+	}
 	if (fd < 0) {
 		log_warn("received SIGUSR1: cannot reopen log file %s", path);
 		return;

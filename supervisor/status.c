@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "safepath.h"
 #include "status.h"
 
 static int pid_fd = -1;
@@ -36,20 +37,19 @@ int
 status_pidfile_open(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
+	char why[512];
 	int fd;
 
 	/* no O_TRUNC: the file may belong to a running supervisor. No
-	 * symlink (a link planted in a shared directory would have root
-	 * write through it), and O_NONBLOCK so that a FIFO cannot hang
-	 * us before fstat refuses it. */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
-	          0644);
+	 * symlink a local user planted in a shared directory (root would
+	 * write through it): safepath's rule. O_NONBLOCK so that a FIFO
+	 * cannot hang us before fstat refuses it. */
+	fd = safepath_open(path, O_RDWR | O_CREAT | O_NONBLOCK, 0644, why,
+	                   sizeof(why));
 	if (fd < 0) {
-		if (errno == ELOOP)
-			snprintf(err, errlen,
-			         "cannot use pid file %s: it is a symbolic "
-			         "link",
-			         path);
+		if (why[0])
+			snprintf(err, errlen, "cannot use pid file %s: %s",
+			         path, why);
 		else
 			snprintf(err, errlen, "cannot open pid file %s: %s",
 			         path, strerror(errno));
@@ -243,13 +243,14 @@ status_parse_gens(const char *text, unsigned long *gens, size_t max)
 
 /* Refuse to replace what is not a regular file or a symlink (rename
  * replaces a link itself, not its target): a directory, or a device
- * such as /dev/null that clean-up would otherwise destroy. */
+ * such as /dev/null that clean-up would otherwise destroy. base is in
+ * the directory dir. */
 static int
-replaceable(const char *path)
+replaceable(int dir, const char *base)
 {
 	struct stat st;
 
-	if (lstat(path, &st) < 0)
+	if (fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
 		return 0;
@@ -281,42 +282,51 @@ own_set(const char *path, int fd)
 	own[i].ino = st.st_ino;
 }
 
-/* A new temporary beside path: an unpredictable name created with
- * O_EXCL (so no planted file or symlink is opened), mode 0644. */
+/* The directory of path, reached under safepath's rule (a link planted
+ * in /tmp on the way is not followed), and a new temporary in it beside
+ * path: an unpredictable name created with O_EXCL, mode 0644. */
 static int
-temp_open(const char *path, char **tmp)
+temp_open(const char *path, int *dir, const char **base, char **tmp, char *why,
+          size_t whylen)
 {
-	int fd;
+	int fd, saved;
 
-	if (asprintf(tmp, "%s.XXXXXX", path) < 0)
+	*dir = safepath_open_dir(path, base, why, whylen);
+	if (*dir < 0)
 		return -1;
-	fd = mkostemp(*tmp, O_CLOEXEC);
-	if (fd < 0 || fchmod(fd, 0644) < 0) {
-		int saved = errno;
-
-		if (fd >= 0) {
-			unlink(*tmp);
-			close(fd);
-		}
+	if (replaceable(*dir, *base) < 0 ||
+	    (fd = safepath_temp(*dir, *base, tmp)) < 0)
+		goto fail;
+	if (fchmod(fd, 0644) < 0) {
+		saved = errno;
+		unlinkat(*dir, *tmp, 0);
+		close(fd);
 		free(*tmp);
 		errno = saved;
-		return -1;
+		goto fail;
 	}
 	return fd;
+fail:
+	saved = errno;
+	close(*dir);
+	errno = saved;
+	return -1;
 }
 
 int
-status_file_check(const char *path)
+status_file_check(const char *path, char *why, size_t whylen)
 {
+	const char *base;
 	char *tmp;
-	int fd;
+	int fd, dir;
 
 	/* the directory must take our temporaries; the file itself is
 	 * left alone (it may be another live supervisor's) */
-	if (replaceable(path) < 0 || (fd = temp_open(path, &tmp)) < 0)
+	if ((fd = temp_open(path, &dir, &base, &tmp, why, whylen)) < 0)
 		return -1;
-	unlink(tmp);
+	unlinkat(dir, tmp, 0);
 	close(fd);
+	close(dir);
 	free(tmp);
 	return 0;
 }
@@ -325,11 +335,12 @@ int
 status_write_atomic_with(const char *path,
                          int (*fill)(FILE *f, const void *arg), const void *arg)
 {
-	char *tmp;
+	const char *base;
+	char *tmp, why[512];
 	FILE *f;
-	int fd, saved;
+	int fd, dir, saved;
 
-	if (replaceable(path) < 0 || (fd = temp_open(path, &tmp)) < 0)
+	if ((fd = temp_open(path, &dir, &base, &tmp, why, sizeof(why))) < 0)
 		return -1;
 	if ((f = fdopen(fd, "w")) == NULL) {
 		saved = errno;
@@ -338,17 +349,19 @@ status_write_atomic_with(const char *path,
 	}
 	errno = 0;
 	if (fill(f, arg) < 0 || fflush(f) == EOF || ferror(f) ||
-	    replaceable(path) < 0 || rename(tmp, path) < 0) {
+	    replaceable(dir, base) < 0 || renameat(dir, tmp, dir, base) < 0) {
 		saved = errno != 0 ? errno : EIO;
 		fclose(f);
 		goto fail;
 	}
 	own_set(path, fileno(f));
 	free(tmp);
+	close(dir);
 	return fclose(f) == EOF ? -1 : 0;
 fail:
-	unlink(tmp);
+	unlinkat(dir, tmp, 0);
 	free(tmp);
+	close(dir);
 	errno = saved;
 	return -1;
 }
