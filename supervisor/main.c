@@ -41,6 +41,7 @@ static void
 cleanup(void)
 {
 	gen_remove_status();
+	status_file_unlock();
 	metricsd_cleanup();
 	/* with --fdstore the manager keeps the sockets for the next baton:
 	 * their files must stay with them */
@@ -278,6 +279,11 @@ setup_fresh(void)
 	    status_pidfile_open(opts.pid_file, err, sizeof(err)) < 0)
 		fatalx(EXIT_FILE, "%s", err);
 	log_set_atexit(cleanup);
+	/* the same for the status file: two supervisors writing one would
+	 * overwrite each other, and the first to stop delete it */
+	if (opts.status_file &&
+	    status_file_lock(opts.status_file, err, sizeof(err)) < 0)
+		fatalx(EXIT_FILE, "%s", err);
 	if (opts.log_file) {
 		tty_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 		logfile_open(opts.log_file);

@@ -19,6 +19,14 @@ static char *pid_path;
 static dev_t pid_dev;
 static ino_t pid_ino;
 
+/* The status file's lock: STATUS.lock beside it, flock'd for baton's life
+ * (the status file itself is replaced by rename at every write, so it
+ * cannot carry a lock). */
+static int lock_fd = -1;
+static char *lock_path;
+static dev_t lock_dev;
+static ino_t lock_ino;
+
 /* Files baton wrote itself (the status file and its JSON), by the
  * inode it put there: clean-up removes a path only while it still holds
  * that inode, never a file someone else (another baton) put there since. */
@@ -92,17 +100,29 @@ status_pidfile_open(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+write_pid(int fd)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	return ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n ? -1
+	                                                                  : 0;
+}
+
 int
 status_pidfile_write(char *err, size_t errlen)
 {
-	char buf[32];
-	int n;
-
+	/* the status lock names the supervisor for a refused second one:
+	 * the daemon's pid, written again after --daemonize */
+	if (lock_fd >= 0 && write_pid(lock_fd) < 0) {
+		snprintf(err, errlen, "cannot write status lock file %s: %s",
+		         lock_path, strerror(errno));
+		return -1;
+	}
 	if (pid_fd < 0)
 		return 0;
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (ftruncate(pid_fd, 0) < 0 ||
-	    pwrite(pid_fd, buf, (size_t)n, 0) != n) {
+	if (write_pid(pid_fd) < 0) {
 		snprintf(err, errlen, "cannot write pid file %s: %s", pid_path,
 		         strerror(errno));
 		return -1;
@@ -396,6 +416,128 @@ status_unlink_own(const char *path)
 		if (own[i].path && strcmp(own[i].path, path) == 0 &&
 		    still_ours(path, own[i].dev, own[i].ino))
 			unlink(path);
+}
+
+/* One attempt at the status lock: 1 locked, 0 the path changed under us
+ * (try again), -1 with err. */
+static int
+lock_once(const char *status, char *err, size_t errlen)
+{
+	struct stat st, now;
+	char why[512], e2[64];
+	pid_t other = 0;
+	int fd, saved;
+
+	fd = safepath_open(lock_path, O_RDWR | O_CREAT | O_NONBLOCK, 0644, why,
+	                   sizeof(why));
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open status lock file %s: %s",
+		         lock_path, why[0] ? why : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		saved = errno;
+		snprintf(err, errlen, "cannot use status lock file %s: %s",
+		         lock_path,
+		         S_ISREG(st.st_mode) ? strerror(saved)
+		                             : "not a regular file");
+		close(fd);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		saved = errno;
+		close(fd);
+		if (saved != EWOULDBLOCK) {
+			snprintf(err, errlen,
+			         "cannot lock status lock file %s: %s",
+			         lock_path, strerror(saved));
+			return -1;
+		}
+		status_pidfile_read(lock_path, &other, e2, sizeof(e2));
+		snprintf(err, errlen,
+		         "status file %s is in use: another supervisor (pid "
+		         "%ld) writes it (%s is locked)",
+		         status, (long)other, lock_path);
+		return -1;
+	}
+	/* a supervisor that stopped meanwhile unlinked the file we locked:
+	 * a lock on a name nobody else can open any more is no lock */
+	if (stat(lock_path, &now) < 0 || now.st_dev != st.st_dev ||
+	    now.st_ino != st.st_ino) {
+		close(fd);
+		return 0;
+	}
+	lock_fd = fd;
+	lock_dev = st.st_dev;
+	lock_ino = st.st_ino;
+	return 1;
+}
+
+int
+status_file_lock(const char *path, char *err, size_t errlen)
+{
+	char why[512];
+	int i, r = 0;
+
+	/* what status_file_check refuses (a device, a planted link) must
+	 * not get a lock file beside it (/dev/null.lock) */
+	if (status_file_check(path, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "cannot write status file %s: %s", path,
+		         why[0] ? why : strerror(errno));
+		return -1;
+	}
+	if (asprintf(&lock_path, "%s.lock", path) < 0) {
+		snprintf(err, errlen, "cannot lock status file %s: %s", path,
+		         strerror(ENOMEM));
+		return -1;
+	}
+	for (i = 0; i < 8 && r == 0; i++)
+		r = lock_once(path, err, errlen);
+	if (r == 0)
+		snprintf(err, errlen,
+		         "cannot lock status file %s: %s keeps being replaced",
+		         path, lock_path);
+	if (r <= 0) {
+		free(lock_path);
+		lock_path = NULL;
+		return -1;
+	}
+	(void)write_pid(lock_fd); /* for the message a second one gives */
+	return 0;
+}
+
+int
+status_file_lock_fd(void)
+{
+	return lock_fd;
+}
+
+void
+status_file_lock_adopt(int fd, const char *path)
+{
+	struct stat st;
+
+	lock_fd = fd;
+	if (asprintf(&lock_path, "%s.lock", path) < 0)
+		lock_path = NULL;
+	if (fstat(fd, &st) == 0) {
+		lock_dev = st.st_dev;
+		lock_ino = st.st_ino;
+	}
+}
+
+void
+status_file_unlock(void)
+{
+	if (lock_fd < 0 || lock_path == NULL)
+		return;
+	/* removed while still locked (status files first: the caller's
+	 * order), so no second supervisor can lock it and lose it to this
+	 * unlink; the lock goes with the process, as the pid file's */
+	if (still_ours(lock_path, lock_dev, lock_ino))
+		unlink(lock_path);
+	free(lock_path);
+	lock_path = NULL;
 }
 
 /* close(fd), then fail with err. */

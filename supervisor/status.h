@@ -27,6 +27,19 @@ void status_pidfile_remove(void);
 /* Read the first line of a pid file. -1 with err. */
 int status_pidfile_read(const char *path, pid_t *pid, char *err, size_t errlen);
 
+/* The status file's lock, PATH.lock beside it, flock'd as the pid file
+ * (exit 3 for a second supervisor given the same --status-file: both
+ * would overwrite each other, and the first to stop would delete the
+ * other's file). Checks the status file can be written first. Held for
+ * life, across fork and exec; status_pidfile_write puts our pid in it.
+ * -1 with err. */
+int status_file_lock(const char *path, char *err, size_t errlen);
+int status_file_lock_fd(void);
+void status_file_lock_adopt(int fd, const char *path);
+/* Unlink the lock file (after the status files); the lock goes with the
+ * process. */
+void status_file_unlock(void);
+
 /* "gen:pid\n" lines sorted numerically by generation, then pid. Returns
  * the length; buf is malloc'd. */
 size_t status_format(struct status_entry *e, size_t n, char **buf);
