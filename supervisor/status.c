@@ -351,9 +351,9 @@ status_file_check(const char *path, char *why, size_t whylen)
 	return 0;
 }
 
-int
-status_write_atomic_with(const char *path,
-                         int (*fill)(FILE *f, const void *arg), const void *arg)
+static int
+write_atomic(const char *path, int (*fill)(FILE *f, const void *arg),
+             const void *arg)
 {
 	const char *base;
 	char *tmp, why[512];
@@ -382,6 +382,90 @@ fail:
 	unlinkat(dir, tmp, 0);
 	free(tmp);
 	close(dir);
+	errno = saved;
+	return -1;
+}
+
+/* Whether fd is the file status_write_atomic last put at path. */
+static int
+own_fd(const char *path, int fd)
+{
+	struct stat st;
+	size_t i;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	for (i = 0; i < OWN_MAX; i++)
+		if (own[i].path && strcmp(own[i].path, path) == 0)
+			return own[i].dev == st.st_dev &&
+			       own[i].ino == st.st_ino;
+	return 0;
+}
+
+/*
+ * A full file system: no room for a temporary, but the file baton wrote
+ * last still has its blocks, and new content that fits in them needs no
+ * new one. Rewritten in place, it stays true (a status file naming a dead
+ * worker made --restart wait for nothing). Not atomic: shorter content
+ * truncates first, so a reader sees at worst a cut or empty file for a
+ * moment, never stale lines after new ones; the next write is atomic
+ * again. Only our own file (another's is never touched).
+ */
+static int
+write_in_place(const char *path, int (*fill)(FILE *f, const void *arg),
+               const void *arg)
+{
+	const char *base;
+	char why[512], *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+	FILE *m;
+	int dir, fd = -1, r = -1, saved = ENOSPC;
+
+	if ((m = open_memstream(&buf, &len)) == NULL)
+		return -1;
+	if (fill(m, arg) < 0) {
+		fclose(m);
+		free(buf);
+		return -1;
+	}
+	if (fclose(m) == EOF)
+		return -1;
+	if ((dir = safepath_open_dir(path, &base, why, sizeof(why))) < 0)
+		goto out;
+	fd = openat(dir, base, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	close(dir);
+	if (fd < 0 || !own_fd(path, fd) || fstat(fd, &st) < 0 ||
+	    (off_t)len > (off_t)st.st_blocks * 512)
+		goto out;
+	if (((off_t)len < st.st_size && ftruncate(fd, (off_t)len) < 0) ||
+	    pwrite(fd, buf, len, 0) != (ssize_t)len ||
+	    ftruncate(fd, (off_t)len) < 0) {
+		saved = errno;
+		goto out;
+	}
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	if (r < 0)
+		errno = saved;
+	return r;
+}
+
+int
+status_write_atomic_with(const char *path,
+                         int (*fill)(FILE *f, const void *arg), const void *arg)
+{
+	int saved;
+
+	if (write_atomic(path, fill, arg) == 0)
+		return 0;
+	saved = errno;
+	if ((saved == ENOSPC || saved == EDQUOT) &&
+	    write_in_place(path, fill, arg) == 0)
+		return 0;
 	errno = saved;
 	return -1;
 }
