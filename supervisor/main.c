@@ -267,6 +267,16 @@ setup_process(void)
 		fatal(EXIT_FILE, "cannot read envdir %s", getenv("ENVDIR"));
 }
 
+/* Whether fds a and b are the same file (a pipe, a tty, a log file). */
+static int
+same_file(int a, int b)
+{
+	struct stat x, y;
+
+	return a >= 0 && fstat(a, &x) == 0 && fstat(b, &y) == 0 &&
+	       x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
 /* An ordinary start: the pid file's lock, the log, the listeners. */
 static void
 setup_fresh(void)
@@ -291,7 +301,10 @@ setup_fresh(void)
 		 * child: it can then restart it */
 		if (!opts.daemonize)
 			logfile_start_command();
-		log_set_tee_fd(tty_fd);
+		/* --log-file=/dev/stderr: the log is the terminal's file
+		 * already, and a fatal line teed there would come twice */
+		if (!same_file(tty_fd, STDERR_FILENO))
+			log_set_tee_fd(tty_fd);
 	}
 	log_info("supervisor (pid %ld) starting now", (long)getpid());
 	for (i = 0; i < opts.nls; i++)

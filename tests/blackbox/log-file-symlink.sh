@@ -27,6 +27,12 @@ kill -TERM "$BATON_PID"
 wait_baton_exit 10
 is "$BATON_STATUS" 0 "... TERM: exit 0"
 
+# a fatal error is said once there, not once as a log line and again as
+# the line teed to the terminal (which is the same file)
+run_baton --log-file=/dev/stderr --port=127.0.0.1:"$P" -- "$T/no-such-program"
+is "$RUN_STATUS" 5 "--log-file=/dev/stderr, a program that cannot be run: exit 5"
+is "$(grep -c "cannot exec $T/no-such-program" "$T/run.err")" 1 "... said once on stderr"
+
 start_baton --log-file=/dev/stdout --port=127.0.0.1:"$P" -- "${WORKER_CMD[@]}"
 check "--log-file=/dev/stdout: baton's lines arrive on its stdout" \
 	wait_file_contains "$T/baton.out" "baton: generation 1 is serving" 10
