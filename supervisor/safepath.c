@@ -110,7 +110,9 @@ follow(struct walk *w, const char *name)
 		return -1;
 	}
 	target[n] = '\0';
-	if (asprintf(&rest, "%s/%s", target, w->p) < 0)
+	/* what followed the link, its trailing slash included: "link/"
+	 * must name a directory, "link" need not */
+	if (asprintf(&rest, "%s%s%s", target, *w->p ? "/" : "", w->p) < 0)
 		return -1;
 	free(w->rest);
 	w->rest = rest;
@@ -247,7 +249,8 @@ walk(const char *path, int flags, mode_t mode, char *why, size_t whylen)
 		memcpy(name, s, len);
 		name[len] = '\0';
 		w.p = after;
-		if (after[strspn(after, "/")] != '\0')
+		/* a trailing slash asks for a directory, as open(2) */
+		if (after[strspn(after, "/")] != '\0' || *after == '/')
 			r = step(&w, name, why, whylen);
 		else
 			r = open_last(&w, name, flags, mode, &fd, why, whylen);
