@@ -143,7 +143,9 @@ entry(const char *name)
 }
 
 /* Names baton or the worker protocols own: an envdir setting them would
- * forge baton's re-exec state or the workers' sockets. */
+ * forge baton's re-exec state or the workers' sockets. ENVDIR itself
+ * names the directory being read: a file of that name would swap it for
+ * another at the next load. */
 static int
 reserved(const char *name)
 {
@@ -151,7 +153,7 @@ reserved(const char *name)
 	                                     "LISTEN_", "WATCHDOG_"};
 	size_t i;
 
-	if (strcmp(name, "NOTIFY_SOCKET") == 0)
+	if (strcmp(name, "NOTIFY_SOCKET") == 0 || strcmp(name, "ENVDIR") == 0)
 		return 1;
 	for (i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
 		if (strncmp(name, prefix[i], strlen(prefix[i])) == 0)
@@ -243,13 +245,21 @@ vanish(struct entry *e)
 	go_absent(e);
 }
 
-/* The first line of the file, without its newline; NULL if empty. */
+/* What execve(2) carries per "NAME=value" string, its NUL included:
+ * Linux's MAX_ARG_STRLEN (32 pages). A longer one makes every exec of a
+ * worker fail with E2BIG. */
+#define ENV_STRING_MAX (32 * 4096)
+
+/* The first line of the file, without its newline, whole; NULL if empty.
+ * Read up to what exec can carry for name and no further (a huge file is
+ * not read whole): a longer line is E2BIG in *err. */
 static char *
 first_line(int dirfd, const char *name, int *err)
 {
-	char buf[65536];
+	size_t max = ENV_STRING_MAX - strlen(name) - 2; /* '=' and NUL */
+	size_t len = 0, cap = 0, scanned = 0;
+	char *buf = NULL, *nl = NULL;
 	ssize_t n = 0;
-	size_t len = 0;
 	int fd;
 
 	*err = 0;
@@ -259,20 +269,42 @@ first_line(int dirfd, const char *name, int *err)
 		*err = errno;
 		return NULL;
 	}
-	while (len < sizeof(buf) - 1 &&
-	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
-		len += (size_t)n;
-		if (memchr(buf, '\n', len))
+	/* one byte beyond max tells a line that is too long */
+	while (nl == NULL && len <= max) {
+		if (cap - len < 2) {
+			cap = cap ? cap * 2 : 4096;
+			if (cap > max + 2)
+				cap = max + 2;
+			buf = realloc(buf, cap);
+			if (buf == NULL)
+				abort();
+		}
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
 			break;
+		len += (size_t)n;
+		nl = memchr(buf + scanned, '\n', len - scanned);
+		scanned = len;
 	}
 	if (n < 0 && len == 0)
 		*err = errno;
 	close(fd);
-	if (len == 0)
+	if (len == 0) { /* an empty file (a lone newline is "") */
+		free(buf);
 		return NULL;
+	}
+	if (nl != NULL)
+		len = (size_t)(nl - buf);
+	if (len > max) {
+		*err = E2BIG;
+		free(buf);
+		return NULL;
+	}
 	buf[len] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return xstrdup(buf);
+	/* a NUL byte ends the value, as it does in exec's strings */
+	return buf;
 }
 
 static int
@@ -345,6 +377,16 @@ refresh(struct entry *e, int dfd, int changed)
 		return;
 	}
 	value = first_line(dfd, e->name, &err);
+	if (err == E2BIG) {
+		/* cut, it would be a wrong value; whole, no worker could be
+		 * executed: ignored, said once per change of the file */
+		log_warnx("envdir %s: ignoring %s: its first line is longer "
+		          "than exec can carry (%d bytes for NAME=value)",
+		          D.dir, e->name, ENV_STRING_MAX - 1);
+		e->err = err;
+		go_absent(e);
+		return;
+	}
 	if (err) {
 		unreadable(e, err);
 		return;

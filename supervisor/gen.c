@@ -75,6 +75,7 @@
 /* STATUS= messages rewrite the status files at most this often: a worker
  * reporting progress in a loop must not turn baton into a disk writer. */
 #define STATUS_DELAY 0.1
+#define STATUS_RETRY 1.0 /* seconds between attempts at a failed write */
 
 /* The numbers are saved across a re-exec (gen_state_save): append only. */
 enum gen_state {
@@ -187,6 +188,8 @@ static struct {
 	ev_tstamp retry_at;
 	unsigned long restarts;
 	ev_timer retry, tick, status_timer;
+	ev_timer status_retry; /* a failed status write, tried again */
+	unsigned status_fails; /* failed attempts in a row */
 	double last_restart; /* monotonic: --auto-restart-interval */
 	unsigned long fail_gen;
 	char fail_reason[512];
@@ -253,6 +256,52 @@ status_later(void)
 static void
 status_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
+	status_update();
+}
+
+/* A status write that failed (a full disk) is tried again every second
+ * (a monotonic ev_timer) until it succeeds, even when nothing else
+ * changes: else the file would go on naming a dead worker, and --restart
+ * wait for a generation that already serves. One warning per run of
+ * failures, one line when the files are written again. */
+static void
+status_failed(const char *path, int err)
+{
+	if (S.status_fails++ == 0) {
+		errno = err;
+		log_warn("cannot write status file %s; trying again every "
+		         "second",
+		         path);
+	}
+	if (!ev_is_active(&S.status_retry)) {
+		ev_timer_set(&S.status_retry, STATUS_RETRY, STATUS_RETRY);
+		ev_timer_start(S.loop, &S.status_retry);
+		/* a retry must not keep baton alive once the workers are
+		 * gone */
+		ev_unref(S.loop);
+	}
+}
+
+static void
+status_written(void)
+{
+	if (S.status_fails == 0)
+		return;
+	log_info("status file %s written again (%u attempts failed)",
+	         S.o->status_file, S.status_fails);
+	S.status_fails = 0;
+	if (ev_is_active(&S.status_retry)) {
+		ev_ref(S.loop);
+		ev_timer_stop(S.loop, &S.status_retry);
+	}
+}
+
+static void
+status_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)t;
+	(void)revents;
 	status_update();
 }
 
@@ -1080,6 +1129,7 @@ gen_init(struct ev_loop *loop, const struct options *o)
 	pgroup_init(loop, o->stop_timeout);
 	ev_timer_init(&S.retry, retry_cb, 0, 0);
 	ev_timer_init(&S.status_timer, status_timer_cb, 0, 0);
+	ev_timer_init(&S.status_retry, status_retry_cb, 0, 0);
 	ev_timer_init(&S.drain, drain_cb, 0, 0);
 	if (o->ready == READY_NOTIFY && notify_open(loop, notify_message) < 0)
 		fatal(EXIT_SOFTWARE, "cannot create the notify socket");
@@ -1096,9 +1146,16 @@ gen_init(struct ev_loop *loop, const struct options *o)
 	/* a status file that cannot be written is a set-up error, not a
 	 * warning at every change */
 	if (o->status_file) {
-		if (status_file_check(o->status_file) < 0)
+		char why[512];
+
+		if (status_file_check(o->status_file, why, sizeof(why)) < 0) {
+			if (why[0])
+				fatalx(EXIT_FILE,
+				       "cannot write status file %s: %s",
+				       o->status_file, why);
 			fatal(EXIT_FILE, "cannot write status file %s",
 			      o->status_file);
+		}
 		S.wrote_status = 1;
 	}
 }
@@ -1359,19 +1416,23 @@ json_to(FILE *f, const void *s)
 	return status_json_write(f, s);
 }
 
-static void
+/* -1 with errno when STATUS.json could not be written. */
+static int
 write_json(void)
 {
 	struct status_json s;
 	size_t i;
+	int r = 0, saved = 0;
 
 	if (json_fill(&s) == 0 &&
-	    status_write_atomic_with(S.json_path, json_to, &s) < 0)
-		log_warn("cannot write status file %s", S.json_path);
+	    (r = status_write_atomic_with(S.json_path, json_to, &s)) < 0)
+		saved = errno;
 	for (i = 0; i < s.ngens && s.gens; i++)
 		free(s.gens[i].w);
 	free(s.gens);
 	free(s.ls);
+	errno = saved;
+	return r;
 }
 
 static void
@@ -1381,6 +1442,7 @@ status_update(void)
 	struct gen *g;
 	size_t n = 0, i, len;
 	char *buf;
+	int json_err;
 
 	if (S.o->status_file == NULL)
 		return;
@@ -1403,11 +1465,16 @@ status_update(void)
 	len = status_format(e, n, &buf);
 	free(e);
 	/* JSON first: --restart reads it after it sees the status file */
-	write_json();
-	if (status_write_atomic(S.o->status_file, buf, len) < 0)
-		log_warn("cannot write status file %s", S.o->status_file);
-	else
+	json_err = write_json() < 0 ? errno : 0;
+	if (status_write_atomic(S.o->status_file, buf, len) < 0) {
+		status_failed(S.o->status_file, errno);
+	} else {
 		S.wrote_status = 1;
+		if (json_err != 0)
+			status_failed(S.json_path, json_err);
+		else
+			status_written();
+	}
 	free(buf);
 }
 

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "logfile.h"
 #include "reap.h"
+#include "safepath.h"
 #include "sig.h"
 
 /*
@@ -74,22 +75,22 @@ watch_command(pid_t pid)
 		log_warn("cannot watch the log command (pid %ld)", (long)pid);
 }
 
-/* nonblock: for a reopen from the loop, which must not wait in open(2)
+/* Links are followed as start_server does (--log-file=/dev/stderr), but
+ * a baton run as root must not append, through a link a local user
+ * planted in /tmp, to a file of the link's choosing: safepath's rule.
+ * nonblock: for a reopen from the loop, which must not wait in open(2)
  * for a FIFO's reader (ENXIO instead); the workers share what we open,
  * so it is made blocking again. At start-up baton waits for the reader,
  * as start_server does. */
 static int
-open_file(const char *p, int nonblock)
+open_file(const char *p, int nonblock, char *why, size_t whylen)
 {
 	int fd, fl;
 
-	/* O_NOFOLLOW: a baton run as root must not append, through a
-	 * symbolic link a local user planted, to a file of the link's
-	 * choosing */
-	fd = open(p,
-	          O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-	              (nonblock ? O_NONBLOCK : 0),
-	          0644);
+	fd = safepath_open(p,
+	                   O_WRONLY | O_APPEND | O_CREAT |
+	                       (nonblock ? O_NONBLOCK : 0),
+	                   0644, why, whylen);
 	if (fd >= 0 && nonblock &&
 	    ((fl = fcntl(fd, F_GETFL)) < 0 ||
 	     fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)) {
@@ -102,7 +103,6 @@ open_file(const char *p, int nonblock)
 	return fd;
 }
 
-/* baton's own lines: through a description of their own (log.c). */
 static void
 set_log_output(void)
 {
@@ -163,13 +163,17 @@ parse_spec(const char *spec)
 void
 logfile_open(const char *spec)
 {
+	char why[512];
 	int fd;
 
 	parse_spec(spec);
 	if (command) {
 		open_pipe(spec);
 	} else {
-		fd = open_file(spec, 0);
+		fd = open_file(spec, 0, why, sizeof(why));
+		if (fd < 0 && why[0])
+			fatalx(EXIT_FILE, "cannot open log file %s: %s", spec,
+			       why);
 		if (fd < 0)
 			fatal(EXIT_FILE, "cannot open log file %s", spec);
 		if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
@@ -383,13 +387,19 @@ logfile_watch(struct ev_loop *l)
 void
 logfile_reopen(void)
 {
+	char why[512];
 	int fd;
 
 	if (path == NULL) {
 		log_info("received SIGUSR1: no log file to reopen");
 		return;
 	}
-	fd = open_file(path, 1);
+	fd = open_file(path, 1, why, sizeof(why));
+	if (fd < 0 && why[0]) {
+		log_warnx("received SIGUSR1: cannot reopen log file %s: %s",
+		          path, why);
+		return;
+	}
 	if (fd < 0) {
 		log_warn("received SIGUSR1: cannot reopen log file %s", path);
 		return;

@@ -42,6 +42,7 @@ static void
 cleanup(void)
 {
 	gen_remove_status();
+	status_file_unlock();
 	metricsd_cleanup();
 	/* with --fdstore the manager keeps the sockets for the next baton:
 	 * their files must stay with them */
@@ -273,6 +274,16 @@ setup_process(void)
 		fatal(EXIT_FILE, "cannot read envdir %s", getenv("ENVDIR"));
 }
 
+/* Whether fds a and b are the same file (a pipe, a tty, a log file). */
+static int
+same_file(int a, int b)
+{
+	struct stat x, y;
+
+	return a >= 0 && fstat(a, &x) == 0 && fstat(b, &y) == 0 &&
+	       x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
 /* An ordinary start: the pid file's lock, the log, the listeners. */
 static void
 setup_fresh(void)
@@ -285,10 +296,18 @@ setup_fresh(void)
 	    status_pidfile_open(opts.pid_file, err, sizeof(err)) < 0)
 		fatalx(EXIT_FILE, "%s", err);
 	log_set_atexit(cleanup);
+	/* the same for the status file: two supervisors writing one would
+	 * overwrite each other, and the first to stop delete it */
+	if (opts.status_file &&
+	    status_file_lock(opts.status_file, err, sizeof(err)) < 0)
+		fatalx(EXIT_FILE, "%s", err);
 	if (opts.log_file) {
 		tty_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 		logfile_open(opts.log_file);
-		log_set_tee_fd(tty_fd);
+		/* --log-file=/dev/stderr: the log is the terminal's file
+		 * already, and a fatal line teed there would come twice */
+		if (!same_file(tty_fd, STDERR_FILENO))
+			log_set_tee_fd(tty_fd);
 	}
 	/* before the first line: the pid it names is the daemon's, and
 	 * whatever fails from here on reaches the terminal through the

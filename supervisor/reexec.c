@@ -94,8 +94,8 @@ reexec_pack(const struct reexec_state *s)
 
 	if (f == NULL)
 		return NULL;
-	fprintf(f, "baton-reexec %d\npid %ld\npidfile %d\n", REEXEC_VERSION,
-	        (long)s->pid, s->pidfile_fd);
+	fprintf(f, "baton-reexec %d\npid %ld\npidfile %d\nstatuslock %d\n",
+	        REEXEC_VERSION, (long)s->pid, s->pidfile_fd, s->statuslock_fd);
 	pack_listeners(f, s);
 	fprintf(f, "counters %lu %lu %u %d %.3f\ngenerations %zu\n", s->last_id,
 	        s->restarts, s->failures, s->ever_served, s->since_restart,
@@ -278,8 +278,10 @@ unpack_body(struct rd *r, struct reexec_state *s)
 		         version, REEXEC_OLDEST, REEXEC_VERSION);
 		return -1;
 	}
+	s->statuslock_fd = -1;
 	if (SCAN(r, "pid %ld", &pid) < 0 ||
 	    SCAN(r, "pidfile %d", &s->pidfile_fd) < 0 ||
+	    (version >= 4 && SCAN(r, "statuslock %d", &s->statuslock_fd) < 0) ||
 	    unpack_listeners(r, s, version) < 0)
 		return -1;
 	s->pid = (pid_t)pid;
@@ -520,6 +522,8 @@ restore_cloexec(const struct options *o)
 		set_cloexec(o->ls[i].fd, 1);
 	if (status_pidfile_fd() >= 0)
 		set_cloexec(status_pidfile_fd(), 1);
+	if (status_file_lock_fd() >= 0)
+		set_cloexec(status_file_lock_fd(), 1);
 }
 
 /* The state text in a sealed memfd: nobody, us included, can change it
@@ -571,6 +575,7 @@ state_text(const struct options *o, char *why, size_t len)
 	}
 	st.pid = getpid();
 	st.pidfile_fd = status_pidfile_fd();
+	st.statuslock_fd = status_file_lock_fd();
 	if ((ls = calloc(o->nls + 1, sizeof(*ls))) != NULL) {
 		for (i = 0; i < o->nls; i++) {
 			ls[i].fd = o->ls[i].fd;
@@ -624,6 +629,8 @@ reexec_now(char **argv, const struct options *o)
 			         o->ls[i].key);
 	if (status_pidfile_fd() >= 0)
 		set_cloexec(status_pidfile_fd(), 0);
+	if (status_file_lock_fd() >= 0)
+		set_cloexec(status_file_lock_fd(), 0);
 	set_cloexec(mfd, 0);
 	snprintf(num, sizeof(num), "%d", mfd);
 	setenv(FD_VAR, num, 1);
@@ -827,6 +834,22 @@ take_listener(struct listener *l, const struct reexec_listener *t)
 		log_warnx("%s", err);
 }
 
+/* The status file's lock, held across the exec; from a version 3 state
+ * (an older baton had none), taken now. */
+static void
+adopt_status_lock(const struct options *o)
+{
+	char err[1024];
+
+	if (o->status_file == NULL)
+		return;
+	if (taken.statuslock_fd >= 0) {
+		set_cloexec(taken.statuslock_fd, 1);
+		status_file_lock_adopt(taken.statuslock_fd, o->status_file);
+	} else if (status_file_lock(o->status_file, err, sizeof(err)) < 0)
+		log_warnx("re-exec: %s", err);
+}
+
 int
 reexec_adopt(struct options *o)
 {
@@ -838,6 +861,7 @@ reexec_adopt(struct options *o)
 		set_cloexec(taken.pidfile_fd, 1);
 		status_pidfile_adopt(taken.pidfile_fd, o->pid_file);
 	}
+	adopt_status_lock(o);
 	if (o->nls == 0)
 		rebuild_listeners(o);
 	if (taken.nls != o->nls) {

@@ -521,7 +521,7 @@ START_TEST(test_reexec_round_trip)
 	size_t i, k;
 
 	ck_assert_ptr_nonnull(text);
-	ck_assert(strncmp(text, "baton-reexec 3\n", 15) == 0);
+	ck_assert(strncmp(text, "baton-reexec 4\n", 15) == 0);
 	ck_assert_msg(reexec_unpack(text, &back, err, sizeof(err)) == 0, "%s",
 	              err);
 	ck_assert_int_eq(back.pid, 1234);
