@@ -27,6 +27,7 @@
 #include "options.h"
 #include "passfds.h"
 #include "privs.h"
+#include "ratelimit.h"
 #include "reexec.h"
 #include "sdnotify.h"
 #include "sig.h"
@@ -79,24 +80,36 @@ static ev_timer reexec_timer;
 static void
 reexec_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
+	static struct ratelimit rl = RATELIMIT_INIT("SIGUSR2 failures");
+	char more[64];
+
+	/* the new image starts its intervals afresh: say what was held */
+	ratelimit_flush();
 	logfile_exec_prepare();
 	sdnotify_exec_prepare();
 	reexec_now(saved_argv, &opts);
 	/* it returns only if it did not exec */
 	sdnotify_exec_failed();
 	logfile_exec_failed();
-	if (sigprocmask(SIG_SETMASK, &reexec_mask, NULL) < 0)
-		log_warn("cannot unblock signals after SIGUSR2");
+	if (sigprocmask(SIG_SETMASK, &reexec_mask, NULL) < 0 &&
+	    ratelimit_check(&rl, more, sizeof(more)))
+		log_warn("cannot unblock signals after SIGUSR2%s", more);
 }
 
 static void
 reexec_soon(struct ev_loop *loop)
 {
+	/* whoever may signal baton can send USR2 in a loop */
+	static struct ratelimit rl = RATELIMIT_INIT("SIGUSR2 failures");
+	char more[64];
+
 	if (ev_is_active(&reexec_timer))
 		return;
 	if (sig_block_control_save(&reexec_mask) < 0) {
-		log_warn("received SIGUSR2: cannot block signals; not "
-		         "re-executing");
+		if (ratelimit_check(&rl, more, sizeof(more)))
+			log_warn("received SIGUSR2: cannot block signals; not "
+			         "re-executing%s",
+			         more);
 		return;
 	}
 	ev_timer_init(&reexec_timer, reexec_cb, 0, 0);
@@ -355,6 +368,7 @@ setup_loop(void)
 	 * takes it now, and signal_cb runs in the first loop iteration */
 	if (sig_unblock_control() < 0)
 		fatal(EXIT_SOFTWARE, "cannot unblock signals");
+	ratelimit_set_loop(loop);
 	logfile_watch(loop);
 	sdnotify_watchdog_start(loop);
 	return loop;
@@ -403,6 +417,7 @@ main(int argc, char **argv)
 #endif
 	ev_run(loop, 0);
 
+	ratelimit_flush();
 	log_info("all workers are gone; exiting");
 	cleanup();
 	options_free(&opts);

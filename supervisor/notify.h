@@ -28,7 +28,13 @@ char *notify_field(const char *msg, const char *key);
  * C1) are dropped, and the result is cut at a character boundary to at
  * most max bytes. */
 char *notify_sanitize(const char *s, size_t n, size_t max);
-/* Is pid, or one of its ancestors up to a few levels, equal to root? */
+/* Is pid, or one of its ancestors up to eight levels up, equal to root?
+ * Between notify_batch(1) and notify_batch(0) (what the socket's watcher
+ * does around each batch of datagrams) a sender's ancestors are read
+ * from /proc once, however many roots it is asked about. */
 int notify_descends(pid_t pid, pid_t root);
+void notify_batch(int begin);
+/* How many times /proc was walked so far (for the tests). */
+unsigned long notify_walks(void);
 
 #endif
