@@ -93,7 +93,8 @@ reexec_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	logfile_exec_failed();
 	if (sigprocmask(SIG_SETMASK, &reexec_mask, NULL) < 0 &&
 	    ratelimit_check(&rl, more, sizeof(more)))
-		log_warn("cannot unblock signals after SIGUSR2%s", more);
+		log_warnx("cannot unblock signals after SIGUSR2: %s%s",
+		          strerror(errno), more);
 }
 
 static void
@@ -107,9 +108,9 @@ reexec_soon(struct ev_loop *loop)
 		return;
 	if (sig_block_control_save(&reexec_mask) < 0) {
 		if (ratelimit_check(&rl, more, sizeof(more)))
-			log_warn("received SIGUSR2: cannot block signals; not "
-			         "re-executing%s",
-			         more);
+			log_warnx("received SIGUSR2: cannot block signals; not "
+			          "re-executing: %s%s",
+			          strerror(errno), more);
 		return;
 	}
 	ev_timer_init(&reexec_timer, reexec_cb, 0, 0);

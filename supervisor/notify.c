@@ -99,8 +99,8 @@ receive_batch(ev_io *w)
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR &&
 			    ratelimit_check(&rl, more, sizeof(more)))
-				log_warn("cannot read notify socket %s%s",
-				         address, more);
+				log_warnx("cannot read notify socket %s: %s%s",
+				          address, strerror(errno), more);
 			return;
 		}
 		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {

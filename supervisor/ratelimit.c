@@ -55,6 +55,7 @@ sweep(double now)
 		if (now >= rl->until) {
 			report(rl);
 			rl->until = 0;
+			rl->passed = 0;
 			rl->listed = 0;
 			*p = rl->next;
 		} else
@@ -106,7 +107,8 @@ ratelimit_check(struct ratelimit *rl, char *more, size_t len)
 
 	if (len > 0)
 		more[0] = '\0';
-	if (rl->until != 0 && now < rl->until) {
+	if (rl->until != 0 && now < rl->until &&
+	    rl->passed >= (rl->burst ? rl->burst : 1)) {
 		/* the first held line of an interval sets the timer */
 		if (rl->held++ == 0)
 			arm();
@@ -117,7 +119,11 @@ ratelimit_check(struct ratelimit *rl, char *more, size_t len)
 		snprintf(more, len, " (%lu more suppressed before this one)",
 		         rl->held);
 	rl->held = 0;
-	rl->until = now + interval_of(rl);
+	if (rl->until == 0 || now >= rl->until) {
+		rl->until = now + interval_of(rl);
+		rl->passed = 0;
+	}
+	rl->passed++;
 	if (!rl->listed) {
 		rl->next = pending;
 		pending = rl;

@@ -19,7 +19,9 @@
  *		log_warnx("ignoring notify datagrams from uid %ld: ...%s",
  *		          (long)uid, more);
  *
- * The first line of an interval passes; the others in it are counted, and
+ * The first line of an interval passes (the first `burst` lines, for a
+ * cause whose few distinct lines should all be seen, such as the reserved
+ * envdir names); the others in it are counted, and
  * the count is logged when the interval ends (from a timer, once
  * ratelimit_set_loop has been called) or else with the next line that
  * passes, through `more`. Times are CLOCK_MONOTONIC: a clock step neither
@@ -27,7 +29,9 @@
 struct ratelimit {
 	const char *cause; /* names the held-back lines in the count */
 	double interval;   /* seconds; 0: RATELIMIT_INTERVAL */
+	unsigned burst;    /* lines let through per interval; 0: 1 */
 	double until;      /* monotonic end of the current interval; 0: none */
+	unsigned passed;   /* lines let through in it */
 	unsigned long held;
 	struct ratelimit *next; /* on the list the timer goes through */
 	int listed;
@@ -36,9 +40,10 @@ struct ratelimit {
 /* The default interval, in seconds. */
 #define RATELIMIT_INTERVAL 10.0
 
-#define RATELIMIT_INIT(cause)                                                  \
+#define RATELIMIT_INIT(why) RATELIMIT_INIT_BURST(why, 1)
+#define RATELIMIT_INIT_BURST(why, n)                                         \
 	{                                                                      \
-		(cause), 0, 0, 0, NULL, 0                                      \
+		.cause = (why), .burst = (n)                                 \
 	}
 
 /* 1 when a line may be logged now: then `more` (len bytes) holds "" or

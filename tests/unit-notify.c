@@ -213,6 +213,24 @@ START_TEST(test_ratelimit)
 }
 END_TEST
 
+/* A cause with a burst lets that many lines through per interval. */
+START_TEST(test_ratelimit_burst)
+{
+	struct ratelimit rl = RATELIMIT_INIT_BURST("burst lines", 3);
+	char more[64];
+	int i, passed = 0;
+
+	rl.interval = 0.2;
+	for (i = 0; i < 100; i++)
+		passed += ratelimit_check(&rl, more, sizeof(more));
+	ck_assert_int_eq(passed, 3);
+	usleep(250000);
+	for (passed = 0, i = 0; i < 100; i++)
+		passed += ratelimit_check(&rl, more, sizeof(more));
+	ck_assert_int_eq(passed, 3);
+}
+END_TEST
+
 /* ---- sig_parse / sig_name ---------------------------------------------- */
 
 static const struct {
@@ -324,6 +342,7 @@ main(void)
 	tcase_add_loop_test(tc, test_notify_descends, 0, N(descend_cases));
 	tcase_add_test(tc, test_notify_descends_batch);
 	tcase_add_test(tc, test_ratelimit);
+	tcase_add_test(tc, test_ratelimit_burst);
 	tcase_add_loop_test(tc, test_sig_parse, 0, N(parse_cases));
 	tcase_add_test(tc, test_sig_parse_null);
 	tcase_add_test(tc, test_procstat);
