@@ -17,6 +17,7 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "einhorn.h"
 #include "envdir.h"
 #include "gen.h"
 #include "listen.h"
@@ -43,6 +44,7 @@ cleanup(void)
 {
 	gen_remove_status();
 	metricsd_cleanup();
+	einhorn_close();
 	/* with --fdstore the manager keeps the sockets for the next baton:
 	 * their files must stay with them */
 	if (!(opts.fdstore && sdnotify_enabled()))
@@ -87,8 +89,14 @@ reexec_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	ratelimit_flush();
 	logfile_exec_prepare();
 	sdnotify_exec_prepare();
+	/* the new image makes its own (a file would be left behind) */
+	einhorn_close();
 	reexec_now(saved_argv, &opts);
 	/* it returns only if it did not exec */
+	if ((opts.pass_fds_as & PASSFDS_EINHORN) && einhorn_reopen() < 0 &&
+	    ratelimit_check(&rl, more, sizeof(more)))
+		log_warnx("cannot create the einhorn command socket: %s%s",
+		          strerror(errno), more);
 	sdnotify_exec_failed();
 	logfile_exec_failed();
 	if (sigprocmask(SIG_SETMASK, &reexec_mask, NULL) < 0 &&
@@ -404,6 +412,12 @@ main(int argc, char **argv)
 	loop = setup_loop();
 	metricsd_start(loop, &opts);
 	gen_init(loop, &opts);
+	/* before the first worker: its environment names the socket; an
+	 * acknowledgement counts as READY=1 under --ready=notify */
+	if ((opts.pass_fds_as & PASSFDS_EINHORN) &&
+	    einhorn_open(loop, notify_deliver) < 0)
+		fatal(EXIT_SOFTWARE,
+		      "cannot create the einhorn command socket");
 	if (!state)
 		gen_start_first();
 	else {

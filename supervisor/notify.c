@@ -50,6 +50,12 @@ notify_set_worker_uid(uid_t uid)
 	worker_uid = uid;
 }
 
+uid_t
+notify_worker_uid(void)
+{
+	return worker_uid == (uid_t)-1 ? geteuid() : worker_uid;
+}
+
 /* Only the workers' uid and baton's own may speak: anyone else who can
  * reach the abstract socket is dropped before the /proc walk that
  * matching a sender to a worker costs. */
@@ -178,6 +184,13 @@ fail : {
 	errno = saved;
 }
 	return -1;
+}
+
+void
+notify_deliver(pid_t pid, const char *msg)
+{
+	if (callback && pid > 0)
+		callback(pid, msg);
 }
 
 const char *
