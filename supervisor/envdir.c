@@ -16,6 +16,7 @@
 
 #include "envdir.h"
 #include "log.h"
+#include "ratelimit.h"
 
 /* ABSENT: no usable file, the variable has its pre-envdir value back */
 enum state { ABSENT, SET, UNSET };
@@ -66,6 +67,16 @@ static struct {
 	size_t live;
 	int no_inotify; /* tests: take the fallback */
 } D = {.ifd = -1};
+
+/* Whoever writes to the envdir decides how often these are said: a few
+ * lines per cause per interval (ratelimit.h), enough to name each
+ * reserved name and a few unreadable files, not one per change. */
+static struct ratelimit rl_env = RATELIMIT_INIT("envdir set/unset errors");
+static struct ratelimit rl_read =
+    RATELIMIT_INIT_BURST("errors reading envdir files", 4);
+static struct ratelimit rl_reserved =
+    RATELIMIT_INIT_BURST("warnings about reserved envdir names", 16);
+static struct ratelimit rl_watch = RATELIMIT_INIT("errors watching the envdir");
 
 static void *
 xrealloc(void *p, size_t n)
@@ -182,11 +193,13 @@ put(struct entry *e, const char *value)
 {
 	size_t nl = strlen(e->name);
 	const char *now = getenv(e->name);
-	char *s;
+	char *s, more[64];
 
 	if (value == NULL) {
-		if (now != NULL && unsetenv(e->name) < 0)
-			log_warn("cannot unset %s", e->name);
+		if (now != NULL && unsetenv(e->name) < 0 &&
+		    ratelimit_check(&rl_env, more, sizeof(more)))
+			log_warnx("cannot unset %s: %s%s", e->name,
+			          strerror(errno), more);
 	} else {
 		if (e->cur && now == e->cur + nl + 1 && strcmp(now, value) == 0)
 			return;
@@ -195,7 +208,9 @@ put(struct entry *e, const char *value)
 		s[nl] = '=';
 		strcpy(s + nl + 1, value);
 		if (putenv(s) != 0) {
-			log_warn("cannot set %s", e->name);
+			if (ratelimit_check(&rl_env, more, sizeof(more)))
+				log_warnx("cannot set %s: %s%s", e->name,
+				          strerror(errno), more);
 			free(s);
 			return;
 		}
@@ -328,8 +343,12 @@ set_sig(struct entry *e, const struct stat *st)
 static void
 unreadable(struct entry *e, int err)
 {
+	char more[64];
+
 	errno = err;
-	log_warn("cannot read %s/%s", D.dir, e->name);
+	if (ratelimit_check(&rl_read, more, sizeof(more)))
+		log_warnx("cannot read %s/%s: %s%s", D.dir, e->name,
+		          strerror(errno), more);
 	e->err = err;
 	go_absent(e);
 }
@@ -340,7 +359,7 @@ static void
 refresh(struct entry *e, int dfd, int changed)
 {
 	struct stat st;
-	char *value;
+	char *value, more[64];
 	int err;
 
 	if (fstatat(dfd, e->name, &st, 0) < 0) {
@@ -370,9 +389,11 @@ refresh(struct entry *e, int dfd, int changed)
 		return;
 	}
 	if (reserved(e->name)) {
-		if (!e->warned)
-			log_warnx("envdir %s: ignoring %s: reserved for baton",
-			          D.dir, e->name);
+		if (!e->warned &&
+		    ratelimit_check(&rl_reserved, more, sizeof(more)))
+			log_warnx(
+			    "envdir %s: ignoring %s: reserved for baton%s",
+			    D.dir, e->name, more);
 		e->warned = 1;
 		return;
 	}
@@ -448,6 +469,8 @@ unwatch(void)
 static void
 watch(const struct stat *st)
 {
+	char more[64];
+
 	D.watched = 1;
 	D.dev = st->st_dev;
 	D.ino = st->st_ino;
@@ -456,13 +479,17 @@ watch(const struct stat *st)
 		return;
 	D.ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (D.ifd < 0) {
-		log_warn("cannot watch envdir %s, comparing it every second",
-		         D.dir);
+		if (ratelimit_check(&rl_watch, more, sizeof(more)))
+			log_warnx("cannot watch envdir %s, comparing it every "
+			          "second: %s%s",
+			          D.dir, strerror(errno), more);
 		return;
 	}
 	if (inotify_add_watch(D.ifd, D.dir, INOTIFY_MASK) < 0) {
-		log_warn("cannot watch envdir %s, comparing it every second",
-		         D.dir);
+		if (ratelimit_check(&rl_watch, more, sizeof(more)))
+			log_warnx("cannot watch envdir %s, comparing it every "
+			          "second: %s%s",
+			          D.dir, strerror(errno), more);
 		close(D.ifd);
 		D.ifd = -1;
 	}
@@ -477,7 +504,7 @@ drain(void)
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev;
 	ssize_t n;
-	char *p;
+	char *p, more[64];
 	int lost = 0;
 
 	for (;;) {
@@ -498,7 +525,10 @@ drain(void)
 		}
 	}
 	if (n < 0 && errno != EAGAIN) {
-		log_warn("cannot read inotify events of envdir %s", D.dir);
+		if (ratelimit_check(&rl_watch, more, sizeof(more)))
+			log_warnx(
+			    "cannot read inotify events of envdir %s: %s%s",
+			    D.dir, strerror(errno), more);
 		lost = 1;
 	}
 	if (lost)

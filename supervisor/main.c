@@ -17,6 +17,7 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "einhorn.h"
 #include "envdir.h"
 #include "gen.h"
 #include "listen.h"
@@ -28,6 +29,7 @@
 #include "passfds.h"
 #include "privs.h"
 #include "reap.h"
+#include "ratelimit.h"
 #include "reexec.h"
 #include "sdnotify.h"
 #include "sig.h"
@@ -44,6 +46,7 @@ cleanup(void)
 	gen_remove_status();
 	status_file_unlock();
 	metricsd_cleanup();
+	einhorn_close();
 	/* with --fdstore the manager keeps the sockets for the next baton:
 	 * their files must stay with them */
 	if (!(opts.fdstore && sdnotify_enabled()))
@@ -81,24 +84,43 @@ static ev_timer reexec_timer;
 static void
 reexec_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
+	static struct ratelimit rl = RATELIMIT_INIT("SIGUSR2 failures");
+	char more[64];
+
+	/* the new image starts its intervals afresh: say what was held */
+	ratelimit_flush();
 	logfile_exec_prepare();
 	sdnotify_exec_prepare();
+	/* the new image makes its own (a file would be left behind) */
+	einhorn_close();
 	reexec_now(saved_argv, &opts);
 	/* it returns only if it did not exec */
+	if ((opts.pass_fds_as & PASSFDS_EINHORN) && einhorn_reopen() < 0 &&
+	    ratelimit_check(&rl, more, sizeof(more)))
+		log_warnx("cannot create the einhorn command socket: %s%s",
+		          strerror(errno), more);
 	sdnotify_exec_failed();
 	logfile_exec_failed();
-	if (sigprocmask(SIG_SETMASK, &reexec_mask, NULL) < 0)
-		log_warn("cannot unblock signals after SIGUSR2");
+	if (sigprocmask(SIG_SETMASK, &reexec_mask, NULL) < 0 &&
+	    ratelimit_check(&rl, more, sizeof(more)))
+		log_warnx("cannot unblock signals after SIGUSR2: %s%s",
+		          strerror(errno), more);
 }
 
 static void
 reexec_soon(struct ev_loop *loop)
 {
+	/* whoever may signal baton can send USR2 in a loop */
+	static struct ratelimit rl = RATELIMIT_INIT("SIGUSR2 failures");
+	char more[64];
+
 	if (ev_is_active(&reexec_timer))
 		return;
 	if (sig_block_control_save(&reexec_mask) < 0) {
-		log_warn("received SIGUSR2: cannot block signals; not "
-		         "re-executing");
+		if (ratelimit_check(&rl, more, sizeof(more)))
+			log_warnx("received SIGUSR2: cannot block signals; not "
+			          "re-executing: %s%s",
+			          strerror(errno), more);
 		return;
 	}
 	ev_timer_init(&reexec_timer, reexec_cb, 0, 0);
@@ -391,6 +413,7 @@ setup_loop(void)
 	if (sig_unblock_control() < 0)
 		fatal(EXIT_SOFTWARE, "cannot unblock signals");
 	log_watch(loop);
+	ratelimit_set_loop(loop);
 	logfile_watch(loop);
 	sdnotify_watchdog_start(loop);
 	return loop;
@@ -425,6 +448,12 @@ main(int argc, char **argv)
 	loop = setup_loop();
 	metricsd_start(loop, &opts);
 	gen_init(loop, &opts);
+	/* before the first worker: its environment names the socket; an
+	 * acknowledgement counts as READY=1 under --ready=notify */
+	if ((opts.pass_fds_as & PASSFDS_EINHORN) &&
+	    einhorn_open(loop, notify_deliver) < 0)
+		fatal(EXIT_SOFTWARE,
+		      "cannot create the einhorn command socket");
 	if (!state)
 		gen_start_first();
 	else {
@@ -439,6 +468,7 @@ main(int argc, char **argv)
 #endif
 	ev_run(loop, 0);
 
+	ratelimit_flush();
 	log_info("all workers are gone; exiting");
 	cleanup();
 	options_free(&opts);

@@ -17,6 +17,7 @@
 
 #include "listen.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "sdnotify.h"
 
 /* The variables the manager set for baton alone. They leave the
@@ -185,7 +186,9 @@ retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static int
 send_msg(const char *msg, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	static struct ratelimit rl_send =
+	    RATELIMIT_INIT("errors notifying the service manager");
+	char cbuf[CMSG_SPACE(sizeof(int))], more[64];
 	struct iovec iov = {(void *)msg, strlen(msg)};
 	struct msghdr mh;
 	int s;
@@ -211,7 +214,10 @@ send_msg(const char *msg, int fd)
 	}
 	s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0) {
-		log_warn("cannot create a socket for NOTIFY_SOCKET");
+		if (ratelimit_check(&rl_send, more, sizeof(more)))
+			log_warnx("cannot create a socket for NOTIFY_SOCKET: "
+			          "%s%s",
+			          strerror(errno), more);
 		return -1;
 	}
 	if (sendmsg(s, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
@@ -220,10 +226,12 @@ send_msg(const char *msg, int fd)
 			close(s);
 			return -1;
 		}
-		if (!failing)
-			log_warn("cannot notify the service manager at "
-			         "NOTIFY_SOCKET=%s",
-			         saved[0]);
+		/* a manager that fails and recovers in turn would make a
+		 * line each time: limited as well as once per failure */
+		if (!failing && ratelimit_check(&rl_send, more, sizeof(more)))
+			log_warnx("cannot notify the service manager at "
+			          "NOTIFY_SOCKET=%s: %s%s",
+			          saved[0], strerror(errno), more);
 		failing = 1;
 		close(s);
 		return -1;
