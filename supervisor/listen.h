@@ -133,7 +133,10 @@ void listen_unlink_paths(const struct listener *ls, size_t n);
  * or --path it matches by family, address, port and type; with no
  * listener given at all, adopt every one, keyed by its address. Every
  * LISTEN_* variable is removed from the environment in any case. A
- * passed fd no listener matches is an error (-1, err). Otherwise the
+ * passed fd no listener matches is an error (-1, err), and so is one
+ * that is no listening TCP or unix stream socket or UDP socket (netlink,
+ * vsock, a connection from Accept=yes), and a LISTEN_FDNAMES whose count
+ * is not LISTEN_FDS (as sd_listen_fds_with_names). Otherwise the
  * number of adopted listeners whose options differ from those asked
  * for (each one warned about). */
 int listen_take_systemd_fds(struct listener **ls, size_t *n, char *err,
