@@ -91,9 +91,6 @@ void listen_set_options(struct listener *l, const struct sockopts *global,
 unsigned listen_class(const struct listener *l);
 /* The address for messages: "0.0.0.0:8080" for a bare port, else the key. */
 const char *listen_name(const struct listener *l, char *buf, size_t len);
-/* For a port-0 listener once bound: its address with the port the
- * kernel chose ("127.0.0.1:41234"); NULL for any other. */
-const char *listen_chosen(const struct listener *l, char *buf, size_t len);
 /* Read l's options back from the kernel into l->got (listen_bind does);
  * also sets l->bound_port. */
 int listen_read_options(struct listener *l, char *err, size_t errlen);
