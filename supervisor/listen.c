@@ -603,7 +603,9 @@ note_bound(struct listener *l)
 		l->bound_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
-const char *
+/* For a port-0 listener once bound: its address with the port the
+ * kernel chose ("127.0.0.1:41234"); NULL for any other. */
+static const char *
 listen_chosen(const struct listener *l, char *buf, size_t len)
 {
 	if (l->kind == LISTEN_UNIX || l->bound_port == 0 || atol(l->port) != 0)

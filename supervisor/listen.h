@@ -91,9 +91,6 @@ void listen_set_options(struct listener *l, const struct sockopts *global,
 unsigned listen_class(const struct listener *l);
 /* The address for messages: "0.0.0.0:8080" for a bare port, else the key. */
 const char *listen_name(const struct listener *l, char *buf, size_t len);
-/* For a port-0 listener once bound: its address with the port the
- * kernel chose ("127.0.0.1:41234"); NULL for any other. */
-const char *listen_chosen(const struct listener *l, char *buf, size_t len);
 /* Read l's options back from the kernel into l->got (listen_bind does);
  * also sets l->bound_port. */
 int listen_read_options(struct listener *l, char *err, size_t errlen);
@@ -133,7 +130,10 @@ void listen_unlink_paths(const struct listener *ls, size_t n);
  * or --path it matches by family, address, port and type; with no
  * listener given at all, adopt every one, keyed by its address. Every
  * LISTEN_* variable is removed from the environment in any case. A
- * passed fd no listener matches is an error (-1, err). Otherwise the
+ * passed fd no listener matches is an error (-1, err), and so is one
+ * that is no listening TCP or unix stream socket or UDP socket (netlink,
+ * vsock, a connection from Accept=yes), and a LISTEN_FDNAMES whose count
+ * is not LISTEN_FDS (as sd_listen_fds_with_names). Otherwise the
  * number of adopted listeners whose options differ from those asked
  * for (each one warned about). */
 int listen_take_systemd_fds(struct listener **ls, size_t *n, char *err,

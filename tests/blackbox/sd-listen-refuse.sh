@@ -3,7 +3,7 @@
 # Issue 16, socket activation: what baton cannot serve is refused at start-up
 # with exit 2 and a message naming the fd, never adopted: a netlink or vsock
 # socket (ListenNetlink=; 0.2.0 died of SIGSEGV), a connection (a unit with
-# Accept=yes; 0.2.0 ran workers on it that crash-looped), a LISTEN_FDNAMES
+# Accept=yes; 0.2.0 adopted it as a listener and ran workers on it), a LISTEN_FDNAMES
 # that names more or fewer fds than LISTEN_FDS passes (sd_listen_fds_with_names
 # refuses it).
 . "$(dirname "$0")/lib.sh"
