@@ -25,7 +25,8 @@
  *
  *   - a pipe, a FIFO or a terminal: opened again through /proc/self/fd/N
  *     with O_NONBLOCK, a new description on the same pipe or device that
- *     only baton uses (the workers' stay blocking);
+ *     only baton uses (the workers' stay blocking); where that is refused,
+ *     written only when poll(2) finds room (see put());
  *   - a socket (the journal's stream, a socketpair): send(2) with
  *     MSG_DONTWAIT, which is non-blocking for this call alone (a socket
  *     cannot be re-opened through /proc);
@@ -49,6 +50,7 @@ static int timestamps;
 static int out_fd = STDERR_FILENO; /* where lines go */
 static int own_fd = -1;            /* out_fd when we opened it */
 static int out_is_socket;          /* send(MSG_DONTWAIT) rather than write */
+static int out_poll;               /* write only when poll(2) sees room */
 static char out_name[300] = "stderr";
 static char tail[LINE_MAX_LEN]; /* the unwritten end of a cut line */
 static size_t tail_len;
@@ -82,7 +84,7 @@ log_set_output(int fd, const char *name)
 {
 	char self[64];
 	struct stat st;
-	int fd2 = -1, is_socket = 0;
+	int fd2 = -1, is_socket = 0, use_poll = 0;
 
 	/* closed (EBADF): written as it is, which fails without waiting */
 	if (fstat(fd, &st) < 0)
@@ -99,12 +101,10 @@ log_set_output(int fd, const char *name)
 			close(fd2);
 			fd2 = moved;
 		}
-		/* a FIFO with no reader (ENXIO) cannot block either: a
-		 * write fails with EPIPE */
-		if (fd2 < 0 && errno != ENXIO)
-			log_warn("cannot open %s (%s) again without blocking; "
-			         "a stalled reader can stall baton",
-			         self, name);
+		/* refused (EACCES: a pipe another user made, as a
+		 * container's stdio is for a baton run as an unprivileged
+		 * user), or a FIFO with no reader (ENXIO) */
+		use_poll = fd2 < 0;
 	} else if (S_ISSOCK(st.st_mode))
 		is_socket = 1;
 	if (own_fd >= 0)
@@ -112,6 +112,7 @@ log_set_output(int fd, const char *name)
 	own_fd = fd2;
 	out_fd = fd2 >= 0 ? fd2 : fd;
 	out_is_socket = is_socket;
+	out_poll = use_poll;
 	snprintf(out_name, sizeof(out_name), "%s", name);
 	/* the tail of a line for the old target means nothing to the new */
 	tail_len = 0;
@@ -186,8 +187,19 @@ prefix(char *out, size_t outlen)
 static ssize_t
 put(const char *buf, size_t n)
 {
+	struct pollfd p = {out_fd, POLLOUT, 0};
+
 	if (out_is_socket)
 		return send(out_fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	/* the shared description, blocking: write only when the pipe has a
+	 * free page, which takes a line (at most PIPE_BUF) whole. A worker
+	 * that fills it between the poll and the write makes baton wait
+	 * until the reader takes one page: the one case left that can wait,
+	 * when baton cannot have a description of its own. */
+	if (out_poll && poll(&p, 1, 0) == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
 	return write(out_fd, buf, n);
 }
 

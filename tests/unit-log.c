@@ -91,6 +91,27 @@ START_TEST(test_pipe)
 }
 END_TEST
 
+/* A pipe baton may not open again (another user's: a container's stdio
+ * for a baton run as an unprivileged user): written only when there is
+ * room, never blocking either. Needs root, to make the pipe as one user
+ * and write to it as another. */
+START_TEST(test_pipe_foreign)
+{
+	int pfd[2];
+
+	if (geteuid() != 0)
+		return; /* nothing to check without root */
+	ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+	/* this test's own process (Check forks one per test) */
+	ck_assert_int_eq(setresgid(65534, 65534, 65534), 0);
+	ck_assert_int_eq(setresuid(65534, 65534, 65534), 0);
+	check_output(pfd[1], pfd[0], "the test pipe");
+	ck_assert_int_eq(fcntl(pfd[1], F_GETFL) & O_NONBLOCK, 0);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+END_TEST
+
 /* A stream socket takes part of a line when part fits: the rest must
  * follow before any other line. */
 START_TEST(test_socket)
@@ -159,6 +180,7 @@ log_suite(void)
 	TCase *tc = tcase_create("output");
 
 	tcase_add_test(tc, test_pipe);
+	tcase_add_test(tc, test_pipe_foreign);
 	tcase_add_test(tc, test_socket);
 	tcase_add_test(tc, test_pty);
 	tcase_add_test(tc, test_file);

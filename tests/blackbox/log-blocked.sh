@@ -119,10 +119,11 @@ with open(pidfile + ".tmp", "w") as f:
     f.write("%d\n" % p.pid)
 os.rename(pidfile + ".tmp", pidfile)
 def fill(signum, frame):
-    b.setblocking(False)
+    # MSG_DONTWAIT, not setblocking(False): that would make the shared
+    # description (baton's stderr too) non-blocking
     try:
         while True:
-            b.send(b"x" * 4095 + b"\n")
+            b.send(b"x" * 4095 + b"\n", socket.MSG_DONTWAIT)
     except BlockingIOError:
         pass
     os.kill(os.getpid(), signal.SIGSTOP)
