@@ -223,6 +223,9 @@ pidfile_locked(const char *path)
 #define WAIT_SLACK 30.0
 /* A supervisor seen stopped this long is not a passing ptrace stop. */
 #define STOPPED_GRACE 2.0
+/* baton rewrites the status file at once on SIGHUP: unchanged this long
+ * after it, it is most likely that baton cannot write it (a full disk) */
+#define UNCHANGED_GRACE 5.0
 
 double
 control_default_timeout(const struct status_json *s)
@@ -258,6 +261,11 @@ struct watch {
 	enum step step;
 	unsigned long shown; /* the generation the line is about */
 	const char *dots;
+	/* the status file as it was before the SIGHUP (every write renames
+	 * a new inode into place, or at least changes its mtime), whether it
+	 * has changed since, and whether that was said */
+	struct stat before;
+	int had_before, changed, said_unchanged;
 };
 
 static double
@@ -489,6 +497,40 @@ step(struct watch *w)
 	return -1;
 }
 
+/* Has the status file been written since the SIGHUP? */
+static int
+status_changed(struct watch *w)
+{
+	struct stat st;
+	int have = stat(w->o->status_file, &st) == 0;
+
+	if (!w->changed &&
+	    (have != w->had_before ||
+	     (have &&
+	      (st.st_ino != w->before.st_ino || st.st_dev != w->before.st_dev ||
+	       st.st_size != w->before.st_size ||
+	       st.st_mtim.tv_sec != w->before.st_mtim.tv_sec ||
+	       st.st_mtim.tv_nsec != w->before.st_mtim.tv_nsec))))
+		w->changed = 1;
+	return w->changed;
+}
+
+/* baton writes its status file as soon as it gets the SIGHUP: a file
+ * unchanged long after is news for the person waiting (once), and the
+ * likely reason the wait does not end. */
+static void
+check_unchanged(struct watch *w)
+{
+	if (w->said_unchanged || status_changed(w) ||
+	    since(&w->start) < UNCHANGED_GRACE)
+		return;
+	w->said_unchanged = 1;
+	progress_break(w);
+	log_warnx("status file %s has not changed %gs after SIGHUP: can the "
+	          "supervisor (pid %ld) write it? (see its log); still waiting",
+	          w->o->status_file, UNCHANGED_GRACE, (long)w->pid);
+}
+
 /* Why the wait cannot go on though the restart has not settled: the
  * supervisor is gone or stopped, or the time is up; -1 if none. */
 static int
@@ -521,9 +563,14 @@ stuck(struct watch *w)
 	}
 	if (w->timeout > 0 && since(&w->start) >= w->timeout) {
 		progress_break(w);
-		log_warnx("restart timed out after %gs: %s", w->timeout, what);
+		log_warnx("restart timed out after %gs: %s%s", w->timeout, what,
+		          status_changed(w) ? ""
+		                            : " (the status file has not "
+		                              "changed since SIGHUP: can the "
+		                              "supervisor write it?)");
 		return EXIT_CONTROL;
 	}
+	check_unchanged(w);
 	return -1;
 }
 
@@ -601,6 +648,7 @@ control_restart(const struct options *o)
 	/* progress is for a person watching; scripts read stderr as is */
 	if ((w.tty = isatty(STDERR_FILENO)))
 		w.dots = ellipsis();
+	w.had_before = stat(o->status_file, &w.before) == 0;
 	clock_gettime(CLOCK_MONOTONIC, &w.start);
 	if (signal_supervisor(o->pid_file, pid, SIGHUP) < 0) {
 		free(json_path);

@@ -5,7 +5,9 @@
 # Now baton's own status files are rewritten in place when there is no room
 # for a temporary (their blocks are still theirs), and a write that still
 # fails is tried again every second, with one warning, until it succeeds:
-# once space is freed the files are right again without another event.
+# once space is freed the files are right again without another event, and
+# a waiting --restart ends. --restart says when the status file has not
+# changed 5 s after its SIGHUP.
 # A small tmpfs in a private mount namespace (unshare -m) is the full disk.
 if [ -z "${BATON_TEST_IN_NS:-}" ]; then
 	if [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
@@ -58,19 +60,29 @@ is "$RUN_STATUS" 0 "the disk full: --restart sees the restart done"
 check "... the status file lists generation 3 alone" wait_until 5 listed_alone 3
 
 # ---- no room at all: tried again every second ------------------------------
-# the status file gone too (a clean-up), its room taken at once
-rm -f "$S"
+# the status file is a copy now (another inode, which baton never rewrites
+# in place: it may be another's), its room taken at once
+rm -f "$T/fs/fill1"
+cp "$S" "$S.copy" && mv "$S.copy" "$S" || bail_out "cannot copy the status file"
 fill "$T/fs/fill2"
-kill -HUP "$BATON_PID"
+"$WORKER" --launch -- "$BATON" --restart --restart-timeout="$(scaled 60)" "${CTL[@]}" \
+	>"$T/restart.out" 2>"$T/restart.err" </dev/null &
+RESTART=$!
+track_pid "$RESTART"
 check "a write that fails is warned about" \
 	wait_file_contains "$L" "cannot write status file $S; trying again every second: No space left on device" 10
-check_not "... there is no status file meanwhile" test -s "$S"
-nap 3
-is "$(grep -c "cannot write status file" "$L")" 1 "... once, not at every attempt"
-rm -f "$T/fs/fill1" "$T/fs/fill2"
+check "--restart says the status file does not change" \
+	wait_file_contains "$T/restart.err" "status file $S has not changed 5s after SIGHUP: can the supervisor \(pid $BATON_PID\) write it\? \(see its log\); still waiting" 15
+check "... and keeps waiting" pid_alive "$RESTART"
+nap 2
+is "$(grep -c "cannot write status file" "$L")" 1 "baton warned once, not at every attempt"
+rm -f "$T/fs/fill2"
 check "space freed: the status file is right again, with no other event" \
 	wait_until 10 listed_alone 4
 check "... said in the log" wait_file_contains "$L" "status file $S written again \([0-9]+ attempts failed\)" 5
+check "--restart sees it and ends" wait_until 10 pid_gone "$RESTART"
+wait "$RESTART"
+is "$?" 0 "... with exit 0"
 
 kill -TERM "$BATON_PID"
 wait_baton_exit 10
