@@ -110,11 +110,17 @@ sdnotify_enabled(void)
 void
 sdnotify_exec_prepare(void)
 {
+	/* each SIGUSR2 comes here: a signal storm must not flood the log */
+	static struct ratelimit rl =
+	    RATELIMIT_INIT("errors keeping NOTIFY_SOCKET across re-exec");
+	char more[64];
 	size_t i;
 
 	for (i = 0; i < NVARS; i++)
-		if (saved[i] && setenv(vars[i], saved[i], 1) < 0)
-			log_warn("cannot keep %s across re-exec", vars[i]);
+		if (saved[i] && setenv(vars[i], saved[i], 1) < 0 &&
+		    ratelimit_check(&rl, more, sizeof(more)))
+			log_warnx("cannot keep %s across re-exec: %s%s",
+			          vars[i], strerror(errno), more);
 }
 
 void
@@ -307,15 +313,20 @@ sdnotify_rolled_back(unsigned long failed, const char *reason,
 void
 sdnotify_reloading(void)
 {
+	static struct ratelimit rl =
+	    RATELIMIT_INIT("errors reading CLOCK_MONOTONIC");
 	struct timespec ts;
-	char msg[128];
+	char msg[128], more[64];
 
 	if (!have_addr)
 		return;
 	/* systemd matches this time against the reload it started: a
 	 * RELOADING=1 without it may be taken for an older one */
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0) {
-		log_warn("cannot read CLOCK_MONOTONIC");
+		/* once per SIGHUP: limited as any line a signal causes */
+		if (ratelimit_check(&rl, more, sizeof(more)))
+			log_warnx("cannot read CLOCK_MONOTONIC: %s%s",
+			          strerror(errno), more);
 		return;
 	}
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu\n",
