@@ -13,8 +13,8 @@
 #   sh examples/systemd/check.sh
 #   BUILD_FLAGS=--network=host sh examples/systemd/check.sh
 #       (where the build containers' bridge has no way out)
-#   RUN_FLAGS=--privileged sh examples/systemd/check.sh
-#       (if systemd does not boot with the flags chosen below)
+#   RUN_FLAGS='...' sh examples/systemd/check.sh
+#       (the flags systemd runs with, if those chosen below do not do)
 #
 # The base image is debian:12 (BASE=...); where the engine has none and
 # cannot pull one, it is made with debootstrap --variant=minbase from
@@ -146,16 +146,33 @@ fi
 # 2. boot
 t0=$(now)
 # shellcheck disable=SC2086 # RUN_FLAGS is a list of flags
-cid=$("$ENGINE" run -d -e container=docker $RUN_FLAGS "$IMAGE")
-# "starting" while it boots; before its bus is up, nothing
+# (a container created but not started still prints its id: cleanup
+# removes it)
+if ! cid=$("$ENGINE" run -d -e container=docker $RUN_FLAGS "$IMAGE" 2>"$tmp/run.err"); then
+	not_ok "the container starts (flags: $RUN_FLAGS)"
+	diag <"$tmp/run.err"
+	echo "1..$n"
+	exit 1
+fi
+# "starting" while it boots; before its bus is up, nothing; the wait
+# ends early when the container has exited
+running() { [ "$("$ENGINE" inspect -f '{{.State.Running}}' "$cid")" = true ]; }
 up() {
+	running || return 0
 	state=$(inside systemctl is-system-running 2>/dev/null)
 	[ "$state" = running ] || [ "$state" = degraded ]
 }
 wait_for 60 up
-echo "# $(inside systemctl --version | head -1) is PID 1 ($(inside cat /proc/1/comm)), $state after $(since "$t0") s (flags: $RUN_FLAGS)"
-booted() { [ "$(inside cat /proc/1/comm)" = systemd ] && { [ "$state" = running ] || [ "$state" = degraded ]; }; }
-check "systemd boots as PID 1" booted
+running && echo "# $(inside systemctl --version | head -1) is PID 1 ($(inside cat /proc/1/comm)), $state after $(since "$t0") s (flags: $RUN_FLAGS)"
+booted() { running && [ "$(inside cat /proc/1/comm)" = systemd ] && { [ "$state" = running ] || [ "$state" = degraded ]; }; }
+if ! booted; then
+	not_ok "systemd boots as PID 1 (state: ${state:-no answer})"
+	running || echo "container exited: $("$ENGINE" inspect -f '{{.State.ExitCode}} {{.State.Error}}' "$cid")" | diag
+	"$ENGINE" logs "$cid" 2>&1 | tail -20 | diag
+	echo "1..$n"
+	exit 1
+fi
+ok "systemd boots as PID 1"
 [ "$state" = degraded ] && inside systemctl --failed --no-pager --plain | diag
 check "make install put the worker where the units run it" \
 	inside test -x /usr/local/libexec/baton/http-worker
