@@ -279,6 +279,49 @@ rc=$?
 wait_for 30 status_is baton.service "generation 2 serving"
 echo "# baton.service reload: exit $rc; generation 2 serving after $(since "$t0") s"
 check "systemctl reload exits 0: generation 2 serves" eval '[ "$rc" = 0 ] && answers_gen 2'
+
+# What baton.service's comments say of a restart that fails (a worker
+# that exits at once stands in for a bad deploy): with the shipped
+# ExecReload=kill, the reload succeeds and the status line tells; with
+# the commented ExecReload=baton --restart, the reload fails. baton keeps
+# retrying meanwhile, and the old generation keeps serving.
+W=/usr/local/libexec/baton/http-worker
+break_worker() {
+	inside sh -c "mv $W $W.good && printf '#!/bin/sh\nexit 1\n' >$W && chmod 755 $W"
+}
+fix_worker() { inside mv "$W.good" "$W"; }
+failed_status() { prop baton.service StatusText | grep -q '^restart failed: .*; generation 2 keeps serving$'; }
+serving() { prop baton.service StatusText | grep -q '^generation [0-9]* serving$'; }
+break_worker
+inside systemctl reload baton.service
+rc=$?
+wait_for 30 failed_status
+echo "# a restart that fails, ExecReload=kill: exit $rc; \"$(prop baton.service StatusText)\""
+check "ExecReload=kill, the restart fails: reload exits 0, the status line says why" \
+	eval '[ "$rc" = 0 ] && failed_status'
+check "... and generation 2 still answers" answers_gen 2
+fix_worker
+check "the worker repaired, baton's retry brings a new generation" wait_for 30 serving
+inside sh -c 'mkdir -p /etc/systemd/system/baton.service.d && sed -n "s/^#\(ExecReload=.*baton --restart.*\)/[Service]\nExecReload=\n\1/p" \
+	/etc/systemd/system/baton.service >/etc/systemd/system/baton.service.d/restart.conf && systemctl daemon-reload'
+check "a drop-in with baton.service's commented ExecReload=baton --restart" \
+	test -n "$(prop baton.service ExecReload | grep -F 'baton --restart')"
+gen=$(prop baton.service StatusText | awk '{ print $2 }')
+inside systemctl reload baton.service
+rc=$?
+got=$(prop baton.service StatusText)
+check "ExecReload=baton --restart: reload exits 0 once generation $((gen + 1)) serves ($got)" \
+	test "$rc" = 0 -a "$got" = "generation $((gen + 1)) serving"
+break_worker
+inside systemctl reload baton.service >/dev/null 2>&1
+rc=$?
+got=$(prop baton.service StatusText)
+echo "# a restart that fails, ExecReload=baton --restart: exit $rc; \"$got\""
+check "ExecReload=baton --restart, the restart fails: reload fails, the status line says why" \
+	eval '[ "$rc" != 0 ] && echo "$got" | grep -q "^restart failed: "'
+fix_worker
+inside sh -c 'rm -r /etc/systemd/system/baton.service.d && systemctl daemon-reload'
+wait_for 30 serving
 old=$(prop baton.service MainPID)
 check "systemctl restart baton.service" inside systemctl restart baton.service
 new=$(prop baton.service MainPID)
