@@ -13,8 +13,8 @@
 #   sh examples/systemd/check.sh
 #   BUILD_FLAGS=--network=host sh examples/systemd/check.sh
 #       (where the build containers' bridge has no way out)
-#   RUN_FLAGS=--privileged sh examples/systemd/check.sh
-#       (if systemd does not boot with the flags chosen below)
+#   RUN_FLAGS='...' sh examples/systemd/check.sh
+#       (the flags systemd runs with, if those chosen below do not do)
 #
 # The base image is debian:12 (BASE=...); where the engine has none and
 # cannot pull one, it is made with debootstrap --variant=minbase from
@@ -146,16 +146,33 @@ fi
 # 2. boot
 t0=$(now)
 # shellcheck disable=SC2086 # RUN_FLAGS is a list of flags
-cid=$("$ENGINE" run -d -e container=docker $RUN_FLAGS "$IMAGE")
-# "starting" while it boots; before its bus is up, nothing
+# (a container created but not started still prints its id: cleanup
+# removes it)
+if ! cid=$("$ENGINE" run -d -e container=docker $RUN_FLAGS "$IMAGE" 2>"$tmp/run.err"); then
+	not_ok "the container starts (flags: $RUN_FLAGS)"
+	diag <"$tmp/run.err"
+	echo "1..$n"
+	exit 1
+fi
+# "starting" while it boots; before its bus is up, nothing; the wait
+# ends early when the container has exited
+running() { [ "$("$ENGINE" inspect -f '{{.State.Running}}' "$cid")" = true ]; }
 up() {
+	running || return 0
 	state=$(inside systemctl is-system-running 2>/dev/null)
 	[ "$state" = running ] || [ "$state" = degraded ]
 }
 wait_for 60 up
-echo "# $(inside systemctl --version | head -1) is PID 1 ($(inside cat /proc/1/comm)), $state after $(since "$t0") s (flags: $RUN_FLAGS)"
-booted() { [ "$(inside cat /proc/1/comm)" = systemd ] && { [ "$state" = running ] || [ "$state" = degraded ]; }; }
-check "systemd boots as PID 1" booted
+running && echo "# $(inside systemctl --version | head -1) is PID 1 ($(inside cat /proc/1/comm)), $state after $(since "$t0") s (flags: $RUN_FLAGS)"
+booted() { running && [ "$(inside cat /proc/1/comm)" = systemd ] && { [ "$state" = running ] || [ "$state" = degraded ]; }; }
+if ! booted; then
+	not_ok "systemd boots as PID 1 (state: ${state:-no answer})"
+	running || echo "container exited: $("$ENGINE" inspect -f '{{.State.ExitCode}} {{.State.Error}}' "$cid")" | diag
+	"$ENGINE" logs "$cid" 2>&1 | tail -20 | diag
+	echo "1..$n"
+	exit 1
+fi
+ok "systemd boots as PID 1"
 [ "$state" = degraded ] && inside systemctl --failed --no-pager --plain | diag
 check "make install put the worker where the units run it" \
 	inside test -x /usr/local/libexec/baton/http-worker
@@ -262,6 +279,49 @@ rc=$?
 wait_for 30 status_is baton.service "generation 2 serving"
 echo "# baton.service reload: exit $rc; generation 2 serving after $(since "$t0") s"
 check "systemctl reload exits 0: generation 2 serves" eval '[ "$rc" = 0 ] && answers_gen 2'
+
+# What baton.service's comments say of a restart that fails (a worker
+# that exits at once stands in for a bad deploy): with the shipped
+# ExecReload=kill, the reload succeeds and the status line tells; with
+# the commented ExecReload=baton --restart, the reload fails. baton keeps
+# retrying meanwhile, and the old generation keeps serving.
+W=/usr/local/libexec/baton/http-worker
+break_worker() {
+	inside sh -c "mv $W $W.good && printf '#!/bin/sh\nexit 1\n' >$W && chmod 755 $W"
+}
+fix_worker() { inside mv "$W.good" "$W"; }
+failed_status() { prop baton.service StatusText | grep -q '^restart failed: .*; generation 2 keeps serving$'; }
+serving() { prop baton.service StatusText | grep -q '^generation [0-9]* serving$'; }
+break_worker
+inside systemctl reload baton.service
+rc=$?
+wait_for 30 failed_status
+echo "# a restart that fails, ExecReload=kill: exit $rc; \"$(prop baton.service StatusText)\""
+check "ExecReload=kill, the restart fails: reload exits 0, the status line says why" \
+	eval '[ "$rc" = 0 ] && failed_status'
+check "... and generation 2 still answers" answers_gen 2
+fix_worker
+check "the worker repaired, baton's retry brings a new generation" wait_for 30 serving
+inside sh -c 'mkdir -p /etc/systemd/system/baton.service.d && sed -n "s/^#\(ExecReload=.*baton --restart.*\)/[Service]\nExecReload=\n\1/p" \
+	/etc/systemd/system/baton.service >/etc/systemd/system/baton.service.d/restart.conf && systemctl daemon-reload'
+check "a drop-in with baton.service's commented ExecReload=baton --restart" \
+	test -n "$(prop baton.service ExecReload | grep -F 'baton --restart')"
+gen=$(prop baton.service StatusText | awk '{ print $2 }')
+inside systemctl reload baton.service
+rc=$?
+got=$(prop baton.service StatusText)
+check "ExecReload=baton --restart: reload exits 0 once generation $((gen + 1)) serves ($got)" \
+	test "$rc" = 0 -a "$got" = "generation $((gen + 1)) serving"
+break_worker
+inside systemctl reload baton.service >/dev/null 2>&1
+rc=$?
+got=$(prop baton.service StatusText)
+echo "# a restart that fails, ExecReload=baton --restart: exit $rc; \"$got\""
+check "ExecReload=baton --restart, the restart fails: reload fails, the status line says why" \
+	eval '[ "$rc" != 0 ] && echo "$got" | grep -q "^restart failed: "'
+fix_worker
+inside sh -c 'rm -r /etc/systemd/system/baton.service.d && systemctl daemon-reload'
+wait_for 30 serving
 old=$(prop baton.service MainPID)
 check "systemctl restart baton.service" inside systemctl restart baton.service
 new=$(prop baton.service MainPID)
