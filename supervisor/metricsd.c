@@ -28,6 +28,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "metricsd.h"
+#include "monotime.h"
 
 #define MAX_CONNS 16
 #define CONN_SECONDS 5.0
@@ -399,7 +400,7 @@ sample_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	size_t i;
 
 	for (i = 0; i < M.n; i++)
-		moved |= sample_one(i, wall, ev_now(loop));
+		moved |= sample_one(i, wall, monotime_now());
 	if (moved)
 		gen_status_touch();
 	if (M.o->metrics_file)
@@ -633,7 +634,7 @@ metricsd_start(struct ev_loop *loop, const struct options *o)
 	if (M.lq == NULL)
 		fatalx(EXIT_SOFTWARE, "out of memory");
 	for (i = 0; i < M.n; i++)
-		sample_one(i, (int64_t)time(NULL), ev_now(loop));
+		sample_one(i, (int64_t)time(NULL), monotime_now());
 	/* as the status file: one that cannot be written is a set-up
 	 * error, not a warning every second */
 	if (o->metrics_file) {
