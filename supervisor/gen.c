@@ -50,13 +50,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "envdir.h"
 #include "fdcheck.h"
 #include "gen.h"
 #include "log.h"
+#include "monotime.h"
 #include "metricsd.h"
 #include "notify.h"
 #include "pgroup.h"
@@ -378,20 +378,6 @@ gen_set_state(struct gen *g, enum gen_state to, enum gen_event ev,
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/* Seconds on the monotonic clock. Every deadline and every "how long
- * ago" is measured on it: ev_now() is wall time, which a clock step
- * moves by hours; wall time is only for what a person reads. ev_timer
- * is monotonic in libev already. */
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		return 0; /* cannot fail on Linux */
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Arm t to fire after seconds of real time. libev counts from ev_now(),
  * the time the current loop iteration began: after a long callback (a
  * spawn, a /proc walk, a blocked write) that is in the past, and the
@@ -594,7 +580,7 @@ gen_fail(struct gen *g, enum gen_event ev, const char *reason)
 
 	S.fail_gen = g->id;
 	S.fail_at = ev_now(S.loop);
-	S.fail_mono = mono_now();
+	S.fail_mono = monotime_now();
 	S.rolled_back++;
 	snprintf(S.fail_reason, sizeof(S.fail_reason), "%s", reason);
 	if (S.starting == g)
@@ -682,7 +668,7 @@ gen_promote(struct gen *g)
 
 	S.serving = g;
 	S.starting = NULL;
-	S.last_restart = mono_now();
+	S.last_restart = monotime_now();
 	S.retries = 0;
 	S.retrying = 0;
 	S.retry_at = 0;
@@ -714,7 +700,7 @@ static void
 gen_ready(struct gen *g, enum gen_event ev)
 {
 	g->ready_at = ev_now(S.loop);
-	g->ready_mono = mono_now();
+	g->ready_mono = monotime_now();
 	stop_start_timers(g);
 	options_tunables(&S.t);
 	if (S.serving && S.t.kill_old_delay > 0) {
@@ -809,7 +795,7 @@ serving_worker_died(struct gen *g, struct worker *w, const char *how)
 	log_warnx("worker %ld (generation %lu) %s unexpectedly; restarting",
 	          (long)w->pid, g->id, how);
 	/* a replaced worker proves itself from its own start */
-	if (mono_now() -
+	if (monotime_now() -
 	        (w->started > g->ready_mono ? w->started : g->ready_mono) >=
 	    STABLE_SECONDS)
 		S.failures = 0;
@@ -951,7 +937,7 @@ worker_spawn(struct gen *g, size_t i, char *reason, size_t len)
 	}
 	w->pid = pid;
 	w->alive = 1;
-	w->started = mono_now();
+	w->started = monotime_now();
 	pgroup_add(pid, g->id);
 	w->ready = 0;
 	free(w->status);
@@ -1113,7 +1099,7 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 			has_old = 1;
 	/* a failed restart counts as one: retrying it every tick would
 	 * turn auto-restart into a crash loop */
-	elapsed = mono_now() -
+	elapsed = monotime_now() -
 	          (S.fail_mono > S.last_restart ? S.fail_mono : S.last_restart);
 	if (elapsed >= 2 * S.t.auto_restart_interval)
 		gen_begin("forced auto-restart");
@@ -1537,7 +1523,7 @@ gen_state_save(struct reexec_state *st, char *why, size_t len)
 	st->restarts = S.restarts;
 	st->failures = S.failures;
 	st->ever_served = S.ever_served;
-	st->since_restart = mono_now() - S.last_restart;
+	st->since_restart = monotime_now() - S.last_restart;
 	for (g = S.gens; g; g = g->next)
 		st->ngens++;
 	if ((st->gens = calloc(st->ngens + 1, sizeof(*st->gens))) == NULL) {
@@ -1593,7 +1579,7 @@ adopt_workers(struct gen *g, const struct reexec_gen *rg)
 		g->nready += rg->w[i].ready != 0;
 		/* still our children: exec keeps the pid (reexec.c made
 		 * sure each one is), and nothing reaped them (reap.c) */
-		g->w[i].started = mono_now();
+		g->w[i].started = monotime_now();
 		if (reap_watch(g->w[i].pid, 1, worker_exit, &g->w[i]) < 0)
 			fatalx(EXIT_SOFTWARE, "out of memory");
 	}
@@ -1617,7 +1603,7 @@ gen_state_adopt(const struct reexec_state *st)
 	S.restarts = st->restarts;
 	S.failures = st->failures;
 	S.ever_served = st->ever_served;
-	S.last_restart = mono_now() - st->since_restart;
+	S.last_restart = monotime_now() - st->since_restart;
 	for (k = 0; k < st->ngens; k++) {
 		const struct reexec_gen *rg = &st->gens[k];
 		struct gen *g = gen_alloc(rg->id, rg->nw);
@@ -1625,7 +1611,7 @@ gen_state_adopt(const struct reexec_state *st)
 		g->state = (enum gen_state)state_by_name(rg->state);
 		g->stop_sig = rg->stop_sig;
 		g->ready_at = ev_now(S.loop);
-		g->ready_mono = mono_now();
+		g->ready_mono = monotime_now();
 		adopt_workers(g, rg);
 		*tail = g;
 		tail = &g->next;

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "logfile.h"
 #include "reap.h"
 #include "safepath.h"
@@ -52,25 +52,13 @@ static ev_timer restart_timer;
 
 static void child_cb(pid_t pid, int status, void *arg);
 
-/* Seconds on the monotonic clock: how long the command ran must not
- * change with a step of the wall clock. */
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		return 0;
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The command is a child of baton's: reap.c says when it exits. The
  * watch keeps nothing alive: the command must not keep baton running
  * once the workers are gone (it gets end-of-file when baton exits). */
 static void
 watch_command(pid_t pid)
 {
-	started_at = mono_now();
+	started_at = monotime_now();
 	if (reap_watch(pid, 0, child_cb, NULL) < 0)
 		log_warn("cannot watch the log command (pid %ld)", (long)pid);
 }
@@ -366,7 +354,7 @@ child_cb(pid_t pid, int status, void *arg)
 		snprintf(how, sizeof(how), "status %d", WEXITSTATUS(status));
 	logger_pid = -1;
 	/* a command that ran for a while earns a quick restart again */
-	if (mono_now() - started_at >= MAX_DELAY)
+	if (monotime_now() - started_at >= MAX_DELAY)
 		delay = 1.0;
 	log_warnx("log command (pid %ld) exited (%s); restarting it in %gs",
 	          (long)pid, how, delay);

@@ -35,6 +35,7 @@
 #include "metrics.h"
 #include "metricsd.h"
 #include "ratelimit.h"
+#include "monotime.h"
 
 /* 1,024 connections: about 200 bytes each when idle, 4.5 KiB once a
  * request begins, 4.6 MiB in all, besides their fds */
@@ -483,14 +484,14 @@ sample_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	if (M.defer_any)
 		read_cookies();
 	for (i = 0; i < M.n; i++)
-		moved |= sample_one(i, wall, ev_now(loop));
+		moved |= sample_one(i, wall, monotime_now());
 	if (moved)
 		gen_status_touch();
 	if (M.o->metrics_file)
 		write_file();
 	/* an accept error paused the listener: try again */
 	accept_on();
-	report_evictions(ev_now(loop));
+	report_evictions(monotime_now());
 }
 
 /* ---- HTTP ------------------------------------------------------------------- */
@@ -874,7 +875,7 @@ metricsd_start(struct ev_loop *loop, const struct options *o)
 	if (M.defer_any)
 		read_cookies();
 	for (i = 0; i < M.n; i++)
-		sample_one(i, (int64_t)time(NULL), ev_now(loop));
+		sample_one(i, (int64_t)time(NULL), monotime_now());
 	/* as the status file: one that cannot be written is a set-up
 	 * error, not a warning every second */
 	if (o->metrics_file) {

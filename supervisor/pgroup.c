@@ -32,10 +32,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "pgroup.h"
 #include "procstat.h"
 #include "reap.h"
@@ -76,18 +76,6 @@ static struct {
 } P;
 
 static void sweep_cb(struct ev_loop *loop, ev_timer *t, int revents);
-
-/* Seconds on the monotonic clock, for deadlines: ev_now() is wall time,
- * and a step of the wall clock would move them. */
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		return 0; /* cannot fail on Linux; never a deadline early */
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void
 pgroup_init(struct ev_loop *loop, double stop_timeout)
@@ -232,7 +220,7 @@ pgroup_worker_exited(pid_t pid)
 	/* proof: the worker, a zombie held by reap.c, keeps the number */
 	if (kill(-pid, SIGTERM) < 0 && errno != ESRCH)
 		log_warn("cannot send SIGTERM to process group %ld", (long)pid);
-	g->kill_at = mono_now() + P.grace;
+	g->kill_at = monotime_now() + P.grace;
 	sweep_start();
 }
 
@@ -434,7 +422,7 @@ drain_done(void)
 static void
 sweep_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	double now = mono_now();
+	double now = monotime_now();
 	int pending = sweep_groups(now);
 
 	if (!P.draining) {
@@ -470,7 +458,7 @@ pgroup_drain(void (*done)(void))
 		return;
 	}
 	P.draining = 1;
-	P.kill_at = mono_now() + P.grace;
+	P.kill_at = monotime_now() + P.grace;
 	P.killed_at = 0;
 	sweep_start();
 }

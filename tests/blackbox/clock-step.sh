@@ -30,6 +30,13 @@ faked() {
 		DONT_FAKE_MONOTONIC=1 "$@"
 }
 fake_now() { faked date +%s; }
+# log_epoch LOG ERE: the time stamp of the first line of LOG matching ERE,
+# in seconds (as baton's wall clock had it)
+log_epoch() {
+	local stamp
+	stamp=$(grep -E -m 1 -- "$2" "$1" | cut -d' ' -f1)
+	date -d "${stamp%.*}" +%s 2>/dev/null
+}
 
 step +0
 d=$(($(fake_now) - $(date +%s)))
@@ -44,7 +51,7 @@ fi
 # SIGTERM in its group; the clock steps by STEP during the grace; the
 # SIGKILL must come at the end of the grace all the same
 leftover_case() {
-	local s=$1 h=$2 P L W left t0 t1
+	local s=$1 h=$2 P L W left t0 t1 e1 e2 jump
 	P=$(free_port)
 	L=$T/left$s.log
 	step +0
@@ -61,6 +68,15 @@ leftover_case() {
 		wait_file_contains "$L" "processes of worker $W .*sending SIGKILL" 8
 	t1=$(now_ms)
 	diag "figure: SIGKILL $((t1 - t0)) ms after the worker died (grace $(scaled 3) s, clock stepped ${s}s)"
+	# the step reached baton: its log's wall clock jumped by about as much
+	e1=$(log_epoch "$L" "worker $W .*left processes")
+	e2=$(log_epoch "$L" "processes of worker $W .*sending SIGKILL")
+	if [ -n "$e1" ] && [ -n "$e2" ]; then
+		jump=$((e2 - e1))
+		cmp_ok "$(((jump - s) * (jump - s)))" -lt 3600 "clock $h h: baton's wall clock moved by it (${jump}s in its log)"
+	else
+		fail "clock $h h: baton's wall clock moved by it (no SIGKILL line to tell)"
+	fi
 	check "clock $h h: the leftover is gone" wait_pid_gone "$left" 5
 	file_unlike "$L" "survive SIGKILL" "clock $h h: no 'survive SIGKILL'"
 	kill -TERM "$BATON_PID"
