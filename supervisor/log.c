@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "utf8.h"
 
 /*
  * Never block on the reader (STYLE.md, rule 3). stderr is shared with the
@@ -138,26 +139,35 @@ log_set_atexit(void (*fn)(void))
 	cleanup = fn;
 }
 
-/* Control bytes as C escapes (\n, \t, \xNN): a message stays one line
- * and a terminal is not driven by a value taken from the command line or
- * a file. Bytes from 0x80 up are left alone (UTF-8 paths). */
+/* The log's one escaper (STYLE.md rule 6). Control bytes as C escapes
+ * (\n, \t, \xNN): a message stays one line and a terminal is not driven
+ * by a value taken from the command line or a file. Well-formed UTF-8 is
+ * left alone (UTF-8 paths); a byte that is not part of it is \xNN too,
+ * so the line is valid UTF-8 (journald stores any other as a blob) and
+ * still says which byte it was. */
 void
 log_escape(char *out, size_t len, const char *in)
 {
-	size_t o = 0;
+	size_t o = 0, n;
 
 	if (len == 0)
 		return;
-	for (; *in && o + 5 < len; in++) {
+	for (; *in && o + 5 < len; in += n) {
 		unsigned char c = (unsigned char)*in;
 
+		n = utf8_len((const unsigned char *)in, (size_t)-1);
 		if (c == '\n' || c == '\t' || c == '\r') {
 			out[o++] = '\\';
 			out[o++] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
-		} else if (c < 0x20 || c == 0x7f)
+		} else if (c < 0x20 || c == 0x7f || n == 0)
 			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
+		else if (o + n < len) {
+			memcpy(out + o, in, n);
+			o += n;
+			continue;
+		} else
+			break; /* no room for the whole character */
+		n = 1;
 	}
 	out[o] = '\0';
 }

@@ -47,7 +47,8 @@ void log_set_tee_fd(int fd);
  * --daemonize report pipe (daemon.c), the service manager (sdnotify.c). */
 void log_set_fatal_hook(void (*fn)(int code, const char *line));
 
-/* in with control bytes escaped (\n, \t, \xNN), into out. */
+/* in with control bytes, and bytes that are not UTF-8, escaped (\n, \t,
+ * \xNN), into out: the one escaper of log lines. */
 void log_escape(char *out, size_t len, const char *in);
 
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -6,8 +6,8 @@
  * Everything runs from libev callbacks. The HTTP side answers probes
  * whatever other clients do (STYLE.md rule 4), and is bounded: at most
  * CONN_MAX connections at once (fewer under a low RLIMIT_NOFILE), and at
- * the cap the oldest one is closed for the new one, so a probe that has
- * just connected is always read; HTTPREQ_MAX bytes per request
+ * the cap the oldest one (once MIN_AGE old) is closed for the new one,
+ * so a probe that has just connected is read; HTTPREQ_MAX bytes per request
  * (httpreq.c answers 431), taken only once the first byte comes;
  * HEADER_SECONDS from accept to the whole request, ANSWER_SECONDS to
  * send the answer; BODIES_MAX rendered /metrics bodies held for slow
@@ -37,8 +37,8 @@
 #include "ratelimit.h"
 #include "monotime.h"
 
-/* 1,024 connections: about 200 bytes each when idle, 4.5 KiB once a
- * request begins, 4.6 MiB in all, besides their fds */
+/* 1,024 connections: about 250 bytes each when idle, 4.4 KiB once a
+ * request begins, 4.5 MiB in all, besides their fds */
 #define CONN_MAX 1024
 #define CONN_MIN 8         /* even under the tightest fd limit */
 #define CONN_FD_RESERVE 64 /* fds left to the rest of baton */
@@ -48,6 +48,8 @@
 /* a connect flood must not fill the queue before a probe's SYN comes:
  * the kernel caps it at net.core.somaxconn (4096 since Linux 5.4) */
 #define BACKLOG 4096
+/* a connection's time to send its request before it may be evicted */
+#define MIN_AGE 0.05
 #define BODIES_MAX 8         /* /metrics bodies held for slow readers */
 #define HEAD_MAX 512         /* a response head */
 #define SMALL_MAX 256        /* a short body: /healthz, /readyz, errors */
@@ -84,7 +86,7 @@ struct conn {
 	ev_io io;
 	ev_timer deadline;
 	size_t inlen;
-	unsigned long round; /* the accept_cb call that took it */
+	double born; /* accepted at, on the monotonic clock */
 	int answering, holds_body;
 	struct iovec out[2]; /* head, body: what is left to send */
 	struct metrics_text text;
@@ -104,7 +106,7 @@ static struct {
 	ev_io accept_io;
 	struct conn *oldest, *newest;
 	size_t nconns, max_conns, nbodies, batch;
-	unsigned long round; /* accept_cb calls */
+	ev_timer resume; /* at the cap with only young connections */
 	int spare; /* /dev/null, given up to shed a connection at EMFILE */
 	int accept_warned;
 	/* connections closed for room, at the fd limit, shed unserved */
@@ -496,6 +498,16 @@ sample_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 /* ---- HTTP ------------------------------------------------------------------- */
 
+/* Seconds on the monotonic clock (STYLE.md rule 2: ev_now is wall time). */
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void
 accept_on(void)
 {
@@ -513,6 +525,12 @@ accept_off(void)
 		ev_ref(M.loop);
 		ev_io_stop(M.loop, &M.accept_io);
 	}
+}
+
+static void
+resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	accept_on();
 }
 
 static void
@@ -535,6 +553,11 @@ conn_close(struct conn *c)
 	free(c->buf);
 	free(c);
 	M.nconns--;
+	/* room again: a pause for young connections ends here */
+	if (ev_is_active(&M.resume)) {
+		ev_timer_stop(M.loop, &M.resume);
+		accept_on();
+	}
 }
 
 /* Close the oldest connection to make room for a new one: counted, and
@@ -747,7 +770,7 @@ conn_new(struct ev_loop *loop, int fd)
 	ev_timer_init(&c->deadline, deadline_cb, HEADER_SECONDS, 0);
 	c->deadline.data = c;
 	ev_timer_start(loop, &c->deadline);
-	c->round = M.round;
+	c->born = mono_now();
 	c->prev = M.newest;
 	if (M.newest)
 		M.newest->next = c;
@@ -758,21 +781,28 @@ conn_new(struct ev_loop *loop, int fd)
 }
 
 /* Accept what waits, a batch at a time (a quarter of the cap, at most
- * ACCEPT_BATCH): the loop reads the ones accepted before it takes more,
- * so a probe is read before a flood behind it can push it out. At the
- * cap the oldest connection makes room: a new one is always served. One
- * accepted in this very call is never pushed out by it: the batch ends
- * there, and the loop reads it first. */
+ * ACCEPT_BATCH): the loop reads the ones accepted before it takes more.
+ * At the cap the oldest connection makes room, so a new one is always
+ * served; but not before it is MIN_AGE old: a probe accepted just now
+ * has that long to send its request before a flood behind it can push
+ * it out. Until then the listener pauses and the kernel's queue holds
+ * the next ones. */
 static void
 accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
+	double now = mono_now();
 	size_t k;
 	int fd;
 
-	M.round++;
 	for (k = 0; k < M.batch; k++) {
-		if (M.nconns >= M.max_conns && M.oldest->round == M.round)
+		if (M.nconns >= M.max_conns && now - M.oldest->born < MIN_AGE) {
+			accept_off();
+			ev_timer_stop(loop, &M.resume);
+			ev_timer_set(&M.resume, M.oldest->born + MIN_AGE - now,
+			             0);
+			ev_timer_start(loop, &M.resume);
 			return;
+		}
 		fd = accept4(M.lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -899,6 +929,7 @@ metricsd_start(struct ev_loop *loop, const struct options *o)
 		if (M.spare < 0)
 			log_warn("cannot open /dev/null");
 		ev_io_init(&M.accept_io, accept_cb, M.lfd, EV_READ);
+		ev_timer_init(&M.resume, resume_cb, MIN_AGE, 0);
 		accept_on();
 	}
 	ev_timer_init(&M.sample, sample_cb, o->metrics_interval,

@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # fuzz-supervisor-short.sh: a few seconds of each supervisor fuzz target
-# (options, --port/--path, --envdir) over its seed corpus; the long run is
-# "make fuzz-supervisor". Skipped without clang's fuzzer runtime.
+# (options, --port/--path, --envdir, the metrics listener's HTTP parser,
+# and the metrics listener as a server with idle and slow clients) over
+# its seed corpus; the long run is "make fuzz-supervisor" (and "make
+# fuzz-httpreq"). Skipped without clang's fuzzer runtime.
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 secs=${FUZZ_SHORT_SECONDS:-5}
@@ -24,8 +26,8 @@ if [ ! -f "$top_builddir/config.h" ]; then
 	exit 0
 fi
 
-targets="options listen envdir"
-echo "1..7"
+targets="options listen envdir httpreq metricsd"
+echo "1..11"
 
 # Every module of the supervisor but main.c, compiled once, linked into
 # each target (libbatond is exactly those modules).

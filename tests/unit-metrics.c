@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "httpreq.h"
+#include "log.h"
 #include "metrics.h"
+#include "utf8.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -74,6 +76,79 @@ START_TEST(test_help_escaping)
 	ck_assert_str_eq(t.buf, "# HELP m a \\\\ b\\nc \"q\"\n"
 	                        "# TYPE m counter\n");
 	metrics_text_free(&t);
+}
+END_TEST
+
+/* ---- the shared UTF-8 check and the log's escaper ------------------------ */
+
+static const struct {
+	const char *in;
+	size_t n, want;
+} utf8_cases[] = {
+    {"a", 1, 1},
+    {"\xc3\xa9", 2, 2},
+    {"\xe2\x82\xac", 3, 3},
+    {"\xf0\x9f\x98\x80", 4, 4},
+    {"\xf4\x8f\xbf\xbf", 4, 4}, /* U+10FFFF */
+    {"\xf4\x90\x80\x80", 4, 0}, /* past U+10FFFF */
+    {"\xc0\xaf", 2, 0},         /* overlong */
+    {"\xe0\x80\xaf", 3, 0},     /* overlong */
+    {"\xed\xa0\x80", 3, 0},     /* a surrogate */
+    {"\xff", 1, 0},
+    {"\x80", 1, 0},
+    {"\xe2\x82\xac", 2, 0}, /* cut short by n */
+    {"\xe2\x82", 3, 0},     /* cut short by the NUL */
+    {"", 0, 0},
+};
+
+START_TEST(test_utf8_len)
+{
+	ck_assert_uint_eq(utf8_len((const unsigned char *)utf8_cases[_i].in,
+	                           utf8_cases[_i].n),
+	                  utf8_cases[_i].want);
+}
+END_TEST
+
+static const struct {
+	const char *in, *want;
+} log_cases[] = {
+    {"plain /run/app.sock", "plain /run/app.sock"},
+    {"caf\xc3\xa9 \xf0\x9f\x98\x80", "caf\xc3\xa9 \xf0\x9f\x98\x80"},
+    {"a\nb\tc\rd", "a\\nb\\tc\\rd"},
+    {"\x01\x7f", "\\x01\\x7f"},
+    {"/a\xff.sock", "/a\\xff.sock"},
+    {"\xc0\xaf", "\\xc0\\xaf"},
+    {"cut\xe2\x82", "cut\\xe2\\x82"},
+};
+
+/* Log lines: valid UTF-8 and one line, whatever the bytes quoted. */
+START_TEST(test_log_escape)
+{
+	char out[256];
+
+	log_escape(out, sizeof(out), log_cases[_i].in);
+	ck_assert_str_eq(out, log_cases[_i].want);
+}
+END_TEST
+
+/* Cut short by the room in out, a line is still valid UTF-8: a
+ * character is left out whole, never cut. */
+START_TEST(test_log_escape_room)
+{
+	static const char in[] = "ab\xf0\x9f\x98\x80\xe2\x82\xac\xff\xc3\xa9";
+	char out[64];
+	size_t len, i;
+
+	for (len = 1; len < sizeof(out); len++) {
+		log_escape(out, len, in);
+		ck_assert_uint_lt(strlen(out), len);
+		for (i = 0; out[i] != '\0';
+		     i += utf8_len((const unsigned char *)out + i, (size_t)-1))
+			ck_assert_uint_ne(
+			    utf8_len((const unsigned char *)out + i,
+			             (size_t)-1),
+			    0);
+	}
 }
 END_TEST
 
@@ -670,6 +745,9 @@ main(void)
 
 	tcase_add_loop_test(tp, test_label_escaping, 0, N(label_cases));
 	tcase_add_test(tp, test_help_escaping);
+	tcase_add_loop_test(tp, test_utf8_len, 0, N(utf8_cases));
+	tcase_add_loop_test(tp, test_log_escape, 0, N(log_cases));
+	tcase_add_test(tp, test_log_escape_room);
 	tcase_add_test(tp, test_refusals);
 	tcase_add_test(tp, test_render);
 	tcase_add_test(tp, test_render_syn);

@@ -5,7 +5,8 @@
 # backslash, and two --reuseport listeners on one address, give an
 # exposition that "promtool check metrics" accepts, with no two series
 # alike, in /metrics, in the .prom file and from --stats --format=prom;
-# the two reuseport listeners are told apart by an fd label.
+# the two reuseport listeners are told apart by an fd label. The log
+# shows the path as valid UTF-8 too, each odd byte as \xNN.
 . "$(dirname "$0")/lib.sh"
 baton_only_script "metrics are a baton extension"
 . "$top_srcdir/tests/blackbox/lib-metrics.sh"
@@ -49,6 +50,13 @@ wait_file "$T/baton.prom" 10
 cp "$T/baton.prom" "$T/file.prom"
 check "the .prom file: promtool check metrics passes" promtool_ok "$T/file.prom"
 is "$(dup_series "$T/file.prom")" "" "the .prom file: no two series alike"
+
+# baton's own lines (the worker writes its own to the same stderr) about
+# a path it cannot bind
+"$BATON" --path="$T/none/$(printf 'a\xff\rb.sock')" -- "${WORKER_CMD[@]}" 2>&1 >/dev/null |
+	grep -a '^baton:' >"$T/log.err"
+check "the log: valid UTF-8" python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$T/log.err"
+check "the log: the byte shown as \\xff, the CR as \\r" grep -aqF 'a\xff\rb.sock' "$T/log.err"
 
 "$BATON" --stats --status-file="$T/st" --format=prom >"$T/stats.prom" 2>"$T/stats.err"
 is "$?" 0 "--stats --format=prom exits 0"
