@@ -57,7 +57,10 @@ serve_baton --until=status:1 --status-file="$T/st" --port=127.0.0.1:"$P" -- "${W
 kill -KILL "$BATON_PID"
 wait_baton_exit 10
 check "a killed supervisor leaves its lock file" test -e "$T/st.lock"
-rm -f "$T"/report.*
+# the killed one's status file already says generation 1: without it
+# gone, --until would return before the new baton is up (and a TERM
+# sent before its handlers are set kills it)
+rm -f "$T"/report.* "$T/st"
 serve_baton --until=status:1 --status-file="$T/st" --port=127.0.0.1:"$P2" -- "${WORKER_CMD[@]}"
 pass "a new baton takes the stale lock file over"
 kill -TERM "$BATON_PID"
