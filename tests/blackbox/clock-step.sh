@@ -135,9 +135,9 @@ P=$(free_port)
 L=$T/stable.log
 step +0
 faked start_baton --port=127.0.0.1:$P --log-file="$L" -- "$WORKER"
-wait_http 127.0.0.1:$P 10 || bail_out "baton did not serve"
+wait_file_contains "$L" "generation 1 is serving" 10 || bail_out "baton did not serve"
 kill -KILL "$(http_pid 127.0.0.1:$P)"
-wait_gen 127.0.0.1:$P 2 10 || bail_out "generation 2 did not serve"
+wait_file_contains "$L" "generation 2 is serving" 10 || bail_out "generation 2 did not serve"
 kill -KILL "$(http_pid 127.0.0.1:$P)"
 wait_file_contains "$L" "generation 3 is serving" 10 || bail_out "generation 3 did not serve"
 step +3600
