@@ -24,10 +24,13 @@ CLOCK=$T/clock
 step() {
 	echo "$1" >"$CLOCK.new" && mv -f "$CLOCK.new" "$CLOCK"
 }
-# faked CMD...: CMD with the wall clock faked, the monotonic one not
+# faked CMD...: CMD with the wall clock faked, the monotonic one not (a
+# baton built with --enable-sanitizers accepts the preload before ASan's
+# runtime: verify_asan_link_order=0)
 faked() {
 	LD_PRELOAD=$FT FAKETIME_TIMESTAMP_FILE=$CLOCK FAKETIME_NO_CACHE=1 \
-		DONT_FAKE_MONOTONIC=1 "$@"
+		DONT_FAKE_MONOTONIC=1 \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "$@"
 }
 fake_now() { faked date +%s; }
 # log_epoch LOG ERE: the time stamp of the first line of LOG matching ERE,
