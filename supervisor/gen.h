@@ -10,7 +10,7 @@
 
 struct reexec_state;
 
-/* Take the configuration (kept by reference) and the default loop. */
+/* Take the configuration (kept by reference) and baton's loop. */
 void gen_init(struct ev_loop *loop, const struct options *o);
 /* Start generation 1. Exits with EXIT_EXEC when the program cannot be
  * executed at all. */

@@ -284,7 +284,7 @@ setup_process(void)
 	if (listen_check_pins(opts.ls, opts.nls, err, sizeof(err)) < 0)
 		fatalx(EXIT_USAGE, "%s", err);
 	spawn_cloexec_inherited();
-	/* double-forking workers stay ours to reap (libev reaps any child) */
+	/* double-forking workers stay ours to reap (reap.c reaps any child) */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_warn("cannot become a child subreaper");
 	/* as start_server: workers start with SIGPIPE ignored */

@@ -52,7 +52,8 @@ struct group {
 	unsigned long gen;
 	int exited;     /* the worker exited: held unreaped by reap.c */
 	int killed;     /* SIGKILL sent */
-	size_t members; /* live processes in it, at the last look */
+	size_t members; /* live processes in it, at the last walk */
+	pid_t witness;  /* one of them: while it lives, no walk is needed */
 	double kill_at; /* monotonic: SIGKILL what is left */
 	struct group *next;
 };
@@ -165,8 +166,9 @@ sweep_start(void)
 }
 
 /* Count the live processes of each group whose worker exited (the
- * zombie worker itself is not one): one walk of /proc for all. kill(-pgid,
- * 0) cannot tell, as it succeeds on the zombie. */
+ * zombie worker itself is not one): one walk of /proc for all, some 7 us
+ * per process (0.7 ms with 92 processes, measured). kill(-pgid, 0) cannot
+ * tell, as it succeeds on the zombie. */
 static void
 count_members(void)
 {
@@ -177,8 +179,10 @@ count_members(void)
 	char *end;
 	DIR *d;
 
-	for (g = P.groups; g; g = g->next)
+	for (g = P.groups; g; g = g->next) {
 		g->members = 0;
+		g->witness = 0;
+	}
 	if ((d = opendir("/proc")) == NULL) {
 		log_warn("cannot open /proc to look for leftover processes");
 		/* the grace runs out, and the SIGKILL follows as before */
@@ -192,10 +196,38 @@ count_members(void)
 		    ps.state == 'Z' || ps.state == 'X')
 			continue;
 		if ((g = find_group(ps.pgrp)) != NULL && g->exited &&
-		    pid != g->pgid)
+		    pid != g->pgid) {
 			g->members++;
+			g->witness = pid;
+		}
 	}
 	closedir(d);
+}
+
+/* Is g's witness still a live member? Then g is not empty, without a
+ * walk of /proc. (Its pid may have been reused meanwhile; a process in
+ * group g is a member all the same, as the held worker keeps the
+ * group's number.) */
+static int
+witness_alive(const struct group *g)
+{
+	struct procstat ps;
+
+	return g->witness > 0 && procstat_read(g->witness, &ps) == 0 &&
+	       ps.state != 'Z' && ps.state != 'X' && ps.pgrp == g->pgid;
+}
+
+/* Count again unless every group's witness still lives. */
+static void
+recount_members(void)
+{
+	struct group *g;
+
+	for (g = P.groups; g; g = g->next)
+		if (g->exited && !witness_alive(g)) {
+			count_members();
+			return;
+		}
 }
 
 void
@@ -235,7 +267,7 @@ sweep_groups(double now)
 
 	if (!pgroup_pending())
 		return 0;
-	count_members();
+	recount_members();
 	for (g = P.groups; g; g = next) {
 		next = g->next;
 		if (!g->exited)
@@ -245,6 +277,7 @@ sweep_groups(double now)
 			continue;
 		}
 		if (g->killed && now >= g->kill_at + KILL_WAIT) {
+			count_members(); /* the exact number, once */
 			log_warnx("%zu processes of worker %ld (generation "
 			          "%lu) survive SIGKILL; giving up on them",
 			          g->members, (long)g->pgid, g->gen);

@@ -6,7 +6,7 @@
 #include <ev.h>
 #include <sys/types.h>
 
-/* The default loop, and the grace before SIGKILL (--stop-timeout; 0: the
+/* baton's loop, and the grace before SIGKILL (--stop-timeout; 0: the
  * default of PGROUP_GRACE seconds). */
 #define PGROUP_GRACE 5.0
 void pgroup_init(struct ev_loop *loop, double stop_timeout);

@@ -104,11 +104,15 @@ static void
 reap_one(pid_t pid)
 {
 	siginfo_t si;
+	int r;
 
 	memset(&si, 0, sizeof(si));
-	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG) < 0 &&
+	while ((r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG)) < 0 &&
 	       errno == EINTR)
 		;
+	/* ECHILD: not (or no longer) a child of ours: nothing to reap */
+	if (r < 0 && errno != ECHILD)
+		log_warn("cannot reap child %ld", (long)pid);
 }
 
 void

@@ -24,10 +24,13 @@ CLOCK=$T/clock
 step() {
 	echo "$1" >"$CLOCK.new" && mv -f "$CLOCK.new" "$CLOCK"
 }
-# faked CMD...: CMD with the wall clock faked, the monotonic one not
+# faked CMD...: CMD with the wall clock faked, the monotonic one not (a
+# baton built with --enable-sanitizers accepts the preload before ASan's
+# runtime: verify_asan_link_order=0)
 faked() {
 	LD_PRELOAD=$FT FAKETIME_TIMESTAMP_FILE=$CLOCK FAKETIME_NO_CACHE=1 \
-		DONT_FAKE_MONOTONIC=1 "$@"
+		DONT_FAKE_MONOTONIC=1 \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "$@"
 }
 fake_now() { faked date +%s; }
 # log_epoch LOG ERE: the time stamp of the first line of LOG matching ERE,
@@ -86,15 +89,18 @@ leftover_case() {
 # stop_case STEP HOURS: baton --stop while a leftover ignores SIGTERM, and the
 # clock steps by STEP meanwhile: --stop returns once the SIGKILL took it
 stop_case() {
-	local s=$1 h=$2 P L W left sp t0 t1
+	local s=$1 h=$2 P L W left stray sp t0 t1
 	P=$(free_port)
 	L=$T/stop$s.log
 	step +0
 	faked start_baton --port=127.0.0.1:$P --pid-file="$T/stop$s.pid" --stop-timeout="$(scaled 3)" \
-		--log-file="$L" -- sh -c "(trap '' TERM; exec sleep 632) & exec $WORKER"
+		--log-file="$L" -- sh -c "(trap '' TERM; exec sleep 632) & (trap '' TERM; exec setsid sleep 633) & exec $WORKER"
 	wait_http 127.0.0.1:$P 10 || bail_out "baton did not serve"
 	W=$(http_pid 127.0.0.1:$P)
 	left=$(pgrep -g "$W" -f '^sleep 632$')
+	# and a stray out of the worker's group (its own session)
+	wait_until 5 eval '[ -n "$(pgrep -P "$W" -f "^sleep 633$")" ]' || bail_out "no stray"
+	stray=$(pgrep -P "$W" -f '^sleep 633$')
 	t0=$(now_ms)
 	"$BATON" --stop --pid-file="$T/stop$s.pid" >"$T/stop$s.out" 2>&1 &
 	sp=$!
@@ -108,6 +114,9 @@ stop_case() {
 	file_like "$L" "processes of worker $W .*sending SIGKILL" "clock $h h during --stop: SIGKILL sent"
 	file_unlike "$L" "survive SIGKILL" "clock $h h during --stop: no 'survive SIGKILL'"
 	check "clock $h h during --stop: the leftover is gone" pid_gone "$left"
+	file_like "$L" "stray process $stray still running [0-9.]+s after SIGTERM: sending SIGKILL" \
+		"clock $h h during --stop: SIGKILL sent to the stray out of the worker's group"
+	check "clock $h h during --stop: the stray is gone" pid_gone "$stray"
 }
 
 leftover_case +3600 +1
@@ -135,9 +144,9 @@ P=$(free_port)
 L=$T/stable.log
 step +0
 faked start_baton --port=127.0.0.1:$P --log-file="$L" -- "$WORKER"
-wait_http 127.0.0.1:$P 10 || bail_out "baton did not serve"
+wait_file_contains "$L" "generation 1 is serving" 10 || bail_out "baton did not serve"
 kill -KILL "$(http_pid 127.0.0.1:$P)"
-wait_gen 127.0.0.1:$P 2 10 || bail_out "generation 2 did not serve"
+wait_file_contains "$L" "generation 2 is serving" 10 || bail_out "generation 2 did not serve"
 kill -KILL "$(http_pid 127.0.0.1:$P)"
 wait_file_contains "$L" "generation 3 is serving" 10 || bail_out "generation 3 did not serve"
 step +3600

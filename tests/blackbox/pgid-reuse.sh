@@ -30,6 +30,7 @@ pgrp_of() {
 	local stat
 	stat=$(cat /proc/"$1"/stat 2>/dev/null) || return 1
 	stat=${stat##*) }
+	# shellcheck disable=SC2086 # the fields, split on purpose
 	set -- $stat
 	echo "$3"
 }
