@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,6 +74,127 @@ in_progress(const struct status_json *s, unsigned long target)
 	return 0;
 }
 
+/* ---- signalling the supervisor: rule 1 ----------------------------------
+ *
+ * The pid in a pid file is only a number: the supervisor may be gone and
+ * the number reused. The proof that it is still the supervisor's: a pidfd
+ * opened on the number first (it names that one process for good), then
+ * the pid file still locked (a running supervisor holds the lock) and
+ * held open by that pid (/proc/PID/fd): if the process the pidfd names
+ * had gone and another taken the number meanwhile, the signal through the
+ * pidfd fails with ESRCH instead of reaching it. Where the kernel has no
+ * pidfds (before 5.3), kill() follows the same checks, a window of
+ * microseconds; where /proc/PID/fd cannot be read (another user's
+ * supervisor), the lock is the only proof. */
+
+static int
+sys_pidfd_open(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static int
+sys_pidfd_send_signal(int pidfd, int sig)
+{
+#ifdef SYS_pidfd_send_signal
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+#else
+	(void)pidfd;
+	(void)sig;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* Does pid hold an open descriptor of the file want describes? 1, 0, or
+ * -1 when its descriptors cannot be read (another user's process). */
+static int
+holds_file(pid_t pid, const struct stat *want)
+{
+	char dir[64], path[320];
+	struct dirent *de;
+	struct stat st;
+	int found = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while (!found && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		found = stat(path, &st) == 0 && st.st_dev == want->st_dev &&
+		        st.st_ino == want->st_ino;
+	}
+	closedir(d);
+	return found;
+}
+
+/* Send sig to pid, the supervisor the pid file path names, once proven
+ * (above). 0, or -1 said in the log (errno ESRCH: it is not running). */
+static int
+signal_supervisor(const char *path, pid_t pid, int sig)
+{
+	struct stat st;
+	int fd, pidfd, held, r, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		log_warn("cannot open pid file %s", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/* first: from here on the pidfd names one process, whatever
+	 * happens to the number */
+	pidfd = sys_pidfd_open(pid);
+	if (pidfd < 0 && errno != ENOSYS) {
+		saved = errno;
+		log_warnx("no supervisor is running: pid %ld (from %s) is "
+		          "gone",
+		          (long)pid, path);
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (!(flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)) {
+		log_warnx("no supervisor is running: pid file %s is stale (not "
+		          "locked)",
+		          path);
+		r = -1;
+		errno = ESRCH;
+	} else if ((held = holds_file(pid, &st)) == 0) {
+		log_warnx("pid file %s names pid %ld, which does not hold it: "
+		          "not the supervisor (a pid reused?); not signalling "
+		          "it",
+		          path, (long)pid);
+		r = -1;
+		errno = ESRCH;
+	} else if (pidfd >= 0)
+		/* proof: the pidfd, and the lock and file held after it */
+		r = sys_pidfd_send_signal(pidfd, sig);
+	else
+		/* proof: the lock and the file held, just checked (no
+		 * pidfds in this kernel) */
+		r = kill(pid, sig);
+	saved = errno;
+	if (r < 0 && errno != ESRCH)
+		log_warn("cannot send SIG%s to the supervisor (pid %ld, from "
+		         "%s)",
+		         sig == SIGHUP ? "HUP" : "TERM", (long)pid, path);
+	if (pidfd >= 0)
+		close(pidfd);
+	close(fd);
+	errno = saved;
+	return r;
+}
+
 /* A running supervisor holds its pid file's lock: an unlocked file is
  * stale, and its pid may belong to an unrelated process by now. */
 static int
@@ -99,6 +223,9 @@ pidfile_locked(const char *path)
 #define WAIT_SLACK 30.0
 /* A supervisor seen stopped this long is not a passing ptrace stop. */
 #define STOPPED_GRACE 2.0
+/* baton rewrites the status file at once on SIGHUP: unchanged this long
+ * after it, it is most likely that baton cannot write it (a full disk) */
+#define UNCHANGED_GRACE 5.0
 
 double
 control_default_timeout(const struct status_json *s)
@@ -134,6 +261,11 @@ struct watch {
 	enum step step;
 	unsigned long shown; /* the generation the line is about */
 	const char *dots;
+	/* the status file as it was before the SIGHUP (every write renames
+	 * a new inode into place, or at least changes its mtime), whether it
+	 * has changed since, and whether that was said */
+	struct stat before;
+	int had_before, changed, said_unchanged;
 };
 
 static double
@@ -365,6 +497,40 @@ step(struct watch *w)
 	return -1;
 }
 
+/* Has the status file been written since the SIGHUP? */
+static int
+status_changed(struct watch *w)
+{
+	struct stat st;
+	int have = stat(w->o->status_file, &st) == 0;
+
+	if (!w->changed &&
+	    (have != w->had_before ||
+	     (have &&
+	      (st.st_ino != w->before.st_ino || st.st_dev != w->before.st_dev ||
+	       st.st_size != w->before.st_size ||
+	       st.st_mtim.tv_sec != w->before.st_mtim.tv_sec ||
+	       st.st_mtim.tv_nsec != w->before.st_mtim.tv_nsec))))
+		w->changed = 1;
+	return w->changed;
+}
+
+/* baton writes its status file as soon as it gets the SIGHUP: a file
+ * unchanged long after is news for the person waiting (once), and the
+ * likely reason the wait does not end. */
+static void
+check_unchanged(struct watch *w)
+{
+	if (w->said_unchanged || status_changed(w) ||
+	    since(&w->start) < UNCHANGED_GRACE)
+		return;
+	w->said_unchanged = 1;
+	progress_break(w);
+	log_warnx("status file %s has not changed %gs after SIGHUP: can the "
+	          "supervisor (pid %ld) write it? (see its log); still waiting",
+	          w->o->status_file, UNCHANGED_GRACE, (long)w->pid);
+}
+
 /* Why the wait cannot go on though the restart has not settled: the
  * supervisor is gone or stopped, or the time is up; -1 if none. */
 static int
@@ -372,6 +538,8 @@ stuck(struct watch *w)
 {
 	char what[256];
 
+	/* signal 0 delivers nothing: a probe, no proof needed. A number
+	 * reused meanwhile makes the wait go on, up to --restart-timeout */
 	if (kill(w->pid, 0) < 0 && errno == ESRCH) {
 		progress_break(w);
 		log_warnx("the supervisor (pid %ld) exited during the restart",
@@ -395,9 +563,14 @@ stuck(struct watch *w)
 	}
 	if (w->timeout > 0 && since(&w->start) >= w->timeout) {
 		progress_break(w);
-		log_warnx("restart timed out after %gs: %s", w->timeout, what);
+		log_warnx("restart timed out after %gs: %s%s", w->timeout, what,
+		          status_changed(w) ? ""
+		                            : " (the status file has not "
+		                              "changed since SIGHUP: can the "
+		                              "supervisor write it?)");
 		return EXIT_CONTROL;
 	}
+	check_unchanged(w);
 	return -1;
 }
 
@@ -475,10 +648,9 @@ control_restart(const struct options *o)
 	/* progress is for a person watching; scripts read stderr as is */
 	if ((w.tty = isatty(STDERR_FILENO)))
 		w.dots = ellipsis();
+	w.had_before = stat(o->status_file, &w.before) == 0;
 	clock_gettime(CLOCK_MONOTONIC, &w.start);
-	if (kill(pid, SIGHUP) < 0) {
-		log_warn("cannot send SIGHUP to the supervisor (pid %ld)",
-		         (long)pid);
+	if (signal_supervisor(o->pid_file, pid, SIGHUP) < 0) {
 		free(json_path);
 		return EXIT_CONTROL;
 	}
@@ -537,14 +709,11 @@ control_stop(const struct options *o)
 		close(fd);
 		return EXIT_CONTROL;
 	}
-	log_info("stopping the supervisor (pid %ld)", (long)pid);
-	if (kill(pid, SIGTERM) < 0) {
-		log_warn("cannot send SIGTERM to the supervisor (pid %ld, "
-		         "from %s)",
-		         (long)pid, o->pid_file);
+	if (signal_supervisor(o->pid_file, pid, SIGTERM) < 0) {
 		close(fd);
 		return EXIT_CONTROL;
 	}
+	log_info("stopping the supervisor (pid %ld)", (long)pid);
 	/* the supervisor holds this lock until it has exited */
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
@@ -567,6 +736,7 @@ pid_running(long pid)
 {
 	struct procstat ps;
 
+	/* no /proc: signal 0, a probe that delivers nothing */
 	if (procstat_read((pid_t)pid, &ps) < 0)
 		return errno != EINVAL &&
 		       (kill((pid_t)pid, 0) == 0 || errno == EPERM);
@@ -655,23 +825,41 @@ live_queues(struct status_json *s, int *errs)
 	return n;
 }
 
+/* The listener column: the key, and for a key with port 0 the port the
+ * kernel chose ("127.0.0.1:0 (port 41234)"); its length. */
+static int
+text_name(const struct status_json_listener *l, char *buf, size_t len)
+{
+	const char *colon = strrchr(l->key, ':'),
+	           *port = colon ? colon + 1 : l->key;
+	int n;
+
+	port += *port == 'u';
+	if (l->port > 0 && *port != '\0' && strspn(port, "0") == strlen(port))
+		n = snprintf(buf, len, "%s (port %d)", l->key, l->port);
+	else
+		n = snprintf(buf, len, "%s", l->key);
+	return n < 0 ? 0 : n;
+}
+
 static void
 print_text(const struct status_json *s, const int *errs)
 {
-	char buf[256];
+	char buf[256], name[1100];
 	size_t i;
 	int w = 0;
 
 	for (i = 0; i < s->nls; i++)
-		if ((int)strlen(s->ls[i].key) > w)
-			w = (int)strlen(s->ls[i].key);
+		if (text_name(&s->ls[i], NULL, 0) > w)
+			w = text_name(&s->ls[i], NULL, 0);
 	for (i = 0; i < s->nls; i++) {
 		if (errs[i] != 0)
 			snprintf(buf, sizeof(buf), "cannot read its queue: %s",
 			         strerror(errs[i]));
 		else
 			qstat_text(buf, sizeof(buf), &s->ls[i].queue);
-		printf("%-*s  %s\n", w, s->ls[i].key, buf);
+		text_name(&s->ls[i], name, sizeof(name));
+		printf("%-*s  %s\n", w, name, buf);
 	}
 }
 
@@ -705,6 +893,7 @@ print_prom(const struct status_json *s, const int *errs)
 		ml[i].drops = q->drops;
 		ml[i].has_syn = ok && (q->flags & QSTAT_HAS_SYN);
 		ml[i].syn = q->syn;
+		ml[i].port = (uint32_t)s->ls[i].port;
 	}
 	for (g = 0; g < s->ngens; g++) {
 		if (strcmp(s->gens[g].state, "serving") == 0 &&

@@ -16,6 +16,7 @@
 
 #include "envdir.h"
 #include "log.h"
+#include "ratelimit.h"
 
 /* ABSENT: no usable file, the variable has its pre-envdir value back */
 enum state { ABSENT, SET, UNSET };
@@ -66,6 +67,16 @@ static struct {
 	size_t live;
 	int no_inotify; /* tests: take the fallback */
 } D = {.ifd = -1};
+
+/* Whoever writes to the envdir decides how often these are said: a few
+ * lines per cause per interval (ratelimit.h), enough to name each
+ * reserved name and a few unreadable files, not one per change. */
+static struct ratelimit rl_env = RATELIMIT_INIT("envdir set/unset errors");
+static struct ratelimit rl_read =
+    RATELIMIT_INIT_BURST("errors reading envdir files", 4);
+static struct ratelimit rl_reserved =
+    RATELIMIT_INIT_BURST("warnings about reserved envdir names", 16);
+static struct ratelimit rl_watch = RATELIMIT_INIT("errors watching the envdir");
 
 static void *
 xrealloc(void *p, size_t n)
@@ -143,7 +154,9 @@ entry(const char *name)
 }
 
 /* Names baton or the worker protocols own: an envdir setting them would
- * forge baton's re-exec state or the workers' sockets. */
+ * forge baton's re-exec state or the workers' sockets. ENVDIR itself
+ * names the directory being read: a file of that name would swap it for
+ * another at the next load. */
 static int
 reserved(const char *name)
 {
@@ -151,7 +164,7 @@ reserved(const char *name)
 	                                     "LISTEN_", "WATCHDOG_"};
 	size_t i;
 
-	if (strcmp(name, "NOTIFY_SOCKET") == 0)
+	if (strcmp(name, "NOTIFY_SOCKET") == 0 || strcmp(name, "ENVDIR") == 0)
 		return 1;
 	for (i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
 		if (strncmp(name, prefix[i], strlen(prefix[i])) == 0)
@@ -180,11 +193,13 @@ put(struct entry *e, const char *value)
 {
 	size_t nl = strlen(e->name);
 	const char *now = getenv(e->name);
-	char *s;
+	char *s, more[64];
 
 	if (value == NULL) {
-		if (now != NULL && unsetenv(e->name) < 0)
-			log_warn("cannot unset %s", e->name);
+		if (now != NULL && unsetenv(e->name) < 0 &&
+		    ratelimit_check(&rl_env, more, sizeof(more)))
+			log_warnx("cannot unset %s: %s%s", e->name,
+			          strerror(errno), more);
 	} else {
 		if (e->cur && now == e->cur + nl + 1 && strcmp(now, value) == 0)
 			return;
@@ -193,7 +208,9 @@ put(struct entry *e, const char *value)
 		s[nl] = '=';
 		strcpy(s + nl + 1, value);
 		if (putenv(s) != 0) {
-			log_warn("cannot set %s", e->name);
+			if (ratelimit_check(&rl_env, more, sizeof(more)))
+				log_warnx("cannot set %s: %s%s", e->name,
+				          strerror(errno), more);
 			free(s);
 			return;
 		}
@@ -243,13 +260,21 @@ vanish(struct entry *e)
 	go_absent(e);
 }
 
-/* The first line of the file, without its newline; NULL if empty. */
+/* What execve(2) carries per "NAME=value" string, its NUL included:
+ * Linux's MAX_ARG_STRLEN (32 pages). A longer one makes every exec of a
+ * worker fail with E2BIG. */
+#define ENV_STRING_MAX (32 * 4096)
+
+/* The first line of the file, without its newline, whole; NULL if empty.
+ * Read up to what exec can carry for name and no further (a huge file is
+ * not read whole): a longer line is E2BIG in *err. */
 static char *
 first_line(int dirfd, const char *name, int *err)
 {
-	char buf[65536];
+	size_t max = ENV_STRING_MAX - strlen(name) - 2; /* '=' and NUL */
+	size_t len = 0, cap = 0, scanned = 0;
+	char *buf = NULL, *nl = NULL;
 	ssize_t n = 0;
-	size_t len = 0;
 	int fd;
 
 	*err = 0;
@@ -259,20 +284,42 @@ first_line(int dirfd, const char *name, int *err)
 		*err = errno;
 		return NULL;
 	}
-	while (len < sizeof(buf) - 1 &&
-	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
-		len += (size_t)n;
-		if (memchr(buf, '\n', len))
+	/* one byte beyond max tells a line that is too long */
+	while (nl == NULL && len <= max) {
+		if (cap - len < 2) {
+			cap = cap ? cap * 2 : 4096;
+			if (cap > max + 2)
+				cap = max + 2;
+			buf = realloc(buf, cap);
+			if (buf == NULL)
+				abort();
+		}
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
 			break;
+		len += (size_t)n;
+		nl = memchr(buf + scanned, '\n', len - scanned);
+		scanned = len;
 	}
 	if (n < 0 && len == 0)
 		*err = errno;
 	close(fd);
-	if (len == 0)
+	if (len == 0) { /* an empty file (a lone newline is "") */
+		free(buf);
 		return NULL;
+	}
+	if (nl != NULL)
+		len = (size_t)(nl - buf);
+	if (len > max) {
+		*err = E2BIG;
+		free(buf);
+		return NULL;
+	}
 	buf[len] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return xstrdup(buf);
+	/* a NUL byte ends the value, as it does in exec's strings */
+	return buf;
 }
 
 static int
@@ -296,8 +343,12 @@ set_sig(struct entry *e, const struct stat *st)
 static void
 unreadable(struct entry *e, int err)
 {
+	char more[64];
+
 	errno = err;
-	log_warn("cannot read %s/%s", D.dir, e->name);
+	if (ratelimit_check(&rl_read, more, sizeof(more)))
+		log_warnx("cannot read %s/%s: %s%s", D.dir, e->name,
+		          strerror(errno), more);
 	e->err = err;
 	go_absent(e);
 }
@@ -308,7 +359,7 @@ static void
 refresh(struct entry *e, int dfd, int changed)
 {
 	struct stat st;
-	char *value;
+	char *value, more[64];
 	int err;
 
 	if (fstatat(dfd, e->name, &st, 0) < 0) {
@@ -338,13 +389,25 @@ refresh(struct entry *e, int dfd, int changed)
 		return;
 	}
 	if (reserved(e->name)) {
-		if (!e->warned)
-			log_warnx("envdir %s: ignoring %s: reserved for baton",
-			          D.dir, e->name);
+		if (!e->warned &&
+		    ratelimit_check(&rl_reserved, more, sizeof(more)))
+			log_warnx(
+			    "envdir %s: ignoring %s: reserved for baton%s",
+			    D.dir, e->name, more);
 		e->warned = 1;
 		return;
 	}
 	value = first_line(dfd, e->name, &err);
+	if (err == E2BIG) {
+		/* cut, it would be a wrong value; whole, no worker could be
+		 * executed: ignored, said once per change of the file */
+		log_warnx("envdir %s: ignoring %s: its first line is longer "
+		          "than exec can carry (%d bytes for NAME=value)",
+		          D.dir, e->name, ENV_STRING_MAX - 1);
+		e->err = err;
+		go_absent(e);
+		return;
+	}
 	if (err) {
 		unreadable(e, err);
 		return;
@@ -406,6 +469,8 @@ unwatch(void)
 static void
 watch(const struct stat *st)
 {
+	char more[64];
+
 	D.watched = 1;
 	D.dev = st->st_dev;
 	D.ino = st->st_ino;
@@ -414,13 +479,17 @@ watch(const struct stat *st)
 		return;
 	D.ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (D.ifd < 0) {
-		log_warn("cannot watch envdir %s, comparing it every second",
-		         D.dir);
+		if (ratelimit_check(&rl_watch, more, sizeof(more)))
+			log_warnx("cannot watch envdir %s, comparing it every "
+			          "second: %s%s",
+			          D.dir, strerror(errno), more);
 		return;
 	}
 	if (inotify_add_watch(D.ifd, D.dir, INOTIFY_MASK) < 0) {
-		log_warn("cannot watch envdir %s, comparing it every second",
-		         D.dir);
+		if (ratelimit_check(&rl_watch, more, sizeof(more)))
+			log_warnx("cannot watch envdir %s, comparing it every "
+			          "second: %s%s",
+			          D.dir, strerror(errno), more);
 		close(D.ifd);
 		D.ifd = -1;
 	}
@@ -435,7 +504,7 @@ drain(void)
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev;
 	ssize_t n;
-	char *p;
+	char *p, more[64];
 	int lost = 0;
 
 	for (;;) {
@@ -456,7 +525,10 @@ drain(void)
 		}
 	}
 	if (n < 0 && errno != EAGAIN) {
-		log_warn("cannot read inotify events of envdir %s", D.dir);
+		if (ratelimit_check(&rl_watch, more, sizeof(more)))
+			log_warnx(
+			    "cannot read inotify events of envdir %s: %s%s",
+			    D.dir, strerror(errno), more);
 		lost = 1;
 	}
 	if (lost)

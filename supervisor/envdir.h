@@ -10,7 +10,9 @@
  * skipped; an empty file unsets the variable). A variable whose file was
  * removed, or cannot be read, gets back the value it had before envdir
  * first set it (start_server restores the value from start-up instead: a
- * bug). Names baton and the worker protocols own (envdir_reserved()) are
+ * bug). The first line is taken whole up to what exec carries (131,072
+ * bytes for NAME=value and its NUL); a longer one is not set, with a
+ * warning. Names baton and the worker protocols own (envdir_reserved()) are
  * never set: such a file is skipped with one warning.
  *
  * Cheap to call often: the directory is watched with inotify and only the
@@ -26,7 +28,7 @@
 int envdir_load(void);
 
 /* Is name reserved for baton (BATON_*, SERVER_STARTER_*, LISTEN_*,
- * NOTIFY_SOCKET, WATCHDOG_*)? */
+ * NOTIFY_SOCKET, WATCHDOG_*, ENVDIR)? */
 int envdir_reserved(const char *name);
 
 /* For tests: files opened for reading so far, and the "NAME=value"

@@ -24,6 +24,7 @@
 
 #include "fdcheck.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "procstat.h"
 
 /* Bounds: a worker tree this big is not looked at further. */
@@ -143,13 +144,27 @@ hex_addr(char *s)
 	return s;
 }
 
+/* Both verdicts come once a generation serves, per worker and listener:
+ * a HUP storm with 64 workers and 1,000 listeners would make each
+ * restart tens of thousands of lines. */
+static struct ratelimit rl_own =
+    RATELIMIT_INIT("warnings about workers listening themselves");
+static struct ratelimit rl_held =
+    RATELIMIT_INIT("warnings about listeners no worker holds");
+/* whoever can write to a --path directory can flap a socket file */
+static struct ratelimit rl_path =
+    RATELIMIT_INIT("lines about changed socket files");
+
 static void
 warn_own(unsigned long gen, pid_t pid, const char *local, unsigned long v)
 {
-	log_warnx("generation %lu: worker %ld listens on %s itself "
-	          "(socket:[%lu]), not on a socket baton passed; does the "
-	          "server bind its own port? see --pass-fds-as",
-	          gen, (long)pid, local, v);
+	char more[64];
+
+	if (ratelimit_check(&rl_own, more, sizeof(more)))
+		log_warnx("generation %lu: worker %ld listens on %s itself "
+		          "(socket:[%lu]), not on a socket baton passed; does "
+		          "the server bind its own port? see --pass-fds-as%s",
+		          gen, (long)pid, local, v, more);
 }
 
 /* The tree's sockets, for the dump's answers. */
@@ -320,19 +335,23 @@ static void
 path_check(const struct listener *l, unsigned char *was)
 {
 	int now = path_state(l);
+	char more[64];
 
 	if (now == *was)
+		return;
+	*was = (unsigned char)now;
+	if (!ratelimit_check(&rl_path, more, sizeof(more)))
 		return;
 	if (now == 1)
 		log_warnx("socket file %s that baton created for --path has "
 		          "been removed or replaced: new connections to it "
-		          "fail until baton is restarted",
-		          l->path);
+		          "fail until baton is restarted%s",
+		          l->path, more);
 	else if (now == 2)
-		log_warn("cannot check socket file %s", l->path);
+		log_warnx("cannot check socket file %s: %s%s", l->path,
+		          strerror(errno), more);
 	else
-		log_info("socket file %s is back", l->path);
-	*was = (unsigned char)now;
+		log_info("socket file %s is back%s", l->path, more);
 }
 
 static void
@@ -349,9 +368,8 @@ paths_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static void
-watch_paths(const struct listener *ls, size_t nls)
+watch_paths(struct ev_loop *loop, const struct listener *ls, size_t nls)
 {
-	struct ev_loop *loop = ev_default_loop(0);
 	size_t i;
 
 	if (PW.ls != NULL)
@@ -387,8 +405,9 @@ scratch_free(void *p, size_t len)
 }
 
 void
-fdcheck_generation(unsigned long gen, const pid_t *pids, size_t stride,
-                   size_t n, const struct listener *ls, size_t nls)
+fdcheck_generation(struct ev_loop *loop, unsigned long gen, const pid_t *pids,
+                   size_t stride, size_t n, const struct listener *ls,
+                   size_t nls)
 {
 	/* mapped, not malloc'd: the buffers are large but mostly untouched,
 	 * and munmap gives them back, where the heap would keep the high-water
@@ -399,10 +418,10 @@ fdcheck_generation(unsigned long gen, const pid_t *pids, size_t stride,
 	ino_t *mine = scratch((nls + 1) * sizeof(*mine));
 	ino_t *ours = scratch((nls + 1) * sizeof(*ours));
 	struct stat st;
-	char name[300];
+	char name[300], more[64];
 	size_t i, k, nino, nours = 0;
 
-	watch_paths(ls, nls);
+	watch_paths(loop, ls, nls);
 	if (pl == NULL || ino == NULL || mine == NULL || ours == NULL)
 		goto out;
 	read_parents(pl);
@@ -419,14 +438,15 @@ fdcheck_generation(unsigned long gen, const pid_t *pids, size_t stride,
 			continue; /* not ours to read: no verdict */
 		qsort(ino, nino, sizeof(*ino), ino_cmp);
 		for (k = 0; k < nls; k++) {
-			if (mine[k] == 0 || holds(ino, nino, mine[k]))
+			if (mine[k] == 0 || holds(ino, nino, mine[k]) ||
+			    !ratelimit_check(&rl_held, more, sizeof(more)))
 				continue;
 			log_warnx("generation %lu: no process of worker %ld "
 			          "holds %s (socket:[%lu]); does the server "
-			          "bind its own port? see --pass-fds-as",
+			          "bind its own port? see --pass-fds-as%s",
 			          gen, (long)pid,
 			          listen_name(&ls[k], name, sizeof(name)),
-			          (unsigned long)mine[k]);
+			          (unsigned long)mine[k], more);
 		}
 		own_listeners(gen, pid, ino, nino, ours, nours);
 	}

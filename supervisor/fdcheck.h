@@ -3,6 +3,7 @@
 #ifndef BATON_FDCHECK_H
 #define BATON_FDCHECK_H
 
+#include <ev.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -14,7 +15,8 @@
  * workers' pids are at pids, stride bytes apart (gen.c's own array).
  * The first call also starts watching the unix socket files baton
  * created: a warning when one disappears. */
-void fdcheck_generation(unsigned long gen, const pid_t *pids, size_t stride,
-                        size_t n, const struct listener *ls, size_t nls);
+void fdcheck_generation(struct ev_loop *loop, unsigned long gen,
+                        const pid_t *pids, size_t stride, size_t n,
+                        const struct listener *ls, size_t nls);
 
 #endif

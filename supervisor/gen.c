@@ -56,9 +56,11 @@
 #include "fdcheck.h"
 #include "gen.h"
 #include "log.h"
+#include "monotime.h"
 #include "metricsd.h"
 #include "notify.h"
 #include "pgroup.h"
+#include "reap.h"
 #include "reexec.h"
 #include "sdnotify.h"
 #include "sig.h"
@@ -73,6 +75,7 @@
 /* STATUS= messages rewrite the status files at most this often: a worker
  * reporting progress in a loop must not turn baton into a disk writer. */
 #define STATUS_DELAY 0.1
+#define STATUS_RETRY 1.0 /* seconds between attempts at a failed write */
 
 /* The numbers are saved across a re-exec (gen_state_save): append only. */
 enum gen_state {
@@ -148,9 +151,8 @@ struct worker {
 	pid_t pid;
 	int index; /* BATON_WORKER_INDEX */
 	int alive, ready;
-	char *status; /* last STATUS= it sent */
-	ev_tstamp started;
-	ev_child child;
+	char *status;     /* last STATUS= it sent */
+	double started;   /* monotonic: the stable-service check */
 	ev_timer respawn; /* a dead slot of a serving generation */
 	struct gen *gen;
 };
@@ -165,7 +167,8 @@ struct gen {
 	ev_timer ready_timeout; /* --ready-timeout */
 	ev_timer stop_timer;    /* --stop-timeout after a stop signal */
 	int stop_sig;
-	ev_tstamp started, ready_at;
+	ev_tstamp started, ready_at; /* wall time, for STATUS.json */
+	double ready_mono;           /* monotonic: the stable-service check */
 	struct gen *next;
 };
 
@@ -185,10 +188,13 @@ static struct {
 	ev_tstamp retry_at;
 	unsigned long restarts;
 	ev_timer retry, tick, status_timer;
-	ev_tstamp last_restart;
+	ev_timer status_retry; /* a failed status write, tried again */
+	unsigned status_fails; /* failed attempts in a row */
+	double last_restart; /* monotonic: --auto-restart-interval */
 	unsigned long fail_gen;
 	char fail_reason[512];
-	ev_tstamp fail_at;
+	ev_tstamp fail_at; /* wall time, for STATUS.json */
+	double fail_mono;  /* monotonic: --auto-restart-interval */
 	char *json_path;
 	int wrote_status;
 	int held, held_dirty; /* status_hold() depth; a write is due */
@@ -200,7 +206,7 @@ static struct {
 
 static void gen_begin(const char *why);
 static void status_update(void);
-static void child_cb(struct ev_loop *loop, ev_child *c, int revents);
+static void worker_exit(pid_t pid, int status, void *arg);
 static void drain_cb(struct ev_loop *loop, ev_timer *t, int revents);
 
 /* ---- status writes --------------------------------------------------- */
@@ -253,6 +259,52 @@ status_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	status_update();
 }
 
+/* A status write that failed (a full disk) is tried again every second
+ * (a monotonic ev_timer) until it succeeds, even when nothing else
+ * changes: else the file would go on naming a dead worker, and --restart
+ * wait for a generation that already serves. One warning per run of
+ * failures, one line when the files are written again. */
+static void
+status_failed(const char *path, int err)
+{
+	if (S.status_fails++ == 0) {
+		errno = err;
+		log_warn("cannot write status file %s; trying again every "
+		         "second",
+		         path);
+	}
+	if (!ev_is_active(&S.status_retry)) {
+		ev_timer_set(&S.status_retry, STATUS_RETRY, STATUS_RETRY);
+		ev_timer_start(S.loop, &S.status_retry);
+		/* a retry must not keep baton alive once the workers are
+		 * gone */
+		ev_unref(S.loop);
+	}
+}
+
+static void
+status_written(void)
+{
+	if (S.status_fails == 0)
+		return;
+	log_info("status file %s written again (%u attempts failed)",
+	         S.o->status_file, S.status_fails);
+	S.status_fails = 0;
+	if (ev_is_active(&S.status_retry)) {
+		ev_ref(S.loop);
+		ev_timer_stop(S.loop, &S.status_retry);
+	}
+}
+
+static void
+status_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)t;
+	(void)revents;
+	status_update();
+}
+
 /* ---- the one place a state changes ------------------------------------ */
 
 static int
@@ -285,7 +337,7 @@ gen_free(struct gen *g)
 	for (i = 0; i < g->nw; i++) {
 		ev_timer_stop(S.loop, &g->w[i].respawn);
 		if (g->w[i].alive)
-			ev_child_stop(S.loop, &g->w[i].child);
+			reap_unwatch(g->w[i].pid);
 		free(g->w[i].status);
 	}
 	if (S.serving == g)
@@ -416,6 +468,8 @@ gen_signal(struct gen *g, int sig)
 			continue;
 		log_info("sending SIG%s to worker %ld (generation %lu)",
 		         sig_name(sig), (long)g->w[i].pid, g->id);
+		/* proof: an alive worker is one whose exit worker_exit has
+		 * not seen, so reap.c has not reaped it: its pid is its own */
 		if (kill(g->w[i].pid, sig) < 0 && errno != ESRCH)
 			log_warn("cannot send SIG%s to worker %ld",
 			         sig_name(sig), (long)g->w[i].pid);
@@ -490,6 +544,8 @@ plan_retry(void)
 		delay = backoff(S.retries);
 	}
 	S.retrying = 1;
+	/* wall time: only read (STATUS.json, --restart's "next attempt in
+	 * Ns"); the retry itself is an ev_timer */
 	if (delay > 0)
 		S.retry_at = ev_now(S.loop) + delay;
 	return delay;
@@ -524,6 +580,7 @@ gen_fail(struct gen *g, enum gen_event ev, const char *reason)
 
 	S.fail_gen = g->id;
 	S.fail_at = ev_now(S.loop);
+	S.fail_mono = monotime_now();
 	S.rolled_back++;
 	snprintf(S.fail_reason, sizeof(S.fail_reason), "%s", reason);
 	if (S.starting == g)
@@ -611,13 +668,13 @@ gen_promote(struct gen *g)
 
 	S.serving = g;
 	S.starting = NULL;
-	S.last_restart = ev_now(S.loop);
+	S.last_restart = monotime_now();
 	S.retries = 0;
 	S.retrying = 0;
 	S.retry_at = 0;
 	S.served += g->id > 1;
-	fdcheck_generation(g->id, &g->w[0].pid, sizeof(*g->w), g->nw, S.o->ls,
-	                   S.o->nls);
+	fdcheck_generation(S.loop, g->id, &g->w[0].pid, sizeof(*g->w), g->nw,
+	                   S.o->ls, S.o->nls);
 	status_hold();
 	if (old) {
 		gen_set_state(
@@ -643,6 +700,7 @@ static void
 gen_ready(struct gen *g, enum gen_event ev)
 {
 	g->ready_at = ev_now(S.loop);
+	g->ready_mono = monotime_now();
 	stop_start_timers(g);
 	options_tunables(&S.t);
 	if (S.serving && S.t.kill_old_delay > 0) {
@@ -737,8 +795,8 @@ serving_worker_died(struct gen *g, struct worker *w, const char *how)
 	log_warnx("worker %ld (generation %lu) %s unexpectedly; restarting",
 	          (long)w->pid, g->id, how);
 	/* a replaced worker proves itself from its own start */
-	if (ev_now(S.loop) -
-	        (w->started > g->ready_at ? w->started : g->ready_at) >=
+	if (monotime_now() -
+	        (w->started > g->ready_mono ? w->started : g->ready_mono) >=
 	    STABLE_SECONDS)
 		S.failures = 0;
 	S.failures++;
@@ -784,22 +842,23 @@ old_worker_died(struct gen *g, struct worker *w, const char *how)
 		gen_set_state(g, GEN_GONE, GE_WORKER_EXIT, NULL);
 }
 
+/* reap.c saw worker pid exit; it stays an unreaped zombie, which keeps
+ * its pid and its group id from being reused, until pgroup.c has swept
+ * its group. */
 static void
-child_cb(struct ev_loop *loop, ev_child *c, int revents)
+worker_exit(pid_t pid, int status, void *arg)
 {
-	struct worker *w = c->data;
+	struct worker *w = arg;
 	struct gen *g = w->gen;
-	pid_t pid = w->pid;
 	char how[128];
 
-	ev_child_stop(loop, c);
 	w->alive = 0;
 	g->nalive--;
 	if (w->ready) {
 		w->ready = 0;
 		g->nready--;
 	}
-	describe_status(c->rstatus, how, sizeof(how));
+	describe_status(status, how, sizeof(how));
 	if (S.stopping)
 		old_worker_died(g, w, how);
 	else if (g->state == GEN_STARTING || g->state == GEN_READY)
@@ -809,7 +868,7 @@ child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	else
 		old_worker_died(g, w, how);
 	/* nothing of a worker outlives it (a helper kept the port); after
-	 * the lines above, which may free g and w */
+	 * the lines above, which may free g and w. pgroup reaps it. */
 	pgroup_worker_exited(pid);
 	check_stopped();
 }
@@ -878,15 +937,14 @@ worker_spawn(struct gen *g, size_t i, char *reason, size_t len)
 	}
 	w->pid = pid;
 	w->alive = 1;
-	w->started = ev_now(S.loop);
+	w->started = monotime_now();
 	pgroup_add(pid, g->id);
 	w->ready = 0;
 	free(w->status);
 	w->status = NULL;
 	g->nalive++;
-	ev_child_init(&w->child, child_cb, pid, 0);
-	w->child.data = w;
-	ev_child_start(S.loop, &w->child);
+	if (reap_watch(pid, 1, worker_exit, w) < 0)
+		fatalx(EXIT_SOFTWARE, "out of memory");
 	if (f.stage != SPAWN_OK) {
 		spawn_failed(g, &f, reason, len);
 		return -1;
@@ -1041,8 +1099,8 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 			has_old = 1;
 	/* a failed restart counts as one: retrying it every tick would
 	 * turn auto-restart into a crash loop */
-	elapsed = ev_now(loop) -
-	          (S.fail_at > S.last_restart ? S.fail_at : S.last_restart);
+	elapsed = monotime_now() -
+	          (S.fail_mono > S.last_restart ? S.fail_mono : S.last_restart);
 	if (elapsed >= 2 * S.t.auto_restart_interval)
 		gen_begin("forced auto-restart");
 	else if (elapsed >= S.t.auto_restart_interval && !has_old)
@@ -1057,6 +1115,7 @@ gen_init(struct ev_loop *loop, const struct options *o)
 	pgroup_init(loop, o->stop_timeout);
 	ev_timer_init(&S.retry, retry_cb, 0, 0);
 	ev_timer_init(&S.status_timer, status_timer_cb, 0, 0);
+	ev_timer_init(&S.status_retry, status_retry_cb, 0, 0);
 	ev_timer_init(&S.drain, drain_cb, 0, 0);
 	if (o->ready == READY_NOTIFY && notify_open(loop, notify_message) < 0)
 		fatal(EXIT_SOFTWARE, "cannot create the notify socket");
@@ -1073,9 +1132,16 @@ gen_init(struct ev_loop *loop, const struct options *o)
 	/* a status file that cannot be written is a set-up error, not a
 	 * warning at every change */
 	if (o->status_file) {
-		if (status_file_check(o->status_file) < 0)
+		char why[512];
+
+		if (status_file_check(o->status_file, why, sizeof(why)) < 0) {
+			if (why[0])
+				fatalx(EXIT_FILE,
+				       "cannot write status file %s: %s",
+				       o->status_file, why);
 			fatal(EXIT_FILE, "cannot write status file %s",
 			      o->status_file);
+		}
 		S.wrote_status = 1;
 	}
 }
@@ -1291,6 +1357,7 @@ json_fill(struct status_json *s)
 		snprintf(s->ls[i].origin, sizeof(s->ls[i].origin), "%s",
 		         listen_origin_name(&S.o->ls[i]));
 		s->ls[i].fdname = S.o->ls[i].fdname;
+		s->ls[i].port = S.o->ls[i].bound_port;
 		s->ls[i].arg = &S.o->ls[i];
 		s->ls[i].has_queue =
 		    metricsd_queue(i, &s->ls[i].inode, &s->ls[i].queue) == 0;
@@ -1335,19 +1402,23 @@ json_to(FILE *f, const void *s)
 	return status_json_write(f, s);
 }
 
-static void
+/* -1 with errno when STATUS.json could not be written. */
+static int
 write_json(void)
 {
 	struct status_json s;
 	size_t i;
+	int r = 0, saved = 0;
 
 	if (json_fill(&s) == 0 &&
-	    status_write_atomic_with(S.json_path, json_to, &s) < 0)
-		log_warn("cannot write status file %s", S.json_path);
+	    (r = status_write_atomic_with(S.json_path, json_to, &s)) < 0)
+		saved = errno;
 	for (i = 0; i < s.ngens && s.gens; i++)
 		free(s.gens[i].w);
 	free(s.gens);
 	free(s.ls);
+	errno = saved;
+	return r;
 }
 
 static void
@@ -1357,6 +1428,7 @@ status_update(void)
 	struct gen *g;
 	size_t n = 0, i, len;
 	char *buf;
+	int json_err;
 
 	if (S.o->status_file == NULL)
 		return;
@@ -1379,11 +1451,16 @@ status_update(void)
 	len = status_format(e, n, &buf);
 	free(e);
 	/* JSON first: --restart reads it after it sees the status file */
-	write_json();
-	if (status_write_atomic(S.o->status_file, buf, len) < 0)
-		log_warn("cannot write status file %s", S.o->status_file);
-	else
+	json_err = write_json() < 0 ? errno : 0;
+	if (status_write_atomic(S.o->status_file, buf, len) < 0) {
+		status_failed(S.o->status_file, errno);
+	} else {
 		S.wrote_status = 1;
+		if (json_err != 0)
+			status_failed(S.json_path, json_err);
+		else
+			status_written();
+	}
 	free(buf);
 }
 
@@ -1398,26 +1475,61 @@ gen_remove_status(void)
 
 /* ---- carrying the state across a self re-exec ----------------------- */
 
+/* Why a re-exec must wait for a settled state, in why; -1 if it need
+ * not. */
+static int
+not_settled(char *why, size_t len)
+{
+	double left;
+
+	if (S.stopping || S.draining)
+		snprintf(why, len, "baton is stopping");
+	else if (S.starting)
+		snprintf(why, len, "a generation is starting (generation %lu)",
+		         S.starting->id);
+	else if (ev_is_active(&S.retry)) {
+		/* nothing is starting: a failed start (or a dead single
+		 * worker) waits out the backoff before the next attempt */
+		left = ev_timer_remaining(S.loop, &S.retry);
+		snprintf(
+		    why, len,
+		    "a retry is pending (the next attempt starts in %.0fs, "
+		    "after the retry backoff)",
+		    left > 0 ? left + 0.5 : 0);
+	} else if (pgroup_pending())
+		/* what the exited workers left is being stopped, and its
+		 * proof (the unreaped worker, pgroup.c) does not cross exec */
+		snprintf(why, len,
+		         "processes a worker left behind are being stopped "
+		         "(at most --stop-timeout and 2s)");
+	else
+		return -1;
+	return 0;
+}
+
 /* Counters, then each generation (newest first) with its workers; the
- * text format is reexec.c's. -1 while a generation is starting or baton
- * is stopping: a re-exec waits for a settled state. */
+ * text format is reexec.c's. -1 with why while the state is not settled
+ * (a generation starting, a retry pending, baton stopping ...): a
+ * re-exec waits for a settled state. */
 int
-gen_state_save(struct reexec_state *st)
+gen_state_save(struct reexec_state *st, char *why, size_t len)
 {
 	struct gen *g;
 	size_t n = 0, i;
 
-	if (S.starting || S.stopping || S.draining || ev_is_active(&S.retry))
+	if (not_settled(why, len) == 0)
 		return -1;
 	st->last_id = S.last_id;
 	st->restarts = S.restarts;
 	st->failures = S.failures;
 	st->ever_served = S.ever_served;
-	st->since_restart = ev_now(S.loop) - S.last_restart;
+	st->since_restart = monotime_now() - S.last_restart;
 	for (g = S.gens; g; g = g->next)
 		st->ngens++;
-	if ((st->gens = calloc(st->ngens + 1, sizeof(*st->gens))) == NULL)
+	if ((st->gens = calloc(st->ngens + 1, sizeof(*st->gens))) == NULL) {
+		snprintf(why, len, "out of memory");
 		return -1;
+	}
 	for (g = S.gens; g; g = g->next, n++) {
 		struct reexec_gen *rg = &st->gens[n];
 
@@ -1426,8 +1538,10 @@ gen_state_save(struct reexec_state *st)
 		         state_names[g->state]);
 		rg->stop_sig = g->stop_sig;
 		rg->nw = g->nw;
-		if ((rg->w = calloc(g->nw + 1, sizeof(*rg->w))) == NULL)
+		if ((rg->w = calloc(g->nw + 1, sizeof(*rg->w))) == NULL) {
+			snprintf(why, len, "out of memory");
 			return -1;
+		}
 		for (i = 0; i < g->nw; i++) {
 			rg->w[i].pid = g->w[i].alive ? g->w[i].pid : 0;
 			rg->w[i].ready = g->w[i].ready;
@@ -1464,10 +1578,10 @@ adopt_workers(struct gen *g, const struct reexec_gen *rg)
 		g->nalive++;
 		g->nready += rg->w[i].ready != 0;
 		/* still our children: exec keeps the pid (reexec.c made
-		 * sure each one is) */
-		ev_child_init(&g->w[i].child, child_cb, g->w[i].pid, 0);
-		g->w[i].child.data = &g->w[i];
-		ev_child_start(S.loop, &g->w[i].child);
+		 * sure each one is), and nothing reaped them (reap.c) */
+		g->w[i].started = monotime_now();
+		if (reap_watch(g->w[i].pid, 1, worker_exit, &g->w[i]) < 0)
+			fatalx(EXIT_SOFTWARE, "out of memory");
 	}
 }
 
@@ -1489,7 +1603,7 @@ gen_state_adopt(const struct reexec_state *st)
 	S.restarts = st->restarts;
 	S.failures = st->failures;
 	S.ever_served = st->ever_served;
-	S.last_restart = ev_now(S.loop) - st->since_restart;
+	S.last_restart = monotime_now() - st->since_restart;
 	for (k = 0; k < st->ngens; k++) {
 		const struct reexec_gen *rg = &st->gens[k];
 		struct gen *g = gen_alloc(rg->id, rg->nw);
@@ -1497,6 +1611,7 @@ gen_state_adopt(const struct reexec_state *st)
 		g->state = (enum gen_state)state_by_name(rg->state);
 		g->stop_sig = rg->stop_sig;
 		g->ready_at = ev_now(S.loop);
+		g->ready_mono = monotime_now();
 		adopt_workers(g, rg);
 		*tail = g;
 		tail = &g->next;
@@ -1511,7 +1626,7 @@ gen_state_adopt(const struct reexec_state *st)
 		log_info("re-executed: generation %lu keeps serving",
 		         S.serving->id);
 	/* workers that exited while baton was exec'ing are zombies whose
-	 * SIGCHLD went to the old image: make libev look for them now */
+	 * SIGCHLD went to the old image: make reap.c look for them now */
 	ev_feed_signal_event(S.loop, SIGCHLD);
 	status_update();
 	return 0;

@@ -51,9 +51,10 @@ void gen_view(struct gen_view *v);
 void gen_status_touch(void);
 
 /* The state a re-exec'd baton needs, into st (free with
- * reexec_state_free), or -1 when it is not a good time: a generation is
- * starting, or baton is stopping. */
-int gen_state_save(struct reexec_state *st);
+ * reexec_state_free), or -1 with why (a phrase that follows "while"):
+ * not a good time (a generation is starting, a retry is pending, baton
+ * is stopping, a worker's leftovers are being stopped), or no memory. */
+int gen_state_save(struct reexec_state *st, char *why, size_t len);
 /* Rebuild generations from it, instead of gen_start_first(). -1 (and
  * nothing changed) when it names a state this baton does not know. */
 int gen_state_adopt(const struct reexec_state *st);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -584,6 +585,39 @@ listen_name(const struct listener *l, char *buf, size_t len)
 	return buf;
 }
 
+/* l->bound_port from the socket: after a bind to port 0, only the
+ * kernel knows it. Never fails: 0 when it cannot be read. */
+static void
+note_bound(struct listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+
+	l->bound_port = 0;
+	if (l->kind == LISTEN_UNIX || l->fd < 0 ||
+	    getsockname(l->fd, (struct sockaddr *)&ss, &sslen) < 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		l->bound_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		l->bound_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+/* For a port-0 listener once bound: its address with the port the
+ * kernel chose ("127.0.0.1:41234"); NULL for any other. */
+static const char *
+listen_chosen(const struct listener *l, char *buf, size_t len)
+{
+	if (l->kind == LISTEN_UNIX || l->bound_port == 0 || atol(l->port) != 0)
+		return NULL;
+	if (l->host == NULL)
+		snprintf(buf, len, "0.0.0.0:%d", l->bound_port);
+	else
+		snprintf(buf, len, l->ipv6 ? "[%s]:%d" : "%s:%d", l->host,
+		         l->bound_port);
+	return buf;
+}
+
 void
 listen_set_options(struct listener *l, const struct sockopts *global,
                    long default_backlog)
@@ -602,6 +636,7 @@ listen_read_options(struct listener *l, char *err, size_t errlen)
 {
 	struct sockopts_read r;
 
+	note_bound(l);
 	if (read_options(l, &r, err, errlen) < 0)
 		return -1;
 	set_got(l, &r);
@@ -663,10 +698,69 @@ listen_bind(struct listener *l, char *err, size_t errlen)
 		goto fail;
 	set_got(l, &got);
 	l->fd = fd;
+	note_bound(l);
 	return 0;
 fail:
 	close(fd);
 	return -1;
+}
+
+/* Do a and b name the same address? Port 0 never does (the kernel
+ * gives each socket a port of its own); hosts are compared as addresses
+ * when both are literals ("::1" and "0:0::1"), else as written. */
+static int
+same_address(const struct listener *a, const struct listener *b)
+{
+	const char *ha = a->host ? a->host : "0.0.0.0",
+	           *hb = b->host ? b->host : "0.0.0.0";
+	unsigned char aa[sizeof(struct in6_addr)], ab[sizeof(struct in6_addr)];
+	int fam = a->ipv6 ? AF_INET6 : AF_INET;
+
+	if (a->kind != b->kind)
+		return 0;
+	if (a->kind == LISTEN_UNIX)
+		return strcmp(a->path, b->path) == 0;
+	if (a->ipv6 != b->ipv6 || atol(a->port) != atol(b->port) ||
+	    atol(a->port) == 0)
+		return 0;
+	if (inet_pton(fam, ha, aa) == 1 && inet_pton(fam, hb, ab) == 1)
+		return memcmp(aa, ab, fam == AF_INET6 ? 16 : 4) == 0;
+	return strcasecmp(ha, hb) == 0;
+}
+
+static int
+reuseport(const struct listener *l)
+{
+	const struct sockopts *e = listen_eff(l);
+
+	return (e->given & 1u << SOCKOPT_REUSEPORT) &&
+	       e->val[SOCKOPT_REUSEPORT] != 0;
+}
+
+int
+listen_check_twice(const struct listener *ls, size_t n, char *err,
+                   size_t errlen)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++)
+		for (j = 0; j < i; j++) {
+			const char *opt =
+			    ls[i].kind == LISTEN_UNIX ? "--path" : "--port";
+
+			if (!same_address(&ls[j], &ls[i]) ||
+			    (reuseport(&ls[j]) && reuseport(&ls[i])))
+				continue;
+			if (strcmp(ls[i].spec, ls[j].spec) == 0)
+				snprintf(err, errlen, "%s=%s given twice", opt,
+				         ls[i].spec);
+			else
+				snprintf(err, errlen,
+				         "%s=%s given twice (first as %s=%s)",
+				         opt, ls[i].spec, opt, ls[j].spec);
+			return -1;
+		}
+	return 0;
 }
 
 char *
@@ -763,6 +857,10 @@ listen_log_options(const struct listener *l, int quiet)
 	char name[300], desc[1024];
 
 	listen_name(l, name, sizeof(name));
+	/* --port=HOST:0: the port exists nowhere else but in ss(8) */
+	if (!quiet && listen_chosen(l, desc, sizeof(desc)) != NULL)
+		log_info("listening on %s: the kernel chose port %d (%s)", name,
+		         l->bound_port, desc);
 	sockopt_describe(listen_eff(l), listen_got(l), listen_class(l), desc,
 	                 sizeof(desc));
 	if (!quiet && desc[0] != '\0')
@@ -770,6 +868,21 @@ listen_log_options(const struct listener *l, int quiet)
 	sockopt_kernel_read(&k);
 	sockopt_notes(listen_eff(l), listen_got(l), listen_class(l), &k, name,
 	              log_note, NULL);
+}
+
+/* The LISTENER cell of --check: the key, and the port the kernel chose
+ * for port 0 ("127.0.0.1:0 (port 41234)"). Its length. */
+static size_t
+table_name(const struct listener *l, char *buf, size_t len)
+{
+	char chosen[300];
+	int n;
+
+	if (listen_chosen(l, chosen, sizeof(chosen)) != NULL)
+		n = snprintf(buf, len, "%s (port %d)", l->key, l->bound_port);
+	else
+		n = snprintf(buf, len, "%s", l->key);
+	return n < 0 ? 0 : (size_t)n;
 }
 
 void
@@ -780,13 +893,13 @@ listen_print_table(FILE *f, const struct listener *ls, size_t n)
 	size_t i, w = 8;
 
 	for (i = 0; i < n; i++)
-		if (strlen(ls[i].key) > w)
-			w = strlen(ls[i].key);
+		if (table_name(&ls[i], NULL, 0) > w)
+			w = table_name(&ls[i], NULL, 0);
 	fprintf(f, "%-*s  %-4s  %3s  %-14s  %s\n", (int)w, "LISTENER", "TYPE",
 	        "FD", "BACKLOG", "OPTIONS");
 	for (i = 0; i < n; i++) {
 		const struct listener *l = &ls[i];
-		char backlog[64], words[1024];
+		char backlog[64], words[1024], lname[400];
 
 		if (l->kind == LISTEN_UDP)
 			snprintf(backlog, sizeof(backlog), "-");
@@ -799,7 +912,8 @@ listen_print_table(FILE *f, const struct listener *ls, size_t n)
 			snprintf(backlog, sizeof(backlog), "%d", l->backlog);
 		sockopt_words(listen_eff(l), listen_got(l), listen_class(l),
 		              words, sizeof(words));
-		fprintf(f, "%-*s  %-4s  %3d  %-14s  %s\n", (int)w, l->key,
+		table_name(l, lname, sizeof(lname));
+		fprintf(f, "%-*s  %-4s  %3d  %-14s  %s\n", (int)w, lname,
 		        kinds[l->kind], l->target_fd, backlog, words);
 	}
 	sockopt_kernel_read(&k);
@@ -879,6 +993,97 @@ addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 		snprintf(buf, len, "(address family %d)", ss->ss_family);
 }
 
+/* The kind of socket p is, for a refusal: "netlink", "unix datagram". */
+static void
+kind_text(const struct passed *p, char *buf, size_t len)
+{
+	const char *fam = NULL, *type;
+
+	switch (p->ss.ss_family) {
+	case AF_INET:
+		fam = "IPv4";
+		break;
+	case AF_INET6:
+		fam = "IPv6";
+		break;
+	case AF_UNIX:
+		fam = "unix";
+		break;
+	case AF_NETLINK:
+		fam = "netlink";
+		break;
+	case AF_PACKET:
+		fam = "packet";
+		break;
+#ifdef AF_VSOCK
+	case AF_VSOCK:
+		fam = "vsock";
+		break;
+#endif
+	}
+	type = p->type == SOCK_STREAM      ? "stream"
+	       : p->type == SOCK_DGRAM     ? "datagram"
+	       : p->type == SOCK_SEQPACKET ? "seqpacket"
+	       : p->type == SOCK_RAW       ? "raw"
+	                                   : "unknown-type";
+	if (fam != NULL)
+		snprintf(buf, len, "%s %s socket", fam, type);
+	else
+		snprintf(buf, len, "%s socket of address family %d", type,
+		         p->ss.ss_family);
+}
+
+/* Only what a worker can serve as a --port or --path is adopted: a
+ * listening TCP or unix stream socket, or a UDP socket. Anything else
+ * (ListenNetlink=, a vsock, a connection from Accept=yes) is refused at
+ * start-up rather than handed to workers that would fail on it in a
+ * loop. */
+static int
+passed_usable(const struct passed *p, char *err, size_t errlen)
+{
+	int fam = p->ss.ss_family, listening = 0;
+	socklen_t len = sizeof(listening);
+	struct sockaddr_storage peer;
+	socklen_t peerlen = sizeof(peer);
+	char kind[80];
+
+	kind_text(p, kind, sizeof(kind));
+	if (!((fam == AF_INET || fam == AF_INET6) &&
+	      (p->type == SOCK_STREAM || p->type == SOCK_DGRAM)) &&
+	    !(fam == AF_UNIX && p->type == SOCK_STREAM)) {
+		snprintf(err, errlen,
+		         "cannot adopt fd %d (name \"%s\") passed by systemd: "
+		         "it is a %s; baton takes TCP, UDP and unix stream "
+		         "sockets",
+		         p->fd, p->name, kind);
+		return -1;
+	}
+	if (p->type != SOCK_STREAM)
+		return 0;
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) <
+	    0) {
+		snprintf(err, errlen,
+		         "cannot use fd %d (name \"%s\") passed by systemd: "
+		         "SO_ACCEPTCONN: %s",
+		         p->fd, p->name, strerror(errno));
+		return -1;
+	}
+	if (listening)
+		return 0;
+	/* a unit with Accept=yes passes one connection per service */
+	if (getpeername(p->fd, (struct sockaddr *)&peer, &peerlen) == 0)
+		snprintf(err, errlen,
+		         "fd %d from systemd is a connection, not a listening "
+		         "socket (Accept=yes?)",
+		         p->fd);
+	else
+		snprintf(err, errlen,
+		         "fd %d from systemd is a %s that does not listen "
+		         "(no listen(2) was called on it)",
+		         p->fd, kind);
+	return -1;
+}
+
 static int
 passed_read(struct passed *p, int fd, const char *name, char *err,
             size_t errlen)
@@ -898,7 +1103,7 @@ passed_read(struct passed *p, int fd, const char *name, char *err,
 		return -1;
 	}
 	addr_text(&p->ss, p->addr, sizeof(p->addr));
-	return 0;
+	return passed_usable(p, err, errlen);
 }
 
 static int
@@ -994,6 +1199,7 @@ static void
 adopt(struct listener *l, const struct passed *p)
 {
 	l->fd = p->fd;
+	note_bound(l);
 	l->origin = LISTEN_SYSTEMD;
 	l->fdname = strdup(p->name);
 	if (l->fdname == NULL)
@@ -1099,6 +1305,29 @@ nth_name(char *names, int i)
 	return p;
 }
 
+/* sd_listen_fds_with_names(3) refuses a LISTEN_FDNAMES that names more
+ * or fewer fds than LISTEN_FDS passes (EINVAL): the names would be
+ * matched to the wrong sockets. An empty or missing one names none
+ * (each fd is then "unknown"). */
+static int
+count_names(const char *names, long nfds, char *err, size_t errlen)
+{
+	long count = 1;
+	const char *p;
+
+	if (*names == '\0' || nfds == 0)
+		return 0;
+	for (p = names; (p = strchr(p, ':')) != NULL; p++)
+		count++;
+	if (count == nfds)
+		return 0;
+	snprintf(err, errlen,
+	         "cannot adopt the sockets passed by systemd: LISTEN_FDNAMES "
+	         "has %ld names for %ld fds (LISTEN_FDS=%ld)",
+	         count, nfds, nfds);
+	return -1;
+}
+
 /* Remove every LISTEN_* variable: they were for baton, never for its
  * workers (each dialect sets its own). */
 static void
@@ -1173,6 +1402,10 @@ listen_take_systemd_fds(struct listener **ls, size_t *n, char *err,
 	if (names_copy == NULL)
 		abort();
 	unset_listen_vars();
+	if (count_names(names_copy, nfds, err, errlen) < 0) {
+		free(names_copy);
+		return -1;
+	}
 	for (i = 0; i < nfds; i++) {
 		char *one = strdup(names_copy), *colon;
 

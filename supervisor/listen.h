@@ -37,6 +37,10 @@ struct listener {
 	 * them through listen_eff and listen_got */
 	const struct sockopts *eff;
 	const struct sockopts_read *got;
+	/* the port it listens on as getsockname(2) says, 0 for unix (or
+	 * before bind): the kernel's choice for --port=HOST:0, which the
+	 * key keeps as written (SERVER_STARTER_PORT too) */
+	int bound_port;
 	int origin;   /* enum listen_origin: bound by baton or adopted */
 	char *fdname; /* LISTEN_FDNAMES entry it was passed with, or NULL */
 };
@@ -56,6 +60,14 @@ void listen_free(struct listener *l);
  * theirs, the others take the lowest free numbers from 3 in order.
  * Fails when two listeners pin the same number. */
 int listen_assign_fds(struct listener *ls, size_t n, char *err, size_t errlen);
+
+/* The same address given twice (--port=8080 --port=0.0.0.0:8080, or a
+ * --path twice): -1 with "--port=SPEC given twice" in err, where the
+ * second bind would only have said EADDRINUSE. Two listeners that both
+ * have SO_REUSEPORT may share an address; port 0 never repeats one. Run
+ * after listen_set_options. */
+int listen_check_twice(const struct listener *ls, size_t n, char *err,
+                       size_t errlen);
 
 /* Bind and listen; the socket is CLOEXEC in baton. -1 with err. */
 int listen_bind(struct listener *l, char *err, size_t errlen);
@@ -79,7 +91,8 @@ void listen_set_options(struct listener *l, const struct sockopts *global,
 unsigned listen_class(const struct listener *l);
 /* The address for messages: "0.0.0.0:8080" for a bare port, else the key. */
 const char *listen_name(const struct listener *l, char *buf, size_t len);
-/* Read l's options back from the kernel into l->got (listen_bind does). */
+/* Read l's options back from the kernel into l->got (listen_bind does);
+ * also sets l->bound_port. */
 int listen_read_options(struct listener *l, char *err, size_t errlen);
 /* Log l's options (when any was given) and what the kernel made of them;
  * warnings only, when quiet. */
@@ -117,7 +130,10 @@ void listen_unlink_paths(const struct listener *ls, size_t n);
  * or --path it matches by family, address, port and type; with no
  * listener given at all, adopt every one, keyed by its address. Every
  * LISTEN_* variable is removed from the environment in any case. A
- * passed fd no listener matches is an error (-1, err). Otherwise the
+ * passed fd no listener matches is an error (-1, err), and so is one
+ * that is no listening TCP or unix stream socket or UDP socket (netlink,
+ * vsock, a connection from Accept=yes), and a LISTEN_FDNAMES whose count
+ * is not LISTEN_FDS (as sd_listen_fds_with_names). Otherwise the
  * number of adopted listeners whose options differ from those asked
  * for (each one warned about). */
 int listen_take_systemd_fds(struct listener **ls, size_t *n, char *err,

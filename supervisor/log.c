@@ -3,9 +3,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,9 +17,47 @@
 #include "log.h"
 #include "utf8.h"
 
+/*
+ * Never block on the reader (STYLE.md, rule 3). stderr is shared with the
+ * workers: it is one open file description, and setting O_NONBLOCK on it
+ * would hand EAGAIN to every worker that writes there (most treat that as
+ * a fatal write error). So baton writes its own lines through a
+ * description of its own, chosen by log_set_output():
+ *
+ *   - a pipe, a FIFO or a terminal: opened again through /proc/self/fd/N
+ *     with O_NONBLOCK, a new description on the same pipe or device that
+ *     only baton uses (the workers' stay blocking); where that is refused,
+ *     written only when poll(2) finds room (see put());
+ *   - a socket (the journal's stream, a socketpair): send(2) with
+ *     MSG_DONTWAIT, which is non-blocking for this call alone (a socket
+ *     cannot be re-opened through /proc);
+ *   - a regular file or /dev/null: written as it is, since a write there
+ *     never waits for a peer (a slow disk is not a peer baton could
+ *     drop lines for).
+ *
+ * A line that would block is dropped and counted. A line cut short (a
+ * socket or a terminal can take part of one) keeps its tail, which goes
+ * out before anything else, so lines are never torn. Once the reader
+ * takes lines again, the first thing written is the count: "312 log lines
+ * dropped while stderr was blocked"; a timer (log_watch) tries every
+ * second, so the count arrives even when baton has nothing else to say.
+ */
+
+#define LINE_MAX_LEN 4096 /* PIPE_BUF on Linux: a pipe takes it whole */
+#define RETRY_SECONDS 1.0
+
 static const char *progname = "baton";
 static int timestamps;
-static int out_fd = STDERR_FILENO;
+static int out_fd = STDERR_FILENO; /* where lines go */
+static int own_fd = -1;            /* out_fd when we opened it */
+static int out_is_socket;          /* send(MSG_DONTWAIT) rather than write */
+static int out_poll;               /* write only when poll(2) sees room */
+static char out_name[300] = "stderr";
+static char tail[LINE_MAX_LEN]; /* the unwritten end of a cut line */
+static size_t tail_len;
+static unsigned long dropped; /* lines lost since the reader stopped */
+static struct ev_loop *loop;
+static ev_timer retry_timer;
 static int tee_fd = -1;
 static void (*cleanup)(void);
 static void (*fatal_hook)(int, const char *);
@@ -39,9 +81,42 @@ log_timestamps(int on)
 }
 
 void
-log_set_fd(int fd)
+log_set_output(int fd, const char *name)
 {
-	out_fd = fd;
+	char self[64];
+	struct stat st;
+	int fd2 = -1, is_socket = 0, use_poll = 0;
+
+	/* closed (EBADF): written as it is, which fails without waiting */
+	if (fstat(fd, &st) < 0)
+		st.st_mode = 0;
+	if (S_ISFIFO(st.st_mode) || (S_ISCHR(st.st_mode) && isatty(fd))) {
+		/* O_NOCTTY: a daemon (a session leader) must not acquire
+		 * the terminal it is given */
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		fd2 = open(self, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd2 >= 0 && fd2 < 3) {
+			/* stdio must stay free for the workers' */
+			int moved = fcntl(fd2, F_DUPFD_CLOEXEC, 3);
+
+			close(fd2);
+			fd2 = moved;
+		}
+		/* refused (EACCES: a pipe another user made, as a
+		 * container's stdio is for a baton run as an unprivileged
+		 * user), or a FIFO with no reader (ENXIO) */
+		use_poll = fd2 < 0;
+	} else if (S_ISSOCK(st.st_mode))
+		is_socket = 1;
+	if (own_fd >= 0)
+		close(own_fd);
+	own_fd = fd2;
+	out_fd = fd2 >= 0 ? fd2 : fd;
+	out_is_socket = is_socket;
+	out_poll = use_poll;
+	snprintf(out_name, sizeof(out_name), "%s", name);
+	/* the tail of a line for the old target means nothing to the new */
+	tail_len = 0;
 }
 
 void
@@ -64,8 +139,6 @@ log_set_atexit(void (*fn)(void))
 	cleanup = fn;
 }
 
-/* Format the whole line first and write it with one write(2), so lines
- * from baton and its workers sharing the log do not interleave. */
 /* The log's one escaper (STYLE.md rule 6). Control bytes as C escapes
  * (\n, \t, \xNN): a message stays one line and a terminal is not driven
  * by a value taken from the command line or a file. Well-formed UTF-8 is
@@ -99,16 +172,13 @@ log_escape(char *out, size_t len, const char *in)
 	out[o] = '\0';
 }
 
-static void
-vlog(int with_errno, int saved, const char *fmt, va_list ap, char *out,
-     size_t outlen)
+/* The line's prefix: the time (with --log-file) and the program name. */
+static size_t
+prefix(char *out, size_t outlen)
 {
-	char raw[2048], msg[2048], stamp[64] = "";
+	char stamp[64] = "";
 	int n;
 
-	vsnprintf(raw, sizeof(raw), fmt, ap);
-	/* one line each, whatever a user put in a value we quote */
-	log_escape(msg, sizeof(msg), raw);
 	if (timestamps) {
 		struct timeval tv;
 		struct tm tm;
@@ -120,16 +190,166 @@ vlog(int with_errno, int saved, const char *fmt, va_list ap, char *out,
 		snprintf(stamp + n, sizeof(stamp) - (size_t)n, ".%03ld ",
 		         (long)tv.tv_usec / 1000);
 	}
+	n = snprintf(out, outlen, "%s%s: ", stamp, progname);
+	return n < 0 ? 0 : (size_t)n >= outlen ? outlen - 1 : (size_t)n;
+}
+
+static ssize_t
+put(const char *buf, size_t n)
+{
+	struct pollfd p = {out_fd, POLLOUT, 0};
+
+	if (out_is_socket)
+		return send(out_fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	/* the shared description, blocking: write only when the pipe has a
+	 * free page, which takes a line (at most PIPE_BUF) whole. A worker
+	 * that fills it between the poll and the write makes baton wait
+	 * until the reader takes one page: the one case left that can wait,
+	 * when baton cannot have a description of its own. */
+	if (out_poll && poll(&p, 1, 0) == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return write(out_fd, buf, n);
+}
+
+/* Write buf whole: 0 when it went out (or failed for good: EPIPE, EIO,
+ * which no retry would mend), -1 when the reader does not take anything
+ * now. A part that went out leaves the rest in tail. */
+static int
+put_line(const char *buf, size_t n)
+{
+	ssize_t w = put(buf, n);
+
+	if (w < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : 0;
+	if ((size_t)w < n) {
+		tail_len = n - (size_t)w;
+		memcpy(tail, buf + w, tail_len);
+	}
+	return 0;
+}
+
+/* Finish a line cut short: 0 once nothing is left over. */
+static int
+flush_tail(void)
+{
+	ssize_t w;
+
+	if (tail_len == 0)
+		return 0;
+	w = put(tail, tail_len);
+	if (w < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -1;
+		tail_len = 0; /* gone for good */
+		return 0;
+	}
+	memmove(tail, tail + w, tail_len - (size_t)w);
+	tail_len -= (size_t)w;
+	return tail_len ? -1 : 0;
+}
+
+static void retry_cb(struct ev_loop *l, ev_timer *w, int revents);
+
+/* A timer to see when the reader is back. */
+static void
+start_retry(void)
+{
+	if (loop == NULL || ev_is_active(&retry_timer))
+		return;
+	ev_timer_init(&retry_timer, retry_cb, RETRY_SECONDS, RETRY_SECONDS);
+	ev_timer_start(loop, &retry_timer);
+	/* waiting for a reader must not keep baton running */
+	ev_unref(loop);
+}
+
+/* The reader stopped taking lines: one more lost. */
+static void
+drop_line(void)
+{
+	dropped++;
+	start_retry();
+}
+
+/* Before the next line: what was left over, then the count of lines
+ * lost. 0 when the way is clear. */
+static int
+catch_up(void)
+{
+	char line[LINE_MAX_LEN];
+	size_t n;
+	int m;
+
+	if (flush_tail() < 0)
+		return -1;
+	if (dropped) {
+		n = prefix(line, sizeof(line));
+		m = snprintf(line + n, sizeof(line) - n,
+		             "%lu log line%s dropped while %s was blocked\n",
+		             dropped, dropped == 1 ? "" : "s", out_name);
+		if (m < 0 || put_line(line, n + (size_t)m) < 0)
+			return -1;
+		dropped = 0;
+	}
+	if (loop && ev_is_active(&retry_timer)) {
+		ev_ref(loop); /* given up when it started */
+		ev_timer_stop(loop, &retry_timer);
+	}
+	return 0;
+}
+
+static void
+retry_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)l;
+	(void)w;
+	(void)revents;
+	(void)catch_up();
+}
+
+void
+log_watch(struct ev_loop *l)
+{
+	loop = l;
+	if (dropped || tail_len) /* lost during start-up */
+		start_retry();
+}
+
+/* One line, written with one write(2) so that lines from baton and its
+ * workers sharing the log do not interleave, or dropped. */
+static void
+emit(const char *line, size_t n)
+{
+	if (catch_up() < 0 || put_line(line, n) < 0)
+		drop_line();
+}
+
+static void
+vlog(int with_errno, int saved, const char *fmt, va_list ap, char *out,
+     size_t outlen)
+{
+	char raw[2048], msg[2048];
+	size_t p;
+	int n;
+
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	/* one line each, whatever a user put in a value we quote */
+	log_escape(msg, sizeof(msg), raw);
+	p = prefix(out, outlen);
 	if (with_errno)
-		n = snprintf(out, outlen, "%s%s: %s: %s\n", stamp, progname,
-		             msg, strerror(saved));
+		n = snprintf(out + p, outlen - p, "%s: %s\n", msg,
+		             strerror(saved));
 	else
-		n = snprintf(out, outlen, "%s%s: %s\n", stamp, progname, msg);
+		n = snprintf(out + p, outlen - p, "%s\n", msg);
 	if (n < 0)
 		return;
-	if ((size_t)n >= outlen)
+	n += (int)p;
+	if ((size_t)n >= outlen) {
 		n = (int)outlen - 1;
-	(void)!write(out_fd, out, (size_t)n);
+		out[n - 1] = '\n'; /* a cut line still ends the line */
+	}
+	emit(out, (size_t)n);
 }
 
 #define LOGFN(name, with_errno)                                                \
@@ -164,9 +384,15 @@ vfatal(int code, int with_errno, const char *fmt, va_list ap)
 		fatal_hook(code, m);
 	}
 	/* start-up failed after output went to --log-file: the user at the
-	 * terminal must see why too */
-	if (tee_fd >= 0)
-		(void)!write(tee_fd, m, strlen(m));
+	 * terminal must see why too. It may be a pipe nobody reads: wait
+	 * for room a little, not for ever (a line fits in one free page of
+	 * a pipe, which POLLOUT promises) */
+	if (tee_fd >= 0) {
+		struct pollfd p = {tee_fd, POLLOUT, 0};
+
+		if (poll(&p, 1, 1000) == 1 && (p.revents & POLLOUT))
+			(void)!write(tee_fd, m, strlen(m));
+	}
 	if (cleanup)
 		cleanup();
 	exit(code);

@@ -21,6 +21,7 @@
  * same words as baton.1's DIAGNOSTICS.
  */
 
+#include <ev.h>
 #include <stdarg.h>
 
 #include "exitcode.h" /* so that every user of fatal() has the codes */
@@ -30,10 +31,14 @@ void log_init(const char *progname);
 const char *log_progname(void);
 /* Prefix each line with a timestamp (used once output goes to a file). */
 void log_timestamps(int on);
-/* Where baton's own lines go (default: stderr). --log-file with a command
- * gives a non-blocking descriptor, so a stalled log command cannot stop
- * the supervisor. */
-void log_set_fd(int fd);
+/* Where baton's own lines go (default: stderr, written as it is): fd,
+ * written without ever blocking (see log.c), and named in the count of
+ * lines dropped while it was blocked ("stderr", "log file PATH"). Call
+ * again after fd was replaced (dup2). */
+void log_set_output(int fd, const char *name);
+/* Retry every second on loop to report the lines dropped while the
+ * output was blocked, even when baton has nothing else to say. */
+void log_watch(struct ev_loop *loop);
 /* Until start-up is over, fatal() also writes to this fd (the terminal
  * baton was started from, once --log-file took stderr); -1 to stop. */
 void log_set_tee_fd(int fd);

@@ -13,7 +13,10 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "logfile.h"
+#include "reap.h"
+#include "safepath.h"
 #include "sig.h"
 
 /*
@@ -27,10 +30,11 @@
  * 30 s) on the same pipe.
  *
  * baton's own lines go through a second, non-blocking open of the write
- * end: if the pipe fills while the command is down (or stalls), a worker
- * blocks in write(2) until it drains, but baton drops the line instead of
- * blocking, and so stays free to restart the command. Lines are at most
- * PIPE_BUF bytes, so each is written whole or not at all.
+ * end (log.c's log_set_output): if the pipe fills while the command is
+ * down (or stalls), a worker blocks in write(2) until it drains, but baton
+ * drops the line instead of blocking, counts it, and so stays free to
+ * restart the command. Lines are at most PIPE_BUF bytes, so each is
+ * written whole or not at all. A log file that is a FIFO gets the same.
  */
 
 #define MAX_DELAY 30.0
@@ -42,19 +46,62 @@ static const char *command; /* the command, or NULL */
 static int read_fd = -1;
 static int orig_out = -1, orig_err = -1; /* the command's stdout, stderr */
 static pid_t logger_pid = -1;
-static double delay = 1.0, started_at;
+static double delay = 1.0, started_at; /* monotonic */
 static struct ev_loop *loop;
-static ev_child child_watcher;
 static ev_timer restart_timer;
 
-static int
-open_file(const char *p)
+static void child_cb(pid_t pid, int status, void *arg);
+
+/* The command is a child of baton's: reap.c says when it exits. The
+ * watch keeps nothing alive: the command must not keep baton running
+ * once the workers are gone (it gets end-of-file when baton exits). */
+static void
+watch_command(pid_t pid)
 {
-	/* O_NOFOLLOW: a baton run as root must not append, through a
-	 * symbolic link a local user planted, to a file of the link's
-	 * choosing */
-	return open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	            0644);
+	started_at = monotime_now();
+	if (reap_watch(pid, 0, child_cb, NULL) < 0)
+		log_warn("cannot watch the log command (pid %ld)", (long)pid);
+}
+
+/* Links are followed as start_server does (--log-file=/dev/stderr), but
+ * a baton run as root must not append, through a link a local user
+ * planted in /tmp, to a file of the link's choosing: safepath's rule.
+ * nonblock: for a reopen from the loop, which must not wait in open(2)
+ * for a FIFO's reader (ENXIO instead); the workers share what we open,
+ * so it is made blocking again. At start-up baton waits for the reader,
+ * as start_server does. */
+static int
+open_file(const char *p, int nonblock, char *why, size_t whylen)
+{
+	int fd, fl;
+
+	fd = safepath_open(p,
+	                   O_WRONLY | O_APPEND | O_CREAT |
+	                       (nonblock ? O_NONBLOCK : 0),
+	                   0644, why, whylen);
+	if (fd >= 0 && nonblock &&
+	    ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	     fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static void
+set_log_output(void)
+{
+	char name[300];
+
+	if (command)
+		log_set_output(STDERR_FILENO, "the log command");
+	else {
+		snprintf(name, sizeof(name), "log file %s", path);
+		log_set_output(STDERR_FILENO, name);
+	}
 }
 
 /* A CLOEXEC copy of fd (at 3 or above), /dev/null when fd is closed. */
@@ -71,21 +118,12 @@ save_fd(int fd)
 static void
 open_pipe(const char *spec)
 {
-	char self[64];
-	int pfd[2], own;
+	int pfd[2];
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		fatal(EXIT_FILE, "cannot create a pipe for --log-file");
 	/* best effort: a bigger buffer only bridges a longer outage */
 	(void)fcntl(pfd[1], F_SETPIPE_SZ, PIPE_SIZE);
-	/* a new open file description, so O_NONBLOCK is ours alone (the
-	 * workers' stdout and stderr stay blocking) */
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd[1]);
-	own = open(self, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (own < 0)
-		log_warn("cannot open %s; a stalled log command can stall "
-		         "baton",
-		         self);
 	orig_out = save_fd(STDOUT_FILENO);
 	orig_err = save_fd(STDERR_FILENO);
 	if (orig_out < 0 || orig_err < 0)
@@ -94,8 +132,6 @@ open_pipe(const char *spec)
 		fatal(EXIT_FILE, "cannot redirect output to %s", spec);
 	close(pfd[1]);
 	read_fd = pfd[0];
-	if (own >= 0)
-		log_set_fd(own);
 }
 
 /* Which kind of log spec is: sets command or path. */
@@ -115,20 +151,40 @@ parse_spec(const char *spec)
 void
 logfile_open(const char *spec)
 {
+	char why[512];
 	int fd;
 
 	parse_spec(spec);
 	if (command) {
 		open_pipe(spec);
 	} else {
-		fd = open_file(spec);
+		fd = open_file(spec, 0, why, sizeof(why));
+		if (fd < 0 && why[0])
+			fatalx(EXIT_FILE, "cannot open log file %s: %s", spec,
+			       why);
 		if (fd < 0)
 			fatal(EXIT_FILE, "cannot open log file %s", spec);
 		if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
 			fatal(EXIT_FILE, "cannot redirect output to %s", spec);
 		close(fd);
 	}
+	set_log_output();
 	log_timestamps(1);
+}
+
+void
+logfile_detach(void)
+{
+	int devnull;
+
+	if (command == NULL)
+		return;
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (devnull < 0 || dup3(devnull, orig_out, O_CLOEXEC) < 0 ||
+	    dup3(devnull, orig_err, O_CLOEXEC) < 0)
+		fatal(EXIT_FILE, "cannot point the log command's output at "
+		                 "/dev/null");
+	close(devnull);
 }
 
 static void
@@ -180,12 +236,11 @@ void
 logfile_adopt(const char *spec)
 {
 	const char *s = getenv(STATE_VAR);
-	char self[64];
 	long pid;
-	int own;
 
 	parse_spec(spec);
 	log_timestamps(1);
+	set_log_output();
 	if (s == NULL)
 		return;
 	if (command == NULL) {
@@ -200,11 +255,6 @@ logfile_adopt(const char *spec)
 		read_fd = -1;
 	} else {
 		logger_pid = (pid_t)pid;
-		/* main's spawn_cloexec_inherited made them CLOEXEC again */
-		snprintf(self, sizeof(self), "/proc/self/fd/%d", STDERR_FILENO);
-		own = open(self, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-		if (own >= 0)
-			log_set_fd(own);
 	}
 	unsetenv(STATE_VAR);
 }
@@ -247,14 +297,8 @@ fork_command(void)
 	if (pid == 0)
 		exec_command();
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pid > 0 && loop) {
-		started_at = ev_now(loop);
-		ev_child_set(&child_watcher, pid, 0);
-		ev_child_start(loop, &child_watcher);
-		/* the command must not keep baton alive once the workers are
-		 * gone: it gets end-of-file when baton exits */
-		ev_unref(loop);
-	}
+	if (pid > 0 && loop)
+		watch_command(pid);
 	return pid;
 }
 
@@ -298,41 +342,32 @@ restart_cb(struct ev_loop *l, ev_timer *w, int revents)
 }
 
 static void
-child_cb(struct ev_loop *l, ev_child *w, int revents)
+child_cb(pid_t pid, int status, void *arg)
 {
 	char how[64];
 
-	(void)revents;
-	if (WIFSIGNALED(w->rstatus))
+	(void)arg;
+	if (WIFSIGNALED(status))
 		snprintf(how, sizeof(how), "killed by signal %s",
-		         sig_name(WTERMSIG(w->rstatus)));
+		         sig_name(WTERMSIG(status)));
 	else
-		snprintf(how, sizeof(how), "status %d",
-		         WEXITSTATUS(w->rstatus));
-	/* ev_ref first: the watcher was unref'ed when it started */
-	ev_ref(l);
-	ev_child_stop(l, w);
+		snprintf(how, sizeof(how), "status %d", WEXITSTATUS(status));
 	logger_pid = -1;
 	/* a command that ran for a while earns a quick restart again */
-	if (ev_now(l) - started_at >= MAX_DELAY)
+	if (monotime_now() - started_at >= MAX_DELAY)
 		delay = 1.0;
 	log_warnx("log command (pid %ld) exited (%s); restarting it in %gs",
-	          (long)w->rpid, how, delay);
-	schedule_restart(l);
+	          (long)pid, how, delay);
+	schedule_restart(loop);
 }
 
 void
 logfile_watch(struct ev_loop *l)
 {
 	loop = l;
-	ev_child_init(&child_watcher, child_cb, 0, 0);
 	ev_timer_init(&restart_timer, restart_cb, 0., 0.);
-	if (logger_pid > 0) {
-		started_at = ev_now(l);
-		ev_child_set(&child_watcher, logger_pid, 0);
-		ev_child_start(l, &child_watcher);
-		ev_unref(l);
-	}
+	if (logger_pid > 0)
+		watch_command(logger_pid);
 }
 
 /* SIGUSR1, for log rotation: new workers write to the new file; running
@@ -340,13 +375,19 @@ logfile_watch(struct ev_loop *l)
 void
 logfile_reopen(void)
 {
+	char why[512];
 	int fd;
 
 	if (path == NULL) {
 		log_info("received SIGUSR1: no log file to reopen");
 		return;
 	}
-	fd = open_file(path);
+	fd = open_file(path, 1, why, sizeof(why));
+	if (fd < 0 && why[0]) {
+		log_warnx("received SIGUSR1: cannot reopen log file %s: %s",
+		          path, why);
+		return;
+	}
 	if (fd < 0) {
 		log_warn("received SIGUSR1: cannot reopen log file %s", path);
 		return;
@@ -354,5 +395,6 @@ logfile_reopen(void)
 	if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
 		log_warn("cannot redirect output to %s", path);
 	close(fd);
+	set_log_output();
 	log_info("received SIGUSR1: reopened log file %s", path);
 }

@@ -11,6 +11,12 @@
  * EXIT_FILE on failure, naming spec. Does not start the command yet. */
 void logfile_open(const char *spec);
 
+/* --daemonize, in the daemon: the command's stdout and stderr, which were
+ * baton's own before --log-file (the caller's terminal or pipe), become
+ * /dev/null, so that the caller sees end-of-file once the first process
+ * has exited. Call before logfile_start_command. */
+void logfile_detach(void);
+
 /* Start the "| command" (a no-op for a file, or when it runs already).
  * Exits with EXIT_FILE if it cannot be forked: at start-up only. */
 void logfile_start_command(void);

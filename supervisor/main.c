@@ -17,6 +17,7 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "einhorn.h"
 #include "envdir.h"
 #include "gen.h"
 #include "listen.h"
@@ -27,6 +28,8 @@
 #include "options.h"
 #include "passfds.h"
 #include "privs.h"
+#include "reap.h"
+#include "ratelimit.h"
 #include "reexec.h"
 #include "sdnotify.h"
 #include "sig.h"
@@ -41,7 +44,9 @@ static void
 cleanup(void)
 {
 	gen_remove_status();
+	status_file_unlock();
 	metricsd_cleanup();
+	einhorn_close();
 	/* with --fdstore the manager keeps the sockets for the next baton:
 	 * their files must stay with them */
 	if (!(opts.fdstore && sdnotify_enabled()))
@@ -79,24 +84,43 @@ static ev_timer reexec_timer;
 static void
 reexec_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
+	static struct ratelimit rl = RATELIMIT_INIT("SIGUSR2 failures");
+	char more[64];
+
+	/* the new image starts its intervals afresh: say what was held */
+	ratelimit_flush();
 	logfile_exec_prepare();
 	sdnotify_exec_prepare();
+	/* the new image makes its own (a file would be left behind) */
+	einhorn_close();
 	reexec_now(saved_argv, &opts);
 	/* it returns only if it did not exec */
+	if ((opts.pass_fds_as & PASSFDS_EINHORN) && einhorn_reopen() < 0 &&
+	    ratelimit_check(&rl, more, sizeof(more)))
+		log_warnx("cannot create the einhorn command socket: %s%s",
+		          strerror(errno), more);
 	sdnotify_exec_failed();
 	logfile_exec_failed();
-	if (sigprocmask(SIG_SETMASK, &reexec_mask, NULL) < 0)
-		log_warn("cannot unblock signals after SIGUSR2");
+	if (sigprocmask(SIG_SETMASK, &reexec_mask, NULL) < 0 &&
+	    ratelimit_check(&rl, more, sizeof(more)))
+		log_warnx("cannot unblock signals after SIGUSR2: %s%s",
+		          strerror(errno), more);
 }
 
 static void
 reexec_soon(struct ev_loop *loop)
 {
+	/* whoever may signal baton can send USR2 in a loop */
+	static struct ratelimit rl = RATELIMIT_INIT("SIGUSR2 failures");
+	char more[64];
+
 	if (ev_is_active(&reexec_timer))
 		return;
 	if (sig_block_control_save(&reexec_mask) < 0) {
-		log_warn("received SIGUSR2: cannot block signals; not "
-		         "re-executing");
+		if (ratelimit_check(&rl, more, sizeof(more)))
+			log_warnx("received SIGUSR2: cannot block signals; not "
+			          "re-executing: %s%s",
+			          strerror(errno), more);
 		return;
 	}
 	ev_timer_init(&reexec_timer, reexec_cb, 0, 0);
@@ -184,6 +208,10 @@ parse_command_line(int argc, char **argv)
 	}
 	if (opts.mode != MODE_RUN && sig_unblock_control() < 0)
 		fatal(EXIT_SOFTWARE, "cannot unblock signals");
+	/* before anything can fail: a fatal error from here on reaches the
+	 * service manager too (ERRNO=, STATUS=) */
+	if (opts.mode == MODE_RUN)
+		sdnotify_take();
 	if (privs_setup(&opts, err, sizeof(err)) < 0)
 		fatalx(EXIT_USAGE, "%s", err);
 	switch (opts.mode) {
@@ -234,7 +262,9 @@ setup_process(void)
 {
 	char err[1024];
 
-	sdnotify_take(); /* first: a fatal error below is reported to it */
+	/* a stalled reader of stderr must not stop the supervisor
+	 * (--log-file points it elsewhere later) */
+	log_set_output(STDERR_FILENO, "stderr");
 	if (opts.daemonize && sdnotify_enabled())
 		fatalx(EXIT_USAGE, "cannot use --daemonize under a service "
 		                   "manager (NOTIFY_SOCKET is set): run baton "
@@ -266,6 +296,16 @@ setup_process(void)
 		fatal(EXIT_FILE, "cannot read envdir %s", getenv("ENVDIR"));
 }
 
+/* Whether fds a and b are the same file (a pipe, a tty, a log file). */
+static int
+same_file(int a, int b)
+{
+	struct stat x, y;
+
+	return a >= 0 && fstat(a, &x) == 0 && fstat(b, &y) == 0 &&
+	       x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
 /* An ordinary start: the pid file's lock, the log, the listeners. */
 static void
 setup_fresh(void)
@@ -278,15 +318,33 @@ setup_fresh(void)
 	    status_pidfile_open(opts.pid_file, err, sizeof(err)) < 0)
 		fatalx(EXIT_FILE, "%s", err);
 	log_set_atexit(cleanup);
+	/* the same for the status file: two supervisors writing one would
+	 * overwrite each other, and the first to stop delete it */
+	if (opts.status_file &&
+	    status_file_lock(opts.status_file, err, sizeof(err)) < 0)
+		fatalx(EXIT_FILE, "%s", err);
 	if (opts.log_file) {
 		tty_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 		logfile_open(opts.log_file);
-		/* with --daemonize, the daemon runs the command, as its
-		 * child: it can then restart it */
-		if (!opts.daemonize)
-			logfile_start_command();
-		log_set_tee_fd(tty_fd);
+		/* --log-file=/dev/stderr: the log is the terminal's file
+		 * already, and a fatal line teed there would come twice */
+		if (!same_file(tty_fd, STDERR_FILENO))
+			log_set_tee_fd(tty_fd);
 	}
+	/* before the first line: the pid it names is the daemon's, and
+	 * whatever fails from here on reaches the terminal through the
+	 * report pipe (daemon.c) */
+	if (opts.daemonize) {
+		daemonize(tty_fd);
+		tty_fd = -1;
+		/* the log command must not hold the caller's terminal or pipe
+		 * open ("ssh host baton --daemonize" would never return) */
+		logfile_detach();
+	}
+	/* the daemon runs the command, as its child: it can then restart
+	 * it */
+	if (opts.log_file)
+		logfile_start_command();
 	log_info("supervisor (pid %ld) starting now", (long)getpid());
 	for (i = 0; i < opts.nls; i++)
 		if (listen_bind(&opts.ls[i], err, sizeof(err)) < 0)
@@ -301,10 +359,10 @@ setup_fresh(void)
 		log_info("listeners handed to the service manager's fd store");
 }
 
-/* The workers' environment, then the move to the background and the pid
- * file: what has to happen after the listeners and before the loop. */
+/* The workers' environment and the pid file: what has to happen after
+ * the listeners and before the loop. */
 static void
-setup_env_and_daemon(int fresh)
+setup_env_and_pidfile(int fresh)
 {
 	char err[1024], *env = listen_env(opts.ls, opts.nls);
 
@@ -313,11 +371,6 @@ setup_env_and_daemon(int fresh)
 	setenv("SERVER_STARTER_GENERATION", "0", 1);
 	if (!fresh)
 		return;
-	if (opts.daemonize) {
-		daemonize(tty_fd);
-		tty_fd = -1;
-		logfile_start_command();
-	}
 	if (status_pidfile_write(err, sizeof(err)) < 0)
 		fatalx(EXIT_FILE, "%s", err);
 }
@@ -343,10 +396,14 @@ setup_loop(void)
 
 	ev_set_syserr_cb(libev_error);
 	/* no EVFLAG_SIGNALFD: with signalfd libev would keep the signals
-	 * blocked itself, and unblocking them below would undo that */
-	loop = ev_default_loop(EVFLAG_AUTO);
+	 * blocked itself, and unblocking them below would undo that. Not
+	 * the default loop: that one reaps every child as soon as it exits,
+	 * and baton must keep an exited worker unreaped until its process
+	 * group is swept (reap.c, pgroup.c) */
+	loop = ev_loop_new(EVFLAG_AUTO);
 	if (loop == NULL)
 		fatalx(EXIT_SOFTWARE, "cannot initialise libev");
+	reap_init(loop);
 	for (i = 0; i < 6; i++) {
 		ev_signal_init(&sigs[i], signal_cb, signums[i]);
 		ev_signal_start(loop, &sigs[i]);
@@ -355,6 +412,8 @@ setup_loop(void)
 	 * takes it now, and signal_cb runs in the first loop iteration */
 	if (sig_unblock_control() < 0)
 		fatal(EXIT_SOFTWARE, "cannot unblock signals");
+	log_watch(loop);
+	ratelimit_set_loop(loop);
 	logfile_watch(loop);
 	sdnotify_watchdog_start(loop);
 	return loop;
@@ -384,11 +443,17 @@ main(int argc, char **argv)
 		logfile_ignore_state();
 		setup_fresh();
 	}
-	setup_env_and_daemon(!state);
+	setup_env_and_pidfile(!state);
 
 	loop = setup_loop();
 	metricsd_start(loop, &opts);
 	gen_init(loop, &opts);
+	/* before the first worker: its environment names the socket; an
+	 * acknowledgement counts as READY=1 under --ready=notify */
+	if ((opts.pass_fds_as & PASSFDS_EINHORN) &&
+	    einhorn_open(loop, notify_deliver) < 0)
+		fatal(EXIT_SOFTWARE,
+		      "cannot create the einhorn command socket");
 	if (!state)
 		gen_start_first();
 	else {
@@ -403,6 +468,7 @@ main(int argc, char **argv)
 #endif
 	ev_run(loop, 0);
 
+	ratelimit_flush();
 	log_info("all workers are gone; exiting");
 	cleanup();
 	options_free(&opts);

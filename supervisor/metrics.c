@@ -13,6 +13,7 @@
 
 #include "metrics.h"
 #include "utf8.h"
+#include "safepath.h"
 
 #define PROM_SUFFIX ".prom"
 
@@ -277,7 +278,7 @@ metrics_sample(struct metrics_text *t, const char *name,
 
 /* ---- baton's families ------------------------------------------------- */
 
-enum lfield { L_LEN, L_PEAK, L_BACKLOG, L_DROPS, L_SYN };
+enum lfield { L_LEN, L_PEAK, L_BACKLOG, L_DROPS, L_SYN, L_PORT };
 
 static const struct {
 	const char *name, *type, *help;
@@ -295,6 +296,9 @@ static const struct {
                  "listener waits past, datagrams on a full UDP buffer."},
     [L_SYN] = {"baton_listener_syn_queue_length", "gauge",
                "Connections in SYN_RECV on the listener."},
+    [L_PORT] = {"baton_listener_port", "gauge",
+                "The port the listener is bound to: the kernel's choice "
+                "for a port-0 listener, whose label keeps 0."},
 };
 
 static int
@@ -316,6 +320,9 @@ lvalue(const struct metrics_listener *l, enum lfield f, uint64_t *v)
 	case L_SYN:
 		*v = l->syn;
 		return l->has_syn;
+	case L_PORT:
+		*v = l->port;
+		return l->port > 0;
 	}
 	return 0;
 }
@@ -468,7 +475,7 @@ metrics_render(struct metrics_text *t, const struct metrics_snapshot *s)
 
 	if (dup == NULL)
 		return -1;
-	for (f = L_LEN; f <= L_SYN && rc == 0; f++)
+	for (f = L_LEN; f <= L_PORT && rc == 0; f++)
 		rc = render_listeners(t, s, dup, f);
 	free(dup);
 	return rc < 0 ? -1 : render_supervisor(t, s);
@@ -524,50 +531,60 @@ int
 metrics_file_write(const char *path, const struct metrics_snapshot *s,
                    char *err, size_t errlen)
 {
-	const char *slash;
-	char *tmp;
-	size_t dirlen;
-	int fd, saved;
+	const char *base;
+	char *tmp, *prefix, why[512];
+	int fd, dir, saved;
 
 	if (metrics_file_check(path, err, errlen) < 0)
 		return -1;
-	/* ".NAME.prom.XXXXXX" beside it: same file system, so rename is
-	 * atomic, and a name the textfile collector's *.prom skips */
-	slash = strrchr(path, '/');
-	dirlen = slash != NULL ? (size_t)(slash - path) + 1 : 0;
-	if (asprintf(&tmp, "%.*s.%s.XXXXXX", (int)dirlen, path, path + dirlen) <
-	    0) {
-		snprintf(err, errlen, "cannot write metrics file %s: %s", path,
-		         strerror(ENOMEM));
-		return -1;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
+	/* the directory under safepath's rule (no link a local user planted
+	 * in /tmp on the way); ".NAME.prom.XXXXXX" in it: same file system,
+	 * so rename is atomic, and a name the textfile collector's *.prom
+	 * skips */
+	if ((dir = safepath_open_dir(path, &base, why, sizeof(why))) < 0) {
 		saved = errno;
 		snprintf(err, errlen, "cannot write metrics file %s: %s", path,
-		         strerror(saved));
-		free(tmp);
+		         why[0] ? why : strerror(saved));
 		errno = saved;
 		return -1;
 	}
-	/* mkostemp makes it 0600; node_exporter often runs as another user
+	if (asprintf(&prefix, ".%s", base) < 0) {
+		close(dir);
+		snprintf(err, errlen, "cannot write metrics file %s: %s", path,
+		         strerror(ENOMEM));
+		errno = ENOMEM;
+		return -1;
+	}
+	fd = safepath_temp(dir, prefix, &tmp);
+	saved = errno;
+	free(prefix);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot write metrics file %s: %s", path,
+		         strerror(saved));
+		close(dir);
+		errno = saved;
+		return -1;
+	}
+	/* the temporary is 0600; node_exporter often runs as another user
 	 * and the figures are no secret */
 	saved = 0;
 	if (fchmod(fd, 0644) < 0 || render_to(fd, s) < 0)
 		saved = errno;
 	if (close(fd) < 0 && saved == 0)
 		saved = errno;
-	if (saved == 0 && rename(tmp, path) < 0)
+	if (saved == 0 && renameat(dir, tmp, dir, base) < 0)
 		saved = errno;
 	if (saved != 0) {
 		snprintf(err, errlen, "cannot write metrics file %s: %s", path,
 		         strerror(saved));
-		unlink(tmp);
+		unlinkat(dir, tmp, 0);
 		free(tmp);
+		close(dir);
 		errno = saved;
 		return -1;
 	}
 	free(tmp);
+	close(dir);
 	return 0;
 }
 

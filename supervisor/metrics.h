@@ -68,6 +68,7 @@ struct metrics_listener {
 	int has_syn; /* syn was sampled (opt-in) */
 	uint32_t syn;
 	int fd; /* its number in the workers: label "fd", when needed */
+	uint32_t port; /* bound to (TCP, UDP; 0: unix, or not known) */
 };
 
 /* Workers counted by state; the state names are gen's. */
@@ -93,9 +94,11 @@ struct metrics_snapshot {
  *   baton_listener_accept_queue_length / _peak, baton_listener_backlog
  *     (gauges, listeners with a queue), baton_listener_drops_total
  *     (counter, listeners with drops), baton_listener_syn_queue_length
- *     (gauge, listeners sampled for SYNs), all labelled listener, proto,
- *     and fd too on the listeners whose listener and proto labels
- *     another one shares (two reuseport sockets on one address);
+ *     (gauge, listeners sampled for SYNs), baton_listener_port (gauge,
+ *     TCP and UDP: the kernel's choice for port 0), all labelled
+ *     listener, proto, and fd too on the listeners whose listener and
+ *     proto labels another one shares (two reuseport sockets on one
+ *     address);
  *   baton_generation (gauge), baton_workers{state} (gauge),
  *   baton_restarts_total{result="served"|"rolled_back"} (counter).
  * A listener family no listener has is left out whole. */

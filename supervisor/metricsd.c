@@ -34,6 +34,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "metricsd.h"
+#include "ratelimit.h"
+#include "monotime.h"
 
 /* 1,024 connections: about 250 bytes each when idle, 4.4 KiB once a
  * request begins, 4.5 MiB in all, besides their fds */
@@ -70,6 +72,7 @@ struct lq {
 	uint64_t win_base;
 	uint32_t win_max; /* the longest queue seen in it */
 	uint32_t limit;   /* the limit last seen, to see a worker change it */
+	struct qstat_cookie_track cookies; /* defer-accept listeners */
 	/* sampled at least once; the last read failed; stall reported */
 	unsigned char ok, failed, stall_warned;
 };
@@ -114,6 +117,9 @@ static struct {
 	double evict_at;
 	int file_warned;
 	long somaxconn;
+	/* the namespace's SYN-cookie counters at this tick (defer_any) */
+	struct qstat_cookies cookies;
+	int cookies_ok, defer_any;
 } M; /* metricsd_start sets lfd to -1 */
 
 static enum qstat_kind
@@ -245,6 +251,7 @@ listener_of(size_t i, struct metrics_listener *ml, const void *arg)
 	ml->drops = q->drops;
 	ml->has_syn = lq->ok && (q->flags & QSTAT_HAS_SYN);
 	ml->syn = q->syn;
+	ml->port = (uint32_t)M.o->ls[i].bound_port;
 }
 
 /* The figures now; w holds the worker counts s points to. */
@@ -345,8 +352,11 @@ report_drops(const struct lq *q, const struct listener *l, const char *name,
 		snprintf(fix, sizeof(fix),
 		         "raise net.core.somaxconn (now %ld) and --backlog",
 		         M.somaxconn);
-	log_warnx("%s dropped %llu connections in the last minute (queue %s "
-	          "%u/%u); %s",
+	/* sk_drops counts packets (a SYN, or the final ACK of a handshake,
+	 * that found the queue full), and a client sends its SYN again:
+	 * not connections */
+	log_warnx("%s dropped %llu handshake packets (SYN or final ACK) in "
+	          "the last minute (queue %s %u/%u); %s",
 	          name, (unsigned long long)n,
 	          q->win_max > r->limit ? "full at" : "at", q->win_max,
 	          r->limit, fix);
@@ -382,6 +392,29 @@ diagnose_drops(struct lq *q, const struct listener *l, const char *name,
 	q->win_max = r->len;
 }
 
+/* A defer-accept listener whose queue filled while connections came in
+ * through SYN cookies (qstat.h): defer-accept cannot hold those back. */
+static void
+diagnose_cookies(struct lq *q, const struct listener *l, const char *name)
+{
+	static struct ratelimit rl =
+	    RATELIMIT_INIT("warnings about SYN cookies filling queues");
+	const struct qstat *r = &q->t.last;
+	char more[64];
+	uint64_t n;
+
+	if (!M.cookies_ok || kind_of(l) != QSTAT_TCP ||
+	    listen_eff(l)->val[SOCKOPT_DEFER_ACCEPT] <= 0)
+		return;
+	n = qstat_cookie_check(&q->cookies, r, M.cookies.recv);
+	if (n > 0 && ratelimit_check(&rl, more, sizeof(more)))
+		log_warnx("%s filled its queue (%u/%u) while %llu connections "
+		          "completed through SYN cookies, which skip "
+		          "--defer-accept: an idle-connection flood? raise "
+		          "--backlog and net.ipv4.tcp_max_syn_backlog%s",
+		          name, r->len, r->limit, (unsigned long long)n, more);
+}
+
 /* ---- sampling ----------------------------------------------------------------- */
 
 /* Sample listener i; 1 when a figure STATUS.json shows moved. */
@@ -411,6 +444,8 @@ sample_one(size_t i, int64_t wall, double now)
 		q->ok = 1;
 		q->limit = r.limit;
 		q->win_base = r.drops;
+		/* the cookie counter from before any client came */
+		diagnose_cookies(q, l, name);
 		return 1;
 	}
 	if ((r.flags & QSTAT_HAS_QUEUE) && r.limit != q->limit) {
@@ -421,12 +456,28 @@ sample_one(size_t i, int64_t wall, double now)
 	}
 	diagnose_stall(q, name, old.last.len, now);
 	diagnose_drops(q, l, name, old.last.drops, now);
-	return old.peak != q->t.peak || old.last.drops != r.drops ||
-	       old.last.limit != r.limit;
+	diagnose_cookies(q, l, name);
+	/* the length too: a draining queue must not stay at its peak in
+	 * STATUS.json */
+	return qstat_moved(&old, &q->t);
 }
 
 static void accept_on(void);
 static void report_evictions(double now);
+
+static void
+read_cookies(void)
+{
+	static struct ratelimit rl =
+	    RATELIMIT_INIT("errors reading /proc/net/netstat");
+	char more[64];
+
+	M.cookies_ok = qstat_read_cookies(&M.cookies) == 0;
+	if (!M.cookies_ok && ratelimit_check(&rl, more, sizeof(more)))
+		log_warnx("cannot read SYN-cookie counters from "
+		          "/proc/net/netstat: %s%s",
+		          strerror(errno), more);
+}
 
 static void
 sample_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -435,15 +486,17 @@ sample_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	int moved = 0;
 	size_t i;
 
+	if (M.defer_any)
+		read_cookies();
 	for (i = 0; i < M.n; i++)
-		moved |= sample_one(i, wall, ev_now(loop));
+		moved |= sample_one(i, wall, monotime_now());
 	if (moved)
 		gen_status_touch();
 	if (M.o->metrics_file)
 		write_file();
 	/* an accept error paused the listener: try again */
 	accept_on();
-	report_evictions(ev_now(loop));
+	report_evictions(monotime_now());
 }
 
 /* ---- HTTP ------------------------------------------------------------------- */
@@ -853,7 +906,13 @@ metricsd_start(struct ev_loop *loop, const struct options *o)
 	if (M.lq == NULL)
 		fatalx(EXIT_SOFTWARE, "out of memory");
 	for (i = 0; i < M.n; i++)
-		sample_one(i, (int64_t)time(NULL), ev_now(loop));
+		if (o->ls[i].kind == LISTEN_TCP &&
+		    listen_eff(&o->ls[i])->val[SOCKOPT_DEFER_ACCEPT] > 0)
+			M.defer_any = 1;
+	if (M.defer_any)
+		read_cookies();
+	for (i = 0; i < M.n; i++)
+		sample_one(i, (int64_t)time(NULL), monotime_now());
 	/* as the status file: one that cannot be written is a set-up
 	 * error, not a warning every second */
 	if (o->metrics_file) {

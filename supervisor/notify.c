@@ -17,30 +17,43 @@
 #include "log.h"
 #include "notify.h"
 #include "procstat.h"
+#include "ratelimit.h"
 
 static int notify_fd = -1;
 static char address[108];
 static ev_io watcher;
 static notify_cb *callback;
 static uid_t worker_uid = (uid_t)-1; /* -1: baton's own */
-static uid_t reported_uid = (uid_t)-1;
 
-/* Verdicts of notify_descends() within one batch of datagrams: a sender
- * flooding from one pid costs one /proc walk per worker per batch, not
- * per datagram. Cleared per batch, so a reused pid is never judged by
- * its predecessor. */
-struct verdict {
-	pid_t pid, root;
-	int verdict;
+/* The ancestors of each sender within one batch of datagrams, read from
+ * /proc once: matching a sender to a worker asks notify_descends() once
+ * per live worker (64 with --num-workers=64, twice that during a
+ * restart), and each answer then costs a look-up, not a /proc walk. A
+ * batch is at most BATCH datagrams, so BATCH entries hold every sender
+ * of it, whatever the number of workers. Cleared per batch, so a reused
+ * pid is never judged by its predecessor. */
+#define BATCH 64
+#define DEPTH 8 /* how far up a descendant may be */
+struct lineage {
+	pid_t pid;
+	int n;               /* ancestors found, pid itself first */
+	pid_t up[DEPTH + 1]; /* pid, its parent, ... */
 };
-static struct verdict cache[32];
+static struct lineage cache[BATCH];
 static size_t ncached;
 static int in_batch;
+static unsigned long walks; /* /proc walks so far, for the unit tests */
 
 void
 notify_set_worker_uid(uid_t uid)
 {
 	worker_uid = uid;
+}
+
+uid_t
+notify_worker_uid(void)
+{
+	return worker_uid == (uid_t)-1 ? geteuid() : worker_uid;
 }
 
 /* Only the workers' uid and baton's own may speak: anyone else who can
@@ -49,16 +62,19 @@ notify_set_worker_uid(uid_t uid)
 static int
 uid_allowed(uid_t uid)
 {
+	/* one line per interval for all foreign uids together: two uids
+	 * taking turns made one line per datagram of a per-uid check */
+	static struct ratelimit rl =
+	    RATELIMIT_INIT("warnings about notify datagrams from other uids");
 	uid_t self = geteuid();
+	char more[64];
 
 	if (uid == self || uid == (worker_uid == (uid_t)-1 ? self : worker_uid))
 		return 1;
-	/* once per uid, not per datagram: a flood must not flood the log */
-	if (uid != reported_uid)
+	if (ratelimit_check(&rl, more, sizeof(more)))
 		log_warnx("ignoring notify datagrams from uid %ld: not the "
-		          "workers' uid",
-		          (long)uid);
-	reported_uid = uid;
+		          "workers' uid%s",
+		          (long)uid, more);
 	return 0;
 }
 
@@ -68,12 +84,15 @@ receive_batch(ev_io *w)
 	char buf[4096], cbuf[CMSG_SPACE(sizeof(struct ucred))];
 	struct iovec iov = {buf, sizeof(buf) - 1};
 	struct msghdr mh;
+	static struct ratelimit rl =
+	    RATELIMIT_INIT("errors reading the notify socket");
+	char more[64];
 	struct cmsghdr *c;
 	ssize_t n;
 	int i;
 
 	/* bounded: a flood of datagrams cannot starve the loop */
-	for (i = 0; i < 64; i++) {
+	for (i = 0; i < BATCH; i++) {
 		pid_t pid = 0;
 		uid_t uid = (uid_t)-1;
 
@@ -84,9 +103,10 @@ receive_batch(ev_io *w)
 		mh.msg_controllen = sizeof(cbuf);
 		n = recvmsg(w->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				log_warn("cannot read notify socket %s",
-				         address);
+			if (errno != EAGAIN && errno != EINTR &&
+			    ratelimit_check(&rl, more, sizeof(more)))
+				log_warnx("cannot read notify socket %s: %s%s",
+				          address, strerror(errno), more);
 			return;
 		}
 		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
@@ -119,11 +139,9 @@ notify_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	ncached = 0;
-	in_batch = 1;
+	notify_batch(1);
 	receive_batch(w);
-	in_batch = 0;
-	ncached = 0;
+	notify_batch(0);
 }
 
 int
@@ -166,6 +184,13 @@ fail : {
 	errno = saved;
 }
 	return -1;
+}
+
+void
+notify_deliver(pid_t pid, const char *msg)
+{
+	if (callback && pid > 0)
+		callback(pid, msg);
 }
 
 const char *
@@ -258,36 +283,56 @@ notify_sanitize(const char *in, size_t n, size_t max)
 	return out;
 }
 
-static int descends(pid_t pid, pid_t root);
+/* pid's ancestors, pid first, up to DEPTH levels or init, into l. */
+static void
+lineage_read(pid_t pid, struct lineage *l)
+{
+	int depth;
+
+	walks++;
+	l->pid = pid;
+	l->n = 0;
+	for (depth = 0; depth <= DEPTH && pid > 1; depth++) {
+		struct procstat ps;
+
+		l->up[l->n++] = pid;
+		if (depth == DEPTH || procstat_read(pid, &ps) < 0)
+			break;
+		pid = ps.ppid;
+	}
+}
 
 int
 notify_descends(pid_t pid, pid_t root)
 {
+	struct lineage one, *l = NULL;
 	size_t i;
-	int v;
+	int k;
 
-	for (i = 0; i < ncached; i++)
-		if (cache[i].pid == pid && cache[i].root == root)
-			return cache[i].verdict;
-	v = descends(pid, root);
-	if (in_batch && ncached < sizeof(cache) / sizeof(cache[0]))
-		cache[ncached++] = (struct verdict){pid, root, v};
-	return v;
+	if (pid == root)
+		return pid > 1;
+	for (i = 0; i < ncached && l == NULL; i++)
+		if (cache[i].pid == pid)
+			l = &cache[i];
+	if (l == NULL) {
+		l = in_batch && ncached < BATCH ? &cache[ncached++] : &one;
+		lineage_read(pid, l);
+	}
+	for (k = 0; k < l->n; k++)
+		if (l->up[k] == root)
+			return 1;
+	return 0;
 }
 
-static int
-descends(pid_t pid, pid_t root)
+void
+notify_batch(int begin)
 {
-	int depth;
+	ncached = 0;
+	in_batch = begin;
+}
 
-	for (depth = 0; depth < 8 && pid > 1; depth++) {
-		struct procstat ps;
-
-		if (pid == root)
-			return 1;
-		if (procstat_read(pid, &ps) < 0)
-			return 0;
-		pid = ps.ppid;
-	}
-	return pid == root;
+unsigned long
+notify_walks(void)
+{
+	return walks;
 }

@@ -1157,7 +1157,9 @@ finish(struct parse *ps)
 	rc = sockopt_check_global(&o->sockopts, classes, o->nls, ps->err,
 	                          ps->errlen);
 	free(classes);
-	if (rc < 0 || listen_assign_fds(o->ls, o->nls, ps->err, ps->errlen) < 0)
+	if (rc < 0 ||
+	    listen_check_twice(o->ls, o->nls, ps->err, ps->errlen) < 0 ||
+	    listen_assign_fds(o->ls, o->nls, ps->err, ps->errlen) < 0)
 		return -1;
 	return passfds_check(o->pass_fds_as, o->ls, o->nls, ps->err,
 	                     ps->errlen);
@@ -1179,6 +1181,15 @@ parse_loop(struct parse *ps)
 			snprintf(ps->err, ps->errlen,
 			         "option %s requires a value",
 			         argv[optind - 1]);
+			return -1;
+		}
+		/* glibc: '?' with optopt set to the row of a long option that
+		 * takes no value but was given one ("--no-new-privs=yes") */
+		if (c == '?' && optopt >= 256 && optopt < 256 + (int)NOPTS &&
+		    opt_table[optopt - 256].has_arg == no_argument) {
+			snprintf(ps->err, ps->errlen,
+			         "option --%s takes no value",
+			         opt_table[optopt - 256].name);
 			return -1;
 		}
 		if (c < 256 || c >= 256 + (int)NOPTS) {

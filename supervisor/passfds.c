@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "einhorn.h"
 #include "passfds.h"
 
 static const struct {
@@ -93,11 +95,15 @@ static int
 managed(const char *e)
 {
 	static const char *const own[] = {
-	    "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=",
-	    "NGINX=",      "UNICORN_FD=", "EINHORN_FD_"};
-	static const unsigned bits[] = {PASSFDS_SYSTEMD, PASSFDS_SYSTEMD,
-	                                PASSFDS_SYSTEMD, PASSFDS_NGINX,
-	                                PASSFDS_UNICORN, PASSFDS_EINHORN};
+	    "LISTEN_FDS=",         "LISTEN_PID=",
+	    "LISTEN_FDNAMES=",     "NGINX=",
+	    "UNICORN_FD=",         "EINHORN_FD_",
+	    "EINHORN_MASTER_PID=", "EINHORN_SOCK_PATH=",
+	    "EINHORN_SOCK_FD="};
+	static const unsigned bits[] = {
+	    PASSFDS_SYSTEMD, PASSFDS_SYSTEMD, PASSFDS_SYSTEMD,
+	    PASSFDS_NGINX,   PASSFDS_UNICORN, PASSFDS_EINHORN,
+	    PASSFDS_EINHORN, PASSFDS_EINHORN, PASSFDS_EINHORN};
 	size_t i;
 
 	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
@@ -170,6 +176,23 @@ var_num(const char *name, size_t n)
 	return s;
 }
 
+/* "AF_INET", "AF_INET6" or "AF_UNIX": l's socket family, as einhorn's
+ * EINHORN_FD_FAMILY_n names it. */
+static const char *
+family_name(const struct listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (l->kind == LISTEN_UNIX)
+		return "AF_UNIX";
+	if (l->fd >= 0 && getsockname(l->fd, (struct sockaddr *)&ss, &len) == 0)
+		return ss.ss_family == AF_INET6  ? "AF_INET6"
+		       : ss.ss_family == AF_UNIX ? "AF_UNIX"
+		                                 : "AF_INET";
+	return l->ipv6 ? "AF_INET6" : "AF_INET";
+}
+
 /* The dialects' variables, malloc'd, into add; returns how many. */
 static size_t
 dialect_vars(char **add, const struct listener *ls, size_t n)
@@ -197,6 +220,21 @@ dialect_vars(char **add, const struct listener *ls, size_t n)
 			             ls[o[i]].target_fd) < 0)
 				abort();
 			k++;
+			/* einhorn's clients make a socket object of this
+			 * family (AF_INET when unset) */
+			if (asprintf(&add[k], "EINHORN_FD_FAMILY_%zu=%s", i,
+			             family_name(&ls[o[i]])) < 0)
+				abort();
+			k++;
+		}
+		/* einhorn's clients take a process for a worker only when
+		 * this is their parent's pid: baton's, which forks them */
+		add[k++] = var_num("EINHORN_MASTER_PID", (size_t)getpid());
+		if (einhorn_path() != NULL) {
+			if (asprintf(&add[k], "EINHORN_SOCK_PATH=%s",
+			             einhorn_path()) < 0)
+				abort();
+			k++;
 		}
 	}
 	free(o);
@@ -218,7 +256,8 @@ passfds_env(char *const *envp, const struct listener *ls, size_t n)
 	while (src[nsrc])
 		nsrc++;
 	/* [0]: how many strings at the end are ours, to free */
-	out = calloc(nsrc + n + 8 + 2, sizeof(*out));
+	/* systemd 3, nginx 1, unicorn 1, einhorn 3 + 2n; the count; NULL */
+	out = calloc(nsrc + 2 * n + 8 + 2, sizeof(*out));
 	if (out == NULL)
 		abort();
 	for (i = 0, k = 1; i < nsrc; i++)

@@ -6,14 +6,23 @@
  * otherwise, so one kill(-pgid) reaches a `sh -c 'helper & exec srv'`
  * helper that would otherwise keep the listening socket (and accept
  * connections nobody answers) long after the worker is gone. A group
- * lives no longer than its worker: once the worker is reaped, what is
+ * lives no longer than its worker: once the worker has exited, what is
  * left of the group gets SIGTERM, then SIGKILL after the grace.
  *
+ * Rule: baton signals no number it has not proven is still its own. The
+ * proof for a group is its worker, left unreaped (reap.c holds it as a
+ * zombie) until the group is empty or given up on: a zombie keeps its
+ * pid, which is the group's id, so no other process can be given that
+ * number and become a group leader with it. Only then is the worker
+ * reaped, and the group never signalled again. The proof for a single
+ * process is that it is a child of ours that reap.c has not reaped (a
+ * child's pid is never reused before its parent reaps it).
+ *
  * baton is a child subreaper (main.c), so orphans of workers become its
- * children, and libev reaps every child (ev_child watchers or not). At
- * exit, pgroup_drain() stops those strays too: no process baton started
- * may outlive it holding a listener. Everything here runs from libev
- * callbacks. */
+ * children. At exit, pgroup_drain() stops those strays too: no process
+ * baton started may outlive it holding a listener. Every deadline here
+ * is on the monotonic clock: a step of the wall clock moves none of
+ * them. Everything here runs from libev callbacks. */
 #include "config.h"
 
 #include <dirent.h>
@@ -26,8 +35,10 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "pgroup.h"
 #include "procstat.h"
+#include "reap.h"
 #include "sig.h"
 
 /* How often a group left behind, or the strays at exit, are looked at. */
@@ -39,9 +50,10 @@
 struct group {
 	pid_t pgid; /* = the worker's pid */
 	unsigned long gen;
-	int exited;        /* the worker is reaped */
-	int killed;        /* SIGKILL sent */
-	ev_tstamp kill_at; /* once exited: SIGKILL what is left */
+	int exited;     /* the worker exited: held unreaped by reap.c */
+	int killed;     /* SIGKILL sent */
+	size_t members; /* live processes in it, at the last look */
+	double kill_at; /* monotonic: SIGKILL what is left */
 	struct group *next;
 };
 
@@ -58,7 +70,7 @@ static struct {
 	/* draining: baton exits once no stray is left */
 	int draining;
 	void (*done)(void);
-	ev_tstamp kill_at, give_up_at;
+	double kill_at, killed_at; /* monotonic; 0: no SIGKILL yet */
 	struct stray strays[MAX_STRAYS];
 	size_t nstrays;
 } P;
@@ -89,7 +101,7 @@ pgroup_add(pid_t pid, unsigned long gen)
 {
 	struct group *g = find_group(pid);
 
-	/* a pid reused by a new worker: the old group was empty */
+	/* a pid given to a new worker: the old group was released */
 	if (g == NULL) {
 		if ((g = calloc(1, sizeof(*g))) == NULL)
 			return; /* its leftovers are then found at exit */
@@ -101,26 +113,42 @@ pgroup_add(pid_t pid, unsigned long gen)
 	g->exited = g->killed = 0;
 }
 
+/* The group is empty or given up on: reap its worker, after which its
+ * number may be anyone's, and forget it. */
 static void
-drop_group(struct group *dead)
+release_group(struct group *dead)
 {
 	struct group **pp;
 
 	for (pp = &P.groups; *pp; pp = &(*pp)->next)
 		if (*pp == dead) {
 			*pp = dead->next;
+			reap_release(dead->pgid);
 			free(dead);
 			return;
 		}
 }
 
+int
+pgroup_pending(void)
+{
+	struct group *g;
+
+	for (g = P.groups; g; g = g->next)
+		if (g->exited)
+			return 1;
+	return 0;
+}
+
 void
 pgroup_kill(pid_t pid, int sig)
 {
+	/* proof: pid is a worker gen.c has not let go of, so unreaped (a
+	 * zombie at worst): its pid and group id are still its own */
 	if (kill(-pid, sig) == 0)
 		return;
-	/* ESRCH: the worker moved to a group of its own making (or is
-	 * gone); its pid still reaches it */
+	/* ESRCH: the worker moved to a group of its own making; its pid
+	 * still reaches it (same proof) */
 	if (errno != ESRCH)
 		log_warn("cannot send SIG%s to process group %ld",
 		         sig_name(sig), (long)pid);
@@ -136,43 +164,91 @@ sweep_start(void)
 		ev_timer_start(P.loop, &P.sweep);
 }
 
+/* Count the live processes of each group whose worker exited (the
+ * zombie worker itself is not one): one walk of /proc for all. kill(-pgid,
+ * 0) cannot tell, as it succeeds on the zombie. */
+static void
+count_members(void)
+{
+	struct procstat ps;
+	struct dirent *de;
+	struct group *g;
+	pid_t pid;
+	char *end;
+	DIR *d;
+
+	for (g = P.groups; g; g = g->next)
+		g->members = 0;
+	if ((d = opendir("/proc")) == NULL) {
+		log_warn("cannot open /proc to look for leftover processes");
+		/* the grace runs out, and the SIGKILL follows as before */
+		for (g = P.groups; g; g = g->next)
+			g->members = 1;
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		pid = (pid_t)strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0 || procstat_read(pid, &ps) < 0 ||
+		    ps.state == 'Z' || ps.state == 'X')
+			continue;
+		if ((g = find_group(ps.pgrp)) != NULL && g->exited &&
+		    pid != g->pgid)
+			g->members++;
+	}
+	closedir(d);
+}
+
 void
 pgroup_worker_exited(pid_t pid)
 {
 	struct group *g = find_group(pid);
 
-	if (g == NULL)
+	if (g == NULL) {
+		reap_release(pid);
 		return;
-	/* signal 0 first: an empty group (the usual case) is not logged */
-	if (kill(-pid, 0) < 0) {
-		drop_group(g);
+	}
+	g->exited = 1;
+	count_members();
+	/* an empty group (the usual case) is not logged */
+	if (g->members == 0) {
+		release_group(g);
 		return;
 	}
 	log_info("worker %ld (generation %lu) left processes in its process "
 	         "group: sending SIGTERM",
 	         (long)pid, g->gen);
+	/* proof: the worker, a zombie held by reap.c, keeps the number */
 	if (kill(-pid, SIGTERM) < 0 && errno != ESRCH)
 		log_warn("cannot send SIGTERM to process group %ld", (long)pid);
-	g->exited = 1;
-	g->kill_at = ev_now(P.loop) + P.grace;
+	g->kill_at = monotime_now() + P.grace;
 	sweep_start();
 }
 
-/* The groups of reaped workers: dropped once empty, SIGKILL at their
- * deadline, forgotten KILL_WAIT after it (a process stuck in the
- * kernel is beyond baton's reach). */
+/* The groups of exited workers: released once empty, SIGKILL at their
+ * deadline, released KILL_WAIT after it (a process stuck in the kernel
+ * is beyond baton's reach; it keeps the number in use all the same). */
 static int
-sweep_groups(ev_tstamp now)
+sweep_groups(double now)
 {
 	struct group *g, *next;
 	int pending = 0;
 
+	if (!pgroup_pending())
+		return 0;
+	count_members();
 	for (g = P.groups; g; g = next) {
 		next = g->next;
 		if (!g->exited)
 			continue;
-		if (kill(-g->pgid, 0) < 0 || now >= g->kill_at + KILL_WAIT) {
-			drop_group(g);
+		if (g->members == 0) {
+			release_group(g);
+			continue;
+		}
+		if (g->killed && now >= g->kill_at + KILL_WAIT) {
+			log_warnx("%zu processes of worker %ld (generation "
+			          "%lu) survive SIGKILL; giving up on them",
+			          g->members, (long)g->pgid, g->gen);
+			release_group(g);
 			continue;
 		}
 		pending = 1;
@@ -181,11 +257,16 @@ sweep_groups(ev_tstamp now)
 			          "still running %gs after SIGTERM: sending "
 			          "SIGKILL to its process group",
 			          (long)g->pgid, g->gen, P.grace);
+			/* proof: the zombie worker, still held, keeps the
+			 * number (released only above) */
 			if (kill(-g->pgid, SIGKILL) < 0 && errno != ESRCH)
 				log_warn("cannot send SIGKILL to process "
 				         "group %ld",
 				         (long)g->pgid);
 			g->killed = 1;
+			/* the wait for the kernel starts now, however late
+			 * this tick came */
+			g->kill_at = now;
 		}
 	}
 	return pending;
@@ -194,7 +275,7 @@ sweep_groups(ev_tstamp now)
 /* ---- strays at exit ---------------------------------------------------- */
 
 /* ppid and pgrp of pid from /proc/PID/stat; -1 if it is gone or a
- * zombie (libev reaps those). */
+ * zombie (reap.c reaps ours). */
 static int
 proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp)
 {
@@ -234,6 +315,23 @@ stray_name(const struct stray *s, char *buf, size_t len)
 		snprintf(buf, len, "stray process %ld", (long)s->pid);
 }
 
+/* sig to a stray found by the scan of this same callback. A member of a
+ * worker's group is reached through the group: its worker, unreaped,
+ * proves the group's number, where the member's own pid could have been
+ * freed and reused since the scan. Any other stray is a child of ours
+ * (is_ours), alive at the scan and not reaped since (reap.c reaps only
+ * from its own callback): its pid is still its own. */
+static void
+stray_signal(const struct stray *s, int sig, const char *name)
+{
+	if (find_group(s->pgid) != NULL) {
+		if (kill(-s->pgid, sig) < 0 && errno != ESRCH)
+			log_warn("cannot send SIG%s to %s", sig_name(sig),
+			         name);
+	} else if (kill(s->pid, sig) < 0 && errno != ESRCH)
+		log_warn("cannot send SIG%s to %s", sig_name(sig), name);
+}
+
 /* A stray seen for the first time gets SIGTERM (logged). */
 static void
 stray_found(pid_t pid, pid_t pgrp, struct stray *now, size_t *nnow)
@@ -253,8 +351,7 @@ stray_found(pid_t pid, pid_t pgrp, struct stray *now, size_t *nnow)
 	if (s == NULL) {
 		stray_name(&now[*nnow], name, sizeof(name));
 		log_warnx("%s still running: sending SIGTERM", name);
-		if (kill(pid, SIGTERM) < 0 && errno != ESRCH)
-			log_warn("cannot send SIGTERM to %s", name);
+		stray_signal(&now[*nnow], SIGTERM, name);
 	}
 	(*nnow)++;
 }
@@ -294,8 +391,9 @@ pgroup_strays(void)
 	return (int)scan_strays();
 }
 
+/* SIGKILL to the strays of the scan just made (in this callback). */
 static void
-kill_strays(void)
+kill_strays(double now)
 {
 	char name[128];
 	size_t i;
@@ -306,9 +404,10 @@ kill_strays(void)
 		stray_name(&P.strays[i], name, sizeof(name));
 		log_warnx("%s still running %gs after SIGTERM: sending SIGKILL",
 		          name, P.grace);
-		if (kill(P.strays[i].pid, SIGKILL) < 0 && errno != ESRCH)
-			log_warn("cannot send SIGKILL to %s", name);
+		stray_signal(&P.strays[i], SIGKILL, name);
 		P.strays[i].killed = 1;
+		if (P.killed_at == 0)
+			P.killed_at = now;
 	}
 }
 
@@ -323,7 +422,7 @@ drain_done(void)
 static void
 sweep_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	ev_tstamp now = ev_now(loop);
+	double now = monotime_now();
 	int pending = sweep_groups(now);
 
 	if (!P.draining) {
@@ -335,12 +434,16 @@ sweep_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		drain_done();
 		return;
 	}
-	if (now >= P.give_up_at) {
+	if (now >= P.kill_at)
+		kill_strays(now);
+	/* given up KILL_WAIT after the first SIGKILL, and only once every
+	 * stray still running was sent one (kill_strays, just above): never
+	 * "survive SIGKILL" without a SIGKILL */
+	if (P.killed_at > 0 && now >= P.killed_at + KILL_WAIT) {
 		log_warnx("%zu stray processes survive SIGKILL; exiting anyway",
 		          P.nstrays);
 		drain_done();
-	} else if (now >= P.kill_at)
-		kill_strays();
+	}
 }
 
 void
@@ -355,7 +458,7 @@ pgroup_drain(void (*done)(void))
 		return;
 	}
 	P.draining = 1;
-	P.kill_at = ev_now(P.loop) + P.grace;
-	P.give_up_at = P.kill_at + KILL_WAIT;
+	P.kill_at = monotime_now() + P.grace;
+	P.killed_at = 0;
 	sweep_start();
 }

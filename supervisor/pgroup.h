@@ -15,9 +15,12 @@ void pgroup_add(pid_t pid, unsigned long gen);
 /* sig to every process of worker pid's group (to pid alone when the
  * worker left the group); logs a failure other than ESRCH. */
 void pgroup_kill(pid_t pid, int sig);
-/* Worker pid was reaped: SIGTERM whatever is left in its group, SIGKILL
- * after the grace. */
+/* Worker pid exited and is held unreaped (reap.c): SIGTERM whatever is
+ * left in its group, SIGKILL after the grace; the worker is reaped
+ * (reap_release) once its group is empty or given up on. */
 void pgroup_worker_exited(pid_t pid);
+/* 1 while the group of an exited worker is being stopped. */
+int pgroup_pending(void);
 /* baton is about to exit and no worker is left: SIGTERM every process it
  * started that still runs (its orphans, adopted as subreaper, and the
  * rest of the workers' groups), SIGKILL after the grace, then done()

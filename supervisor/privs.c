@@ -33,6 +33,7 @@ static struct {
 	uint64_t eff, prm, inh; /* baton's own sets */
 	uint64_t bnd;           /* baton's bounding set */
 	int setpcap;            /* baton may drop from the bounding set */
+	long too_many;          /* the user's group count over the limit */
 } P;
 
 /* ---- parsing and resolving (parent) ------------------------------------ */
@@ -95,6 +96,26 @@ resolve_user(const char *s, uid_t *uid, struct passwd **pw)
 	return 0;
 }
 
+/* The kernel's limit on supplementary groups (NGROUPS_MAX, 65536 on
+ * Linux since 2.6.4; sysconf says what this kernel has). */
+static long
+groups_limit(void)
+{
+	long max = sysconf(_SC_NGROUPS_MAX);
+
+	return max > 0 ? max : NGROUPS_MAX;
+}
+
+int
+privs_groups_fit(const char *user, long n, long max, char *err, size_t errlen)
+{
+	if (n <= max)
+		return 0;
+	snprintf(err, errlen, "user %s is in %ld groups; the limit is %ld",
+	         user, n, max);
+	return -1;
+}
+
 /* The supplementary groups as --supplementary-groups asks; user is the
  * name for "auto", NULL when the uid has no password entry. */
 static int
@@ -115,11 +136,19 @@ resolve_groups(struct privs_child *c, const char *user)
 			if (g == NULL)
 				return -1;
 			c->groups = g;
-			if (getgrouplist(user, c->gid, c->groups, &got) >= 0) {
+			if (getgrouplist(user, c->gid, c->groups, &got) >= 0 &&
+			    got <= groups_limit()) {
 				c->ngroups = (size_t)got;
 				return 0;
 			}
-			if (got <= n || got > 65536) {
+			/* more than setgroups(2) takes: the count is said
+			 * (privs_groups_fit), never "Argument list too long" */
+			if (got > groups_limit()) {
+				P.too_many = got;
+				errno = E2BIG;
+				return -1;
+			}
+			if (got <= n) {
 				errno = E2BIG;
 				return -1;
 			}
@@ -196,6 +225,7 @@ privs_prepare(struct privs_child *c, int *step)
 {
 	memset(c, 0, sizeof(*c));
 	*step = PRIVS_RESOLVE;
+	P.too_many = 0;
 	c->no_new_privs = P.no_new_privs;
 	if (P.user == NULL) {
 		/* baton's own user: only the ambient set changes */
@@ -389,7 +419,13 @@ check_user(const struct options *o, char *err, size_t errlen)
 	}
 	saved = errno;
 	/* say which name is wrong */
-	if (resolve_user(P.user, &c.uid, &(struct passwd *){NULL}) < 0)
+	if (saved == E2BIG && P.too_many > 0) {
+		char why[200];
+
+		privs_groups_fit(P.user, P.too_many, groups_limit(), why,
+		                 sizeof(why));
+		snprintf(err, errlen, "cannot use --user=%s: %s", o->user, why);
+	} else if (resolve_user(P.user, &c.uid, &(struct passwd *){NULL}) < 0)
 		snprintf(err, errlen, "cannot use --user=%s: no such user",
 		         o->user);
 	else if (P.group && resolve_group(P.group, &c.gid) < 0)
@@ -507,6 +543,15 @@ privs_describe(int step, long arg, char *buf, size_t len)
 	case PRIVS_RESOLVE:
 		snprintf(buf, len, "cannot resolve --user=%s%s%s", P.user,
 		         P.group ? ":" : "", P.group ? P.group : "");
+		/* the groups grew past the limit since start-up */
+		if (P.too_many > 0) {
+			char why[200];
+			size_t used = strlen(buf);
+
+			privs_groups_fit(P.user, P.too_many, groups_limit(),
+			                 why, sizeof(why));
+			snprintf(buf + used, len - used, " (%s)", why);
+		}
 		break;
 	case PRIVS_SETGROUPS:
 		snprintf(buf, len, "cannot setgroups(%ld groups)", arg);

@@ -73,6 +73,12 @@ char **privs_envp(const struct privs_child *c, char *const *base);
  * *step and *arg then say what failed. */
 int privs_apply(const struct privs_child *c, int *step, long *arg);
 
+/* A user in n supplementary groups, against the kernel's limit max:
+ * 0 when setgroups(2) can take them, else -1 with "user USER is in N
+ * groups; the limit is MAX" in err. */
+int privs_groups_fit(const char *user, long n, long max, char *err,
+                     size_t errlen);
+
 /* "cannot setresuid(65534)" for a failed step (in the parent). */
 void privs_describe(int step, long arg, char *buf, size_t len);
 

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
@@ -58,6 +59,114 @@ qstat_sample(struct qstat_track *t, const struct qstat *q, int64_t now)
 	if ((q->flags & QSTAT_HAS_QUEUE) && q->len > t->peak)
 		t->peak = q->len;
 	t->sampled_at = now;
+}
+
+int
+qstat_moved(const struct qstat_track *old, const struct qstat_track *now)
+{
+	return old->peak != now->peak || old->last.drops != now->last.drops ||
+	       old->last.limit != now->last.limit ||
+	       old->last.len != now->last.len;
+}
+
+/* ---- SYN cookies ------------------------------------------------------ */
+
+/* The value under name in a "TcpExt: a b c" / "TcpExt: 1 2 3" pair. */
+static int
+netstat_field(const char *names, const char *values, const char *name,
+              uint64_t *v)
+{
+	size_t nlen = strlen(name);
+
+	/* both lines start with "TcpExt:"; walk the two in step */
+	for (;;) {
+		names += strcspn(names, " \n");
+		values += strcspn(values, " \n");
+		if (*names != ' ' || *values != ' ')
+			return -1;
+		names++;
+		values++;
+		if (strncmp(names, name, nlen) == 0 &&
+		    (names[nlen] == ' ' || names[nlen] == '\n' ||
+		     names[nlen] == '\0')) {
+			char *end;
+
+			errno = 0;
+			*v = strtoull(values, &end, 10);
+			return errno || end == values ? -1 : 0;
+		}
+	}
+}
+
+int
+qstat_parse_netstat(const char *text, struct qstat_cookies *c)
+{
+	const char *names = text, *values;
+
+	/* the first "TcpExt:" line names the fields, the next has them */
+	while (names && strncmp(names, "TcpExt:", 7) != 0) {
+		names = strchr(names, '\n');
+		names = names ? names + 1 : NULL;
+	}
+	values = names ? strchr(names, '\n') : NULL;
+	if (values == NULL || strncmp(values + 1, "TcpExt:", 7) != 0 ||
+	    netstat_field(names, values + 1, "SyncookiesSent", &c->sent) < 0 ||
+	    netstat_field(names, values + 1, "SyncookiesRecv", &c->recv) < 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+int
+qstat_read_cookies(struct qstat_cookies *c)
+{
+	char buf[8192];
+	ssize_t n;
+	size_t off = 0;
+	int fd, saved;
+
+	fd = open("/proc/net/netstat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* about 3 kB; TcpExt comes first */
+	while (off < sizeof(buf) - 1 &&
+	       (n = read(fd, buf + off, sizeof(buf) - 1 - off)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	close(fd);
+	buf[off] = '\0';
+	return qstat_parse_netstat(buf, c);
+}
+
+uint64_t
+qstat_cookie_check(struct qstat_cookie_track *t, const struct qstat *r,
+                   uint64_t recv)
+{
+	/* the kernel's own test (sk_acceptq_is_full) is len > limit; a
+	 * queue at its limit takes one more and is then full */
+	int full = (r->flags & QSTAT_HAS_QUEUE) && r->len >= r->limit;
+
+	if (!full || !t->armed || recv < t->base) {
+		/* not full: the base moves on; full at the first reading
+		 * (or counters reset): no telling when the cookies came */
+		t->base = recv;
+		t->armed = 1;
+		t->said = full;
+		return 0;
+	}
+	if (t->said || recv == t->base)
+		return 0;
+	t->said = 1;
+	return recv - t->base;
 }
 
 /* " NAME:VALUE" or " NAME:null" into buf at *off, JSON style. */

@@ -76,6 +76,44 @@ int qstat_json(char *buf, size_t len, const struct qstat_track *t);
  * part for UDP, no drops part for unix. Returns what snprintf returns. */
 int qstat_text(char *buf, size_t len, const struct qstat_track *t);
 
+/* Did a figure STATUS.json shows move from old to now: the peak, the
+ * drops, the limit, or the length (so that a queue draining is seen going
+ * down to 0, not left at its last peak)? */
+int qstat_moved(const struct qstat_track *old, const struct qstat_track *now);
+
+/* ---- SYN cookies and defer-accept ----
+ * A connection that completes through a SYN cookie has no request socket
+ * for TCP_DEFER_ACCEPT to hold back: it goes to the accept queue at the
+ * final ACK, data or not. An idle-connection flood above the SYN-queue
+ * limit (net.ipv4.tcp_max_syn_backlog, the backlog) then fills a
+ * defer-accept listener's queue. The kernel counts cookies per network
+ * namespace only (TcpExt SyncookiesSent, SyncookiesRecv in
+ * /proc/net/netstat), so a listener is blamed when the namespace's
+ * SyncookiesRecv grew while its own queue went from not full to full. */
+struct qstat_cookies {
+	uint64_t sent, recv; /* TcpExt SyncookiesSent, SyncookiesRecv */
+};
+
+/* The TcpExt counters from the text of /proc/net/netstat (a header line
+ * of names, then a line of values). 0, or -1 (EPROTO) when absent. */
+int qstat_parse_netstat(const char *text, struct qstat_cookies *c);
+/* The same from /proc/net/netstat. 0, or -1 with errno. */
+int qstat_read_cookies(struct qstat_cookies *c);
+
+/* Per listener: the namespace's SyncookiesRecv when its queue was last
+ * seen not full. */
+struct qstat_cookie_track {
+	uint64_t base;
+	unsigned char armed, said;
+};
+
+/* One reading r of a listener and the namespace's SyncookiesRecv now:
+ * the number of connections completed through cookies since its queue
+ * was last seen not full, said once each time the queue fills (0:
+ * nothing to say). */
+uint64_t qstat_cookie_check(struct qstat_cookie_track *t, const struct qstat *r,
+                            uint64_t recv);
+
 /* "tcp", "unix", "udp": the proto label and JSON value. */
 const char *qstat_kind_name(enum qstat_kind kind);
 

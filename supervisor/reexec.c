@@ -94,8 +94,8 @@ reexec_pack(const struct reexec_state *s)
 
 	if (f == NULL)
 		return NULL;
-	fprintf(f, "baton-reexec %d\npid %ld\npidfile %d\n", REEXEC_VERSION,
-	        (long)s->pid, s->pidfile_fd);
+	fprintf(f, "baton-reexec %d\npid %ld\npidfile %d\nstatuslock %d\n",
+	        REEXEC_VERSION, (long)s->pid, s->pidfile_fd, s->statuslock_fd);
 	pack_listeners(f, s);
 	fprintf(f, "counters %lu %lu %u %d %.3f\ngenerations %zu\n", s->last_id,
 	        s->restarts, s->failures, s->ever_served, s->since_restart,
@@ -278,8 +278,10 @@ unpack_body(struct rd *r, struct reexec_state *s)
 		         version, REEXEC_OLDEST, REEXEC_VERSION);
 		return -1;
 	}
+	s->statuslock_fd = -1;
 	if (SCAN(r, "pid %ld", &pid) < 0 ||
 	    SCAN(r, "pidfile %d", &s->pidfile_fd) < 0 ||
+	    (version >= 4 && SCAN(r, "statuslock %d", &s->statuslock_fd) < 0) ||
 	    unpack_listeners(r, s, version) < 0)
 		return -1;
 	s->pid = (pid_t)pid;
@@ -431,7 +433,11 @@ preflight_reap(pid_t pid, double deadline, int *timed_out)
 		nanosleep(&ts, NULL);
 	if (r == 0) {
 		*timed_out = 1;
-		kill(pid, SIGKILL);
+		/* proof: our child, which waitpid() just found unreaped */
+		if (kill(pid, SIGKILL) < 0)
+			log_warn("cannot send SIGKILL to the re-exec "
+			         "pre-flight (pid %ld)",
+			         (long)pid);
 		while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 			;
 	}
@@ -516,6 +522,8 @@ restore_cloexec(const struct options *o)
 		set_cloexec(o->ls[i].fd, 1);
 	if (status_pidfile_fd() >= 0)
 		set_cloexec(status_pidfile_fd(), 1);
+	if (status_file_lock_fd() >= 0)
+		set_cloexec(status_file_lock_fd(), 1);
 }
 
 /* The state text in a sealed memfd: nobody, us included, can change it
@@ -561,13 +569,13 @@ state_text(const struct options *o, char *why, size_t len)
 	size_t i;
 
 	memset(&st, 0, sizeof(st));
-	if (gen_state_save(&st) < 0) {
+	if (gen_state_save(&st, why, len) < 0) {
 		reexec_state_free(&st);
-		snprintf(why, len, "not now");
 		return NULL;
 	}
 	st.pid = getpid();
 	st.pidfile_fd = status_pidfile_fd();
+	st.statuslock_fd = status_file_lock_fd();
 	if ((ls = calloc(o->nls + 1, sizeof(*ls))) != NULL) {
 		for (i = 0; i < o->nls; i++) {
 			ls[i].fd = o->ls[i].fd;
@@ -597,14 +605,14 @@ reexec_now(char **argv, const struct options *o)
 	int mfd, blocked, saved;
 
 	if ((text = state_text(o, why, sizeof(why))) == NULL) {
-		if (strcmp(why, "not now") == 0)
-			log_warnx("received SIGUSR2: cannot re-exec while a "
-			          "generation is starting or baton is "
-			          "stopping; send it again later");
-		else
+		if (strcmp(why, "out of memory") == 0)
 			log_warnx(
 			    "cannot re-exec %s: %s; carrying on as before",
 			    argv[0], why);
+		else /* the reason the state is not settled, by name */
+			log_warnx("received SIGUSR2: cannot re-exec while %s; "
+			          "send it again later",
+			          why);
 		return;
 	}
 	if (preflight(argv[0], why, sizeof(why)) < 0 ||
@@ -621,6 +629,8 @@ reexec_now(char **argv, const struct options *o)
 			         o->ls[i].key);
 	if (status_pidfile_fd() >= 0)
 		set_cloexec(status_pidfile_fd(), 0);
+	if (status_file_lock_fd() >= 0)
+		set_cloexec(status_file_lock_fd(), 0);
 	set_cloexec(mfd, 0);
 	snprintf(num, sizeof(num), "%d", mfd);
 	setenv(FD_VAR, num, 1);
@@ -824,6 +834,22 @@ take_listener(struct listener *l, const struct reexec_listener *t)
 		log_warnx("%s", err);
 }
 
+/* The status file's lock, held across the exec; from a version 3 state
+ * (an older baton had none), taken now. */
+static void
+adopt_status_lock(const struct options *o)
+{
+	char err[1024];
+
+	if (o->status_file == NULL)
+		return;
+	if (taken.statuslock_fd >= 0) {
+		set_cloexec(taken.statuslock_fd, 1);
+		status_file_lock_adopt(taken.statuslock_fd, o->status_file);
+	} else if (status_file_lock(o->status_file, err, sizeof(err)) < 0)
+		log_warnx("re-exec: %s", err);
+}
+
 int
 reexec_adopt(struct options *o)
 {
@@ -835,6 +861,7 @@ reexec_adopt(struct options *o)
 		set_cloexec(taken.pidfile_fd, 1);
 		status_pidfile_adopt(taken.pidfile_fd, o->pid_file);
 	}
+	adopt_status_lock(o);
 	if (o->nls == 0)
 		rebuild_listeners(o);
 	if (taken.nls != o->nls) {

@@ -10,8 +10,9 @@
 
 /* The version of the state format this baton writes; the new binary
  * must accept it. It also reads REEXEC_OLDEST and up, so that an older
- * baton can exec this one. 3: each listener's origin, key and fd name. */
-#define REEXEC_VERSION 3
+ * baton can exec this one. 3: each listener's origin, key and fd name.
+ * 4: the status file's lock fd. */
+#define REEXEC_VERSION 4
 #define REEXEC_OLDEST 2
 
 /* What crosses the exec. gen fills the generations (gen_state_save) and
@@ -49,11 +50,12 @@ struct reexec_state {
 	double since_restart; /* seconds since the last restart */
 	size_t ngens;         /* newest first */
 	struct reexec_gen *gens;
+	int statuslock_fd; /* -1: none (version 4 and up) */
 };
 
 /* Called as the first lines of main: "--reexec-preflight=V" answers
  * "baton-reexec V ok" and exits 0 when this binary reads state version
- * V, else "baton-reexec V unsupported (this baton reads 2 to 3)" and
+ * V, else "baton-reexec V unsupported (this baton reads 2 to 4)" and
  * exits 1; any other argv returns. */
 void reexec_preflight_answer(int argc, char **argv);
 /* Called next, before anything is read: take the state a re-exec passed

@@ -17,6 +17,7 @@
 
 #include "listen.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "sdnotify.h"
 
 /* The variables the manager set for baton alone. They leave the
@@ -32,6 +33,27 @@ static struct sockaddr_un addr;
 static socklen_t addrlen;
 static int have_addr, failing;
 static ev_timer watchdog;
+
+/*
+ * Never block on the manager (STYLE.md, rule 3). A manager that stops
+ * reading lets its socket's queue fill, and a blocking sendmsg(2) then
+ * waits until it reads again: no worker reaped, no signal answered. So
+ * every datagram is sent with MSG_DONTWAIT; one that finds the queue
+ * full is dropped and counted. What the manager must end up knowing is
+ * baton's state: the last of READY=1, RELOADING=1 and STOPPING=1 (the
+ * phase), and the last STATUS=. It is kept, and once a state message was
+ * lost, a timer sends the state again every second until one goes
+ * through. The first datagram to go through says in the log how many
+ * were lost.
+ */
+#define RETRY_SECONDS 1.0
+static char phase[128];            /* "READY=1\n" ..., or "" */
+static char status_text[512];      /* the last STATUS= */
+static char state[1024];           /* phase, then STATUS= */
+static int state_lost;             /* the manager may not have it */
+static unsigned long dropped;      /* datagrams lost since the queue filled */
+static struct ev_loop *retry_loop; /* for the retry timer */
+static ev_timer retry;
 
 static void fatal_hook(int code, const char *line);
 
@@ -88,11 +110,17 @@ sdnotify_enabled(void)
 void
 sdnotify_exec_prepare(void)
 {
+	/* each SIGUSR2 comes here: a signal storm must not flood the log */
+	static struct ratelimit rl =
+	    RATELIMIT_INIT("errors keeping NOTIFY_SOCKET across re-exec");
+	char more[64];
 	size_t i;
 
 	for (i = 0; i < NVARS; i++)
-		if (saved[i] && setenv(vars[i], saved[i], 1) < 0)
-			log_warn("cannot keep %s across re-exec", vars[i]);
+		if (saved[i] && setenv(vars[i], saved[i], 1) < 0 &&
+		    ratelimit_check(&rl, more, sizeof(more)))
+			log_warnx("cannot keep %s across re-exec: %s%s",
+			          vars[i], strerror(errno), more);
 }
 
 void
@@ -104,12 +132,69 @@ sdnotify_exec_failed(void)
 		unsetenv(vars[i]);
 }
 
-/* One datagram, with fd in SCM_RIGHTS when fd >= 0. A manager that is
- * gone is reported once, not at every watchdog tick. */
+static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* The queue is full: one more datagram lost. */
+static void
+drop(const char *msg)
+{
+	if (dropped++ == 0)
+		log_warnx("the service manager's socket NOTIFY_SOCKET=%s is "
+		          "full; dropping notifications until it reads again",
+		          saved[0]);
+	if (msg == state || strstr(msg, "STATUS="))
+		state_lost = 1;
+	if (retry_loop && !ev_is_active(&retry)) {
+		ev_timer_init(&retry, retry_cb, RETRY_SECONDS, RETRY_SECONDS);
+		ev_timer_start(retry_loop, &retry);
+		ev_unref(retry_loop); /* it must not keep baton running */
+	}
+}
+
+static int send_msg(const char *msg, int fd);
+
+/* A datagram went through: the manager reads again. */
+static void
+caught_up(const char *msg)
+{
+	if (msg == state) /* the whole state went through */
+		state_lost = 0;
+	if (dropped == 0)
+		return;
+	log_info("%lu notification%s to the service manager dropped while "
+	         "its socket was full",
+	         dropped, dropped == 1 ? "" : "s");
+	dropped = 0;
+	if (retry_loop && ev_is_active(&retry)) {
+		ev_ref(retry_loop);
+		ev_timer_stop(retry_loop, &retry);
+	}
+	if (state_lost) {
+		state_lost = 0;
+		(void)send_msg(state, -1); /* the state it missed */
+	}
+}
+
+static void
+retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	/* the state if it was lost, else a harmless keep-alive (a
+	 * WATCHDOG=1 that comes early) */
+	(void)send_msg(state_lost ? state : "WATCHDOG=1", -1);
+}
+
+/* One datagram, with fd in SCM_RIGHTS when fd >= 0, never waiting for
+ * room in the manager's queue. A manager that is gone is reported once,
+ * not at every watchdog tick. */
 static int
 send_msg(const char *msg, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	static struct ratelimit rl_send =
+	    RATELIMIT_INIT("errors notifying the service manager");
+	char cbuf[CMSG_SPACE(sizeof(int))], more[64];
 	struct iovec iov = {(void *)msg, strlen(msg)};
 	struct msghdr mh;
 	int s;
@@ -135,20 +220,31 @@ send_msg(const char *msg, int fd)
 	}
 	s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0) {
-		log_warn("cannot create a socket for NOTIFY_SOCKET");
+		if (ratelimit_check(&rl_send, more, sizeof(more)))
+			log_warnx("cannot create a socket for NOTIFY_SOCKET: "
+			          "%s%s",
+			          strerror(errno), more);
 		return -1;
 	}
-	if (sendmsg(s, &mh, MSG_NOSIGNAL) < 0) {
-		if (!failing)
-			log_warn("cannot notify the service manager at "
-			         "NOTIFY_SOCKET=%s",
-			         saved[0]);
+	if (sendmsg(s, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			drop(msg);
+			close(s);
+			return -1;
+		}
+		/* a manager that fails and recovers in turn would make a
+		 * line each time: limited as well as once per failure */
+		if (!failing && ratelimit_check(&rl_send, more, sizeof(more)))
+			log_warnx("cannot notify the service manager at "
+			          "NOTIFY_SOCKET=%s: %s%s",
+			          saved[0], strerror(errno), more);
 		failing = 1;
 		close(s);
 		return -1;
 	}
 	failing = 0;
 	close(s);
+	caught_up(msg);
 	return 0;
 }
 
@@ -157,15 +253,23 @@ send_msg(const char *msg, int fd)
 static void
 send_status(const char *msg, const char *fmt, va_list ap)
 {
-	char status[512], buf[1024];
+	char buf[1024];
 	char *p;
 
-	vsnprintf(status, sizeof(status), fmt, ap);
-	for (p = status; *p; p++)
+	vsnprintf(status_text, sizeof(status_text), fmt, ap);
+	for (p = status_text; *p; p++)
 		if (*p == '\n')
 			*p = ' ';
-	snprintf(buf, sizeof(buf), "%sSTATUS=%s", msg, status);
-	send_msg(buf, -1);
+	if (strncmp(msg, "READY=1", 7) == 0 ||
+	    strncmp(msg, "RELOADING=1", 11) == 0 ||
+	    strncmp(msg, "STOPPING=1", 10) == 0)
+		snprintf(phase, sizeof(phase), "%s", msg);
+	snprintf(state, sizeof(state), "%sSTATUS=%s", phase, status_text);
+	snprintf(buf, sizeof(buf), "%sSTATUS=%s", msg, status_text);
+	/* a message that is the whole state brings the manager up to date
+	 * (caught_up); a STATUS= alone does not when the phase before it
+	 * was lost */
+	send_msg(strcmp(buf, state) == 0 ? state : buf, -1);
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -209,15 +313,20 @@ sdnotify_rolled_back(unsigned long failed, const char *reason,
 void
 sdnotify_reloading(void)
 {
+	static struct ratelimit rl =
+	    RATELIMIT_INIT("errors reading CLOCK_MONOTONIC");
 	struct timespec ts;
-	char msg[128];
+	char msg[128], more[64];
 
 	if (!have_addr)
 		return;
 	/* systemd matches this time against the reload it started: a
 	 * RELOADING=1 without it may be taken for an older one */
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0) {
-		log_warn("cannot read CLOCK_MONOTONIC");
+		/* once per SIGHUP: limited as any line a signal causes */
+		if (ratelimit_check(&rl, more, sizeof(more)))
+			log_warnx("cannot read CLOCK_MONOTONIC: %s%s",
+			          strerror(errno), more);
 		return;
 	}
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu\n",
@@ -232,7 +341,30 @@ sdnotify_stopping(void)
 	send_with_status("STOPPING=1\n", "stopping");
 }
 
-/* log.c's fatal path: errno is the cause of fatal(), 0 after fatalx(). */
+/* The errno whose text ends the line ("...: Address already in use"),
+ * or 0. The parsers and wrappers that fill an error buffer (listen_bind,
+ * the pid file, a failed exec) name the cause with strerror(errno) last,
+ * and their callers exit with fatalx(), which has no errno to give: the
+ * cause is in the text, and the text is this process's own strerror. */
+static int
+errno_of_text(const char *line, size_t n)
+{
+	int e;
+
+	for (e = 1; e < 200; e++) {
+		const char *t = strerror(e);
+		size_t tn = strlen(t);
+
+		if (n >= tn + 2 && memcmp(line + n - tn - 2, ": ", 2) == 0 &&
+		    memcmp(line + n - tn, t, tn) == 0 &&
+		    strncmp(t, "Unknown error", 13) != 0)
+			return e;
+	}
+	return 0;
+}
+
+/* log.c's fatal path: errno is the cause of fatal(), 0 after fatalx().
+ * baton.1 promises ERRNO= whenever a system call failed. */
 static void
 fatal_hook(int code, const char *line)
 {
@@ -240,6 +372,8 @@ fatal_hook(int code, const char *line)
 	int err = errno;
 	size_t n = strcspn(line, "\n");
 
+	if (err <= 0)
+		err = errno_of_text(line, n);
 	if (err > 0)
 		snprintf(msg, sizeof(msg), "ERRNO=%d\n", err);
 	(void)code; /* the manager sees the exit status itself */
@@ -261,7 +395,15 @@ sdnotify_watchdog_start(struct ev_loop *loop)
 	unsigned long long usec;
 	char *end;
 
-	if (!have_addr || saved[1] == NULL)
+	if (!have_addr)
+		return;
+	retry_loop = loop; /* to retry what the manager could not take */
+	if (dropped && !ev_is_active(&retry)) {
+		ev_timer_init(&retry, retry_cb, RETRY_SECONDS, RETRY_SECONDS);
+		ev_timer_start(loop, &retry);
+		ev_unref(loop);
+	}
+	if (saved[1] == NULL)
 		return;
 	/* sd_watchdog_enabled(3): WATCHDOG_PID, when set, names the
 	 * process meant; a variable meant for another is not ours */

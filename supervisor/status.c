@@ -11,12 +11,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "safepath.h"
 #include "status.h"
 
 static int pid_fd = -1;
 static char *pid_path;
 static dev_t pid_dev;
 static ino_t pid_ino;
+
+/* The status file's lock: STATUS.lock beside it, flock'd for baton's life
+ * (the status file itself is replaced by rename at every write, so it
+ * cannot carry a lock). */
+static int lock_fd = -1;
+static char *lock_path;
+static dev_t lock_dev;
+static ino_t lock_ino;
 
 /* Files baton wrote itself (the status file and its JSON), by the
  * inode it put there: clean-up removes a path only while it still holds
@@ -36,20 +45,19 @@ int
 status_pidfile_open(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
+	char why[512];
 	int fd;
 
 	/* no O_TRUNC: the file may belong to a running supervisor. No
-	 * symlink (a link planted in a shared directory would have root
-	 * write through it), and O_NONBLOCK so that a FIFO cannot hang
-	 * us before fstat refuses it. */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
-	          0644);
+	 * symlink a local user planted in a shared directory (root would
+	 * write through it): safepath's rule. O_NONBLOCK so that a FIFO
+	 * cannot hang us before fstat refuses it. */
+	fd = safepath_open(path, O_RDWR | O_CREAT | O_NONBLOCK, 0644, why,
+	                   sizeof(why));
 	if (fd < 0) {
-		if (errno == ELOOP)
-			snprintf(err, errlen,
-			         "cannot use pid file %s: it is a symbolic "
-			         "link",
-			         path);
+		if (why[0])
+			snprintf(err, errlen, "cannot use pid file %s: %s",
+			         path, why);
 		else
 			snprintf(err, errlen, "cannot open pid file %s: %s",
 			         path, strerror(errno));
@@ -92,17 +100,29 @@ status_pidfile_open(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+write_pid(int fd)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	return ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n ? -1
+	                                                                  : 0;
+}
+
 int
 status_pidfile_write(char *err, size_t errlen)
 {
-	char buf[32];
-	int n;
-
+	/* the status lock names the supervisor for a refused second one:
+	 * the daemon's pid, written again after --daemonize */
+	if (lock_fd >= 0 && write_pid(lock_fd) < 0) {
+		snprintf(err, errlen, "cannot write status lock file %s: %s",
+		         lock_path, strerror(errno));
+		return -1;
+	}
 	if (pid_fd < 0)
 		return 0;
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (ftruncate(pid_fd, 0) < 0 ||
-	    pwrite(pid_fd, buf, (size_t)n, 0) != n) {
+	if (write_pid(pid_fd) < 0) {
 		snprintf(err, errlen, "cannot write pid file %s: %s", pid_path,
 		         strerror(errno));
 		return -1;
@@ -243,13 +263,14 @@ status_parse_gens(const char *text, unsigned long *gens, size_t max)
 
 /* Refuse to replace what is not a regular file or a symlink (rename
  * replaces a link itself, not its target): a directory, or a device
- * such as /dev/null that clean-up would otherwise destroy. */
+ * such as /dev/null that clean-up would otherwise destroy. base is in
+ * the directory dir. */
 static int
-replaceable(const char *path)
+replaceable(int dir, const char *base)
 {
 	struct stat st;
 
-	if (lstat(path, &st) < 0)
+	if (fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
 		return 0;
@@ -281,55 +302,65 @@ own_set(const char *path, int fd)
 	own[i].ino = st.st_ino;
 }
 
-/* A new temporary beside path: an unpredictable name created with
- * O_EXCL (so no planted file or symlink is opened), mode 0644. */
+/* The directory of path, reached under safepath's rule (a link planted
+ * in /tmp on the way is not followed), and a new temporary in it beside
+ * path: an unpredictable name created with O_EXCL, mode 0644. */
 static int
-temp_open(const char *path, char **tmp)
+temp_open(const char *path, int *dir, const char **base, char **tmp, char *why,
+          size_t whylen)
 {
-	int fd;
+	int fd, saved;
 
-	if (asprintf(tmp, "%s.XXXXXX", path) < 0)
+	*dir = safepath_open_dir(path, base, why, whylen);
+	if (*dir < 0)
 		return -1;
-	fd = mkostemp(*tmp, O_CLOEXEC);
-	if (fd < 0 || fchmod(fd, 0644) < 0) {
-		int saved = errno;
-
-		if (fd >= 0) {
-			unlink(*tmp);
-			close(fd);
-		}
+	if (replaceable(*dir, *base) < 0 ||
+	    (fd = safepath_temp(*dir, *base, tmp)) < 0)
+		goto fail;
+	if (fchmod(fd, 0644) < 0) {
+		saved = errno;
+		unlinkat(*dir, *tmp, 0);
+		close(fd);
 		free(*tmp);
 		errno = saved;
-		return -1;
+		goto fail;
 	}
 	return fd;
+fail:
+	saved = errno;
+	close(*dir);
+	errno = saved;
+	return -1;
 }
 
 int
-status_file_check(const char *path)
+status_file_check(const char *path, char *why, size_t whylen)
 {
+	const char *base;
 	char *tmp;
-	int fd;
+	int fd, dir;
 
 	/* the directory must take our temporaries; the file itself is
 	 * left alone (it may be another live supervisor's) */
-	if (replaceable(path) < 0 || (fd = temp_open(path, &tmp)) < 0)
+	if ((fd = temp_open(path, &dir, &base, &tmp, why, whylen)) < 0)
 		return -1;
-	unlink(tmp);
+	unlinkat(dir, tmp, 0);
 	close(fd);
+	close(dir);
 	free(tmp);
 	return 0;
 }
 
-int
-status_write_atomic_with(const char *path,
-                         int (*fill)(FILE *f, const void *arg), const void *arg)
+static int
+write_atomic(const char *path, int (*fill)(FILE *f, const void *arg),
+             const void *arg)
 {
-	char *tmp;
+	const char *base;
+	char *tmp, why[512];
 	FILE *f;
-	int fd, saved;
+	int fd, dir, saved;
 
-	if (replaceable(path) < 0 || (fd = temp_open(path, &tmp)) < 0)
+	if ((fd = temp_open(path, &dir, &base, &tmp, why, sizeof(why))) < 0)
 		return -1;
 	if ((f = fdopen(fd, "w")) == NULL) {
 		saved = errno;
@@ -338,17 +369,103 @@ status_write_atomic_with(const char *path,
 	}
 	errno = 0;
 	if (fill(f, arg) < 0 || fflush(f) == EOF || ferror(f) ||
-	    replaceable(path) < 0 || rename(tmp, path) < 0) {
+	    replaceable(dir, base) < 0 || renameat(dir, tmp, dir, base) < 0) {
 		saved = errno != 0 ? errno : EIO;
 		fclose(f);
 		goto fail;
 	}
 	own_set(path, fileno(f));
 	free(tmp);
+	close(dir);
 	return fclose(f) == EOF ? -1 : 0;
 fail:
-	unlink(tmp);
+	unlinkat(dir, tmp, 0);
 	free(tmp);
+	close(dir);
+	errno = saved;
+	return -1;
+}
+
+/* Whether fd is the file status_write_atomic last put at path. */
+static int
+own_fd(const char *path, int fd)
+{
+	struct stat st;
+	size_t i;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	for (i = 0; i < OWN_MAX; i++)
+		if (own[i].path && strcmp(own[i].path, path) == 0)
+			return own[i].dev == st.st_dev &&
+			       own[i].ino == st.st_ino;
+	return 0;
+}
+
+/*
+ * A full file system: no room for a temporary, but the file baton wrote
+ * last still has its blocks, and new content that fits in them needs no
+ * new one. Rewritten in place, it stays true (a status file naming a dead
+ * worker made --restart wait for nothing). Not atomic: shorter content
+ * truncates first, so a reader sees at worst a cut or empty file for a
+ * moment, never stale lines after new ones; the next write is atomic
+ * again. Only our own file (another's is never touched).
+ */
+static int
+write_in_place(const char *path, int (*fill)(FILE *f, const void *arg),
+               const void *arg)
+{
+	const char *base;
+	char why[512], *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+	FILE *m;
+	int dir, fd = -1, r = -1, saved = ENOSPC;
+
+	if ((m = open_memstream(&buf, &len)) == NULL)
+		return -1;
+	if (fill(m, arg) < 0) {
+		fclose(m);
+		free(buf);
+		return -1;
+	}
+	if (fclose(m) == EOF)
+		return -1;
+	if ((dir = safepath_open_dir(path, &base, why, sizeof(why))) < 0)
+		goto out;
+	fd = openat(dir, base, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	close(dir);
+	if (fd < 0 || !own_fd(path, fd) || fstat(fd, &st) < 0 ||
+	    (off_t)len > (off_t)st.st_blocks * 512)
+		goto out;
+	if (((off_t)len < st.st_size && ftruncate(fd, (off_t)len) < 0) ||
+	    pwrite(fd, buf, len, 0) != (ssize_t)len ||
+	    ftruncate(fd, (off_t)len) < 0) {
+		saved = errno;
+		goto out;
+	}
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	if (r < 0)
+		errno = saved;
+	return r;
+}
+
+int
+status_write_atomic_with(const char *path,
+                         int (*fill)(FILE *f, const void *arg), const void *arg)
+{
+	int saved;
+
+	if (write_atomic(path, fill, arg) == 0)
+		return 0;
+	saved = errno;
+	if ((saved == ENOSPC || saved == EDQUOT) &&
+	    write_in_place(path, fill, arg) == 0)
+		return 0;
 	errno = saved;
 	return -1;
 }
@@ -383,6 +500,128 @@ status_unlink_own(const char *path)
 		if (own[i].path && strcmp(own[i].path, path) == 0 &&
 		    still_ours(path, own[i].dev, own[i].ino))
 			unlink(path);
+}
+
+/* One attempt at the status lock: 1 locked, 0 the path changed under us
+ * (try again), -1 with err. */
+static int
+lock_once(const char *status, char *err, size_t errlen)
+{
+	struct stat st, now;
+	char why[512], e2[64];
+	pid_t other = 0;
+	int fd, saved;
+
+	fd = safepath_open(lock_path, O_RDWR | O_CREAT | O_NONBLOCK, 0644, why,
+	                   sizeof(why));
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open status lock file %s: %s",
+		         lock_path, why[0] ? why : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		saved = errno;
+		snprintf(err, errlen, "cannot use status lock file %s: %s",
+		         lock_path,
+		         S_ISREG(st.st_mode) ? strerror(saved)
+		                             : "not a regular file");
+		close(fd);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		saved = errno;
+		close(fd);
+		if (saved != EWOULDBLOCK) {
+			snprintf(err, errlen,
+			         "cannot lock status lock file %s: %s",
+			         lock_path, strerror(saved));
+			return -1;
+		}
+		status_pidfile_read(lock_path, &other, e2, sizeof(e2));
+		snprintf(err, errlen,
+		         "status file %s is in use: another supervisor (pid "
+		         "%ld) writes it (%s is locked)",
+		         status, (long)other, lock_path);
+		return -1;
+	}
+	/* a supervisor that stopped meanwhile unlinked the file we locked:
+	 * a lock on a name nobody else can open any more is no lock */
+	if (stat(lock_path, &now) < 0 || now.st_dev != st.st_dev ||
+	    now.st_ino != st.st_ino) {
+		close(fd);
+		return 0;
+	}
+	lock_fd = fd;
+	lock_dev = st.st_dev;
+	lock_ino = st.st_ino;
+	return 1;
+}
+
+int
+status_file_lock(const char *path, char *err, size_t errlen)
+{
+	char why[512];
+	int i, r = 0;
+
+	/* what status_file_check refuses (a device, a planted link) must
+	 * not get a lock file beside it (/dev/null.lock) */
+	if (status_file_check(path, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "cannot write status file %s: %s", path,
+		         why[0] ? why : strerror(errno));
+		return -1;
+	}
+	if (asprintf(&lock_path, "%s.lock", path) < 0) {
+		snprintf(err, errlen, "cannot lock status file %s: %s", path,
+		         strerror(ENOMEM));
+		return -1;
+	}
+	for (i = 0; i < 8 && r == 0; i++)
+		r = lock_once(path, err, errlen);
+	if (r == 0)
+		snprintf(err, errlen,
+		         "cannot lock status file %s: %s keeps being replaced",
+		         path, lock_path);
+	if (r <= 0) {
+		free(lock_path);
+		lock_path = NULL;
+		return -1;
+	}
+	(void)write_pid(lock_fd); /* for the message a second one gives */
+	return 0;
+}
+
+int
+status_file_lock_fd(void)
+{
+	return lock_fd;
+}
+
+void
+status_file_lock_adopt(int fd, const char *path)
+{
+	struct stat st;
+
+	lock_fd = fd;
+	if (asprintf(&lock_path, "%s.lock", path) < 0)
+		lock_path = NULL;
+	if (fstat(fd, &st) == 0) {
+		lock_dev = st.st_dev;
+		lock_ino = st.st_ino;
+	}
+}
+
+void
+status_file_unlock(void)
+{
+	if (lock_fd < 0 || lock_path == NULL)
+		return;
+	/* removed while still locked (status files first: the caller's
+	 * order), so no second supervisor can lock it and lose it to this
+	 * unlink; the lock goes with the process, as the pid file's */
+	if (still_ours(lock_path, lock_dev, lock_ino))
+		unlink(lock_path);
+	free(lock_path);
+	lock_path = NULL;
 }
 
 /* close(fd), then fail with err. */

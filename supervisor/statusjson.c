@@ -147,6 +147,10 @@ status_json_write(FILE *f, const struct status_json *s)
 			put_str(f, l->fdname);
 		else
 			fputs("null", f);
+		if (l->port > 0)
+			fprintf(f, ",\"port\":%d", l->port);
+		else
+			fputs(",\"port\":null", f);
 		/* the settings first, the figures that change last */
 		if (l->options) {
 			fputc(',', f);
@@ -835,13 +839,15 @@ parse_queue(struct jp *j, struct status_json_listener *l)
 	return parse_object(j, queue_keys, 0, queue_member, &l->queue);
 }
 
-static const char *const listener_keys[] = {
-    "key", "fd", "type", "?origin", "?fdname", "?inode", "?queue", NULL};
+static const char *const listener_keys[] = {"key",     "fd",      "type",
+                                            "?origin", "?fdname", "?inode",
+                                            "?queue",  "?port",   NULL};
 
 static int
 listener_member(struct jp *j, int key, void *ctx)
 {
 	struct status_json_listener *l = ctx;
+	long port;
 
 	switch (key) {
 	case 0:
@@ -863,8 +869,17 @@ listener_member(struct jp *j, int key, void *ctx)
 
 		return parse_opt_u64(j, &l->inode, &has);
 	}
-	default:
+	case 6:
 		return parse_queue(j, l);
+	default:
+		if (literal(j, "null")) {
+			l->port = 0;
+			return 0;
+		}
+		if (parse_long(j, &port, 1, 65535) < 0)
+			return -1;
+		l->port = (int)port;
+		return 0;
 	}
 }
 

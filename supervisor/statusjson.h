@@ -32,6 +32,9 @@ struct status_json_listener {
 	char type[8];       /* "tcp", "udp", "unix" */
 	char origin[16];    /* "bound" (by baton) or "systemd" (adopted) */
 	const char *fdname; /* its LISTEN_FDNAMES name; NULL is null */
+	/* the port it listens on, as the kernel says (its choice for
+	 * HOST:0); 0 is null (unix, or an older writer) */
+	int port;
 	/* writer only: appends the listener's own members ("options":{...})
 	 * after "type"; the reader skips them as unknown keys */
 	void (*options)(FILE *f, const void *arg);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* gen-harness.c: Check tests of the generation state machine on the real
- * libev default loop, with tests/worker as the real worker. */
+/* gen-harness.c: Check tests of the generation state machine on a real
+ * libev loop (baton's kind: reap.c reaps), with tests/worker as the real worker. */
 #include "config.h"
 
 #include <check.h>
@@ -19,6 +19,7 @@
 #include "listen.h"
 #include "log.h"
 #include "options.h"
+#include "reap.h"
 #include "status.h"
 
 static char worker_path[PATH_MAX];
@@ -167,8 +168,11 @@ setup(void)
 	saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	ck_assert_int_eq(dup2(fd, STDERR_FILENO), STDERR_FILENO);
 	close(fd);
-	loop = ev_default_loop(EVFLAG_AUTO);
+	/* baton's own kind of loop: the default one would reap the
+	 * workers behind reap.c's back */
+	loop = ev_loop_new(EVFLAG_AUTO);
 	ck_assert_ptr_nonnull(loop);
+	reap_init(loop);
 }
 
 static int

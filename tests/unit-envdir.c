@@ -122,7 +122,45 @@ START_TEST(test_reserved_keeps_value)
 	ck_assert(envdir_reserved("WATCHDOG_PID"));
 	ck_assert(!envdir_reserved("BATON"));
 	ck_assert(!envdir_reserved("NOTIFY_SOCKET_X"));
-	ck_assert(!envdir_reserved("ENVDIR"));
+	/* it names the directory being read: a file would swap it */
+	ck_assert(envdir_reserved("ENVDIR"));
+	ck_assert(!envdir_reserved("ENVDIRX"));
+}
+END_TEST
+
+/* Values as long as exec carries ("NAME=value" and its NUL in 131,072
+ * bytes), whole; one byte more: not set (never cut). */
+static const struct {
+	const char *name;
+	size_t len;
+	int set;
+} long_cases[] = {
+    {"L100K", 100000, 1},
+    {"LEDGE", 131065, 1},
+    {"LOVER", 131066, 0},
+    {"LHUGE", 1000000, 0},
+};
+
+START_TEST(test_long_values)
+{
+	size_t len = long_cases[_i].len;
+	char *v = malloc(len + 2);
+	const char *got;
+
+	ck_assert_ptr_nonnull(v);
+	memset(v, 'x', len);
+	v[len] = '\n';
+	v[len + 1] = '\0';
+	unsetenv(long_cases[_i].name);
+	put_file(long_cases[_i].name, v);
+	free(v);
+	ck_assert_int_ge(envdir_load(), 0);
+	got = getenv(long_cases[_i].name);
+	if (long_cases[_i].set) {
+		ck_assert_ptr_nonnull(got);
+		ck_assert_uint_eq(strlen(got), len);
+	} else
+		ck_assert_ptr_null(got);
 }
 END_TEST
 
@@ -332,6 +370,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_file_to_env, 0, N(file_cases));
 	tcase_add_test(tc, test_reserved_keeps_value);
+	tcase_add_loop_test(tc, test_long_values, 0, N(long_cases));
 	tcase_add_test(tc, test_removed_restores);
 	tcase_add_test(tc, test_nothing_changed_no_read);
 	tcase_add_test(tc, test_envdir_switch);

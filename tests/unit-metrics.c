@@ -297,6 +297,8 @@ START_TEST(test_render)
 	ck_assert_ptr_null(strstr(t.buf, "queue_length{listener=\"u9000\""));
 	/* nobody sampled SYNs: the opt-in family is absent altogether */
 	ck_assert_ptr_null(strstr(t.buf, "syn_queue"));
+	/* nor the bound port: none was given */
+	ck_assert_ptr_null(strstr(t.buf, "baton_listener_port"));
 	ck_assert_ptr_nonnull(strstr(t.buf, "\nbaton_generation 3\n"));
 	/* reset, and the same families render again, alone */
 	{
@@ -322,7 +324,8 @@ END_TEST
 
 START_TEST(test_render_syn)
 {
-	struct metrics_listener l = {"8080", "tcp", 1, 0, 2, 16, 1, 5, 1, 5, 3};
+	struct metrics_listener l = {
+	    "127.0.0.1:0", "tcp", 1, 0, 2, 16, 1, 5, 1, 5, 3, 41234};
 	struct metrics_snapshot s = {
 	    metrics_listener_of_array, &l, 1, 0, NULL, 0, 0, 0};
 	struct metrics_text t;
@@ -330,12 +333,18 @@ START_TEST(test_render_syn)
 	metrics_text_init(&t);
 	ck_assert_int_eq(metrics_render(&t, &s), 0);
 	check_format(t.buf);
-	ck_assert_ptr_nonnull(
-	    strstr(t.buf, "\nbaton_listener_syn_queue_length{listener=\"8080\","
-	                  "proto=\"tcp\"} 5\n"));
 	ck_assert_ptr_nonnull(strstr(
-	    t.buf, "\nbaton_listener_accept_queue_peak{listener=\"8080\","
-	           "proto=\"tcp\"} 2\n"));
+	    t.buf, "\nbaton_listener_syn_queue_length{listener=\"127.0.0.1:0\","
+	           "proto=\"tcp\"} 5\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    t.buf,
+	    "\nbaton_listener_accept_queue_peak{listener=\"127.0.0.1:0\","
+	    "proto=\"tcp\"} 2\n"));
+	/* the port the kernel chose for port 0 */
+	ck_assert_ptr_nonnull(
+	    strstr(t.buf, "\n# TYPE baton_listener_port gauge\n"
+	                  "baton_listener_port{listener=\"127.0.0.1:0\","
+	                  "proto=\"tcp\"} 41234\n"));
 	ck_assert_ptr_nonnull(strstr(t.buf, "\nbaton_generation 0\n"));
 	/* a family with no sample keeps its HELP and TYPE: the series
 	 * appear as soon as workers do */

@@ -13,6 +13,7 @@
 
 #include "notify.h"
 #include "procstat.h"
+#include "ratelimit.h"
 #include "sig.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -150,6 +151,86 @@ START_TEST(test_notify_descends)
 }
 END_TEST
 
+/* With --num-workers=64 a sender is matched against 64 roots (more
+ * during a restart): within a batch its ancestors are read from /proc
+ * once, not once per root (0.2.0's cache of 32 verdicts walked /proc for
+ * each of them). */
+START_TEST(test_notify_descends_batch)
+{
+	pid_t roots[130];
+	unsigned long before;
+	size_t i;
+	int hits = 0;
+
+	start_family();
+	for (i = 0; i < 130; i++)
+		roots[i] = 100000 + (pid_t)i; /* no ancestor of ours */
+	roots[129] = getpid();
+	notify_batch(1);
+	before = notify_walks();
+	for (i = 0; i < 130; i++)
+		hits += notify_descends(pids[GRANDCHILD], roots[i]);
+	ck_assert_int_eq(hits, 1);
+	ck_assert_uint_eq(notify_walks() - before, 1);
+	/* 64 more senders in one batch: one walk each */
+	for (i = 0; i < 64; i++)
+		(void)notify_descends(100000 + (pid_t)i, getpid());
+	ck_assert_uint_eq(notify_walks() - before, 65);
+	notify_batch(0);
+	/* outside a batch nothing is kept: a pid may be reused */
+	before = notify_walks();
+	(void)notify_descends(pids[GRANDCHILD], getpid());
+	(void)notify_descends(pids[GRANDCHILD], getpid());
+	ck_assert_uint_eq(notify_walks() - before, 2);
+	stop_family();
+}
+END_TEST
+
+/* ---- ratelimit: one line per cause per interval -------------------------- */
+
+START_TEST(test_ratelimit)
+{
+	struct ratelimit rl = RATELIMIT_INIT("test lines");
+	struct ratelimit other = RATELIMIT_INIT("other lines");
+	char more[64];
+	int i, passed = 0;
+
+	rl.interval = 0.2;
+	ck_assert_int_eq(ratelimit_check(&rl, more, sizeof(more)), 1);
+	ck_assert_str_eq(more, "");
+	for (i = 0; i < 1000; i++)
+		passed += ratelimit_check(&rl, more, sizeof(more));
+	ck_assert_int_eq(passed, 0);
+	/* another cause has its own interval */
+	ck_assert_int_eq(ratelimit_check(&other, more, sizeof(more)), 1);
+	ck_assert_uint_eq(rl.held, 1000);
+	usleep(250000);
+	/* no loop, so no timer: the count comes with the next line */
+	ck_assert_int_eq(ratelimit_check(&rl, more, sizeof(more)), 1);
+	ck_assert_str_eq(more, " (1000 more suppressed before this one)");
+	ck_assert_int_eq(ratelimit_check(&rl, more, sizeof(more)), 0);
+	ck_assert_int_eq(ratelimit_check(&rl, NULL, 0), 0);
+}
+END_TEST
+
+/* A cause with a burst lets that many lines through per interval. */
+START_TEST(test_ratelimit_burst)
+{
+	struct ratelimit rl = RATELIMIT_INIT_BURST("burst lines", 3);
+	char more[64];
+	int i, passed = 0;
+
+	rl.interval = 0.2;
+	for (i = 0; i < 100; i++)
+		passed += ratelimit_check(&rl, more, sizeof(more));
+	ck_assert_int_eq(passed, 3);
+	usleep(250000);
+	for (passed = 0, i = 0; i < 100; i++)
+		passed += ratelimit_check(&rl, more, sizeof(more));
+	ck_assert_int_eq(passed, 3);
+}
+END_TEST
+
 /* ---- sig_parse / sig_name ---------------------------------------------- */
 
 static const struct {
@@ -259,6 +340,9 @@ main(void)
 
 	tcase_add_loop_test(tc, test_notify_field, 0, N(field_cases));
 	tcase_add_loop_test(tc, test_notify_descends, 0, N(descend_cases));
+	tcase_add_test(tc, test_notify_descends_batch);
+	tcase_add_test(tc, test_ratelimit);
+	tcase_add_test(tc, test_ratelimit_burst);
 	tcase_add_loop_test(tc, test_sig_parse, 0, N(parse_cases));
 	tcase_add_test(tc, test_sig_parse_null);
 	tcase_add_test(tc, test_procstat);

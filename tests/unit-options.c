@@ -45,7 +45,8 @@ enum field {
 	F_KILL_OLD_DELAY,
 	F_PORT_KEY,
 	F_MODE,
-	F_PROGRAM
+	F_PROGRAM,
+	F_NLS
 };
 
 static const struct good {
@@ -81,6 +82,16 @@ static const struct good {
     {{"--port=08080", "app", NULL}, F_PORT_KEY, 0, "08080"},
     {{"--port=0008082", "app", NULL}, F_PORT_KEY, 0, "0008082"},
     {{"--port=127.0.0.1:08081", "app", NULL}, F_PORT_KEY, 0, "127.0.0.1:08081"},
+    /* one address twice, and yet two sockets */
+    {{"--port=127.0.0.1:80", "--port=127.0.0.1:80", "--reuseport", "app", NULL},
+     F_NLS,
+     2,
+     NULL},
+    {{"--port=127.0.0.1:0", "--port=127.0.0.1:0", "app", NULL}, F_NLS, 2, NULL},
+    {{"--port=80", "--port=u80", "--port=[::]:80", "app", NULL},
+     F_NLS,
+     3,
+     NULL},
     {{"--path=/tmp/a.sock", "app", NULL}, F_PORT_KEY, 0, "/tmp/a.sock"},
     {{"--re", "--pid-file=/p", "--status-file=/s", NULL},
      F_MODE,
@@ -145,6 +156,9 @@ check_field(const struct good *g, const struct options *o)
 		break;
 	case F_PROGRAM:
 		ck_assert_str_eq(o->argv[0], g->str);
+		break;
+	case F_NLS:
+		ck_assert_uint_eq(o->nls, (size_t)g->num);
 		break;
 	}
 }
@@ -237,6 +251,25 @@ static const struct bad {
     {{"--pid-file=/tmp/x", "--status-file=/tmp/x", "app", NULL},
      "--pid-file and --status-file are the same file (/tmp/x): they need "
      "one each"},
+    /* a flag with a value */
+    {{"--no-new-privs=yes", "app", NULL},
+     "option --no-new-privs takes no value"},
+    {{"--daem=1", "app", NULL}, "option --daemonize takes no value"},
+    {{"--reuseport=", "app", NULL}, "option --reuseport takes no value"},
+    /* the same address twice (bind would say EADDRINUSE) */
+    {{"--port=127.0.0.1:80", "--port=127.0.0.1:80", "app", NULL},
+     "--port=127.0.0.1:80 given twice"},
+    {{"--port=80", "--port=0.0.0.0:080", "app", NULL},
+     "--port=0.0.0.0:080 given twice (first as --port=80)"},
+    {{"--port=[::1]:80", "--port=[0::1]:80=5", "app", NULL},
+     "--port=[0::1]:80=5 given twice (first as --port=[::1]:80)"},
+    {{"--port=u53", "--port=0.0.0.0:u53", "app", NULL},
+     "--port=0.0.0.0:u53 given twice (first as --port=u53)"},
+    {{"--path=/tmp/s", "--port=1", "--path=/tmp/s", "app", NULL},
+     "--path=/tmp/s given twice"},
+    {{"--port=127.0.0.1:80", "--sockopts=reuseport", "--port=127.0.0.1:80",
+      "app", NULL},
+     "--port=127.0.0.1:80 given twice"},
 };
 
 START_TEST(test_bad)

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "einhorn.h"
 #include "listen.h"
 #include "passfds.h"
 
@@ -99,8 +100,10 @@ find(char **envp, const char *name)
 START_TEST(test_env)
 {
 	static char b0[] = "PATH=/bin", b1[] = "SERVER_STARTER_PORT=x",
-	            b2[] = "NGINX=old", b3[] = "LISTEN_FDS=9";
-	char *base[] = {b0, b1, b2, b3, NULL};
+	            b2[] = "NGINX=old", b3[] = "LISTEN_FDS=9",
+	            b4[] = "EINHORN_MASTER_PID=1", b5[] = "EINHORN_SOCK_FD=7";
+	char *base[] = {b0, b1, b2, b3, b4, b5, NULL};
+	char pid[24];
 	struct listener ls[2];
 	char **env;
 
@@ -121,6 +124,14 @@ START_TEST(test_env)
 	ck_assert_str_eq(find(env, "EINHORN_FD_COUNT"), "2");
 	ck_assert_str_eq(find(env, "EINHORN_FD_0"), "3");
 	ck_assert_str_eq(find(env, "EINHORN_FD_1"), "4");
+	/* not bound yet: the family from the spec */
+	ck_assert_str_eq(find(env, "EINHORN_FD_FAMILY_0"), "AF_INET");
+	/* einhorn's libraries compare it with their parent's pid: the
+	 * supervisor's own, which forks the worker */
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	ck_assert_str_eq(find(env, "EINHORN_MASTER_PID"), pid);
+	ck_assert_ptr_null(find(env, "EINHORN_SOCK_FD"));
+	ck_assert_ptr_null(find(env, "EINHORN_SOCK_PATH")); /* none open */
 	passfds_child();
 	ck_assert_int_eq(atol(find(env, "LISTEN_PID")), (long)getpid());
 	passfds_env_free(env);
@@ -294,6 +305,35 @@ START_TEST(test_adopt_all)
 }
 END_TEST
 
+/* einhorn's worker:ack in the forms its client libraries send */
+static const struct {
+	const char *line;
+	int ack;
+} acks[] = {
+    {"{\"command\": \"worker:ack\", \"pid\": 1234}", 1}, /* python */
+    {"{\"command\":\"worker:ack\",\"pid\":1234}", 1},    /* go */
+    {"{\"pid\":1,\"command\":\"worker:ack\"}", 1},       /* order */
+    {"---%0Acommand: worker:ack%0Apid: 1234%0A", 1},     /* ruby YAML */
+    {"---%0acommand: worker:ack%0apid: 1234%0a", 1},
+    {"---%0A\"command\": \"worker:ack\"%0A", 1},
+    {"{\"command\":\"worker:ackx\"}", 0},
+    {"{\"command\":\"state\"}", 0},
+    {"{\"subcommand\":\"worker:ack\"}", 0},
+    {"{\"command\":\"worker:acknowledge\"}", 0},
+    {"---%0Acommand: upgrade%0A", 0},
+    {"command", 0},
+    {"", 0},
+    {"worker:ack", 0},
+};
+
+START_TEST(test_einhorn_ack)
+{
+	ck_assert_msg(einhorn_is_ack(acks[_i].line) == acks[_i].ack,
+	              "einhorn_is_ack(%s) should be %d", acks[_i].line,
+	              acks[_i].ack);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -305,6 +345,7 @@ main(void)
 	tcase_add_loop_test(tc, test_parse, 0, N(lists));
 	tcase_add_loop_test(tc, test_contiguity, 0, N(pins));
 	tcase_add_test(tc, test_env);
+	tcase_add_loop_test(tc, test_einhorn_ack, 0, N(acks));
 	tcase_add_loop_test(tc, test_adopt, 0, N(adopts));
 	tcase_add_test(tc, test_adopt_not_ours);
 	tcase_add_test(tc, test_adopt_all);

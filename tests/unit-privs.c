@@ -130,6 +130,40 @@ START_TEST(test_describe)
 }
 END_TEST
 
+/* ---- the group limit -------------------------------------------------------- */
+
+static const struct {
+	const char *user;
+	long n, max;
+	const char *text; /* NULL: fits */
+} groups_cases[] = {
+    {"nobody", 0, 65536, NULL},
+    {"nobody", 1, 65536, NULL},
+    {"nobody", 65536, 65536, NULL},
+    {"nobody", 65537, 65536,
+     "user nobody is in 65537 groups; the limit is 65536"},
+    {"app", 33, 32, "user app is in 33 groups; the limit is 32"},
+    {"app", 32, 32, NULL},
+    {"1000", 100000, 65536,
+     "user 1000 is in 100000 groups; the limit is 65536"},
+};
+
+START_TEST(test_groups_fit)
+{
+	char err[128] = "";
+	int rc = privs_groups_fit(groups_cases[_i].user, groups_cases[_i].n,
+	                          groups_cases[_i].max, err, sizeof(err));
+
+	if (groups_cases[_i].text == NULL) {
+		ck_assert_int_eq(rc, 0);
+		ck_assert_str_eq(err, "");
+	} else {
+		ck_assert_int_eq(rc, -1);
+		ck_assert_str_eq(err, groups_cases[_i].text);
+	}
+}
+END_TEST
+
 static Suite *
 privs_suite(void)
 {
@@ -141,6 +175,8 @@ privs_suite(void)
 	tcase_add_test(tc, test_prepare_nobody);
 	tcase_add_loop_test(tc, test_describe, 0,
 	                    sizeof(describe_cases) / sizeof(describe_cases[0]));
+	tcase_add_loop_test(tc, test_groups_fit, 0,
+	                    sizeof(groups_cases) / sizeof(groups_cases[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -95,17 +95,43 @@ connect_n(const struct sockaddr *sa, socklen_t salen, int n, int *again)
 	return ok;
 }
 
-/* Read fd until its queue length is want (loopback handshakes finish in
- * softirq right after connect, so this is quick), at most 5 s. */
-static void
-read_until_len(int fd, enum qstat_kind kind, int syn, uint32_t want,
-               struct qstat *q)
+/* Seconds times the suite's time scale (Makefile.am passes
+ * BATON_TEST_TIME_SCALE on as CK_TIMEOUT_MULTIPLIER, which also stretches
+ * the tcase timeout). */
+static double
+scaled_s(double s)
 {
-	int i;
+	const char *m = getenv("CK_TIMEOUT_MULTIPLIER");
+	double f = m != NULL ? strtod(m, NULL) : 1;
 
-	for (i = 0; i < 500; i++) {
+	return f > 0 ? s * f : s;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Read fd until its accept queue holds want_len and (with syn) its SYN
+ * queue want_syn: loopback handshakes finish in softirq right after
+ * connect, so this is quick, but on a loaded machine softirqs can wait
+ * for ksoftirqd. At most 20 s (scaled), inside the tcase's 30 s; the
+ * caller's assertions then say what was read. */
+static void
+read_until_len(int fd, enum qstat_kind kind, int syn, uint32_t want_len,
+               uint32_t want_syn, struct qstat *q)
+{
+	double deadline = now_s() + scaled_s(20);
+
+	for (;;) {
 		ck_assert_int_eq(qstat_read_fd(fd, kind, syn, q), 0);
-		if (q->len == want && (!syn || q->syn == want))
+		if (q->len == want_len && (!syn || q->syn == want_syn))
+			return;
+		if (now_s() > deadline)
 			return;
 		sleep_ms(10);
 	}
@@ -120,7 +146,7 @@ START_TEST(test_tcp_backlog)
 
 	ck_assert_int_eq(
 	    connect_n((struct sockaddr *)&a, sizeof(a), 10, &again), 10);
-	read_until_len(s, QSTAT_TCP, 0, 5, &q);
+	read_until_len(s, QSTAT_TCP, 0, 5, 0, &q);
 	/* the accept queue holds backlog + 1 (sk_acceptq_is_full uses >) */
 	ck_assert_uint_eq(q.len, 5);
 	ck_assert_uint_eq(q.limit, 4);
@@ -183,7 +209,7 @@ START_TEST(test_syn_queue)
 
 	ck_assert_int_eq(connect_n((struct sockaddr *)&a, sizeof(a), 5, &again),
 	                 5);
-	read_until_len(s, QSTAT_TCP, 1, 0, &q);
+	read_until_len(s, QSTAT_TCP, 1, 0, 5, &q);
 	ck_assert_uint_eq(q.syn, 5);
 	ck_assert_uint_eq(q.len, 0);
 	ck_assert(q.flags & QSTAT_HAS_SYN);
@@ -291,7 +317,7 @@ START_TEST(test_batch)
 	inodes[4] = inodes[1]; /* a unix socket's inode is no TCP one */
 	ck_assert_int_eq(connect_n((struct sockaddr *)&a, sizeof(a), 2, &again),
 	                 2);
-	read_until_len(t1, QSTAT_TCP, 0, 2, &q[0]);
+	read_until_len(t1, QSTAT_TCP, 0, 2, 0, &q[0]);
 	ck_assert_int_eq(qstat_read_inodes(inodes, kinds, 5, 0, q, err), 0);
 	ck_assert_int_eq(err[0], 0);
 	ck_assert_uint_eq(q[0].len, 2);
@@ -377,6 +403,121 @@ START_TEST(test_format)
 }
 END_TEST
 
+/* ---- the SYN-cookie diagnosis: pure parts ----------------------------- */
+
+static const struct {
+	const char *text;
+	int ok;
+	uint64_t sent, recv;
+} netstat_cases[] = {
+    {"TcpExt: SyncookiesSent SyncookiesRecv SyncookiesFailed\n"
+     "TcpExt: 12 7 3\n"
+     "IpExt: InNoRoutes\nIpExt: 0\n",
+     1, 12, 7},
+    /* other fields first, and the last field without a trailing space */
+    {"TcpExt: EmbryonicRsts SyncookiesSent PruneCalled SyncookiesRecv\n"
+     "TcpExt: 1 18446744073709551615 2 42\n",
+     1, 18446744073709551615ULL, 42},
+    /* TcpExt after another section */
+    {"IpExt: InNoRoutes\nIpExt: 0\nTcpExt: SyncookiesRecv SyncookiesSent\n"
+     "TcpExt: 5 6\n",
+     1, 6, 5},
+    {"TcpExt: SyncookiesSent\nTcpExt: 12\n", 0, 0, 0},    /* no Recv */
+    {"TcpExt: SyncookiesSent SyncookiesRecv\n", 0, 0, 0}, /* no values */
+    {"TcpExt: SyncookiesSent SyncookiesRecv\nTcpExt: 1\n", 0, 0, 0},
+    {"TcpExt: SyncookiesSent SyncookiesRecv\nTcpExt: 1 x\n", 0, 0, 0},
+    {"", 0, 0, 0},
+    {"IpExt: InNoRoutes\nIpExt: 0\n", 0, 0, 0},
+};
+
+START_TEST(test_parse_netstat)
+{
+	struct qstat_cookies c = {0, 0};
+	int rc = qstat_parse_netstat(netstat_cases[_i].text, &c);
+
+	ck_assert_int_eq(rc, netstat_cases[_i].ok ? 0 : -1);
+	if (netstat_cases[_i].ok) {
+		ck_assert_uint_eq(c.sent, netstat_cases[_i].sent);
+		ck_assert_uint_eq(c.recv, netstat_cases[_i].recv);
+	}
+}
+END_TEST
+
+/* the real file of this namespace parses */
+START_TEST(test_read_cookies)
+{
+	struct qstat_cookies c;
+
+	ck_assert_int_eq(qstat_read_cookies(&c), 0);
+}
+END_TEST
+
+/* One listener's readings, (len, limit, SyncookiesRecv) in turn, and what
+ * each makes baton say: a count once each time the queue fills while
+ * cookies came in. */
+static const struct {
+	uint32_t len, limit;
+	uint64_t recv, want;
+} cookie_steps[] = {
+    {0, 4, 100, 0}, /* start: arms at 100 */
+    {2, 4, 103, 0}, /* not full */
+    {5, 4, 110, 7}, /* full, 7 cookies since it was last not full */
+    {5, 4, 120, 0}, /* still full: said once */
+    {1, 4, 120, 0}, /* drained */
+    {4, 4, 120, 0}, /* full, but no cookie since: a plain stall */
+    {5, 4, 121, 1}, /* then one comes */
+    {0, 4, 121, 0}, /* drained */
+    {5, 4, 50, 0},  /* counters went back (a new namespace?): re-arm */
+    {0, 4, 50, 0},  /* */
+    {5, 4, 60, 10}, /* */
+};
+
+START_TEST(test_cookie_check)
+{
+	struct qstat_cookie_track t = {0, 0, 0};
+	struct qstat r;
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	r.flags = QSTAT_HAS_QUEUE;
+	for (i = 0; i < sizeof(cookie_steps) / sizeof(cookie_steps[0]); i++) {
+		r.len = cookie_steps[i].len;
+		r.limit = cookie_steps[i].limit;
+		ck_assert_msg(
+		    qstat_cookie_check(&t, &r, cookie_steps[i].recv) ==
+		        cookie_steps[i].want,
+		    "step %zu", i);
+	}
+	/* full at the very first reading: no telling when cookies came */
+	memset(&t, 0, sizeof(t));
+	r.len = 5;
+	ck_assert_uint_eq(qstat_cookie_check(&t, &r, 10), 0);
+	ck_assert_uint_eq(qstat_cookie_check(&t, &r, 20), 0);
+}
+END_TEST
+
+/* STATUS.json is rewritten when the length moves, down included */
+START_TEST(test_moved)
+{
+	struct qstat_track a, b;
+
+	memset(&a, 0, sizeof(a));
+	a.last.flags = QSTAT_HAS_QUEUE;
+	a.last.len = 5;
+	a.last.limit = 4;
+	a.peak = 5;
+	b = a;
+	ck_assert_int_eq(qstat_moved(&a, &b), 0);
+	b.last.len = 3;
+	ck_assert_int_eq(qstat_moved(&a, &b), 1);
+	b.last.len = 0;
+	ck_assert_int_eq(qstat_moved(&a, &b), 1);
+	b = a;
+	b.last.drops = 1;
+	ck_assert_int_eq(qstat_moved(&a, &b), 1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -396,6 +537,11 @@ main(void)
 	tcase_add_test(tc, test_sample_peak);
 	tcase_add_loop_test(tc, test_format, 0,
 	                    sizeof(format_cases) / sizeof(format_cases[0]));
+	tcase_add_loop_test(tc, test_parse_netstat, 0,
+	                    sizeof(netstat_cases) / sizeof(netstat_cases[0]));
+	tcase_add_test(tc, test_read_cookies);
+	tcase_add_test(tc, test_cookie_check);
+	tcase_add_test(tc, test_moved);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

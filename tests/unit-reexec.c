@@ -47,7 +47,7 @@ START_TEST(test_listeners_round_trip)
 	s.ls = ls;
 	text = reexec_pack(&s);
 	ck_assert_ptr_nonnull(text);
-	ck_assert(strncmp(text, "baton-reexec 3\n", 15) == 0);
+	ck_assert(strncmp(text, "baton-reexec 4\n", 15) == 0);
 	ck_assert_msg(reexec_unpack(text, &back, err, sizeof(err)) == 0, "%s",
 	              err);
 	ck_assert_uint_eq(back.nls, 4);
@@ -101,7 +101,7 @@ static const char *const bad_listener[] = {
     V3 "listeners 1\nlistener 4 bound 80%00 -\n" TAIL,
     V3 "listeners 1\nlistener 4 bound 8080 - x\n" TAIL,
     V3 "listeners 2\nlistener 4 bound 8080 -\n" TAIL,
-    "baton-reexec 4\npid 1\npidfile -1\nlisteners 0\n" TAIL,
+    "baton-reexec 5\npid 1\npidfile -1\nlisteners 0\n" TAIL,
     "baton-reexec 1\npid 1\npidfile -1\nlisteners 0\n" TAIL,
 };
 

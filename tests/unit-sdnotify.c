@@ -154,6 +154,37 @@ START_TEST(test_fdstore)
 }
 END_TEST
 
+/* A manager that stopped reading: nothing blocks (the test would hang),
+ * and once it reads again it gets the state it missed, the last phase
+ * with the last STATUS=, even when what goes through first is a STATUS=
+ * alone. */
+START_TEST(test_full_queue)
+{
+	char buf[1024], last[1024] = "";
+	unsigned long i;
+	const char *p;
+
+	open_sink();
+	for (i = 1; i <= 100; i++) /* far beyond net.unix.max_dgram_qlen */
+		sdnotify_serving(i, 0);
+	sdnotify_reloading(); /* lost */
+	while (recv(sink, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	sdnotify_status("re-executed (pid %d)", 7);
+	next_msg(buf, sizeof(buf));
+	ck_assert_str_eq(buf, "STATUS=re-executed (pid 7)");
+	/* then the state, RELOADING=1 with the new status */
+	next_msg(buf, sizeof(buf));
+	ck_assert(strncmp(buf, "RELOADING=1\nMONOTONIC_USEC=", 27) == 0);
+	p = strchr(buf + 27, '\n');
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p + 1, "STATUS=re-executed (pid 7)");
+	/* and nothing more: the manager is up to date */
+	ck_assert_int_lt(recv(sink, last, sizeof(last), MSG_DONTWAIT), 0);
+	close(sink);
+}
+END_TEST
+
 static Suite *
 sdnotify_suite(void)
 {
@@ -162,6 +193,7 @@ sdnotify_suite(void)
 
 	tcase_add_test(tc, test_messages);
 	tcase_add_test(tc, test_fdstore);
+	tcase_add_test(tc, test_full_queue);
 	suite_add_tcase(s, tc);
 	return s;
 }

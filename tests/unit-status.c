@@ -44,6 +44,7 @@ sample(struct status_json *s, struct status_json_listener *ls,
 	ls[0].arg = &backlog;
 	strcpy(ls[0].origin, "systemd");
 	ls[0].fdname = "web";
+	ls[0].port = 8080; /* ls[1], unix, has none: null */
 	ls[1].key = "/tmp/a \"b\".sock";
 	ls[1].fd = 4;
 	strcpy(ls[1].type, "unix");
@@ -143,6 +144,7 @@ assert_same(const struct status_json *a, const struct status_json *b)
 		ck_assert_str_eq(a->ls[i].type, b->ls[i].type);
 		ck_assert_str_eq(a->ls[i].origin, b->ls[i].origin);
 		same_str(a->ls[i].fdname, b->ls[i].fdname);
+		ck_assert_int_eq(a->ls[i].port, b->ls[i].port);
 		same_queue(&a->ls[i], &b->ls[i]);
 	}
 	ck_assert_uint_eq(a->served, b->served);
@@ -317,6 +319,8 @@ START_TEST(test_json_unknown_keys)
 	/* written before "origin" and "fdname" existed: optional */
 	ck_assert_str_eq(back.ls[0].origin, "");
 	ck_assert_ptr_null(back.ls[0].fdname);
+	/* and before "port" */
+	ck_assert_int_eq(back.ls[0].port, 0);
 	ck_assert_str_eq(back.gens[0].state, "serving");
 	ck_assert_str_eq(back.gens[0].w[0].status, "\xf0\x9f\x98\x80");
 	/* an older baton's file: no deadlines, no retry fields */
@@ -517,7 +521,7 @@ START_TEST(test_reexec_round_trip)
 	size_t i, k;
 
 	ck_assert_ptr_nonnull(text);
-	ck_assert(strncmp(text, "baton-reexec 3\n", 15) == 0);
+	ck_assert(strncmp(text, "baton-reexec 4\n", 15) == 0);
 	ck_assert_msg(reexec_unpack(text, &back, err, sizeof(err)) == 0, "%s",
 	              err);
 	ck_assert_int_eq(back.pid, 1234);

@@ -19,7 +19,8 @@
  * With --launch it is instead a tiny launcher that resets signal dispositions
  * and the mask before exec'ing a command, so that tests start the supervisor
  * from a known state (a shell's background job has SIGINT/SIGQUIT ignored);
- * with --stale-socket it leaves a unix socket file nobody listens on.
+ * with --stale-socket it leaves a unix socket file nobody listens on; with
+ * --free-port it prints a port the kernel says is free (lib.sh's free_port).
  *
  * Only async-signal-safe calls are made from the signal handlers: they write
  * the signal log line, set a flag and, for a stop signal, close the
@@ -952,6 +953,85 @@ stale_socket(const char *path)
 	return 0; /* exit closes it, the file stays */
 }
 
+/*
+ * Print a port in LO..HI on which no TCP or UDP socket, v4 or v6, is bound
+ * now, for lib.sh's free_port. The kernel is asked (bind, which checks its
+ * own tables) instead of reading the whole host's /proc/net/tcp* for every
+ * candidate, which took 0.65 s a port on a busy host. The probe sockets are
+ * dual-stack (:: with IPV6_V6ONLY off), so a bind conflicts with any IPv4 or
+ * IPv6 address on that port; without IPv6, 0.0.0.0. The candidate is ours
+ * to choose, not bind(port 0)'s: the kernel picks port 0 from the ephemeral
+ * range, where the tests' own outgoing connections take ports (a connected
+ * socket on the port makes the supervisor's later bind fail), and
+ * IP_LOCAL_PORT_RANGE can only narrow that range, not move it below.
+ * Exit 1 when 200 candidates were all taken.
+ */
+static int
+probe_socket(int type, int *family)
+{
+	int fd = socket(AF_INET6, type | SOCK_CLOEXEC, 0), off = 0;
+
+	*family = AF_INET6;
+	if (fd >= 0 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) == 0)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	*family = AF_INET;
+	return socket(AF_INET, type | SOCK_CLOEXEC, 0);
+}
+
+static int
+probe_bind(int fd, int family, unsigned port)
+{
+	struct sockaddr_in6 in6;
+	struct sockaddr_in in;
+
+	if (family == AF_INET6) {
+		memset(&in6, 0, sizeof(in6));
+		in6.sin6_family = AF_INET6;
+		in6.sin6_addr = in6addr_any;
+		in6.sin6_port = htons((uint16_t)port);
+		return bind(fd, (struct sockaddr *)&in6, sizeof(in6));
+	}
+	memset(&in, 0, sizeof(in));
+	in.sin_family = AF_INET;
+	in.sin_addr.s_addr = htonl(INADDR_ANY);
+	in.sin_port = htons((uint16_t)port);
+	return bind(fd, (struct sockaddr *)&in, sizeof(in));
+}
+
+static int
+free_port(const char *lo_s, const char *hi_s)
+{
+	unsigned lo = (unsigned)parse_int("--free-port", lo_s);
+	unsigned hi = (unsigned)parse_int("--free-port", hi_s);
+	int tries;
+
+	if (lo < 1 || hi > 65535 || lo > hi)
+		die("--free-port %u %u: not a port range", lo, hi);
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+	for (tries = 0; tries < 200; tries++) {
+		unsigned port = lo + (unsigned)random() % (hi - lo + 1);
+		int family, ufamily, ok;
+		int t = probe_socket(SOCK_STREAM, &family);
+		int u = probe_socket(SOCK_DGRAM, &ufamily);
+
+		if (t < 0 || u < 0)
+			die("--free-port: cannot make a socket: %s",
+			    strerror(errno));
+		ok = probe_bind(t, family, port) == 0 &&
+		     probe_bind(u, ufamily, port) == 0;
+		close(t);
+		close(u);
+		if (ok) {
+			printf("%u\n", port);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static void
 usage(void)
 {
@@ -977,6 +1057,8 @@ main(int argc, char **argv)
 		return launch(argc, argv);
 	if (argc == 3 && strcmp(argv[1], "--stale-socket") == 0)
 		return stale_socket(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "--free-port") == 0)
+		return free_port(argv[2], argv[3]);
 
 	format_ms(start_ms, sizeof(start_ms));
 	/* Before anything opens a file: what did we inherit? */

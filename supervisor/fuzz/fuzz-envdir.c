@@ -21,8 +21,9 @@
  * Checks, each behind a macro so that it can be flipped:
  *   FUZZ_ENVDIR_RESERVED: after a load, no variable of baton's own
  *     protocols (BATON_*, SERVER_STARTER_*, LISTEN_*, NOTIFY_SOCKET,
- *     WATCHDOG_*) is set that was not set at start-up. Fires on code
- *     that lets an envdir set them.
+ *     WATCHDOG_*) is set that was not set at start-up, and ENVDIR still
+ *     names the harness's directory. Fires on code that lets an envdir
+ *     set them (a file named ENVDIR swapped the directory read).
  *   FUZZ_ENVDIR_RESTORE: the third load restores the start-up
  *     environment exactly.
  */
@@ -238,6 +239,11 @@ check_reserved(void)
 			        *e);
 			__builtin_trap();
 		}
+	if (getenv("ENVDIR") == NULL || strcmp(getenv("ENVDIR"), dir) != 0) {
+		fprintf(stderr, "baton fuzz: envdir changed ENVDIR to %s\n",
+		        getenv("ENVDIR") ? getenv("ENVDIR") : "(unset)");
+		__builtin_trap();
+	}
 #endif
 }
 
@@ -265,7 +271,8 @@ check_restored(void)
 static void
 load(void)
 {
-	/* the harness owns ENVDIR; an envdir file may have changed it */
+	/* the harness owns ENVDIR (check_reserved traps if a file changed
+	 * it; with the check off, it is set again here) */
 	if (setenv("ENVDIR", dir, 1) < 0)
 		abort();
 	quiet_begin();

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: ISC
 # --envdir cannot set the names baton owns (BATON_*, SERVER_STARTER_*,
 # LISTEN_*, NOTIFY_SOCKET, WATCHDOG_*): such a file is skipped with one
-# warning. A big envdir costs nothing while idle (it is watched, not
-# re-read every second), and an unreadable file is reported once.
+# warning. A big envdir is watched, not re-read every second: an
+# unreadable file in it is reported once. What it costs baton while idle is
+# a figure, not an assertion here (it moves with the machine's load):
+# bench/envdir-idle.sh prints it.
 . "$(dirname "$0")/lib.sh"
 baton_only_script "envdir reserved names and change-only re-reads"
 
@@ -38,13 +40,8 @@ is "$(grep -c 'ignoring LISTEN_FDS' "$T/baton.err")" 1 \
 kill -TERM "$BATON_PID"
 wait_baton_exit 10 || bail_out "baton did not stop"
 
-# utime + stime of a process, in clock ticks
-cpu_ticks() {
-	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/"$1"/stat
-}
-
 # 5,000 files and an unreadable one (a symlink loop: even root cannot
-# read it): idle, baton must not read them again every second.
+# read it): baton must not read them again every second.
 B=$T/big
 mkdir "$B"
 for i in $(seq 1 5000); do echo "value $i" >"$B/VAR_$i"; done
@@ -55,22 +52,12 @@ start_baton --port=127.0.0.1:$P --envdir="$B" -- "$WORKER" --report "$T/big.%g"
 wait_file "$T/big.1" 20 || bail_out "no worker report with 5,000 files"
 check "with 5,000 files, the worker answers" wait_http 127.0.0.1:$P 20
 is "$(report_env "$T/big.1" VAR_4999)" "value 4999" "and sees them"
-# idle means after the start-up: generation 1 promoted (its one-off checks
-# done, "is serving" is logged after them), then 1 s more to settle. On a
-# loaded machine the promotion can come after the worker answers.
+# after the start-up: generation 1 promoted (its one-off checks done, "is
+# serving" is logged after them). On a loaded machine the promotion can
+# come after the worker answers.
 check "baton logs that generation 1 is serving" \
 	wait_file_contains "$T/baton.err" "generation 1 is serving" 20
-sleep 1 # let the start-up read settle
-t0=$(cpu_ticks "$BATON_PID")
-ms0=$(now_ms)
-sleep 5
-t1=$(cpu_ticks "$BATON_PID")
-ms=$(($(now_ms) - ms0))
-hz=$(getconf CLK_TCK)
-# per mille of a core
-cost=$(((t1 - t0) * 1000 * 1000 / hz / ms))
-diag "baton used $((t1 - t0)) ticks (${hz}/s) in $ms ms idle: $cost per mille of a core"
-cmp_ok "$cost" -lt 20 "idle with 5,000 files, baton uses under 2 % of a core"
+nap 3 # long enough for a re-read every second to show
 is "$(grep -c "cannot read $B/LOOP" "$T/baton.err")" 1 \
 	"the unreadable file is reported once, not every second"
 echo "new value" >"$B/VAR_17"

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 # Bug fix (issue 9, bug 2): the pid and status files cannot be abused. A
-# symlink planted at the pid file path is refused (a root baton wrote
-# through it); a device (--pid-file=/dev/null) is refused, not deleted at
+# symlink planted at the pid file path, or on the way to the status or
+# .prom file, is refused (a root baton wrote through it; issue 16: "planted"
+# as fs.protected_symlinks means it, other links are followed); a device (--pid-file=/dev/null) is refused, not deleted at
 # exit; the status file's temporaries have unpredictable names created
 # with O_EXCL; a second baton pointed at a live one's status file does not
 # touch it; --stop reads no more than a small regular file.
@@ -15,23 +16,51 @@ echo precious >"$T/target"
 chmod 600 "$T/target"
 
 # ---- a symlink at the pid file path ----------------------------------------
+# The rule (issue 16): links are followed, as start_server does, except
+# where fs.protected_symlinks would refuse, whatever the sysctl says: a
+# link in a sticky world-writable directory owned by neither baton's user
+# nor the directory's owner.
 if [ "$(id -u)" = 0 ]; then
 	# the attack: a shared sticky directory, the link planted by nobody
+	# (who must reach $T to plant it)
+	chmod 755 "$T"
 	mkdir -m 1777 "$T/x"
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		ln -s "$T/target" "$T/x/app.pid" 2>/dev/null ||
-		ln -s "$T/target" "$T/x/app.pid"
+	as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+	as_nobody ln -s "$T/target" "$T/x/app.pid" || bail_out "cannot plant a link as nobody"
+	run_baton --port=127.0.0.1:$P --pid-file="$T/x/app.pid" -- "$WORKER" --report "$T/r1"
+	is "$RUN_STATUS" 3 "planted symlinked pid file: exit 3"
+	like "$RUN_ERR" "cannot use pid file $T/x/app.pid: symbolic link $T/x/app.pid is owned by uid [0-9]+, neither baton's \(uid 0\) nor its sticky world-writable directory's \(uid 0\); not followed" \
+		"the message names the pid file and the cause"
+	is "$(cat "$T/target")" precious "the link's target is untouched"
+	check "the link is left in place" test -L "$T/x/app.pid"
+	check_not "no worker was started" test -e "$T/r1"
+
+	# on the way to the status file and the .prom file: a planted link
+	# to a directory (rename would put the file where the link points)
+	as_nobody ln -s "$T" "$T/x/d"
+	run_baton --port=127.0.0.1:$P --status-file="$T/x/d/st0" -- "$WORKER" --report "$T/r1"
+	is "$RUN_STATUS" 3 "a planted link on the way to the status file: exit 3"
+	like "$RUN_ERR" "cannot write status file $T/x/d/st0: symbolic link $T/x/d is owned by uid" \
+		"... the message names the link"
+	check_not "... nothing written through it" test -e "$T/st0"
+	run_baton --port=127.0.0.1:$P --metrics-file="$T/x/d/m.prom" -- "$WORKER" --report "$T/r1"
+	like "$RUN_ERR" "cannot write metrics file $T/x/d/m.prom: symbolic link $T/x/d is owned by uid" \
+		"... and to the .prom file: refused, named"
+	check_not "... nothing written through it" test -e "$T/m.prom"
+	check_not "no worker was started" test -e "$T/r1"
+
+	# baton's own link there: followed
+	ln -s "$T/own.pid" "$T/x/own.pid"
+	start_baton --port=127.0.0.1:$P --pid-file="$T/x/own.pid" -- "${WORKER_CMD[@]}"
+	check "baton's user's own link is followed" wait_until 10 test -s "$T/own.pid"
+	is "$(cat "$T/own.pid" 2>/dev/null)" "$BATON_PID" "... the pid is written through it"
+	kill -TERM "$BATON_PID"
+	wait_baton_exit 10
+	is "$BATON_STATUS" 0 "... TERM: exit 0"
+	rm -f "$T"/report.*
 else
-	mkdir "$T/x"
-	ln -s "$T/target" "$T/x/app.pid"
+	skip "a link planted by another user" "needs root (to be that other user)"
 fi
-run_baton --port=127.0.0.1:$P --pid-file="$T/x/app.pid" -- "$WORKER" --report "$T/r1"
-is "$RUN_STATUS" 3 "symlinked pid file: exit 3"
-like "$RUN_ERR" "cannot use pid file $T/x/app.pid: it is a symbolic link" \
-	"the message names the pid file and the cause"
-is "$(cat "$T/target")" precious "the link's target is untouched"
-check "the link is left in place" test -L "$T/x/app.pid"
-check_not "no worker was started" test -e "$T/r1"
 
 # ---- devices: refused, never deleted -----------------------------------------
 # as root, on a private copy of /dev/null first: an old baton would delete

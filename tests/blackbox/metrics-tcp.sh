@@ -54,7 +54,7 @@ is "$ctype" "text/plain; version=0.0.4; charset=utf-8" "text format 0.0.4"
 check "the stall is reported" wait_file_contains "$T/baton.err" \
 	"nothing has accepted on 127\.0\.0\.1:$P for 1 s \(queue 5/4, [0-9]+ dropped\)" 10
 check "the drops are reported with the cure" wait_file_contains "$T/baton.err" \
-	"127\.0\.0\.1:$P dropped [0-9]+ connections in the last minute \(queue full at 5/4\); raise --backlog \(net\.core\.somaxconn caps it at [0-9]+\)" 10
+	"127\.0\.0\.1:$P dropped [0-9]+ handshake packets \(SYN or final ACK\) in the last minute \(queue full at 5/4\); raise --backlog \(net\.core\.somaxconn caps it at [0-9]+\)" 10
 n=$(grep -c "nothing has accepted on" "$T/baton.err")
 is "$n" 1 "the stall is said once"
 

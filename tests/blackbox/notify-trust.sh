@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: ISC
 # --ready=notify: datagrams from a uid other than the workers' are dropped
 # before baton walks /proc (a flood from "nobody", even from under a
-# worker, changes no readiness and no STATUS and costs little), and a
-# STATUS= with invalid UTF-8 or control characters is stored as valid
-# UTF-8 in the JSON status.
+# worker, changes no readiness and no STATUS), and a STATUS= with invalid
+# UTF-8 or control characters is stored as valid UTF-8 in the JSON status.
+# What the flood costs baton is a figure, not an assertion here (it moves
+# with the machine's load): bench/notify-flood.sh prints it.
 . "$(dirname "$0")/lib.sh"
 baton_only_script "notify sender uid check and STATUS= sanitising"
 [ "$(id -u)" = 0 ] || skip_all "needs root to send as nobody"
@@ -62,8 +63,6 @@ for g in d["generations"]:
 PY
 }
 
-cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/"$1"/stat; }
-
 S=$T/status
 P=$(free_port)
 export MARK=$T/mark
@@ -78,15 +77,9 @@ like "$st" '^"ok \\ufffd\\ufffd caf\\u00e9 \[31mred x+"$' \
 	"invalid bytes became U+FFFD, control characters are gone"
 cmp_ok "$(printf '%s' "$st" | wc -c)" -le 300 "STATUS is cut to 256 bytes"
 
-# the flood runs 4 s from the worker's start: measure baton during it
-t0=$(cpu_ticks "$BATON_PID")
-ms0=$(now_ms)
-sleep 3
-t1=$(cpu_ticks "$BATON_PID")
-ms=$(($(now_ms) - ms0))
-cost=$(((t1 - t0) * 1000 * 1000 / $(getconf CLK_TCK) / ms))
-diag "baton used $cost per mille of a core during the flood from nobody"
-cmp_ok "$cost" -lt 250 "a flood from another uid costs baton under 25 % of a core"
+# the flood runs 4 s from the worker's start: look while it runs and after
+wait_file_contains "$T/baton.err" "ignoring notify datagrams from uid 65534" 10
+nap 3
 unlike "$(json_status 1)" forged "a datagram from nobody does not change STATUS"
 file_like "$T/baton.err" "${MSG_PREFIX}ignoring notify datagrams from uid 65534: not the workers' uid" \
 	"the dropped sender is named once"

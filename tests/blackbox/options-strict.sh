@@ -121,4 +121,13 @@ if baton_only "--help lists the extensions"; then
 	done
 	is "$missing" "" "--help lists every extension"
 fi
+
+# a flag given a value: named as such (0.2.0 echoed the argument back)
+if baton_only "a flag given a value"; then
+	for o in no-new-privs daemonize check reuseport die-with-supervisor; do
+		refused "^${MSG_PREFIX}option --$o takes no value\$" "--$o=yes" --port=127.0.0.1:$P -- "$WORKER"
+	done
+	refused "^${MSG_PREFIX}option --daemonize takes no value\$" --daemon=1 --port=127.0.0.1:$P -- "$WORKER"
+	check_not "nothing was left listening" port_listening "$P"
+fi
 done_testing

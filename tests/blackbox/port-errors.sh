@@ -45,4 +45,38 @@ P2=$(free_port)
 run_baton --port=127.0.0.1:$P2 --port=127.0.0.1:$P -- "$WORKER"
 isnt "$RUN_STATUS" 0 "a bind failure on the second --port fails"
 check_not "and the first port is not left listening" port_listening "$P2"
+
+# the same address twice: "given twice", before anything is bound (0.2.0:
+# "cannot bind ...: Address already in use", exit 2)
+if baton_only "the same --port or --path twice"; then
+	P3=$(free_port)
+	run_baton --port=127.0.0.1:$P3 --port=127.0.0.1:$P3 -- "$WORKER" --report "$T/r-twice"
+	is "$RUN_STATUS" 1 "--port given twice: exit 1"
+	like "$RUN_ERR" "^${MSG_PREFIX}--port=127.0.0.1:$P3 given twice$" "the message names the port"
+	check_not "no worker was started" test -e "$T/r-twice.1"
+	check_not "nothing is left listening" port_listening "$P3"
+	run_baton --port=$P3 --port=0.0.0.0:$P3 -- "$WORKER"
+	like "$RUN_ERR" "^${MSG_PREFIX}--port=0.0.0.0:$P3 given twice \(first as --port=$P3\)$" \
+		"a bare port and 0.0.0.0 are the same address"
+	run_baton --port="[::1]:$P3" --port="[0:0::1]:$P3" -- "$WORKER"
+	like "$RUN_ERR" "given twice \(first as --port=\[::1\]:$P3\)$" "IPv6 addresses compared as addresses"
+	run_baton --path="$T/twice.sock" --path="$T/twice.sock" -- "$WORKER"
+	is "$RUN_STATUS" 1 "--path given twice: exit 1"
+	like "$RUN_ERR" "^${MSG_PREFIX}--path=$T/twice.sock given twice$" "the message names the path"
+	check_not "no socket file was made" test -e "$T/twice.sock"
+	run_baton --port=127.0.0.1:$P3 --sockopts=reuseport --port=127.0.0.1:$P3 -- "$WORKER"
+	like "$RUN_ERR" "given twice" "SO_REUSEPORT on one of the two only: given twice"
+	# what stays allowed: two SO_REUSEPORT sockets on one address (the
+	# kernel spreads connections over them), port 0 twice, TCP and UDP
+	rm -f "$T"/report.*
+	serve_baton --until=report:1 --port=127.0.0.1:$P3 --port=127.0.0.1:$P3 --reuseport \
+		-- "${WORKER_CMD[@]}"
+	is "$(report_env "$(report 1)" SERVER_STARTER_PORT)" "127.0.0.1:$P3=3;127.0.0.1:$P3=4" \
+		"--reuseport: two sockets on one address still work"
+	check "and are answered" http_ok 127.0.0.1:$P3
+	kill -TERM "$BATON_PID"
+	wait_baton_exit 10
+	run_baton --check --port=127.0.0.1:0 --port=127.0.0.1:0 --port=127.0.0.1:$P3 --port=u$P3
+	is "$RUN_STATUS" 0 "port 0 twice, and TCP and UDP on one port, are no repetition"
+fi
 done_testing

@@ -78,4 +78,47 @@ if unshare --user --map-root-user true 2>/dev/null; then
 else
 	skip "a credential step failing in the worker" "no user namespaces here"
 fi
+
+# A user in more groups than setgroups(2) takes (NGROUPS_MAX, 65536): the
+# message gives the count and the limit (0.2.0: "cannot use
+# --supplementary-groups=auto: Argument list too long", an option never
+# given). /etc/group with 65,537 more groups for nobody is bind-mounted in
+# a mount namespace of baton's own, never on the host's.
+if unshare -m true 2>/dev/null && command -v nsenter >/dev/null; then
+	LIMIT=$(getconf NGROUPS_MAX)
+	N=$((LIMIT + 2)) # 65,537 more groups and nogroup, the primary one
+	cp /etc/group "$T/group.big"
+	awk -v n=$((LIMIT + 1)) 'BEGIN { for (i = 0; i < n; i++) printf "batonbig%d:x:%d:nobody\n", i, 3000000 + i }' \
+		>>"$T/group.big"
+	P=$(free_port)
+	timeout -k 2 "$(scaled "$RUN_TIMEOUT")" "$WORKER" --launch -- unshare -m --propagation private \
+		sh -c 'mount --bind "$0" /etc/group && exec "$@"' "$T/group.big" \
+		"$BATON" --port=127.0.0.1:$P --user=nobody -- "$WORKER" --report "$T/r4" \
+		>"$T/run.out" 2>"$T/run.err" </dev/null
+	RUN_STATUS=$?
+	RUN_ERR=$(cat "$T/run.err")
+	is "$RUN_STATUS" 1 "a user in $N groups: exit 1"
+	like "$RUN_ERR" "^${MSG_PREFIX}cannot use --user=nobody: user nobody is in $N groups; the limit is $LIMIT$" \
+		"the message gives the count and the limit"
+	unlike "$RUN_ERR" "supplementary-groups|Argument list too long" "and names no option never given"
+	check_not "no worker ran" test -e "$T/r4"
+
+	# the groups grow past the limit while baton runs: the next generation
+	# fails with the same cause
+	P=$(free_port)
+	"$WORKER" --launch -- unshare -m --propagation private "$BATON" --port=127.0.0.1:$P \
+		--user=nobody -- "$WORKER" >"$T/grow.out" 2>"$T/grow.err" </dev/null &
+	GROW=$!
+	track_pid "$GROW"
+	check "baton with a mount namespace of its own serves" wait_http 127.0.0.1:$P 10
+	nsenter -t "$GROW" -m mount --bind "$T/group.big" /etc/group
+	kill -HUP "$GROW"
+	check "a restart after the groups grew says why generation 2 fails" \
+		wait_file_contains "$T/grow.err" "cannot resolve --user=nobody \\(user nobody is in $N groups; the limit is $LIMIT\\) for generation 2" 10
+	check "generation 1 still serves" http_ok 127.0.0.1:$P
+	kill -TERM "$GROW"
+	wait_baton_exit 15 "$GROW"
+else
+	skip "a user in more than NGROUPS_MAX groups" "no mount namespaces (unshare -m) here"
+fi
 done_testing
