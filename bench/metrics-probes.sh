@@ -12,7 +12,9 @@
 #
 # environment:
 #   BATON=PATH      baton binary (default ./baton, then the one beside bench/)
-#   BATON_OLD=PATH  a second baton to compare (e.g. /work/baton-0.2.0)
+#   BATON_OLD=PATH  a second baton to compare (e.g. baton 0.2.0)
+#   PROBES_OLD=N    probes per scenario for it (default 40: each probe
+#                   that misses costs its 1 s timeout)
 #   WORKER=PATH     the worker (default tests/worker beside bench/)
 
 set -u -o pipefail
@@ -90,7 +92,8 @@ PY
 
 # scenario BATON NAME LABEL IDLE SLOW: one row
 scenario() {
-	local b=$1 name=$2 label=$3 idle=$4 slow=$5 P M bp cp r fds rss
+	local b=$1 name=$2 label=$3 idle=$4 slow=$5 P M bp cp r fds rss n=$PROBES
+	[ "$name" = old ] && n=${PROBES_OLD:-40}
 	P=$(free_port)
 	M=$(free_port)
 	"$b" --port=127.0.0.1:$P --metrics-listen=127.0.0.1:$M -- "$WORKER" --quiet \
@@ -109,7 +112,7 @@ scenario() {
 		for _ in $(seq 600); do [ -f "$W/ready" ] && break; sleep 0.1; done
 		sleep 3 # let the crowd fill and churn
 	fi
-	r=$(probe "$M" "$PROBES")
+	r=$(probe "$M" "$n")
 	fds=$(ls "/proc/$bp/fd" 2>/dev/null | wc -l)
 	rss=$(awk '/^VmRSS/ {print $2}' "/proc/$bp/status" 2>/dev/null)
 	[ -n "$cp" ] && kill "$cp" 2>/dev/null && wait "$cp" 2>/dev/null
@@ -118,7 +121,7 @@ scenario() {
 	rm -f "$W/ready"
 	# shellcheck disable=SC2086
 	set -- $r
-	printf '%-12s %-30s %8s %8s %8s %6s/%-5s %6s %8s\n' "$name" "$label" "$1" "$2" "$3" "$4" "$PROBES" "$fds" "${rss:-?}"
+	printf '%-12s %-30s %8s %8s %8s %6s/%-5s %6s %8s\n' "$name" "$label" "$1" "$2" "$3" "$4" "$n" "$fds" "${rss:-?}"
 }
 
 printf '%-12s %-30s %8s %8s %8s %12s %6s %8s\n' baton scenario p50_ms p99_ms max_ms missed fds rss_kB

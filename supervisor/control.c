@@ -826,19 +826,23 @@ live_queues(struct status_json *s, int *errs)
 }
 
 /* The listener column: the key, and for a key with port 0 the port the
- * kernel chose ("127.0.0.1:0 (port 41234)"); its length. */
+ * kernel chose ("127.0.0.1:0 (port 41234)"); its length. The key is
+ * shown as the log shows it (log_escape): one line per listener,
+ * whatever bytes its path holds. */
 static int
 text_name(const struct status_json_listener *l, char *buf, size_t len)
 {
 	const char *colon = strrchr(l->key, ':'),
 	           *port = colon ? colon + 1 : l->key;
+	char key[512];
 	int n;
 
+	log_escape(key, sizeof(key), l->key);
 	port += *port == 'u';
 	if (l->port > 0 && *port != '\0' && strspn(port, "0") == strlen(port))
-		n = snprintf(buf, len, "%s (port %d)", l->key, l->port);
+		n = snprintf(buf, len, "%s (port %d)", key, l->port);
 	else
-		n = snprintf(buf, len, "%s", l->key);
+		n = snprintf(buf, len, "%s", key);
 	return n < 0 ? 0 : n;
 }
 

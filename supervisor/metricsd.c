@@ -40,8 +40,11 @@
 /* 1,024 connections: about 250 bytes each when idle, 4.4 KiB once a
  * request begins, 4.5 MiB in all, besides their fds */
 #define CONN_MAX 1024
-#define CONN_MIN 8         /* even under the tightest fd limit */
-#define CONN_FD_RESERVE 64 /* fds left to the rest of baton */
+/* fds left to the rest of baton: 64, or half of what the listeners
+ * leave under a low limit, but never fewer than its own need (16, as
+ * listen.c counts them) */
+#define CONN_FD_RESERVE 64
+#define CONN_FD_OWN 16
 #define HEADER_SECONDS 2.0 /* accept to the request's blank line */
 #define ANSWER_SECONDS 5.0 /* the request to the answer's last byte */
 #define ACCEPT_BATCH 64    /* accepts per loop iteration */
@@ -852,20 +855,24 @@ report_evictions(double now)
 }
 
 /* The most connections served at once: CONN_MAX, fewer when baton's
- * RLIMIT_NOFILE would not leave CONN_FD_RESERVE fds beside them and the
- * listeners (workers inherit the limit, so baton does not raise it). */
+ * RLIMIT_NOFILE would not leave the reserve beside them and the
+ * listeners (workers inherit the limit, so baton does not raise it);
+ * at least 1, which eviction then shares. */
 static size_t
 max_conns(void)
 {
 	struct rlimit rl;
-	rlim_t room;
+	rlim_t left, reserve;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
 		return CONN_MAX;
-	if (rl.rlim_cur <= M.n + CONN_FD_RESERVE + CONN_MIN)
-		return CONN_MIN;
-	room = rl.rlim_cur - M.n - CONN_FD_RESERVE;
-	return room < CONN_MAX ? (size_t)room : CONN_MAX;
+	left = rl.rlim_cur > M.n ? rl.rlim_cur - M.n : 0;
+	reserve = left / 2 < CONN_FD_RESERVE ? left / 2 : CONN_FD_RESERVE;
+	if (reserve < CONN_FD_OWN)
+		reserve = CONN_FD_OWN;
+	if (left <= reserve + 1)
+		return 1;
+	return left - reserve < CONN_MAX ? (size_t)(left - reserve) : CONN_MAX;
 }
 
 /* ---- the public side ----------------------------------------------------------- */

@@ -61,5 +61,10 @@ check "the log: the byte shown as \\xff, the CR as \\r" grep -aqF 'a\xff\rb.sock
 "$BATON" --stats --status-file="$T/st" --format=prom >"$T/stats.prom" 2>"$T/stats.err"
 is "$?" 0 "--stats --format=prom exits 0"
 check "--stats --format=prom: promtool check metrics passes" promtool_ok "$T/stats.prom"
+"$BATON" --stats --status-file="$T/st" >"$T/stats.txt" 2>>"$T/stats.err"
+is "$(wc -l <"$T/stats.txt")" 3 "--stats: one line per listener"
+want=$(printf 'a\xef\xbf\xbd"b\\c\\rd\\ne.sock  queue')
+check "--stats: the path as the log shows it (\\r, \\n; U+FFFD from STATUS.json)" \
+	grep -aqF -- "$want" "$T/stats.txt"
 is "$(dup_series "$T/stats.prom")" "" "--stats --format=prom: no two series alike"
 done_testing
