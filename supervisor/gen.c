@@ -190,7 +190,7 @@ static struct {
 	ev_timer retry, tick, status_timer;
 	ev_timer status_retry; /* a failed status write, tried again */
 	unsigned status_fails; /* failed attempts in a row */
-	double last_restart; /* monotonic: --auto-restart-interval */
+	double last_restart;   /* monotonic: --auto-restart-interval */
 	unsigned long fail_gen;
 	char fail_reason[512];
 	ev_tstamp fail_at; /* wall time, for STATUS.json */

@@ -75,10 +75,9 @@ open_file(const char *p, int nonblock, char *why, size_t whylen)
 {
 	int fd, fl;
 
-	fd = safepath_open(p,
-	                   O_WRONLY | O_APPEND | O_CREAT |
-	                       (nonblock ? O_NONBLOCK : 0),
-	                   0644, why, whylen);
+	fd = safepath_open(
+	    p, O_WRONLY | O_APPEND | O_CREAT | (nonblock ? O_NONBLOCK : 0),
+	    0644, why, whylen);
 	if (fd >= 0 && nonblock &&
 	    ((fl = fcntl(fd, F_GETFL)) < 0 ||
 	     fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)) {

@@ -67,7 +67,7 @@ struct metrics_listener {
 	uint64_t drops;
 	int has_syn; /* syn was sampled (opt-in) */
 	uint32_t syn;
-	int fd; /* its number in the workers: label "fd", when needed */
+	int fd;        /* its number in the workers: label "fd", when needed */
 	uint32_t port; /* bound to (TCP, UDP; 0: unix, or not known) */
 };
 

@@ -298,18 +298,26 @@ write_file(void)
 
 /* ---- diagnosis -------------------------------------------------------------- */
 
+/* Clients can make a queue fill and drain at will, so the stall lines
+ * are limited per cause (STYLE.md rule 5): one of each per 10 s, the
+ * rest counted. */
+static struct ratelimit rl_stall = RATELIMIT_INIT("accept-stall warnings");
+static struct ratelimit rl_again = RATELIMIT_INIT("accepts-again lines");
+static struct ratelimit rl_accept = RATELIMIT_INIT("metrics accept errors");
+
 static void
 diagnose_stall(struct lq *q, const char *name, uint32_t prev_len, double now)
 {
 	const struct qstat *r = &q->t.last;
-	char dropped[48] = "";
+	char dropped[48] = "", more[64];
 
 	if (!(r->flags & QSTAT_HAS_QUEUE) || M.o->accept_stall <= 0)
 		return;
 	if (r->len == 0 || r->len < prev_len) {
-		if (q->stall_warned)
-			log_info("%s accepts again (queue %u/%u)", name, r->len,
-			         r->limit);
+		if (q->stall_warned &&
+		    ratelimit_check(&rl_again, more, sizeof(more)))
+			log_info("%s accepts again (queue %u/%u)%s", name,
+			         r->len, r->limit, more);
 		q->stall_since = r->len ? now : 0;
 		q->stall_warned = 0;
 		return;
@@ -321,8 +329,10 @@ diagnose_stall(struct lq *q, const char *name, uint32_t prev_len, double now)
 	if (r->flags & QSTAT_HAS_DROPS)
 		snprintf(dropped, sizeof(dropped), ", %llu dropped",
 		         (unsigned long long)r->drops);
-	log_warnx("nothing has accepted on %s for %g s (queue %u/%u%s)", name,
-	          M.o->accept_stall, r->len, r->limit, dropped);
+	if (ratelimit_check(&rl_stall, more, sizeof(more)))
+		log_warnx(
+		    "nothing has accepted on %s for %g s (queue %u/%u%s)%s",
+		    name, M.o->accept_stall, r->len, r->limit, dropped, more);
 	q->stall_warned = 1;
 }
 
@@ -501,16 +511,6 @@ sample_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 /* ---- HTTP ------------------------------------------------------------------- */
 
-/* Seconds on the monotonic clock (STYLE.md rule 2: ev_now is wall time). */
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void
 accept_on(void)
 {
@@ -624,7 +624,12 @@ render(struct conn *c)
 	 * setup_malloc), given back whole when the connection ends */
 	if (metrics_text_reserve(&c->text, 4096 + M.n * 320) < 0 ||
 	    metrics_render(&c->text, &s) < 0) {
-		log_warn("cannot render the metrics");
+		static struct ratelimit rl = RATELIMIT_INIT("render errors");
+		char more[64];
+
+		if (ratelimit_check(&rl, more, sizeof(more)))
+			log_warnx("cannot render the metrics: %s%s",
+			          strerror(errno), more);
 		metrics_text_free(&c->text);
 		return -1;
 	}
@@ -760,8 +765,12 @@ conn_new(struct ev_loop *loop, int fd)
 	struct conn *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_warn("cannot answer on metrics listener %s",
-		         M.o->metrics_listen);
+		static struct ratelimit rl = RATELIMIT_INIT("answer errors");
+		char more[64];
+
+		if (ratelimit_check(&rl, more, sizeof(more)))
+			log_warnx("cannot answer on metrics listener %s: %s%s",
+			          M.o->metrics_listen, strerror(errno), more);
 		close(fd);
 		return;
 	}
@@ -773,7 +782,7 @@ conn_new(struct ev_loop *loop, int fd)
 	ev_timer_init(&c->deadline, deadline_cb, HEADER_SECONDS, 0);
 	c->deadline.data = c;
 	ev_timer_start(loop, &c->deadline);
-	c->born = mono_now();
+	c->born = monotime_now();
 	c->prev = M.newest;
 	if (M.newest)
 		M.newest->next = c;
@@ -793,7 +802,8 @@ conn_new(struct ev_loop *loop, int fd)
 static void
 accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	double now = mono_now();
+	double now = monotime_now();
+	char more[64];
 	size_t k;
 	int fd;
 
@@ -820,9 +830,14 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			}
 			if ((errno == EMFILE || errno == ENFILE) && shed() == 0)
 				continue;
-			if (!M.accept_warned)
-				log_warn("cannot accept on metrics listener %s",
-				         M.o->metrics_listen);
+			/* once per episode, and the episodes limited:
+			 * clients can make the fds run out and come back */
+			if (!M.accept_warned &&
+			    ratelimit_check(&rl_accept, more, sizeof(more)))
+				log_warnx("cannot accept on metrics listener "
+				          "%s: %s%s",
+				          M.o->metrics_listen, strerror(errno),
+				          more);
 			M.accept_warned = 1;
 			accept_off(); /* the sampler tries again */
 			return;

@@ -8,23 +8,12 @@
 #include <time.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "ratelimit.h"
 
 static struct ev_loop *loop;
 static ev_timer timer;
 static struct ratelimit *pending; /* causes with an interval open */
-
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	/* CLOCK_MONOTONIC cannot fail with a valid pointer; were it to, 0
-	 * makes every line pass, which is the safe side for a log */
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		return 0;
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double
 interval_of(const struct ratelimit *rl)
@@ -70,7 +59,7 @@ timer_cb(struct ev_loop *l, ev_timer *t, int revents)
 	(void)revents;
 	/* the timer was unref'd while active and has now stopped */
 	ev_ref(l);
-	sweep(mono_now());
+	sweep(monotime_now());
 	arm();
 }
 
@@ -92,7 +81,7 @@ arm(void)
 	}
 	if (first == 0)
 		return;
-	now = mono_now();
+	now = monotime_now();
 	ev_timer_set(&timer, first > now ? first - now + 1e-3 : 1e-3, 0);
 	ev_timer_start(loop, &timer);
 	/* a pending count must not keep baton from exiting */
@@ -103,7 +92,7 @@ int
 ratelimit_check(struct ratelimit *rl, char *more, size_t len)
 {
 	int saved = errno;
-	double now = mono_now();
+	double now = monotime_now();
 
 	if (len > 0)
 		more[0] = '\0';

@@ -41,9 +41,9 @@ struct ratelimit {
 #define RATELIMIT_INTERVAL 10.0
 
 #define RATELIMIT_INIT(why) RATELIMIT_INIT_BURST(why, 1)
-#define RATELIMIT_INIT_BURST(why, n)                                         \
+#define RATELIMIT_INIT_BURST(why, n)                                           \
 	{                                                                      \
-		.cause = (why), .burst = (n)                                 \
+		.cause = (why), .burst = (n)                                   \
 	}
 
 /* 1 when a line may be logged now: then `more` (len bytes) holds "" or
