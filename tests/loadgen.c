@@ -351,7 +351,7 @@ main(int argc, char **argv)
 			else if (strcmp(a, "--pause-ms") == 0)
 				pause_ms = num(a, v, 0, 60000);
 			else if (strcmp(a, "--timeout-ms") == 0)
-				timeout_ms = num(a, v, 1, 60000);
+				timeout_ms = num(a, v, 1, 3600000);
 			else
 				usage();
 		} else if (host == NULL) {

@@ -22,8 +22,10 @@ command -v daphne >/dev/null || skip_all "daphne is not installed (package daphn
 
 write_asgi_app daphne
 P=$(free_port)
-# the old generation is signalled $(scaled 5) s after the new one is up
-start_baton --port=127.0.0.1:$P --kill-old-delay="$(scaled 5)" --status-file="$T/status" -- \
+# the old generation is signalled $(scaled 15) s after the new one is up
+# (alive --interval): the new Daphne must answer before that, and its
+# start-up took 5 s with two suites beside stress-ng on 2 cores
+start_baton --port=127.0.0.1:$P --kill-old-delay="$(scaled 15)" --status-file="$T/status" -- \
 	daphne --fd 3 app:application
 interop_up 127.0.0.1:$P daphne
 INTEROP_LOAD_UNTIL=gen2 interop_hup 127.0.0.1:$P /sleep/2000

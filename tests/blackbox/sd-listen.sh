@@ -19,11 +19,8 @@ start_activated() {
 sock_inode() { # sock_inode PID FD
 	readlink "/proc/$1/fd/$2" 2>/dev/null | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p'
 }
-listeners_on() { # how many TCP sockets listen on port $1
-	local hex
-	hex=$(printf '%04X' "$1")
-	awk -v h="$hex" 'FNR > 1 { n = split($2, a, ":"); if (a[n] == h && $4 == "0A") c++ }
-		END { print c + 0 }' /proc/net/tcp /proc/net/tcp6
+listeners_on() { # how many TCP sockets listen on port $1 (see port_listening)
+	ss -Htln "sport = :$1" 2>/dev/null | wc -l
 }
 
 # ---- a --port matched by a passed fd: adopted, not bound -----------------
