@@ -4,7 +4,8 @@
 # shown as "@"; the scraper must still see two series, not one series
 # twice (0.2.0 rendered the same labels for both: a scraper keeps one
 # or rejects the scrape). They get an fd label, as two --reuseport
-# sockets do (metrics-escape.sh), in /metrics and --stats --format=prom.
+# sockets do (metrics-escape.sh), in /metrics and --stats --format=prom;
+# --stats text shows their fd.
 . "$(dirname "$0")/lib.sh"
 baton_only_script "metrics are a baton extension"
 . "$top_srcdir/tests/blackbox/lib-metrics.sh"
@@ -58,4 +59,6 @@ is "$(grep -c '^baton_listener_accept_queue_length{listener="@",proto="unix",fd=
 is "$?" 0 "--stats --format=prom exits 0"
 is "$(dup_series "$T/stats.prom")" "" "--stats --format=prom: no two series alike"
 check "--stats --format=prom: promtool check metrics passes" promtool_ok "$T/stats.prom"
+"$BATON" --stats --status-file="$T/st" >"$T/stats.txt" 2>>"$T/stats.err"
+is "$(grep -Ec '^@ \(fd [34]\) +queue' "$T/stats.txt")" 2 "--stats: the two told apart by their fd, as in /metrics"
 done_testing

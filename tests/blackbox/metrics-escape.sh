@@ -75,4 +75,5 @@ want=$(printf 'a\xef\xbf\xbd"b\\c\\rd\\ne.sock  queue')
 check "--stats: the path as the log shows it (\\r, \\n; U+FFFD from STATUS.json)" \
 	grep -aqF -- "$want" "$T/stats.txt"
 is "$(dup_series "$T/stats.prom")" "" "--stats --format=prom: no two series alike"
+is "$(grep -Ec "^127\.0\.0\.1:$P \(fd [34]\) +queue" "$T/stats.txt")" 2 "--stats: the two reuseport listeners told apart by their fd"
 done_testing
