@@ -828,21 +828,29 @@ live_queues(struct status_json *s, int *errs)
 /* The listener column: the key, and for a key with port 0 the port the
  * kernel chose ("127.0.0.1:0 (port 41234)"); its length. The key is
  * shown as the log shows it (log_escape): one line per listener,
- * whatever bytes its path holds. */
+ * whatever bytes its path holds. Listeners a reader could not tell apart
+ * (two --reuseport sockets, two abstract sockets shown as "@") get their
+ * fd, as /metrics gives them an fd label. */
 static int
-text_name(const struct status_json_listener *l, char *buf, size_t len)
+text_name(const struct status_json *s, size_t i, char *buf, size_t len)
 {
+	const struct status_json_listener *l = &s->ls[i];
 	const char *colon = strrchr(l->key, ':'),
 	           *port = colon ? colon + 1 : l->key;
-	char key[512];
+	char key[512], fd[32] = "";
+	size_t k;
 	int n;
 
+	for (k = 0; k < s->nls; k++)
+		if (k != i && strcmp(s->ls[k].key, l->key) == 0 &&
+		    strcmp(s->ls[k].type, l->type) == 0)
+			snprintf(fd, sizeof(fd), " (fd %d)", l->fd);
 	log_escape(key, sizeof(key), l->key);
 	port += *port == 'u';
 	if (l->port > 0 && *port != '\0' && strspn(port, "0") == strlen(port))
-		n = snprintf(buf, len, "%s (port %d)", key, l->port);
+		n = snprintf(buf, len, "%s (port %d)%s", key, l->port, fd);
 	else
-		n = snprintf(buf, len, "%s", key);
+		n = snprintf(buf, len, "%s%s", key, fd);
 	return n < 0 ? 0 : n;
 }
 
@@ -854,15 +862,15 @@ print_text(const struct status_json *s, const int *errs)
 	int w = 0;
 
 	for (i = 0; i < s->nls; i++)
-		if (text_name(&s->ls[i], NULL, 0) > w)
-			w = text_name(&s->ls[i], NULL, 0);
+		if (text_name(s, i, NULL, 0) > w)
+			w = text_name(s, i, NULL, 0);
 	for (i = 0; i < s->nls; i++) {
 		if (errs[i] != 0)
 			snprintf(buf, sizeof(buf), "cannot read its queue: %s",
 			         strerror(errs[i]));
 		else
 			qstat_text(buf, sizeof(buf), &s->ls[i].queue);
-		text_name(&s->ls[i], name, sizeof(name));
+		text_name(s, i, name, sizeof(name));
 		printf("%-*s  %s\n", w, name, buf);
 	}
 }

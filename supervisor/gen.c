@@ -151,6 +151,7 @@ struct worker {
 	pid_t pid;
 	int index; /* BATON_WORKER_INDEX */
 	int alive, ready;
+	int stopping;     /* said STOPPING=1: logged once, however often */
 	char *status;     /* last STATUS= it sent */
 	double started;   /* monotonic: the stable-service check */
 	ev_timer respawn; /* a dead slot of a serving generation */
@@ -940,6 +941,7 @@ worker_spawn(struct gen *g, size_t i, char *reason, size_t len)
 	w->started = monotime_now();
 	pgroup_add(pid, g->id);
 	w->ready = 0;
+	w->stopping = 0;
 	free(w->status);
 	w->status = NULL;
 	g->nalive++;
@@ -1057,9 +1059,13 @@ notify_message(pid_t pid, const char *msg)
 		w->status = status;
 		status_later();
 	}
+	/* a worker (or anything it runs) may send this in a loop: one line
+	 * per worker, not one per datagram (rule 5), as READY=1 below */
 	if ((status = notify_field(msg, "STOPPING")) != NULL) {
-		log_info("worker %ld (generation %lu) is stopping",
-		         (long)w->pid, g->id);
+		if (!w->stopping)
+			log_info("worker %ld (generation %lu) is stopping",
+			         (long)w->pid, g->id);
+		w->stopping = 1;
 		free(status);
 	}
 	status = notify_field(msg, "READY");

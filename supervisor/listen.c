@@ -871,17 +871,20 @@ listen_log_options(const struct listener *l, int quiet)
 }
 
 /* The LISTENER cell of --check: the key, and the port the kernel chose
- * for port 0 ("127.0.0.1:0 (port 41234)"). Its length. */
+ * for port 0 ("127.0.0.1:0 (port 41234)"). Its length. The key is shown
+ * as the log shows it (log_escape), as --stats does: one row per
+ * listener, valid UTF-8, whatever bytes a --path holds. */
 static size_t
 table_name(const struct listener *l, char *buf, size_t len)
 {
-	char chosen[300];
+	char chosen[300], key[512];
 	int n;
 
+	log_escape(key, sizeof(key), l->key);
 	if (listen_chosen(l, chosen, sizeof(chosen)) != NULL)
-		n = snprintf(buf, len, "%s (port %d)", l->key, l->bound_port);
+		n = snprintf(buf, len, "%s (port %d)", key, l->bound_port);
 	else
-		n = snprintf(buf, len, "%s", l->key);
+		n = snprintf(buf, len, "%s", key);
 	return n < 0 ? 0 : (size_t)n;
 }
 
@@ -899,7 +902,7 @@ listen_print_table(FILE *f, const struct listener *ls, size_t n)
 	        "FD", "BACKLOG", "OPTIONS");
 	for (i = 0; i < n; i++) {
 		const struct listener *l = &ls[i];
-		char backlog[64], words[1024], lname[400];
+		char backlog[64], words[1024], lname[600];
 
 		if (l->kind == LISTEN_UDP)
 			snprintf(backlog, sizeof(backlog), "-");

@@ -459,9 +459,16 @@ sample_one(size_t i, int64_t wall, double now)
 		return 1;
 	}
 	if ((r.flags & QSTAT_HAS_QUEUE) && r.limit != q->limit) {
-		log_warnx("the backlog of %s changed from %u to %u: a worker "
-		          "called listen() on it again",
-		          name, q->limit, r.limit);
+		/* a worker may call listen() with another backlog at every
+		 * sample: a cause an outside party drives (rule 5) */
+		static struct ratelimit rl_backlog =
+		    RATELIMIT_INIT("backlog changes");
+		char more[64];
+
+		if (ratelimit_check(&rl_backlog, more, sizeof(more)))
+			log_warnx("the backlog of %s changed from %u to %u: a "
+			          "worker called listen() on it again%s",
+			          name, q->limit, r.limit, more);
 		q->limit = r.limit;
 	}
 	diagnose_stall(q, name, old.last.len, now);

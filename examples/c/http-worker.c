@@ -305,6 +305,10 @@ on_child(struct ev_loop *loop, ev_child *w, int revents)
 static void
 signal_all(int sig)
 {
+	/* proof: procs[i] is cleared by on_child, and libev runs that
+	 * callback (priority 0, fed last) before any other of ours once its
+	 * SIGCHLD handler (EV_MAXPRI) has reaped the child: a number still
+	 * here is an unreaped child's */
 	for (int i = 0; i < nprocs; i++)
 		if (procs[i] != 0)
 			kill(procs[i], sig);

@@ -58,6 +58,14 @@ is "$(dup_series "$T/file.prom")" "" "the .prom file: no two series alike"
 check "the log: valid UTF-8" python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$T/log.err"
 check "the log: the byte shown as \\xff, the CR as \\r" grep -aqF 'a\xff\rb.sock' "$T/log.err"
 
+# --check's table: one row per listener, the path as the log shows it
+mkdir -p "$T/chk"
+"$BATON" --check --path="$T/chk/$(printf 'a\xff\rb\nc.sock')" >"$T/check.txt" 2>"$T/check.err"
+is "$?" 0 "--check exits 0"
+check "--check: the path as the log shows it (\\xff, \\r, \\n), one row" \
+	grep -aqF 'a\xff\rb\nc.sock  unix' "$T/check.txt"
+check "--check: valid UTF-8" python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$T/check.txt"
+
 "$BATON" --stats --status-file="$T/st" --format=prom >"$T/stats.prom" 2>"$T/stats.err"
 is "$?" 0 "--stats --format=prom exits 0"
 check "--stats --format=prom: promtool check metrics passes" promtool_ok "$T/stats.prom"
@@ -67,4 +75,5 @@ want=$(printf 'a\xef\xbf\xbd"b\\c\\rd\\ne.sock  queue')
 check "--stats: the path as the log shows it (\\r, \\n; U+FFFD from STATUS.json)" \
 	grep -aqF -- "$want" "$T/stats.txt"
 is "$(dup_series "$T/stats.prom")" "" "--stats --format=prom: no two series alike"
+is "$(grep -Ec "^127\.0\.0\.1:$P \(fd [34]\) +queue" "$T/stats.txt")" 2 "--stats: the two reuseport listeners told apart by their fd"
 done_testing
