@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "listen.h"
+#include "inherit.h"
 #include "log.h"
 
 static char *
@@ -919,6 +920,42 @@ listen_print_table(FILE *f, const struct listener *ls, size_t n)
 	sockopt_kernel_read(&k);
 	fputc('\n', f);
 	sockopt_print_kernel(f, &k);
+}
+
+/* --check's test connection: loopback answers in microseconds; a bound that
+ * a loaded machine meets and that never makes --check hang. */
+#define INHERIT_PROBE_MS 2000
+
+void
+listen_print_accepted(FILE *f, const struct listener *ls, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct listener *l = &ls[i];
+		const struct sockopts *eff = listen_eff(l);
+		char name[400], err[512], words[1024];
+		long vals[INHERIT_MAX];
+		int defer;
+
+		if (l->kind != LISTEN_TCP || l->fd < 0)
+			continue;
+		table_name(l, name, sizeof(name));
+		/* a deferring listener hands over a connection only once
+		 * data came: the test client writes one byte */
+		defer = (eff->given & 1u << SOCKOPT_DEFER_ACCEPT) &&
+		        eff->val[SOCKOPT_DEFER_ACCEPT] > 0;
+		if (inherit_probe(l->fd, defer, INHERIT_PROBE_MS, vals, err,
+		                  sizeof(err)) < 0) {
+			log_warnx("cannot see what sockets accepted on %s get: "
+			          "%s",
+			          name, err);
+			fprintf(f, "%s: accepted sockets get: unknown\n", name);
+			continue;
+		}
+		inherit_words(vals, words, sizeof(words));
+		fprintf(f, "%s: accepted sockets get: %s\n", name, words);
+	}
 }
 
 void
