@@ -70,6 +70,8 @@ static const struct def {
     [SOCKOPT_NODELAY] = {"nodelay", "--nodelay", "TCP_NODELAY", "nodelay",
                          SOCKOPT_TCP, 0, V_BOOL, IPPROTO_TCP, TCP_NODELAY,
                          SOCKOPT_BEFORE_BIND},
+    [SOCKOPT_CORK] = {"cork", "--cork", "TCP_CORK", "cork", SOCKOPT_TCP, 0,
+                      V_BOOL, IPPROTO_TCP, TCP_CORK, SOCKOPT_BEFORE_BIND},
     [SOCKOPT_KEEPALIVE] = {"keepalive", "--keepalive", "SO_KEEPALIVE",
                            "keepalive", SOCKOPT_TCP, 0, V_BOOL, SOL_SOCKET,
                            SO_KEEPALIVE, SOCKOPT_BEFORE_BIND},
@@ -395,6 +397,17 @@ sockopt_parse_list(const char *list, unsigned cls, struct sockopts *so,
 				goto out;
 			continue;
 		}
+		if (strcmp(item, "quickack") == 0) {
+			/* the classic advice; it does nothing (inherit.c) */
+			snprintf(err, errlen,
+			         "quickack is not a listener option: the "
+			         "kernel does not carry TCP_QUICKACK to "
+			         "accepted sockets (it is each connection's "
+			         "delayed-ACK mode, which listen(2) resets); a "
+			         "worker sets it on its connection "
+			         "(baton_quickack(3))");
+			goto out;
+		}
 		if (strcmp(item, "dual-stack") == 0 && value == NULL) {
 			id = SOCKOPT_V6ONLY;
 			value = "0";
@@ -408,8 +421,9 @@ sockopt_parse_list(const char *list, unsigned cls, struct sockopts *so,
 			snprintf(err, errlen,
 			         "unknown option \"%s\" (known: backlog, "
 			         "defer-accept, fastopen, reuseport, v6only, "
-			         "dual-stack, freebind, nodelay, keepalive, "
-			         "rcvbuf, sndbuf, mode, owner, group, name)",
+			         "dual-stack, freebind, nodelay, cork, "
+			         "keepalive, rcvbuf, sndbuf, mode, owner, "
+			         "group, name)",
 			         item);
 			goto out;
 		}
@@ -811,9 +825,9 @@ sockopt_words(const struct sockopts *so, const struct sockopts_read *r,
 	static const enum sockopt_id order[] = {
 	    SOCKOPT_REUSEADDR, SOCKOPT_DEFER_ACCEPT, SOCKOPT_FASTOPEN,
 	    SOCKOPT_REUSEPORT, SOCKOPT_V6ONLY,       SOCKOPT_FREEBIND,
-	    SOCKOPT_NODELAY,   SOCKOPT_KEEPALIVE,    SOCKOPT_RCVBUF,
-	    SOCKOPT_SNDBUF,    SOCKOPT_MODE,         SOCKOPT_OWNER,
-	    SOCKOPT_GROUP};
+	    SOCKOPT_NODELAY,   SOCKOPT_CORK,         SOCKOPT_KEEPALIVE,
+	    SOCKOPT_RCVBUF,    SOCKOPT_SNDBUF,       SOCKOPT_MODE,
+	    SOCKOPT_OWNER,     SOCKOPT_GROUP};
 	struct buf b = {out, len, 0};
 	const char *sep = "";
 	size_t i;
