@@ -14,6 +14,9 @@
  * GET /sleep/MS waits MS milliseconds (at most 10000) before answering: a
  * slow request to watch a graceful stop with.
  *
+ * On TCP it acknowledges each request at once (baton_quickack) and writes
+ * headers and body corked (baton_cork), so that an answer is one packet.
+ *
  * Readiness: when every process is in its accept loop, the master sends
  * READY=1 on NOTIFY_SOCKET (a no-op when unset), so baton's notify mode and
  * systemd's Type=notify retire the old generation only then.
@@ -117,7 +120,9 @@ serve(int c, const baton_listener *l)
 	struct timeval tv = {5, 0};
 	size_t got = 0;
 	long sleep_ms = 0;
-	int hl, bl;
+	int hl, bl, family = baton_listener_family(l);
+	/* TCP_CORK and TCP_QUICKACK are TCP's: not on a unix listener */
+	int tcp = family == AF_INET || family == AF_INET6;
 
 	/* a stuck client costs this process at most 5 s */
 	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -131,6 +136,14 @@ serve(int c, const baton_listener *l)
 			return;
 		got += (size_t)n;
 		req[got] = '\0';
+		/* Acknowledge the request at once: the answer may take
+		 * longer than the delayed-ACK timer (GET /sleep/MS), and a
+		 * client that wrote its request in two pieces with Nagle on
+		 * waits for this ACK before sending the rest. Quick-ack mode
+		 * does not last, hence after every read; a failure only
+		 * costs the delay. */
+		if (tcp)
+			(void)baton_quickack(c, 1);
 		if (strstr(req, "\r\n\r\n") != NULL ||
 		    strstr(req, "\n\n") != NULL)
 			break;
@@ -158,8 +171,16 @@ serve(int c, const baton_listener *l)
 	              "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 	              "Content-Length: %d\r\nConnection: close\r\n\r\n",
 	              bl);
+	/* Headers and body in one packet, not two: corked, the kernel
+	 * sends only full segments; uncorking sends the rest at once
+	 * (MSG_MORE on the first send would do the same). Never leave a
+	 * response corked: its tail would wait up to 200 ms. */
+	if (tcp)
+		(void)baton_cork(c, 1);
 	write_all(c, head, (size_t)hl);
 	write_all(c, body, (size_t)bl);
+	if (tcp)
+		(void)baton_cork(c, 0);
 }
 
 static void
