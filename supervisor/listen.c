@@ -851,6 +851,31 @@ log_note(int warn, const char *msg, void *arg)
 		log_info("%s", msg);
 }
 
+/* --defer-accept where the server speaks first: the client waits for the
+ * greeting and the kernel waits for the client, until the defer period
+ * ends. The period said is the kernel's (30 s asked is 31 s). */
+static void
+warn_speaks_first(const struct listener *l, const char *name)
+{
+	const struct sockopts *eff = listen_eff(l);
+	const struct sockopts_read *got = listen_got(l);
+	const char *proto;
+	long secs;
+
+	if (l->kind != LISTEN_TCP ||
+	    !(eff->given & 1u << SOCKOPT_DEFER_ACCEPT) ||
+	    eff->val[SOCKOPT_DEFER_ACCEPT] <= 0 ||
+	    (proto = sockopt_speaks_first(l->bound_port)) == NULL)
+		return;
+	secs = got->got & 1u << SOCKOPT_DEFER_ACCEPT
+	           ? got->val[SOCKOPT_DEFER_ACCEPT]
+	           : eff->val[SOCKOPT_DEFER_ACCEPT];
+	log_warnx("--defer-accept on %s: the server speaks first on this port "
+	          "(%s); each connection waits up to %ld s for the client's "
+	          "first byte",
+	          name, proto, secs);
+}
+
 void
 listen_log_options(const struct listener *l, int quiet)
 {
@@ -869,6 +894,7 @@ listen_log_options(const struct listener *l, int quiet)
 	sockopt_kernel_read(&k);
 	sockopt_notes(listen_eff(l), listen_got(l), listen_class(l), &k, name,
 	              log_note, NULL);
+	warn_speaks_first(l, name);
 }
 
 /* The LISTENER cell of --check: the key, and the port the kernel chose

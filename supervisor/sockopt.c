@@ -602,6 +602,34 @@ sockopt_check_global(const struct sockopts *global, const unsigned *cls,
 	return 0;
 }
 
+/* Well-known ports where the server sends a greeting and the client waits
+ * for it: TCP_DEFER_ACCEPT there holds every connection for the whole
+ * defer period ("the MySQL greeting never comes until I type something").
+ * Not here, though often listed with them: 465, 993 and 995 (implicit TLS:
+ * the client's ClientHello is the first byte, the greeting follows the
+ * handshake) and 5432 (a PostgreSQL client sends its startup message
+ * first). SSH: both sides send a banner, but some clients wait for the
+ * server's. */
+static const struct {
+	int port;
+	const char *proto;
+} speaks_first[] = {
+    {21, "FTP"},     {22, "SSH"},   {25, "SMTP"},
+    {110, "POP3"},   {143, "IMAP"}, {587, "SMTP submission"},
+    {3306, "MySQL"},
+};
+
+const char *
+sockopt_speaks_first(int port)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(speaks_first) / sizeof(speaks_first[0]); i++)
+		if (speaks_first[i].port == port)
+			return speaks_first[i].proto;
+	return NULL;
+}
+
 /* ---- the kernel -------------------------------------------------------- */
 
 int
