@@ -14,8 +14,9 @@
  * GET /sleep/MS waits MS milliseconds (at most 10000) before answering: a
  * slow request to watch a graceful stop with.
  *
- * On TCP it acknowledges each request at once (baton_quickack) and writes
- * headers and body corked (baton_cork), so that an answer is one packet.
+ * On TCP it writes headers and body corked (baton_cork), so that an answer
+ * is one packet, and acknowledges a request at once when its answer will
+ * be slow (baton_quickack).
  *
  * Readiness: when every process is in its accept loop, the master sends
  * READY=1 on NOTIFY_SOCKET (a no-op when unset), so baton's notify mode and
@@ -136,14 +137,6 @@ serve(int c, const baton_listener *l)
 			return;
 		got += (size_t)n;
 		req[got] = '\0';
-		/* Acknowledge the request at once: the answer may take
-		 * longer than the delayed-ACK timer (GET /sleep/MS), and a
-		 * client that wrote its request in two pieces with Nagle on
-		 * waits for this ACK before sending the rest. Quick-ack mode
-		 * does not last, hence after every read; a failure only
-		 * costs the delay. */
-		if (tcp)
-			(void)baton_quickack(c, 1);
 		if (strstr(req, "\r\n\r\n") != NULL ||
 		    strstr(req, "\n\n") != NULL)
 			break;
@@ -155,6 +148,14 @@ serve(int c, const baton_listener *l)
 		if (sleep_ms < 0 || sleep_ms > 10000)
 			sleep_ms = 0;
 	}
+	/* A slow answer (GET /sleep/MS): acknowledge the request now,
+	 * not when the delayed-ACK timer runs out, so that a client with
+	 * more to send (a body written after the headers, Nagle on) is not
+	 * held back. An answer ready at once carries the ACK itself:
+	 * quick-ack there only adds a packet per request
+	 * (bench/packets.sh). A failure only costs the delay. */
+	if (sleep_ms > 0 && tcp)
+		(void)baton_quickack(c, 1);
 	if (sleep_ms > 0) {
 		struct timespec ts = {sleep_ms / 1000,
 		                      (sleep_ms % 1000) * 1000000L};
