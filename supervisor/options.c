@@ -232,8 +232,8 @@ static const struct opt_def opt_table[] = {
      .kind = K_FLAG,
      .has_arg = no_argument,
      .field = F(check),
-     .help = "bind every listener, print what the kernel applied\n"
-             "and its limits, and exit"},
+     .help = "bind every listener, print what the kernel applied,\n"
+             "its limits and what accepted sockets get, and exit"},
     {.name = "dir",
      .kind = K_STRING,
      .has_arg = required_argument,
