@@ -81,11 +81,11 @@ inherit_read(int fd, long *vals, char *err, size_t errlen)
 			         r->name, strerror(errno));
 			return -1;
 		}
-		/* TCP_NOTSENT_LOWAT's "no limit" is UINT_MAX */
-		vals[i] =
-		    r->optname == TCP_NOTSENT_LOWAT && r->level == IPPROTO_TCP
-		        ? (long)(unsigned)v
-		        : v;
+		/* TCP_NOTSENT_LOWAT is unsigned (0: the sysctl's value) */
+		if (r->level == IPPROTO_TCP && r->optname == TCP_NOTSENT_LOWAT)
+			vals[i] = (long)(unsigned)v;
+		else
+			vals[i] = v;
 	}
 	return 0;
 }
