@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "listen.h"
+#include "inherit.h"
 #include "log.h"
 
 static char *
@@ -850,6 +851,31 @@ log_note(int warn, const char *msg, void *arg)
 		log_info("%s", msg);
 }
 
+/* --defer-accept where the server speaks first: the client waits for the
+ * greeting and the kernel waits for the client, until the defer period
+ * ends. The period said is the kernel's (30 s asked is 31 s). */
+static void
+warn_speaks_first(const struct listener *l, const char *name)
+{
+	const struct sockopts *eff = listen_eff(l);
+	const struct sockopts_read *got = listen_got(l);
+	const char *proto;
+	long secs;
+
+	if (l->kind != LISTEN_TCP ||
+	    !(eff->given & 1u << SOCKOPT_DEFER_ACCEPT) ||
+	    eff->val[SOCKOPT_DEFER_ACCEPT] <= 0 ||
+	    (proto = sockopt_speaks_first(l->bound_port)) == NULL)
+		return;
+	secs = got->got & 1u << SOCKOPT_DEFER_ACCEPT
+	           ? got->val[SOCKOPT_DEFER_ACCEPT]
+	           : eff->val[SOCKOPT_DEFER_ACCEPT];
+	log_warnx("--defer-accept on %s: the server speaks first on this port "
+	          "(%s); each connection waits up to %ld s for the client's "
+	          "first byte",
+	          name, proto, secs);
+}
+
 void
 listen_log_options(const struct listener *l, int quiet)
 {
@@ -868,6 +894,7 @@ listen_log_options(const struct listener *l, int quiet)
 	sockopt_kernel_read(&k);
 	sockopt_notes(listen_eff(l), listen_got(l), listen_class(l), &k, name,
 	              log_note, NULL);
+	warn_speaks_first(l, name);
 }
 
 /* The LISTENER cell of --check: the key, and the port the kernel chose
@@ -922,6 +949,42 @@ listen_print_table(FILE *f, const struct listener *ls, size_t n)
 	sockopt_kernel_read(&k);
 	fputc('\n', f);
 	sockopt_print_kernel(f, &k);
+}
+
+/* --check's test connection: loopback answers in microseconds; a bound that
+ * a loaded machine meets and that never makes --check hang. */
+#define INHERIT_PROBE_MS 2000
+
+void
+listen_print_accepted(FILE *f, const struct listener *ls, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct listener *l = &ls[i];
+		const struct sockopts *eff = listen_eff(l);
+		char name[400], err[512], words[1024];
+		long vals[INHERIT_MAX];
+		int defer;
+
+		if (l->kind != LISTEN_TCP || l->fd < 0)
+			continue;
+		table_name(l, name, sizeof(name));
+		/* a deferring listener hands over a connection only once
+		 * data came: the test client writes one byte */
+		defer = (eff->given & 1u << SOCKOPT_DEFER_ACCEPT) &&
+		        eff->val[SOCKOPT_DEFER_ACCEPT] > 0;
+		if (inherit_probe(l->fd, defer, INHERIT_PROBE_MS, vals, err,
+		                  sizeof(err)) < 0) {
+			log_warnx("cannot see what sockets accepted on %s get: "
+			          "%s",
+			          name, err);
+			fprintf(f, "%s: accepted sockets get: unknown\n", name);
+			continue;
+		}
+		inherit_words(vals, words, sizeof(words));
+		fprintf(f, "%s: accepted sockets get: %s\n", name, words);
+	}
 }
 
 void

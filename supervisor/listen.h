@@ -99,6 +99,11 @@ int listen_read_options(struct listener *l, char *err, size_t errlen);
 void listen_log_options(const struct listener *l, int quiet);
 /* --check: the table of listeners with their effective options. */
 void listen_print_table(FILE *f, const struct listener *ls, size_t n);
+/* --check: one loopback connection to each TCP listener, accepted by
+ * baton itself, and what the accepted socket carries
+ * ("127.0.0.1:80: accepted sockets get: nodelay=1 cork=0 ..."); a probe
+ * that fails is warned about and printed as "unknown". */
+void listen_print_accepted(FILE *f, const struct listener *ls, size_t n);
 /* JSON members "options":{...},"requested":{...} for the status file. */
 void listen_json_options(FILE *f, const struct listener *l);
 

@@ -164,6 +164,12 @@ static const struct opt_def opt_table[] = {
      .field = NONE,
      .sockopt = SOCKOPT_NODELAY,
      .help = "TCP_NODELAY (accepted sockets inherit it)"},
+    {.name = "cork",
+     .kind = K_SOCKOPT,
+     .has_arg = no_argument,
+     .field = NONE,
+     .sockopt = SOCKOPT_CORK,
+     .help = "TCP_CORK (accepted sockets inherit it; the worker uncorks)"},
     {.name = "keepalive",
      .kind = K_SOCKOPT,
      .has_arg = no_argument,
@@ -226,8 +232,8 @@ static const struct opt_def opt_table[] = {
      .kind = K_FLAG,
      .has_arg = no_argument,
      .field = F(check),
-     .help = "bind every listener, print what the kernel applied\n"
-             "and its limits, and exit"},
+     .help = "bind every listener, print what the kernel applied,\n"
+             "its limits and what accepted sockets get, and exit"},
     {.name = "dir",
      .kind = K_STRING,
      .has_arg = required_argument,

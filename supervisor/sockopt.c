@@ -70,6 +70,8 @@ static const struct def {
     [SOCKOPT_NODELAY] = {"nodelay", "--nodelay", "TCP_NODELAY", "nodelay",
                          SOCKOPT_TCP, 0, V_BOOL, IPPROTO_TCP, TCP_NODELAY,
                          SOCKOPT_BEFORE_BIND},
+    [SOCKOPT_CORK] = {"cork", "--cork", "TCP_CORK", "cork", SOCKOPT_TCP, 0,
+                      V_BOOL, IPPROTO_TCP, TCP_CORK, SOCKOPT_BEFORE_BIND},
     [SOCKOPT_KEEPALIVE] = {"keepalive", "--keepalive", "SO_KEEPALIVE",
                            "keepalive", SOCKOPT_TCP, 0, V_BOOL, SOL_SOCKET,
                            SO_KEEPALIVE, SOCKOPT_BEFORE_BIND},
@@ -395,6 +397,17 @@ sockopt_parse_list(const char *list, unsigned cls, struct sockopts *so,
 				goto out;
 			continue;
 		}
+		if (strcmp(item, "quickack") == 0) {
+			/* the classic advice; it does nothing (inherit.c) */
+			snprintf(err, errlen,
+			         "quickack is not a listener option: the "
+			         "kernel does not carry TCP_QUICKACK to "
+			         "accepted sockets (it is each connection's "
+			         "delayed-ACK mode, which listen(2) resets); a "
+			         "worker sets it on its connection "
+			         "(baton_quickack(3))");
+			goto out;
+		}
 		if (strcmp(item, "dual-stack") == 0 && value == NULL) {
 			id = SOCKOPT_V6ONLY;
 			value = "0";
@@ -408,8 +421,9 @@ sockopt_parse_list(const char *list, unsigned cls, struct sockopts *so,
 			snprintf(err, errlen,
 			         "unknown option \"%s\" (known: backlog, "
 			         "defer-accept, fastopen, reuseport, v6only, "
-			         "dual-stack, freebind, nodelay, keepalive, "
-			         "rcvbuf, sndbuf, mode, owner, group, name)",
+			         "dual-stack, freebind, nodelay, cork, "
+			         "keepalive, rcvbuf, sndbuf, mode, owner, "
+			         "group, name)",
 			         item);
 			goto out;
 		}
@@ -586,6 +600,34 @@ sockopt_check_global(const struct sockopts *global, const unsigned *cls,
 		}
 	}
 	return 0;
+}
+
+/* Well-known ports where the server sends a greeting and the client waits
+ * for it: TCP_DEFER_ACCEPT there holds every connection for the whole
+ * defer period ("the MySQL greeting never comes until I type something").
+ * Not here, though often listed with them: 465, 993 and 995 (implicit TLS:
+ * the client's ClientHello is the first byte, the greeting follows the
+ * handshake) and 5432 (a PostgreSQL client sends its startup message
+ * first). SSH: both sides send a banner, but some clients wait for the
+ * server's. */
+static const struct {
+	int port;
+	const char *proto;
+} speaks_first[] = {
+    {21, "FTP"},     {22, "SSH"},   {25, "SMTP"},
+    {110, "POP3"},   {143, "IMAP"}, {587, "SMTP submission"},
+    {3306, "MySQL"},
+};
+
+const char *
+sockopt_speaks_first(int port)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(speaks_first) / sizeof(speaks_first[0]); i++)
+		if (speaks_first[i].port == port)
+			return speaks_first[i].proto;
+	return NULL;
 }
 
 /* ---- the kernel -------------------------------------------------------- */
@@ -811,9 +853,9 @@ sockopt_words(const struct sockopts *so, const struct sockopts_read *r,
 	static const enum sockopt_id order[] = {
 	    SOCKOPT_REUSEADDR, SOCKOPT_DEFER_ACCEPT, SOCKOPT_FASTOPEN,
 	    SOCKOPT_REUSEPORT, SOCKOPT_V6ONLY,       SOCKOPT_FREEBIND,
-	    SOCKOPT_NODELAY,   SOCKOPT_KEEPALIVE,    SOCKOPT_RCVBUF,
-	    SOCKOPT_SNDBUF,    SOCKOPT_MODE,         SOCKOPT_OWNER,
-	    SOCKOPT_GROUP};
+	    SOCKOPT_NODELAY,   SOCKOPT_CORK,         SOCKOPT_KEEPALIVE,
+	    SOCKOPT_RCVBUF,    SOCKOPT_SNDBUF,       SOCKOPT_MODE,
+	    SOCKOPT_OWNER,     SOCKOPT_GROUP};
 	struct buf b = {out, len, 0};
 	const char *sep = "";
 	size_t i;

@@ -16,6 +16,7 @@ enum sockopt_id {
 	SOCKOPT_V6ONLY,
 	SOCKOPT_FREEBIND,
 	SOCKOPT_NODELAY,
+	SOCKOPT_CORK,
 	SOCKOPT_KEEPALIVE,
 	SOCKOPT_RCVBUF,
 	SOCKOPT_SNDBUF,
@@ -147,6 +148,9 @@ void sockopt_value_text(enum sockopt_id id, long v, char *buf, size_t len);
  * "www", ":www". */
 const char *sockopt_owner_text(const struct sockopts *so, char *buf,
                                size_t len);
+/* The protocol of a well-known port where the server speaks first
+ * ("SMTP" for 25), NULL for any other port. */
+const char *sockopt_speaks_first(int port);
 /* The kernel limits as lines for --check. */
 void sockopt_print_kernel(FILE *f, const struct sockopt_kernel *k);
 

@@ -256,6 +256,18 @@ static const struct bad {
      "option --no-new-privs takes no value"},
     {{"--daem=1", "app", NULL}, "option --daemonize takes no value"},
     {{"--reuseport=", "app", NULL}, "option --reuseport takes no value"},
+    {{"--cork=1", "app", NULL}, "option --cork takes no value"},
+    /* TCP_CORK fits TCP listeners only; TCP_QUICKACK none (issue 21) */
+    {{"--path=/tmp/s", "--cork", "app", NULL},
+     "--cork applies to TCP listeners only, and there is none"},
+    {{"--path=/tmp/s", "--sockopts=cork", "app", NULL},
+     "invalid --sockopts value \"cork\" for /tmp/s: cork applies to TCP "
+     "listeners only"},
+    {{"--port=1", "--sockopts=nodelay,quickack", "app", NULL},
+     "invalid --sockopts value \"nodelay,quickack\" for 1: quickack is not "
+     "a listener option: the kernel does not carry TCP_QUICKACK to accepted "
+     "sockets (it is each connection's delayed-ACK mode, which listen(2) "
+     "resets); a worker sets it on its connection (baton_quickack(3))"},
     /* the same address twice (bind would say EADDRINUSE) */
     {{"--port=127.0.0.1:80", "--port=127.0.0.1:80", "app", NULL},
      "--port=127.0.0.1:80 given twice"},

@@ -16,7 +16,9 @@
  *
  * Options bend its behaviour into the cases a supervisor must cope with: a
  * slow boot, an early exit, a worker that ignores SIGTERM or drains slowly.
- * With --launch it is instead a tiny launcher that resets signal dispositions
+ * With --greet a stream connection gets "220 gen=N pid=P ready" as soon as
+ * it is accepted, before the client sends anything (a server that speaks
+ * first). With --launch it is instead a tiny launcher that resets signal dispositions
  * and the mask before exec'ing a command, so that tests start the supervisor
  * from a known state (a shell's background job has SIGINT/SIGQUIT ignored);
  * with --stale-socket it leaves a unix socket file nobody listens on; with
@@ -759,6 +761,10 @@ notify_ready(void)
 
 /* ---- serving ------------------------------------------------------------ */
 
+/* --greet: speak first, as an SMTP, FTP or MySQL server does, before the
+ * client has sent anything. */
+static int greet;
+
 static void
 serve_stream(int lfd)
 {
@@ -779,6 +785,11 @@ serve_stream(int lfd)
 	setitimer(ITIMER_REAL, &it, NULL);
 	if (c < 0)
 		return;
+	if (greet) {
+		n = snprintf(resp, sizeof(resp), "220 gen=%s pid=%s ready\r\n",
+		             self_gen, self_pid);
+		(void)send(c, resp, (size_t)n, MSG_NOSIGNAL);
+	}
 	tv.tv_sec = 2;
 	tv.tv_usec = 0;
 	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -1040,7 +1051,8 @@ usage(void)
 	    "usage: worker [--report FILE] [--on-signal-log FILE]\n"
 	    "              [--boot-delay S] [--exit-after S] [--exit-code N]\n"
 	    "              [--exit-immediately N] [--ignore-term]\n"
-	    "              [--term-delay S] [--notify-ready] [--quiet]\n"
+	    "              [--term-delay S] [--notify-ready] [--quiet] "
+	    "[--greet]\n"
 	    "       worker --launch -- COMMAND [ARG...]\n"
 	    "FILE may contain %%p (pid) and %%g (generation).\n");
 	exit(100);
@@ -1080,6 +1092,10 @@ main(int argc, char **argv)
 		}
 		if (strcmp(a, "--quiet") == 0) {
 			quiet = 1;
+			continue;
+		}
+		if (strcmp(a, "--greet") == 0) {
+			greet = 1;
 			continue;
 		}
 		if (v == NULL)

@@ -270,6 +270,34 @@ BATON_API int baton_notify(const char *state);
 BATON_API int baton_notifyf(const char *fmt, ...) BATON_PRINTF(1, 2);
 
 /**
+ * Cork or uncork a TCP connection (TCP_CORK). While corked, the kernel sends
+ * only full segments, so a response written in pieces (status line,
+ * headers, body) leaves in as few packets as possible; uncorking sends what
+ * is left at once. Cork before the first write of a response and uncork
+ * after the last one: data left corked waits up to 200 ms. A listener given
+ * baton's --cork hands over connections already corked.
+ * @param fd  a connected TCP socket (accepted from a listener).
+ * @param on  non-zero to cork, 0 to uncork (and send).
+ * @return 0, or -1 with errno set (EBADF, ENOTSOCK, EOPNOTSUPP or ENOPROTOOPT
+ *         for a socket that is not TCP) and baton_errmsg() naming the fd.
+ */
+BATON_API int baton_cork(int fd, int on);
+
+/**
+ * Switch a TCP connection's quick-ack mode (TCP_QUICKACK): on, the kernel
+ * acknowledges received data at once instead of delaying the ACK (up to
+ * 40 ms or more) in the hope of sending it with a reply. The mode is not
+ * permanent: the kernel leaves it by itself, so a worker that wants it sets
+ * it again after each read. Useful for short request/response exchanges
+ * where the reply may take longer than the delayed-ACK timer; no listener
+ * option can set it (accepted sockets do not inherit it).
+ * @param fd  a connected TCP socket.
+ * @param on  non-zero for quick acks, 0 for delayed acks.
+ * @return 0, or -1 with errno set and baton_errmsg() naming the fd.
+ */
+BATON_API int baton_quickack(int fd, int on);
+
+/**
  * The generation this worker belongs to, from SERVER_STARTER_GENERATION
  * (1 for the first workers, 2 after the first restart, ...).
  * @return the generation (>= 0), or -1 with errno ENOENT when the variable

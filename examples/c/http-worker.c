@@ -14,6 +14,10 @@
  * GET /sleep/MS waits MS milliseconds (at most 10000) before answering: a
  * slow request to watch a graceful stop with.
  *
+ * On TCP it writes headers and body corked (baton_cork), so that an answer
+ * is one packet, and acknowledges a request at once when its answer will
+ * be slow (baton_quickack).
+ *
  * Readiness: when every process is in its accept loop, the master sends
  * READY=1 on NOTIFY_SOCKET (a no-op when unset), so baton's notify mode and
  * systemd's Type=notify retire the old generation only then.
@@ -117,7 +121,9 @@ serve(int c, const baton_listener *l)
 	struct timeval tv = {5, 0};
 	size_t got = 0;
 	long sleep_ms = 0;
-	int hl, bl;
+	int hl, bl, family = baton_listener_family(l);
+	/* TCP_CORK and TCP_QUICKACK are TCP's: not on a unix listener */
+	int tcp = family == AF_INET || family == AF_INET6;
 
 	/* a stuck client costs this process at most 5 s */
 	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -142,6 +148,14 @@ serve(int c, const baton_listener *l)
 		if (sleep_ms < 0 || sleep_ms > 10000)
 			sleep_ms = 0;
 	}
+	/* A slow answer (GET /sleep/MS): acknowledge the request now,
+	 * not when the delayed-ACK timer runs out, so that a client with
+	 * more to send (a body written after the headers, Nagle on) is not
+	 * held back. An answer ready at once carries the ACK itself:
+	 * quick-ack there only adds a packet per request
+	 * (bench/packets.sh). A failure only costs the delay. */
+	if (sleep_ms > 0 && tcp)
+		(void)baton_quickack(c, 1);
 	if (sleep_ms > 0) {
 		struct timespec ts = {sleep_ms / 1000,
 		                      (sleep_ms % 1000) * 1000000L};
@@ -158,8 +172,16 @@ serve(int c, const baton_listener *l)
 	              "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 	              "Content-Length: %d\r\nConnection: close\r\n\r\n",
 	              bl);
+	/* Headers and body in one packet, not two: corked, the kernel
+	 * sends only full segments; uncorking sends the rest at once
+	 * (MSG_MORE on the first send would do the same). Never leave a
+	 * response corked: its tail would wait up to 200 ms. */
+	if (tcp)
+		(void)baton_cork(c, 1);
 	write_all(c, head, (size_t)hl);
 	write_all(c, body, (size_t)bl);
+	if (tcp)
+		(void)baton_cork(c, 0);
 }
 
 static void

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -857,6 +859,151 @@ START_TEST(test_generation)
 }
 END_TEST
 
+#ifndef N
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#endif
+
+/* ---- TCP options on a connection --------------------------------------- */
+
+/* A connected loopback TCP pair: *srv is the accepted end. */
+static void
+tcp_pair(int *cli, int *srv)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(l, 0);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(l, 1), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&sin, &sl), 0);
+	*cli = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(connect(*cli, (struct sockaddr *)&sin, sizeof(sin)),
+	                 0);
+	*srv = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(*srv, 0);
+	close(l);
+}
+
+static int
+tcp_opt(int fd, int name)
+{
+	socklen_t sl = sizeof(int);
+	int v = -1;
+
+	ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, name, &v, &sl), 0);
+	return v;
+}
+
+/* on as given, and what the kernel then reports */
+static const struct tcpflag_case {
+	int on, want;
+} tcpflag_cases[] = {{1, 1}, {0, 0}, {7, 1}, {-1, 1}, {0, 0}};
+
+START_TEST(test_cork)
+{
+	int cli, srv, i;
+
+	tcp_pair(&cli, &srv);
+	for (i = 0; i < N(tcpflag_cases); i++) {
+		ck_assert_int_eq(baton_cork(srv, tcpflag_cases[i].on), 0);
+		ck_assert_int_eq(tcp_opt(srv, TCP_CORK), tcpflag_cases[i].want);
+		ck_assert_str_eq(baton_errmsg(), "");
+	}
+	close(cli);
+	close(srv);
+}
+END_TEST
+
+START_TEST(test_quickack)
+{
+	int cli, srv;
+
+	tcp_pair(&cli, &srv);
+	ck_assert_int_eq(baton_quickack(srv, 0), 0);
+	ck_assert_int_eq(tcp_opt(srv, TCP_QUICKACK), 0);
+	ck_assert_int_eq(baton_quickack(srv, 1), 0);
+	ck_assert_int_eq(tcp_opt(srv, TCP_QUICKACK), 1);
+	close(cli);
+	close(srv);
+}
+END_TEST
+
+/* A response written corked in two pieces arrives whole once uncorked. */
+START_TEST(test_cork_uncork_sends)
+{
+	struct pollfd p;
+	char buf[64];
+	size_t got = 0;
+	int cli, srv;
+
+	tcp_pair(&cli, &srv);
+	ck_assert_int_eq(baton_cork(srv, 1), 0);
+	ck_assert_int_eq(write(srv, "HTTP/1.0 200 OK\r\n\r\n", 19), 19);
+	ck_assert_int_eq(write(srv, "body", 4), 4);
+	ck_assert_int_eq(baton_cork(srv, 0), 0);
+	p.fd = cli;
+	p.events = POLLIN;
+	while (got < 23) {
+		ssize_t n;
+
+		ck_assert_int_eq(poll(&p, 1, 5000), 1);
+		n = read(cli, buf + got, sizeof(buf) - got);
+		ck_assert_int_gt(n, 0);
+		got += (size_t)n;
+	}
+	ck_assert_int_eq(memcmp(buf, "HTTP/1.0 200 OK\r\n\r\nbody", 23), 0);
+	close(cli);
+	close(srv);
+}
+END_TEST
+
+/* Not a TCP connection: -1, errno, a message naming the call and fd;
+ * the SDK never prints. */
+static const struct tcperr_case {
+	int domain, type; /* -1: a closed fd */
+	int err1, err2;
+} tcperr_cases[] = {
+    {-1, 0, EBADF, EBADF},
+    {AF_UNIX, SOCK_STREAM, EOPNOTSUPP, ENOPROTOOPT},
+    {AF_INET, SOCK_DGRAM, ENOPROTOOPT, EOPNOTSUPP},
+};
+
+START_TEST(test_tcp_errors)
+{
+	const struct tcperr_case *c = &tcperr_cases[_i];
+	int (*const fns[])(int, int) = {baton_cork, baton_quickack};
+	const char *const names[] = {"baton_cork: ", "baton_quickack: "};
+	char want[64];
+	int fd = -1, k;
+
+	if (c->domain >= 0) {
+		fd = socket(c->domain, c->type | SOCK_CLOEXEC, 0);
+		ck_assert_int_ge(fd, 0);
+	} else {
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		close(fd); /* a number that is surely closed now */
+	}
+	for (k = 0; k < 2; k++) {
+		errno = 0;
+		ck_assert_int_eq(fns[k](fd, 1), -1);
+		ck_assert_msg(errno == c->err1 || errno == c->err2,
+		              "%s: errno %d", names[k], errno);
+		ck_assert_msg(
+		    strncmp(baton_errmsg(), names[k], strlen(names[k])) == 0,
+		    "%s", baton_errmsg());
+		snprintf(want, sizeof(want), "on fd %d: ", fd);
+		ck_assert_msg(strstr(baton_errmsg(), want) != NULL, "%s",
+		              baton_errmsg());
+	}
+	if (c->domain >= 0)
+		close(fd);
+}
+END_TEST
+
 /* ---- quoting ------------------------------------------------------------ */
 
 static const struct quote_case {
@@ -889,8 +1036,6 @@ START_TEST(test_version)
 	ck_assert_str_eq(baton_version(), PACKAGE_VERSION);
 }
 END_TEST
-
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static Suite *
 sdk_suite(void)
@@ -926,6 +1071,13 @@ sdk_suite(void)
 	tcase_add_test(tc, test_notify_path);
 	tcase_add_test(tc, test_notify_errors);
 	tcase_add_test(tc, test_generation);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tcp");
+	tcase_add_test(tc, test_cork);
+	tcase_add_test(tc, test_quickack);
+	tcase_add_test(tc, test_cork_uncork_sends);
+	tcase_add_loop_test(tc, test_tcp_errors, 0, N(tcperr_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
