@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 # Twisted (Debian's python3-twisted, whose command is twist3) with the
 # systemd: endpoint and baton's --pass-fds-as=systemd (LISTEN_FDS):
-# "twist3 web --listen systemd:domain=INET:index=0 --class app.Gen" serves a
+# "twist3 web --listen systemd:domain=INET:index=0 --class app.Root" serves a
 # resource of ours on the socket baton passed (issue 22). A HUP under bounded
 # load, a new pid answers, generation 1 exits; TERM stops everything.
 #
@@ -32,7 +32,7 @@ mkdir "$T/app"
 cat >"$T/app/app.py" <<'PY'
 import os
 from twisted.web.resource import Resource
-class Gen(Resource):
+class Root(Resource):
     isLeaf = True
     def render_GET(self, request):
         request.setHeader(b"content-type", b"text/plain")
@@ -41,7 +41,7 @@ class Gen(Resource):
 PY
 export PYTHONPATH=$T/app
 # warnings only: Twisted logs every request at info
-TW=("$TWIST" --log-format=text --log-level=warn web --listen systemd:domain=INET:index=0 --class app.Gen)
+TW=("$TWIST" --log-format=text --log-level=warn web --listen systemd:domain=INET:index=0 --class app.Root)
 # own-reload.py passes fd 3 as start_server does; the systemd variables,
 # with the pid that execs Twisted, as baton's --pass-fds-as=systemd
 own_reload_lost "$(free_port)" TERM sh -c 'LISTEN_FDS=1 LISTEN_PID=$$ exec "$@"' sh "${TW[@]}"
