@@ -16,7 +16,7 @@ command -v go >/dev/null || skip_all "go is not installed (package golang-go)"
 mkdir "$T/go"
 # GOPROXY=off: the example uses the standard library alone, nothing is fetched
 (cd "$top_srcdir/examples/go" &&
-	GOCACHE=$T/go/cache GOPATH=$T/go/path GOPROXY=off GOFLAGS= GOTOOLCHAIN=local \
+	GOCACHE=$T/go/cache GOPATH=$T/go/path GOPROXY=off GOFLAGS='' GOTOOLCHAIN=local \
 		GO111MODULE=off go build -o "$T/go/server" server.go) >"$T/go/build.out" 2>&1 ||
 	bail_out "go build examples/go/server.go failed: $(tail -n 5 "$T/go/build.out")"
 P=$(free_port)
