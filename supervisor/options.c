@@ -1157,8 +1157,11 @@ finish(struct parse *ps)
 	 * upgrade passes them so): a blocking one puts a worker that lost a
 	 * race for a connection to sleep in accept(), its keep-alive
 	 * connections and timers with it. A listener's own
-	 * --sockopts=nonblock=off still wins. */
-	if ((o->pass_fds_as & PASSFDS_NGINX) &&
+	 * --sockopts=nonblock=off still wins. Without --port or --path
+	 * there is nothing to imply it for: sockets adopted from systemd
+	 * are not changed (and an implied flag must not make that a usage
+	 * error). */
+	if ((o->pass_fds_as & PASSFDS_NGINX) && o->nls > 0 &&
 	    !(o->sockopts.given & 1u << SOCKOPT_NONBLOCK) &&
 	    sockopt_set(&o->sockopts, SOCKOPT_NONBLOCK, NULL, ps->err,
 	                ps->errlen) < 0)

@@ -149,7 +149,7 @@ sockopt_fits_text(enum sockopt_id id)
 	case SOCKOPT_TCP | SOCKOPT_UNIX:
 		return "TCP and unix listeners only";
 	case SOCKOPT_TCP | SOCKOPT_UDP | SOCKOPT_UNIX:
-		return "every listener";
+		return "any listener";
 	default:
 		return "unix listeners (--path) only";
 	}
