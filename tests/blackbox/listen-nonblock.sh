@@ -32,7 +32,7 @@ R=$T/nb.1
 is "$(nb "$R" 3) $(nb "$R" 4) $(nb "$R" 5) $(nb "$R" 6)" \
 	"nonblock=1 nonblock=0 nonblock=1 nonblock=1" \
 	"--nonblock: the worker's TCP, UDP and unix listeners are non-blocking; --sockopts=nonblock=off keeps one blocking"
-like "$(cat "$T/baton.err")" "127\\.0\\.0\\.1:$P[^0-9].*nonblock on" "the log says nonblock on for the listener"
+like "$(cat "$T/baton.err")" "127\\.0\\.0\\.1:${P}[^0-9].*nonblock on" "the log says nonblock on for the listener"
 check "the worker answers on the non-blocking listener" http_ok 127.0.0.1:$P
 wait_status "$T/status" 1 10
 kill -HUP "$BATON_PID"
@@ -60,7 +60,7 @@ kill -TERM "$BATON_PID"
 wait_baton_exit 10
 
 # ---- --check shows it ------------------------------------------------------------
-RUN_TIMEOUT=10 run_baton --check --port=127.0.0.1:$(free_port) --nonblock
+RUN_TIMEOUT=10 run_baton --check --port=127.0.0.1:"$(free_port)" --nonblock
 is "$RUN_STATUS" 0 "--check --nonblock exits 0"
 like "$RUN_OUT" "tcp .* nonblock=1" "--check shows nonblock=1"
 done_testing
