@@ -656,6 +656,27 @@ sockopt_apply(int fd, const struct sockopts *so, unsigned cls,
 }
 
 int
+sockopt_apply_file(int fd, const struct sockopts *so, unsigned cls,
+                   const char *name, char *err, size_t errlen)
+{
+	int id;
+
+	for (id = 0; id < SOCKOPT_COUNT; id++) {
+		const struct def *d = &defs[id];
+
+		if (d->level != LEVEL_FILE || !(so->given & BIT(id)) ||
+		    !sockopt_fits((enum sockopt_id)id, cls))
+			continue;
+		if (set_file_flag(fd, d->optname, (int)so->val[id]) < 0) {
+			snprintf(err, errlen, "cannot set %s on %s: %s",
+			         d->cname, name, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
 sockopt_read(int fd, unsigned cls, struct sockopts_read *r, const char *name,
              char *err, size_t errlen)
 {
