@@ -447,13 +447,15 @@ check_path(const char *path, char *err, size_t errlen)
  * applied (min(backlog, somaxconn): the kernel does not report it for
  * unix sockets). */
 static int
-read_unix(const struct listener *l, struct sockopts_read *r, char *err,
+read_unix(const struct listener *l, int fd, struct sockopts_read *r, char *err,
           size_t errlen)
 {
 	struct sockopt_kernel k;
 	struct stat st;
 
-	memset(r, 0, sizeof(*r));
+	/* the options that are the fd's (O_NONBLOCK); it clears r */
+	if (sockopt_read(fd, SOCKOPT_UNIX, r, l->path, err, errlen) < 0)
+		return -1;
 	if (stat(l->path, &st) < 0) {
 		snprintf(err, errlen, "cannot stat %s: %s", l->path,
 		         strerror(errno));
@@ -462,7 +464,8 @@ read_unix(const struct listener *l, struct sockopts_read *r, char *err,
 	r->val[SOCKOPT_MODE] = (long)(st.st_mode & 07777);
 	r->val[SOCKOPT_OWNER] = (long)st.st_uid;
 	r->val[SOCKOPT_GROUP] = (long)st.st_gid;
-	r->got = 1u << SOCKOPT_MODE | 1u << SOCKOPT_OWNER | 1u << SOCKOPT_GROUP;
+	r->got |=
+	    1u << SOCKOPT_MODE | 1u << SOCKOPT_OWNER | 1u << SOCKOPT_GROUP;
 	sockopt_kernel_read(&k);
 	r->val[SOCKOPT_BACKLOG] = l->backlog;
 	if (k.somaxconn >= 0 && l->backlog > k.somaxconn)
@@ -479,7 +482,7 @@ read_options(const struct listener *l, struct sockopts_read *r, char *err,
 	char name[300];
 
 	if (l->kind == LISTEN_UNIX)
-		return read_unix(l, r, err, errlen);
+		return read_unix(l, l->fd, r, err, errlen);
 	return sockopt_read(l->fd, listen_class(l), r,
 	                    listen_name(l, name, sizeof(name)), err, errlen);
 }
@@ -508,6 +511,12 @@ bind_unix(struct listener *l, char *err, size_t errlen)
 	/* start_server binds under umask 0: the socket is srwxrwxrwx. A
 	 * --socket-mode goes through the umask too, so that the file never
 	 * exists with more permissions than asked for. */
+	/* the options that are the fd's (O_NONBLOCK) */
+	if (sockopt_apply(fd, so, SOCKOPT_UNIX, SOCKOPT_BEFORE_BIND, l->path,
+	                  err, errlen) < 0) {
+		close(fd);
+		return -1;
+	}
 	old = umask((mode_t)(~so->val[SOCKOPT_MODE] & 0777));
 	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
@@ -546,7 +555,7 @@ bind_unix(struct listener *l, char *err, size_t errlen)
 		         strerror(errno));
 		goto fail;
 	}
-	if (read_unix(l, &got, err, errlen) < 0)
+	if (read_unix(l, fd, &got, err, errlen) < 0)
 		goto fail;
 	set_got(l, &got);
 	l->fd = fd;

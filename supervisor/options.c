@@ -211,6 +211,13 @@ static const struct opt_def opt_table[] = {
      .sockopt = SOCKOPT_GROUP,
      .arg = "GROUP",
      .help = "group of --path sockets"},
+    {.name = "nonblock",
+     .kind = K_SOCKOPT,
+     .has_arg = no_argument,
+     .field = NONE,
+     .sockopt = SOCKOPT_NONBLOCK,
+     .help = "O_NONBLOCK on the listener, for servers that expect\n"
+             "it (nginx; implied by --pass-fds-as=nginx)"},
     {.name = "sockopts",
      .kind = K_LISTENER,
      .has_arg = required_argument,
@@ -1151,6 +1158,19 @@ finish(struct parse *ps)
 	if (o->mode == MODE_HELP || o->mode == MODE_VERSION)
 		return listen_assign_fds(o->ls, o->nls, ps->err, ps->errlen);
 	if (check_files(o, ps->err, ps->errlen) < 0)
+		return -1;
+	/* nginx takes an inherited listener for non-blocking (its binary
+	 * upgrade passes them so): a blocking one puts a worker that lost a
+	 * race for a connection to sleep in accept(), its keep-alive
+	 * connections and timers with it. A listener's own
+	 * --sockopts=nonblock=off still wins. Without --port or --path
+	 * there is nothing to imply it for: sockets adopted from systemd
+	 * are not changed (and an implied flag must not make that a usage
+	 * error). */
+	if ((o->pass_fds_as & PASSFDS_NGINX) && o->nls > 0 &&
+	    !(o->sockopts.given & 1u << SOCKOPT_NONBLOCK) &&
+	    sockopt_set(&o->sockopts, SOCKOPT_NONBLOCK, NULL, ps->err,
+	                ps->errlen) < 0)
 		return -1;
 	/* each listener: its --sockopts over the global flags */
 	classes = calloc(o->nls + 1, sizeof(*classes));

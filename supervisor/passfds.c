@@ -110,9 +110,11 @@ managed(const char *e)
 		if ((mask_in_use & bits[i]) &&
 		    strncmp(e, own[i], strlen(own[i])) == 0)
 			return 1;
+	/* SERVER_STARTER_GENERATION stays in every dialect: it names the
+	 * generation, not the fds, and configurations use it (nginx's
+	 * "pid nginx.$SERVER_STARTER_GENERATION.pid") */
 	return !(mask_in_use & PASSFDS_SERVER_STARTER) &&
-	       (strncmp(e, "SERVER_STARTER_PORT=", 20) == 0 ||
-	        strncmp(e, "SERVER_STARTER_GENERATION=", 26) == 0);
+	       strncmp(e, "SERVER_STARTER_PORT=", 20) == 0;
 }
 
 /* The listeners in fd order (the order the dialects list them in). */

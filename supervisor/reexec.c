@@ -25,6 +25,7 @@
 #include "log.h"
 #include "reexec.h"
 #include "sig.h"
+#include "sockopt.h"
 #include "status.h"
 
 /* The variable names only the fd: what it points to is checked to be our
@@ -826,8 +827,19 @@ take_listener(struct listener *l, const struct reexec_listener *t)
 	}
 	if (t->origin == LISTEN_SYSTEMD)
 		listen_readopt(l, t->fdname);
-	else
+	else {
+		char name[300];
+
 		listen_adopt_path(l);
+		/* --nonblock (or --pass-fds-as=nginx) after an upgrade from
+		 * a baton that did not set it: the fd's flags, unlike socket
+		 * options, can still be set on a listening socket, and the
+		 * next generation then gets what the command line asks */
+		if (sockopt_apply_file(l->fd, listen_eff(l), listen_class(l),
+		                       listen_name(l, name, sizeof(name)), err,
+		                       sizeof(err)) < 0)
+			log_warnx("%s", err);
+	}
 	/* read back once, as the first image did at bind: STATUS.json shows
 	 * the options (else each status write would ask the kernel again) */
 	if (l->got == NULL && listen_read_options(l, err, sizeof(err)) < 0)

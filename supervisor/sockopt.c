@@ -26,6 +26,10 @@
  * that stays silent reaches a worker only after that long. */
 #define DEFER_ACCEPT_DEFAULT 30
 
+/* The def's level when it is not a socket option. */
+#define LEVEL_NONE (-1)
+#define LEVEL_FILE (-2)
+
 enum vtype {
 	V_COUNT,
 	V_COUNT0,
@@ -45,7 +49,9 @@ static const struct def {
 	unsigned fits;     /* SOCKOPT_TCP | SOCKOPT_UDP | SOCKOPT_UNIX */
 	int ipv6;          /* only on the IPv6 wildcard [::] */
 	enum vtype type;
-	int level, optname; /* level -1: not a socket option */
+	int level, optname; /* level LEVEL_NONE: not a socket option;
+	                       LEVEL_FILE: optname is a file status flag
+	                       (fcntl F_SETFL), not a socket option */
 	enum sockopt_stage stage;
 } defs[SOCKOPT_COUNT] = {
     [SOCKOPT_BACKLOG] = {"backlog", "--backlog", "the listen backlog",
@@ -87,6 +93,13 @@ static const struct def {
                        SOCKOPT_UNIX, 0, V_USER, -1, 0, SOCKOPT_BEFORE_BIND},
     [SOCKOPT_GROUP] = {"group", "--socket-group", "the group", "gid",
                        SOCKOPT_UNIX, 0, V_GROUP, -1, 0, SOCKOPT_BEFORE_BIND},
+    /* O_NONBLOCK is the open file description's: baton, the workers and
+     * every generation share it. nginx assumes an inherited listener is
+     * non-blocking (its binary upgrade passes them so) and otherwise
+     * sleeps in accept() after losing a race for a connection. */
+    [SOCKOPT_NONBLOCK] = {"nonblock", "--nonblock", "O_NONBLOCK", "nonblock",
+                          SOCKOPT_TCP | SOCKOPT_UDP | SOCKOPT_UNIX, 0, V_BOOL,
+                          LEVEL_FILE, O_NONBLOCK, SOCKOPT_BEFORE_BIND},
     [SOCKOPT_REUSEADDR] = {NULL, NULL, "SO_REUSEADDR", "reuseaddr",
                            SOCKOPT_TCP | SOCKOPT_UDP, 0, V_BOOL, SOL_SOCKET,
                            SO_REUSEADDR, SOCKOPT_BEFORE_BIND},
@@ -137,6 +150,8 @@ sockopt_fits_text(enum sockopt_id id)
 		return "TCP and UDP listeners only";
 	case SOCKOPT_TCP | SOCKOPT_UNIX:
 		return "TCP and unix listeners only";
+	case SOCKOPT_TCP | SOCKOPT_UDP | SOCKOPT_UNIX:
+		return "any listener";
 	default:
 		return "unix listeners (--path) only";
 	}
@@ -632,6 +647,20 @@ sockopt_speaks_first(int port)
 
 /* ---- the kernel -------------------------------------------------------- */
 
+/* Turn file status flag bit (O_NONBLOCK) on or off on fd's open file
+ * description. -1 with errno. */
+static int
+set_file_flag(int fd, int bit, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -1;
+	if (!!(fl & bit) == !!on)
+		return 0;
+	return fcntl(fd, F_SETFL, on ? fl | bit : fl & ~bit);
+}
+
 int
 sockopt_apply(int fd, const struct sockopts *so, unsigned cls,
               enum sockopt_stage stage, const char *name, char *err,
@@ -643,7 +672,7 @@ sockopt_apply(int fd, const struct sockopts *so, unsigned cls,
 		const struct def *d = &defs[id];
 		int v;
 
-		if (d->level < 0 || d->stage != stage ||
+		if (d->level == LEVEL_NONE || d->stage != stage ||
 		    !shown((enum sockopt_id)id, cls))
 			continue;
 		/* start_server's two; the rest only when asked for */
@@ -651,7 +680,36 @@ sockopt_apply(int fd, const struct sockopts *so, unsigned cls,
 		    id != SOCKOPT_V6ONLY)
 			continue;
 		v = (int)so->val[id];
+		if (d->level == LEVEL_FILE) {
+			if (set_file_flag(fd, d->optname, v) < 0) {
+				snprintf(err, errlen, "cannot set %s on %s: %s",
+				         d->cname, name, strerror(errno));
+				return -1;
+			}
+			continue;
+		}
 		if (setsockopt(fd, d->level, d->optname, &v, sizeof(v)) < 0) {
+			snprintf(err, errlen, "cannot set %s on %s: %s",
+			         d->cname, name, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+sockopt_apply_file(int fd, const struct sockopts *so, unsigned cls,
+                   const char *name, char *err, size_t errlen)
+{
+	int id;
+
+	for (id = 0; id < SOCKOPT_COUNT; id++) {
+		const struct def *d = &defs[id];
+
+		if (d->level != LEVEL_FILE || !(so->given & BIT(id)) ||
+		    !sockopt_fits((enum sockopt_id)id, cls))
+			continue;
+		if (set_file_flag(fd, d->optname, (int)so->val[id]) < 0) {
 			snprintf(err, errlen, "cannot set %s on %s: %s",
 			         d->cname, name, strerror(errno));
 			return -1;
@@ -672,8 +730,21 @@ sockopt_read(int fd, unsigned cls, struct sockopts_read *r, const char *name,
 		socklen_t sl = sizeof(int);
 		int v = 0;
 
-		if (d->level < 0 || !shown((enum sockopt_id)id, cls))
+		if (d->level == LEVEL_NONE || !shown((enum sockopt_id)id, cls))
 			continue;
+		if (d->level == LEVEL_FILE) {
+			int fl = fcntl(fd, F_GETFL);
+
+			if (fl < 0) {
+				snprintf(err, errlen,
+				         "cannot read %s back on %s: %s",
+				         d->cname, name, strerror(errno));
+				return -1;
+			}
+			r->val[id] = (fl & d->optname) != 0;
+			r->got |= BIT(id);
+			continue;
+		}
 		if (getsockopt(fd, d->level, d->optname, &v, &sl) < 0) {
 			snprintf(err, errlen, "cannot read %s back on %s: %s",
 			         d->cname, name, strerror(errno));
@@ -855,7 +926,7 @@ sockopt_words(const struct sockopts *so, const struct sockopts_read *r,
 	    SOCKOPT_REUSEPORT, SOCKOPT_V6ONLY,       SOCKOPT_FREEBIND,
 	    SOCKOPT_NODELAY,   SOCKOPT_CORK,         SOCKOPT_KEEPALIVE,
 	    SOCKOPT_RCVBUF,    SOCKOPT_SNDBUF,       SOCKOPT_MODE,
-	    SOCKOPT_OWNER,     SOCKOPT_GROUP};
+	    SOCKOPT_OWNER,     SOCKOPT_GROUP,     SOCKOPT_NONBLOCK};
 	struct buf b = {out, len, 0};
 	const char *sep = "";
 	size_t i;

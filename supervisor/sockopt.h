@@ -23,6 +23,7 @@ enum sockopt_id {
 	SOCKOPT_MODE,
 	SOCKOPT_OWNER,
 	SOCKOPT_GROUP,
+	SOCKOPT_NONBLOCK,
 	SOCKOPT_REUSEADDR,
 	SOCKOPT_COUNT
 };
@@ -117,6 +118,12 @@ enum sockopt_stage { SOCKOPT_BEFORE_BIND, SOCKOPT_BEFORE_LISTEN };
 int sockopt_apply(int fd, const struct sockopts *so, unsigned cls,
                   enum sockopt_stage stage, const char *name, char *err,
                   size_t errlen);
+/* Set the options of so that are the fd's, not the socket's (O_NONBLOCK),
+ * and those only: unlike socket options they can change on a socket that
+ * is already bound and listening, as one taken back across a re-exec from
+ * a baton that did not set them. -1 with "cannot set X on NAME: cause". */
+int sockopt_apply_file(int fd, const struct sockopts *so, unsigned cls,
+                       const char *name, char *err, size_t errlen);
 /* Read the options of a TCP or UDP socket back from the kernel. */
 int sockopt_read(int fd, unsigned cls, struct sockopts_read *r,
                  const char *name, char *err, size_t errlen);

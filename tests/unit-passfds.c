@@ -101,8 +101,9 @@ START_TEST(test_env)
 {
 	static char b0[] = "PATH=/bin", b1[] = "SERVER_STARTER_PORT=x",
 	            b2[] = "NGINX=old", b3[] = "LISTEN_FDS=9",
-	            b4[] = "EINHORN_MASTER_PID=1", b5[] = "EINHORN_SOCK_FD=7";
-	char *base[] = {b0, b1, b2, b3, b4, b5, NULL};
+	            b4[] = "EINHORN_MASTER_PID=1", b5[] = "EINHORN_SOCK_FD=7",
+	            b6[] = "SERVER_STARTER_GENERATION=5";
+	char *base[] = {b0, b1, b2, b3, b4, b5, b6, NULL};
 	char pid[24];
 	struct listener ls[2];
 	char **env;
@@ -116,6 +117,9 @@ START_TEST(test_env)
 	ck_assert_ptr_nonnull(env);
 	ck_assert_str_eq(find(env, "PATH"), "/bin");
 	ck_assert_ptr_null(find(env, "SERVER_STARTER_PORT"));
+	/* the generation is not a dialect's: every one keeps it (nginx's
+	 * "pid nginx.$SERVER_STARTER_GENERATION.pid") */
+	ck_assert_str_eq(find(env, "SERVER_STARTER_GENERATION"), "5");
 	ck_assert_str_eq(find(env, "LISTEN_FDS"), "2");
 	/* in fd order: 8081 is on 3, 127.0.0.1:8080 on 4 */
 	ck_assert_str_eq(find(env, "LISTEN_FDNAMES"), "api:127.0.0.1_8080");

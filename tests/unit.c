@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -461,6 +462,9 @@ static const struct {
      0},
     {"rcvbuf=256k", UDP, NULL, SOCKOPT_RCVBUF, 262144},
     {"mode=0660,owner=0,group=0", UNIX, NULL, SOCKOPT_MODE, 0660},
+    {"nonblock", TCP, NULL, SOCKOPT_NONBLOCK, 1},
+    {"nonblock=off", UDP, NULL, SOCKOPT_NONBLOCK, 0},
+    {"mode=0600,nonblock", UNIX, NULL, SOCKOPT_NONBLOCK, 1},
     {"backlog=16", UNIX, NULL, SOCKOPT_BACKLOG, 16},
     {"dual-stack", TCP, "dual-stack applies to [::]:PORT listeners only", 0, 0},
     {"v6only=0", UDP, "v6only applies to [::]:PORT", 0, 0},
@@ -785,6 +789,56 @@ START_TEST(test_sockopt_bind_unix)
 }
 END_TEST
 
+/* O_NONBLOCK: set on the listeners' open file description with
+ * --nonblock, implied by --pass-fds-as=nginx, and off by default or
+ * with a listener's own nonblock=off. */
+START_TEST(test_sockopt_nonblock)
+{
+	struct options o;
+	char err[512] = "", dir[] = "/tmp/baton-unit.XXXXXX", path[64], arg[80];
+	size_t i;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	snprintf(arg, sizeof(arg), "--path=%s", path);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--port=127.0.0.1:0",
+	                       "--port=127.0.0.1:0", "--sockopts=nonblock=off",
+	                       "--port=127.0.0.1:u0", arg, "--nonblock", "app",
+	                       NULL),
+	                 0);
+	for (i = 0; i < o.nls; i++)
+		ck_assert_msg(listen_bind(&o.ls[i], err, sizeof(err)) == 0,
+		              "%s", err);
+	for (i = 0; i < o.nls; i++) {
+		int want = i != 1, fl = fcntl(o.ls[i].fd, F_GETFL);
+
+		ck_assert_int_ge(fl, 0);
+		ck_assert_int_eq(!!(fl & O_NONBLOCK), want);
+		ck_assert_int_eq(o.ls[i].got->val[SOCKOPT_NONBLOCK], want);
+		close(o.ls[i].fd);
+	}
+	listen_unlink_paths(o.ls, o.nls);
+	options_free(&o);
+	rmdir(dir);
+
+	ck_assert_int_eq(parse(&o, err, sizeof(err), "--port=127.0.0.1:0",
+	                       "--pass-fds-as=nginx", "app", NULL),
+	                 0);
+	ck_assert_msg(listen_bind(&o.ls[0], err, sizeof(err)) == 0, "%s", err);
+	ck_assert(fcntl(o.ls[0].fd, F_GETFL) & O_NONBLOCK);
+	close(o.ls[0].fd);
+	options_free(&o);
+
+	ck_assert_int_eq(
+	    parse(&o, err, sizeof(err), "--port=127.0.0.1:0", "app", NULL), 0);
+	ck_assert_msg(listen_bind(&o.ls[0], err, sizeof(err)) == 0, "%s", err);
+	ck_assert(!(fcntl(o.ls[0].fd, F_GETFL) & O_NONBLOCK));
+	ck_assert_int_eq(o.ls[0].got->val[SOCKOPT_NONBLOCK], 0);
+	close(o.ls[0].fd);
+	options_free(&o);
+}
+END_TEST
+
 START_TEST(test_pin_beyond_fd_limit)
 {
 	/* Check runs each test in its own process: the limit stays here */
@@ -833,6 +887,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_sockopt_describe);
 	tcase_add_test(tc, test_sockopt_bind_tcp);
 	tcase_add_test(tc, test_sockopt_bind_unix);
+	tcase_add_test(tc, test_sockopt_nonblock);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# uvicorn (Debian's python3-uvicorn) with "--fd 3": uvicorn serves on the
-# socket baton passed and stops gracefully on TERM (baton's default signal:
+# uvicorn (Debian's python3-uvicorn; the "uvicorn" command is in the
+# uvicorn package, this runs "python3 -m uvicorn") with "--fd 3": uvicorn
+# serves on the socket baton passed and stops gracefully on TERM (baton's
+# default signal:
 # it stops accepting, finishes the requests in flight, then exits). A HUP
 # under bounded load loses no request, a 2 s request in flight at the HUP is
 # finished by generation 1, a new pid answers; TERM stops everything (issue 11).
@@ -26,7 +28,10 @@ write_asgi_app uvicorn
 own_reload_lost "$(free_port)" TERM "$PY" -m uvicorn --app-dir "$T/app" --fd 3 --no-access-log app:asgi
 INTEROP_OWN_LOST=$OWN_LOST
 P=$(free_port)
-start_baton --port=127.0.0.1:$P --status-file="$T/status" -- \
+# --nodelay, as documented (issue 22): uvicorn wraps fd 3 as a unix socket
+# and never sets TCP_NODELAY on what it accepts; without it every
+# keep-alive request waits about 40 ms on Nagle (bench/uvicorn-nodelay.sh)
+start_baton --port=127.0.0.1:$P --nodelay --status-file="$T/status" -- \
 	"$PY" -m uvicorn --app-dir "$T/app" --fd 3 --no-access-log app:asgi
 interop_up 127.0.0.1:$P uvicorn
 interop_hup 127.0.0.1:$P /sleep/2000

@@ -36,10 +36,24 @@ LISTEN_FDS=7 NGINX=9 start_baton --port=127.0.0.1:$P --pass-fds-as=systemd -- \
 	"$WORKER" --report "$T/sd.1"
 wait_file "$T/sd.1" 10 || bail_out "no worker report"
 check_not "systemd alone: no SERVER_STARTER_PORT" report_has_env "$T/sd.1" SERVER_STARTER_PORT
-check_not "systemd alone: no SERVER_STARTER_GENERATION" report_has_env "$T/sd.1" SERVER_STARTER_GENERATION
+# the generation is not a way of passing fds: every dialect keeps it
+# (issue 22: nginx's "pid nginx.$SERVER_STARTER_GENERATION.pid")
+is "$(report_env "$T/sd.1" SERVER_STARTER_GENERATION)" 1 "systemd alone: SERVER_STARTER_GENERATION is kept"
 is "$(report_env "$T/sd.1" LISTEN_FDS)" 1 "LISTEN_FDS is baton's, not the one it inherited"
 is "$(report_env "$T/sd.1" LISTEN_FDNAMES)" "127.0.0.1_$P" "LISTEN_FDNAMES for one listener"
 is "$(report_env "$T/sd.1" NGINX)" 9 "a dialect not asked for leaves its variable alone"
+kill -TERM "$BATON_PID"
+wait_baton_exit 10
+
+# nginx alone: SERVER_STARTER_GENERATION in each generation
+P=$(free_port)
+start_baton --port=127.0.0.1:$P --pass-fds-as=nginx -- "$WORKER" --report "$T/ng.%g"
+wait_file "$T/ng.1" 10 || bail_out "no worker report"
+check_not "nginx alone: no SERVER_STARTER_PORT" report_has_env "$T/ng.1" SERVER_STARTER_PORT
+is "$(report_env "$T/ng.1" SERVER_STARTER_GENERATION)" 1 "nginx alone: SERVER_STARTER_GENERATION=1"
+kill -HUP "$BATON_PID"
+wait_file "$T/ng.2" 10
+is "$(report_env "$T/ng.2" SERVER_STARTER_GENERATION)" 2 "nginx alone: SERVER_STARTER_GENERATION=2 in generation 2"
 kill -TERM "$BATON_PID"
 wait_baton_exit 10
 
