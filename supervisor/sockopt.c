@@ -926,7 +926,7 @@ sockopt_words(const struct sockopts *so, const struct sockopts_read *r,
 	    SOCKOPT_REUSEPORT, SOCKOPT_V6ONLY,       SOCKOPT_FREEBIND,
 	    SOCKOPT_NODELAY,   SOCKOPT_CORK,         SOCKOPT_KEEPALIVE,
 	    SOCKOPT_RCVBUF,    SOCKOPT_SNDBUF,       SOCKOPT_MODE,
-	    SOCKOPT_OWNER,     SOCKOPT_GROUP,     SOCKOPT_NONBLOCK};
+	    SOCKOPT_OWNER,     SOCKOPT_GROUP,        SOCKOPT_NONBLOCK};
 	struct buf b = {out, len, 0};
 	const char *sep = "";
 	size_t i;
