@@ -326,13 +326,13 @@ wait_file() { # FILE TIMEOUT
 # port is reserved by a file named after it in $_PORT_DIR holding the test's
 # pid, made under a lock (flock) between that look and the reservation; the
 # cleanup removes the test's files, and a file whose test is gone (killed) is
-# taken back.
+# taken back. "free_port LO HI" reserves one in another range the same way.
 _PORT_DIR=${TMPDIR:-/tmp}/baton-test-ports.$(id -u)
 
-_reserve_port() { # in a subshell holding the lock
+_reserve_port() { # LO HI, in a subshell holding the lock
 	local p i owner
 	for i in $(seq 1 100); do
-		p=$("$WORKER" --free-port 20000 32767) || continue
+		p=$("$WORKER" --free-port "$1" "$2") || continue
 		if [ -e "$_PORT_DIR/$p" ]; then
 			owner=$(cat "$_PORT_DIR/$p" 2>/dev/null)
 			[ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && continue
@@ -344,13 +344,13 @@ _reserve_port() { # in a subshell holding the lock
 	return 1
 }
 
-free_port() {
+free_port() { # [LO HI]: another range (root's ports below 1024)
 	local p
 	mkdir -p "$_PORT_DIR" 2>/dev/null
 	p=$(
 		exec 9>>"$_PORT_DIR/.lock" || exit 1
 		flock -w "$(scaled 30)" 9 || exit 1
-		_reserve_port
+		_reserve_port "${1:-20000}" "${2:-32767}"
 	) || bail_out "no free port found (reservations in $_PORT_DIR)"
 	echo "$p" >>"$T/.ports"
 	echo "$p"

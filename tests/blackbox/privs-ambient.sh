@@ -13,12 +13,9 @@ setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups --inh-caps=+net_
 	--ambient-caps=+net_bind_service true 2>/dev/null || skip_all "setpriv cannot raise ambient capabilities here"
 chmod 1777 "$T"
 
-low_port() { # a free TCP port below 1024
-	local p
-	for p in $(seq 900 1000); do
-		port_listening "$p" || { echo "$p"; return 0; }
-	done
-	return 1
+low_port() { # a free TCP port below 1024, reserved as free_port does (two
+	# suites at once took the same one)
+	free_port 900 1000
 }
 
 SETPRIV="setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups --inh-caps=+net_bind_service --ambient-caps=+net_bind_service --"

@@ -29,7 +29,7 @@ while time.time() < end:
 ' "$sock" >"$T/notify.out" 2>&1 &
 rcv=$!
 track_pid $rcv
-wait_file_contains "$T/notify.out" bound 5 || bail_out "the notify receiver did not start"
+wait_file_contains "$T/notify.out" bound 30 || bail_out "the notify receiver did not start"
 
 # systemd-socket-activate passes on only the variables it is told to (-E)
 systemd-socket-activate -l 127.0.0.1:$P --fdname=web -E NOTIFY_SOCKET="$sock" \
