@@ -18,6 +18,7 @@
 #include "notify.h"
 #include "procstat.h"
 #include "ratelimit.h"
+#include "utf8.h"
 
 static int notify_fd = -1;
 static char address[108];
@@ -219,41 +220,10 @@ notify_field(const char *msg, const char *key)
 	return NULL;
 }
 
-/* The length of the valid UTF-8 sequence at s (at most n bytes), or 0.
- * Overlong forms, surrogates and code points past U+10FFFF are invalid. */
-static size_t
-utf8_len(const unsigned char *s, size_t n, unsigned long *cp)
-{
-	static const unsigned long min[] = {0, 0, 0x80, 0x800, 0x10000};
-	size_t len, i;
-
-	if (s[0] < 0x80)
-		len = 1, *cp = s[0];
-	else if ((s[0] & 0xe0) == 0xc0)
-		len = 2, *cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, *cp = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		len = 4, *cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		*cp = (*cp << 6) | (s[i] & 0x3f);
-	}
-	if (*cp < min[len] || *cp > 0x10ffff ||
-	    (*cp >= 0xd800 && *cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 char *
 notify_sanitize(const char *in, size_t n, size_t max)
 {
-	static const char fffd[] = "\xef\xbf\xbd"; /* U+FFFD */
+	static const char fffd[] = UTF8_REPLACEMENT;
 	const unsigned char *s = (const unsigned char *)in;
 	char *out = malloc(max + 1);
 	size_t i = 0, o = 0, len;
@@ -262,14 +232,15 @@ notify_sanitize(const char *in, size_t n, size_t max)
 		return NULL;
 	while (i < n) {
 		const char *piece = in + i;
-		unsigned long cp = 0;
+		const unsigned char *c = s + i;
 
-		len = utf8_len(s + i, n - i, &cp);
+		len = utf8_len(c, n - i);
 		i += len ? len : 1;
 		if (len == 0) { /* one bad byte: one replacement character */
 			piece = fffd;
 			len = sizeof(fffd) - 1;
-		} else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+		} else if ((len == 1 && (c[0] < 0x20 || c[0] == 0x7f)) ||
+		           (len == 2 && c[0] == 0xc2 && c[1] < 0xa0)) {
 			/* control characters (C0, DEL, C1) would reach
 			 * terminals and logs through the status */
 			continue;
