@@ -962,7 +962,18 @@ find_option(const char *name, size_t len, char *err, size_t errlen)
 	if (n == 1)
 		return found;
 	if (n == 0) {
-		snprintf(err, errlen, "Unknown option: %.*s", (int)len, name);
+		/* the classic tuning notes name it beside --defer-accept:
+		 * say where it belongs instead of only that it is unknown */
+		if (len == 8 && strncasecmp(name, "quickack", len) == 0)
+			snprintf(
+			    err, errlen,
+			    "Unknown option: %.*s (accepted sockets do not "
+			    "inherit TCP_QUICKACK; a worker sets it on its "
+			    "connection with baton_quickack(3))",
+			    (int)len, name);
+		else
+			snprintf(err, errlen, "Unknown option: %.*s", (int)len,
+			         name);
 		return NULL;
 	}
 	qsort(match, n, sizeof(match[0]), cmp_names);

@@ -6,7 +6,7 @@
 # carry TCP_QUICKACK to accepted sockets) and the worker-side call to use.
 . "$(dirname "$0")/lib.sh"
 baton_only_script "--cork is a baton extension"
-plan 10
+plan 12
 
 P=$(free_port)
 Q=$(free_port)
@@ -27,6 +27,11 @@ run_baton --check --port=127.0.0.1:$P --sockopts=quickack -- "$WORKER"
 is "$RUN_STATUS" 1 "--sockopts=quickack is a command-line error"
 like "$RUN_ERR" "quickack is not a listener option: the kernel does not carry TCP_QUICKACK to accepted sockets .*baton_quickack\\(3\\)" \
 	"the refusal says why and points to the worker side"
+
+run_baton --check --port=127.0.0.1:$P --quickack -- "$WORKER"
+is "$RUN_STATUS" 1 "--quickack is a command-line error"
+like "$RUN_ERR" "Unknown option: quickack \\(accepted sockets do not inherit TCP_QUICKACK; a worker sets it on its connection with baton_quickack\\(3\\)\\)" \
+	"... that says where quick-ack belongs"
 
 # a worker behind a corked listener still answers: its close flushes
 serve_baton --port=127.0.0.1:$P --cork -- "$WORKER"
