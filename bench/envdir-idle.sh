@@ -16,26 +16,11 @@ set -u -o pipefail
 SECS=${1:-30}
 FILES=${2:-5000}
 HERE=$(cd "$(dirname "$0")" && pwd)
-BATON=${BATON:-}
-if [ -z "$BATON" ]; then
-	for b in ./baton "$HERE/../baton"; do
-		[ -x "$b" ] && BATON=$b && break
-	done
-fi
-[ -x "${BATON:-}" ] || { echo "envdir-idle: no baton binary (set BATON=)" >&2; exit 1; }
+. "$HERE/lib.sh"
+bench_baton envdir-idle
 START_SERVER=${START_SERVER:-$(command -v start_server || echo none)}
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/envdir-idle.XXXXXX") || exit 1
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	sleep 1
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir envdir-idle
 
 mkdir "$W/env"
 for i in $(seq 1 "$FILES"); do echo "value $i" >"$W/env/VAR_$i"; done

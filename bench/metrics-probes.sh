@@ -22,13 +22,8 @@ set -u -o pipefail
 PROBES=${1:-400}
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
-BATON=${BATON:-}
-if [ -z "$BATON" ]; then
-	for b in ./baton "$TOP/baton"; do
-		[ -x "$b" ] && BATON=$b && break
-	done
-fi
-[ -x "${BATON:-}" ] || { echo "metrics-probes: no baton binary (set BATON=)" >&2; exit 1; }
+. "$HERE/lib.sh"
+bench_baton metrics-probes
 WORKER=${WORKER:-$TOP/tests/worker}
 [ -x "$WORKER" ] || { echo "metrics-probes: no $WORKER (make tests/worker)" >&2; exit 1; }
 CROWD=$TOP/tests/metrics-crowd.py
@@ -36,17 +31,7 @@ command -v python3 >/dev/null || { echo "metrics-probes: needs python3" >&2; exi
 # the 10,000 connections are the client's fds as well
 ulimit -n 30000 2>/dev/null || ulimit -n "$(ulimit -H -n)"
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/metrics-probes.XXXXXX") || exit 1
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	sleep 1
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir metrics-probes
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

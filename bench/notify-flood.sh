@@ -19,30 +19,15 @@ set -u -o pipefail
 SECS=${1:-5}
 N=${2:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
-BATON=${BATON:-}
-if [ -z "$BATON" ]; then
-	for b in ./baton "$HERE/../baton"; do
-		[ -x "$b" ] && BATON=$b && break
-	done
-fi
-[ -x "${BATON:-}" ] || { echo "notify-flood: no baton binary (set BATON=)" >&2; exit 1; }
+. "$HERE/lib.sh"
+bench_baton notify-flood
 [ "$(id -u)" = 0 ] || { echo "notify-flood: needs root (to send as nobody)" >&2; exit 1; }
 command -v setpriv >/dev/null && command -v python3 >/dev/null ||
 	{ echo "notify-flood: needs setpriv and python3" >&2; exit 1; }
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/notify-flood.XXXXXX") || exit 1
+bench_workdir notify-flood
 chmod 711 "$W" # nobody runs the flooder from here
 mkdir -m 1777 "$W/out" # and writes its count there
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	sleep 1
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # flood.py: the worker. It says READY=1, then starts N flooders (as
 # nobody, or as itself) that send STATUS= datagrams for SECONDS after a

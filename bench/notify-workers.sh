@@ -19,13 +19,8 @@ SECS=${1:-10}
 RATE=${2:-550}
 WORKERS=${3:-64}
 HERE=$(cd "$(dirname "$0")" && pwd)
-BATON=${BATON:-}
-if [ -z "$BATON" ]; then
-	for b in ./baton "$HERE/../baton"; do
-		[ -x "$b" ] && BATON=$b && break
-	done
-fi
-[ -x "${BATON:-}" ] || { echo "notify-workers: no baton binary (set BATON=)" >&2; exit 1; }
+. "$HERE/lib.sh"
+bench_baton notify-workers
 command -v python3 >/dev/null || { echo "notify-workers: needs python3" >&2; exit 1; }
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/notify-workers.XXXXXX") || exit 1
