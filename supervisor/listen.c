@@ -1101,10 +1101,12 @@ kind_text(const struct passed *p, char *buf, size_t len)
 	       : p->type == SOCK_SEQPACKET ? "seqpacket"
 	       : p->type == SOCK_RAW       ? "raw"
 	                                   : "unknown-type";
+	/* with its article: "an IPv4 stream socket", "a unix ..." */
 	if (fam != NULL)
-		snprintf(buf, len, "%s %s socket", fam, type);
+		snprintf(buf, len, "%s %s %s socket",
+		         strchr("AEIOaeio", fam[0]) ? "an" : "a", fam, type);
 	else
-		snprintf(buf, len, "%s socket of address family %d", type,
+		snprintf(buf, len, "a %s socket of address family %d", type,
 		         p->ss.ss_family);
 }
 
@@ -1128,7 +1130,7 @@ passed_usable(const struct passed *p, char *err, size_t errlen)
 	    !(fam == AF_UNIX && p->type == SOCK_STREAM)) {
 		snprintf(err, errlen,
 		         "cannot adopt fd %d (name \"%s\") passed by systemd: "
-		         "it is a %s; baton takes TCP, UDP and unix stream "
+		         "it is %s; baton takes TCP, UDP and unix stream "
 		         "sockets",
 		         p->fd, p->name, kind);
 		return -1;
@@ -1153,7 +1155,7 @@ passed_usable(const struct passed *p, char *err, size_t errlen)
 		         p->fd);
 	else
 		snprintf(err, errlen,
-		         "fd %d from systemd is a %s that does not listen "
+		         "fd %d from systemd is %s that does not listen "
 		         "(no listen(2) was called on it)",
 		         p->fd, kind);
 	return -1;

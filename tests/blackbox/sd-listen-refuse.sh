@@ -28,6 +28,9 @@ elif kind == "connection":
     c = socket.create_connection(l.getsockname())
     s, _ = l.accept()
     open(os.environ["PEER_PORT_FILE"], "w").write("%d\n" % l.getsockname()[1])
+elif kind == "bound":
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
 elif kind == "listener":
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -89,6 +92,13 @@ P=$(free_port)
 BIND_PORT=$P run_activated connection - --port=127.0.0.1:$P -- "$WORKER" --report "$T/r5"
 is "$RUN_STATUS" 2 "a connection whose address matches the --port: exit 2 too"
 like "$RUN_ERR" "fd 3 from systemd is a connection, not a listening socket \(Accept=yes\?\)" "the same message"
+
+# ---- a stream socket bound but never listen()ed ----------------------------
+run_activated bound - -- "$WORKER" --report "$T/r6"
+is "$RUN_STATUS" 2 "a bound TCP socket that does not listen: exit 2"
+is "$RUN_ERR" "baton: fd 3 from systemd is an IPv4 stream socket that does not listen (no listen(2) was called on it)" \
+	"the message says it does not listen"
+check_not "no worker ran on it" test -e "$T/r6"
 
 if command -v systemd-socket-activate >/dev/null; then
 	P=$(free_port)
