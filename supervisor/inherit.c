@@ -163,6 +163,73 @@ is_our_client(int fd, int c)
 	return al == bl && memcmp(&a, &b, al) == 0;
 }
 
+/* Wait until c's connect has completed, then write one byte: a
+ * --defer-accept listener hands over a connection only once data came. */
+static int
+send_first_byte(int c, const char *where, double deadline, int timeout_ms,
+                char *err, size_t errlen)
+{
+	struct pollfd p = {c, POLLOUT, 0};
+	int e = 0;
+	socklen_t el = sizeof(e);
+
+	if (poll(&p, 1, left_ms(deadline)) <= 0) {
+		snprintf(err, errlen, "cannot connect to %s within %d ms",
+		         where, timeout_ms);
+		return -1;
+	}
+	if (getsockopt(c, SOL_SOCKET, SO_ERROR, &e, &el) < 0 || e) {
+		snprintf(err, errlen, "cannot connect to %s: %s", where,
+		         strerror(e ? e : errno));
+		return -1;
+	}
+	if (send(c, "\n", 1, MSG_NOSIGNAL) != 1) {
+		snprintf(err, errlen, "cannot write to %s: %s", where,
+		         strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Accept on the non-blocking listener lfd until the connection is c's
+ * (another client's is closed), by the deadline: the fd, or -1. */
+static int
+accept_ours(int lfd, int c, const char *where, double deadline, int timeout_ms,
+            char *err, size_t errlen)
+{
+	for (;;) {
+		struct pollfd p = {lfd, POLLIN, 0};
+		int n = poll(&p, 1, left_ms(deadline)), a;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "cannot wait on the listener: %s",
+			         strerror(errno));
+			return -1;
+		}
+		if (n == 0) {
+			snprintf(err, errlen,
+			         "no test connection to %s accepted within %d "
+			         "ms",
+			         where, timeout_ms);
+			return -1;
+		}
+		a = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (a < 0 && (errno == EAGAIN || errno == EINTR ||
+		              errno == ECONNABORTED))
+			continue;
+		if (a < 0) {
+			snprintf(err, errlen, "cannot accept on %s: %s", where,
+			         strerror(errno));
+			return -1;
+		}
+		if (is_our_client(a, c))
+			return a;
+		close(a);
+	}
+}
+
 int
 inherit_probe(int lfd, int send_byte, int timeout_ms, long *vals, char *err,
               size_t errlen)
@@ -197,68 +264,14 @@ inherit_probe(int lfd, int send_byte, int timeout_ms, long *vals, char *err,
 		close(c);
 		return -1;
 	}
-	if (connect(c, (struct sockaddr *)&ss, sl) < 0 &&
-	    errno != EINPROGRESS) {
+	if (connect(c, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)
 		snprintf(err, errlen, "cannot connect to %s: %s", where,
 		         strerror(errno));
-		goto out;
-	}
-	if (send_byte) {
-		struct pollfd p = {c, POLLOUT, 0};
-		int e = 0;
-		socklen_t el = sizeof(e);
-
-		if (poll(&p, 1, left_ms(deadline)) <= 0) {
-			snprintf(err, errlen,
-			         "cannot connect to %s within %d ms", where,
-			         timeout_ms);
-			goto out;
-		}
-		if (getsockopt(c, SOL_SOCKET, SO_ERROR, &e, &el) < 0 || e) {
-			snprintf(err, errlen, "cannot connect to %s: %s", where,
-			         strerror(e ? e : errno));
-			goto out;
-		}
-		if (send(c, "\n", 1, MSG_NOSIGNAL) != 1) {
-			snprintf(err, errlen, "cannot write to %s: %s", where,
-			         strerror(errno));
-			goto out;
-		}
-	}
-	for (;;) {
-		struct pollfd p = {lfd, POLLIN, 0};
-		int n = poll(&p, 1, left_ms(deadline));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(err, errlen, "cannot wait on the listener: %s",
-			         strerror(errno));
-			goto out;
-		}
-		if (n == 0) {
-			snprintf(err, errlen,
-			         "no test connection to %s accepted within %d "
-			         "ms",
-			         where, timeout_ms);
-			goto out;
-		}
-		a = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (a < 0 && (errno == EAGAIN || errno == EINTR ||
-		              errno == ECONNABORTED))
-			continue;
-		if (a < 0) {
-			snprintf(err, errlen, "cannot accept on %s: %s", where,
-			         strerror(errno));
-			goto out;
-		}
-		if (is_our_client(a, c))
-			break;
-		close(a);
-		a = -1;
-	}
-	rc = inherit_read(a, vals, err, errlen);
-out:
+	else if ((!send_byte || send_first_byte(c, where, deadline, timeout_ms,
+	                                        err, errlen) == 0) &&
+	         (a = accept_ours(lfd, c, where, deadline, timeout_ms, err,
+	                          errlen)) >= 0)
+		rc = inherit_read(a, vals, err, errlen);
 	if (a >= 0)
 		close(a);
 	close(c);
