@@ -376,12 +376,84 @@ sockopt_set_name(struct sockopts *so, const char *value, char *err,
 	return 0;
 }
 
+/* "backlog, defer-accept, ...": the keys --sockopts takes, from defs[]
+ * (a new row cannot be missing here), with the two that are no row. */
+static void
+known_keys(char *buf, size_t len)
+{
+	size_t off = 0;
+	int id;
+
+	buf[0] = '\0';
+	for (id = 0; id < SOCKOPT_COUNT && off < len; id++)
+		if (defs[id].key)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+			                        off ? ", " : "", defs[id].key);
+	if (off < len)
+		snprintf(buf + off, len - off, ", dual-stack, name");
+}
+
+/* One NAME[=VALUE] item of a --sockopts list into so. */
+static int
+parse_item(char *item, unsigned cls, struct sockopts *so, char *err,
+           size_t errlen)
+{
+	char *eq = strchr(item, '='), cause[160], known[256];
+	const char *value = NULL;
+	int id;
+
+	if (eq != NULL) {
+		*eq = '\0';
+		value = eq + 1;
+	}
+	if (strcmp(item, "name") == 0) /* a string: not one of defs[] */
+		return sockopt_set_name(so, value, err, errlen);
+	if (strcmp(item, "quickack") == 0) {
+		/* the classic advice; it does nothing (inherit.c) */
+		snprintf(err, errlen,
+		         "quickack is not a listener option: the kernel does "
+		         "not carry TCP_QUICKACK to accepted sockets (it is "
+		         "each connection's delayed-ACK mode, which listen(2) "
+		         "resets); a worker sets it on its connection "
+		         "(baton_quickack(3))");
+		return -1;
+	}
+	if (strcmp(item, "dual-stack") == 0 && value == NULL) {
+		id = SOCKOPT_V6ONLY;
+		value = "0";
+	} else {
+		for (id = 0; id < SOCKOPT_COUNT; id++)
+			if (defs[id].key && strcmp(defs[id].key, item) == 0)
+				break;
+	}
+	if (id == SOCKOPT_COUNT) {
+		known_keys(known, sizeof(known));
+		snprintf(err, errlen, "unknown option \"%s\" (known: %s)", item,
+		         known);
+		return -1;
+	}
+	if (cls != 0 && !sockopt_fits((enum sockopt_id)id, cls)) {
+		snprintf(err, errlen, "%s applies to %s", item,
+		         sockopt_fits_text((enum sockopt_id)id));
+		return -1;
+	}
+	if (sockopt_set(so, (enum sockopt_id)id, value, cause, sizeof(cause)) <
+	    0) {
+		if (value)
+			snprintf(err, errlen, "%s=%s: %s", item, value, cause);
+		else
+			snprintf(err, errlen, "%s: %s", item, cause);
+		return -1;
+	}
+	return 0;
+}
+
 int
 sockopt_parse_list(const char *list, unsigned cls, struct sockopts *so,
                    char *err, size_t errlen)
 {
 	char *copy, *item, *save = NULL;
-	int rc = -1;
+	int rc = 0;
 
 	if (*list == '\0') {
 		snprintf(err, errlen, "empty list");
@@ -396,69 +468,9 @@ sockopt_parse_list(const char *list, unsigned cls, struct sockopts *so,
 	copy = strdup(list);
 	if (copy == NULL)
 		abort();
-	for (item = strtok_r(copy, ",", &save); item != NULL;
-	     item = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(item, '='), cause[160];
-		const char *value = NULL;
-		int id;
-
-		if (eq != NULL) {
-			*eq = '\0';
-			value = eq + 1;
-		}
-		if (strcmp(item, "name") == 0) {
-			/* a string, not a number: not one of defs[] */
-			if (sockopt_set_name(so, value, err, errlen) < 0)
-				goto out;
-			continue;
-		}
-		if (strcmp(item, "quickack") == 0) {
-			/* the classic advice; it does nothing (inherit.c) */
-			snprintf(err, errlen,
-			         "quickack is not a listener option: the "
-			         "kernel does not carry TCP_QUICKACK to "
-			         "accepted sockets (it is each connection's "
-			         "delayed-ACK mode, which listen(2) resets); a "
-			         "worker sets it on its connection "
-			         "(baton_quickack(3))");
-			goto out;
-		}
-		if (strcmp(item, "dual-stack") == 0 && value == NULL) {
-			id = SOCKOPT_V6ONLY;
-			value = "0";
-		} else {
-			for (id = 0; id < SOCKOPT_COUNT; id++)
-				if (defs[id].key &&
-				    strcmp(defs[id].key, item) == 0)
-					break;
-		}
-		if (id == SOCKOPT_COUNT) {
-			snprintf(err, errlen,
-			         "unknown option \"%s\" (known: backlog, "
-			         "defer-accept, fastopen, reuseport, v6only, "
-			         "dual-stack, freebind, nodelay, cork, "
-			         "keepalive, rcvbuf, sndbuf, mode, owner, "
-			         "group, name)",
-			         item);
-			goto out;
-		}
-		if (cls != 0 && !sockopt_fits((enum sockopt_id)id, cls)) {
-			snprintf(err, errlen, "%s applies to %s", item,
-			         sockopt_fits_text((enum sockopt_id)id));
-			goto out;
-		}
-		if (sockopt_set(so, (enum sockopt_id)id, value, cause,
-		                sizeof(cause)) < 0) {
-			if (value)
-				snprintf(err, errlen, "%s=%s: %s", item, value,
-				         cause);
-			else
-				snprintf(err, errlen, "%s: %s", item, cause);
-			goto out;
-		}
-	}
-	rc = 0;
-out:
+	for (item = strtok_r(copy, ",", &save); item != NULL && rc == 0;
+	     item = strtok_r(NULL, ",", &save))
+		rc = parse_item(item, cls, so, err, errlen);
 	free(copy);
 	return rc;
 }
