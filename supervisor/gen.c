@@ -186,7 +186,7 @@ static struct {
 	 * retry is planned or running, and when the next one starts */
 	unsigned retries;
 	int retrying;
-	ev_tstamp retry_at;
+	double retry_at; /* monotonic; 0: none */
 	unsigned long restarts;
 	ev_timer retry, tick, status_timer;
 	ev_timer status_retry; /* a failed status write, tried again */
@@ -545,10 +545,10 @@ plan_retry(void)
 		delay = backoff(S.retries);
 	}
 	S.retrying = 1;
-	/* wall time: only read (STATUS.json, --restart's "next attempt in
-	 * Ns"); the retry itself is an ev_timer */
+	/* on the monotonic clock, as every deadline; only STATUS.json shows
+	 * it as wall time (status_fill). The retry itself is an ev_timer. */
 	if (delay > 0)
-		S.retry_at = ev_now(S.loop) + delay;
+		S.retry_at = monotime_now() + delay;
 	return delay;
 }
 
@@ -1394,7 +1394,9 @@ json_fill(struct status_json *s)
 	                                                  : -1;
 	s->kill_old_delay = S.t.kill_old_delay;
 	s->retrying = S.retrying;
-	s->retry_at = S.retry_at;
+	/* the epoch time a person reads: now plus what is left */
+	s->retry_at =
+	    S.retry_at > 0 ? ev_time() + (S.retry_at - monotime_now()) : 0;
 	s->has_failure = S.fail_gen != 0;
 	s->fail_gen = S.fail_gen;
 	s->fail_time = S.fail_at;
