@@ -104,6 +104,14 @@ proc_rss_kb() { # VmRSS of PID in kB
 	awk '$1 == "VmRSS:" { print $2 }' /proc/"$1"/status 2>/dev/null
 }
 
+# no_spin_bound MS: the ticks a quarter of a core makes in MS of real
+# time. A supervisor that spins takes a whole core; how little it takes
+# otherwise is a figure for bench/, which a loaded machine would skew, so
+# the tests check only this wide bound, over the window they measured.
+no_spin_bound() {
+	echo $(($1 * $(getconf CLK_TCK) / 4000))
+}
+
 proc_cpu_ticks() { # utime + stime of PID, in clock ticks
 	local st
 	read -r st 2>/dev/null </proc/"$1"/stat || return 1
