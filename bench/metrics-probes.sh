@@ -33,9 +33,6 @@ ulimit -n 30000 2>/dev/null || ulimit -n "$(ulimit -H -n)"
 
 bench_workdir metrics-probes
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # probe PORT N: N probes, /healthz and /readyz in turn, 10 ms apart;
 # prints "p50 p99 max missed" in ms

@@ -25,6 +25,7 @@ set -u -o pipefail
 set +m
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 PROG=bench/nginx-keepalive.sh
 RUNS=3 HUPS=5 MODES=baton,blocking,own
 WORKERS=${BENCH_NGINX_WORKERS:-2}
@@ -41,19 +42,13 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case $RUNS in '' | *[!0-9]*) echo "$PROG: --runs needs a number" >&2; exit 1 ;; esac
-case $HUPS in '' | *[!0-9]*) echo "$PROG: --hups needs a number" >&2; exit 1 ;; esac
-[ "$RUNS" -ge 1 ] && [ "$RUNS" -le 50 ] || { echo "$PROG: --runs: 1..50" >&2; exit 1; }
-[ "$HUPS" -ge 1 ] && [ "$HUPS" -le 20 ] || { echo "$PROG: --hups: 1..20" >&2; exit 1; }
+bench_number "$PROG" --runs "$RUNS" 1 50
+bench_number "$PROG" --hups "$HUPS" 1 20
 
-BATON=${BATON:-}
-if [ -z "$BATON" ]; then
-	if [ -x ./baton ]; then BATON=./baton; else BATON=$HERE/../baton; fi
-fi
+bench_baton "$PROG"
 BATON=$(cd "$(dirname "$BATON")" && pwd)/$(basename "$BATON")
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 WRK=${WRK:-wrk}
-[ -x "$BATON" ] || { echo "$PROG: no baton at $BATON" >&2; exit 1; }
 [ -x "$NGINX" ] || { echo "$PROG: nginx is not installed (package nginx-light)" >&2; exit 1; }
 command -v "$WRK" >/dev/null || { echo "$PROG: wrk is not installed" >&2; exit 1; }
 
@@ -71,11 +66,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now_ms() { date +%s%3N; }
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 answers() { curl -s -m 1 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/" 2>/dev/null | grep -q 200; }
 

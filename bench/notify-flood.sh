@@ -69,7 +69,6 @@ chmod 644 "$W/flood.py"
 export W
 
 ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/"$1"/stat 2>/dev/null; }
-now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 hz=$(getconf CLK_TCK)
 
 printf 'notify flood: %d flooders for %d s each row\n' "$N" "$SECS"

@@ -20,6 +20,7 @@ set -u -o pipefail
 set +m
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 PROG=bench/uvicorn-nodelay.sh
 RUNS=3 SECS=5
 while [ $# -gt 0 ]; do
@@ -33,18 +34,12 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case $RUNS in '' | *[!0-9]*) echo "$PROG: --runs needs a number" >&2; exit 1 ;; esac
-case $SECS in '' | *[!0-9]*) echo "$PROG: --seconds needs a number" >&2; exit 1 ;; esac
-[ "$RUNS" -ge 1 ] && [ "$RUNS" -le 50 ] || { echo "$PROG: --runs: 1..50" >&2; exit 1; }
-[ "$SECS" -ge 1 ] && [ "$SECS" -le 120 ] || { echo "$PROG: --seconds: 1..120" >&2; exit 1; }
+bench_number "$PROG" --runs "$RUNS" 1 50
+bench_number "$PROG" --seconds "$SECS" 1 120
 
-BATON=${BATON:-}
-if [ -z "$BATON" ]; then
-	if [ -x ./baton ]; then BATON=./baton; else BATON=$HERE/../baton; fi
-fi
+bench_baton "$PROG"
 PYTHON=${PYTHON:-/usr/bin/python3}
 WRK=${WRK:-wrk}
-[ -x "$BATON" ] || { echo "$PROG: no baton at $BATON" >&2; exit 1; }
 "$PYTHON" -c 'import uvicorn' 2>/dev/null || { echo "$PROG: uvicorn is not installed (package uvicorn)" >&2; exit 1; }
 command -v "$WRK" >/dev/null || { echo "$PROG: wrk is not installed" >&2; exit 1; }
 
@@ -57,10 +52,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now_ms() { date +%s%3N; }
-free_port() {
-	"$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 answers() { curl -s -m 1 -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null; }
 gone() { ! kill -0 "$1" 2>/dev/null; }
 wait_for() { # wait_for MS CMD...
