@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "inherit.h"
+#include "listen.h"
 #include "monotime.h"
 
 /* Linux clones the listener into each accepted socket (sk_clone_lock), so
@@ -117,27 +118,6 @@ probe_target(int lfd, struct sockaddr_storage *ss, socklen_t *sl, char *err,
 		return -1;
 	}
 	return 0;
-}
-
-static void
-addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	int port;
-
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		port = ntohs(s6->sin6_port);
-		snprintf(buf, len, "[%s]:%d", host, port);
-	} else {
-		const struct sockaddr_in *s4 = (const void *)ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		port = ntohs(s4->sin_port);
-		snprintf(buf, len, "%s:%d", host, port);
-	}
 }
 
 /* Milliseconds left before deadline (monotonic), at least 0. */
@@ -243,7 +223,7 @@ inherit_probe(int lfd, int send_byte, int timeout_ms, long *vals, char *err,
 
 	if (probe_target(lfd, &ss, &sl, err, errlen) < 0)
 		return -1;
-	addr_text(&ss, where, sizeof(where));
+	listen_addr_text(&ss, where, sizeof(where));
 	c = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c < 0) {
 		snprintf(err, errlen, "cannot make a test socket for %s: %s",

@@ -1045,8 +1045,8 @@ struct passed {
 	const char *name;
 };
 
-static void
-addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+void
+listen_addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN];
 
@@ -1179,7 +1179,7 @@ passed_read(struct passed *p, int fd, const char *name, char *err,
 		         fd, name, strerror(errno));
 		return -1;
 	}
-	addr_text(&p->ss, p->addr, sizeof(p->addr));
+	listen_addr_text(&p->ss, p->addr, sizeof(p->addr));
 	return passed_usable(p, err, errlen);
 }
 
@@ -1350,7 +1350,7 @@ listen_readopt_fd(struct listener **ls, size_t *n, int fd, const char *fdname,
 		         fd, p.name, strerror(errno));
 		return -1;
 	}
-	addr_text(&p.ss, p.addr, sizeof(p.addr));
+	listen_addr_text(&p.ss, p.addr, sizeof(p.addr));
 	/* adopt_new reads a host and a port, or a path, from the address */
 	if (p.ss.ss_family != AF_INET && p.ss.ss_family != AF_INET6 &&
 	    p.ss.ss_family != AF_UNIX) {

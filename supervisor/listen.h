@@ -150,4 +150,10 @@ const char *listen_origin_name(const struct listener *l);
  * sd_listen_fds_with_names(3) refuses (':' and controls) as '_'. */
 const char *listen_fdname(const struct listener *l, char *buf, size_t len);
 
+struct sockaddr_storage;
+
+/* "127.0.0.1:8080", "[::1]:8080", a unix path ("@" for an abstract one):
+ * a socket address as the log shows it. */
+void listen_addr_text(const struct sockaddr_storage *ss, char *buf, size_t len);
+
 #endif
