@@ -371,6 +371,8 @@ gen_set_state(struct gen *g, enum gen_state to, enum gen_event ev,
 		va_end(ap);
 		log_info("%s", msg);
 	}
+	log_debug("generation %lu: %s -> %s on \"%s\"", g->id,
+	          state_names[g->state], state_names[to], event_names[ev]);
 	g->state = to;
 	if (to == GEN_GONE)
 		gen_free(g);
@@ -782,8 +784,8 @@ new_worker_died(struct gen *g, struct worker *w, const char *how)
 {
 	char reason[256];
 
-	log_warnx("new worker %ld (generation %lu) failed to start: %s",
-	          (long)w->pid, g->id, how);
+	log_compat_warnx("new worker %ld (generation %lu) failed to start: %s",
+	                 (long)w->pid, g->id, how);
 	snprintf(reason, sizeof(reason),
 	         "failed: worker %ld %s before it was ready", (long)w->pid,
 	         how);
@@ -793,8 +795,9 @@ new_worker_died(struct gen *g, struct worker *w, const char *how)
 static void
 serving_worker_died(struct gen *g, struct worker *w, const char *how)
 {
-	log_warnx("worker %ld (generation %lu) %s unexpectedly; restarting",
-	          (long)w->pid, g->id, how);
+	log_compat_warnx(
+	    "worker %ld (generation %lu) %s unexpectedly; restarting",
+	    (long)w->pid, g->id, how);
 	/* a replaced worker proves itself from its own start */
 	if (monotime_now() -
 	        (w->started > g->ready_mono ? w->started : g->ready_mono) >=
@@ -1054,6 +1057,9 @@ notify_message(pid_t pid, const char *msg)
 	if (w == NULL)
 		return;
 	g = w->gen;
+	log_debug("notify message from pid %ld accepted for worker %ld "
+	          "(generation %lu): %s",
+	          (long)pid, (long)w->pid, g->id, msg);
 	if ((status = notify_field(msg, "STATUS")) != NULL) {
 		free(w->status);
 		w->status = status;

@@ -11,10 +11,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "utf8.h"
 
 /*
@@ -41,6 +43,9 @@
  * takes lines again, the first thing written is the count: "312 log lines
  * dropped while stderr was blocked"; a timer (log_watch) tries every
  * second, so the count arrives even when baton has nothing else to say.
+ *
+ * The levels (log.h) use syslog's numbers, which are also the sd-daemon
+ * priorities the journal reads from the "<N>" that starts a line.
  */
 
 #define LINE_MAX_LEN 4096 /* PIPE_BUF on Linux: a pipe takes it whole */
@@ -61,6 +66,13 @@ static ev_timer retry_timer;
 static int tee_fd = -1;
 static void (*cleanup)(void);
 static void (*fatal_hook)(int, const char *);
+static int journal;                  /* out_fd is the journal's stream */
+static int warn_level = LOG_WARNING; /* LOG_ERR in a failing command */
+static int debug_on;
+static struct log_site *held_sites; /* sites with a count to report */
+
+/* How vlog() writes a line. */
+enum { WITH_ERRNO = 1, UNMARKED = 2 };
 
 void
 log_init(const char *name)
@@ -78,6 +90,41 @@ void
 log_timestamps(int on)
 {
 	timestamps = on;
+}
+
+void
+log_warnings_are_errors(int on)
+{
+	warn_level = on ? LOG_ERR : LOG_WARNING;
+}
+
+void
+log_set_debug(int on)
+{
+	debug_on = on;
+}
+
+int
+log_debugging(void)
+{
+	return debug_on;
+}
+
+/* Whether st is the journal's stream: systemd names it in JOURNAL_STREAM
+ * as "DEV:INODE" for the stdout and stderr it connects there. A worker
+ * inherits the variable, and a --log-file replaces stderr: the check is
+ * against the file actually written. */
+static int
+is_journal(const struct stat *st)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	char end;
+
+	return v && S_ISSOCK(st->st_mode) &&
+	       sscanf(v, "%llu:%llu%c", &dev, &ino, &end) == 2 &&
+	       dev == (unsigned long long)st->st_dev &&
+	       ino == (unsigned long long)st->st_ino;
 }
 
 void
@@ -108,6 +155,7 @@ log_set_output(int fd, const char *name)
 		use_poll = fd2 < 0;
 	} else if (S_ISSOCK(st.st_mode))
 		is_socket = 1;
+	journal = is_journal(&st);
 	if (own_fd >= 0)
 		close(own_fd);
 	own_fd = fd2;
@@ -172,11 +220,26 @@ log_escape(char *out, size_t len, const char *in)
 	out[o] = '\0';
 }
 
-/* The line's prefix: the time (with --log-file) and the program name. */
-static size_t
-prefix(char *out, size_t outlen)
+/* The word after the program name: only baton's own warnings and the
+ * debug lines carry one (log.h). */
+static const char *
+marker(int level, int flags)
 {
-	char stamp[64] = "";
+	if (flags & UNMARKED)
+		return "";
+	return level == LOG_WARNING ? "warning: "
+	       : level == LOG_DEBUG ? "debug: "
+	                            : "";
+}
+
+/* The line's prefix: the journal's priority, the time (with --log-file),
+ * the program name and the level's word. *text is set to the offset of
+ * what a person reads on a terminal: the line after the priority and the
+ * time. */
+static size_t
+prefix(char *out, size_t outlen, int level, int flags, size_t *text)
+{
+	char prio[8] = "", stamp[64] = "";
 	int n;
 
 	if (timestamps) {
@@ -190,7 +253,11 @@ prefix(char *out, size_t outlen)
 		snprintf(stamp + n, sizeof(stamp) - (size_t)n, ".%03ld ",
 		         (long)tv.tv_usec / 1000);
 	}
-	n = snprintf(out, outlen, "%s%s: ", stamp, progname);
+	if (journal)
+		snprintf(prio, sizeof(prio), "<%d>", level);
+	*text = strlen(prio) + strlen(stamp);
+	n = snprintf(out, outlen, "%s%s%s: %s", prio, stamp, progname,
+	             marker(level, flags));
 	return n < 0 ? 0 : (size_t)n >= outlen ? outlen - 1 : (size_t)n;
 }
 
@@ -278,13 +345,13 @@ static int
 catch_up(void)
 {
 	char line[LINE_MAX_LEN];
-	size_t n;
+	size_t n, text;
 	int m;
 
 	if (flush_tail() < 0)
 		return -1;
 	if (dropped) {
-		n = prefix(line, sizeof(line));
+		n = prefix(line, sizeof(line), LOG_WARNING, 0, &text);
 		m = snprintf(line + n, sizeof(line) - n,
 		             "%lu log line%s dropped while %s was blocked\n",
 		             dropped, dropped == 1 ? "" : "s", out_name);
@@ -292,12 +359,14 @@ catch_up(void)
 			return -1;
 		dropped = 0;
 	}
-	if (loop && ev_is_active(&retry_timer)) {
+	if (loop && ev_is_active(&retry_timer) && held_sites == NULL) {
 		ev_ref(loop); /* given up when it started */
 		ev_timer_stop(loop, &retry_timer);
 	}
 	return 0;
 }
+
+static void report_held(double now);
 
 static void
 retry_cb(struct ev_loop *l, ev_timer *w, int revents)
@@ -306,13 +375,14 @@ retry_cb(struct ev_loop *l, ev_timer *w, int revents)
 	(void)w;
 	(void)revents;
 	(void)catch_up();
+	report_held(monotime_now());
 }
 
 void
 log_watch(struct ev_loop *l)
 {
 	loop = l;
-	if (dropped || tail_len) /* lost during start-up */
+	if (dropped || tail_len || held_sites) /* during start-up */
 		start_retry();
 }
 
@@ -325,60 +395,146 @@ emit(const char *line, size_t n)
 		drop_line();
 }
 
-static void
-vlog(int with_errno, int saved, const char *fmt, va_list ap, char *out,
+/* Format and write one line at level; returns the offset of the text a
+ * person reads (see prefix()). */
+static size_t
+vlog(int level, int flags, int saved, const char *fmt, va_list ap, char *out,
      size_t outlen)
 {
 	char raw[2048], msg[2048];
-	size_t p;
+	size_t p, text;
 	int n;
 
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	/* one line each, whatever a user put in a value we quote */
 	log_escape(msg, sizeof(msg), raw);
-	p = prefix(out, outlen);
-	if (with_errno)
+	p = prefix(out, outlen, level, flags, &text);
+	if (flags & WITH_ERRNO)
 		n = snprintf(out + p, outlen - p, "%s: %s\n", msg,
 		             strerror(saved));
 	else
 		n = snprintf(out + p, outlen - p, "%s\n", msg);
 	if (n < 0)
-		return;
+		return text;
 	n += (int)p;
 	if ((size_t)n >= outlen) {
 		n = (int)outlen - 1;
 		out[n - 1] = '\n'; /* a cut line still ends the line */
 	}
 	emit(out, (size_t)n);
+	return text;
 }
 
-#define LOGFN(name, with_errno)                                                \
+#define LOGFN(name, level, flags)                                              \
 	void name(const char *fmt, ...)                                        \
 	{                                                                      \
 		char line[4096];                                               \
 		int saved = errno;                                             \
 		va_list ap;                                                    \
 		va_start(ap, fmt);                                             \
-		vlog(with_errno, saved, fmt, ap, line, sizeof(line));          \
+		(void)vlog(level, flags, saved, fmt, ap, line, sizeof(line));  \
 		va_end(ap);                                                    \
 		errno = saved;                                                 \
 	}
 
-LOGFN(log_info, 0)
-LOGFN(log_warn, 1)
-LOGFN(log_warnx, 0)
+LOGFN(log_info, LOG_INFO, 0)
+LOGFN(log_warn, warn_level, WITH_ERRNO)
+LOGFN(log_warnx, warn_level, 0)
+LOGFN(log_compat_warnx, warn_level, UNMARKED)
+
+/* A debug line; the format is the caller's, the rest fixed. */
+static void __attribute__((format(printf, 1, 2)))
+debug_line(const char *fmt, ...)
+{
+	char line[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vlog(LOG_DEBUG, 0, 0, fmt, ap, line, sizeof(line));
+	va_end(ap);
+}
+
+/* The count of a site's lines held back in a second that is over. */
+static void
+report_site(struct log_site *site)
+{
+	if (site->held > 0)
+		debug_line("debug lines from %s: %lu more suppressed in the "
+		           "last 1 s",
+		           site->func, site->held);
+	site->held = 0;
+}
+
+/* Every count whose second is over (from log_watch's timer). */
+static void
+report_held(double now)
+{
+	struct log_site **p = &held_sites;
+
+	while (*p) {
+		struct log_site *site = *p;
+
+		if (now >= site->until) {
+			*p = site->next;
+			site->listed = 0;
+			report_site(site);
+		} else
+			p = &site->next;
+	}
+}
+
+/* Whether a line of site may go out now (LOG_DEBUG_BURST a second);
+ * counts it otherwise. */
+static int
+site_admits(struct log_site *site)
+{
+	double now = monotime_now();
+
+	if (now >= site->until) {
+		report_site(site); /* the timer had no loop to run on */
+		site->until = now + 1.0;
+		site->passed = 0;
+	}
+	if (site->passed < LOG_DEBUG_BURST) {
+		site->passed++;
+		return 1;
+	}
+	site->held++;
+	if (!site->listed) {
+		site->listed = 1;
+		site->next = held_sites;
+		held_sites = site;
+		start_retry();
+	}
+	return 0;
+}
+
+void
+log_debug_at(struct log_site *site, const char *fmt, ...)
+{
+	char line[4096];
+	int saved = errno;
+	va_list ap;
+
+	if (!debug_on || !site_admits(site))
+		return;
+	va_start(ap, fmt);
+	(void)vlog(LOG_DEBUG, 0, saved, fmt, ap, line, sizeof(line));
+	va_end(ap);
+	errno = saved;
+}
 
 static void __attribute__((noreturn))
 vfatal(int code, int with_errno, const char *fmt, va_list ap)
 {
 	char line[4096];
-	const char *m = line;
+	const char *m;
 	int saved = errno;
 
-	vlog(with_errno, saved, fmt, ap, line, sizeof(line));
-	/* a terminal gets the message without the log's timestamp */
-	if (timestamps && strchr(line, ' '))
-		m = strchr(line, ' ') + 1;
+	/* a terminal and the hooks get the message without the journal's
+	 * priority and the log's timestamp */
+	m = line + vlog(LOG_ERR, with_errno ? WITH_ERRNO : 0, saved, fmt, ap,
+	                line, sizeof(line));
 	if (fatal_hook) {
 		errno = with_errno ? saved : 0; /* the hook may report it */
 		fatal_hook(code, m);

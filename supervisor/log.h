@@ -23,6 +23,7 @@
 
 #include <ev.h>
 #include <stdarg.h>
+#include <stddef.h>
 
 #include "exitcode.h" /* so that every user of fatal() has the codes */
 
@@ -37,7 +38,8 @@ void log_timestamps(int on);
  * again after fd was replaced (dup2). */
 void log_set_output(int fd, const char *name);
 /* Retry every second on loop to report the lines dropped while the
- * output was blocked, even when baton has nothing else to say. */
+ * output was blocked, and the debug lines held back (struct log_site),
+ * even when baton has nothing else to say. */
 void log_watch(struct ev_loop *loop);
 /* Until start-up is over, fatal() also writes to this fd (the terminal
  * baton was started from, once --log-file took stderr); -1 to stop. */
@@ -51,10 +53,68 @@ void log_set_fatal_hook(void (*fn)(int code, const char *line));
  * \xNN), into out: the one escaper of log lines. */
 void log_escape(char *out, size_t len, const char *in);
 
+/*
+ * Levels. Each line has one, shown where it costs no text that a person
+ * or a script already matches (baton.1, LOGGING):
+ *
+ *   error    fatal(), fatalx(); and log_warn/log_warnx in a command that
+ *            fails with that line (log_warnings_are_errors)
+ *                                        "baton: cannot bind ...: ..."
+ *   warning  log_warn, log_warnx         "baton: warning: ..."
+ *            log_compat_warnx            "baton: ..." (no marker)
+ *   info     log_info                    "baton: ..."
+ *   debug    log_debug, with --verbose   "baton: debug: ..."
+ *
+ * Info and error lines keep the shape every existing script matches
+ * (start_server's "starting new worker", DIAGNOSTICS' "cannot bind");
+ * only baton's own warnings and the debug lines carry a word. When
+ * stderr is the systemd journal (JOURNAL_STREAM names its device and
+ * inode), each line also starts with its sd-daemon priority, <3>, <4>,
+ * <6> or <7>, which journald strips and files ("journalctl -p warning").
+ */
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* log_warn appends ": strerror(errno)"; log_warnx does not. */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A warning in the place of one start_server prints (a new worker that
+ * failed to start, a worker that died): a warning to the journal, but
+ * its text unmarked, as start_server's is. */
+void log_compat_warnx(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+/* Until called with 0, a log_warn/log_warnx line is the error the
+ * running command ends with (--restart, --stop, --stats, --health, a
+ * bad command line): no "warning: " marker, priority <3>. */
+void log_warnings_are_errors(int on);
+
+/* --verbose: log_debug lines are written (off by default). */
+void log_set_debug(int on);
+int log_debugging(void);
+
+/* One log_debug call site: its lines are limited to LOG_DEBUG_BURST per
+ * second, the rest counted and the count logged when the second is over
+ * (log_watch's timer) or with the site's next line. A debug line can
+ * come from a worker's datagram, so it is limited like any line an
+ * outside party can cause (STYLE.md rule 5). */
+struct log_site {
+	const char *func; /* names the site in the count */
+	double until;     /* monotonic end of the current second; 0: none */
+	unsigned passed;  /* lines let through in it */
+	unsigned long held;
+	struct log_site *next; /* on the list of sites holding a count */
+	int listed;
+};
+#define LOG_DEBUG_BURST 20
+
+void log_debug_at(struct log_site *site, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The arguments are evaluated only with --verbose. */
+#define log_debug(...)                                                         \
+	do {                                                                   \
+		static struct log_site log_site_ = {.func = __func__};         \
+		if (log_debugging())                                           \
+			log_debug_at(&log_site_, __VA_ARGS__);                 \
+	} while (0)
+
 void fatal(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 void fatalx(int code, const char *fmt, ...)

@@ -202,11 +202,17 @@ parse_command_line(int argc, char **argv)
 	log_init(strcmp(base, "start_server") == 0 ? "start_server" : "baton");
 	reexec_take();
 	if (options_parse(argc, argv, &opts, err, sizeof(err)) < 0) {
+		log_warnings_are_errors(1);
 		log_warnx("%s", err);
 		fprintf(stderr, "Try '%s --help' for more information.\n",
 		        base);
 		return EXIT_USAGE;
 	}
+	/* a command's complaints are the error it ends with (log.h) */
+	log_warnings_are_errors(
+	    opts.mode == MODE_RESTART || opts.mode == MODE_STOP ||
+	    opts.mode == MODE_STATS || opts.mode == MODE_HEALTH);
+	log_set_debug(opts.verbose);
 	if (opts.mode != MODE_RUN && sig_unblock_control() < 0)
 		fatal(EXIT_SOFTWARE, "cannot unblock signals");
 	/* before anything can fail: a fatal error from here on reaches the

@@ -323,6 +323,10 @@ diagnose_stall(struct lq *q, const char *name, uint32_t prev_len, double now)
 		return;
 	}
 	if (q->stall_since == 0)
+		log_debug("%s: queue %u/%u not shrinking: watching for a stall "
+		          "of %g s",
+		          name, r->len, r->limit, M.o->accept_stall);
+	if (q->stall_since == 0)
 		q->stall_since = now;
 	if (q->stall_warned || now - q->stall_since < M.o->accept_stall - 1e-3)
 		return;
@@ -351,6 +355,12 @@ report_drops(const struct lq *q, const struct listener *l, const char *name,
 	}
 	/* a defer-accept listener counts its silent clients as drops
 	 * (qstat.h): only a queue seen full says the backlog is short */
+	if (listen_eff(l)->val[SOCKOPT_DEFER_ACCEPT] > 0 &&
+	    q->win_max <= r->limit)
+		log_debug("%s: %llu drops not reported: a defer-accept "
+		          "listener counts its silent clients as drops, and "
+		          "its queue was never full",
+		          name, (unsigned long long)n);
 	if (listen_eff(l)->val[SOCKOPT_DEFER_ACCEPT] > 0 &&
 	    q->win_max <= r->limit)
 		return;

@@ -417,6 +417,12 @@ static const struct opt_def opt_table[] = {
      .check = check_log_file,
      .arg = "FILE",
      .help = "append output to FILE, or '| command' to pipe it"},
+    {.name = "verbose",
+     .kind = K_FLAG,
+     .has_arg = no_argument,
+     .field = F(verbose),
+     .help = "also log debug lines (\"debug: ...\"): generation\n"
+             "state changes, sampler decisions, notify messages"},
     {.name = "daemonize",
      .kind = K_FLAG,
      .has_arg = no_argument,

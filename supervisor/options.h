@@ -43,6 +43,7 @@ struct options {
 	int die_with_supervisor;
 	int restart_retries; /* failed restarts retried; -1: unlimited */
 	int check;           /* --check was given */
+	int verbose;         /* --verbose: log_debug lines too */
 	int fdstore; /* --fdstore: listeners to the manager's fd store */
 	/* worker credentials (privs.c checks and applies them) */
 	char *user, *supplementary_groups, *worker_caps;

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /* unit-log.c: Check tests for log.c's output: it never blocks on a reader
- * that stopped, never tears a line, and counts what it dropped. */
+ * that stopped, never tears a line, and counts what it dropped; each
+ * level is told apart as baton.1 says, and debug lines are limited. */
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -81,6 +84,7 @@ check_output(int wfd, int rfd, const char *name)
 	 * than one such count; "after" comes last. */
 	snprintf(want, sizeof(want),
 	         " log lines dropped while %s was blocked\n", name);
+	/* the count is a warning of baton's own */
 	for (p = buf; *p != '\0'; p = nl + 1) {
 		unsigned long k;
 
@@ -103,8 +107,9 @@ check_output(int wfd, int rfd, const char *name)
 			ck_assert_uint_eq(seen + pending, NLINES);
 			after = 1;
 		} else {
-			ck_assert_msg(sscanf(p, "baton: %lu ", &k) == 1 &&
-			                  strncmp(strchr(p + 7, ' '), want,
+			ck_assert_msg(sscanf(p, "baton: warning: %lu ", &k) ==
+			                      1 &&
+			                  strncmp(strchr(p + 16, ' '), want,
 			                          strlen(want)) == 0,
 			              "neither a line nor a count: %.60s", p);
 			ck_assert_msg(pending == 0,
@@ -197,10 +202,12 @@ START_TEST(test_pty)
 }
 END_TEST
 
-/* A regular file never waits for a peer: nothing is dropped. */
+/* A regular file never waits for a peer: nothing is dropped. Info lines
+ * are bare, baton's own warnings carry "warning: ", the ones in
+ * start_server's place do not, and debug lines need --verbose. */
 START_TEST(test_file)
 {
-	char path[] = "/tmp/baton-unit-log.XXXXXX", buf[256];
+	char path[] = "/tmp/baton-unit-log.XXXXXX", buf[512];
 	int fd = mkstemp(path), rfd;
 
 	ck_assert_int_ge(fd, 0);
@@ -210,11 +217,129 @@ START_TEST(test_file)
 	log_set_output(fd, "log file");
 	log_info("one");
 	log_warnx("two");
+	log_compat_warnx("three");
+	log_debug("hidden");
+	log_set_debug(1);
+	log_debug("four %d", 4);
+	log_set_debug(0);
+	errno = ENOENT;
+	log_warn("five");
 	drain(rfd, buf, sizeof(buf));
-	ck_assert_str_eq(buf, "baton: one\nbaton: two\n");
+	ck_assert_str_eq(buf, "baton: one\n"
+	                      "baton: warning: two\n"
+	                      "baton: three\n"
+	                      "baton: debug: four 4\n"
+	                      "baton: warning: five: No such file or "
+	                      "directory\n");
 	log_set_output(STDERR_FILENO, "stderr");
 	close(fd);
 	close(rfd);
+}
+END_TEST
+
+/* In a command that fails with it (--restart, --stats ...), a warning
+ * line is that command's error: no marker. */
+START_TEST(test_command_errors)
+{
+	int pfd[2];
+	char buf[256];
+
+	ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+	log_set_output(pfd[1], "the test pipe");
+	log_warnings_are_errors(1);
+	log_warnx("no supervisor is running");
+	log_warnings_are_errors(0);
+	log_warnx("carrying on");
+	drain(pfd[0], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "baton: no supervisor is running\n"
+	                      "baton: warning: carrying on\n");
+	log_set_output(STDERR_FILENO, "stderr");
+	close(pfd[0]);
+	close(pfd[1]);
+}
+END_TEST
+
+/* stderr connected to the journal (JOURNAL_STREAM names it): each line
+ * starts with its sd-daemon priority, the text after it unchanged. Any
+ * other socket gets no priority. */
+START_TEST(test_journal)
+{
+	int sv[2];
+	struct stat st;
+	char buf[512], env[64];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+	                 0);
+	ck_assert_int_eq(fstat(sv[1], &st), 0);
+	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+	         (unsigned long long)st.st_ino + 1);
+	setenv("JOURNAL_STREAM", env, 1);
+	log_set_output(sv[1], "stderr");
+	log_info("not the journal");
+	drain(sv[0], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "baton: not the journal\n");
+	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+	         (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
+	log_set_output(sv[1], "stderr");
+	log_set_debug(1);
+	log_info("one");
+	log_warnx("two");
+	log_compat_warnx("three");
+	log_debug("four");
+	log_warnings_are_errors(1);
+	log_warnx("five");
+	log_warnings_are_errors(0);
+	log_set_debug(0);
+	drain(sv[0], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "<6>baton: one\n"
+	                      "<4>baton: warning: two\n"
+	                      "<4>baton: three\n"
+	                      "<7>baton: debug: four\n"
+	                      "<3>baton: five\n");
+	unsetenv("JOURNAL_STREAM");
+	log_set_output(STDERR_FILENO, "stderr");
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+/* One debug call site, named in the count of what it held back. */
+static void
+debug_datagram(int i)
+{
+	log_debug("datagram %d", i);
+}
+
+/* One call site in a loop: LOG_DEBUG_BURST lines a second pass, the rest
+ * are counted, and the count comes with the site's next second. */
+START_TEST(test_debug_limit)
+{
+	static char buf[64 << 10];
+	int pfd[2], i, lines = 0;
+	char *p, want[128];
+
+	ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+	log_set_output(pfd[1], "the test pipe");
+	log_set_debug(1);
+	for (i = 0; i < 100; i++)
+		debug_datagram(i);
+	drain(pfd[0], buf, sizeof(buf));
+	for (p = buf; (p = strstr(p, "baton: debug: datagram ")) != NULL; p++)
+		lines++;
+	ck_assert_int_eq(lines, LOG_DEBUG_BURST);
+	usleep(1100 * 1000);
+	debug_datagram(i);
+	drain(pfd[0], buf, sizeof(buf));
+	snprintf(want, sizeof(want),
+	         "baton: debug: debug lines from %s: %d more suppressed in "
+	         "the last 1 s\nbaton: debug: datagram 100\n",
+	         "debug_datagram", 100 - LOG_DEBUG_BURST);
+	ck_assert_str_eq(buf, want);
+	log_set_debug(0);
+	log_set_output(STDERR_FILENO, "stderr");
+	close(pfd[0]);
+	close(pfd[1]);
 }
 END_TEST
 
@@ -229,6 +354,9 @@ log_suite(void)
 	tcase_add_test(tc, test_socket);
 	tcase_add_test(tc, test_pty);
 	tcase_add_test(tc, test_file);
+	tcase_add_test(tc, test_command_errors);
+	tcase_add_test(tc, test_journal);
+	tcase_add_test(tc, test_debug_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }

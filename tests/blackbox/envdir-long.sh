@@ -28,9 +28,9 @@ is "${#v}" 100000 "a 100,000-byte value reaches the worker whole"
 v=$(report_env "$(report 1)" EDGE)
 is "${#v}" 131066 "a value exactly as long as exec carries reaches it whole"
 check_not "a longer one is not set (no cut value)" report_has_env "$(report 1)" OVER
-file_like "$T/baton.err" "${MSG_PREFIX}envdir $E: ignoring OVER: its first line is longer than exec can carry \(131071 bytes for NAME=value\)" \
+file_like "$T/baton.err" "${WARN_PREFIX}envdir $E: ignoring OVER: its first line is longer than exec can carry \(131071 bytes for NAME=value\)" \
 	"... and baton says why"
-file_like "$T/baton.err" "${MSG_PREFIX}envdir $E: ignoring ENVDIR: reserved for baton" \
+file_like "$T/baton.err" "${WARN_PREFIX}envdir $E: ignoring ENVDIR: reserved for baton" \
 	"a file named ENVDIR is ignored, with a warning"
 is "$(report_env "$(report 1)" ENVDIR)" "$E" "the worker's ENVDIR is the real one"
 is "$(report_env "$(report 1)" APP)" kept "other files are read as before"

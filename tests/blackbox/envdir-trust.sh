@@ -28,7 +28,7 @@ check_not "nor WATCHDOG_USEC" report_has_env "$(report 1)" WATCHDOG_USEC
 check_not "nor BATON_REEXEC_STATE" report_has_env "$(report 1)" BATON_REEXEC_STATE
 is "$(report_env "$(report 1)" APP_VALUE)" kept "other names are set as before"
 for n in BATON_REEXEC_STATE SERVER_STARTER_PORT LISTEN_FDS WATCHDOG_USEC; do
-	file_like "$T/baton.err" "${MSG_PREFIX}envdir $E: ignoring $n: reserved for baton" \
+	file_like "$T/baton.err" "${WARN_PREFIX}envdir $E: ignoring $n: reserved for baton" \
 		"the warning names $n"
 done
 kill -HUP "$BATON_PID"

@@ -54,7 +54,7 @@ SOMAX16="net/core/somaxconn=16"
 # ---- backlog above somaxconn -------------------------------------------------
 run_ns "$SOMAX16" --check --port=127.0.0.1:$P --backlog=128
 is "$RUN_STATUS" 0 "--check exits 0 when the backlog is clamped"
-like "$RUN_ERR" "${MSG_PREFIX}backlog 128 on 127\\.0\\.0\\.1:$P is clamped to 16 by net\\.core\\.somaxconn; raise it with: sysctl -w net\\.core\\.somaxconn=128" \
+like "$RUN_ERR" "${WARN_PREFIX}backlog 128 on 127\\.0\\.0\\.1:$P is clamped to 16 by net\\.core\\.somaxconn; raise it with: sysctl -w net\\.core\\.somaxconn=128" \
 	"a backlog above somaxconn is reported with the effective value and the sysctl"
 like "$RUN_OUT" "127\\.0\\.0\\.1:$P +tcp +3 +16\\(asked=128\\) " "--check shows the clamped backlog"
 like "$RUN_OUT" "net\\.core\\.somaxconn +16 " "--check shows somaxconn"
@@ -64,9 +64,9 @@ start_ns "$SOMAX16" "$T/ns1.log" --port=127.0.0.1:$P --sockopts=backlog=64 --por
 if wait_report 1 10; then
 	R=$(report 1)
 	like "$(grep -E '^sockopt 3 ' "$R")" " backlog=16( |\$)" "inside the worker the listener's backlog is 16"
-	file_like "$T/ns1.log" "${MSG_PREFIX}backlog 64 on 127\\.0\\.0\\.1:$P is clamped to 16" \
+	file_like "$T/ns1.log" "${WARN_PREFIX}backlog 64 on 127\\.0\\.0\\.1:$P is clamped to 16" \
 		"baton warns at start for the listener asking 64"
-	file_like "$T/ns1.log" "${MSG_PREFIX}backlog 32 on $T/s\\.sock is clamped to 16" \
+	file_like "$T/ns1.log" "${WARN_PREFIX}backlog 32 on $T/s\\.sock is clamped to 16" \
 		"... and for the unix one asking 32"
 	file_unlike "$T/ns1.log" "on 127\\.0\\.0\\.1:$Q is clamped" \
 		"no warning for the listener with the default backlog (start_server's SOMAXCONN)"

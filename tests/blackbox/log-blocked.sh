@@ -81,7 +81,7 @@ stalled_run() {
 	check "$name, reader stopped: HUP restarts" wait_gen 127.0.0.1:$p 3 10
 	kill -CONT "$READER"
 	check "$name, reader back: the dropped lines are counted" \
-		wait_file_contains "$out" "^(.* )?baton: [0-9]+ log lines? dropped while $what was blocked\$" 10
+		wait_file_contains "$out" "^(.* )?baton: warning: [0-9]+ log lines? dropped while $what was blocked\$" 10
 	# stopped again: TERM still stops baton
 	stall
 	kill -TERM "$BATON_PID"

@@ -63,11 +63,11 @@ nap 0.5
 n=$(warnings)
 diag "log: $n warning lines, $(wc -l <"$T/baton.err") lines, $(wc -c <"$T/baton.err") bytes"
 cmp_ok "$n" -lt 20 "a flood from two uids taking turns logs fewer than 20 warnings"
-file_like "$T/baton.err" "${MSG_PREFIX}ignoring notify datagrams from uid 6553[34]: not the workers' uid" \
+file_like "$T/baton.err" "${WARN_PREFIX}ignoring notify datagrams from uid 6553[34]: not the workers' uid" \
 	"the first foreign sender is named"
 # the rest is counted: reported when the interval (10 s) ends
 check "a line reports how many warnings were suppressed" wait_file_contains "$T/baton.err" \
-	"${MSG_PREFIX}warnings about notify datagrams from other uids: [0-9]+ more suppressed in the last 10 s" 20
+	"${WARN_PREFIX}warnings about notify datagrams from other uids: [0-9]+ more suppressed in the last 10 s" 20
 held=$(sed -nE 's/.*other uids: ([0-9]+) more suppressed.*/\1/p' "$T/baton.err" | head -n 1)
 cmp_ok "$((held + $(warnings)))" -ge "$((sent / 2))" "the count covers the flood"
 unlike "$(cat "$S.json")" forged "no forged STATUS reached the status file"

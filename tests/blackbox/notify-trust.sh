@@ -81,7 +81,7 @@ cmp_ok "$(printf '%s' "$st" | wc -c)" -le 300 "STATUS is cut to 256 bytes"
 wait_file_contains "$T/baton.err" "ignoring notify datagrams from uid 65534" 10
 nap 3
 unlike "$(json_status 1)" forged "a datagram from nobody does not change STATUS"
-file_like "$T/baton.err" "${MSG_PREFIX}ignoring notify datagrams from uid 65534: not the workers' uid" \
+file_like "$T/baton.err" "${WARN_PREFIX}ignoring notify datagrams from uid 65534: not the workers' uid" \
 	"the dropped sender is named once"
 is "$(grep -c 'ignoring notify datagrams' "$T/baton.err")" 1 "only once"
 check "and the worker's own generation still serves" wait_until 5 file_contains "$S.json" '"state":"serving"'

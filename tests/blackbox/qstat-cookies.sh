@@ -35,7 +35,7 @@ check "the idle clients fill the queue (cookies skip defer-accept)" \
 	wait_until 10 eval '[ "$(ss -Hltn "sport = :$P" | awk "{ print \$2; exit }")" = 5 ]'
 diag "SyncookiesRecv in the namespace: $r0 -> $(cookies_recv)"
 check "baton says why the defer-accept listener is full" wait_file_contains "$T/baton.err" \
-	"${MSG_PREFIX}127\.0\.0\.1:$P filled its queue \(5/4\) while [0-9]+ connections completed through SYN cookies, which skip --defer-accept: an idle-connection flood\? raise --backlog and net\.ipv4\.tcp_max_syn_backlog" 10
+	"${WARN_PREFIX}127\.0\.0\.1:$P filled its queue \(5/4\) while [0-9]+ connections completed through SYN cookies, which skip --defer-accept: an idle-connection flood\? raise --backlog and net\.ipv4\.tcp_max_syn_backlog" 10
 is "$(grep -c 'completed through SYN cookies' "$T/baton.err")" 1 "once while the queue stays full"
 kill "$QP" 2>/dev/null
 done_testing
