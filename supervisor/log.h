@@ -55,7 +55,7 @@ void log_escape(char *out, size_t len, const char *in);
 
 /*
  * Levels. Each line has one, shown where it costs no text that a person
- * or a script already matches (baton.1, LOGGING):
+ * or a script already matches (baton.1, DIAGNOSTICS, Levels):
  *
  *   error    fatal(), fatalx(); and log_warn/log_warnx in a command that
  *            fails with that line (log_warnings_are_errors)

@@ -221,7 +221,7 @@ baton_only_script() {
 
 # The message prefix: "baton: " or "start_server: " under that name.
 MSG_PREFIX='(baton|start_server): '
-# The prefix of baton's own warnings (baton.1, LOGGING): a word marks them
+# The prefix of baton's own warnings (baton.1, DIAGNOSTICS, Levels): a word marks them
 # apart from the info lines.
 WARN_PREFIX="${MSG_PREFIX}warning: "
 

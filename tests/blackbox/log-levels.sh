@@ -1,14 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# log-levels.sh: each log line's level is told apart as baton.1 (LOGGING)
-# says, without changing the lines scripts match. Info lines, and the
-# warnings start_server also prints, keep their words ("starting now",
-# "failed to start"); baton's own warnings read "baton: warning: ...";
-# --verbose adds "baton: debug: ..." lines (state changes, notify
-# messages), and there are none without it; -v stays start_server's
-# abbreviation of --version. With stderr on the systemd journal
-# (JOURNAL_STREAM names it), each line starts with its priority, <6> <4>
-# <7>, for journalctl -p.
+# log-levels.sh: each log line's level is told apart as baton.1 says
+# (DIAGNOSTICS, Levels), without changing the lines scripts match. Info
+# lines, and the warnings start_server also prints, keep their words
+# ("starting now", "failed to start"); baton's own warnings read
+# "baton: warning: ..."; --verbose adds "baton: debug: ..." lines (state
+# changes, notify messages), and there are none without it; -v stays
+# start_server's abbreviation of --version. With stderr on the systemd
+# journal (JOURNAL_STREAM names it), each line starts with its priority,
+# <6> <4> <7>, for journalctl -p.
 . "$(dirname "$0")/lib.sh"
 baton_only_script "baton's log levels and --verbose"
 worker_cmd
