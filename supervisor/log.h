@@ -4,18 +4,45 @@
 #define BATON_LOG_H
 
 /*
- * The one error idiom of the supervisor:
+ * The error idiom of the supervisor. A function that fails returns -1 (or
+ * NULL) and prints nothing; what it hands its caller depends on who can
+ * name the object:
  *
- *  - A parser (options, listener specs, state formats) fills an error
- *    buffer, `char *err, size_t errlen`, with a whole message that quotes
- *    the bad input, and returns -1. Its caller decides: fatalx() at
- *    start-up, log_warnx() and carry on at run time.
- *  - A system-call wrapper returns -1 with errno set and prints nothing;
- *    the caller names the object:
+ *  1. A system-call wrapper whose caller holds the object (the path, the
+ *     pid, the fd it passed) returns -1 with errno set. The caller names
+ *     the object, and log_warn() or fatal() append ": strerror(errno)":
  *        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
  *                log_warn("cannot open pid file %s", path);
- *    log_warn and fatal append ": strerror(errno)".
- *  - Only main() and fatal()/fatalx() exit. Library code never does.
+ *
+ *  2. A function whose message needs what only it knows fills an error
+ *     buffer, `char *err, size_t errlen`, and returns -1. Always: every
+ *     -1 leaves a message in err. Two kinds do:
+ *
+ *     a. Parsers and validators (options, listener specs, socket
+ *        options, credentials, state formats): the message quotes the
+ *        bad input. errno is not used; where a lookup failed (a user
+ *        name), its cause ends the line.
+ *     b. Operations of several steps on an object the caller names only
+ *        in part: binding a listener (resolve, socket, options, bind,
+ *        listen: the failing step, and the address it resolved to),
+ *        adopting an fd from systemd or across re-exec, the pid file and
+ *        status lock (open, check, lock, write: which file), a file
+ *        written through a temporary, setting or reading back one of a
+ *        listener's options, the --check probe of accepted sockets. The
+ *        message reads "cannot <step> <object>: <cause>"; when a system
+ *        call failed, the cause is its strerror, last on the line, which
+ *        is where sdnotify.c reads ERRNO= back from. errno itself is
+ *        unspecified afterwards: the cause is in the text.
+ *
+ *     err holds the whole line, or the part a caller that holds the
+ *     object completes: a value parser's cause, "port is not a number",
+ *     behind "invalid --port value \"x\": "; the probe's step and cause
+ *     behind "cannot see what sockets accepted on ADDR get: ". The caller
+ *     adds nothing else and decides: fatalx(CODE, "%s", err) at start-up,
+ *     log_warnx("%s", err) at run time; never fatal() or log_warn(),
+ *     whose errno is no longer the cause.
+ *
+ *  3. Only main() and fatal()/fatalx() exit. Library code never does.
  *
  * Messages read "<what failed> <object>: <cause>", one line, and use the
  * same words as baton.1's DIAGNOSTICS.

@@ -389,8 +389,11 @@ check_user(const struct options *o, char *err, size_t errlen)
 	int step, saved;
 
 	P.user = strdup(o->user);
-	if (P.user == NULL)
+	if (P.user == NULL) {
+		snprintf(err, errlen, "cannot use --user=%s: %s", o->user,
+		         strerror(ENOMEM));
 		return -1;
+	}
 	P.group = strchr(P.user, ':');
 	if (P.group)
 		*P.group++ = '\0';

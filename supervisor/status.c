@@ -100,14 +100,22 @@ status_pidfile_open(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* -1 with errno the cause, which the caller's message ends with: a short
+ * write leaves errno as it was, and a full disk is what cuts one short */
 static int
 write_pid(int fd)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	ssize_t w;
 
-	return ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n ? -1
-	                                                                  : 0;
+	if (ftruncate(fd, 0) < 0 || (w = pwrite(fd, buf, (size_t)n, 0)) < 0)
+		return -1;
+	if (w != n) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -519,12 +527,12 @@ lock_once(const char *status, char *err, size_t errlen)
 		         lock_path, why[0] ? why : strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		saved = errno;
+	/* st is unset when fstat fails: its cause, not the mode's */
+	if ((saved = fstat(fd, &st) < 0 ? errno : 0) != 0 ||
+	    !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "cannot use status lock file %s: %s",
 		         lock_path,
-		         S_ISREG(st.st_mode) ? strerror(saved)
-		                             : "not a regular file");
+		         saved ? strerror(saved) : "not a regular file");
 		close(fd);
 		return -1;
 	}
