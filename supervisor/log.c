@@ -74,10 +74,17 @@ static struct log_site *held_sites; /* sites with a count to report */
 /* How vlog() writes a line. */
 enum { WITH_ERRNO = 1, UNMARKED = 2 };
 
+static int is_journal(const struct stat *st);
+
 void
 log_init(const char *name)
 {
+	struct stat st;
+
 	progname = name;
+	/* the lines before log_set_output (a command-line error, --restart
+	 * run by ExecReload=) are the journal's too */
+	journal = fstat(STDERR_FILENO, &st) == 0 && is_journal(&st);
 }
 
 const char *

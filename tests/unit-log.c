@@ -304,6 +304,38 @@ START_TEST(test_journal)
 }
 END_TEST
 
+/* A command's error before log_set_output (--restart from ExecReload=,
+ * whose stderr is the journal): the priority is there from log_init. */
+START_TEST(test_journal_at_init)
+{
+	int sv[2], saved_err;
+	struct stat st;
+	char buf[256], env[64];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+	                 0);
+	ck_assert_int_eq(fstat(sv[1], &st), 0);
+	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+	         (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
+	saved_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	ck_assert_int_ge(saved_err, 0);
+	ck_assert_int_eq(dup2(sv[1], STDERR_FILENO), STDERR_FILENO);
+	log_init("baton");
+	log_warnings_are_errors(1);
+	log_warnx("no supervisor is running");
+	log_warnings_are_errors(0);
+	dup2(saved_err, STDERR_FILENO);
+	close(saved_err);
+	unsetenv("JOURNAL_STREAM");
+	log_init("baton");
+	drain(sv[0], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "<3>baton: no supervisor is running\n");
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
 /* One debug call site, named in the count of what it held back. */
 static void
 debug_datagram(int i)
@@ -356,6 +388,7 @@ log_suite(void)
 	tcase_add_test(tc, test_file);
 	tcase_add_test(tc, test_command_errors);
 	tcase_add_test(tc, test_journal);
+	tcase_add_test(tc, test_journal_at_init);
 	tcase_add_test(tc, test_debug_limit);
 	suite_add_tcase(s, tc);
 	return s;
