@@ -498,7 +498,9 @@ site_admits(struct log_site *site)
 	double now = monotime_now();
 
 	if (now >= site->until) {
-		report_site(site); /* the timer had no loop to run on */
+		/* a count the timer has not given yet (or had no loop to
+		 * run on) comes before the new second's first line */
+		report_site(site);
 		site->until = now + 1.0;
 		site->passed = 0;
 	}
