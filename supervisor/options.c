@@ -421,7 +421,7 @@ static const struct opt_def opt_table[] = {
      .kind = K_FLAG,
      .has_arg = no_argument,
      .field = F(verbose),
-     .help = "also log debug lines (\"debug: ...\"): generation\n"
+     .help = "(-v) also log debug lines (\"debug: ...\"): generation\n"
              "state changes, sampler decisions, notify messages"},
     {.name = "daemonize",
      .kind = K_FLAG,
@@ -954,6 +954,11 @@ find_option(const char *name, size_t len, char *err, size_t errlen)
 	const struct opt_def *found = NULL;
 	size_t i, n = 0, off;
 
+	/* -v is --verbose, except under start_server's name, where it
+	 * stays the unique prefix of --version */
+	if (len == 1 && name[0] == 'v' &&
+	    strcmp(log_progname(), "start_server") != 0)
+		name = "verbose", len = strlen("verbose");
 	/* Getopt::Long ignores case (start_server --PID=x works) */
 	for (i = 0; i < NOPTS; i++)
 		if (strlen(opt_table[i].name) == len &&

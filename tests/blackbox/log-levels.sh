@@ -4,9 +4,9 @@
 # (DIAGNOSTICS, Levels), without changing the lines scripts match. Info
 # lines, and the warnings start_server also prints, keep their words
 # ("starting now", "failed to start"); baton's own warnings read
-# "baton: warning: ..."; --verbose adds "baton: debug: ..." lines (state
-# changes, notify messages), and there are none without it; -v stays
-# start_server's abbreviation of --version. With stderr on the systemd
+# "baton: warning: ..."; --verbose (-v) adds "baton: debug: ..." lines (state
+# changes, notify messages), and there are none without it; invoked as
+# start_server, -v stays start_server's abbreviation of --version. With stderr on the systemd
 # journal (JOURNAL_STREAM names it), each line starts with its priority,
 # <6> <4> <7>, for journalctl -p.
 . "$(dirname "$0")/lib.sh"
@@ -46,7 +46,7 @@ check_not "an info line carries no level word" \
 # ---- --verbose --------------------------------------------------------------
 rm -f "$T"/report.*
 P=$(free_port)
-run_hup "$T/verbose.err" --verbose --port=127.0.0.1:$P
+run_hup "$T/verbose.err" -v --port=127.0.0.1:$P
 L=$T/verbose.err
 file_like "$L" "^baton: debug: notify message from pid $pid1 accepted for worker $pid1 \\(generation 1\\): READY=1\$" \
 	"--verbose: the accepted notify message, escaped on one line"
@@ -73,9 +73,13 @@ wait_baton_exit 10
 is "$BATON_STATUS" 0 "TERM: exit 0"
 
 # ---- the command line -------------------------------------------------------
-run_baton -v
-is "$RUN_STATUS" 0 "-v: exit 0"
-like "$RUN_OUT" '^baton [0-9]+\.[0-9]+\.[0-9]+$' "-v is --version, as start_server's abbreviation"
+run_baton -v --version
+is "$RUN_STATUS" 0 "-v --version: exit 0"
+mkdir -p "$T/bin"
+ln -sf "$BATON" "$T/bin/start_server"
+RUN_OUT=$("$T/bin/start_server" -v 2>&1)
+is "$?" 0 "start_server -v: exit 0"
+like "$RUN_OUT" '^[0-9]+\.[0-9]+\.[0-9]+$' "invoked as start_server, -v is --version, as start_server's abbreviation"
 run_baton --help
 like "$RUN_OUT" "--verbose " "--help lists --verbose"
 
