@@ -12,7 +12,6 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +103,17 @@ static const struct def {
                            SOCKOPT_TCP | SOCKOPT_UDP, 0, V_BOOL, SOL_SOCKET,
                            SO_REUSEADDR, SOCKOPT_BEFORE_BIND},
 };
+
+/* The --sockopts keys that are no row of defs[]: another spelling of a
+ * row's value, and the listener's name (a string, not a value). */
+static const struct alias {
+	const char *key;
+	enum sockopt_id id;
+	const char *value;
+} aliases[] = {
+    {"dual-stack", SOCKOPT_V6ONLY, "0"},
+};
+#define NAME_KEY "name"
 
 #define BIT(id) (1u << (id))
 
@@ -376,12 +386,10 @@ sockopt_set_name(struct sockopts *so, const char *value, char *err,
 	return 0;
 }
 
-/* "backlog, defer-accept, ...": the keys --sockopts takes, from defs[]
- * (a new row cannot be missing here), with the two that are no row. */
-static void
-known_keys(char *buf, size_t len)
+void
+sockopt_known_keys(char *buf, size_t len)
 {
-	size_t off = 0;
+	size_t off = 0, i;
 	int id;
 
 	buf[0] = '\0';
@@ -389,8 +397,30 @@ known_keys(char *buf, size_t len)
 		if (defs[id].key)
 			off += (size_t)snprintf(buf + off, len - off, "%s%s",
 			                        off ? ", " : "", defs[id].key);
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]) && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, ", %s",
+		                        aliases[i].key);
 	if (off < len)
-		snprintf(buf + off, len - off, ", dual-stack, name");
+		snprintf(buf + off, len - off, ", %s", NAME_KEY);
+}
+
+/* The row that item names, by a key of defs[] or of aliases[] (then *value is
+ * the alias's, when none was written). SOCKOPT_COUNT for any other. */
+static int
+find_key(const char *item, const char **value)
+{
+	size_t i;
+	int id;
+
+	for (id = 0; id < SOCKOPT_COUNT; id++)
+		if (defs[id].key && strcmp(defs[id].key, item) == 0)
+			return id;
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcmp(aliases[i].key, item) == 0 && *value == NULL) {
+			*value = aliases[i].value;
+			return aliases[i].id;
+		}
+	return SOCKOPT_COUNT;
 }
 
 /* One NAME[=VALUE] item of a --sockopts list into so. */
@@ -398,7 +428,7 @@ static int
 parse_item(char *item, unsigned cls, struct sockopts *so, char *err,
            size_t errlen)
 {
-	char *eq = strchr(item, '='), cause[160], known[256];
+	char *eq = strchr(item, '='), cause[160], known[SOCKOPT_KEYS_LEN];
 	const char *value = NULL;
 	int id;
 
@@ -406,7 +436,7 @@ parse_item(char *item, unsigned cls, struct sockopts *so, char *err,
 		*eq = '\0';
 		value = eq + 1;
 	}
-	if (strcmp(item, "name") == 0) /* a string: not one of defs[] */
+	if (strcmp(item, NAME_KEY) == 0) /* a string: not one of defs[] */
 		return sockopt_set_name(so, value, err, errlen);
 	if (strcmp(item, "quickack") == 0) {
 		/* the classic advice; it does nothing (inherit.c) */
@@ -418,16 +448,8 @@ parse_item(char *item, unsigned cls, struct sockopts *so, char *err,
 		         "(baton_quickack(3))");
 		return -1;
 	}
-	if (strcmp(item, "dual-stack") == 0 && value == NULL) {
-		id = SOCKOPT_V6ONLY;
-		value = "0";
-	} else {
-		for (id = 0; id < SOCKOPT_COUNT; id++)
-			if (defs[id].key && strcmp(defs[id].key, item) == 0)
-				break;
-	}
-	if (id == SOCKOPT_COUNT) {
-		known_keys(known, sizeof(known));
+	if ((id = find_key(item, &value)) == SOCKOPT_COUNT) {
+		sockopt_known_keys(known, sizeof(known));
 		snprintf(err, errlen, "unknown option \"%s\" (known: %s)", item,
 		         known);
 		return -1;
@@ -506,102 +528,6 @@ sockopt_free(struct sockopts *so)
 {
 	free(so->name);
 	so->name = NULL;
-}
-
-/* ---- shared copies ----------------------------------------------------- */
-
-/* A handful of distinct values in practice (one per distinct set of
- * flags), so a list searched from the front is enough. */
-struct shared {
-	struct shared *next;
-	unsigned refs;
-	int is_read;
-	union {
-		struct sockopts so;
-		struct sockopts_read rd;
-	} u;
-};
-
-static struct shared *shared_list;
-
-/* The record holding u: the union is at a fixed offset. */
-static struct shared *
-shared_of(const void *u)
-{
-	return (struct shared *)((char *)(uintptr_t)u -
-	                         offsetof(struct shared, u));
-}
-
-/* key is zeroed, then filled field by field: padding compares equal. */
-static const void *
-share(const struct shared *key)
-{
-	struct shared *s;
-
-	for (s = shared_list; s != NULL; s = s->next)
-		if (s->is_read == key->is_read &&
-		    memcmp(&s->u, &key->u, sizeof(s->u)) == 0) {
-			s->refs++;
-			return &s->u;
-		}
-	s = malloc(sizeof(*s));
-	if (s == NULL)
-		abort();
-	memcpy(s, key, sizeof(*s)); /* padding too: later memcmp */
-	s->refs = 1;
-	s->next = shared_list;
-	shared_list = s;
-	return &s->u;
-}
-
-const struct sockopts *
-sockopt_share(const struct sockopts *so)
-{
-	struct shared key;
-
-	memset(&key, 0, sizeof(key));
-	key.u.so.given = so->given;
-	memcpy(key.u.so.val, so->val, sizeof(so->val));
-	return share(&key);
-}
-
-const struct sockopts_read *
-sockopt_share_read(const struct sockopts_read *r)
-{
-	struct shared key;
-
-	memset(&key, 0, sizeof(key));
-	key.is_read = 1;
-	key.u.rd.got = r->got;
-	memcpy(key.u.rd.val, r->val, sizeof(r->val));
-	return share(&key);
-}
-
-void
-sockopt_unshare(const void *u)
-{
-	struct shared *s, **pp;
-
-	if (u == NULL)
-		return;
-	s = shared_of(u);
-	if (--s->refs > 0)
-		return;
-	for (pp = &shared_list; *pp != s; pp = &(*pp)->next)
-		;
-	*pp = s->next;
-	free(s);
-}
-
-size_t
-sockopt_shared_count(void)
-{
-	const struct shared *s;
-	size_t n = 0;
-
-	for (s = shared_list; s != NULL; s = s->next)
-		n++;
-	return n;
 }
 
 int
