@@ -394,15 +394,15 @@ read_unix(const struct listener *l, int fd, struct sockopts_read *r, char *err,
 		         strerror(errno));
 		return -1;
 	}
-	r->val[SOCKOPT_MODE] = (long)(st.st_mode & 07777);
-	r->val[SOCKOPT_OWNER] = (long)st.st_uid;
-	r->val[SOCKOPT_GROUP] = (long)st.st_gid;
+	r->val[SOCKOPT_MODE] = (int)(st.st_mode & 07777);
+	r->val[SOCKOPT_OWNER] = (int)st.st_uid;
+	r->val[SOCKOPT_GROUP] = (int)st.st_gid;
 	r->got |=
 	    1u << SOCKOPT_MODE | 1u << SOCKOPT_OWNER | 1u << SOCKOPT_GROUP;
 	sockopt_kernel_read(&k);
 	r->val[SOCKOPT_BACKLOG] = l->backlog;
 	if (k.somaxconn >= 0 && l->backlog > k.somaxconn)
-		r->val[SOCKOPT_BACKLOG] = k.somaxconn;
+		r->val[SOCKOPT_BACKLOG] = (int)k.somaxconn;
 	r->got |= 1u << SOCKOPT_BACKLOG;
 	return 0;
 }
@@ -868,7 +868,7 @@ listen_print_table(FILE *f, const struct listener *ls, size_t n)
 			snprintf(backlog, sizeof(backlog), "-");
 		else if ((listen_got(l)->got & 1u << SOCKOPT_BACKLOG) &&
 		         listen_got(l)->val[SOCKOPT_BACKLOG] != l->backlog)
-			snprintf(backlog, sizeof(backlog), "%ld(asked=%d)",
+			snprintf(backlog, sizeof(backlog), "%d(asked=%d)",
 			         listen_got(l)->val[SOCKOPT_BACKLOG],
 			         l->backlog);
 		else

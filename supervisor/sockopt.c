@@ -12,6 +12,7 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,7 +354,8 @@ sockopt_set(struct sockopts *so, enum sockopt_id id, const char *s, char *err,
 
 	if (sockopt_parse_value(id, s, &v, err, errlen) < 0)
 		return -1;
-	so->val[id] = v;
+	/* a uid or gid above INT_MAX wraps; (uid_t) gives it back */
+	so->val[id] = (int)v;
 	so->given |= BIT(id);
 	return 0;
 }
@@ -504,7 +506,7 @@ sockopt_merge(const struct sockopts *global, const struct sockopts *own,
 	int id;
 
 	memset(out, 0, sizeof(*out));
-	out->val[SOCKOPT_BACKLOG] = default_backlog;
+	out->val[SOCKOPT_BACKLOG] = (int)default_backlog;
 	out->val[SOCKOPT_V6ONLY] = 1;    /* as start_server */
 	out->val[SOCKOPT_MODE] = 0777;   /* start_server binds under umask 0 */
 	out->val[SOCKOPT_REUSEADDR] = 1; /* as start_server */
@@ -704,7 +706,7 @@ sockopt_read(int fd, unsigned cls, struct sockopts_read *r, const char *name,
 			return -1;
 		}
 		if (ti.tcpi_state == TCP_LISTEN) {
-			r->val[SOCKOPT_BACKLOG] = (long)ti.tcpi_sacked;
+			r->val[SOCKOPT_BACKLOG] = (int)ti.tcpi_sacked;
 			r->got |= BIT(SOCKOPT_BACKLOG);
 		}
 	}
@@ -788,7 +790,8 @@ id_name(enum sockopt_id id, long v, char *out, size_t len)
 			return;
 		}
 	}
-	snprintf(out, len, "%ld", v);
+	/* an id is 32 bits, kept in an int: 4294967294 is stored as -2 */
+	snprintf(out, len, "%lu", (unsigned long)(uint32_t)v);
 }
 
 /* The value of id as the log says it: "5 s", "on", "0660", "www-data". */
@@ -879,7 +882,7 @@ sockopt_words(const struct sockopts *so, const struct sockopts_read *r,
 		if (!shown(id, cls))
 			continue;
 		v = r->got & BIT(id) ? r->val[id] : so->val[id];
-		if ((id == SOCKOPT_OWNER || id == SOCKOPT_GROUP) && v < 0)
+		if ((id == SOCKOPT_OWNER || id == SOCKOPT_GROUP) && v == -1)
 			continue;
 		if (defs[id].type == V_MODE)
 			snprintf(value, sizeof(value), "%04lo",
@@ -892,7 +895,7 @@ sockopt_words(const struct sockopts *so, const struct sockopts_read *r,
 		sep = " ";
 		if ((so->given & BIT(id)) && (r->got & BIT(id)) &&
 		    r->val[id] != so->val[id])
-			put(&b, "(asked=%ld)", so->val[id]);
+			put(&b, "(asked=%d)", so->val[id]);
 	}
 }
 
@@ -916,13 +919,16 @@ sockopt_json(FILE *f, const struct sockopts *so, const struct sockopts_read *r,
 			v = pass == 0 && (r->got & BIT(id)) ? r->val[id]
 			                                    : so->val[id];
 			if ((id == SOCKOPT_OWNER || id == SOCKOPT_GROUP) &&
-			    v < 0)
+			    v == -1)
 				continue;
 			fprintf(f, "%s\"%s\":", sep, defs[id].json);
 			if (defs[id].type == V_BOOL)
 				fputs(v ? "true" : "false", f);
 			else if (defs[id].type == V_MODE)
 				fprintf(f, "\"%04lo\"", (unsigned long)v);
+			else if (defs[id].type == V_USER ||
+			         defs[id].type == V_GROUP)
+				fprintf(f, "%lu", (unsigned long)(uint32_t)v);
 			else
 				fprintf(f, "%ld", v);
 			sep = ",";
@@ -973,9 +979,9 @@ notes_backlog(const struct sockopts *so, const struct sockopts_read *r,
 
 	if (have && r->val[SOCKOPT_BACKLOG] < so->val[SOCKOPT_BACKLOG])
 		notef(note, arg, 1,
-		      "backlog %ld on %s is clamped to %ld by "
+		      "backlog %d on %s is clamped to %d by "
 		      "net.core.somaxconn; raise it with: sysctl -w "
-		      "net.core.somaxconn=%ld",
+		      "net.core.somaxconn=%d",
 		      so->val[SOCKOPT_BACKLOG], name, r->val[SOCKOPT_BACKLOG],
 		      so->val[SOCKOPT_BACKLOG]);
 	if ((cls & SOCKOPT_TCP) && (so->given & BIT(SOCKOPT_BACKLOG)) &&
@@ -983,7 +989,7 @@ notes_backlog(const struct sockopts *so, const struct sockopts_read *r,
 	    so->val[SOCKOPT_BACKLOG] > k->max_syn_backlog) {
 		if (k->syncookies > 0)
 			notef(note, arg, 0,
-			      "backlog %ld on %s is above "
+			      "backlog %d on %s is above "
 			      "net.ipv4.tcp_max_syn_backlog (%ld); "
 			      "syncookies are on "
 			      "(net.ipv4.tcp_syncookies=%ld), so a full SYN "
@@ -992,13 +998,13 @@ notes_backlog(const struct sockopts *so, const struct sockopts_read *r,
 			      k->max_syn_backlog, k->syncookies);
 		else
 			notef(note, arg, 1,
-			      "backlog %ld on %s is above "
+			      "backlog %d on %s is above "
 			      "net.ipv4.tcp_max_syn_backlog (%ld) and "
 			      "syncookies are off "
 			      "(net.ipv4.tcp_syncookies=0): half-open "
 			      "connections beyond about 3/4 of it are "
 			      "dropped; raise it with: sysctl -w "
-			      "net.ipv4.tcp_max_syn_backlog=%ld",
+			      "net.ipv4.tcp_max_syn_backlog=%d",
 			      so->val[SOCKOPT_BACKLOG], name,
 			      k->max_syn_backlog, so->val[SOCKOPT_BACKLOG]);
 	}
@@ -1027,7 +1033,7 @@ sockopt_notes(const struct sockopts *so, const struct sockopts_read *r,
 		if (HAVE(SOCKOPT_FASTOPEN) &&
 		    r->val[SOCKOPT_FASTOPEN] < so->val[SOCKOPT_FASTOPEN])
 			notef(note, arg, 1,
-			      "fastopen queue %ld on %s is clamped to %ld by "
+			      "fastopen queue %d on %s is clamped to %d by "
 			      "net.core.somaxconn",
 			      so->val[SOCKOPT_FASTOPEN], name,
 			      r->val[SOCKOPT_FASTOPEN]);

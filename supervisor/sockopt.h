@@ -45,7 +45,10 @@ enum {
  * and set the other's to NULL). */
 struct sockopts {
 	unsigned given;
-	long val[SOCKOPT_COUNT];
+	/* every value fits 32 bits (sizes, counts and seconds are at most
+	 * INT_MAX; a uid or gid is kept as its 32 bits, -1 for none): a
+	 * listener holds two sets of them */
+	int val[SOCKOPT_COUNT];
 	/* --sockopts=name=NAME: the listener's LISTEN_FDNAMES entry (sd
 	 * limits it to 255 characters), malloc'd; NULL when not given. A
 	 * pointer, not an array: 1,000 listeners each held three 256-byte
@@ -57,7 +60,7 @@ struct sockopts {
  * back. */
 struct sockopts_read {
 	unsigned got;
-	long val[SOCKOPT_COUNT];
+	int val[SOCKOPT_COUNT];
 };
 
 /* Kernel limits of this network namespace; -1 when unreadable. */
