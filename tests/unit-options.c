@@ -399,6 +399,34 @@ START_TEST(test_sockopts_owned)
 }
 END_TEST
 
+/* A uid or gid is kept in 32 bits: one above INT_MAX comes back whole in
+ * the log's words and in the status JSON, and "none" stays none. */
+START_TEST(test_sockopts_big_id)
+{
+	struct sockopts so;
+	struct sockopts_read r;
+	char err[256], text[64], *json = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	memset(&so, 0, sizeof(so));
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(
+	    sockopt_set(&so, SOCKOPT_OWNER, "4294967294", err, sizeof(err)), 0);
+	sockopt_value_text(SOCKOPT_OWNER, so.val[SOCKOPT_OWNER], text,
+	                   sizeof(text));
+	ck_assert_str_eq(text, "4294967294");
+	so.val[SOCKOPT_GROUP] = -1; /* not given: no "gid" */
+	f = open_memstream(&json, &len);
+	ck_assert_ptr_nonnull(f);
+	sockopt_json(f, &so, &r, SOCKOPT_UNIX);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(json, "\"uid\":4294967294"));
+	ck_assert_ptr_null(strstr(json, "\"gid\""));
+	free(json);
+}
+END_TEST
+
 START_TEST(test_seconds)
 {
 	ck_assert_double_eq(options_seconds("0"), 0);
@@ -502,6 +530,7 @@ options_suite(void)
 	tcase_add_test(tc, test_sockopt_names);
 	tcase_add_test(tc, test_seconds);
 	tcase_add_test(tc, test_sockopts_owned);
+	tcase_add_test(tc, test_sockopts_big_id);
 	tcase_add_test(tc, test_tunables_bad_env);
 	tcase_add_test(tc, test_help_lists_all);
 	suite_add_tcase(s, tc);
