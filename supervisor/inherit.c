@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* inherit.c: what a socket accepted from a TCP listener carries over from
- * it: the table baton documents, and a loopback probe that asks the kernel. */
+ * it: the table baton documents, a loopback probe that asks the kernel,
+ * and --check's line per listener. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -16,7 +17,9 @@
 
 #include "inherit.h"
 #include "listen.h"
+#include "log.h"
 #include "monotime.h"
+#include "sockopt.h"
 
 /* Linux clones the listener into each accepted socket (sk_clone_lock), so
  * whatever lives in the socket itself comes along: TCP_NODELAY and TCP_CORK
@@ -276,5 +279,41 @@ inherit_words(const long *vals, char *buf, size_t len)
 		if (n < 0)
 			break;
 		off += (size_t)n;
+	}
+}
+
+/* --check's test connection: loopback answers in microseconds; a bound that
+ * a loaded machine meets and that never makes --check hang. */
+#define INHERIT_PROBE_MS 2000
+
+void
+inherit_print_accepted(FILE *f, const struct listener *ls, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct listener *l = &ls[i];
+		const struct sockopts *eff = listen_eff(l);
+		char name[400], err[512], words[1024];
+		long vals[INHERIT_MAX];
+		int defer;
+
+		if (l->kind != LISTEN_TCP || l->fd < 0)
+			continue;
+		listen_check_name(l, name, sizeof(name));
+		/* a deferring listener hands over a connection only once
+		 * data came: the test client writes one byte */
+		defer = (eff->given & 1u << SOCKOPT_DEFER_ACCEPT) &&
+		        eff->val[SOCKOPT_DEFER_ACCEPT] > 0;
+		if (inherit_probe(l->fd, defer, INHERIT_PROBE_MS, vals, err,
+		                  sizeof(err)) < 0) {
+			log_warnx("cannot see what sockets accepted on %s get: "
+			          "%s",
+			          name, err);
+			fprintf(f, "%s: accepted sockets get: unknown\n", name);
+			continue;
+		}
+		inherit_words(vals, words, sizeof(words));
+		fprintf(f, "%s: accepted sockets get: %s\n", name, words);
 	}
 }

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /* inherit.h: what a socket accepted from a TCP listener carries over from
- * it: the table baton documents, and a loopback probe that asks the kernel. */
+ * it: the table baton documents, a loopback probe that asks the kernel,
+ * and --check's line per listener. */
 #ifndef BATON_INHERIT_H
 #define BATON_INHERIT_H
 
 #include <stddef.h>
+#include <stdio.h>
+
+struct listener;
 
 /* One option read back on an accepted socket. inherited: the kernel copies
  * the listener's value to each accepted socket (baton.1 says so; the unit
@@ -39,5 +43,11 @@ int inherit_probe(int lfd, int send_byte, int timeout_ms, long *vals, char *err,
 
 /* "nodelay=1 cork=0 keepalive=1 ..." from vals, rows that apply only. */
 void inherit_words(const long *vals, char *buf, size_t len);
+
+/* --check: one loopback connection to each TCP listener of ls, accepted
+ * by baton itself, and what the accepted socket carries
+ * ("127.0.0.1:80: accepted sockets get: nodelay=1 cork=0 ..."); a probe
+ * that fails is warned about and printed as "unknown". */
+void inherit_print_accepted(FILE *f, const struct listener *ls, size_t n);
 
 #endif

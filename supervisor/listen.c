@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -19,7 +18,6 @@
 #include <unistd.h>
 
 #include "listen.h"
-#include "inherit.h"
 #include "log.h"
 
 static char *
@@ -30,6 +28,12 @@ xstrndup(const char *s, size_t n)
 	if (p == NULL)
 		abort();
 	return p;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
 }
 
 static const char *
@@ -106,52 +110,15 @@ parse_port_tail(const char *p, struct listener *l, char *err, size_t errlen)
 	return 0;
 }
 
-static void
-listener_init(struct listener *l, const char *spec)
+void
+listen_init(struct listener *l, const char *spec)
 {
 	memset(l, 0, sizeof(*l));
 	l->kind = LISTEN_TCP;
 	l->pin_fd = -1;
 	l->target_fd = -1;
 	l->fd = -1;
-	l->spec = strdup(spec);
-	if (l->spec == NULL)
-		abort();
-}
-
-/* Move l's strings into one block; a string equal to an earlier one is
- * stored once ("127.0.0.1:8080" is often both spec and key). */
-static void
-pack(struct listener *l)
-{
-	char **s[] = {&l->spec, &l->key, &l->host, &l->port, &l->path};
-	size_t i, j, len = 0;
-	char *block, *p;
-
-	if (l->spec == NULL || l->key == NULL)
-		abort();
-	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		if (*s[i] != NULL)
-			len += strlen(*s[i]) + 1;
-	if ((p = block = malloc(len)) == NULL)
-		abort();
-	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
-		char *old = *s[i];
-
-		if (old == NULL)
-			continue;
-		for (j = 0; j < i; j++)
-			if (*s[j] != NULL && strcmp(*s[j], old) == 0)
-				break;
-		if (j < i) {
-			*s[i] = *s[j];
-		} else {
-			*s[i] = strcpy(p, old);
-			p += strlen(old) + 1;
-		}
-		free(old);
-	}
-	l->strings = block;
+	l->spec = xstrdup(spec);
 }
 
 int
@@ -161,15 +128,14 @@ listen_parse_port(const char *spec, struct listener *l, char *err,
 	const char *p = skip_ws(spec), *colon;
 	size_t keylen;
 
-	listener_init(l, spec);
+	listen_init(l, spec);
 	if (strchr(p, ':') == NULL &&
 	    (isdigit((unsigned char)*p) ||
 	     (*p == 'u' && isdigit((unsigned char)p[1])))) {
 		/* PORT: 0.0.0.0, IPv4 only, as start_server does */
 		if (parse_port_tail(p, l, err, errlen) < 0)
 			goto fail;
-		l->key = strdup(l->port);
-		pack(l);
+		l->key = xstrdup(l->port);
 		listen_set_options(l, NULL, SOMAXCONN);
 		return 0;
 	}
@@ -213,7 +179,6 @@ listen_parse_port(const char *spec, struct listener *l, char *err,
 	if (asprintf(&l->key, l->ipv6 ? "[%s]:%s" : "%s:%s", l->host, l->port) <
 	    0)
 		abort();
-	pack(l);
 	listen_set_options(l, NULL, SOMAXCONN);
 	return 0;
 fail:
@@ -227,7 +192,7 @@ listen_parse_path(const char *path, struct listener *l, char *err,
 {
 	struct sockaddr_un sun;
 
-	listener_init(l, path);
+	listen_init(l, path);
 	l->kind = LISTEN_UNIX;
 	if (*path == '\0') {
 		snprintf(err, errlen, "empty path");
@@ -246,11 +211,8 @@ listen_parse_path(const char *path, struct listener *l, char *err,
 		         sizeof(sun.sun_path) - 1);
 		goto fail;
 	}
-	l->path = strdup(path);
-	l->key = strdup(path);
-	if (l->path == NULL || l->key == NULL)
-		abort();
-	pack(l);
+	l->path = xstrdup(path);
+	l->key = xstrdup(path);
 	listen_set_options(l, NULL, SOMAXCONN);
 	return 0;
 fail:
@@ -261,25 +223,17 @@ fail:
 void
 listen_free(struct listener *l)
 {
-	if (l->strings == NULL) {
-		free(l->spec);
-		free(l->key);
-		free(l->host);
-		free(l->port);
-		free(l->path);
-	}
-	free(l->strings);
-	l->strings = NULL;
+	free(l->spec);
+	free(l->key);
+	free(l->host);
+	free(l->port);
+	free(l->path);
 	free(l->fdname);
 	l->spec = l->key = l->host = l->port = l->path = l->fdname = NULL;
 	if (l->opts != NULL)
 		sockopt_free(l->opts);
 	free(l->opts);
 	l->opts = NULL;
-	sockopt_unshare(l->eff);
-	sockopt_unshare(l->got);
-	l->eff = NULL;
-	l->got = NULL;
 }
 
 struct sockopts *
@@ -293,35 +247,13 @@ listen_own_opts(struct listener *l)
 const struct sockopts *
 listen_eff(const struct listener *l)
 {
-	static const struct sockopts none;
-
-	return l->eff != NULL ? l->eff : &none;
+	return &l->eff;
 }
 
 const struct sockopts_read *
 listen_got(const struct listener *l)
 {
-	static const struct sockopts_read none;
-
-	return l->got != NULL ? l->got : &none;
-}
-
-static void
-set_eff(struct listener *l, const struct sockopts *so)
-{
-	const struct sockopts *p = sockopt_share(so);
-
-	sockopt_unshare(l->eff);
-	l->eff = p;
-}
-
-static void
-set_got(struct listener *l, const struct sockopts_read *r)
-{
-	const struct sockopts_read *p = sockopt_share_read(r);
-
-	sockopt_unshare(l->got);
-	l->got = p;
+	return &l->got;
 }
 
 int
@@ -356,9 +288,9 @@ listen_assign_fds(struct listener *ls, size_t n, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-resolve(const struct listener *l, struct sockaddr_storage *ss, socklen_t *sslen,
-        char *err, size_t errlen)
+int
+listen_resolve(const struct listener *l, struct sockaddr_storage *ss,
+               socklen_t *sslen, char *err, size_t errlen)
 {
 	struct addrinfo hints, *res;
 	int rc;
@@ -461,15 +393,15 @@ read_unix(const struct listener *l, int fd, struct sockopts_read *r, char *err,
 		         strerror(errno));
 		return -1;
 	}
-	r->val[SOCKOPT_MODE] = (long)(st.st_mode & 07777);
-	r->val[SOCKOPT_OWNER] = (long)st.st_uid;
-	r->val[SOCKOPT_GROUP] = (long)st.st_gid;
+	r->val[SOCKOPT_MODE] = (int)(st.st_mode & 07777);
+	r->val[SOCKOPT_OWNER] = (int)st.st_uid;
+	r->val[SOCKOPT_GROUP] = (int)st.st_gid;
 	r->got |=
 	    1u << SOCKOPT_MODE | 1u << SOCKOPT_OWNER | 1u << SOCKOPT_GROUP;
 	sockopt_kernel_read(&k);
 	r->val[SOCKOPT_BACKLOG] = l->backlog;
 	if (k.somaxconn >= 0 && l->backlog > k.somaxconn)
-		r->val[SOCKOPT_BACKLOG] = k.somaxconn;
+		r->val[SOCKOPT_BACKLOG] = (int)k.somaxconn;
 	r->got |= 1u << SOCKOPT_BACKLOG;
 	return 0;
 }
@@ -490,7 +422,7 @@ read_options(const struct listener *l, struct sockopts_read *r, char *err,
 static int
 bind_unix(struct listener *l, char *err, size_t errlen)
 {
-	const struct sockopts *so = listen_eff(l);
+	const struct sockopts *so = &l->eff;
 	struct sockopts_read got;
 	struct sockaddr_un sun;
 	struct stat st;
@@ -557,7 +489,7 @@ bind_unix(struct listener *l, char *err, size_t errlen)
 	}
 	if (read_unix(l, fd, &got, err, errlen) < 0)
 		goto fail;
-	set_got(l, &got);
+	l->got = got;
 	l->fd = fd;
 	return 0;
 fail:
@@ -632,13 +564,12 @@ void
 listen_set_options(struct listener *l, const struct sockopts *global,
                    long default_backlog)
 {
-	struct sockopts none, eff;
+	struct sockopts none;
 
 	memset(&none, 0, sizeof(none));
 	sockopt_merge(global ? global : &none, l->opts ? l->opts : &none,
-	              listen_class(l), default_backlog, &eff);
-	set_eff(l, &eff);
-	l->backlog = (int)eff.val[SOCKOPT_BACKLOG];
+	              listen_class(l), default_backlog, &l->eff);
+	l->backlog = (int)l->eff.val[SOCKOPT_BACKLOG];
 }
 
 int
@@ -649,7 +580,7 @@ listen_read_options(struct listener *l, char *err, size_t errlen)
 	note_bound(l);
 	if (read_options(l, &r, err, errlen) < 0)
 		return -1;
-	set_got(l, &r);
+	l->got = r;
 	return 0;
 }
 
@@ -659,7 +590,6 @@ listen_bind(struct listener *l, char *err, size_t errlen)
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	unsigned cls = listen_class(l);
-	struct sockopts eff;
 	struct sockopts_read got;
 	char name[300];
 	int fd, type;
@@ -668,14 +598,11 @@ listen_bind(struct listener *l, char *err, size_t errlen)
 	if (l->origin == LISTEN_SYSTEMD && l->fd >= 0)
 		return 0;
 	/* the backlog may have been set directly (tests/spawn.c) */
-	eff = *listen_eff(l);
-	eff.name = NULL;
-	eff.val[SOCKOPT_BACKLOG] = l->backlog;
-	set_eff(l, &eff);
+	l->eff.val[SOCKOPT_BACKLOG] = l->backlog;
 	if (l->kind == LISTEN_UNIX)
 		return bind_unix(l, err, errlen);
 	listen_name(l, name, sizeof(name));
-	if (resolve(l, &ss, &sslen, err, errlen) < 0)
+	if (listen_resolve(l, &ss, &sslen, err, errlen) < 0)
 		return -1;
 	type = l->kind == LISTEN_UDP ? SOCK_DGRAM : SOCK_STREAM;
 	fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
@@ -686,7 +613,7 @@ listen_bind(struct listener *l, char *err, size_t errlen)
 	}
 	/* SO_REUSEADDR and, for IPv6, IPV6_V6ONLY as start_server; then
 	 * what the user asked for */
-	if (sockopt_apply(fd, l->eff, cls, SOCKOPT_BEFORE_BIND, name, err,
+	if (sockopt_apply(fd, &l->eff, cls, SOCKOPT_BEFORE_BIND, name, err,
 	                  errlen) < 0)
 		goto fail;
 	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0) {
@@ -695,7 +622,7 @@ listen_bind(struct listener *l, char *err, size_t errlen)
 		goto fail;
 	}
 	if (type == SOCK_STREAM) {
-		if (sockopt_apply(fd, l->eff, cls, SOCKOPT_BEFORE_LISTEN, name,
+		if (sockopt_apply(fd, &l->eff, cls, SOCKOPT_BEFORE_LISTEN, name,
 		                  err, errlen) < 0)
 			goto fail;
 		if (listen(fd, l->backlog) < 0) {
@@ -706,7 +633,7 @@ listen_bind(struct listener *l, char *err, size_t errlen)
 	}
 	if (sockopt_read(fd, cls, &got, name, err, errlen) < 0)
 		goto fail;
-	set_got(l, &got);
+	l->got = got;
 	l->fd = fd;
 	note_bound(l);
 	return 0;
@@ -906,12 +833,8 @@ listen_log_options(const struct listener *l, int quiet)
 	warn_speaks_first(l, name);
 }
 
-/* The LISTENER cell of --check: the key, and the port the kernel chose
- * for port 0 ("127.0.0.1:0 (port 41234)"). Its length. The key is shown
- * as the log shows it (log_escape), as --stats does: one row per
- * listener, valid UTF-8, whatever bytes a --path holds. */
-static size_t
-table_name(const struct listener *l, char *buf, size_t len)
+size_t
+listen_check_name(const struct listener *l, char *buf, size_t len)
 {
 	char chosen[300], key[512];
 	int n;
@@ -932,8 +855,8 @@ listen_print_table(FILE *f, const struct listener *ls, size_t n)
 	size_t i, w = 8;
 
 	for (i = 0; i < n; i++)
-		if (table_name(&ls[i], NULL, 0) > w)
-			w = table_name(&ls[i], NULL, 0);
+		if (listen_check_name(&ls[i], NULL, 0) > w)
+			w = listen_check_name(&ls[i], NULL, 0);
 	fprintf(f, "%-*s  %-4s  %3s  %-14s  %s\n", (int)w, "LISTENER", "TYPE",
 	        "FD", "BACKLOG", "OPTIONS");
 	for (i = 0; i < n; i++) {
@@ -944,56 +867,20 @@ listen_print_table(FILE *f, const struct listener *ls, size_t n)
 			snprintf(backlog, sizeof(backlog), "-");
 		else if ((listen_got(l)->got & 1u << SOCKOPT_BACKLOG) &&
 		         listen_got(l)->val[SOCKOPT_BACKLOG] != l->backlog)
-			snprintf(backlog, sizeof(backlog), "%ld(asked=%d)",
+			snprintf(backlog, sizeof(backlog), "%d(asked=%d)",
 			         listen_got(l)->val[SOCKOPT_BACKLOG],
 			         l->backlog);
 		else
 			snprintf(backlog, sizeof(backlog), "%d", l->backlog);
 		sockopt_words(listen_eff(l), listen_got(l), listen_class(l),
 		              words, sizeof(words));
-		table_name(l, lname, sizeof(lname));
+		listen_check_name(l, lname, sizeof(lname));
 		fprintf(f, "%-*s  %-4s  %3d  %-14s  %s\n", (int)w, lname,
 		        kinds[l->kind], l->target_fd, backlog, words);
 	}
 	sockopt_kernel_read(&k);
 	fputc('\n', f);
 	sockopt_print_kernel(f, &k);
-}
-
-/* --check's test connection: loopback answers in microseconds; a bound that
- * a loaded machine meets and that never makes --check hang. */
-#define INHERIT_PROBE_MS 2000
-
-void
-listen_print_accepted(FILE *f, const struct listener *ls, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		const struct listener *l = &ls[i];
-		const struct sockopts *eff = listen_eff(l);
-		char name[400], err[512], words[1024];
-		long vals[INHERIT_MAX];
-		int defer;
-
-		if (l->kind != LISTEN_TCP || l->fd < 0)
-			continue;
-		table_name(l, name, sizeof(name));
-		/* a deferring listener hands over a connection only once
-		 * data came: the test client writes one byte */
-		defer = (eff->given & 1u << SOCKOPT_DEFER_ACCEPT) &&
-		        eff->val[SOCKOPT_DEFER_ACCEPT] > 0;
-		if (inherit_probe(l->fd, defer, INHERIT_PROBE_MS, vals, err,
-		                  sizeof(err)) < 0) {
-			log_warnx("cannot see what sockets accepted on %s get: "
-			          "%s",
-			          name, err);
-			fprintf(f, "%s: accepted sockets get: unknown\n", name);
-			continue;
-		}
-		inherit_words(vals, words, sizeof(words));
-		fprintf(f, "%s: accepted sockets get: %s\n", name, words);
-	}
 }
 
 void
@@ -1008,10 +895,6 @@ listen_json_options(FILE *f, const struct listener *l)
 		memset(&got, 0, sizeof(got));
 	sockopt_json(f, listen_eff(l), &got, listen_class(l));
 }
-
-/* ---- adoption: LISTEN_FDS from baton's own service manager ---------- */
-
-#define SD_LISTEN_FDS_START 3
 
 const char *
 listen_origin_name(const struct listener *l)
@@ -1036,15 +919,6 @@ listen_fdname(const struct listener *l, char *buf, size_t len)
 	return buf;
 }
 
-/* What a passed fd is: its address, type, and as text for messages. */
-struct passed {
-	int fd, type;
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	char addr[300];
-	const char *name;
-};
-
 void
 listen_addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
@@ -1066,444 +940,4 @@ listen_addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 		snprintf(buf, len, "%s", un->sun_path[0] ? un->sun_path : "@");
 	} else
 		snprintf(buf, len, "(address family %d)", ss->ss_family);
-}
-
-/* The kind of socket p is, for a refusal: "netlink", "unix datagram". */
-static void
-kind_text(const struct passed *p, char *buf, size_t len)
-{
-	const char *fam = NULL, *type;
-
-	switch (p->ss.ss_family) {
-	case AF_INET:
-		fam = "IPv4";
-		break;
-	case AF_INET6:
-		fam = "IPv6";
-		break;
-	case AF_UNIX:
-		fam = "unix";
-		break;
-	case AF_NETLINK:
-		fam = "netlink";
-		break;
-	case AF_PACKET:
-		fam = "packet";
-		break;
-#ifdef AF_VSOCK
-	case AF_VSOCK:
-		fam = "vsock";
-		break;
-#endif
-	}
-	type = p->type == SOCK_STREAM      ? "stream"
-	       : p->type == SOCK_DGRAM     ? "datagram"
-	       : p->type == SOCK_SEQPACKET ? "seqpacket"
-	       : p->type == SOCK_RAW       ? "raw"
-	                                   : "unknown-type";
-	/* with its article: "an IPv4 stream socket", "a unix ..." */
-	if (fam != NULL)
-		snprintf(buf, len, "%s %s %s socket",
-		         strchr("AEIOaeio", fam[0]) ? "an" : "a", fam, type);
-	else
-		snprintf(buf, len, "a %s socket of address family %d", type,
-		         p->ss.ss_family);
-}
-
-/* Only what a worker can serve as a --port or --path is adopted: a
- * listening TCP or unix stream socket, or a UDP socket. Anything else
- * (ListenNetlink=, a vsock, a connection from Accept=yes) is refused at
- * start-up rather than handed to workers that would fail on it in a
- * loop. */
-static int
-passed_usable(const struct passed *p, char *err, size_t errlen)
-{
-	int fam = p->ss.ss_family, listening = 0;
-	socklen_t len = sizeof(listening);
-	struct sockaddr_storage peer;
-	socklen_t peerlen = sizeof(peer);
-	char kind[80];
-
-	kind_text(p, kind, sizeof(kind));
-	if (!((fam == AF_INET || fam == AF_INET6) &&
-	      (p->type == SOCK_STREAM || p->type == SOCK_DGRAM)) &&
-	    !(fam == AF_UNIX && p->type == SOCK_STREAM)) {
-		snprintf(err, errlen,
-		         "cannot adopt fd %d (name \"%s\") passed by systemd: "
-		         "it is %s; baton takes TCP, UDP and unix stream "
-		         "sockets",
-		         p->fd, p->name, kind);
-		return -1;
-	}
-	if (p->type != SOCK_STREAM)
-		return 0;
-	if (getsockopt(p->fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) <
-	    0) {
-		snprintf(err, errlen,
-		         "cannot use fd %d (name \"%s\") passed by systemd: "
-		         "SO_ACCEPTCONN: %s",
-		         p->fd, p->name, strerror(errno));
-		return -1;
-	}
-	if (listening)
-		return 0;
-	/* a unit with Accept=yes passes one connection per service */
-	if (getpeername(p->fd, (struct sockaddr *)&peer, &peerlen) == 0)
-		snprintf(err, errlen,
-		         "fd %d from systemd is a connection, not a listening "
-		         "socket (Accept=yes?)",
-		         p->fd);
-	else
-		snprintf(err, errlen,
-		         "fd %d from systemd is %s that does not listen "
-		         "(no listen(2) was called on it)",
-		         p->fd, kind);
-	return -1;
-}
-
-static int
-passed_read(struct passed *p, int fd, const char *name, char *err,
-            size_t errlen)
-{
-	socklen_t tl = sizeof(p->type);
-
-	memset(p, 0, sizeof(*p));
-	p->fd = fd;
-	p->name = name;
-	p->sslen = sizeof(p->ss);
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&p->ss, &p->sslen) < 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &p->type, &tl) < 0) {
-		snprintf(err, errlen,
-		         "cannot use fd %d (name \"%s\") passed by systemd: %s",
-		         fd, name, strerror(errno));
-		return -1;
-	}
-	listen_addr_text(&p->ss, p->addr, sizeof(p->addr));
-	return passed_usable(p, err, errlen);
-}
-
-static int
-is_dual_stack(int fd)
-{
-	int v = 1;
-	socklen_t vl = sizeof(v);
-
-	return getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &vl) == 0 &&
-	       v == 0;
-}
-
-/* Does passed fd p answer listener l? A bare PORT (0.0.0.0) also
- * takes a dual-stack [::]:PORT, which accepts IPv4 as well. */
-static int
-passed_matches(const struct passed *p, const struct listener *l)
-{
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	char err[256];
-
-	if (p->type != (l->kind == LISTEN_UDP ? SOCK_DGRAM : SOCK_STREAM))
-		return 0;
-	if (l->kind == LISTEN_UNIX)
-		return p->ss.ss_family == AF_UNIX &&
-		       strcmp(((const struct sockaddr_un *)&p->ss)->sun_path,
-		              l->path) == 0;
-	if (resolve(l, &ss, &sslen, err, sizeof(err)) < 0)
-		return 0;
-	if (p->ss.ss_family == AF_INET && ss.ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const void *)&p->ss,
-		                         *b = (const void *)&ss;
-
-		return a->sin_port == b->sin_port &&
-		       a->sin_addr.s_addr == b->sin_addr.s_addr;
-	}
-	if (p->ss.ss_family == AF_INET6 && ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const void *)&p->ss,
-		                          *b = (const void *)&ss;
-
-		return a->sin6_port == b->sin6_port &&
-		       memcmp(&a->sin6_addr, &b->sin6_addr,
-		              sizeof(a->sin6_addr)) == 0;
-	}
-	if (p->ss.ss_family == AF_INET6 && l->host == NULL) {
-		const struct sockaddr_in6 *a = (const void *)&p->ss;
-
-		return ntohs(a->sin6_port) == atoi(l->port) &&
-		       IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr) &&
-		       is_dual_stack(p->fd);
-	}
-	return 0;
-}
-
-/* The options asked for that the adopted socket does not have: baton
- * does not change a socket it was given, it says so. */
-static int
-compare_options(struct listener *l)
-{
-	char name[300], want[64], got[64], err[256];
-	int id, diffs = 0;
-
-	if (listen_read_options(l, err, sizeof(err)) < 0) {
-		log_warnx("%s", err);
-		return 0;
-	}
-	listen_name(l, name, sizeof(name));
-	for (id = 0; id < SOCKOPT_COUNT; id++) {
-		const struct sockopts *eff = listen_eff(l);
-		const struct sockopts_read *r = listen_got(l);
-
-		if (!(eff->given & 1u << id) || !(r->got & 1u << id) ||
-		    r->val[id] == eff->val[id])
-			continue;
-		/* a unix socket's backlog is not read back, only computed */
-		if (l->kind == LISTEN_UNIX && id == SOCKOPT_BACKLOG)
-			continue;
-		sockopt_value_text((enum sockopt_id)id, eff->val[id], want,
-		                   sizeof(want));
-		sockopt_value_text((enum sockopt_id)id, r->val[id], got,
-		                   sizeof(got));
-		log_warnx("listener %s from systemd has %s %s, not %s as "
-		          "asked: baton does not change a socket it adopts "
-		          "(set it in the .socket unit)",
-		          name, sockopt_key((enum sockopt_id)id), got, want);
-		diffs++;
-	}
-	return diffs;
-}
-
-/* l takes over passed fd p. */
-static void
-adopt(struct listener *l, const struct passed *p)
-{
-	l->fd = p->fd;
-	note_bound(l);
-	l->origin = LISTEN_SYSTEMD;
-	l->fdname = strdup(p->name);
-	if (l->fdname == NULL)
-		abort();
-	/* never unlinked: the socket file is systemd's */
-	l->path_ino = 0;
-}
-
-/* With no --port or --path: a listener for p, keyed by its address. */
-static void
-adopt_new(struct listener **ls, size_t *n, const struct passed *p)
-{
-	struct listener *l;
-
-	*ls = realloc(*ls, (*n + 1) * sizeof(**ls));
-	if (*ls == NULL)
-		abort();
-	l = &(*ls)[(*n)++];
-	listener_init(l, p->addr);
-	l->key = strdup(p->addr);
-	if (p->ss.ss_family == AF_UNIX) {
-		l->kind = LISTEN_UNIX;
-		l->path = strdup(p->addr);
-	} else {
-		const char *colon = strrchr(p->addr, ':');
-
-		l->kind = p->type == SOCK_DGRAM ? LISTEN_UDP : LISTEN_TCP;
-		l->ipv6 = p->ss.ss_family == AF_INET6;
-		l->port = strdup(colon + 1);
-		l->host =
-		    l->ipv6
-		        ? xstrndup(p->addr + 1, (size_t)(colon - p->addr - 2))
-		        : xstrndup(p->addr, (size_t)(colon - p->addr));
-	}
-	if (l->key == NULL || (l->path == NULL && l->port == NULL))
-		abort();
-	pack(l);
-	listen_set_options(l, NULL, SOMAXCONN);
-	adopt(l, p);
-}
-
-void
-listen_readopt(struct listener *l, const char *fdname)
-{
-	l->origin = LISTEN_SYSTEMD;
-	free(l->fdname);
-	l->fdname = NULL;
-	if (fdname != NULL && (l->fdname = strdup(fdname)) == NULL)
-		abort();
-	/* never unlinked: the socket file is systemd's */
-	l->path_ino = 0;
-}
-
-int
-listen_readopt_fd(struct listener **ls, size_t *n, int fd, const char *fdname,
-                  char *err, size_t errlen)
-{
-	socklen_t tl;
-	struct passed p;
-
-	memset(&p, 0, sizeof(p));
-	p.fd = fd;
-	p.name = fdname ? fdname : "unknown";
-	p.sslen = sizeof(p.ss);
-	tl = sizeof(p.type);
-	if (getsockname(fd, (struct sockaddr *)&p.ss, &p.sslen) < 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &p.type, &tl) < 0) {
-		snprintf(err, errlen,
-		         "listener on fd %d (name \"%s\") lost across re-exec: "
-		         "%s",
-		         fd, p.name, strerror(errno));
-		return -1;
-	}
-	listen_addr_text(&p.ss, p.addr, sizeof(p.addr));
-	/* adopt_new reads a host and a port, or a path, from the address */
-	if (p.ss.ss_family != AF_INET && p.ss.ss_family != AF_INET6 &&
-	    p.ss.ss_family != AF_UNIX) {
-		snprintf(err, errlen,
-		         "listener on fd %d is %s after re-exec, no socket "
-		         "baton adopts",
-		         fd, p.addr);
-		return -1;
-	}
-	adopt_new(ls, n, &p);
-	listen_readopt(&(*ls)[*n - 1], fdname);
-	return 0;
-}
-
-/* The LISTEN_FDNAMES entry of fd i, or "unknown" as sd_listen_fds
- * names an fd without one. names is modified (split at ':'). */
-static const char *
-nth_name(char *names, int i)
-{
-	char *p = names;
-
-	for (; p && i > 0; i--) {
-		p = strchr(p, ':');
-		if (p)
-			p++;
-	}
-	if (p == NULL || *p == '\0' || *p == ':')
-		return "unknown";
-	return p;
-}
-
-/* sd_listen_fds_with_names(3) refuses a LISTEN_FDNAMES that names more
- * or fewer fds than LISTEN_FDS passes (EINVAL): the names would be
- * matched to the wrong sockets. An empty or missing one names none
- * (each fd is then "unknown"). */
-static int
-count_names(const char *names, long nfds, char *err, size_t errlen)
-{
-	long count = 1;
-	const char *p;
-
-	if (*names == '\0' || nfds == 0)
-		return 0;
-	for (p = names; (p = strchr(p, ':')) != NULL; p++)
-		count++;
-	if (count == nfds)
-		return 0;
-	snprintf(err, errlen,
-	         "cannot adopt the sockets passed by systemd: LISTEN_FDNAMES "
-	         "has %ld names for %ld fds (LISTEN_FDS=%ld)",
-	         count, nfds, nfds);
-	return -1;
-}
-
-/* Remove every LISTEN_* variable: they were for baton, never for its
- * workers (each dialect sets its own). */
-static void
-unset_listen_vars(void)
-{
-	extern char **environ;
-	char name[128];
-	size_t i, len;
-
-	for (i = 0; environ[i];) {
-		len = strcspn(environ[i], "=");
-		if (strncmp(environ[i], "LISTEN_", 7) == 0 &&
-		    len < sizeof(name)) {
-			memcpy(name, environ[i], len);
-			name[len] = '\0';
-			unsetenv(name);
-			i = 0;
-			continue;
-		}
-		i++;
-	}
-}
-
-static int
-take_one(struct listener **ls, size_t *n, size_t given, struct passed *p,
-         char *err, size_t errlen)
-{
-	size_t i;
-
-	for (i = 0; i < given; i++)
-		if ((*ls)[i].origin == LISTEN_BOUND &&
-		    passed_matches(p, &(*ls)[i]))
-			break;
-	if (i < given) {
-		adopt(&(*ls)[i], p);
-		log_info("adopting %s (fd %d, name \"%s\") from systemd for %s",
-		         p->addr, p->fd, p->name, (*ls)[i].spec);
-		return compare_options(&(*ls)[i]);
-	}
-	if (given > 0) {
-		snprintf(err, errlen,
-		         "cannot adopt %s (fd %d, name \"%s\") passed by "
-		         "systemd: no --port or --path matches it",
-		         p->addr, p->fd, p->name);
-		return -1;
-	}
-	adopt_new(ls, n, p);
-	log_info("adopting %s (fd %d, name \"%s\") from systemd", p->addr,
-	         p->fd, p->name);
-	return 0;
-}
-
-int
-listen_take_systemd_fds(struct listener **ls, size_t *n, char *err,
-                        size_t errlen)
-{
-	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
-	char *names = getenv("LISTEN_FDNAMES"), *names_copy;
-	long pid, nfds, i;
-	size_t given = *n;
-	int diffs = 0, rc;
-	struct passed p;
-
-	if (pid_s == NULL || fds_s == NULL ||
-	    sockopt_parse_long(pid_s, 1, 0x7fffffff, &pid) < 0 ||
-	    pid != (long)getpid() ||
-	    sockopt_parse_long(fds_s, 0, 65536, &nfds) < 0) {
-		unset_listen_vars();
-		return 0;
-	}
-	names_copy = strdup(names ? names : "");
-	if (names_copy == NULL)
-		abort();
-	unset_listen_vars();
-	if (count_names(names_copy, nfds, err, errlen) < 0) {
-		free(names_copy);
-		return -1;
-	}
-	for (i = 0; i < nfds; i++) {
-		char *one = strdup(names_copy), *colon;
-
-		if (one == NULL)
-			abort();
-		p.name = nth_name(one, (int)i);
-		if ((colon = strchr(p.name, ':')) != NULL)
-			*colon = '\0';
-		rc = passed_read(&p, SD_LISTEN_FDS_START + (int)i, p.name, err,
-		                 errlen);
-		if (rc == 0)
-			rc = take_one(ls, n, given, &p, err, errlen);
-		free(one);
-		if (rc < 0) {
-			free(names_copy);
-			return -1;
-		}
-		diffs += rc;
-	}
-	free(names_copy);
-	if (*n > given && listen_assign_fds(*ls, *n, err, errlen) < 0)
-		return -1;
-	return diffs;
 }

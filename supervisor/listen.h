@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "sockopt.h"
@@ -13,16 +14,13 @@ enum listen_kind { LISTEN_TCP, LISTEN_UDP, LISTEN_UNIX };
 
 struct listener {
 	enum listen_kind kind;
-	char *spec; /* as the user wrote it, for messages */
-	char *key;  /* SERVER_STARTER_PORT key: "8080", "h:8080", "/p" */
-	char *host; /* NULL: 0.0.0.0 (bare port) */
-	char *port; /* decimal port, as written */
-	int ipv6;   /* host is an IPv6 literal */
-	char *path; /* LISTEN_UNIX */
-	/* non-NULL once parsed: one block holding spec, key, host, port and
-	 * path, which point into it (a malloc each cost 1,000 listeners
-	 * 64 kB more) */
-	char *strings;
+	int ipv6; /* host is an IPv6 literal */
+	/* each malloc'd, the listener's own; NULL when the form has none */
+	char *spec;    /* as the user wrote it, for messages */
+	char *key;     /* SERVER_STARTER_PORT key: "8080", "h:8080", "/p" */
+	char *host;    /* NULL: 0.0.0.0 (bare port) */
+	char *port;    /* decimal port, as written */
+	char *path;    /* LISTEN_UNIX */
 	int pin_fd;    /* fd number requested with =FD, or -1 */
 	int target_fd; /* fd number in the worker */
 	int fd;        /* the bound socket in baton (CLOEXEC), or -1 */
@@ -32,11 +30,10 @@ struct listener {
 	/* its own, from --sockopts (malloc'd); NULL when none was given, as
 	 * for most listeners: see listen_own_opts */
 	struct sockopts *opts;
-	/* in effect (own, global, defaults) and what the kernel reports
-	 * after bind: shared copies (sockopt_share), NULL until set; read
-	 * them through listen_eff and listen_got */
-	const struct sockopts *eff;
-	const struct sockopts_read *got;
+	/* in effect (own, global, defaults; eff.name is always NULL) and
+	 * what the kernel reports after bind (got.got 0 until read) */
+	struct sockopts eff;
+	struct sockopts_read got;
 	/* the port it listens on as getsockname(2) says, 0 for unix (or
 	 * before bind): the kernel's choice for --port=HOST:0, which the
 	 * key keeps as written (SERVER_STARTER_PORT too) */
@@ -54,7 +51,16 @@ int listen_parse_port(const char *spec, struct listener *l, char *err,
                       size_t errlen);
 int listen_parse_path(const char *path, struct listener *l, char *err,
                       size_t errlen);
+/* Free everything l owns (its strings, its own options, its fd name);
+ * the fd stays open. */
 void listen_free(struct listener *l);
+/* An empty TCP listener for spec (copied): no fd, no pin, no strings but
+ * spec. For a parser or an adopter to fill. */
+void listen_init(struct listener *l, const char *spec);
+/* l's address (0.0.0.0 for a bare port; numeric hosts only for IPv6).
+ * -1 with "cannot resolve HOST: cause" in err. Not for unix listeners. */
+int listen_resolve(const struct listener *l, struct sockaddr_storage *ss,
+                   socklen_t *sslen, char *err, size_t errlen);
 
 /* Give every listener its fd number in the worker: pinned ones keep
  * theirs, the others take the lowest free numbers from 3 in order.
@@ -78,8 +84,8 @@ char *listen_env(const struct listener *ls, size_t n);
 /* l's own options, made empty on first use, for --sockopts to fill. */
 struct sockopts *listen_own_opts(struct listener *l);
 
-/* l's options in effect and as read back; all zero (nothing given,
- * nothing read) before they are set. Never NULL. */
+/* &l->eff and &l->got: l's options in effect and as read back; all
+ * zero (nothing given, nothing read) before they are set. */
 const struct sockopts *listen_eff(const struct listener *l);
 const struct sockopts_read *listen_got(const struct listener *l);
 
@@ -99,11 +105,12 @@ int listen_read_options(struct listener *l, char *err, size_t errlen);
 void listen_log_options(const struct listener *l, int quiet);
 /* --check: the table of listeners with their effective options. */
 void listen_print_table(FILE *f, const struct listener *ls, size_t n);
-/* --check: one loopback connection to each TCP listener, accepted by
- * baton itself, and what the accepted socket carries
- * ("127.0.0.1:80: accepted sockets get: nodelay=1 cork=0 ..."); a probe
- * that fails is warned about and printed as "unknown". */
-void listen_print_accepted(FILE *f, const struct listener *ls, size_t n);
+/* The LISTENER cell of --check, its length: the key, and the port the
+ * kernel chose for port 0 ("127.0.0.1:0 (port 41234)"). The key is shown
+ * as the log shows it (log_escape), as --stats does: one row per
+ * listener, valid UTF-8, whatever bytes a --path holds. buf may be NULL
+ * with len 0, to measure. */
+size_t listen_check_name(const struct listener *l, char *buf, size_t len);
 /* JSON members "options":{...},"requested":{...} for the status file. */
 void listen_json_options(FILE *f, const struct listener *l);
 
@@ -116,41 +123,15 @@ int listen_check_pins(const struct listener *ls, size_t n, char *err,
 /* After a re-exec: remember the socket file that is already bound. */
 void listen_adopt_path(struct listener *l);
 
-/* After a re-exec: l, from the command line, was adopted from systemd
- * with fd name fdname (NULL: not known); its socket file, if any, is
- * systemd's and never removed. l->fd is already set. */
-void listen_readopt(struct listener *l, const char *fdname);
-/* After a re-exec with no --port or --path: append to *ls the listener
- * adopted from systemd on fd, keyed by its address as
- * listen_take_systemd_fds keys it. -1 with err when fd is no socket it
- * could have adopted. The caller then runs listen_assign_fds. */
-int listen_readopt_fd(struct listener **ls, size_t *n, int fd,
-                      const char *fdname, char *err, size_t errlen);
-
 /* Remove socket files baton created (if still the same inode). */
 void listen_unlink_paths(const struct listener *ls, size_t n);
 
-/* sd_listen_fds(3) for baton itself: when LISTEN_PID is baton's pid,
- * adopt each of the LISTEN_FDS fds from 3 (made CLOEXEC) as the --port
- * or --path it matches by family, address, port and type; with no
- * listener given at all, adopt every one, keyed by its address. Every
- * LISTEN_* variable is removed from the environment in any case. A
- * passed fd no listener matches is an error (-1, err), and so is one
- * that is no listening TCP or unix stream socket or UDP socket (netlink,
- * vsock, a connection from Accept=yes), and a LISTEN_FDNAMES whose count
- * is not LISTEN_FDS (as sd_listen_fds_with_names). Otherwise the
- * number of adopted listeners whose options differ from those asked
- * for (each one warned about). */
-int listen_take_systemd_fds(struct listener **ls, size_t *n, char *err,
-                            size_t errlen);
 /* "bound" or "systemd", for the status JSON. */
 const char *listen_origin_name(const struct listener *l);
 /* The listener's name for LISTEN_FDNAMES: --sockopts=name=NAME, else
  * the name systemd passed it with, else its key with every character
  * sd_listen_fds_with_names(3) refuses (':' and controls) as '_'. */
 const char *listen_fdname(const struct listener *l, char *buf, size_t len);
-
-struct sockaddr_storage;
 
 /* "127.0.0.1:8080", "[::1]:8080", a unix path ("@" for an abstract one):
  * a socket address as the log shows it. */

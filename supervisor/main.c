@@ -20,6 +20,8 @@
 #include "einhorn.h"
 #include "envdir.h"
 #include "gen.h"
+#include "inherit.h"
+#include "listen-systemd.h"
 #include "listen.h"
 #include "log.h"
 #include "logfile.h"
@@ -179,7 +181,7 @@ check_listeners(void)
 	for (i = 0; i < opts.nls; i++)
 		listen_log_options(&opts.ls[i], 1);
 	listen_print_table(stdout, opts.ls, opts.nls);
-	listen_print_accepted(stdout, opts.ls, opts.nls);
+	inherit_print_accepted(stdout, opts.ls, opts.nls);
 	privs_print(stdout);
 	unlink_paths();
 	if (fflush(stdout) != 0)

@@ -90,8 +90,9 @@ struct opt_def {
 };
 
 /* One row per option. start_server's rows keep its names, meanings and
- * defaults; the order is the order of --help. */
-static const struct opt_def opt_table[] = {
+ * defaults; the order is the order of --help. A K_SOCKOPT row has no
+ * name here: it is the option's flag in sockopt.c's table (name_rows). */
+static struct opt_def opt_table[] = {
     {.name = "port",
      .kind = K_LISTENER,
      .has_arg = required_argument,
@@ -122,8 +123,7 @@ static const struct opt_def opt_table[] = {
      .special = SP_BACKLOG,
      .arg = "N",
      .help = "listen(2) backlog (default: SOMAXCONN)"},
-    {.name = "defer-accept",
-     .kind = K_SOCKOPT,
+    {.kind = K_SOCKOPT,
      .has_arg = optional_argument,
      .field = NONE,
      .sockopt = SOCKOPT_DEFER_ACCEPT,
@@ -132,87 +132,74 @@ static const struct opt_def opt_table[] = {
      .arg = "SECS",
      .help = "TCP_DEFER_ACCEPT: hand a connection to workers\n"
              "once data arrives (default 30; the kernel rounds up)"},
-    {.name = "fastopen",
-     .kind = K_SOCKOPT,
+    {.kind = K_SOCKOPT,
      .has_arg = required_argument,
      .field = NONE,
      .sockopt = SOCKOPT_FASTOPEN,
      .arg = "QLEN",
      .help = "TCP_FASTOPEN with this queue length"},
-    {.name = "reuseport",
-     .kind = K_SOCKOPT,
+    {.kind = K_SOCKOPT,
      .has_arg = no_argument,
      .field = NONE,
      .sockopt = SOCKOPT_REUSEPORT,
      .help = "SO_REUSEPORT (TCP, UDP)"},
-    {.name = "dual-stack",
-     .kind = K_SOCKOPT,
+    {.kind = K_SOCKOPT,
      .has_arg = no_argument,
      .field = NONE,
      .sockopt = SOCKOPT_V6ONLY,
      .value = "0",
      .help = "[::]:PORT takes IPv4 too (IPV6_V6ONLY off)"},
-    {.name = "freebind",
-     .kind = K_SOCKOPT,
+    {.kind = K_SOCKOPT,
      .has_arg = no_argument,
      .field = NONE,
      .sockopt = SOCKOPT_FREEBIND,
      .help = "IP_FREEBIND: bind an address not configured yet"},
-    {.name = "nodelay",
-     .kind = K_SOCKOPT,
+    {.kind = K_SOCKOPT,
      .has_arg = no_argument,
      .field = NONE,
      .sockopt = SOCKOPT_NODELAY,
      .help = "TCP_NODELAY (accepted sockets inherit it)"},
-    {.name = "cork",
-     .kind = K_SOCKOPT,
+    {.kind = K_SOCKOPT,
      .has_arg = no_argument,
      .field = NONE,
      .sockopt = SOCKOPT_CORK,
      .help = "TCP_CORK (accepted sockets inherit it; the worker uncorks)"},
-    {.name = "keepalive",
-     .kind = K_SOCKOPT,
+    {.kind = K_SOCKOPT,
      .has_arg = no_argument,
      .field = NONE,
      .sockopt = SOCKOPT_KEEPALIVE,
      .help = "SO_KEEPALIVE (accepted sockets inherit it)"},
-    {.name = "rcvbuf",
-     .kind = K_SOCKOPT,
+    {.kind = K_SOCKOPT,
      .has_arg = required_argument,
      .field = NONE,
      .sockopt = SOCKOPT_RCVBUF,
      .arg = "N",
      .help = "SO_RCVBUF in bytes (k, m, g suffixes)"},
-    {.name = "sndbuf",
-     .kind = K_SOCKOPT,
+    {.kind = K_SOCKOPT,
      .has_arg = required_argument,
      .field = NONE,
      .sockopt = SOCKOPT_SNDBUF,
      .arg = "N",
      .help = "SO_SNDBUF in bytes (k, m, g suffixes)"},
-    {.name = "socket-mode",
-     .kind = K_SOCKOPT,
+    {.kind = K_SOCKOPT,
      .has_arg = required_argument,
      .field = NONE,
      .sockopt = SOCKOPT_MODE,
      .arg = "MODE",
      .help = "mode of --path sockets (default 0777)"},
-    {.name = "socket-owner",
-     .kind = K_SOCKOPT,
+    {.kind = K_SOCKOPT,
      .has_arg = required_argument,
      .field = NONE,
      .sockopt = SOCKOPT_OWNER,
      .arg = "USER",
      .help = "owner of --path sockets"},
-    {.name = "socket-group",
-     .kind = K_SOCKOPT,
+    {.kind = K_SOCKOPT,
      .has_arg = required_argument,
      .field = NONE,
      .sockopt = SOCKOPT_GROUP,
      .arg = "GROUP",
      .help = "group of --path sockets"},
-    {.name = "nonblock",
-     .kind = K_SOCKOPT,
+    {.kind = K_SOCKOPT,
      .has_arg = no_argument,
      .field = NONE,
      .sockopt = SOCKOPT_NONBLOCK,
@@ -534,6 +521,21 @@ static const struct opt_def opt_table[] = {
 
 #define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
 
+/* The listener options' names from sockopt.c's table ("--defer-accept"
+ * there, "defer-accept" here): one list of them, not two. */
+static void
+name_rows(void)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (opt_table[i].kind == K_SOCKOPT)
+			opt_table[i].name =
+			    sockopt_flag(
+			        (enum sockopt_id)opt_table[i].sockopt) +
+			    2;
+}
+
 #define FIELD(o, d, type) ((type *)(void *)((char *)(o) + (d)->field))
 
 /* What a --sockopts is for: the last --port or the last --path. */
@@ -584,11 +586,39 @@ usage_row(FILE *fp, const struct opt_def *d)
 	}
 }
 
+/* --sockopts' keys, from sockopt.c's table, under its row. */
+static void
+usage_keys(FILE *fp)
+{
+	char keys[SOCKOPT_KEYS_LEN];
+	const char *p = keys;
+	int n = 0;
+
+	sockopt_known_keys(keys, sizeof(keys));
+	fprintf(fp, "%25skeys:", "");
+	n = 30;
+	while (*p != '\0') {
+		size_t len = strcspn(p, " ");
+
+		if (n + 1 + (int)len > 79) {
+			fprintf(fp, "\n%25s", "");
+			n = 25;
+		} else {
+			fputc(' ', fp);
+			n++;
+		}
+		n += fprintf(fp, "%.*s", (int)len, p);
+		p += len + strspn(p + len, " ");
+	}
+	fputc('\n', fp);
+}
+
 void
 options_usage(FILE *fp)
 {
 	size_t i;
 
+	name_rows();
 	fputs("Usage: baton [options] -- server-program [arguments...]\n"
 	      "\n"
 	      "Binds the listening sockets once, runs the server program with "
@@ -600,8 +630,11 @@ options_usage(FILE *fp)
 	      "A drop-in replacement for Server::Starter's start_server.\n"
 	      "\n",
 	      fp);
-	for (i = 0; i < NOPTS; i++)
+	for (i = 0; i < NOPTS; i++) {
 		usage_row(fp, &opt_table[i]);
+		if (opt_table[i].special == SP_SOCKOPTS)
+			usage_keys(fp);
+	}
 	fputs("\nSignals: HUP restart, TERM/INT/QUIT stop. See baton(1).\n",
 	      fp);
 }
@@ -1264,6 +1297,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	size_t i;
 	int rc = -1;
 
+	name_rows();
 	set_defaults(o);
 	memset(&ps, 0, sizeof(ps));
 	ps.o = o;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "gen.h"
+#include "listen-systemd.h"
 #include "log.h"
 #include "reexec.h"
 #include "sig.h"
@@ -842,7 +843,7 @@ take_listener(struct listener *l, const struct reexec_listener *t)
 	}
 	/* read back once, as the first image did at bind: STATUS.json shows
 	 * the options (else each status write would ask the kernel again) */
-	if (l->got == NULL && listen_read_options(l, err, sizeof(err)) < 0)
+	if (l->got.got == 0 && listen_read_options(l, err, sizeof(err)) < 0)
 		log_warnx("%s", err);
 }
 

@@ -105,6 +105,17 @@ static const struct def {
                            SO_REUSEADDR, SOCKOPT_BEFORE_BIND},
 };
 
+/* The --sockopts keys that are no row of defs[]: another spelling of a
+ * row's value, and the listener's name (a string, not a value). */
+static const struct alias {
+	const char *key;
+	enum sockopt_id id;
+	const char *value;
+} aliases[] = {
+    {"dual-stack", SOCKOPT_V6ONLY, "0"},
+};
+#define NAME_KEY "name"
+
 #define BIT(id) (1u << (id))
 
 const char *
@@ -343,7 +354,8 @@ sockopt_set(struct sockopts *so, enum sockopt_id id, const char *s, char *err,
 
 	if (sockopt_parse_value(id, s, &v, err, errlen) < 0)
 		return -1;
-	so->val[id] = v;
+	/* a uid or gid above INT_MAX wraps; (uid_t) gives it back */
+	so->val[id] = (int)v;
 	so->given |= BIT(id);
 	return 0;
 }
@@ -376,12 +388,10 @@ sockopt_set_name(struct sockopts *so, const char *value, char *err,
 	return 0;
 }
 
-/* "backlog, defer-accept, ...": the keys --sockopts takes, from defs[]
- * (a new row cannot be missing here), with the two that are no row. */
-static void
-known_keys(char *buf, size_t len)
+void
+sockopt_known_keys(char *buf, size_t len)
 {
-	size_t off = 0;
+	size_t off = 0, i;
 	int id;
 
 	buf[0] = '\0';
@@ -389,8 +399,30 @@ known_keys(char *buf, size_t len)
 		if (defs[id].key)
 			off += (size_t)snprintf(buf + off, len - off, "%s%s",
 			                        off ? ", " : "", defs[id].key);
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]) && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, ", %s",
+		                        aliases[i].key);
 	if (off < len)
-		snprintf(buf + off, len - off, ", dual-stack, name");
+		snprintf(buf + off, len - off, ", %s", NAME_KEY);
+}
+
+/* The row that item names, by a key of defs[] or of aliases[] (then *value is
+ * the alias's, when none was written). SOCKOPT_COUNT for any other. */
+static int
+find_key(const char *item, const char **value)
+{
+	size_t i;
+	int id;
+
+	for (id = 0; id < SOCKOPT_COUNT; id++)
+		if (defs[id].key && strcmp(defs[id].key, item) == 0)
+			return id;
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcmp(aliases[i].key, item) == 0 && *value == NULL) {
+			*value = aliases[i].value;
+			return aliases[i].id;
+		}
+	return SOCKOPT_COUNT;
 }
 
 /* One NAME[=VALUE] item of a --sockopts list into so. */
@@ -398,7 +430,7 @@ static int
 parse_item(char *item, unsigned cls, struct sockopts *so, char *err,
            size_t errlen)
 {
-	char *eq = strchr(item, '='), cause[160], known[256];
+	char *eq = strchr(item, '='), cause[160], known[SOCKOPT_KEYS_LEN];
 	const char *value = NULL;
 	int id;
 
@@ -406,7 +438,7 @@ parse_item(char *item, unsigned cls, struct sockopts *so, char *err,
 		*eq = '\0';
 		value = eq + 1;
 	}
-	if (strcmp(item, "name") == 0) /* a string: not one of defs[] */
+	if (strcmp(item, NAME_KEY) == 0) /* a string: not one of defs[] */
 		return sockopt_set_name(so, value, err, errlen);
 	if (strcmp(item, "quickack") == 0) {
 		/* the classic advice; it does nothing (inherit.c) */
@@ -418,16 +450,8 @@ parse_item(char *item, unsigned cls, struct sockopts *so, char *err,
 		         "(baton_quickack(3))");
 		return -1;
 	}
-	if (strcmp(item, "dual-stack") == 0 && value == NULL) {
-		id = SOCKOPT_V6ONLY;
-		value = "0";
-	} else {
-		for (id = 0; id < SOCKOPT_COUNT; id++)
-			if (defs[id].key && strcmp(defs[id].key, item) == 0)
-				break;
-	}
-	if (id == SOCKOPT_COUNT) {
-		known_keys(known, sizeof(known));
+	if ((id = find_key(item, &value)) == SOCKOPT_COUNT) {
+		sockopt_known_keys(known, sizeof(known));
 		snprintf(err, errlen, "unknown option \"%s\" (known: %s)", item,
 		         known);
 		return -1;
@@ -482,7 +506,7 @@ sockopt_merge(const struct sockopts *global, const struct sockopts *own,
 	int id;
 
 	memset(out, 0, sizeof(*out));
-	out->val[SOCKOPT_BACKLOG] = default_backlog;
+	out->val[SOCKOPT_BACKLOG] = (int)default_backlog;
 	out->val[SOCKOPT_V6ONLY] = 1;    /* as start_server */
 	out->val[SOCKOPT_MODE] = 0777;   /* start_server binds under umask 0 */
 	out->val[SOCKOPT_REUSEADDR] = 1; /* as start_server */
@@ -506,102 +530,6 @@ sockopt_free(struct sockopts *so)
 {
 	free(so->name);
 	so->name = NULL;
-}
-
-/* ---- shared copies ----------------------------------------------------- */
-
-/* A handful of distinct values in practice (one per distinct set of
- * flags), so a list searched from the front is enough. */
-struct shared {
-	struct shared *next;
-	unsigned refs;
-	int is_read;
-	union {
-		struct sockopts so;
-		struct sockopts_read rd;
-	} u;
-};
-
-static struct shared *shared_list;
-
-/* The record holding u: the union is at a fixed offset. */
-static struct shared *
-shared_of(const void *u)
-{
-	return (struct shared *)((char *)(uintptr_t)u -
-	                         offsetof(struct shared, u));
-}
-
-/* key is zeroed, then filled field by field: padding compares equal. */
-static const void *
-share(const struct shared *key)
-{
-	struct shared *s;
-
-	for (s = shared_list; s != NULL; s = s->next)
-		if (s->is_read == key->is_read &&
-		    memcmp(&s->u, &key->u, sizeof(s->u)) == 0) {
-			s->refs++;
-			return &s->u;
-		}
-	s = malloc(sizeof(*s));
-	if (s == NULL)
-		abort();
-	memcpy(s, key, sizeof(*s)); /* padding too: later memcmp */
-	s->refs = 1;
-	s->next = shared_list;
-	shared_list = s;
-	return &s->u;
-}
-
-const struct sockopts *
-sockopt_share(const struct sockopts *so)
-{
-	struct shared key;
-
-	memset(&key, 0, sizeof(key));
-	key.u.so.given = so->given;
-	memcpy(key.u.so.val, so->val, sizeof(so->val));
-	return share(&key);
-}
-
-const struct sockopts_read *
-sockopt_share_read(const struct sockopts_read *r)
-{
-	struct shared key;
-
-	memset(&key, 0, sizeof(key));
-	key.is_read = 1;
-	key.u.rd.got = r->got;
-	memcpy(key.u.rd.val, r->val, sizeof(r->val));
-	return share(&key);
-}
-
-void
-sockopt_unshare(const void *u)
-{
-	struct shared *s, **pp;
-
-	if (u == NULL)
-		return;
-	s = shared_of(u);
-	if (--s->refs > 0)
-		return;
-	for (pp = &shared_list; *pp != s; pp = &(*pp)->next)
-		;
-	*pp = s->next;
-	free(s);
-}
-
-size_t
-sockopt_shared_count(void)
-{
-	const struct shared *s;
-	size_t n = 0;
-
-	for (s = shared_list; s != NULL; s = s->next)
-		n++;
-	return n;
 }
 
 int
@@ -778,7 +706,7 @@ sockopt_read(int fd, unsigned cls, struct sockopts_read *r, const char *name,
 			return -1;
 		}
 		if (ti.tcpi_state == TCP_LISTEN) {
-			r->val[SOCKOPT_BACKLOG] = (long)ti.tcpi_sacked;
+			r->val[SOCKOPT_BACKLOG] = (int)ti.tcpi_sacked;
 			r->got |= BIT(SOCKOPT_BACKLOG);
 		}
 	}
@@ -862,7 +790,8 @@ id_name(enum sockopt_id id, long v, char *out, size_t len)
 			return;
 		}
 	}
-	snprintf(out, len, "%ld", v);
+	/* an id is 32 bits, kept in an int: 4294967294 is stored as -2 */
+	snprintf(out, len, "%lu", (unsigned long)(uint32_t)v);
 }
 
 /* The value of id as the log says it: "5 s", "on", "0660", "www-data". */
@@ -953,7 +882,7 @@ sockopt_words(const struct sockopts *so, const struct sockopts_read *r,
 		if (!shown(id, cls))
 			continue;
 		v = r->got & BIT(id) ? r->val[id] : so->val[id];
-		if ((id == SOCKOPT_OWNER || id == SOCKOPT_GROUP) && v < 0)
+		if ((id == SOCKOPT_OWNER || id == SOCKOPT_GROUP) && v == -1)
 			continue;
 		if (defs[id].type == V_MODE)
 			snprintf(value, sizeof(value), "%04lo",
@@ -966,7 +895,7 @@ sockopt_words(const struct sockopts *so, const struct sockopts_read *r,
 		sep = " ";
 		if ((so->given & BIT(id)) && (r->got & BIT(id)) &&
 		    r->val[id] != so->val[id])
-			put(&b, "(asked=%ld)", so->val[id]);
+			put(&b, "(asked=%d)", so->val[id]);
 	}
 }
 
@@ -990,13 +919,16 @@ sockopt_json(FILE *f, const struct sockopts *so, const struct sockopts_read *r,
 			v = pass == 0 && (r->got & BIT(id)) ? r->val[id]
 			                                    : so->val[id];
 			if ((id == SOCKOPT_OWNER || id == SOCKOPT_GROUP) &&
-			    v < 0)
+			    v == -1)
 				continue;
 			fprintf(f, "%s\"%s\":", sep, defs[id].json);
 			if (defs[id].type == V_BOOL)
 				fputs(v ? "true" : "false", f);
 			else if (defs[id].type == V_MODE)
 				fprintf(f, "\"%04lo\"", (unsigned long)v);
+			else if (defs[id].type == V_USER ||
+			         defs[id].type == V_GROUP)
+				fprintf(f, "%lu", (unsigned long)(uint32_t)v);
 			else
 				fprintf(f, "%ld", v);
 			sep = ",";
@@ -1047,9 +979,9 @@ notes_backlog(const struct sockopts *so, const struct sockopts_read *r,
 
 	if (have && r->val[SOCKOPT_BACKLOG] < so->val[SOCKOPT_BACKLOG])
 		notef(note, arg, 1,
-		      "backlog %ld on %s is clamped to %ld by "
+		      "backlog %d on %s is clamped to %d by "
 		      "net.core.somaxconn; raise it with: sysctl -w "
-		      "net.core.somaxconn=%ld",
+		      "net.core.somaxconn=%d",
 		      so->val[SOCKOPT_BACKLOG], name, r->val[SOCKOPT_BACKLOG],
 		      so->val[SOCKOPT_BACKLOG]);
 	if ((cls & SOCKOPT_TCP) && (so->given & BIT(SOCKOPT_BACKLOG)) &&
@@ -1057,7 +989,7 @@ notes_backlog(const struct sockopts *so, const struct sockopts_read *r,
 	    so->val[SOCKOPT_BACKLOG] > k->max_syn_backlog) {
 		if (k->syncookies > 0)
 			notef(note, arg, 0,
-			      "backlog %ld on %s is above "
+			      "backlog %d on %s is above "
 			      "net.ipv4.tcp_max_syn_backlog (%ld); "
 			      "syncookies are on "
 			      "(net.ipv4.tcp_syncookies=%ld), so a full SYN "
@@ -1066,13 +998,13 @@ notes_backlog(const struct sockopts *so, const struct sockopts_read *r,
 			      k->max_syn_backlog, k->syncookies);
 		else
 			notef(note, arg, 1,
-			      "backlog %ld on %s is above "
+			      "backlog %d on %s is above "
 			      "net.ipv4.tcp_max_syn_backlog (%ld) and "
 			      "syncookies are off "
 			      "(net.ipv4.tcp_syncookies=0): half-open "
 			      "connections beyond about 3/4 of it are "
 			      "dropped; raise it with: sysctl -w "
-			      "net.ipv4.tcp_max_syn_backlog=%ld",
+			      "net.ipv4.tcp_max_syn_backlog=%d",
 			      so->val[SOCKOPT_BACKLOG], name,
 			      k->max_syn_backlog, so->val[SOCKOPT_BACKLOG]);
 	}
@@ -1101,7 +1033,7 @@ sockopt_notes(const struct sockopts *so, const struct sockopts_read *r,
 		if (HAVE(SOCKOPT_FASTOPEN) &&
 		    r->val[SOCKOPT_FASTOPEN] < so->val[SOCKOPT_FASTOPEN])
 			notef(note, arg, 1,
-			      "fastopen queue %ld on %s is clamped to %ld by "
+			      "fastopen queue %d on %s is clamped to %d by "
 			      "net.core.somaxconn",
 			      so->val[SOCKOPT_FASTOPEN], name,
 			      r->val[SOCKOPT_FASTOPEN]);

@@ -45,7 +45,10 @@ enum {
  * and set the other's to NULL). */
 struct sockopts {
 	unsigned given;
-	long val[SOCKOPT_COUNT];
+	/* every value fits 32 bits (sizes, counts and seconds are at most
+	 * INT_MAX; a uid or gid is kept as its 32 bits, -1 for none): a
+	 * listener holds two sets of them */
+	int val[SOCKOPT_COUNT];
 	/* --sockopts=name=NAME: the listener's LISTEN_FDNAMES entry (sd
 	 * limits it to 255 characters), malloc'd; NULL when not given. A
 	 * pointer, not an array: 1,000 listeners each held three 256-byte
@@ -57,7 +60,7 @@ struct sockopts {
  * back. */
 struct sockopts_read {
 	unsigned got;
-	long val[SOCKOPT_COUNT];
+	int val[SOCKOPT_COUNT];
 };
 
 /* Kernel limits of this network namespace; -1 when unreadable. */
@@ -70,6 +73,10 @@ struct sockopt_kernel {
  * ("--defer-accept") of an option; NULL when there is none. */
 const char *sockopt_key(enum sockopt_id id);
 const char *sockopt_flag(enum sockopt_id id);
+/* Every key --sockopts takes, from the option table: "backlog,
+ * defer-accept, ..., dual-stack, name". SOCKOPT_KEYS_LEN holds them. */
+#define SOCKOPT_KEYS_LEN 256
+void sockopt_known_keys(char *buf, size_t len);
 /* Does the option apply to a socket of class cls (SOCKOPT_* bits)? */
 int sockopt_fits(enum sockopt_id id, unsigned cls);
 /* "TCP listeners", "unix listeners (--path)", ...: where id fits. */
@@ -95,18 +102,6 @@ void sockopt_merge(const struct sockopts *global, const struct sockopts *own,
 /* Free so's name (NULL after). The values need no freeing. */
 void sockopt_free(struct sockopts *so);
 
-/* Shared copies. Listeners given the same flags have the same options in
- * effect and read back the same values from the kernel: they point to one
- * counted, read-only copy instead of holding 250 bytes each (half of
- * baton's heap with 1,000 listeners). sockopt_share returns a copy of so
- * without its name (the name stays with the listener's own options);
- * sockopt_unshare drops one reference (NULL: nothing). Out of memory
- * aborts, as the listener parsers do. */
-const struct sockopts *sockopt_share(const struct sockopts *so);
-const struct sockopts_read *sockopt_share_read(const struct sockopts_read *r);
-void sockopt_unshare(const void *shared);
-/* How many distinct shared copies exist (for the tests). */
-size_t sockopt_shared_count(void);
 /* A global flag that fits none of the listeners is a usage error. */
 int sockopt_check_global(const struct sockopts *global, const unsigned *cls,
                          size_t n, char *err, size_t errlen);

@@ -352,7 +352,7 @@ START_TEST(test_sockopt_names)
 	ck_assert_str_eq(o.ls[1].key, "/tmp/a");
 	ck_assert_str_eq(o.ls[1].opts->name, "y");
 	ck_assert_ptr_null(o.ls[2].opts);
-	ck_assert_ptr_null(o.ls[1].eff->name);
+	ck_assert_ptr_null(o.ls[1].eff.name);
 	options_free(&o);
 	ck_assert_int_lt(parse_args(late, &o, err, sizeof(err)), 0);
 	ck_assert_ptr_nonnull(strstr(err, "/tmp/b;c"));
@@ -361,12 +361,13 @@ START_TEST(test_sockopt_names)
 }
 END_TEST
 
-/* 1,000 listeners with the same flags hold one copy of their options in
- * effect, and the copies go with the options. */
-START_TEST(test_sockopts_shared)
+/* Each of 1,000 listeners owns its strings and its options: a global
+ * flag reaches every one, a --sockopts only its own listener, and a
+ * listener changed leaves the others as they were. */
+START_TEST(test_sockopts_owned)
 {
 	static char ports[1000][24];
-	const char *args[1000 + 5];
+	const char *args[1000 + 6];
 	struct options o;
 	char err[512] = "";
 	size_t i, n = 0;
@@ -376,20 +377,53 @@ START_TEST(test_sockopts_shared)
 		snprintf(ports[i], sizeof(ports[i]), "--port=127.0.0.1:%zu",
 		         10000 + i);
 		args[n++] = ports[i];
+		if (i == 700)
+			args[n++] = "--sockopts=defer-accept=5";
 	}
 	args[n++] = "--";
 	args[n++] = "app";
 	args[n] = NULL;
-	ck_assert_uint_eq(sockopt_shared_count(), 0);
 	ck_assert_int_eq(parse_args(args, &o, err, sizeof(err)), 0);
 	ck_assert_uint_eq(o.nls, 1000);
-	ck_assert_uint_eq(sockopt_shared_count(), 1);
-	ck_assert_ptr_eq(o.ls[0].eff, o.ls[999].eff);
-	/* and none holds own options it was not given */
+	ck_assert_int_eq(o.ls[999].eff.val[SOCKOPT_DEFER_ACCEPT], 30);
+	ck_assert_int_eq(o.ls[700].eff.val[SOCKOPT_DEFER_ACCEPT], 5);
+	/* none holds own options it was not given */
 	ck_assert_ptr_null(o.ls[500].opts);
-	ck_assert_int_eq(o.ls[999].eff->val[SOCKOPT_DEFER_ACCEPT], 30);
+	ck_assert_ptr_nonnull(o.ls[700].opts);
+	o.ls[0].eff.val[SOCKOPT_DEFER_ACCEPT] = 1;
+	ck_assert_int_eq(o.ls[1].eff.val[SOCKOPT_DEFER_ACCEPT], 30);
+	/* the same text is two strings: listen_free frees each once */
+	ck_assert_str_eq(o.ls[0].spec, o.ls[0].key);
+	ck_assert_ptr_ne(o.ls[0].spec, o.ls[0].key);
 	options_free(&o);
-	ck_assert_uint_eq(sockopt_shared_count(), 0);
+}
+END_TEST
+
+/* A uid or gid is kept in 32 bits: one above INT_MAX comes back whole in
+ * the log's words and in the status JSON, and "none" stays none. */
+START_TEST(test_sockopts_big_id)
+{
+	struct sockopts so;
+	struct sockopts_read r;
+	char err[256], text[64], *json = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	memset(&so, 0, sizeof(so));
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(
+	    sockopt_set(&so, SOCKOPT_OWNER, "4294967294", err, sizeof(err)), 0);
+	sockopt_value_text(SOCKOPT_OWNER, so.val[SOCKOPT_OWNER], text,
+	                   sizeof(text));
+	ck_assert_str_eq(text, "4294967294");
+	so.val[SOCKOPT_GROUP] = -1; /* not given: no "gid" */
+	f = open_memstream(&json, &len);
+	ck_assert_ptr_nonnull(f);
+	sockopt_json(f, &so, &r, SOCKOPT_UNIX);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(json, "\"uid\":4294967294"));
+	ck_assert_ptr_null(strstr(json, "\"gid\""));
+	free(json);
 }
 END_TEST
 
@@ -495,7 +529,8 @@ options_suite(void)
 	tcase_add_test(tc, test_same_file_by_inode);
 	tcase_add_test(tc, test_sockopt_names);
 	tcase_add_test(tc, test_seconds);
-	tcase_add_test(tc, test_sockopts_shared);
+	tcase_add_test(tc, test_sockopts_owned);
+	tcase_add_test(tc, test_sockopts_big_id);
 	tcase_add_test(tc, test_tunables_bad_env);
 	tcase_add_test(tc, test_help_lists_all);
 	suite_add_tcase(s, tc);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "einhorn.h"
+#include "listen-systemd.h"
 #include "listen.h"
 #include "passfds.h"
 
@@ -109,7 +110,7 @@ START_TEST(test_env)
 	char **env;
 
 	two(ls, "127.0.0.1:8080=4", "8081");
-	*listen_own_opts(&ls[1]) = *ls[1].eff;
+	*listen_own_opts(&ls[1]) = ls[1].eff;
 	ls[1].opts->name = strdup("api");
 	passfds_set(PASSFDS_SYSTEMD | PASSFDS_NGINX | PASSFDS_UNICORN |
 	            PASSFDS_EINHORN);

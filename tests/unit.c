@@ -536,37 +536,37 @@ START_TEST(test_sockopt_merge)
 	              "%s", err);
 	ck_assert_uint_eq(o.nls, 6);
 	/* 127.0.0.1:1: its own defer-accept and backlog */
-	ck_assert_int_eq(o.ls[0].eff->val[SOCKOPT_DEFER_ACCEPT], 5);
+	ck_assert_int_eq(o.ls[0].eff.val[SOCKOPT_DEFER_ACCEPT], 5);
 	ck_assert_int_eq(o.ls[0].backlog, 8);
-	ck_assert(o.ls[0].eff->given & (1u << SOCKOPT_NODELAY));
+	ck_assert(o.ls[0].eff.given & (1u << SOCKOPT_NODELAY));
 	/* 2: the global ones */
-	ck_assert_int_eq(o.ls[1].eff->val[SOCKOPT_DEFER_ACCEPT], 10);
+	ck_assert_int_eq(o.ls[1].eff.val[SOCKOPT_DEFER_ACCEPT], 10);
 	ck_assert_int_eq(o.ls[1].backlog, 64);
 	/* u3: UDP takes reuseport, not defer-accept, nodelay or backlog */
-	ck_assert(!(o.ls[2].eff->given & (1u << SOCKOPT_DEFER_ACCEPT)));
-	ck_assert(!(o.ls[2].eff->given & (1u << SOCKOPT_NODELAY)));
-	ck_assert(o.ls[2].eff->given & (1u << SOCKOPT_REUSEPORT));
+	ck_assert(!(o.ls[2].eff.given & (1u << SOCKOPT_DEFER_ACCEPT)));
+	ck_assert(!(o.ls[2].eff.given & (1u << SOCKOPT_NODELAY)));
+	ck_assert(o.ls[2].eff.given & (1u << SOCKOPT_REUSEPORT));
 	/* [::]:4: dual stack; the IPv4 ones keep V6ONLY out of it */
 	ck_assert_str_eq(o.ls[3].key, "[::]:4");
-	ck_assert_int_eq(o.ls[3].eff->val[SOCKOPT_V6ONLY], 0);
+	ck_assert_int_eq(o.ls[3].eff.val[SOCKOPT_V6ONLY], 0);
 	ck_assert(!sockopt_fits(SOCKOPT_V6ONLY, listen_class(&o.ls[1])));
 	/* paths come last: its own mode, then the global one */
 	ck_assert_str_eq(o.ls[4].key, "/tmp/a.sock");
-	ck_assert_int_eq(o.ls[4].eff->val[SOCKOPT_MODE], 0600);
-	ck_assert_int_eq(o.ls[5].eff->val[SOCKOPT_MODE], 0660);
+	ck_assert_int_eq(o.ls[4].eff.val[SOCKOPT_MODE], 0600);
+	ck_assert_int_eq(o.ls[5].eff.val[SOCKOPT_MODE], 0660);
 	ck_assert_int_eq(o.ls[5].backlog, 64);
-	ck_assert(!(o.ls[5].eff->given & (1u << SOCKOPT_REUSEPORT)));
+	ck_assert(!(o.ls[5].eff.given & (1u << SOCKOPT_REUSEPORT)));
 	options_free(&o);
 
 	/* the defaults are start_server's */
 	ck_assert_int_eq(parse(&o, err, sizeof(err), "--port=[::1]:1",
 	                       "--path=/tmp/c.sock", "app", NULL),
 	                 0);
-	ck_assert_uint_eq(o.ls[0].eff->given, 0);
-	ck_assert_int_eq(o.ls[0].eff->val[SOCKOPT_V6ONLY], 1);
-	ck_assert_int_eq(o.ls[0].eff->val[SOCKOPT_REUSEADDR], 1);
+	ck_assert_uint_eq(o.ls[0].eff.given, 0);
+	ck_assert_int_eq(o.ls[0].eff.val[SOCKOPT_V6ONLY], 1);
+	ck_assert_int_eq(o.ls[0].eff.val[SOCKOPT_REUSEADDR], 1);
 	ck_assert_int_eq(o.ls[0].backlog, SOMAXCONN);
-	ck_assert_int_eq(o.ls[1].eff->val[SOCKOPT_MODE], 0777);
+	ck_assert_int_eq(o.ls[1].eff.val[SOCKOPT_MODE], 0777);
 	options_free(&o);
 
 	/* --check needs no server program */
@@ -745,19 +745,19 @@ START_TEST(test_sockopt_bind_tcp)
 	                 0);
 	ck_assert_msg(listen_bind(&o.ls[0], err, sizeof(err)) == 0, "%s", err);
 	/* rounded up to the SYN-ACK schedule, whichever the kernel's */
-	ck_assert_int_ge(o.ls[0].got->val[SOCKOPT_DEFER_ACCEPT], 5);
-	ck_assert_int_eq(o.ls[0].got->val[SOCKOPT_BACKLOG], 16);
-	ck_assert_int_eq(o.ls[0].got->val[SOCKOPT_NODELAY], 1);
-	ck_assert_int_eq(o.ls[0].got->val[SOCKOPT_KEEPALIVE], 1);
-	ck_assert_int_eq(o.ls[0].got->val[SOCKOPT_REUSEPORT], 1);
-	ck_assert_int_eq(o.ls[0].got->val[SOCKOPT_FREEBIND], 1);
-	ck_assert_int_eq(o.ls[0].got->val[SOCKOPT_REUSEADDR], 1);
-	ck_assert_int_ge(o.ls[0].got->val[SOCKOPT_RCVBUF], 65536);
-	ck_assert_int_eq(o.ls[0].got->val[SOCKOPT_FASTOPEN], 0);
+	ck_assert_int_ge(o.ls[0].got.val[SOCKOPT_DEFER_ACCEPT], 5);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_BACKLOG], 16);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_NODELAY], 1);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_KEEPALIVE], 1);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_REUSEPORT], 1);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_FREEBIND], 1);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_REUSEADDR], 1);
+	ck_assert_int_ge(o.ls[0].got.val[SOCKOPT_RCVBUF], 65536);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_FASTOPEN], 0);
 	close(o.ls[0].fd);
 	/* IPv6 may be missing in a container: then only the IPv4 part */
 	if (listen_bind(&o.ls[1], err, sizeof(err)) == 0) {
-		ck_assert_int_eq(o.ls[1].got->val[SOCKOPT_V6ONLY], 0);
+		ck_assert_int_eq(o.ls[1].got.val[SOCKOPT_V6ONLY], 0);
 		close(o.ls[1].fd);
 	}
 	options_free(&o);
@@ -779,8 +779,8 @@ START_TEST(test_sockopt_bind_unix)
 	ck_assert_msg(listen_bind(&o.ls[0], err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0640);
-	ck_assert_int_eq(o.ls[0].got->val[SOCKOPT_MODE], 0640);
-	ck_assert_int_eq(o.ls[0].got->val[SOCKOPT_BACKLOG], 7);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_MODE], 0640);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_BACKLOG], 7);
 	close(o.ls[0].fd);
 	listen_unlink_paths(o.ls, o.nls);
 	ck_assert_int_lt(stat(path, &st), 0);
@@ -814,7 +814,7 @@ START_TEST(test_sockopt_nonblock)
 
 		ck_assert_int_ge(fl, 0);
 		ck_assert_int_eq(!!(fl & O_NONBLOCK), want);
-		ck_assert_int_eq(o.ls[i].got->val[SOCKOPT_NONBLOCK], want);
+		ck_assert_int_eq(o.ls[i].got.val[SOCKOPT_NONBLOCK], want);
 		close(o.ls[i].fd);
 	}
 	listen_unlink_paths(o.ls, o.nls);
@@ -833,7 +833,7 @@ START_TEST(test_sockopt_nonblock)
 	    parse(&o, err, sizeof(err), "--port=127.0.0.1:0", "app", NULL), 0);
 	ck_assert_msg(listen_bind(&o.ls[0], err, sizeof(err)) == 0, "%s", err);
 	ck_assert(!(fcntl(o.ls[0].fd, F_GETFL) & O_NONBLOCK));
-	ck_assert_int_eq(o.ls[0].got->val[SOCKOPT_NONBLOCK], 0);
+	ck_assert_int_eq(o.ls[0].got.val[SOCKOPT_NONBLOCK], 0);
 	close(o.ls[0].fd);
 	options_free(&o);
 }
