@@ -52,6 +52,20 @@ qstat_kind_name(enum qstat_kind kind)
 	return "?";
 }
 
+int
+qstat_kind_parse(const char *name, enum qstat_kind *kind)
+{
+	static const enum qstat_kind all[] = {QSTAT_TCP, QSTAT_UNIX, QSTAT_UDP};
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(name, qstat_kind_name(all[i])) == 0) {
+			*kind = all[i];
+			return 0;
+		}
+	return -1;
+}
+
 void
 qstat_sample(struct qstat_track *t, const struct qstat *q, int64_t now)
 {

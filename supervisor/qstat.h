@@ -116,5 +116,7 @@ uint64_t qstat_cookie_check(struct qstat_cookie_track *t, const struct qstat *r,
 
 /* "tcp", "unix", "udp": the proto label and JSON value. */
 const char *qstat_kind_name(enum qstat_kind kind);
+/* The kind called name: 0, or -1 when none is. */
+int qstat_kind_parse(const char *name, enum qstat_kind *kind);
 
 #endif

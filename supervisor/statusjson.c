@@ -65,13 +65,13 @@ put_secs(FILE *f, const char *key, int ok, double v)
 }
 
 static void
-put_gen(FILE *f, const struct status_json_gen *g)
+put_gen(FILE *f, const struct snap_gen *g)
 {
 	size_t i;
 
 	fputs("{\"generation\":", f);
 	fprintf(f, "%lu,\"state\":", g->id);
-	put_str(f, g->state);
+	put_str(f, gen_state_name(g->state));
 	fprintf(f, ",\"started\":%.3f,\"ready\":", g->started);
 	if (g->ready_at >= 0)
 		fprintf(f, "%.3f", g->ready_at);
@@ -79,7 +79,7 @@ put_gen(FILE *f, const struct status_json_gen *g)
 		fputs("null", f);
 	fputs(",\"workers\":[", f);
 	for (i = 0; i < g->nw; i++) {
-		const struct status_json_worker *w = &g->w[i];
+		const struct snap_worker *w = &g->w[i];
 
 		fprintf(f,
 		        "%s{\"index\":%d,\"pid\":%ld,\"alive\":%s,"
@@ -96,7 +96,7 @@ put_gen(FILE *f, const struct status_json_gen *g)
 }
 
 static void
-put_queue(FILE *f, const struct status_json_listener *l)
+put_queue(FILE *f, const struct snap_listener *l)
 {
 	char q[512];
 
@@ -112,7 +112,7 @@ put_queue(FILE *f, const struct status_json_listener *l)
 }
 
 int
-status_json_write(FILE *f, const struct status_json *s)
+status_json_write(FILE *f, const struct snapshot *s)
 {
 	size_t i;
 
@@ -134,12 +134,12 @@ status_json_write(FILE *f, const struct status_json *s)
 	        s->served, s->rolled_back);
 	fputs("\"listeners\":[", f);
 	for (i = 0; i < s->nls; i++) {
-		const struct status_json_listener *l = &s->ls[i];
+		const struct snap_listener *l = &s->ls[i];
 
 		fprintf(f, "%s{\"key\":", i ? "," : "");
 		put_str(f, l->key);
 		fprintf(f, ",\"fd\":%d,\"type\":", l->fd);
-		put_str(f, l->type);
+		put_str(f, qstat_kind_name(l->kind));
 		fputs(",\"origin\":", f);
 		put_str(f, l->origin[0] ? l->origin : "bound");
 		fputs(",\"fdname\":", f);
@@ -178,7 +178,7 @@ status_json_write(FILE *f, const struct status_json *s)
 }
 
 char *
-status_json_format(const struct status_json *s, size_t *len)
+status_json_format(const struct snapshot *s, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
@@ -704,7 +704,7 @@ static const char *const worker_keys[] = {"index", "pid",    "alive",
 static int
 worker_member(struct jp *j, int key, void *ctx)
 {
-	struct status_json_worker *w = ctx;
+	struct snap_worker *w = ctx;
 
 	switch (key) {
 	case 0:
@@ -725,9 +725,8 @@ worker_member(struct jp *j, int key, void *ctx)
 static int
 worker_elem(struct jp *j, void *ctx)
 {
-	struct status_json_gen *g = ctx;
-	struct status_json_worker *w =
-	    grow(j, (void **)&g->w, &g->nw, sizeof(*w));
+	struct snap_gen *g = ctx;
+	struct snap_worker *w = grow(j, (void **)&g->w, &g->nw, sizeof(*w));
 
 	return w ? parse_object(j, worker_keys, 0, worker_member, w) : -1;
 }
@@ -738,13 +737,17 @@ static const char *const gen_keys[] = {"generation", "state",   "started",
 static int
 gen_member(struct jp *j, int key, void *ctx)
 {
-	struct status_json_gen *g = ctx;
+	struct snap_gen *g = ctx;
+	char name[16];
 
 	switch (key) {
 	case 0:
 		return parse_ulong(j, &g->id);
 	case 1:
-		return parse_name(j, g->state, sizeof(g->state));
+		if (parse_name(j, name, sizeof(name)) < 0)
+			return -1;
+		g->state = gen_state_parse(name);
+		return 0;
 	case 2:
 		return parse_double(j, &g->started);
 	case 3:
@@ -761,9 +764,8 @@ gen_member(struct jp *j, int key, void *ctx)
 static int
 gen_elem(struct jp *j, void *ctx)
 {
-	struct status_json *s = ctx;
-	struct status_json_gen *g =
-	    grow(j, (void **)&s->gens, &s->ngens, sizeof(*g));
+	struct snapshot *s = ctx;
+	struct snap_gen *g = grow(j, (void **)&s->gens, &s->ngens, sizeof(*g));
 
 	return g ? parse_object(j, gen_keys, 0, gen_member, g) : -1;
 }
@@ -831,7 +833,7 @@ queue_member(struct jp *j, int key, void *ctx)
 }
 
 static int
-parse_queue(struct jp *j, struct status_json_listener *l)
+parse_queue(struct jp *j, struct snap_listener *l)
 {
 	if (literal(j, "null"))
 		return 0;
@@ -846,7 +848,8 @@ static const char *const listener_keys[] = {"key",     "fd",      "type",
 static int
 listener_member(struct jp *j, int key, void *ctx)
 {
-	struct status_json_listener *l = ctx;
+	struct snap_listener *l = ctx;
+	char name[16];
 	long port;
 
 	switch (key) {
@@ -855,7 +858,11 @@ listener_member(struct jp *j, int key, void *ctx)
 	case 1:
 		return parse_int(j, &l->fd, -1);
 	case 2:
-		return parse_name(j, l->type, sizeof(l->type));
+		if (parse_name(j, name, sizeof(name)) < 0)
+			return -1;
+		if (qstat_kind_parse(name, &l->kind) < 0)
+			return fail(j, "unknown listener type");
+		return 0;
 	case 3:
 		return parse_name(j, l->origin, sizeof(l->origin));
 	case 4:
@@ -886,9 +893,8 @@ listener_member(struct jp *j, int key, void *ctx)
 static int
 listener_elem(struct jp *j, void *ctx)
 {
-	struct status_json *s = ctx;
-	struct status_json_listener *l =
-	    grow(j, (void **)&s->ls, &s->nls, sizeof(*l));
+	struct snapshot *s = ctx;
+	struct snap_listener *l = grow(j, (void **)&s->ls, &s->nls, sizeof(*l));
 
 	return l ? parse_object(j, listener_keys, 0, listener_member, l) : -1;
 }
@@ -899,7 +905,7 @@ static const char *const failure_keys[] = {"generation", "time", "reason",
 static int
 failure_member(struct jp *j, int key, void *ctx)
 {
-	struct status_json *s = ctx;
+	struct snapshot *s = ctx;
 
 	switch (key) {
 	case 0:
@@ -934,7 +940,7 @@ static const char *const top_keys[] = {"pid",
 static int
 top_member(struct jp *j, int key, void *ctx)
 {
-	struct status_json *s = ctx;
+	struct snapshot *s = ctx;
 
 	switch (key) {
 	case 0:
@@ -976,7 +982,7 @@ top_member(struct jp *j, int key, void *ctx)
 }
 
 int
-status_json_parse(const char *text, struct status_json *out, char *err,
+status_json_parse(const char *text, struct snapshot *out, char *err,
                   size_t errlen)
 {
 	struct jp j = {text, text, err, errlen, 0};
@@ -1006,7 +1012,7 @@ bad:
 }
 
 void
-status_json_free(struct status_json *s)
+status_json_free(struct snapshot *s)
 {
 	size_t i, k;
 

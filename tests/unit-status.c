@@ -22,9 +22,8 @@ static const int backlog = 64;
 
 /* A status with every field set; s1 is the worker's STATUS= text. */
 static void
-sample(struct status_json *s, struct status_json_listener *ls,
-       struct status_json_gen *gs, struct status_json_worker *ws,
-       const char *s1)
+sample(struct snapshot *s, struct snap_listener *ls, struct snap_gen *gs,
+       struct snap_worker *ws, const char *s1)
 {
 	memset(s, 0, sizeof(*s));
 	memset(ls, 0, 2 * sizeof(*ls));
@@ -39,7 +38,7 @@ sample(struct status_json *s, struct status_json_listener *ls,
 	s->ls = ls;
 	ls[0].key = "127.0.0.1:8080";
 	ls[0].fd = 3;
-	strcpy(ls[0].type, "tcp");
+	ls[0].kind = QSTAT_TCP;
 	ls[0].options = opts_cb;
 	ls[0].arg = &backlog;
 	strcpy(ls[0].origin, "systemd");
@@ -47,7 +46,7 @@ sample(struct status_json *s, struct status_json_listener *ls,
 	ls[0].port = 8080; /* ls[1], unix, has none: null */
 	ls[1].key = "/tmp/a \"b\".sock";
 	ls[1].fd = 4;
-	strcpy(ls[1].type, "unix");
+	ls[1].kind = QSTAT_UNIX;
 	strcpy(ls[1].origin, "bound");
 	/* the queues as metricsd sampled them (issue 12) */
 	ls[0].inode = 123456789012ULL;
@@ -72,20 +71,20 @@ sample(struct status_json *s, struct status_json_listener *ls,
 	s->ngens = 2;
 	s->gens = gs;
 	gs[0].id = 9;
-	strcpy(gs[0].state, "starting");
+	gs[0].state = GEN_STARTING;
 	gs[0].started = 1700000000.125;
 	gs[0].ready_at = -1;
 	gs[0].nw = 2;
 	gs[0].w = ws;
-	ws[0] = (struct status_json_worker){0, 100, 1, 0, s1};
-	ws[1] = (struct status_json_worker){1, 101, 0, 0, NULL};
+	ws[0] = (struct snap_worker){0, 100, 1, 0, s1};
+	ws[1] = (struct snap_worker){1, 101, 0, 0, NULL};
 	gs[1].id = 8;
-	strcpy(gs[1].state, "killed");
+	gs[1].state = GEN_KILLED;
 	gs[1].started = 1699999999.5;
 	gs[1].ready_at = 1700000000.25;
 	gs[1].nw = 1;
 	gs[1].w = ws + 2;
-	ws[2] = (struct status_json_worker){0, 99, 1, 1, "ok"};
+	ws[2] = (struct snap_worker){0, 99, 1, 1, "ok"};
 	s->has_deadlines = 1;
 	s->interval = 1.5;
 	s->ready_timeout = 60;
@@ -108,8 +107,7 @@ same_str(const char *a, const char *b)
 }
 
 static void
-same_queue(const struct status_json_listener *a,
-           const struct status_json_listener *b)
+same_queue(const struct snap_listener *a, const struct snap_listener *b)
 {
 	const struct qstat_track *x = &a->queue, *y = &b->queue;
 
@@ -127,7 +125,7 @@ same_queue(const struct status_json_listener *a,
 }
 
 static void
-assert_same(const struct status_json *a, const struct status_json *b)
+assert_same(const struct snapshot *a, const struct snapshot *b)
 {
 	size_t i, k;
 
@@ -141,7 +139,7 @@ assert_same(const struct status_json *a, const struct status_json *b)
 	for (i = 0; i < a->nls; i++) {
 		same_str(a->ls[i].key, b->ls[i].key);
 		ck_assert_int_eq(a->ls[i].fd, b->ls[i].fd);
-		ck_assert_str_eq(a->ls[i].type, b->ls[i].type);
+		ck_assert_int_eq(a->ls[i].kind, b->ls[i].kind);
 		ck_assert_str_eq(a->ls[i].origin, b->ls[i].origin);
 		same_str(a->ls[i].fdname, b->ls[i].fdname);
 		ck_assert_int_eq(a->ls[i].port, b->ls[i].port);
@@ -151,10 +149,10 @@ assert_same(const struct status_json *a, const struct status_json *b)
 	ck_assert_uint_eq(a->rolled_back, b->rolled_back);
 	ck_assert_uint_eq(a->ngens, b->ngens);
 	for (i = 0; i < a->ngens; i++) {
-		const struct status_json_gen *x = &a->gens[i], *y = &b->gens[i];
+		const struct snap_gen *x = &a->gens[i], *y = &b->gens[i];
 
 		ck_assert_uint_eq(x->id, y->id);
-		ck_assert_str_eq(x->state, y->state);
+		ck_assert_int_eq(x->state, y->state);
 		ck_assert(fabs(x->started - y->started) < 0.0006);
 		ck_assert(fabs(x->ready_at - y->ready_at) < 0.0006);
 		ck_assert_uint_eq(x->nw, y->nw);
@@ -199,10 +197,10 @@ static const struct {
 
 START_TEST(test_json_round_trip)
 {
-	struct status_json s, back;
-	struct status_json_listener ls[2];
-	struct status_json_gen gs[2];
-	struct status_json_worker ws[3];
+	struct snapshot s, back;
+	struct snap_listener ls[2];
+	struct snap_gen gs[2];
+	struct snap_worker ws[3];
 	char err[256], *text;
 	size_t len;
 
@@ -222,7 +220,7 @@ END_TEST
 
 START_TEST(test_json_nulls)
 {
-	struct status_json s, back;
+	struct snapshot s, back;
 	char err[256], *text;
 	size_t len;
 
@@ -277,7 +275,7 @@ static const struct {
 
 START_TEST(test_json_queue)
 {
-	struct status_json back;
+	struct snapshot back;
 	char err[256], text[1024];
 	int r;
 
@@ -299,7 +297,7 @@ END_TEST
 
 START_TEST(test_json_unknown_keys)
 {
-	struct status_json back;
+	struct snapshot back;
 	char err[256];
 	const char *text =
 	    " {\"future\":{\"a\":[1,2.5e3,-0.1,\"x\\u00e9\",null,true,{}]},"
@@ -321,7 +319,7 @@ START_TEST(test_json_unknown_keys)
 	ck_assert_ptr_null(back.ls[0].fdname);
 	/* and before "port" */
 	ck_assert_int_eq(back.ls[0].port, 0);
-	ck_assert_str_eq(back.gens[0].state, "serving");
+	ck_assert_int_eq(back.gens[0].state, GEN_SERVING);
 	ck_assert_str_eq(back.gens[0].w[0].status, "\xf0\x9f\x98\x80");
 	/* an older baton's file: no deadlines, no retry fields */
 	ck_assert_int_eq(back.has_deadlines, 0);
@@ -355,7 +353,7 @@ static const struct {
 
 START_TEST(test_json_deadlines)
 {
-	struct status_json s, back;
+	struct snapshot s, back;
 	char err[256], *text;
 	size_t len;
 
@@ -400,7 +398,7 @@ static const struct {
 
 START_TEST(test_default_timeout)
 {
-	struct status_json s;
+	struct snapshot s;
 
 	memset(&s, 0, sizeof(s));
 	s.has_deadlines = waits[_i].has;
@@ -493,7 +491,7 @@ static const char *const bad_json[] = {
 
 START_TEST(test_json_bad)
 {
-	struct status_json back;
+	struct snapshot back;
 	char err[256] = "";
 
 	ck_assert_msg(status_json_parse(bad_json[_i], &back, err, sizeof(err)) <
