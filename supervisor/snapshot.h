@@ -30,6 +30,10 @@ struct snap_gen {
 	enum gen_state state;
 	double started;  /* epoch seconds, written with 3 decimals */
 	double ready_at; /* < 0: not ready (null) */
+	/* what started it: "start", "hup", "restart" (baton --restart),
+	 * "envdir", "auto-restart", "retry"; NULL is null (not known: an
+	 * older writer, or a generation adopted across a re-exec) */
+	const char *trigger;
 	size_t nw;
 	struct snap_worker *w;
 };
