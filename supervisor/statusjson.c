@@ -46,17 +46,13 @@
 /* ---- the schema ---------------------------------------------------------- */
 
 enum ftype {
-	F_INT,    /* int, %d */
-	F_LONG,   /* long, %ld */
-	F_ULONG,  /* unsigned long, %lu */
-	F_U32,    /* uint32_t, %u */
-	F_U64,    /* uint64_t, %llu */
-	F_I64,    /* int64_t, %lld */
+	F_INT,    /* a signed integer of 4 or 8 bytes (int, long, int64_t) */
+	F_UINT,   /* an unsigned one (unsigned long, uint32_t, uint64_t) */
 	F_TIME,   /* double, epoch seconds, %.3f */
 	F_SECS,   /* double, a duration as an option said it, %.15g (0.5, 60) */
 	F_BOOL,   /* int, true or false */
 	F_STRING, /* const char *, escaped; malloc'd when read */
-	F_NAME,   /* char[max + 1], a lower-case name */
+	F_NAME,   /* char[size], a lower-case name */
 	F_STATE,  /* enum gen_state, by its name (genstate.h) */
 	F_KIND,   /* enum qstat_kind, by its name (qstat.h) */
 	F_OBJECT, /* a struct at off, by the table sub */
@@ -89,9 +85,9 @@ struct field {
 	const char *name; /* the JSON key */
 	enum ftype type;
 	enum version since;
-	size_t off;      /* offsetof() in the struct the table describes */
-	double min, max; /* numbers: bounds; strings and names: the longest
-	                     length; arrays: the most items; bools: 1 */
+	size_t off, size; /* the member's offsetof() and sizeof() */
+	double min, max;  /* numbers: bounds; strings, states and kinds: the
+	                     longest length; arrays: the most items; bools: 1 */
 	enum fnull null;
 	/* also null when this bit of the unsigned (or int) at flag is clear;
 	 * a value read sets it (has_queue, has_failure, has_deadlines, the
@@ -117,10 +113,13 @@ struct schema {
 	_Static_assert(sizeof(rows) / sizeof(rows[0]) <= MAX_ROWS,             \
 	               #rows " has more than MAX_ROWS rows")
 
-#define W(m) offsetof(struct snap_worker, m)
+/* The member m of struct type: its offset and size. */
+#define AT(type, m) offsetof(type, m), sizeof(((type *)0)->m)
+
+#define W(m) AT(struct snap_worker, m)
 static const struct field worker_rows[] = {
     {"index", F_INT, V0_1, W(index), .max = INT_MAX},
-    {"pid", F_LONG, V0_1, W(pid), .max = INT_MAX},
+    {"pid", F_INT, V0_1, W(pid), .max = INT_MAX},
     {"alive", F_BOOL, V0_1, W(alive), .max = 1},
     {"ready", F_BOOL, V0_1, W(ready), .max = 1},
     {"status", F_STRING, V0_1, W(status), .max = MAX_STRING, .null = N_ZERO},
@@ -129,60 +128,60 @@ ROWS_FIT(worker_rows);
 static const struct schema worker_schema =
     SCHEMA(worker_rows, struct snap_worker);
 
-#define G(m) offsetof(struct snap_gen, m)
+#define G(m) AT(struct snap_gen, m)
 static const struct field gen_rows[] = {
-    {"generation", F_ULONG, V0_1, G(id), .max = ULONG_MAX},
+    {"generation", F_UINT, V0_1, G(id), .max = ULONG_MAX},
     {"state", F_STATE, V0_1, G(state), .max = 15},
     {"started", F_TIME, V0_1, G(started), .max = TIME_MAX},
     {"ready", F_TIME, V0_1, G(ready_at), .max = TIME_MAX, .null = N_NEG},
     {"trigger", F_STRING, V0_3, G(trigger), .max = 255, .null = N_ZERO},
-    {"workers", F_ARRAY, V0_1, G(w), .max = MAX_ITEMS, .aux = G(nw),
-     .sub = &worker_schema},
+    {"workers", F_ARRAY, V0_1, G(w), .max = MAX_ITEMS,
+     .aux = offsetof(struct snap_gen, nw), .sub = &worker_schema},
 };
 ROWS_FIT(gen_rows);
 static const struct schema gen_schema = SCHEMA(gen_rows, struct snap_gen);
 
 /* The queue as last sampled: a figure the kernel does not give is null,
  * its QSTAT_HAS_* flag clear. */
-#define Q(m) offsetof(struct qstat_track, m)
-#define QFLAG(b) .bit = (b), .flag = Q(last.flags)
+#define Q(m) AT(struct qstat_track, m)
+#define QFLAG(b) .bit = (b), .flag = offsetof(struct qstat_track, last.flags)
 static const struct field queue_rows[] = {
-    {"len", F_U32, V0_2, Q(last.len), .max = UINT32_MAX,
+    {"len", F_UINT, V0_2, Q(last.len), .max = UINT32_MAX,
      QFLAG(QSTAT_HAS_QUEUE)},
-    {"limit", F_U32, V0_2, Q(last.limit), .max = UINT32_MAX,
+    {"limit", F_UINT, V0_2, Q(last.limit), .max = UINT32_MAX,
      QFLAG(QSTAT_HAS_QUEUE)},
-    {"peak", F_U32, V0_2, Q(peak), .max = UINT32_MAX, QFLAG(QSTAT_HAS_QUEUE)},
-    {"drops", F_U64, V0_2, Q(last.drops), .max = UINT64_MAX,
+    {"peak", F_UINT, V0_2, Q(peak), .max = UINT32_MAX, QFLAG(QSTAT_HAS_QUEUE)},
+    {"drops", F_UINT, V0_2, Q(last.drops), .max = UINT64_MAX,
      QFLAG(QSTAT_HAS_DROPS)},
-    {"syn", F_U32, V0_2, Q(last.syn), .max = UINT32_MAX, QFLAG(QSTAT_HAS_SYN)},
-    {"sampled_at", F_I64, V0_2, Q(sampled_at), .max = INT64_MAX},
+    {"syn", F_UINT, V0_2, Q(last.syn), .max = UINT32_MAX, QFLAG(QSTAT_HAS_SYN)},
+    {"sampled_at", F_INT, V0_2, Q(sampled_at), .max = INT64_MAX},
 };
 ROWS_FIT(queue_rows);
 static const struct schema queue_schema =
     SCHEMA(queue_rows, struct qstat_track);
 
-#define L(m) offsetof(struct snap_listener, m)
+#define L(m) AT(struct snap_listener, m)
 static const struct field listener_rows[] = {
     {"key", F_STRING, V0_1, L(key), .max = MAX_STRING},
     {"fd", F_INT, V0_1, L(fd), .min = -1, .max = INT_MAX},
     {"type", F_KIND, V0_1, L(kind), .max = 15},
-    {"origin", F_NAME, V0_2, L(origin),
-     .max = sizeof(((struct snap_listener *)0)->origin) - 1, .dflt = "bound"},
+    {"origin", F_NAME, V0_2, L(origin), .dflt = "bound"},
     {"fdname", F_STRING, V0_2, L(fdname), .max = MAX_STRING, .null = N_ZERO},
     {"port", F_INT, V0_3, L(port), .min = 1, .max = 65535, .null = N_NONPOS},
     /* the settings first, the figures that change last */
-    {"options", F_HOOK, V0_2, L(options), .aux = L(arg)},
-    {"inode", F_U64, V0_2, L(inode), .max = UINT64_MAX, .null = N_ZERO},
+    {"options", F_HOOK, V0_2, L(options),
+     .aux = offsetof(struct snap_listener, arg)},
+    {"inode", F_UINT, V0_2, L(inode), .max = UINT64_MAX, .null = N_ZERO},
     {"queue", F_OBJECT, V0_2, L(queue), .sub = &queue_schema, .bit = 1,
-     .flag = L(has_queue)},
+     .flag = offsetof(struct snap_listener, has_queue)},
 };
 ROWS_FIT(listener_rows);
 static const struct schema listener_schema =
     SCHEMA(listener_rows, struct snap_listener);
 
-#define T(m) offsetof(struct snapshot, m)
+#define T(m) AT(struct snapshot, m)
 static const struct field failure_rows[] = {
-    {"generation", F_ULONG, V0_1, T(fail_gen), .max = ULONG_MAX},
+    {"generation", F_UINT, V0_1, T(fail_gen), .max = ULONG_MAX},
     {"time", F_TIME, V0_1, T(fail_time), .max = TIME_MAX},
     {"reason", F_STRING, V0_1, T(fail_reason), .max = MAX_STRING},
 };
@@ -194,29 +193,31 @@ static const struct schema failure_schema =
 /* The supervisor's deadlines: null all three when not known. */
 #define DEADLINE(n, m)                                                         \
 	{                                                                      \
-		n, F_SECS, V0_2, T(m), .max = SECS_MAX, .null = N_NEG,         \
-		                       .bit = 1, .flag = T(has_deadlines)      \
+		n, F_SECS, V0_2, T(m),                                         \
+		    .max = SECS_MAX, .null = N_NEG, .bit = 1,                  \
+		    .flag = offsetof(struct snapshot, has_deadlines)           \
 	}
 static const struct field top_rows[] = {
-    {"pid", F_LONG, V0_1, T(pid), .min = 1, .max = INT_MAX},
-    {"restarts", F_ULONG, V0_1, T(restarts), .max = ULONG_MAX},
+    {"pid", F_INT, V0_1, T(pid), .min = 1, .max = INT_MAX},
+    {"restarts", F_UINT, V0_1, T(restarts), .max = ULONG_MAX},
     {"restart_pending", F_BOOL, V0_1, T(restart_pending), .max = 1},
     {"retrying", F_BOOL, V0_2, T(retrying), .max = 1},
     {"retry_at", F_TIME, V0_2, T(retry_at), .max = TIME_MAX, .null = N_NONPOS},
-    {"stop_timeout", F_LONG, V0_1, T(stop_timeout), .max = LONG_MAX},
+    {"stop_timeout", F_INT, V0_1, T(stop_timeout), .max = LONG_MAX},
     DEADLINE("interval", interval),
     DEADLINE("ready_timeout", ready_timeout),
     DEADLINE("kill_old_delay", kill_old_delay),
     {"stopping", F_BOOL, V0_1, T(stopping), .max = 1},
-    {"last_generation", F_ULONG, V0_1, T(last_generation), .max = ULONG_MAX},
-    {"restarts_served", F_ULONG, V0_2, T(served), .max = ULONG_MAX},
-    {"restarts_rolled_back", F_ULONG, V0_2, T(rolled_back), .max = ULONG_MAX},
-    {"listeners", F_ARRAY, V0_1, T(ls), .max = MAX_ITEMS, .aux = T(nls),
-     .sub = &listener_schema},
-    {"generations", F_ARRAY, V0_1, T(gens), .max = MAX_ITEMS, .aux = T(ngens),
-     .sub = &gen_schema},
-    {"last_failure", F_OBJECT, V0_1, 0, .sub = &failure_schema, .bit = 1,
-     .flag = T(has_failure)},
+    {"last_generation", F_UINT, V0_1, T(last_generation), .max = ULONG_MAX},
+    {"restarts_served", F_UINT, V0_2, T(served), .max = ULONG_MAX},
+    {"restarts_rolled_back", F_UINT, V0_2, T(rolled_back), .max = ULONG_MAX},
+    {"listeners", F_ARRAY, V0_1, T(ls), .max = MAX_ITEMS,
+     .aux = offsetof(struct snapshot, nls), .sub = &listener_schema},
+    {"generations", F_ARRAY, V0_1, T(gens), .max = MAX_ITEMS,
+     .aux = offsetof(struct snapshot, ngens), .sub = &gen_schema},
+    {"last_failure", F_OBJECT, V0_1, 0, sizeof(struct snapshot),
+     .sub = &failure_schema, .bit = 1,
+     .flag = offsetof(struct snapshot, has_failure)},
 };
 ROWS_FIT(top_rows);
 static const struct schema top_schema = SCHEMA(top_rows, struct snapshot);
@@ -238,26 +239,68 @@ flag_word(const struct field *r, char *obj)
 	return (unsigned *)(void *)(obj + r->flag);
 }
 
+/* An integer member, widened (F_INT, F_UINT: 4 or 8 bytes). */
+static long long
+get_int(const struct field *r, const char *p)
+{
+	int32_t i4;
+	int64_t i8;
+
+	if (r->size == sizeof(i4)) {
+		memcpy(&i4, p, sizeof(i4));
+		return i4;
+	}
+	memcpy(&i8, p, sizeof(i8));
+	return i8;
+}
+
+static unsigned long long
+get_uint(const struct field *r, const char *p)
+{
+	uint32_t u4;
+	uint64_t u8;
+
+	if (r->size == sizeof(u4)) {
+		memcpy(&u4, p, sizeof(u4));
+		return u4;
+	}
+	memcpy(&u8, p, sizeof(u8));
+	return u8;
+}
+
+static void
+set_int(const struct field *r, char *p, long long v)
+{
+	int32_t i4 = (int32_t)v;
+	int64_t i8 = v;
+
+	if (r->size == sizeof(i4))
+		memcpy(p, &i4, sizeof(i4));
+	else
+		memcpy(p, &i8, sizeof(i8));
+}
+
+static void
+set_uint(const struct field *r, char *p, unsigned long long v)
+{
+	uint32_t u4 = (uint32_t)v;
+	uint64_t u8 = v;
+
+	if (r->size == sizeof(u4))
+		memcpy(p, &u4, sizeof(u4));
+	else
+		memcpy(p, &u8, sizeof(u8));
+}
+
 /* A number row's value, as a double: for null rules only. */
 static double
 num_get(const struct field *r, const char *p)
 {
-	switch (r->type) {
-	case F_INT:
-		return *(const int *)(const void *)p;
-	case F_LONG:
-		return (double)*(const long *)(const void *)p;
-	case F_ULONG:
-		return (double)*(const unsigned long *)(const void *)p;
-	case F_U32:
-		return *(const uint32_t *)(const void *)p;
-	case F_U64:
-		return (double)*(const uint64_t *)(const void *)p;
-	case F_I64:
-		return (double)*(const int64_t *)(const void *)p;
-	default:
-		return *(const double *)(const void *)p;
-	}
+	if (r->type == F_INT)
+		return (double)get_int(r, p);
+	if (r->type == F_UINT)
+		return (double)get_uint(r, p);
+	return *(const double *)(const void *)p;
 }
 
 static int
@@ -336,22 +379,10 @@ put_value(FILE *f, const struct field *r, const char *obj)
 
 	switch (r->type) {
 	case F_INT:
-		fprintf(f, "%d", *(const int *)p);
+		fprintf(f, "%lld", get_int(r, p));
 		break;
-	case F_LONG:
-		fprintf(f, "%ld", *(const long *)p);
-		break;
-	case F_ULONG:
-		fprintf(f, "%lu", *(const unsigned long *)p);
-		break;
-	case F_U32:
-		fprintf(f, "%lu", (unsigned long)*(const uint32_t *)p);
-		break;
-	case F_U64:
-		fprintf(f, "%llu", (unsigned long long)*(const uint64_t *)p);
-		break;
-	case F_I64:
-		fprintf(f, "%lld", (long long)*(const int64_t *)p);
+	case F_UINT:
+		fprintf(f, "%llu", get_uint(r, p));
 		break;
 	case F_TIME:
 		fprintf(f, "%.3f", *(const double *)p);
@@ -733,8 +764,7 @@ read_number(struct jp *j, const struct field *r, char *p)
 {
 	char tok[64];
 	int integral, real = r->type == F_TIME || r->type == F_SECS;
-	int is_signed =
-	    r->type == F_INT || r->type == F_LONG || r->type == F_I64;
+	int is_signed = r->type == F_INT;
 	unsigned long long u = 0;
 	long long s = 0;
 	double d;
@@ -752,28 +782,16 @@ read_number(struct jp *j, const struct field *r, char *p)
 		d = (double)(u = strtoull(tok, NULL, 10));
 	if (errno == ERANGE || !(d >= r->min && d <= r->max))
 		return fail(j, "number out of range");
-	switch (r->type) {
-	case F_INT:
-		*(int *)(void *)p = (int)s;
-		break;
-	case F_LONG:
-		*(long *)(void *)p = (long)s;
-		break;
-	case F_I64:
-		*(int64_t *)(void *)p = (int64_t)s;
-		break;
-	case F_ULONG:
-		*(unsigned long *)(void *)p = (unsigned long)u;
-		break;
-	case F_U32:
-		*(uint32_t *)(void *)p = (uint32_t)u;
-		break;
-	case F_U64:
-		*(uint64_t *)(void *)p = (uint64_t)u;
-		break;
-	default:
+	/* a row's bounds wider than its member would be a bug: refuse */
+	if (!real && r->size == sizeof(int32_t) &&
+	    (is_signed ? s < INT32_MIN || s > INT32_MAX : u > UINT32_MAX))
+		return fail(j, "number out of range");
+	if (r->type == F_INT)
+		set_int(r, p, s);
+	else if (r->type == F_UINT)
+		set_uint(r, p, u);
+	else
 		*(double *)(void *)p = d;
-	}
 	return 0;
 }
 
@@ -910,7 +928,7 @@ read_row(struct jp *j, const struct field *r, char *obj)
 		rc = read_string(j, r, p);
 		break;
 	case F_NAME:
-		rc = parse_name(j, p, (size_t)r->max + 1);
+		rc = parse_name(j, p, r->size);
 		break;
 	case F_STATE:
 	case F_KIND:
