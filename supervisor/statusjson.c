@@ -444,7 +444,9 @@ put_object(FILE *f, const struct schema *sc, const char *obj)
 			put_hook(f, r, obj);
 			continue;
 		}
-		fprintf(f, "%s\"%s\":", i ? "," : "", r->name);
+		fputs(i ? ",\"" : "\"", f);
+		fputs(r->name, f);
+		fputs("\":", f);
 		if (is_null(r, obj))
 			fputs("null", f);
 		else
@@ -485,39 +487,51 @@ struct jp {
 	char *err;
 	size_t errlen;
 	int depth;
-	char path[256]; /* the key being read: "listeners[0].queue.len" */
+	/* the key being read, for messages: the rows' names and the array
+	 * indexes on the way down ("listeners[0].queue.len") */
+	struct {
+		const char *name; /* NULL: an array index */
+		size_t index;
+	} path[MAX_DEPTH];
+	size_t npath;
 };
 
 static int
 fail(struct jp *j, const char *what)
 {
-	if (j->path[0] != '\0')
-		snprintf(j->err, j->errlen, "%s: %s at offset %ld", j->path,
-		         what, (long)(j->p - j->start));
-	else
-		snprintf(j->err, j->errlen, "%s at offset %ld", what,
-		         (long)(j->p - j->start));
+	char path[256] = "";
+	size_t i, len = 0;
+
+	for (i = 0; i < j->npath && len < sizeof(path); i++) {
+		int n = j->path[i].name != NULL
+		            ? snprintf(path + len, sizeof(path) - len, "%s%s",
+		                       i ? "." : "", j->path[i].name)
+		            : snprintf(path + len, sizeof(path) - len, "[%zu]",
+		                       j->path[i].index);
+
+		len += n > 0 ? (size_t)n : 0;
+	}
+	snprintf(j->err, j->errlen, "%s%s%s at offset %ld", path,
+	         path[0] != '\0' ? ": " : "", what, (long)(j->p - j->start));
 	return -1;
 }
 
-/* Append ".name" (or "[index]" when name is NULL) to the path; the length
- * before, for path_pop. */
+/* Enter a row (name) or an array's element (name NULL, index); the depth
+ * before, for path_pop. Deeper than MAX_DEPTH, nothing is read. */
 static size_t
 path_push(struct jp *j, const char *name, size_t index)
 {
-	size_t len = strlen(j->path), room = sizeof(j->path) - len;
-
-	if (name == NULL)
-		snprintf(j->path + len, room, "[%zu]", index);
-	else
-		snprintf(j->path + len, room, "%s%s", len ? "." : "", name);
-	return len;
+	if (j->npath < MAX_DEPTH) {
+		j->path[j->npath].name = name;
+		j->path[j->npath].index = index;
+	}
+	return j->npath++;
 }
 
 static void
-path_pop(struct jp *j, size_t len)
+path_pop(struct jp *j, size_t depth)
 {
-	j->path[len] = '\0';
+	j->npath = depth;
 }
 
 static void
@@ -1076,7 +1090,7 @@ int
 status_json_parse(const char *text, struct snapshot *out, char *err,
                   size_t errlen)
 {
-	struct jp j = {text, text, err, errlen, 0, ""};
+	struct jp j = {text, text, err, errlen, 0, {{NULL, 0}}, 0};
 
 	memset(out, 0, sizeof(*out));
 	if (strlen(text) > MAX_TEXT) {
