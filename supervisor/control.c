@@ -33,7 +33,7 @@
  * none: then only the status file tells, as with start_server's own
  * --restart); -1, said once per run (*warned), when it is not understood. */
 static int
-read_json(const char *path, struct status_json *s, int *warned)
+read_json(const char *path, struct snapshot *s, int *warned)
 {
 	char err[256], *text = status_read_file(path);
 	int r;
@@ -50,26 +50,18 @@ read_json(const char *path, struct status_json *s, int *warned)
 	return r < 0 ? -1 : 1;
 }
 
-/* A generation in one of these states is over as far as --restart is
- * concerned: it will never become the serving one. */
-static int
-state_settled(const char *state)
-{
-	return strcmp(state, "failed") == 0 || strcmp(state, "retiring") == 0 ||
-	       strcmp(state, "killed") == 0;
-}
-
 /* Does the JSON status still have a generation >= target on its way
  * (starting, ready or serving), or a restart queued? */
 static int
-in_progress(const struct status_json *s, unsigned long target)
+in_progress(const struct snapshot *s, unsigned long target)
 {
 	size_t i;
 
 	if (s->restart_pending)
 		return 1;
 	for (i = 0; i < s->ngens; i++)
-		if (s->gens[i].id >= target && !state_settled(s->gens[i].state))
+		if (s->gens[i].id >= target &&
+		    !gen_state_settled(s->gens[i].state))
 			return 1;
 	return 0;
 }
@@ -228,7 +220,7 @@ pidfile_locked(const char *path)
 #define UNCHANGED_GRACE 5.0
 
 double
-control_default_timeout(const struct status_json *s)
+control_default_timeout(const struct snapshot *s)
 {
 	if (s == NULL || !s->has_deadlines || s->ready_timeout < 0 ||
 	    s->stop_timeout <= 0)
@@ -254,7 +246,7 @@ struct watch {
 	/* the latest look at the status files */
 	unsigned long gens[MAX_GENS];
 	size_t n;
-	struct status_json js;
+	struct snapshot js;
 	int have_js;
 	/* the progress line, on a terminal only */
 	int tty, line_open;
@@ -304,7 +296,7 @@ proc_stopped(pid_t pid)
 }
 
 /* The newest generation >= target in the JSON status, or NULL. */
-static const struct status_json_gen *
+static const struct snap_gen *
 newest(const struct watch *w)
 {
 	if (!w->have_js || w->js.ngens == 0 || w->js.gens[0].id < w->target)
@@ -390,19 +382,19 @@ progress_break(struct watch *w)
 static void
 pending(const struct watch *w, char *buf, size_t len)
 {
-	const struct status_json_gen *g = newest(w);
+	const struct snap_gen *g = newest(w);
 	unsigned long top = w->n ? w->gens[w->n - 1] : 0;
 	char old[128];
 	int count;
 
-	if (g != NULL && strcmp(g->state, "ready") == 0)
+	if (g != NULL && g->state == GEN_READY)
 		snprintf(buf, len,
 		         "generation %lu is ready, not serving yet "
 		         "(--kill-old-delay)",
 		         g->id);
-	else if (g != NULL && strcmp(g->state, "serving") != 0)
+	else if (g != NULL && g->state != GEN_SERVING)
 		snprintf(buf, len, "generation %lu is still %s", g->id,
-		         g->state);
+		         gen_state_name(g->state));
 	else if (g != NULL || top >= w->target) {
 		older_listed(w, g ? g->id : top, old, sizeof(old), &count);
 		snprintf(buf, len, "generation%s %s %s still retiring",
@@ -432,7 +424,7 @@ look(struct watch *w)
 static int
 failed(struct watch *w)
 {
-	const struct status_json *js = &w->js;
+	const struct snapshot *js = &w->js;
 	struct timespec now;
 	char retry[96] = "";
 	double left;
@@ -458,17 +450,17 @@ failed(struct watch *w)
 static int
 step(struct watch *w)
 {
-	const struct status_json_gen *g = newest(w);
+	const struct snap_gen *g = newest(w);
 	unsigned long top = w->n ? w->gens[w->n - 1] : 0;
 
 	if (w->n == 1 && top >= w->target) {
 		progress(w, STEP_DONE, top);
 		return EXIT_OK;
 	}
-	if (g != NULL && strcmp(g->state, "starting") == 0)
+	if (g != NULL && g->state == GEN_STARTING)
 		progress(w, STEP_STARTING, g->id);
-	else if (g != NULL && (strcmp(g->state, "ready") == 0 ||
-	                       strcmp(g->state, "serving") == 0))
+	else if (g != NULL &&
+	         (g->state == GEN_READY || g->state == GEN_SERVING))
 		progress(w, STEP_READY, g->id);
 	if (top >= w->target)
 		progress(w, w->n > 1 ? STEP_RETIRING : STEP_READY, top);
@@ -597,7 +589,7 @@ control_restart(const struct options *o)
 {
 	unsigned long gens[MAX_GENS], target;
 	char err[512], *text, *json_path;
-	struct status_json js;
+	struct snapshot js;
 	static struct watch w; /* big: gens[] */
 	int warned = 0, r;
 	pid_t pid;
@@ -746,8 +738,7 @@ pid_running(long pid)
 /* The running supervisor's STATUS.json into s; -1 with why (it is not
  * running, or its status cannot be read). */
 static int
-read_running(const struct options *o, struct status_json *s, char *why,
-             size_t len)
+read_running(const struct options *o, struct snapshot *s, char *why, size_t len)
 {
 	char *path, *text, err[256];
 	int r;
@@ -775,19 +766,11 @@ read_running(const struct options *o, struct status_json *s, char *why,
 	return r;
 }
 
-static enum qstat_kind
-kind_named(const char *type)
-{
-	return strcmp(type, "unix") == 0  ? QSTAT_UNIX
-	       : strcmp(type, "udp") == 0 ? QSTAT_UDP
-	                                  : QSTAT_TCP;
-}
-
 /* Replace each listener's queue with the kernel's figures now, read by
  * inode (any user may), keeping the supervisor's peak. Returns how many
  * listeners could be read, or -1 when netlink fails. */
 static int
-live_queues(struct status_json *s, int *errs)
+live_queues(struct snapshot *s, int *errs)
 {
 	uint64_t *ino = calloc(s->nls + 1, sizeof(*ino));
 	enum qstat_kind *k = calloc(s->nls + 1, sizeof(*k));
@@ -799,7 +782,7 @@ live_queues(struct status_json *s, int *errs)
 		fatalx(EXIT_SOFTWARE, "out of memory");
 	for (i = 0; i < s->nls; i++) {
 		ino[i] = s->ls[i].inode;
-		k[i] = kind_named(s->ls[i].type);
+		k[i] = s->ls[i].kind;
 		want_syn |= s->ls[i].has_queue &&
 		            (s->ls[i].queue.last.flags & QSTAT_HAS_SYN);
 	}
@@ -832,9 +815,9 @@ live_queues(struct status_json *s, int *errs)
  * (two --reuseport sockets, two abstract sockets shown as "@") get their
  * fd, as /metrics gives them an fd label. */
 static int
-text_name(const struct status_json *s, size_t i, char *buf, size_t len)
+text_name(const struct snapshot *s, size_t i, char *buf, size_t len)
 {
-	const struct status_json_listener *l = &s->ls[i];
+	const struct snap_listener *l = &s->ls[i];
 	const char *colon = strrchr(l->key, ':'),
 	           *port = colon ? colon + 1 : l->key;
 	char key[512], fd[32] = "";
@@ -843,7 +826,7 @@ text_name(const struct status_json *s, size_t i, char *buf, size_t len)
 
 	for (k = 0; k < s->nls; k++)
 		if (k != i && strcmp(s->ls[k].key, l->key) == 0 &&
-		    strcmp(s->ls[k].type, l->type) == 0)
+		    s->ls[k].kind == l->kind)
 			snprintf(fd, sizeof(fd), " (fd %d)", l->fd);
 	log_escape(key, sizeof(key), l->key);
 	port += *port == 'u';
@@ -855,7 +838,7 @@ text_name(const struct status_json *s, size_t i, char *buf, size_t len)
 }
 
 static void
-print_text(const struct status_json *s, const int *errs)
+print_text(const struct snapshot *s, const int *errs)
 {
 	char buf[256], name[1100];
 	size_t i;
@@ -877,15 +860,14 @@ print_text(const struct status_json *s, const int *errs)
 
 /* The supervisor's families too, from its STATUS.json. */
 static int
-print_prom(const struct status_json *s, const int *errs)
+print_prom(const struct snapshot *s, const int *errs)
 {
 	struct metrics_listener *ml = calloc(s->nls + 1, sizeof(*ml));
-	struct metrics_workers w[] = {{"starting", 0}, {"ready", 0},
-	                              {"serving", 0},  {"retiring", 0},
-	                              {"failed", 0},   {"killed", 0}};
+	struct metrics_workers w[GEN_GONE];
+	uint64_t count[GEN_NSTATES];
 	struct metrics_snapshot snap = {0};
 	struct metrics_text t;
-	size_t i, g, k;
+	size_t i, k;
 	int r;
 
 	if (ml == NULL)
@@ -895,7 +877,7 @@ print_prom(const struct status_json *s, const int *errs)
 		int ok = errs[i] == 0;
 
 		ml[i].key = s->ls[i].key;
-		ml[i].proto = s->ls[i].type;
+		ml[i].proto = qstat_kind_name(s->ls[i].kind);
 		ml[i].fd = s->ls[i].fd;
 		ml[i].has_queue = ok && (q->flags & QSTAT_HAS_QUEUE);
 		ml[i].len = q->len;
@@ -907,14 +889,11 @@ print_prom(const struct status_json *s, const int *errs)
 		ml[i].syn = q->syn;
 		ml[i].port = (uint32_t)s->ls[i].port;
 	}
-	for (g = 0; g < s->ngens; g++) {
-		if (strcmp(s->gens[g].state, "serving") == 0 &&
-		    s->gens[g].id > snap.generation)
-			snap.generation = s->gens[g].id;
-		for (k = 0; k < sizeof(w) / sizeof(w[0]); k++)
-			if (strcmp(s->gens[g].state, w[k].state) == 0)
-				for (i = 0; i < s->gens[g].nw; i++)
-					w[k].count += s->gens[g].w[i].alive;
+	snap.generation = snapshot_gen_in(s, GEN_SERVING);
+	snapshot_workers_by_state(s, count);
+	for (k = 0; k < GEN_GONE; k++) {
+		w[k].state = gen_state_name((enum gen_state)k);
+		w[k].count = count[k];
 	}
 	snap.listener = metrics_listener_of_array;
 	snap.arg = ml;
@@ -935,7 +914,7 @@ print_prom(const struct status_json *s, const int *errs)
 int
 control_stats(const struct options *o)
 {
-	struct status_json s;
+	struct snapshot s;
 	char why[1024];
 	int *errs, n, rc = EXIT_OK;
 
@@ -977,10 +956,9 @@ control_stats(const struct options *o)
 int
 control_health(const struct options *o)
 {
-	struct status_json s;
+	struct snapshot s;
 	char why[1024];
 	unsigned long serving = 0;
-	size_t g;
 
 	if (o->status_file == NULL) {
 		log_warnx("--health requires --status-file");
@@ -990,9 +968,7 @@ control_health(const struct options *o)
 		log_warnx("not running: %s", why);
 		return 1;
 	}
-	for (g = 0; g < s.ngens; g++)
-		if (strcmp(s.gens[g].state, "serving") == 0)
-			serving = s.gens[g].id;
+	serving = snapshot_gen_in(&s, GEN_SERVING);
 	if (o->health_ready && s.stopping)
 		snprintf(why, sizeof(why), "not ready: stopping");
 	else if (o->health_ready && serving == 0)

@@ -19,6 +19,6 @@ int control_health(const struct options *o);
 /* How long --restart waits by default for a supervisor whose status
  * says s (NULL or no deadlines: unknown): the sum of its deadlines and
  * a margin, or 600 s when one of them is unbounded. */
-double control_default_timeout(const struct status_json *s);
+double control_default_timeout(const struct snapshot *s);
 
 #endif

@@ -55,6 +55,7 @@
 #include "envdir.h"
 #include "fdcheck.h"
 #include "gen.h"
+#include "genstate.h"
 #include "log.h"
 #include "monotime.h"
 #include "metricsd.h"
@@ -76,20 +77,6 @@
  * reporting progress in a loop must not turn baton into a disk writer. */
 #define STATUS_DELAY 0.1
 #define STATUS_RETRY 1.0 /* seconds between attempts at a failed write */
-
-/* The numbers are saved across a re-exec (gen_state_save): append only. */
-enum gen_state {
-	GEN_STARTING,
-	GEN_READY,
-	GEN_SERVING,
-	GEN_RETIRING,
-	GEN_FAILED,
-	GEN_KILLED,
-	GEN_GONE /* freed right after the change; never saved */
-};
-
-static const char *const state_names[] = {
-    "starting", "ready", "serving", "retiring", "failed", "killed", "gone"};
 
 enum gen_event {
 	GE_INTERVAL,      /* --interval elapsed with every worker alive */
@@ -363,7 +350,7 @@ gen_set_state(struct gen *g, enum gen_state to, enum gen_event ev,
 	if (!transition_allowed(g->state, ev, to))
 		log_warnx("internal: generation %lu: no transition from %s "
 		          "to %s on \"%s\"",
-		          g->id, state_names[g->state], state_names[to],
+		          g->id, gen_state_name(g->state), gen_state_name(to),
 		          event_names[ev]);
 	if (fmt) {
 		va_start(ap, fmt);
@@ -1280,8 +1267,8 @@ gen_state_of(unsigned long id)
 
 	for (g = S.gens; g; g = g->next)
 		if (g->id == id)
-			return state_names[g->state];
-	return id > 0 && id <= S.last_id ? state_names[GEN_GONE] : NULL;
+			return gen_state_name(g->state);
+	return id > 0 && id <= S.last_id ? gen_state_name(GEN_GONE) : NULL;
 }
 
 pid_t
@@ -1308,7 +1295,7 @@ gen_view(struct gen_view *v)
 	v->served = S.served;
 	v->rolled_back = S.rolled_back;
 	for (i = 0; i < GEN_VIEW_STATES; i++)
-		v->state[i] = state_names[i];
+		v->state[i] = gen_state_name((enum gen_state)i);
 	for (g = S.gens; g; g = g->next)
 		if (g->state < GEN_VIEW_STATES)
 			v->workers[g->state] += g->nalive;
@@ -1328,18 +1315,18 @@ listener_options(FILE *f, const void *arg)
 	listen_json_options(f, arg);
 }
 
-static const char *
-listener_type(const struct listener *l)
+static enum qstat_kind
+listener_kind(const struct listener *l)
 {
-	return l->kind == LISTEN_UDP    ? "udp"
-	       : l->kind == LISTEN_UNIX ? "unix"
-	                                : "tcp";
+	return l->kind == LISTEN_UDP    ? QSTAT_UDP
+	       : l->kind == LISTEN_UNIX ? QSTAT_UNIX
+	                                : QSTAT_TCP;
 }
 
 /* Fill the status JSON's struct (statusjson.h owns the format). The
  * arrays are malloc'd; the strings point into our own state. */
 static int
-json_fill(struct status_json *s)
+json_fill(struct snapshot *s)
 {
 	struct gen *g;
 	size_t i, k;
@@ -1363,8 +1350,7 @@ json_fill(struct status_json *s)
 	for (i = 0; i < S.o->nls; i++) {
 		s->ls[i].key = S.o->ls[i].key;
 		s->ls[i].fd = S.o->ls[i].target_fd;
-		snprintf(s->ls[i].type, sizeof(s->ls[i].type), "%s",
-		         listener_type(&S.o->ls[i]));
+		s->ls[i].kind = listener_kind(&S.o->ls[i]);
 		s->ls[i].options = listener_options;
 		snprintf(s->ls[i].origin, sizeof(s->ls[i].origin), "%s",
 		         listen_origin_name(&S.o->ls[i]));
@@ -1375,11 +1361,10 @@ json_fill(struct status_json *s)
 		    metricsd_queue(i, &s->ls[i].inode, &s->ls[i].queue) == 0;
 	}
 	for (g = S.gens, i = 0; g; g = g->next, i++) {
-		struct status_json_gen *jg = &s->gens[i];
+		struct snap_gen *jg = &s->gens[i];
 
 		jg->id = g->id;
-		snprintf(jg->state, sizeof(jg->state), "%s",
-		         state_names[g->state]);
+		jg->state = g->state;
 		jg->started = g->started;
 		jg->ready_at = g->ready_at > 0 ? g->ready_at : -1;
 		jg->nw = g->nw;
@@ -1420,7 +1405,7 @@ json_to(FILE *f, const void *s)
 static int
 write_json(void)
 {
-	struct status_json s;
+	struct snapshot s;
 	size_t i;
 	int r = 0, saved = 0;
 
@@ -1549,7 +1534,7 @@ gen_state_save(struct reexec_state *st, char *why, size_t len)
 
 		rg->id = g->id;
 		snprintf(rg->state, sizeof(rg->state), "%s",
-		         state_names[g->state]);
+		         gen_state_name(g->state));
 		rg->stop_sig = g->stop_sig;
 		rg->nw = g->nw;
 		if ((rg->w = calloc(g->nw + 1, sizeof(*rg->w))) == NULL) {
@@ -1564,17 +1549,12 @@ gen_state_save(struct reexec_state *st, char *why, size_t len)
 	return 0;
 }
 
-/* The state named so in a re-exec's state, or -1: the names, not the
- * enum's numbers, cross the exec. */
+/* The names, not the enum's numbers, cross the exec: a name this baton
+ * does not know cannot be adopted. */
 static int
-state_by_name(const char *name)
+adoptable(enum gen_state st)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
-		if (state_names[i] && strcmp(state_names[i], name) == 0)
-			return (int)i;
-	return -1;
+	return st != GEN_UNKNOWN;
 }
 
 static void
@@ -1607,7 +1587,7 @@ gen_state_adopt(const struct reexec_state *st)
 
 	/* every name first: an unknown one changes nothing */
 	for (k = 0; k < st->ngens; k++)
-		if (state_by_name(st->gens[k].state) < 0) {
+		if (!adoptable(gen_state_parse(st->gens[k].state))) {
 			log_warnx("re-exec state: generation %lu is in state "
 			          "\"%s\", unknown to this baton",
 			          st->gens[k].id, st->gens[k].state);
@@ -1622,7 +1602,7 @@ gen_state_adopt(const struct reexec_state *st)
 		const struct reexec_gen *rg = &st->gens[k];
 		struct gen *g = gen_alloc(rg->id, rg->nw);
 
-		g->state = (enum gen_state)state_by_name(rg->state);
+		g->state = gen_state_parse(rg->state);
 		g->stop_sig = rg->stop_sig;
 		g->ready_at = ev_now(S.loop);
 		g->ready_mono = monotime_now();

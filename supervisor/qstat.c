@@ -52,6 +52,20 @@ qstat_kind_name(enum qstat_kind kind)
 	return "?";
 }
 
+int
+qstat_kind_parse(const char *name, enum qstat_kind *kind)
+{
+	static const enum qstat_kind all[] = {QSTAT_TCP, QSTAT_UNIX, QSTAT_UDP};
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(name, qstat_kind_name(all[i])) == 0) {
+			*kind = all[i];
+			return 0;
+		}
+	return -1;
+}
+
 void
 qstat_sample(struct qstat_track *t, const struct qstat *q, int64_t now)
 {
@@ -167,41 +181,6 @@ qstat_cookie_check(struct qstat_cookie_track *t, const struct qstat *r,
 		return 0;
 	t->said = 1;
 	return recv - t->base;
-}
-
-/* " NAME:VALUE" or " NAME:null" into buf at *off, JSON style. */
-static void
-json_u(char *buf, size_t len, size_t *off, const char *name, int have,
-       uint64_t v)
-{
-	int n;
-
-	if (*off >= len)
-		return;
-	if (have)
-		n = snprintf(buf + *off, len - *off, "\"%s\":%llu,", name,
-		             (unsigned long long)v);
-	else
-		n = snprintf(buf + *off, len - *off, "\"%s\":null,", name);
-	*off += n > 0 ? (size_t)n : 0;
-}
-
-int
-qstat_json(char *buf, size_t len, const struct qstat_track *t)
-{
-	const struct qstat *q = &t->last;
-	int queue = (q->flags & QSTAT_HAS_QUEUE) != 0;
-	char tmp[256];
-	size_t off = 0;
-
-	json_u(tmp, sizeof(tmp), &off, "len", queue, q->len);
-	json_u(tmp, sizeof(tmp), &off, "limit", queue, q->limit);
-	json_u(tmp, sizeof(tmp), &off, "peak", queue, t->peak);
-	json_u(tmp, sizeof(tmp), &off, "drops", q->flags & QSTAT_HAS_DROPS,
-	       q->drops);
-	json_u(tmp, sizeof(tmp), &off, "syn", q->flags & QSTAT_HAS_SYN, q->syn);
-	return snprintf(buf, len, "{%s\"sampled_at\":%lld}", tmp,
-	                (long long)t->sampled_at);
 }
 
 int

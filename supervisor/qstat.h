@@ -65,12 +65,6 @@ int qstat_read_inodes(const uint64_t *inodes, const enum qstat_kind *kinds,
 /* Record one reading in t (peak, sampled_at = now). */
 void qstat_sample(struct qstat_track *t, const struct qstat *q, int64_t now);
 
-/* The "queue" object of STATUS.json, from t:
- *   {"len":5,"limit":4,"peak":5,"drops":5,"syn":null,"sampled_at":T}
- * a figure the kernel did not give (unix drops, UDP queue, syn not asked
- * for) being null. Returns what snprintf returns. */
-int qstat_json(char *buf, size_t len, const struct qstat_track *t);
-
 /* The --stats text after the listener's key, mirroring ss(8):
  *   "queue 5/4  peak 5  drops 5" and "  syn 3" when sampled; no queue
  * part for UDP, no drops part for unix. Returns what snprintf returns. */
@@ -116,5 +110,7 @@ uint64_t qstat_cookie_check(struct qstat_cookie_track *t, const struct qstat *r,
 
 /* "tcp", "unix", "udp": the proto label and JSON value. */
 const char *qstat_kind_name(enum qstat_kind kind);
+/* The kind called name: 0, or -1 when none is. */
+int qstat_kind_parse(const char *name, enum qstat_kind *kind);
 
 #endif

@@ -1,10 +1,27 @@
 /* SPDX-License-Identifier: ISC */
-/* statusjson.c: the JSON status file: writer and a strict, bounded reader
- * for exactly its schema (the s6 svstatus pack/unpack model). */
+/* statusjson.c: STATUS.json, written and read through one table of rows
+ * per JSON object (the s6 svstatus pack/unpack model, with rows as tmux's
+ * options table has them).
+ *
+ * The client side (--stats, --health, --restart) could parse with
+ * libjansson instead; it does not. jansson would replace the lexer only
+ * (about 300 lines): which keys are required, their types, bounds, null
+ * mappings and versions are the schema, so the table stays, and the
+ * writer (order, number formats, the listener's options callback) stays
+ * ours, so jansson would put the schema in a second place. It reads
+ * integers as long long: a queue's drops past 2^63, which the writer may
+ * write, is "too big integer" or, as a real, loses digits. Its limits are
+ * a compile-time depth of 2048 and none on a string's length or an
+ * array's count, checked only after the whole tree is in memory;
+ * duplicate keys it refuses only with JSON_REJECT_DUPLICATES. And it is a
+ * run-time library (60 kB) of the one binary that also supervises, for
+ * the sake of a client. The lexer here is bounded in depth, sizes and
+ * counts, and checks strings as jansson does (UTF-8, no \u0000). */
 #include "config.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +36,297 @@
 #define MAX_STRING 65536
 #define MAX_ITEMS 65536
 #define MAX_TEXT (64UL * 1024 * 1024)
+/* The most rows an object may have (the reader's duplicate-key mask). */
+#define MAX_ROWS 64
+/* Epoch seconds up to the year 30 million: %.3f of one fits a number
+ * token; a duration as an option gave it has no such limit. */
+#define TIME_MAX 1e15
+#define SECS_MAX 1e300
 
-/* ---- writer ----------------------------------------------------------- */
+/* ---- the schema ---------------------------------------------------------- */
+
+enum ftype {
+	F_INT,    /* a signed integer of 4 or 8 bytes (int, long, int64_t) */
+	F_UINT,   /* an unsigned one (unsigned long, uint32_t, uint64_t) */
+	F_TIME,   /* double, epoch seconds, %.3f */
+	F_SECS,   /* double, a duration as an option said it, %.15g (0.5, 60) */
+	F_BOOL,   /* int, true or false */
+	F_STRING, /* const char *, escaped; malloc'd when read */
+	F_NAME,   /* char[size], a lower-case name */
+	F_STATE,  /* enum gen_state, by its name (genstate.h) */
+	F_KIND,   /* enum qstat_kind, by its name (qstat.h) */
+	F_OBJECT, /* a struct at off, by the table sub */
+	F_ARRAY,  /* a malloc'd array at off, aux its size_t count */
+	/* writer only: a callback void (*)(FILE *, const void *) at off,
+	 * its argument at aux, writes its own members (the listener's
+	 * "options" and "requested"); the reader skips them as unknown */
+	F_HOOK
+};
+
+/* How a value that is not known is written: null. */
+enum fnull {
+	N_NEVER,  /* always a value (a NULL string is written as dflt or "") */
+	N_ZERO,   /* 0 or NULL is null, and null reads as 0 or NULL */
+	N_NEG,    /* (doubles) < 0 is null, and null reads as -1 */
+	N_NONPOS, /* <= 0 is null, and null reads as 0 */
+};
+
+/* The release whose STATUS.json first had a key. A key is required when
+ * it is as old as the object holding it (the top level's age is the
+ * oldest file read, 0.1); an older writer's file lacks the newer ones,
+ * and the reader leaves them at their null value. */
+enum version { V0_1 = 1, V0_2, V0_3 };
+#define OLDEST V0_1
+static const char *const version_names[] = {"", "0.1", "0.2", "0.3"};
+
+struct schema;
+
+struct field {
+	const char *name; /* the JSON key */
+	enum ftype type;
+	enum version since;
+	size_t off, size; /* the member's offsetof() and sizeof() */
+	double min, max;  /* numbers: bounds; strings, states and kinds: the
+	                     longest length; arrays: the most items; bools: 1 */
+	enum fnull null;
+	/* also null when this bit of the unsigned (or int) at flag is clear;
+	 * a value read sets it (has_queue, has_failure, has_deadlines, the
+	 * queue's QSTAT_HAS_* flags) */
+	unsigned bit;
+	size_t flag;
+	size_t aux;               /* F_ARRAY: the count; F_HOOK: the arg */
+	const struct schema *sub; /* F_OBJECT, F_ARRAY: its members */
+	const char *dflt;         /* F_STRING, F_NAME: written for NULL, "" */
+};
+
+struct schema {
+	const struct field *f;
+	size_t n;
+	size_t size; /* sizeof the struct (an array's element) */
+};
+
+#define SCHEMA(rows, type)                                                     \
+	{                                                                      \
+		rows, sizeof(rows) / sizeof(rows[0]), sizeof(type)             \
+	}
+#define ROWS_FIT(rows)                                                         \
+	_Static_assert(sizeof(rows) / sizeof(rows[0]) <= MAX_ROWS,             \
+	               #rows " has more than MAX_ROWS rows")
+
+/* The member m of struct type: its offset and size. */
+#define AT(type, m) offsetof(type, m), sizeof(((type *)0)->m)
+
+#define W(m) AT(struct snap_worker, m)
+static const struct field worker_rows[] = {
+    {"index", F_INT, V0_1, W(index), .max = INT_MAX},
+    {"pid", F_INT, V0_1, W(pid), .max = INT_MAX},
+    {"alive", F_BOOL, V0_1, W(alive), .max = 1},
+    {"ready", F_BOOL, V0_1, W(ready), .max = 1},
+    {"status", F_STRING, V0_1, W(status), .max = MAX_STRING, .null = N_ZERO},
+};
+ROWS_FIT(worker_rows);
+static const struct schema worker_schema =
+    SCHEMA(worker_rows, struct snap_worker);
+
+#define G(m) AT(struct snap_gen, m)
+static const struct field gen_rows[] = {
+    {"generation", F_UINT, V0_1, G(id), .max = ULONG_MAX},
+    {"state", F_STATE, V0_1, G(state), .max = 15},
+    {"started", F_TIME, V0_1, G(started), .max = TIME_MAX},
+    {"ready", F_TIME, V0_1, G(ready_at), .max = TIME_MAX, .null = N_NEG},
+    {"trigger", F_STRING, V0_3, G(trigger), .max = 255, .null = N_ZERO},
+    {"workers", F_ARRAY, V0_1, G(w), .max = MAX_ITEMS,
+     .aux = offsetof(struct snap_gen, nw), .sub = &worker_schema},
+};
+ROWS_FIT(gen_rows);
+static const struct schema gen_schema = SCHEMA(gen_rows, struct snap_gen);
+
+/* The queue as last sampled: a figure the kernel does not give is null,
+ * its QSTAT_HAS_* flag clear. */
+#define Q(m) AT(struct qstat_track, m)
+#define QFLAG(b) .bit = (b), .flag = offsetof(struct qstat_track, last.flags)
+static const struct field queue_rows[] = {
+    {"len", F_UINT, V0_2, Q(last.len), .max = UINT32_MAX,
+     QFLAG(QSTAT_HAS_QUEUE)},
+    {"limit", F_UINT, V0_2, Q(last.limit), .max = UINT32_MAX,
+     QFLAG(QSTAT_HAS_QUEUE)},
+    {"peak", F_UINT, V0_2, Q(peak), .max = UINT32_MAX, QFLAG(QSTAT_HAS_QUEUE)},
+    {"drops", F_UINT, V0_2, Q(last.drops), .max = UINT64_MAX,
+     QFLAG(QSTAT_HAS_DROPS)},
+    {"syn", F_UINT, V0_2, Q(last.syn), .max = UINT32_MAX, QFLAG(QSTAT_HAS_SYN)},
+    {"sampled_at", F_INT, V0_2, Q(sampled_at), .max = INT64_MAX},
+};
+ROWS_FIT(queue_rows);
+static const struct schema queue_schema =
+    SCHEMA(queue_rows, struct qstat_track);
+
+#define L(m) AT(struct snap_listener, m)
+static const struct field listener_rows[] = {
+    {"key", F_STRING, V0_1, L(key), .max = MAX_STRING},
+    {"fd", F_INT, V0_1, L(fd), .min = -1, .max = INT_MAX},
+    {"type", F_KIND, V0_1, L(kind), .max = 15},
+    {"origin", F_NAME, V0_2, L(origin), .dflt = "bound"},
+    {"fdname", F_STRING, V0_2, L(fdname), .max = MAX_STRING, .null = N_ZERO},
+    {"port", F_INT, V0_3, L(port), .min = 1, .max = 65535, .null = N_NONPOS},
+    /* the settings first, the figures that change last */
+    {"options", F_HOOK, V0_2, L(options),
+     .aux = offsetof(struct snap_listener, arg)},
+    {"inode", F_UINT, V0_2, L(inode), .max = UINT64_MAX, .null = N_ZERO},
+    {"queue", F_OBJECT, V0_2, L(queue), .sub = &queue_schema, .bit = 1,
+     .flag = offsetof(struct snap_listener, has_queue)},
+};
+ROWS_FIT(listener_rows);
+static const struct schema listener_schema =
+    SCHEMA(listener_rows, struct snap_listener);
+
+#define T(m) AT(struct snapshot, m)
+static const struct field failure_rows[] = {
+    {"generation", F_UINT, V0_1, T(fail_gen), .max = ULONG_MAX},
+    {"time", F_TIME, V0_1, T(fail_time), .max = TIME_MAX},
+    {"reason", F_STRING, V0_1, T(fail_reason), .max = MAX_STRING},
+};
+ROWS_FIT(failure_rows);
+/* last_failure's members live in struct snapshot itself (off 0) */
+static const struct schema failure_schema =
+    SCHEMA(failure_rows, struct snapshot);
+
+/* The supervisor's deadlines: null all three when not known. */
+#define DEADLINE(n, m)                                                         \
+	{                                                                      \
+		n, F_SECS, V0_2, T(m),                                         \
+		    .max = SECS_MAX, .null = N_NEG, .bit = 1,                  \
+		    .flag = offsetof(struct snapshot, has_deadlines)           \
+	}
+static const struct field top_rows[] = {
+    {"pid", F_INT, V0_1, T(pid), .min = 1, .max = INT_MAX},
+    {"restarts", F_UINT, V0_1, T(restarts), .max = ULONG_MAX},
+    {"restart_pending", F_BOOL, V0_1, T(restart_pending), .max = 1},
+    {"retrying", F_BOOL, V0_2, T(retrying), .max = 1},
+    {"retry_at", F_TIME, V0_2, T(retry_at), .max = TIME_MAX, .null = N_NONPOS},
+    {"stop_timeout", F_INT, V0_1, T(stop_timeout), .max = LONG_MAX},
+    DEADLINE("interval", interval),
+    DEADLINE("ready_timeout", ready_timeout),
+    DEADLINE("kill_old_delay", kill_old_delay),
+    {"stopping", F_BOOL, V0_1, T(stopping), .max = 1},
+    {"last_generation", F_UINT, V0_1, T(last_generation), .max = ULONG_MAX},
+    {"restarts_served", F_UINT, V0_2, T(served), .max = ULONG_MAX},
+    {"restarts_rolled_back", F_UINT, V0_2, T(rolled_back), .max = ULONG_MAX},
+    {"listeners", F_ARRAY, V0_1, T(ls), .max = MAX_ITEMS,
+     .aux = offsetof(struct snapshot, nls), .sub = &listener_schema},
+    {"generations", F_ARRAY, V0_1, T(gens), .max = MAX_ITEMS,
+     .aux = offsetof(struct snapshot, ngens), .sub = &gen_schema},
+    {"last_failure", F_OBJECT, V0_1, 0, sizeof(struct snapshot),
+     .sub = &failure_schema, .bit = 1,
+     .flag = offsetof(struct snapshot, has_failure)},
+};
+ROWS_FIT(top_rows);
+static const struct schema top_schema = SCHEMA(top_rows, struct snapshot);
+
+/* ---- access through a row ---------------------------------------------- */
+
+static const void *
+get_ptr(const char *p)
+{
+	const void *v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static unsigned *
+flag_word(const struct field *r, char *obj)
+{
+	return (unsigned *)(void *)(obj + r->flag);
+}
+
+/* An integer member, widened (F_INT, F_UINT: 4 or 8 bytes). */
+static long long
+get_int(const struct field *r, const char *p)
+{
+	int32_t i4;
+	int64_t i8;
+
+	if (r->size == sizeof(i4)) {
+		memcpy(&i4, p, sizeof(i4));
+		return i4;
+	}
+	memcpy(&i8, p, sizeof(i8));
+	return i8;
+}
+
+static unsigned long long
+get_uint(const struct field *r, const char *p)
+{
+	uint32_t u4;
+	uint64_t u8;
+
+	if (r->size == sizeof(u4)) {
+		memcpy(&u4, p, sizeof(u4));
+		return u4;
+	}
+	memcpy(&u8, p, sizeof(u8));
+	return u8;
+}
+
+static void
+set_int(const struct field *r, char *p, long long v)
+{
+	int32_t i4 = (int32_t)v;
+	int64_t i8 = v;
+
+	if (r->size == sizeof(i4))
+		memcpy(p, &i4, sizeof(i4));
+	else
+		memcpy(p, &i8, sizeof(i8));
+}
+
+static void
+set_uint(const struct field *r, char *p, unsigned long long v)
+{
+	uint32_t u4 = (uint32_t)v;
+	uint64_t u8 = v;
+
+	if (r->size == sizeof(u4))
+		memcpy(p, &u4, sizeof(u4));
+	else
+		memcpy(p, &u8, sizeof(u8));
+}
+
+/* A number row's value, as a double: for null rules only. */
+static double
+num_get(const struct field *r, const char *p)
+{
+	if (r->type == F_INT)
+		return (double)get_int(r, p);
+	if (r->type == F_UINT)
+		return (double)get_uint(r, p);
+	return *(const double *)(const void *)p;
+}
+
+static int
+nullable(const struct field *r)
+{
+	return r->null != N_NEVER || r->bit != 0;
+}
+
+static int
+is_null(const struct field *r, const char *obj)
+{
+	const char *p = obj + r->off;
+	double v;
+
+	if (r->bit != 0 &&
+	    !(*(const unsigned *)(const void *)(obj + r->flag) & r->bit))
+		return 1;
+	if (r->null == N_NEVER)
+		return 0;
+	if (r->type == F_STRING)
+		return get_ptr(p) == NULL;
+	v = num_get(r, p);
+	return r->null == N_ZERO ? v == 0 : r->null == N_NEG ? v < 0 : v <= 0;
+}
+
+/* ---- writer ---------------------------------------------------------------- */
 
 static void
 put_str(FILE *f, const char *str)
@@ -47,138 +353,118 @@ put_str(FILE *f, const char *str)
 	fputc('"', f);
 }
 
-static const char *
-tf(int b)
-{
-	return b ? "true" : "false";
-}
-
-/* A number of seconds, or null when not known (ok 0): %.15g keeps what
- * an option said (0.5, 60) without trailing zeros. */
-static void
-put_secs(FILE *f, const char *key, int ok, double v)
-{
-	if (ok)
-		fprintf(f, "\"%s\":%.15g,", key, v);
-	else
-		fprintf(f, "\"%s\":null,", key);
-}
+static void put_object(FILE *f, const struct schema *sc, const char *obj);
 
 static void
-put_gen(FILE *f, const struct status_json_gen *g)
+put_array(FILE *f, const struct field *r, const char *obj)
+{
+	const char *base = get_ptr(obj + r->off);
+	size_t i, n;
+
+	memcpy(&n, obj + r->aux, sizeof(n));
+	fputc('[', f);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		put_object(f, r->sub, base + i * r->sub->size);
+	}
+	fputc(']', f);
+}
+
+static void
+put_value(FILE *f, const struct field *r, const char *obj)
+{
+	const void *p = obj + r->off;
+	const char *s;
+
+	switch (r->type) {
+	case F_INT:
+		fprintf(f, "%lld", get_int(r, p));
+		break;
+	case F_UINT:
+		fprintf(f, "%llu", get_uint(r, p));
+		break;
+	case F_TIME:
+		fprintf(f, "%.3f", *(const double *)p);
+		break;
+	case F_SECS:
+		fprintf(f, "%.15g", *(const double *)p);
+		break;
+	case F_BOOL:
+		fputs(*(const int *)p ? "true" : "false", f);
+		break;
+	case F_STRING:
+		s = get_ptr(p);
+		put_str(f, s ? s : r->dflt ? r->dflt : "");
+		break;
+	case F_NAME:
+		s = p;
+		put_str(f, s[0] != '\0' || r->dflt == NULL ? s : r->dflt);
+		break;
+	case F_STATE:
+		put_str(f, gen_state_name(*(const enum gen_state *)p));
+		break;
+	case F_KIND:
+		put_str(f, qstat_kind_name(*(const enum qstat_kind *)p));
+		break;
+	case F_OBJECT:
+		put_object(f, r->sub, p);
+		break;
+	case F_ARRAY:
+		put_array(f, r, obj);
+		break;
+	case F_HOOK:
+		break;
+	}
+}
+
+/* The callback of an F_HOOK row writes ",members" (never first). */
+static void
+put_hook(FILE *f, const struct field *r, const char *obj)
+{
+	void (*fn)(FILE *, const void *);
+
+	memcpy(&fn, obj + r->off, sizeof(fn));
+	if (fn != NULL) {
+		fputc(',', f);
+		fn(f, get_ptr(obj + r->aux));
+	}
+}
+
+static void
+put_object(FILE *f, const struct schema *sc, const char *obj)
 {
 	size_t i;
 
-	fputs("{\"generation\":", f);
-	fprintf(f, "%lu,\"state\":", g->id);
-	put_str(f, g->state);
-	fprintf(f, ",\"started\":%.3f,\"ready\":", g->started);
-	if (g->ready_at >= 0)
-		fprintf(f, "%.3f", g->ready_at);
-	else
-		fputs("null", f);
-	fputs(",\"workers\":[", f);
-	for (i = 0; i < g->nw; i++) {
-		const struct status_json_worker *w = &g->w[i];
+	fputc('{', f);
+	for (i = 0; i < sc->n; i++) {
+		const struct field *r = &sc->f[i];
 
-		fprintf(f,
-		        "%s{\"index\":%d,\"pid\":%ld,\"alive\":%s,"
-		        "\"ready\":%s,\"status\":",
-		        i ? "," : "", w->index, w->pid, tf(w->alive),
-		        tf(w->ready));
-		if (w->status)
-			put_str(f, w->status);
-		else
+		if (r->type == F_HOOK) {
+			put_hook(f, r, obj);
+			continue;
+		}
+		fputs(i ? ",\"" : "\"", f);
+		fputs(r->name, f);
+		fputs("\":", f);
+		if (is_null(r, obj))
 			fputs("null", f);
-		fputc('}', f);
+		else
+			put_value(f, r, obj);
 	}
-	fputs("]}", f);
-}
-
-static void
-put_queue(FILE *f, const struct status_json_listener *l)
-{
-	char q[512];
-
-	if (l->inode)
-		fprintf(f, ",\"inode\":%llu", (unsigned long long)l->inode);
-	else
-		fputs(",\"inode\":null", f);
-	fputs(",\"queue\":", f);
-	if (l->has_queue && qstat_json(q, sizeof(q), &l->queue) > 0)
-		fputs(q, f);
-	else
-		fputs("null", f);
+	fputc('}', f);
 }
 
 int
-status_json_write(FILE *f, const struct status_json *s)
+status_json_write(FILE *f, const struct snapshot *s)
 {
-	size_t i;
-
-	fprintf(f, "{\"pid\":%ld,\"restarts\":%lu,\"restart_pending\":%s,",
-	        s->pid, s->restarts, tf(s->restart_pending));
-	fprintf(f, "\"retrying\":%s,", tf(s->retrying));
-	if (s->retry_at > 0)
-		fprintf(f, "\"retry_at\":%.3f,", s->retry_at);
-	else
-		fputs("\"retry_at\":null,", f);
-	fprintf(f, "\"stop_timeout\":%ld,", s->stop_timeout);
-	put_secs(f, "interval", s->has_deadlines, s->interval);
-	put_secs(f, "ready_timeout", s->has_deadlines && s->ready_timeout >= 0,
-	         s->ready_timeout);
-	put_secs(f, "kill_old_delay", s->has_deadlines, s->kill_old_delay);
-	fprintf(f, "\"stopping\":%s,\"last_generation\":%lu,", tf(s->stopping),
-	        s->last_generation);
-	fprintf(f, "\"restarts_served\":%lu,\"restarts_rolled_back\":%lu,",
-	        s->served, s->rolled_back);
-	fputs("\"listeners\":[", f);
-	for (i = 0; i < s->nls; i++) {
-		const struct status_json_listener *l = &s->ls[i];
-
-		fprintf(f, "%s{\"key\":", i ? "," : "");
-		put_str(f, l->key);
-		fprintf(f, ",\"fd\":%d,\"type\":", l->fd);
-		put_str(f, l->type);
-		fputs(",\"origin\":", f);
-		put_str(f, l->origin[0] ? l->origin : "bound");
-		fputs(",\"fdname\":", f);
-		if (l->fdname)
-			put_str(f, l->fdname);
-		else
-			fputs("null", f);
-		if (l->port > 0)
-			fprintf(f, ",\"port\":%d", l->port);
-		else
-			fputs(",\"port\":null", f);
-		/* the settings first, the figures that change last */
-		if (l->options) {
-			fputc(',', f);
-			l->options(f, l->arg);
-		}
-		put_queue(f, l);
-		fputc('}', f);
-	}
-	fputs("],\"generations\":[", f);
-	for (i = 0; i < s->ngens; i++) {
-		if (i)
-			fputc(',', f);
-		put_gen(f, &s->gens[i]);
-	}
-	fputs("],\"last_failure\":", f);
-	if (s->has_failure) {
-		fprintf(f, "{\"generation\":%lu,\"time\":%.3f,\"reason\":",
-		        s->fail_gen, s->fail_time);
-		put_str(f, s->fail_reason ? s->fail_reason : "");
-		fputc('}', f);
-	} else
-		fputs("null", f);
-	fputs("}\n", f);
+	put_object(f, &top_schema, (const char *)s);
+	fputc('\n', f);
 	return ferror(f) ? -1 : 0;
 }
 
 char *
-status_json_format(const struct status_json *s, size_t *len)
+status_json_format(const struct snapshot *s, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
@@ -201,14 +487,51 @@ struct jp {
 	char *err;
 	size_t errlen;
 	int depth;
+	/* the key being read, for messages: the rows' names and the array
+	 * indexes on the way down ("listeners[0].queue.len") */
+	struct {
+		const char *name; /* NULL: an array index */
+		size_t index;
+	} path[MAX_DEPTH];
+	size_t npath;
 };
 
 static int
 fail(struct jp *j, const char *what)
 {
-	snprintf(j->err, j->errlen, "%s at offset %ld", what,
-	         (long)(j->p - j->start));
+	char path[256] = "";
+	size_t i, len = 0;
+
+	for (i = 0; i < j->npath && len < sizeof(path); i++) {
+		int n = j->path[i].name != NULL
+		            ? snprintf(path + len, sizeof(path) - len, "%s%s",
+		                       i ? "." : "", j->path[i].name)
+		            : snprintf(path + len, sizeof(path) - len, "[%zu]",
+		                       j->path[i].index);
+
+		len += n > 0 ? (size_t)n : 0;
+	}
+	snprintf(j->err, j->errlen, "%s%s%s at offset %ld", path,
+	         path[0] != '\0' ? ": " : "", what, (long)(j->p - j->start));
 	return -1;
+}
+
+/* Enter a row (name) or an array's element (name NULL, index); the depth
+ * before, for path_pop. Deeper than MAX_DEPTH, nothing is read. */
+static size_t
+path_push(struct jp *j, const char *name, size_t index)
+{
+	if (j->npath < MAX_DEPTH) {
+		j->path[j->npath].name = name;
+		j->path[j->npath].index = index;
+	}
+	return j->npath++;
+}
+
+static void
+path_pop(struct jp *j, size_t depth)
+{
+	j->npath = depth;
 }
 
 static void
@@ -335,7 +658,7 @@ static int
 parse_string(struct jp *j, char **out)
 {
 	char *buf, *nb, ch[4];
-	size_t len = 0, cap = 64, n;
+	size_t len = 0, cap = 64, n = 0;
 
 	if (*j->p != '"')
 		return fail(j, "expected a string");
@@ -437,79 +760,6 @@ number_token(struct jp *j, char *tok, size_t size, int *integral)
 }
 
 static int
-parse_ulong(struct jp *j, unsigned long *v)
-{
-	char tok[64];
-	int integral;
-
-	if (number_token(j, tok, sizeof(tok), &integral) < 0)
-		return -1;
-	if (!integral || tok[0] == '-')
-		return fail(j, "expected a whole number >= 0");
-	errno = 0;
-	*v = strtoul(tok, NULL, 10);
-	if (errno == ERANGE)
-		return fail(j, "number out of range");
-	return 0;
-}
-
-static int
-parse_long(struct jp *j, long *v, long min, long max)
-{
-	char tok[64];
-	int integral;
-
-	if (number_token(j, tok, sizeof(tok), &integral) < 0)
-		return -1;
-	if (!integral)
-		return fail(j, "expected a whole number");
-	errno = 0;
-	*v = strtol(tok, NULL, 10);
-	if (errno == ERANGE || *v < min || *v > max)
-		return fail(j, "number out of range");
-	return 0;
-}
-
-static int
-parse_int(struct jp *j, int *v, int min)
-{
-	long l;
-
-	if (parse_long(j, &l, min, INT_MAX) < 0)
-		return -1;
-	*v = (int)l;
-	return 0;
-}
-
-static int
-parse_double(struct jp *j, double *v)
-{
-	char tok[64];
-	int integral;
-
-	if (number_token(j, tok, sizeof(tok), &integral) < 0)
-		return -1;
-	*v = strtod(tok, NULL);
-	return 0;
-}
-
-/* A number >= 0, or null (*v unchanged): the deadlines and retry_at. */
-static int
-parse_opt_secs(struct jp *j, double *v)
-{
-	double d;
-
-	if (literal(j, "null"))
-		return 0;
-	if (parse_double(j, &d) < 0)
-		return -1;
-	if (!(d >= 0))
-		return fail(j, "expected a number of seconds >= 0");
-	*v = d;
-	return 0;
-}
-
-static int
 parse_bool(struct jp *j, int *v)
 {
 	if (literal(j, "true"))
@@ -521,108 +771,95 @@ parse_bool(struct jp *j, int *v)
 	return 0;
 }
 
-/* ---- reader: structure ------------------------------------------------- */
-
-typedef int (*member_fn)(struct jp *j, int key, void *ctx);
-typedef int (*elem_fn)(struct jp *j, void *ctx);
-
-static int skip_value(struct jp *j);
-
+/* A number for row r into p: whole for the integer types, within
+ * [r->min, r->max] (which lie within the C type's range). */
 static int
-skip_member(struct jp *j, int key, void *ctx)
+read_number(struct jp *j, const struct field *r, char *p)
 {
-	(void)key;
-	(void)ctx;
-	return skip_value(j);
-}
+	char tok[64];
+	int integral, real = r->type == F_TIME || r->type == F_SECS;
+	int is_signed = r->type == F_INT;
+	unsigned long long u = 0;
+	long long s = 0;
+	double d;
 
-static int
-skip_elem(struct jp *j, void *ctx)
-{
-	(void)ctx;
-	return skip_value(j);
-}
-
-/* A member's key and its ':': the key's index in keys, -1 for an unknown
- * key (skipped), -2 on an error. */
-static int
-member_key(struct jp *j, const char *const *keys, unsigned *seen)
-{
-	char *key, msg[96];
-	int k;
-
-	if (parse_string(j, &key) < 0)
-		return -2;
-	for (k = 0; keys && keys[k]; k++)
-		if (strcmp(keys[k] + (keys[k][0] == '?'), key) == 0)
-			break;
-	if (keys == NULL || keys[k] == NULL)
-		k = -1;
-	else if (*seen & 1U << k) {
-		snprintf(msg, sizeof(msg), "duplicate key \"%s\"", keys[k]);
-		free(key);
-		return fail(j, msg) - 1;
-	} else
-		*seen |= 1U << k;
-	free(key);
-	ws(j);
-	if (*j->p != ':')
-		return fail(j, "expected ':'") - 1;
-	j->p++;
-	ws(j);
-	return k;
-}
-
-/* An object whose members named in keys (NULL-terminated) go to fn;
- * every key is required unless its bit is set in optional or it is
- * written "?name" (a key an older writer did not write). Other members
- * are skipped. keys NULL: skip everything. */
-static int
-parse_object(struct jp *j, const char *const *keys, unsigned optional,
-             member_fn fn, void *ctx)
-{
-	unsigned seen = 0;
-	char msg[96];
-	int k;
-
-	ws(j);
-	if (*j->p != '{')
-		return fail(j, "expected an object");
-	if (++j->depth > MAX_DEPTH)
-		return fail(j, "nested too deeply");
-	j->p++;
-	ws(j);
-	if (*j->p == '}')
-		j->p++;
+	if (number_token(j, tok, sizeof(tok), &integral) < 0)
+		return -1;
+	if (!real && !integral)
+		return fail(j, "expected a whole number");
+	errno = 0;
+	if (real)
+		d = strtod(tok, NULL);
+	else if (is_signed || tok[0] == '-')
+		d = (double)(s = strtoll(tok, NULL, 10));
 	else
-		for (;;) {
-			if ((k = member_key(j, keys, &seen)) < -1)
-				return -1;
-			if ((k >= 0 ? fn(j, k, ctx) : skip_value(j)) < 0)
-				return -1;
-			ws(j);
-			if (*j->p == '}') {
-				j->p++;
-				break;
-			}
-			if (*j->p != ',')
-				return fail(j, "expected ',' or '}'");
-			j->p++;
-			ws(j);
-		}
-	j->depth--;
-	for (k = 0; keys && keys[k]; k++)
-		if (!(seen & 1U << k) && !(optional & 1U << k) &&
-		    keys[k][0] != '?') {
-			snprintf(msg, sizeof(msg), "missing key \"%s\"",
-			         keys[k]);
-			return fail(j, msg);
-		}
+		d = (double)(u = strtoull(tok, NULL, 10));
+	if (errno == ERANGE || !(d >= r->min && d <= r->max))
+		return fail(j, "number out of range");
+	/* a row's bounds wider than its member would be a bug: refuse */
+	if (!real && r->size == sizeof(int32_t) &&
+	    (is_signed ? s < INT32_MIN || s > INT32_MAX : u > UINT32_MAX))
+		return fail(j, "number out of range");
+	if (r->type == F_INT)
+		set_int(r, p, s);
+	else if (r->type == F_UINT)
+		set_uint(r, p, u);
+	else
+		*(double *)(void *)p = d;
 	return 0;
 }
 
+/* A string for row r (malloc'd) into the pointer at p. */
 static int
-parse_array(struct jp *j, elem_fn fn, void *ctx)
+read_string(struct jp *j, const struct field *r, char *p)
+{
+	char *s;
+
+	if (parse_string(j, &s) < 0)
+		return -1;
+	if ((double)strlen(s) > r->max) {
+		free(s);
+		return fail(j, "string too long");
+	}
+	memcpy(p, &s, sizeof(s));
+	return 0;
+}
+
+/* A state or a listener type, by its name. */
+static int
+read_enum(struct jp *j, const struct field *r, char *p)
+{
+	char name[32];
+
+	if (parse_name(j, name, (size_t)r->max + 1) < 0)
+		return -1;
+	if (r->type == F_STATE) {
+		/* a newer writer's state is GEN_UNKNOWN, not an error */
+		*(enum gen_state *)(void *)p = gen_state_parse(name);
+		return 0;
+	}
+	if (qstat_kind_parse(name, (enum qstat_kind *)(void *)p) < 0)
+		return fail(j, "unknown listener type");
+	return 0;
+}
+
+typedef int (*elem_fn)(struct jp *j, void *ctx, size_t index);
+
+static int skip_value(struct jp *j);
+static int parse_object(struct jp *j, const struct schema *sc, char *obj,
+                        enum version since);
+
+static int
+skip_elem(struct jp *j, void *ctx, size_t index)
+{
+	(void)ctx;
+	(void)index;
+	return skip_value(j);
+}
+
+/* An array of at most max items, each read by fn. */
+static int
+parse_array(struct jp *j, size_t max, elem_fn fn, void *ctx)
 {
 	size_t n = 0;
 
@@ -638,10 +875,10 @@ parse_array(struct jp *j, elem_fn fn, void *ctx)
 		return 0;
 	}
 	for (;;) {
-		if (++n > MAX_ITEMS)
+		if (n >= max)
 			return fail(j, "too many items in an array");
 		ws(j);
-		if (fn(j, ctx) < 0)
+		if (fn(j, ctx, n++) < 0)
 			return -1;
 		ws(j);
 		if (*j->p == ']')
@@ -655,6 +892,173 @@ parse_array(struct jp *j, elem_fn fn, void *ctx)
 	return 0;
 }
 
+struct array_ctx {
+	const struct field *r;
+	char *obj;
+};
+
+/* One element of an F_ARRAY row: room for it, zeroed and counted before
+ * it is read, so status_json_free() frees a half-read one. */
+static int
+array_elem(struct jp *j, void *ctx, size_t index)
+{
+	const struct array_ctx *a = ctx;
+	size_t size = a->r->sub->size,
+	       *n = (size_t *)(void *)(a->obj + a->r->aux);
+	char *arr, *elem;
+	size_t len;
+	int rc;
+
+	memcpy(&arr, a->obj + a->r->off, sizeof(arr));
+	if ((arr = realloc(arr, (*n + 1) * size)) == NULL)
+		return fail(j, "out of memory");
+	memcpy(a->obj + a->r->off, &arr, sizeof(arr));
+	elem = arr + (*n)++ * size;
+	memset(elem, 0, size);
+	len = path_push(j, NULL, index);
+	rc = parse_object(j, a->r->sub, elem, a->r->since);
+	path_pop(j, len);
+	return rc;
+}
+
+/* The value of row r of the object at obj. */
+static int
+read_row(struct jp *j, const struct field *r, char *obj)
+{
+	struct array_ctx a = {r, obj};
+	char *p = obj + r->off;
+	int rc;
+
+	if (nullable(r) && literal(j, "null")) {
+		if (r->null == N_NEG)
+			*(double *)(void *)p = -1;
+		return 0;
+	}
+	switch (r->type) {
+	case F_BOOL:
+		rc = parse_bool(j, (int *)(void *)p);
+		break;
+	case F_STRING:
+		rc = read_string(j, r, p);
+		break;
+	case F_NAME:
+		rc = parse_name(j, p, r->size);
+		break;
+	case F_STATE:
+	case F_KIND:
+		rc = read_enum(j, r, p);
+		break;
+	case F_OBJECT:
+		rc = parse_object(j, r->sub, p, r->since);
+		break;
+	case F_ARRAY:
+		rc = parse_array(j, (size_t)r->max, array_elem, &a);
+		break;
+	case F_HOOK:
+		rc = skip_value(j);
+		break;
+	default:
+		rc = read_number(j, r, p);
+	}
+	if (rc == 0 && r->bit != 0)
+		*flag_word(r, obj) |= r->bit;
+	return rc;
+}
+
+/* A member's key and its ':': the row's index in sc, -1 for a key sc
+ * does not have (skipped), -2 on an error. */
+static int
+member_key(struct jp *j, const struct schema *sc, uint64_t *seen)
+{
+	char *key, msg[96];
+	size_t k;
+
+	if (parse_string(j, &key) < 0)
+		return -2;
+	for (k = 0; sc != NULL && k < sc->n; k++)
+		if (sc->f[k].type != F_HOOK && strcmp(sc->f[k].name, key) == 0)
+			break;
+	free(key);
+	if (sc == NULL || k == sc->n)
+		k = SIZE_MAX;
+	else if (*seen & (uint64_t)1 << k) {
+		snprintf(msg, sizeof(msg), "duplicate key \"%s\"",
+		         sc->f[k].name);
+		return fail(j, msg) - 1;
+	} else
+		*seen |= (uint64_t)1 << k;
+	ws(j);
+	if (*j->p != ':')
+		return fail(j, "expected ':'") - 1;
+	j->p++;
+	ws(j);
+	return k == SIZE_MAX ? -1 : (int)k;
+}
+
+/* Every row as old as the object (since) was there. */
+static int
+check_required(struct jp *j, const struct schema *sc, uint64_t seen,
+               enum version since)
+{
+	char msg[96];
+	size_t k;
+
+	for (k = 0; k < sc->n; k++)
+		if (!(seen & (uint64_t)1 << k) && sc->f[k].type != F_HOOK &&
+		    sc->f[k].since <= since) {
+			snprintf(msg, sizeof(msg), "missing key \"%s\"",
+			         sc->f[k].name);
+			return fail(j, msg);
+		}
+	return 0;
+}
+
+/* An object of the table sc into obj (zeroed by the caller), or with sc
+ * NULL an object skipped whole. Keys sc does not have are skipped. */
+static int
+parse_object(struct jp *j, const struct schema *sc, char *obj,
+             enum version since)
+{
+	uint64_t seen = 0;
+	size_t len;
+	int k;
+
+	ws(j);
+	if (*j->p != '{')
+		return fail(j, "expected an object");
+	if (++j->depth > MAX_DEPTH)
+		return fail(j, "nested too deeply");
+	j->p++;
+	ws(j);
+	if (*j->p == '}')
+		j->p++;
+	else
+		for (;;) {
+			if ((k = member_key(j, sc, &seen)) < -1)
+				return -1;
+			if (k < 0) {
+				if (skip_value(j) < 0)
+					return -1;
+			} else {
+				len = path_push(j, sc->f[k].name, 0);
+				if (read_row(j, &sc->f[k], obj) < 0)
+					return -1;
+				path_pop(j, len);
+			}
+			ws(j);
+			if (*j->p == '}') {
+				j->p++;
+				break;
+			}
+			if (*j->p != ',')
+				return fail(j, "expected ',' or '}'");
+			j->p++;
+			ws(j);
+		}
+	j->depth--;
+	return sc != NULL ? check_required(j, sc, seen, since) : 0;
+}
+
 static int
 skip_value(struct jp *j)
 {
@@ -663,9 +1067,9 @@ skip_value(struct jp *j)
 
 	switch (*j->p) {
 	case '{':
-		return parse_object(j, NULL, 0, skip_member, NULL);
+		return parse_object(j, NULL, NULL, OLDEST);
 	case '[':
-		return parse_array(j, skip_elem, NULL);
+		return parse_array(j, MAX_ITEMS, skip_elem, NULL);
 	case '"':
 		return parse_string(j, NULL);
 	case 't':
@@ -680,306 +1084,13 @@ skip_value(struct jp *j)
 	}
 }
 
-/* Room for one more element of a malloc'd array, zeroed and counted
- * before it is filled, so status_json_free() frees a half-read one. */
-static void *
-grow(struct jp *j, void **arr, size_t *n, size_t size)
-{
-	char *nb = realloc(*arr, (*n + 1) * size);
-
-	if (nb == NULL) {
-		fail(j, "out of memory");
-		return NULL;
-	}
-	memset(nb + *n * size, 0, size);
-	*arr = nb;
-	return nb + (*n)++ * size;
-}
-
-/* ---- reader: the schema -------------------------------------------------- */
-
-static const char *const worker_keys[] = {"index", "pid",    "alive",
-                                          "ready", "status", NULL};
-
-static int
-worker_member(struct jp *j, int key, void *ctx)
-{
-	struct status_json_worker *w = ctx;
-
-	switch (key) {
-	case 0:
-		return parse_int(j, &w->index, 0);
-	case 1:
-		return parse_long(j, &w->pid, 0, INT_MAX);
-	case 2:
-		return parse_bool(j, &w->alive);
-	case 3:
-		return parse_bool(j, &w->ready);
-	default:
-		if (literal(j, "null"))
-			return 0;
-		return parse_string(j, (char **)&w->status);
-	}
-}
-
-static int
-worker_elem(struct jp *j, void *ctx)
-{
-	struct status_json_gen *g = ctx;
-	struct status_json_worker *w =
-	    grow(j, (void **)&g->w, &g->nw, sizeof(*w));
-
-	return w ? parse_object(j, worker_keys, 0, worker_member, w) : -1;
-}
-
-static const char *const gen_keys[] = {"generation", "state",   "started",
-                                       "ready",      "workers", NULL};
-
-static int
-gen_member(struct jp *j, int key, void *ctx)
-{
-	struct status_json_gen *g = ctx;
-
-	switch (key) {
-	case 0:
-		return parse_ulong(j, &g->id);
-	case 1:
-		return parse_name(j, g->state, sizeof(g->state));
-	case 2:
-		return parse_double(j, &g->started);
-	case 3:
-		if (literal(j, "null")) {
-			g->ready_at = -1;
-			return 0;
-		}
-		return parse_double(j, &g->ready_at);
-	default:
-		return parse_array(j, worker_elem, g);
-	}
-}
-
-static int
-gen_elem(struct jp *j, void *ctx)
-{
-	struct status_json *s = ctx;
-	struct status_json_gen *g =
-	    grow(j, (void **)&s->gens, &s->ngens, sizeof(*g));
-
-	return g ? parse_object(j, gen_keys, 0, gen_member, g) : -1;
-}
-
-static const char *const queue_keys[] = {"len", "limit",      "peak", "drops",
-                                         "syn", "sampled_at", NULL};
-
-/* A figure of the queue object, or null (*has 0). */
-static int
-parse_opt_u64(struct jp *j, uint64_t *v, int *has)
-{
-	unsigned long u;
-
-	*has = 0;
-	if (literal(j, "null"))
-		return 0;
-	if (parse_ulong(j, &u) < 0)
-		return -1;
-	*v = u;
-	*has = 1;
-	return 0;
-}
-
-static int
-queue_member(struct jp *j, int key, void *ctx)
-{
-	struct qstat_track *t = ctx;
-	uint64_t v = 0;
-	long at;
-	int has;
-
-	if (key == 5) {
-		if (parse_long(j, &at, 0, LONG_MAX) < 0)
-			return -1;
-		t->sampled_at = at;
-		return 0;
-	}
-	if (parse_opt_u64(j, &v, &has) < 0)
-		return -1;
-	if (key != 3 && v > UINT32_MAX)
-		return fail(j, "queue figure out of range");
-	if (!has)
-		return 0;
-	switch (key) {
-	case 0:
-		t->last.len = (uint32_t)v;
-		t->last.flags |= QSTAT_HAS_QUEUE;
-		break;
-	case 1:
-		t->last.limit = (uint32_t)v;
-		break;
-	case 2:
-		t->peak = (uint32_t)v;
-		break;
-	case 3:
-		t->last.drops = v;
-		t->last.flags |= QSTAT_HAS_DROPS;
-		break;
-	default:
-		t->last.syn = (uint32_t)v;
-		t->last.flags |= QSTAT_HAS_SYN;
-		break;
-	}
-	return 0;
-}
-
-static int
-parse_queue(struct jp *j, struct status_json_listener *l)
-{
-	if (literal(j, "null"))
-		return 0;
-	l->has_queue = 1;
-	return parse_object(j, queue_keys, 0, queue_member, &l->queue);
-}
-
-static const char *const listener_keys[] = {"key",     "fd",      "type",
-                                            "?origin", "?fdname", "?inode",
-                                            "?queue",  "?port",   NULL};
-
-static int
-listener_member(struct jp *j, int key, void *ctx)
-{
-	struct status_json_listener *l = ctx;
-	long port;
-
-	switch (key) {
-	case 0:
-		return parse_string(j, (char **)&l->key);
-	case 1:
-		return parse_int(j, &l->fd, -1);
-	case 2:
-		return parse_name(j, l->type, sizeof(l->type));
-	case 3:
-		return parse_name(j, l->origin, sizeof(l->origin));
-	case 4:
-		if (literal(j, "null")) {
-			l->fdname = NULL;
-			return 0;
-		}
-		return parse_string(j, (char **)&l->fdname);
-	case 5: {
-		int has;
-
-		return parse_opt_u64(j, &l->inode, &has);
-	}
-	case 6:
-		return parse_queue(j, l);
-	default:
-		if (literal(j, "null")) {
-			l->port = 0;
-			return 0;
-		}
-		if (parse_long(j, &port, 1, 65535) < 0)
-			return -1;
-		l->port = (int)port;
-		return 0;
-	}
-}
-
-static int
-listener_elem(struct jp *j, void *ctx)
-{
-	struct status_json *s = ctx;
-	struct status_json_listener *l =
-	    grow(j, (void **)&s->ls, &s->nls, sizeof(*l));
-
-	return l ? parse_object(j, listener_keys, 0, listener_member, l) : -1;
-}
-
-static const char *const failure_keys[] = {"generation", "time", "reason",
-                                           NULL};
-
-static int
-failure_member(struct jp *j, int key, void *ctx)
-{
-	struct status_json *s = ctx;
-
-	switch (key) {
-	case 0:
-		return parse_ulong(j, &s->fail_gen);
-	case 1:
-		return parse_double(j, &s->fail_time);
-	default:
-		return parse_string(j, (char **)&s->fail_reason);
-	}
-}
-
-static const char *const top_keys[] = {"pid",
-                                       "restarts",
-                                       "restart_pending",
-                                       "stop_timeout",
-                                       "stopping",
-                                       "last_generation",
-                                       "listeners",
-                                       "generations",
-                                       "last_failure",
-                                       "retrying",
-                                       "retry_at",
-                                       "interval",
-                                       "ready_timeout",
-                                       "kill_old_delay",
-                                       "restarts_served",
-                                       "restarts_rolled_back",
-                                       NULL};
-/* Keys 9 and up: later additions, absent from older versions' files. */
-#define TOP_OPTIONAL (~0U << 9)
-
-static int
-top_member(struct jp *j, int key, void *ctx)
-{
-	struct status_json *s = ctx;
-
-	switch (key) {
-	case 0:
-		return parse_long(j, &s->pid, 1, INT_MAX);
-	case 1:
-		return parse_ulong(j, &s->restarts);
-	case 2:
-		return parse_bool(j, &s->restart_pending);
-	case 3:
-		return parse_long(j, &s->stop_timeout, 0, LONG_MAX);
-	case 4:
-		return parse_bool(j, &s->stopping);
-	case 5:
-		return parse_ulong(j, &s->last_generation);
-	case 6:
-		return parse_array(j, listener_elem, s);
-	case 7:
-		return parse_array(j, gen_elem, s);
-	case 8:
-		if (literal(j, "null"))
-			return 0;
-		s->has_failure = 1;
-		return parse_object(j, failure_keys, 0, failure_member, s);
-	case 9:
-		return parse_bool(j, &s->retrying);
-	case 10:
-		return parse_opt_secs(j, &s->retry_at);
-	case 11:
-		return parse_opt_secs(j, &s->interval);
-	case 12:
-		return parse_opt_secs(j, &s->ready_timeout);
-	case 13:
-		return parse_opt_secs(j, &s->kill_old_delay);
-	case 14:
-		return parse_ulong(j, &s->served);
-	default:
-		return parse_ulong(j, &s->rolled_back);
-	}
-}
+/* ---- reader: the file ----------------------------------------------------- */
 
 int
-status_json_parse(const char *text, struct status_json *out, char *err,
+status_json_parse(const char *text, struct snapshot *out, char *err,
                   size_t errlen)
 {
-	struct jp j = {text, text, err, errlen, 0};
+	struct jp j = {text, text, err, errlen, 0, {{NULL, 0}}, 0};
 
 	memset(out, 0, sizeof(*out));
 	if (strlen(text) > MAX_TEXT) {
@@ -989,8 +1100,10 @@ status_json_parse(const char *text, struct status_json *out, char *err,
 	ws(&j);
 	/* -1 until read: null or absent leaves it so */
 	out->interval = out->ready_timeout = out->kill_old_delay = -1;
-	if (parse_object(&j, top_keys, TOP_OPTIONAL, top_member, out) < 0)
+	if (parse_object(&j, &top_schema, (char *)out, OLDEST) < 0)
 		goto bad;
+	/* the deadlines are a set: an older writer wrote none of them;
+	 * without interval and kill_old_delay none is known */
 	out->has_deadlines = out->interval >= 0 && out->kill_old_delay >= 0;
 	if (!out->has_deadlines)
 		out->interval = out->ready_timeout = out->kill_old_delay = 0;
@@ -1005,22 +1118,70 @@ bad:
 	return -1;
 }
 
-void
-status_json_free(struct status_json *s)
+/* The strings and arrays a parse malloc'd, by the table. */
+static void
+free_object(const struct schema *sc, char *obj)
 {
-	size_t i, k;
+	size_t i, k, n;
+	char *p;
 
-	for (i = 0; i < s->nls; i++) {
-		free((void *)s->ls[i].key);
-		free((void *)s->ls[i].fdname);
+	for (i = 0; i < sc->n; i++) {
+		const struct field *r = &sc->f[i];
+
+		if (r->type == F_OBJECT)
+			free_object(r->sub, obj + r->off);
+		if (r->type != F_STRING && r->type != F_ARRAY)
+			continue;
+		memcpy(&p, obj + r->off, sizeof(p));
+		if (r->type == F_ARRAY) {
+			memcpy(&n, obj + r->aux, sizeof(n));
+			for (k = 0; p != NULL && k < n; k++)
+				free_object(r->sub, p + k * r->sub->size);
+		}
+		free(p);
 	}
-	for (i = 0; i < s->ngens; i++) {
-		for (k = 0; k < s->gens[i].nw; k++)
-			free((void *)s->gens[i].w[k].status);
-		free(s->gens[i].w);
-	}
-	free(s->ls);
-	free(s->gens);
-	free((void *)s->fail_reason);
+}
+
+void
+status_json_free(struct snapshot *s)
+{
+	free_object(&top_schema, (char *)s);
 	memset(s, 0, sizeof(*s));
+}
+
+/* ---- the schema, for tests and documentation --------------------------- */
+
+static int
+key_walk(const struct schema *sc, enum version held, const char *prefix,
+         size_t *i, struct status_json_key *out)
+{
+	char sub[128];
+	size_t k;
+
+	for (k = 0; k < sc->n; k++) {
+		const struct field *r = &sc->f[k];
+
+		if (r->type == F_HOOK)
+			continue;
+		if ((*i)-- == 0) {
+			snprintf(out->path, sizeof(out->path), "%s%s", prefix,
+			         r->name);
+			out->name = r->name;
+			out->since = version_names[r->since];
+			out->required = r->since <= held;
+			return 0;
+		}
+		if (r->sub == NULL)
+			continue;
+		snprintf(sub, sizeof(sub), "%s%s.", prefix, r->name);
+		if (key_walk(r->sub, r->since, sub, i, out) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+int
+status_json_key(size_t i, struct status_json_key *out)
+{
+	return key_walk(&top_schema, OLDEST, "", &i, out);
 }
