@@ -359,7 +359,8 @@ gen_set_state(struct gen *g, enum gen_state to, enum gen_event ev,
 		log_info("%s", msg);
 	}
 	log_debug("generation %lu: %s -> %s on \"%s\"", g->id,
-	          state_names[g->state], state_names[to], event_names[ev]);
+	          gen_state_name(g->state), gen_state_name(to),
+	          event_names[ev]);
 	g->state = to;
 	if (to == GEN_GONE)
 		gen_free(g);
