@@ -352,22 +352,20 @@ inet_dump(int family, int protocol, uint32_t states, uint16_t port,
 	return sockdiag_inet_dump(-1, &r, fn, arg);
 }
 
-/* Count the listener's requests in SYN_RECV: both families, since a
- * dual-stack listener's IPv4 requests are AF_INET sockets. Requests carry
- * no link to their listener but the address, so SO_REUSEPORT siblings
- * on one address share the count. */
+/* Count the listener's requests in SYN_RECV: both families for an IPv6
+ * listener (one walk, AF_UNSPEC), since a dual-stack listener's IPv4
+ * requests are AF_INET sockets. Requests carry no link to their listener
+ * but the address, so SO_REUSEPORT siblings on one address share the
+ * count. */
 static int
 syn_count(const struct local_addr *l, uint32_t *count)
 {
 	struct dump_arg da = {.listener = l};
 	uint32_t states = (1u << TCP_SYN_RECV) | (1u << QSTAT_TCP_NEW_SYN_RECV);
+	int family = l->family == AF_INET6 ? AF_UNSPEC : AF_INET;
 
-	uint16_t port = ntohs(l->port);
-
-	if (inet_dump(AF_INET, IPPROTO_TCP, states, port, 0, syn_cb, &da) < 0)
-		return -1;
-	if (l->family == AF_INET6 &&
-	    inet_dump(AF_INET6, IPPROTO_TCP, states, port, 0, syn_cb, &da) < 0)
+	if (inet_dump(family, IPPROTO_TCP, states, ntohs(l->port), 0, syn_cb,
+	              &da) < 0)
 		return -1;
 	*count = da.count;
 	return 0;

@@ -198,6 +198,7 @@ port_filter(struct inet_diag_bc_op *bc, const uint16_t *ports, size_t n)
 struct inet_arg {
 	sockdiag_inet_fn fn;
 	void *arg;
+	size_t seen; /* answers passed to fn */
 };
 
 /* The extras of one answer into sk, copied: the kernel's tcp_info may be
@@ -229,13 +230,15 @@ inet_extras(const struct nlmsghdr *h, struct sockdiag_inet *sk,
 static int
 inet_cb(const struct nlmsghdr *h, void *arg)
 {
-	const struct inet_arg *a = arg;
+	struct inet_arg *a = arg;
 	const struct inet_diag_msg *m = NLMSG_DATA(h);
 	struct sockdiag_inet sk;
 	struct tcp_info info;
 	uint32_t mem[SK_MEMINFO_VARS];
 
-	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	/* answers carry the request's type */
+	if ((h->nlmsg_type != SOCK_DIAG_BY_FAMILY &&
+	     h->nlmsg_type != TCPDIAG_GETSOCK) ||
 	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
 		return 0;
 	memset(&sk, 0, sizeof(sk));
@@ -251,49 +254,106 @@ inet_cb(const struct nlmsghdr *h, void *arg)
 	memcpy(sk.dst, m->id.idiag_dst, sizeof(sk.dst));
 	if (h->nlmsg_len > NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*m))))
 		inet_extras(h, &sk, &info, mem);
+	a->seen++;
 	return a->fn(&sk, a->arg);
+}
+
+/* The request's body: inet_diag_req_v2 for one family; for both
+ * (AF_UNSPEC), the older inet_diag_req of TCPDIAG_GETSOCK, the one
+ * request the kernel answers from a single walk of its TCP hash tables
+ * for both families (inet_diag_dump_compat). Returns its size. */
+static size_t
+inet_body(void *body, const struct sockdiag_inet_req *r, __u16 *type)
+{
+	struct inet_diag_sockid id;
+	__u8 ext = 0;
+
+	memset(&id, 0, sizeof(id));
+	if (r->want & SOCKDIAG_INFO)
+		ext |= 1u << (INET_DIAG_INFO - 1);
+	if (r->want & SOCKDIAG_MEMINFO)
+		ext |= 1u << (INET_DIAG_SKMEMINFO - 1);
+	id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	/* one port: the kernel's own test, cheaper than bytecode */
+	if (r->nports == 1)
+		id.idiag_sport = htons(r->ports[0]);
+	if (r->family == AF_UNSPEC) {
+		struct inet_diag_req *v1 = body;
+
+		memset(v1, 0, sizeof(*v1));
+		v1->idiag_ext = ext;
+		v1->id = id;
+		v1->idiag_states = r->states;
+		*type = TCPDIAG_GETSOCK;
+		return sizeof(*v1);
+	} else {
+		struct inet_diag_req_v2 *v2 = body;
+
+		memset(v2, 0, sizeof(*v2));
+		v2->sdiag_family = (__u8)r->family;
+		v2->sdiag_protocol = (__u8)r->protocol;
+		v2->idiag_ext = ext;
+		v2->id = id;
+		v2->idiag_states = r->states;
+		*type = SOCK_DIAG_BY_FAMILY;
+		return sizeof(*v2);
+	}
+}
+
+/* One request for r; 0 or -1 with errno. */
+static int
+inet_request(int s, const struct sockdiag_inet_req *r, struct inet_arg *ia)
+{
+	union {
+		struct nlmsghdr h;
+		char b[NLMSG_SPACE(sizeof(struct inet_diag_req)) + NLA_HDRLEN +
+		       SOCKDIAG_MAX_PORTS * BC_PORT_OPS *
+		           sizeof(struct inet_diag_bc_op)];
+	} u;
+	struct nlattr *a;
+
+	memset(&u.h, 0, sizeof(u.h));
+	u.h.nlmsg_len =
+	    NLMSG_LENGTH(inet_body(NLMSG_DATA(&u.h), r, &u.h.nlmsg_type));
+	u.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	if (r->nports > 1) {
+		a = (struct nlattr *)(u.b + NLMSG_ALIGN(u.h.nlmsg_len));
+		a->nla_type = INET_DIAG_REQ_BYTECODE;
+		a->nla_len =
+		    (__u16)(NLA_HDRLEN +
+		            port_filter((struct inet_diag_bc_op *)(a + 1),
+		                        r->ports, r->nports));
+		u.h.nlmsg_len = NLMSG_ALIGN(u.h.nlmsg_len) + a->nla_len;
+	}
+	return sockdiag_query(s, &u.h, inet_cb, ia);
 }
 
 int
 sockdiag_inet_dump(int s, const struct sockdiag_inet_req *r,
                    sockdiag_inet_fn fn, void *arg)
 {
-	struct {
-		struct nlmsghdr h;
-		struct inet_diag_req_v2 r;
-		struct nlattr a;
-		struct inet_diag_bc_op bc[SOCKDIAG_MAX_PORTS * BC_PORT_OPS];
-	} req;
-	struct inet_arg ia = {fn, arg};
+	struct inet_arg ia = {fn, arg, 0};
+	struct sockdiag_inet_req one;
 
-	if (r->nports > SOCKDIAG_MAX_PORTS) {
+	if (r->nports > SOCKDIAG_MAX_PORTS ||
+	    (r->family == AF_UNSPEC && r->protocol != IPPROTO_TCP)) {
 		errno = EINVAL;
 		return -1;
 	}
-	memset(&req, 0, sizeof(req) - sizeof(req.bc));
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.r));
-	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.r.sdiag_family = (__u8)r->family;
-	req.r.sdiag_protocol = (__u8)r->protocol;
-	req.r.idiag_states = r->states;
-	if (r->want & SOCKDIAG_INFO)
-		req.r.idiag_ext |= 1u << (INET_DIAG_INFO - 1);
-	if (r->want & SOCKDIAG_MEMINFO)
-		req.r.idiag_ext |= 1u << (INET_DIAG_SKMEMINFO - 1);
-	req.r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
-	req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
-	if (r->nports == 1) {
-		/* one port: the kernel's own test, cheaper than bytecode */
-		req.r.id.idiag_sport = htons(r->ports[0]);
-	} else if (r->nports > 1) {
-		req.a.nla_type = INET_DIAG_REQ_BYTECODE;
-		req.a.nla_len =
-		    (__u16)(NLA_HDRLEN +
-		            port_filter(req.bc, r->ports, r->nports));
-		req.h.nlmsg_len += req.a.nla_len;
-	}
-	return sockdiag_query(s, &req.h, inet_cb, &ia);
+	if (inet_request(s, r, &ia) == 0)
+		return 0;
+	/* a kernel without the older request refuses it before any
+	 * answer: then one dump per family */
+	if (r->family != AF_UNSPEC || ia.seen > 0 ||
+	    (errno != EOPNOTSUPP && errno != EINVAL && errno != ENOENT))
+		return -1;
+	one = *r;
+	one.family = AF_INET;
+	if (inet_request(s, &one, &ia) < 0)
+		return -1;
+	one.family = AF_INET6;
+	return inet_request(s, &one, &ia);
 }
 
 struct held_arg {
@@ -326,19 +386,18 @@ sockdiag_count_held(int s, const uint16_t *ports, size_t nports,
                     uint32_t states, const uint64_t *held, size_t n,
                     uint64_t *count)
 {
-	static const int families[] = {AF_INET, AF_INET6};
-	struct sockdiag_inet_req r = {0, IPPROTO_TCP, states, 0, ports, nports};
+	/* both families in one walk of the established hash, whose
+	 * buckets cost more than the sockets in them (262,144 buckets:
+	 * some 4 ms a walk) */
+	struct sockdiag_inet_req r = {AF_UNSPEC, IPPROTO_TCP, states,
+	                              0,         ports,       nports};
 	struct held_arg a = {held, n, 0};
-	size_t i;
 
 	*count = 0;
 	if (n == 0 || nports == 0)
 		return 0;
-	for (i = 0; i < 2; i++) {
-		r.family = families[i];
-		if (sockdiag_inet_dump(s, &r, held_cb, &a) < 0)
-			return -1;
-	}
+	if (sockdiag_inet_dump(s, &r, held_cb, &a) < 0)
+		return -1;
 	*count = a.count;
 	return 0;
 }

@@ -44,7 +44,9 @@ enum {
 #define SOCKDIAG_MAX_PORTS 256
 
 struct sockdiag_inet_req {
-	int family;      /* AF_INET or AF_INET6 (one dump per family) */
+	/* AF_INET, AF_INET6, or AF_UNSPEC for both in one walk of the
+	 * kernel's tables (TCP only: the older TCPDIAG_GETSOCK request) */
+	int family;
 	int protocol;    /* IPPROTO_TCP or IPPROTO_UDP */
 	uint32_t states; /* bits 1 << TCP_* (e.g. 1 << TCP_ESTABLISHED);
 	                    ~0u: all */
@@ -80,14 +82,14 @@ typedef int (*sockdiag_inet_fn)(const struct sockdiag_inet *sk, void *arg);
 
 /* Dump the sockets r asks for on s (< 0: a fresh socket) and pass each
  * to fn (0 to go on, anything else to stop). Returns 0 or -1 with errno
- * (EINVAL: more than SOCKDIAG_MAX_PORTS ports). */
+ * (EINVAL: more than SOCKDIAG_MAX_PORTS ports, or AF_UNSPEC not TCP). */
 int sockdiag_inet_dump(int s, const struct sockdiag_inet_req *r,
                        sockdiag_inet_fn fn, void *arg);
 
 /* Count the TCP sockets of both families in states on one of ports whose
  * inodes are in held[n] (sorted ascending): e.g. the established
  * connections a process group holds on baton's listeners, from the
- * inodes its processes have open (procstat_socket_inodes). Two dumps,
+ * inodes its processes have open (procstat_socket_inodes). One dump,
  * filtered by the kernel. 0 with *count, or -1 with errno. */
 int sockdiag_count_held(int s, const uint16_t *ports, size_t nports,
                         uint32_t states, const uint64_t *held, size_t n,

@@ -420,6 +420,46 @@ START_TEST(test_count_held)
 }
 END_TEST
 
+/* Both families in one dump: IPv4 and IPv6 connections held. */
+START_TEST(test_count_held_v6)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6};
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), c[2], acc[2];
+	uint64_t held[3], count = 99;
+	uint16_t ports[2];
+	int i;
+
+	ck_assert_int_ge(l, 0);
+	a.sin6_addr = in6addr_loopback;
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(l, 4), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	for (i = 0; i < 2; i++) {
+		c[i] = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ck_assert_int_eq(
+		    connect(c[i], (struct sockaddr *)&a, sizeof(a)), 0);
+		acc[i] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+		ck_assert_int_ge(acc[i], 0);
+		held[i] = inode_of(acc[i]);
+	}
+	held[2] = inode_of(afd[0]);
+	qsort(held, 3, sizeof(*held), u64_cmp);
+	ports[0] = lport;
+	ports[1] = ntohs(a.sin6_port);
+	ck_assert_int_eq(sockdiag_count_held(-1, ports, 2,
+	                                     1u << TCP_ESTABLISHED, held, 3,
+	                                     &count),
+	                 0);
+	ck_assert_uint_eq(count, 3);
+	for (i = 0; i < 2; i++) {
+		close(c[i]);
+		close(acc[i]);
+	}
+	close(l);
+}
+END_TEST
+
 /* ---- sockdiag: unix --------------------------------------------------- */
 
 struct unix_seen {
@@ -515,6 +555,7 @@ main(void)
 	tcase_add_test(tt, test_inet_reuse);
 	tcase_add_test(tt, test_inet_reuse_long);
 	tcase_add_test(tt, test_count_held);
+	tcase_add_test(tt, test_count_held_v6);
 	tcase_add_test(tt, test_unix);
 	suite_add_tcase(s, tt);
 	sr = srunner_create(s);
