@@ -402,6 +402,50 @@ sockdiag_count_held(int s, const uint16_t *ports, size_t nports,
 	return 0;
 }
 
+struct owned_arg {
+	const struct sockdiag_owned *own;
+	size_t n;
+	uint64_t *counts;
+	size_t ncounts;
+};
+
+static int
+owned_cb(const struct sockdiag_inet *sk, void *arg)
+{
+	const struct owned_arg *a = arg;
+	size_t lo = 0, hi = a->n;
+
+	/* the first entry for the inode, then every one after it */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a->own[mid].inode < sk->inode)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; sk->inode != 0 && lo < a->n && a->own[lo].inode == sk->inode;
+	     lo++)
+		if (a->own[lo].owner < a->ncounts)
+			a->counts[a->own[lo].owner]++;
+	return 0;
+}
+
+int
+sockdiag_count_owned(int s, const uint16_t *ports, size_t nports,
+                     uint32_t states, const struct sockdiag_owned *own,
+                     size_t n, uint64_t *counts, size_t ncounts)
+{
+	struct sockdiag_inet_req r = {AF_UNSPEC, IPPROTO_TCP, states,
+	                              0,         ports,       nports};
+	struct owned_arg a = {own, n, counts, ncounts};
+
+	memset(counts, 0, ncounts * sizeof(*counts));
+	if (n == 0 || nports == 0)
+		return 0;
+	return sockdiag_inet_dump(s, &r, owned_cb, &a);
+}
+
 /* ---- unix_diag -------------------------------------------------------- */
 
 struct unix_arg {

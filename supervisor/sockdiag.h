@@ -95,6 +95,22 @@ int sockdiag_count_held(int s, const uint16_t *ports, size_t nports,
                         uint32_t states, const uint64_t *held, size_t n,
                         uint64_t *count);
 
+/* A socket inode and whom it belongs to: an index into the caller's
+ * counts (a generation, a worker). */
+struct sockdiag_owned {
+	uint64_t inode;
+	size_t owner;
+};
+
+/* The same for many owners in one dump: counts[owner] is the number of
+ * the sockets in own[n] (sorted by inode; an inode listed for two
+ * owners counts for both) that are TCP, in states, on one of ports;
+ * counts[ncounts] are set, owners past them ignored. 0, or -1 with
+ * errno. */
+int sockdiag_count_owned(int s, const uint16_t *ports, size_t nports,
+                         uint32_t states, const struct sockdiag_owned *own,
+                         size_t n, uint64_t *counts, size_t ncounts);
+
 /* ---- unix_diag -------------------------------------------------------- */
 
 /* Extras a unix request may ask for. */

@@ -460,6 +460,50 @@ START_TEST(test_count_held_v6)
 }
 END_TEST
 
+static int
+owned_cmp(const void *a, const void *b)
+{
+	const struct sockdiag_owned *x = a, *y = b;
+
+	return x->inode < y->inode ? -1 : x->inode > y->inode;
+}
+
+/* Three owners in one dump: the even accepted ends to owner 0, the odd
+ * ones to owner 1, one of them to owner 2 as well (a socket two
+ * processes share), the clients' ends to owner 1 (not on the port). */
+START_TEST(test_count_owned)
+{
+	struct sockdiag_owned own[NCONN * 2 + 1];
+	uint64_t counts[3] = {9, 9, 9};
+	uint16_t ports[] = {lport, 9};
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < NCONN; i++) {
+		own[n].inode = inode_of(afd[i]);
+		own[n++].owner = (size_t)(i % 2);
+		own[n].inode = inode_of(cfd[i]);
+		own[n++].owner = 1;
+	}
+	own[n].inode = inode_of(afd[1]);
+	own[n++].owner = 2;
+	qsort(own, n, sizeof(*own), owned_cmp);
+	ck_assert_int_eq(sockdiag_count_owned(-1, ports, 2,
+	                                      1u << TCP_ESTABLISHED, own, n,
+	                                      counts, 3),
+	                 0);
+	ck_assert_uint_eq(counts[0], NCONN / 2);
+	ck_assert_uint_eq(counts[1], NCONN / 2);
+	ck_assert_uint_eq(counts[2], 1);
+	/* an owner past the counts is left out */
+	ck_assert_int_eq(sockdiag_count_owned(-1, ports, 2,
+	                                      1u << TCP_ESTABLISHED, own, n,
+	                                      counts, 2),
+	                 0);
+	ck_assert_uint_eq(counts[0] + counts[1], NCONN);
+}
+END_TEST
+
 /* ---- sockdiag: unix --------------------------------------------------- */
 
 struct unix_seen {
@@ -556,6 +600,7 @@ main(void)
 	tcase_add_test(tt, test_inet_reuse_long);
 	tcase_add_test(tt, test_count_held);
 	tcase_add_test(tt, test_count_held_v6);
+	tcase_add_test(tt, test_count_owned);
 	tcase_add_test(tt, test_unix);
 	suite_add_tcase(s, tt);
 	sr = srunner_create(s);
