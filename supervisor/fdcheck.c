@@ -3,9 +3,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,16 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <linux/inet_diag.h>
-#include <linux/netlink.h>
-#include <linux/sock_diag.h>
-
 #include <ev.h>
 
 #include "fdcheck.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "procstat.h"
+#include "sockdiag.h"
 
 /* Bounds: a worker tree this big is not looked at further. */
 #define MAX_PROCS 4096
@@ -36,63 +32,28 @@ struct proclist {
 	size_t n;
 };
 
+static int
+parent_cb(pid_t pid, const struct procstat *ps, void *arg)
+{
+	struct proclist *pl = arg;
+
+	pl->pid[pl->n] = pid;
+	pl->ppid[pl->n++] = ps->ppid;
+	return 0;
+}
+
 /* Every process's parent, from /proc/PID/stat ("pid (comm) S ppid"). */
 static void
 read_parents(struct proclist *pl)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	struct procstat ps;
-	pid_t pid;
-
 	pl->n = 0;
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL && pl->n < MAX_PROCS) {
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		pid = (pid_t)atol(de->d_name);
-		if (procstat_read(pid, &ps) == 0) {
-			pl->pid[pl->n] = pid;
-			pl->ppid[pl->n++] = ps.ppid;
-		}
-	}
-	closedir(d);
-}
-
-/* The socket inodes pid holds, appended to ino (*n of max). -1 when
- * /proc/PID/fd cannot be read (another user's process): no verdict. */
-static int
-socket_inodes(pid_t pid, ino_t *ino, size_t *n, size_t max)
-{
-	char path[64], link[320], target[64];
-	struct dirent *de;
-	unsigned long v;
-	DIR *d;
-	ssize_t len;
-
-	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
-	if ((d = opendir(path)) == NULL)
-		return errno == ENOENT ? 0 : -1;
-	while ((de = readdir(d)) != NULL && *n < max) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(link, sizeof(link), "%s/%s", path, de->d_name);
-		len = readlink(link, target, sizeof(target) - 1);
-		if (len <= 0)
-			continue;
-		target[len] = '\0';
-		if (sscanf(target, "socket:[%lu]", &v) == 1)
-			ino[(*n)++] = (ino_t)v;
-	}
-	closedir(d);
-	return 0;
+	(void)procstat_walk(MAX_PROCS, parent_cb, pl);
 }
 
 /* The socket inodes held by root and its descendants; -1 when one of
  * them could not be read. */
 static int
-tree_inodes(const struct proclist *pl, pid_t root, ino_t *ino, size_t *n)
+tree_inodes(const struct proclist *pl, pid_t root, uint64_t *ino, size_t *n)
 {
 	pid_t queue[MAX_PROCS];
 	size_t head = 0, tail = 0, i;
@@ -102,7 +63,9 @@ tree_inodes(const struct proclist *pl, pid_t root, ino_t *ino, size_t *n)
 	while (head < tail) {
 		pid_t p = queue[head++];
 
-		if (socket_inodes(p, ino, n, MAX_INODES) < 0)
+		/* -1: /proc/PID/fd cannot be read (another user's
+		 * process): no verdict */
+		if (procstat_socket_inodes(p, ino, n, MAX_INODES) < 0)
 			rc = -1;
 		for (i = 0; i < pl->n && tail < MAX_PROCS; i++)
 			if (pl->ppid[i] == p && pl->pid[i] != p)
@@ -114,7 +77,7 @@ tree_inodes(const struct proclist *pl, pid_t root, ino_t *ino, size_t *n)
 static int
 ino_cmp(const void *a, const void *b)
 {
-	ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
 }
@@ -122,7 +85,7 @@ ino_cmp(const void *a, const void *b)
 /* Is want in ino[n], sorted? (A worker tree and baton can both hold
  * thousands of sockets: a scan for each would be quadratic.) */
 static int
-holds(const ino_t *ino, size_t n, ino_t want)
+holds(const uint64_t *ino, size_t n, uint64_t want)
 {
 	return n > 0 && bsearch(&want, ino, n, sizeof(*ino), ino_cmp) != NULL;
 }
@@ -171,38 +134,26 @@ warn_own(unsigned long gen, pid_t pid, const char *local, unsigned long v)
 struct own_arg {
 	unsigned long gen;
 	pid_t pid;
-	const ino_t *ino, *ours;
+	const uint64_t *ino, *ours;
 	size_t n, nours;
 };
 
-/* One answer of a dump: for a listening socket, warn when the tree holds
- * it and no listener of baton's is it. Returns 0 to go on, 1 at the end,
- * -1 with errno on an error. */
+/* One socket of a dump: a listening one the tree holds and no listener
+ * of baton's is gets a warning. */
 static int
-own_answer(const struct nlmsghdr *h, const struct own_arg *a)
+own_answer(const struct sockdiag_inet *sk, void *arg)
 {
-	const struct inet_diag_msg *m = NLMSG_DATA(h);
+	const struct own_arg *a = arg;
 	char host[INET6_ADDRSTRLEN], local[INET6_ADDRSTRLEN + 8];
 
-	if (h->nlmsg_type == NLMSG_DONE)
-		return 1;
-	if (h->nlmsg_type == NLMSG_ERROR) {
-		const struct nlmsgerr *e = NLMSG_DATA(h);
-
-		errno = -e->error;
-		return -1;
-	}
-	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) ||
-	    !holds(a->ino, a->n, (ino_t)m->idiag_inode) ||
-	    holds(a->ours, a->nours, (ino_t)m->idiag_inode))
+	if (!holds(a->ino, a->n, sk->inode) ||
+	    holds(a->ours, a->nours, sk->inode))
 		return 0;
-	if (inet_ntop(m->idiag_family, m->id.idiag_src, host, sizeof(host)) ==
-	    NULL)
+	if (inet_ntop(sk->family, sk->src, host, sizeof(host)) == NULL)
 		snprintf(host, sizeof(host), "?");
 	snprintf(local, sizeof(local),
-	         m->idiag_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host,
-	         ntohs(m->id.idiag_sport));
-	warn_own(a->gen, a->pid, local, (unsigned long)m->idiag_inode);
+	         sk->family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, sk->sport);
+	warn_own(a->gen, a->pid, local, (unsigned long)sk->inode);
 	return 0;
 }
 
@@ -215,51 +166,10 @@ own_answer(const struct nlmsghdr *h, const struct own_arg *a)
 static int
 own_dump(int family, const struct own_arg *a)
 {
-	struct {
-		struct nlmsghdr h;
-		struct inet_diag_req_v2 r;
-	} req;
-	struct sockaddr_nl nl = {.nl_family = AF_NETLINK};
-	union {
-		struct nlmsghdr h;
-		char b[32768];
-	} u;
-	int s, rc = 0, saved;
+	struct sockdiag_inet_req r = {family, IPPROTO_TCP, 1u << TCP_LISTEN,
+	                              0,      NULL,        0};
 
-	s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (s < 0)
-		return -1;
-	memset(&req, 0, sizeof(req));
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.h.nlmsg_seq = 1;
-	req.r.sdiag_family = (__u8)family;
-	req.r.sdiag_protocol = IPPROTO_TCP;
-	req.r.idiag_states = 1u << TCP_LISTEN;
-	if (sendto(s, &req, sizeof(req), 0, (struct sockaddr *)&nl,
-	           sizeof(nl)) < 0)
-		rc = -1;
-	while (rc == 0) {
-		struct nlmsghdr *h;
-		ssize_t len = recv(s, u.b, sizeof(u.b), 0);
-
-		if (len < 0 && errno == EINTR)
-			continue;
-		if (len <= 0) {
-			if (len == 0)
-				errno = EPROTO;
-			rc = -1;
-			break;
-		}
-		for (h = &u.h; rc == 0 && NLMSG_OK(h, (size_t)len);
-		     h = NLMSG_NEXT(h, len))
-			rc = own_answer(h, a);
-	}
-	saved = errno;
-	close(s);
-	errno = saved;
-	return rc < 0 ? -1 : 0;
+	return sockdiag_inet_dump(-1, &r, own_answer, (void *)a);
 }
 
 /* The same from /proc/net/tcp and tcp6, when netlink cannot be used. */
@@ -280,8 +190,8 @@ own_procfs(const struct own_arg *a)
 			if (sscanf(line,
 			           " %*s %127s %*s %x %*s %*s %*s %*s %*s %lu",
 			           local, &st, &v) == 3 &&
-			    st == 0x0A && holds(a->ino, a->n, (ino_t)v) &&
-			    !holds(a->ours, a->nours, (ino_t)v))
+			    st == 0x0A && holds(a->ino, a->n, (uint64_t)v) &&
+			    !holds(a->ours, a->nours, (uint64_t)v))
 				warn_own(a->gen, a->pid, hex_addr(local), v);
 		fclose(f);
 	}
@@ -290,8 +200,8 @@ own_procfs(const struct own_arg *a)
 /* A TCP socket in LISTEN state with one of the tree's inodes that no
  * listener has: the server bound a port itself. */
 static void
-own_listeners(unsigned long gen, pid_t pid, const ino_t *ino, size_t n,
-              const ino_t *ours, size_t nours)
+own_listeners(unsigned long gen, pid_t pid, const uint64_t *ino, size_t n,
+              const uint64_t *ours, size_t nours)
 {
 	struct own_arg a = {gen, pid, ino, ours, n, nours};
 
@@ -413,10 +323,10 @@ fdcheck_generation(struct ev_loop *loop, unsigned long gen, const pid_t *pids,
 	 * and munmap gives them back, where the heap would keep the high-water
 	 * mark of every restart in baton's RSS */
 	struct proclist *pl = scratch(sizeof(*pl));
-	ino_t *ino = scratch(MAX_INODES * sizeof(*ino));
+	uint64_t *ino = scratch(MAX_INODES * sizeof(*ino));
 	/* every listener's inode (0: none), and the same sorted */
-	ino_t *mine = scratch((nls + 1) * sizeof(*mine));
-	ino_t *ours = scratch((nls + 1) * sizeof(*ours));
+	uint64_t *mine = scratch((nls + 1) * sizeof(*mine));
+	uint64_t *ours = scratch((nls + 1) * sizeof(*ours));
 	struct stat st;
 	char name[300], more[64];
 	size_t i, k, nino, nours = 0;

@@ -25,10 +25,10 @@
  * them. Everything here runs from libev callbacks. */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +61,12 @@ struct group {
 struct stray {
 	pid_t pid, pgid;
 	int killed;
+};
+
+/* The strays one walk of /proc finds. */
+struct stray_scan {
+	struct stray *now;
+	size_t n;
 };
 
 static struct {
@@ -165,43 +171,40 @@ sweep_start(void)
 		ev_timer_start(P.loop, &P.sweep);
 }
 
-/* Count the live processes of each group whose worker exited (the
- * zombie worker itself is not one): one walk of /proc for all, some 7 us
- * per process (0.7 ms with 92 processes, measured). kill(-pgid, 0) cannot
- * tell, as it succeeds on the zombie. */
+/* One process of the walk: a live member of a group whose worker
+ * exited (the zombie worker itself is not one). */
+static int
+member_cb(pid_t pid, const struct procstat *ps, void *arg)
+{
+	struct group *g;
+
+	(void)arg;
+	if (ps->state != 'Z' && ps->state != 'X' &&
+	    (g = find_group(ps->pgrp)) != NULL && g->exited && pid != g->pgid) {
+		g->members++;
+		g->witness = pid;
+	}
+	return 0;
+}
+
+/* Count the live processes of each group whose worker exited: one walk
+ * of /proc for all, some 7 us per process (0.7 ms with 92 processes,
+ * measured). kill(-pgid, 0) cannot tell, as it succeeds on the zombie. */
 static void
 count_members(void)
 {
-	struct procstat ps;
-	struct dirent *de;
 	struct group *g;
-	pid_t pid;
-	char *end;
-	DIR *d;
 
 	for (g = P.groups; g; g = g->next) {
 		g->members = 0;
 		g->witness = 0;
 	}
-	if ((d = opendir("/proc")) == NULL) {
+	if (procstat_walk(SIZE_MAX, member_cb, NULL) < 0) {
 		log_warn("cannot open /proc to look for leftover processes");
 		/* the grace runs out, and the SIGKILL follows as before */
 		for (g = P.groups; g; g = g->next)
 			g->members = 1;
-		return;
 	}
-	while ((de = readdir(d)) != NULL) {
-		pid = (pid_t)strtol(de->d_name, &end, 10);
-		if (*end != '\0' || pid <= 0 || procstat_read(pid, &ps) < 0 ||
-		    ps.state == 'Z' || ps.state == 'X')
-			continue;
-		if ((g = find_group(ps.pgrp)) != NULL && g->exited &&
-		    pid != g->pgid) {
-			g->members++;
-			g->witness = pid;
-		}
-	}
-	closedir(d);
 }
 
 /* Is g's witness still a live member? Then g is not empty, without a
@@ -307,20 +310,6 @@ sweep_groups(double now)
 
 /* ---- strays at exit ---------------------------------------------------- */
 
-/* ppid and pgrp of pid from /proc/PID/stat; -1 if it is gone or a
- * zombie (reap.c reaps ours). */
-static int
-proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp)
-{
-	struct procstat ps;
-
-	if (procstat_read(pid, &ps) < 0 || ps.state == 'Z' || ps.state == 'X')
-		return -1;
-	*ppid = ps.ppid;
-	*pgrp = ps.pgrp;
-	return 0;
-}
-
 /* A process baton started: its own child outside baton's own group (the
  * log command and a re-exec's pre-flight stay in it; workers and
  * everything they start do not), or a member of a worker's group. */
@@ -389,33 +378,33 @@ stray_found(pid_t pid, pid_t pgrp, struct stray *now, size_t *nnow)
 	(*nnow)++;
 }
 
+/* One process of the walk: a stray when baton started it and it is
+ * neither gone nor a zombie (reap.c reaps ours). */
+static int
+stray_cb(pid_t pid, const struct procstat *ps, void *arg)
+{
+	struct stray_scan *sc = arg;
+
+	if (ps->state != 'Z' && ps->state != 'X' &&
+	    is_ours(pid, ps->ppid, ps->pgrp))
+		stray_found(pid, ps->pgrp, sc->now, &sc->n);
+	return 0;
+}
+
 /* Walk /proc for the strays; returns how many still run. */
 static size_t
 scan_strays(void)
 {
 	static struct stray now[MAX_STRAYS];
-	struct dirent *de;
-	size_t n = 0;
-	pid_t pid, ppid, pgrp;
-	char *end;
-	DIR *d;
+	struct stray_scan sc = {now, 0};
 
-	if ((d = opendir("/proc")) == NULL) {
+	if (procstat_walk(SIZE_MAX, stray_cb, &sc) < 0) {
 		log_warn("cannot open /proc to look for stray processes");
 		return 0;
 	}
-	while ((de = readdir(d)) != NULL) {
-		pid = (pid_t)strtol(de->d_name, &end, 10);
-		if (*end != '\0' || pid <= 0)
-			continue;
-		if (proc_stat(pid, &ppid, &pgrp) == 0 &&
-		    is_ours(pid, ppid, pgrp))
-			stray_found(pid, pgrp, now, &n);
-	}
-	closedir(d);
-	memcpy(P.strays, now, n * sizeof(*now));
-	P.nstrays = n;
-	return n;
+	memcpy(P.strays, now, sc.n * sizeof(*now));
+	P.nstrays = sc.n;
+	return sc.n;
 }
 
 int

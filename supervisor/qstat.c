@@ -15,13 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <linux/inet_diag.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
-#include <linux/unix_diag.h>
 
 #include "qstat.h"
+#include "sockdiag.h"
 
 #ifndef SO_MEMINFO
 #define SO_MEMINFO 55 /* asm-generic/socket.h, Linux 4.12 */
@@ -30,13 +27,6 @@
  * states stops at TCP_CLOSING. inet_diag reports request sockets with it
  * or as TCP_SYN_RECV depending on the kernel version: ask for both. */
 #define QSTAT_TCP_NEW_SYN_RECV 12
-
-/* Big enough for one netlink dump skb: the kernel sizes its dump buffers
- * after the reader's recvmsg buffer, up to 32 kB (netlink_dump). */
-#define DIAG_BUF 32768
-
-/* Called for each answer message; returns 0 to go on, 1 when done. */
-typedef int (*diag_cb)(const struct nlmsghdr *h, void *arg);
 
 const char *
 qstat_kind_name(enum qstat_kind kind)
@@ -201,156 +191,34 @@ qstat_text(char *buf, size_t len, const struct qstat_track *t)
 	return snprintf(buf, len, "%s%s%s", queue, drops, syn);
 }
 
-/* Read the answers of one request until NLMSG_DONE, an error, or cb says
- * it has what it wanted. Returns 0 or -1 with errno. */
-static int
-diag_recv(int s, unsigned seq, diag_cb cb, void *arg)
-{
-	union {
-		struct nlmsghdr h;
-		char b[DIAG_BUF];
-	} u;
-
-	for (;;) {
-		struct nlmsghdr *h;
-		ssize_t n;
-
-		n = recv(s, u.b, sizeof(u.b), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = EPROTO;
-			return -1;
-		}
-		for (h = &u.h; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_seq != seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-
-				if (e->error == 0)
-					return 0;
-				errno = -e->error;
-				return -1;
-			}
-			if (cb(h, arg))
-				return 0;
-		}
-	}
-}
-
-/* Send one sock_diag request (header included in req) and feed every
- * answer to cb. A fresh socket each time: a reading is rare (once a
- * second per listener) and nothing stale can then be read back. */
-static int
-diag_query(struct nlmsghdr *req, diag_cb cb, void *arg)
-{
-	static unsigned seq;
-	struct sockaddr_nl nl = {.nl_family = AF_NETLINK};
-	int s, rc, saved;
-
-	s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (s < 0)
-		return -1;
-	req->nlmsg_seq = ++seq;
-	if (sendto(s, req, req->nlmsg_len, 0, (struct sockaddr *)&nl,
-	           sizeof(nl)) < 0) {
-		saved = errno;
-		close(s);
-		errno = saved;
-		return -1;
-	}
-	rc = diag_recv(s, req->nlmsg_seq, cb, arg);
-	saved = errno;
-	close(s);
-	errno = saved;
-	return rc;
-}
-
-/* The attribute of type t in an answer's attributes, or NULL. */
-static const struct rtattr *
-diag_attr(const struct nlmsghdr *h, size_t hdr, unsigned short t)
-{
-	const struct rtattr *a;
-	int len;
-
-	if (h->nlmsg_len < NLMSG_LENGTH(hdr))
-		return NULL;
-	len = (int)(h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(hdr)));
-	a = (const struct rtattr *)((const char *)NLMSG_DATA(h) +
-	                            NLMSG_ALIGN(hdr));
-	for (; RTA_OK(a, len); a = RTA_NEXT(a, len))
-		if (a->rta_type == t)
-			return a;
-	return NULL;
-}
-
 /* ---- unix: one exact lookup by inode ----------------------------------- */
 
 struct unix_arg {
-	uint64_t inode;
 	struct qstat *q;
-	int found, listening;
+	int listening;
 };
 
 static int
-unix_cb(const struct nlmsghdr *h, void *arg)
+unix_cb(const struct sockdiag_unix *sk, void *arg)
 {
 	struct unix_arg *ua = arg;
-	const struct unix_diag_msg *m = NLMSG_DATA(h);
-	const struct rtattr *a;
-	struct unix_diag_rqlen rq;
 
-	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) ||
-	    m->udiag_ino != ua->inode)
-		return 0;
-	ua->found = 1;
-	ua->listening = m->udiag_state == TCP_LISTEN;
-	/* net/unix/diag.c sk_diag_show_rqlen: for a listener, rqueue is the
-	 * receive queue (the connections not yet accepted) and wqueue
-	 * sk_max_ack_backlog. */
-	a = diag_attr(h, sizeof(*m), UNIX_DIAG_RQLEN);
-	if (a != NULL && RTA_PAYLOAD(a) >= sizeof(rq)) {
-		memcpy(&rq, RTA_DATA(a), sizeof(rq));
-		ua->q->len = rq.udiag_rqueue;
-		ua->q->limit = rq.udiag_wqueue;
+	ua->listening = sk->state == TCP_LISTEN;
+	if (sk->has_rqlen) {
+		ua->q->len = sk->rqueue;
+		ua->q->limit = sk->wqueue;
 		ua->q->flags |= QSTAT_HAS_QUEUE;
 	}
-	return 1;
+	return 0;
 }
 
 static int
 unix_read(uint64_t inode, struct qstat *q)
 {
-	struct {
-		struct nlmsghdr h;
-		struct unix_diag_req r;
-	} req;
-	struct unix_arg ua = {.inode = inode, .q = q};
+	struct unix_arg ua = {q, 0};
 
-	memset(&req, 0, sizeof(req));
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.h.nlmsg_flags = NLM_F_REQUEST;
-	req.r.sdiag_family = AF_UNIX;
-	req.r.udiag_states = 1u << TCP_LISTEN;
-	req.r.udiag_ino = (__u32)inode;
-	req.r.udiag_show = UDIAG_SHOW_RQLEN;
-	/* INET_DIAG_NOCOOKIE: look up by inode alone
-	 * (sock_diag_check_cookie skips the check) */
-	req.r.udiag_cookie[0] = INET_DIAG_NOCOOKIE;
-	req.r.udiag_cookie[1] = INET_DIAG_NOCOOKIE;
-	if (diag_query(&req.h, unix_cb, &ua) < 0)
+	if (sockdiag_unix_get(-1, inode, SOCKDIAG_RQLEN, unix_cb, &ua) < 0)
 		return -1;
-	if (!ua.found) {
-		errno = ENOENT;
-		return -1;
-	}
 	if (!ua.listening || !(q->flags & QSTAT_HAS_QUEUE)) {
 		errno = EINVAL;
 		return -1;
@@ -377,19 +245,17 @@ addr_is_any(const struct local_addr *l)
  * listener takes any address; a dual-stack v6 listener's IPv4 requests
  * are AF_INET ones, a v4-mapped listener address matches them too. */
 static int
-addr_match(const struct local_addr *l, const struct inet_diag_msg *m)
+addr_match(const struct local_addr *l, const struct sockdiag_inet *m)
 {
-	if (m->id.idiag_sport != l->port)
+	if (htons(m->sport) != l->port)
 		return 0;
 	if (addr_is_any(l))
 		return 1;
-	if (m->idiag_family == l->family)
-		return memcmp(m->id.idiag_src, l->a,
-		              l->family == AF_INET ? 4 : 16) == 0;
-	if (l->family == AF_INET6 && m->idiag_family == AF_INET)
+	if (m->family == l->family)
+		return memcmp(m->src, l->a, l->family == AF_INET ? 4 : 16) == 0;
+	if (l->family == AF_INET6 && m->family == AF_INET)
 		return l->a[0] == 0 && l->a[1] == 0 &&
-		       l->a[2] == htonl(0xffff) &&
-		       l->a[3] == m->id.idiag_src[0];
+		       l->a[2] == htonl(0xffff) && l->a[3] == m->src[0];
 	return 0;
 }
 
@@ -411,103 +277,74 @@ struct dump_arg {
 };
 
 static void
-fill_inet(const struct nlmsghdr *h, const struct inet_diag_msg *m,
-          struct qstat *q, struct local_addr *l)
+fill_inet(const struct sockdiag_inet *sk, struct qstat *q, struct local_addr *l)
 {
-	const struct rtattr *a;
-	uint32_t mem[SK_MEMINFO_VARS];
-
 	/* net/ipv4/tcp_diag.c tcp_diag_get_info: for a listener, rqueue is
 	 * sk_ack_backlog (the accept queue) and wqueue sk_max_ack_backlog */
-	q->len = m->idiag_rqueue;
-	q->limit = m->idiag_wqueue;
-	l->family = m->idiag_family;
-	l->port = m->id.idiag_sport;
-	memcpy(l->a, m->id.idiag_src, sizeof(l->a));
-	a = diag_attr(h, sizeof(*m), INET_DIAG_SKMEMINFO);
-	if (a != NULL && RTA_PAYLOAD(a) > SK_MEMINFO_DROPS * sizeof(uint32_t)) {
-		memset(mem, 0, sizeof(mem));
-		memcpy(mem, RTA_DATA(a),
-		       RTA_PAYLOAD(a) < sizeof(mem) ? RTA_PAYLOAD(a)
-		                                    : sizeof(mem));
-		q->drops = mem[SK_MEMINFO_DROPS];
+	q->len = sk->rqueue;
+	q->limit = sk->wqueue;
+	l->family = sk->family;
+	l->port = htons(sk->sport);
+	memcpy(l->a, sk->src, sizeof(l->a));
+	if (sk->meminfo != NULL && sk->nmeminfo > SK_MEMINFO_DROPS) {
+		q->drops = sk->meminfo[SK_MEMINFO_DROPS];
 		q->flags |= QSTAT_HAS_DROPS;
 	}
 }
 
 static int
-batch_cb(const struct nlmsghdr *h, void *arg)
+batch_cb(const struct sockdiag_inet *sk, void *arg)
 {
 	struct batch *b = arg;
-	const struct inet_diag_msg *m = NLMSG_DATA(h);
 	size_t i;
 
-	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
-		return 0;
 	for (i = 0; i < b->n; i++)
 		if (b->kinds[i] == b->kind && b->err[i] == ENOENT &&
-		    b->inodes[i] == m->idiag_inode)
+		    b->inodes[i] == sk->inode)
 			break;
 	if (i == b->n)
 		return 0;
-	fill_inet(h, m, &b->q[i], &b->local[i]);
+	fill_inet(sk, &b->q[i], &b->local[i]);
 	b->err[i] = 0;
 	return --b->left == 0;
 }
 
 static int
-syn_cb(const struct nlmsghdr *h, void *arg)
+syn_cb(const struct sockdiag_inet *sk, void *arg)
 {
 	struct dump_arg *da = arg;
-	const struct inet_diag_msg *m = NLMSG_DATA(h);
 
-	if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
-	    h->nlmsg_len >= NLMSG_LENGTH(sizeof(*m)) &&
-	    addr_match(da->listener, m))
+	if (addr_match(da->listener, sk))
 		da->count++;
 	return 0;
 }
 
-/* One inet_diag dump of family's sockets of protocol in states. sport (in
- * network order, 0: any) lets the kernel skip other ports. */
+/* One inet_diag dump of family's sockets of protocol in states. port
+ * (host order, 0: any) lets the kernel skip other ports. */
 static int
-inet_dump(int family, int protocol, uint32_t states, uint16_t sport, diag_cb cb,
-          void *arg)
+inet_dump(int family, int protocol, uint32_t states, uint16_t port,
+          unsigned want, sockdiag_inet_fn fn, void *arg)
 {
-	struct {
-		struct nlmsghdr h;
-		struct inet_diag_req_v2 r;
-	} req;
+	struct sockdiag_inet_req r = {family, protocol, states,
+	                              want,   &port,    port != 0};
 
-	memset(&req, 0, sizeof(req));
-	req.h.nlmsg_len = sizeof(req);
-	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.r.sdiag_family = (__u8)family;
-	req.r.sdiag_protocol = (__u8)protocol;
-	req.r.idiag_states = states;
-	req.r.idiag_ext = 1u << (INET_DIAG_SKMEMINFO - 1);
-	req.r.id.idiag_sport = sport;
-	req.r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
-	req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
-	return diag_query(&req.h, cb, arg);
+	return sockdiag_inet_dump(-1, &r, fn, arg);
 }
 
-/* Count the listener's requests in SYN_RECV: both families, since a
- * dual-stack listener's IPv4 requests are AF_INET sockets. Requests carry
- * no link to their listener but the address, so SO_REUSEPORT siblings
- * on one address share the count. */
+/* Count the listener's requests in SYN_RECV: both families for an IPv6
+ * listener (one walk, AF_UNSPEC), since a dual-stack listener's IPv4
+ * requests are AF_INET sockets. Requests carry no link to their listener
+ * but the address, so SO_REUSEPORT siblings on one address share the
+ * count. */
 static int
 syn_count(const struct local_addr *l, uint32_t *count)
 {
 	struct dump_arg da = {.listener = l};
 	uint32_t states = (1u << TCP_SYN_RECV) | (1u << QSTAT_TCP_NEW_SYN_RECV);
+	int family = l->family == AF_INET6 ? AF_UNSPEC : AF_INET;
 
-	if (inet_dump(AF_INET, IPPROTO_TCP, states, l->port, syn_cb, &da) < 0)
-		return -1;
-	if (l->family == AF_INET6 &&
-	    inet_dump(AF_INET6, IPPROTO_TCP, states, l->port, syn_cb, &da) < 0)
+	if (inet_dump(family, IPPROTO_TCP, states, ntohs(l->port), 0, syn_cb,
+	              &da) < 0)
 		return -1;
 	*count = da.count;
 	return 0;
@@ -527,7 +364,8 @@ batch_dump(struct batch *b, enum qstat_kind kind)
 	for (i = 0; i < b->n; i++)
 		b->left += b->kinds[i] == kind;
 	for (i = 0; i < 2 && b->left > 0; i++)
-		if (inet_dump(families[i], proto, states, 0, batch_cb, b) < 0)
+		if (inet_dump(families[i], proto, states, 0, SOCKDIAG_MEMINFO,
+		              batch_cb, b) < 0)
 			return -1;
 	return 0;
 }

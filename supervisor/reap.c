@@ -16,7 +16,7 @@
  * at once. Everything runs from the loop, never in signal context. */
 #include "config.h"
 
-#include <dirent.h>
+#include <stdint.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -182,6 +182,16 @@ again:
 	}
 }
 
+/* One process of the walk: an exited child nobody watches. */
+static int
+unwatched_cb(pid_t pid, const struct procstat *ps, void *arg)
+{
+	(void)arg;
+	if (ps->ppid == getpid() && ps->state == 'Z' && find(pid) == NULL)
+		reap_one(pid);
+	return 0;
+}
+
 /* Our children, from /proc/self/task/TID/children (baton has one
  * thread), or from the whole of /proc where the kernel has no such
  * file. The children that are not watched and have exited are reaped. */
@@ -189,12 +199,8 @@ static void
 reap_unwatched_scan(void)
 {
 	char path[64];
-	struct procstat ps;
-	struct dirent *de;
 	FILE *f;
-	DIR *d;
 	long pid;
-	char *end;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%ld/children",
 	         (long)getpid());
@@ -205,19 +211,8 @@ reap_unwatched_scan(void)
 		fclose(f);
 		return;
 	}
-	if ((d = opendir("/proc")) == NULL) {
+	if (procstat_walk(SIZE_MAX, unwatched_cb, NULL) < 0)
 		log_warn("cannot open /proc to look for exited children");
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		pid = strtol(de->d_name, &end, 10);
-		if (*end != '\0' || pid <= 0 || find((pid_t)pid) != NULL)
-			continue;
-		if (procstat_read((pid_t)pid, &ps) == 0 &&
-		    ps.ppid == getpid() && ps.state == 'Z')
-			reap_one((pid_t)pid);
-	}
-	closedir(d);
 }
 
 /* The children nobody watches: reaped. waitid(P_ALL, WNOWAIT) names the

@@ -19,6 +19,14 @@
  * queue). --hold keeps them open SECONDS more after the line is printed,
  * so that a script can look at them with ss(8) (it may kill qprobe
  * sooner). Exits 1 when the reading fails, 2 on a usage error.
+ *
+ * qprobe --held PGID --port PORT[,PORT...]
+ *
+ * Counts the established TCP connections on those local ports that the
+ * processes of group PGID hold (procstat's walk of /proc and their
+ * descriptors mapped onto one sock_diag dump), and prints
+ *
+ *   {"pgid":N,"processes":N,"sockets":N,"held":N}
  */
 #include "config.h"
 
@@ -35,9 +43,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procstat.h"
 #include "qstat.h"
+#include "sockdiag.h"
 
 #define MAX_CONNECT 1000
+#define MAX_HELD 65536
 
 static int connected, refused;
 
@@ -45,7 +56,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: qprobe --kind tcp|unix|udp (--inode INO | "
-	                "--fd FD) [--syn] [--connect ADDR --count N]\n");
+	                "--fd FD) [--syn] [--connect ADDR --count N]\n"
+	                "       qprobe --held PGID --port PORT[,PORT...]\n");
 	exit(2);
 }
 
@@ -102,6 +114,69 @@ print_u(const char *name, int have, uint64_t v)
 		printf(",\"%s\":null", name);
 }
 
+struct held {
+	pid_t pgid;
+	uint64_t ino[MAX_HELD];
+	size_t n, procs;
+	int unreadable;
+};
+
+static int
+held_proc(pid_t pid, const struct procstat *ps, void *arg)
+{
+	struct held *h = arg;
+
+	if (ps->pgrp != h->pgid || ps->state == 'Z' || ps->state == 'X')
+		return 0;
+	h->procs++;
+	if (procstat_socket_inodes(pid, h->ino, &h->n, MAX_HELD) < 0)
+		h->unreadable++;
+	return 0;
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+held_main(const char *pgid, const char *ports_s)
+{
+	static struct held h;
+	uint16_t ports[SOCKDIAG_MAX_PORTS];
+	size_t nports = 0;
+	const char *p = ports_s;
+	uint64_t count;
+	char *end;
+
+	h.pgid = (pid_t)atol(pgid);
+	while (*p != '\0' && nports < SOCKDIAG_MAX_PORTS) {
+		ports[nports++] = (uint16_t)strtoul(p, &end, 10);
+		p = *end == ',' ? end + 1 : end;
+		if (end == p && *p != '\0')
+			usage();
+	}
+	if (h.pgid <= 0 || nports == 0)
+		usage();
+	if (procstat_walk(SIZE_MAX, held_proc, &h) < 0 || h.unreadable) {
+		perror("qprobe: /proc");
+		return 1;
+	}
+	qsort(h.ino, h.n, sizeof(*h.ino), u64_cmp);
+	if (sockdiag_count_held(-1, ports, nports, 1u << TCP_ESTABLISHED, h.ino,
+	                        h.n, &count) < 0) {
+		perror("qprobe: sock_diag");
+		return 1;
+	}
+	printf("{\"pgid\":%ld,\"processes\":%zu,\"sockets\":%zu,"
+	       "\"held\":%" PRIu64 "}\n",
+	       (long)h.pgid, h.procs, h.n, count);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -112,6 +187,9 @@ main(int argc, char **argv)
 	struct qstat q;
 	struct timespec settle = {0, 100 * 1000 * 1000};
 
+	if (argc == 5 && strcmp(argv[1], "--held") == 0 &&
+	    strcmp(argv[3], "--port") == 0)
+		return held_main(argv[2], argv[4]);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--syn") == 0)
 			syn = 1;

@@ -231,6 +231,52 @@ START_TEST(test_syn_queue)
 }
 END_TEST
 
+/* An IPv6 listener with defer-accept on addr (::1, or ::ffff:127.0.0.1
+ * whose requests are AF_INET sockets). */
+static int
+tcp6_listener(const char *addr, struct sockaddr_in6 *a)
+{
+	socklen_t len = sizeof(*a);
+	int s = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), defer = 30;
+
+	ck_assert_int_ge(s, 0);
+	memset(a, 0, sizeof(*a));
+	a->sin6_family = AF_INET6;
+	ck_assert_int_eq(inet_pton(AF_INET6, addr, &a->sin6_addr), 1);
+	ck_assert_int_eq(
+	    setsockopt(s, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer)),
+	    0);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)a, sizeof(*a)), 0);
+	ck_assert_int_eq(listen(s, 16), 0);
+	ck_assert_int_eq(getsockname(s, (struct sockaddr *)a, &len), 0);
+	return s;
+}
+
+/* The SYN count of IPv6 listeners: their requests are AF_INET6 sockets,
+ * or AF_INET ones for a v4-mapped address; one dump finds both. */
+START_TEST(test_syn_queue_v6)
+{
+	struct sockaddr_in6 a6, m6;
+	struct sockaddr_in m4 = {.sin_family = AF_INET};
+	struct qstat q;
+	int s6 = tcp6_listener("::1", &a6), again;
+	int sm = tcp6_listener("::ffff:127.0.0.1", &m6);
+
+	ck_assert_int_eq(
+	    connect_n((struct sockaddr *)&a6, sizeof(a6), 3, &again), 3);
+	m4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	m4.sin_port = m6.sin6_port;
+	ck_assert_int_eq(
+	    connect_n((struct sockaddr *)&m4, sizeof(m4), 2, &again), 2);
+	read_until_len(s6, QSTAT_TCP, 1, 0, 3, &q);
+	ck_assert_uint_eq(q.syn, 3);
+	read_until_len(sm, QSTAT_TCP, 1, 0, 2, &q);
+	ck_assert_uint_eq(q.syn, 2);
+	close(s6);
+	close(sm);
+}
+END_TEST
+
 START_TEST(test_udp_drops)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
@@ -518,6 +564,7 @@ main(void)
 	tcase_add_test(tc, test_tcp_backlog);
 	tcase_add_test(tc, test_unix_backlog);
 	tcase_add_test(tc, test_syn_queue);
+	tcase_add_test(tc, test_syn_queue_v6);
 	tcase_add_test(tc, test_udp_drops);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_batch);
