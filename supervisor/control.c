@@ -858,56 +858,24 @@ print_text(const struct snapshot *s, const int *errs)
 	}
 }
 
-/* The supervisor's families too, from its STATUS.json. */
+/* The supervisor's families too, from its STATUS.json: the renderer
+ * of /metrics and the .prom file. A listener whose queue could not be
+ * read now has none. */
 static int
-print_prom(const struct snapshot *s, const int *errs)
+print_prom(struct snapshot *s, const int *errs)
 {
-	struct metrics_listener *ml = calloc(s->nls + 1, sizeof(*ml));
-	struct metrics_workers w[GEN_GONE];
-	uint64_t count[GEN_NSTATES];
-	struct metrics_snapshot snap = {0};
 	struct metrics_text t;
-	size_t i, k;
+	size_t i;
 	int r;
 
-	if (ml == NULL)
-		fatalx(EXIT_SOFTWARE, "out of memory");
-	for (i = 0; i < s->nls; i++) {
-		const struct qstat *q = &s->ls[i].queue.last;
-		int ok = errs[i] == 0;
-
-		ml[i].key = s->ls[i].key;
-		ml[i].proto = qstat_kind_name(s->ls[i].kind);
-		ml[i].fd = s->ls[i].fd;
-		ml[i].has_queue = ok && (q->flags & QSTAT_HAS_QUEUE);
-		ml[i].len = q->len;
-		ml[i].peak = s->ls[i].queue.peak;
-		ml[i].backlog = q->limit;
-		ml[i].has_drops = ok && (q->flags & QSTAT_HAS_DROPS);
-		ml[i].drops = q->drops;
-		ml[i].has_syn = ok && (q->flags & QSTAT_HAS_SYN);
-		ml[i].syn = q->syn;
-		ml[i].port = (uint32_t)s->ls[i].port;
-	}
-	snap.generation = snapshot_gen_in(s, GEN_SERVING);
-	snapshot_workers_by_state(s, count);
-	for (k = 0; k < GEN_GONE; k++) {
-		w[k].state = gen_state_name((enum gen_state)k);
-		w[k].count = count[k];
-	}
-	snap.listener = metrics_listener_of_array;
-	snap.arg = ml;
-	snap.nlisteners = s->nls;
-	snap.workers = w;
-	snap.nworkers = sizeof(w) / sizeof(w[0]);
-	snap.restarts_served = s->served;
-	snap.restarts_rolled_back = s->rolled_back;
+	for (i = 0; i < s->nls; i++)
+		if (errs[i] != 0)
+			s->ls[i].has_queue = 0;
 	metrics_text_init(&t);
-	r = metrics_render(&t, &snap);
+	r = metrics_render(&t, s);
 	if (r == 0 && t.buf)
 		fputs(t.buf, stdout);
 	metrics_text_free(&t);
-	free(ml);
 	return r;
 }
 
