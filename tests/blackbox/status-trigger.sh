@@ -20,7 +20,7 @@ try:
 except Exception:
     sys.exit(0)
 for g in j.get("generations", []):
-    if g.get("id") == int(sys.argv[2]):
+    if g.get("generation") == int(sys.argv[2]):
         t = g.get("trigger", "absent")
         print("null" if t is None else t)
 ' "$S.json" "$1"
