@@ -3,9 +3,11 @@
  *
  * A generation is the set of workers one (re)start began. Its state
  * changes in one place, gen_set_state(), which checks the change against
- * transitions[] (the table below, row for row), logs it and rewrites the
- * status files once. Everything here runs from libev callbacks, never in
- * signal context, so no state changes under our feet.
+ * transitions[] (the table below, row for row), logs it and tells the
+ * change (gen_init's on_change: publish.c writes the status files). What
+ * is published of the generations, gen_fill gives. Everything here runs
+ * from libev callbacks, never in signal context, so no state changes
+ * under our feet.
  *
  *   event:   intv   ready  kold   exit   spawn  rtmo   succ   cap    stop
  * -----------+---------------------------------------------------------------
@@ -39,8 +41,7 @@
  * its own (pgroup.c): what it leaves behind goes with it. Each deadline
  * has its own ev_timer:
  * --interval, --kill-old-delay, --ready-timeout and --stop-timeout per
- * generation, a respawn per worker, the retry backoff, and the deferred
- * status write. */
+ * generation, a respawn per worker, and the retry backoff. */
 #include "config.h"
 
 #include <errno.h>
@@ -271,7 +272,7 @@ gen_free(struct gen *g)
 }
 
 /* Move g to state to on event ev, log fmt (if not NULL) at info level,
- * and write the status files. A change transitions[] does not list is a
+ * and tell of the change. A change transitions[] does not list is a
  * bug in this file: logged, then made anyway, as the code that asked for
  * it depends on it. To GEN_GONE frees g. */
 static void __attribute__((format(printf, 4, 5)))
@@ -467,7 +468,7 @@ plan_retry(void)
 	}
 	S.retrying = 1;
 	/* on the monotonic clock, as every deadline; only STATUS.json shows
-	 * it as wall time (status_fill). The retry itself is an ev_timer. */
+	 * it as wall time (gen_fill). The retry itself is an ev_timer. */
 	if (delay > 0)
 		S.retry_at = monotime_now() + delay;
 	return delay;
