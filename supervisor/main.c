@@ -450,7 +450,8 @@ main(int argc, char **argv)
 	loop = setup_loop();
 	/* the sampler and gen know nothing of each other: publish.c asks
 	 * both when either tells it of a change */
-	sampler_start(loop, &opts, publish_sampled);
+	sampler_open(loop, &opts, publish_sampled);
+	sampler_start();
 	gen_init(loop, &opts, publish_changed);
 	publish_init(loop, &opts);
 	if (opts.metrics_listen)

@@ -35,10 +35,11 @@ static struct {
 	const struct options *o;
 	char *json_path;
 	int wrote_status;
-	ev_timer later;  /* the deferred write */
-	ev_timer retry;  /* a failed write, tried again */
-	unsigned fails;  /* failed attempts in a row */
-	int prom_warned; /* the .prom file could not be written */
+	ev_timer later;       /* the deferred write */
+	ev_timer retry;       /* a failed write, tried again */
+	unsigned fails;       /* failed attempts in a row */
+	int prom_warned;      /* the .prom file could not be written */
+	int held, held_dirty; /* publish_hold depth; a write is due */
 } P;
 
 static void status_update(void);
@@ -152,6 +153,10 @@ publish_changed(int now)
 {
 	if (P.o == NULL || P.o->status_file == NULL)
 		return;
+	if (P.held) {
+		P.held_dirty = 1;
+		return;
+	}
 	if (!now) {
 		if (!ev_is_active(&P.later))
 			timer_arm(&P.later, STATUS_DELAY);
@@ -159,6 +164,21 @@ publish_changed(int now)
 	}
 	ev_timer_stop(P.loop, &P.later);
 	status_update();
+}
+
+void
+publish_hold(void)
+{
+	P.held++;
+}
+
+void
+publish_release(void)
+{
+	if (--P.held == 0 && P.held_dirty) {
+		P.held_dirty = 0;
+		publish_changed(1);
+	}
 }
 
 void
@@ -315,6 +335,7 @@ publish_init(struct ev_loop *loop, const struct options *o)
 	/* as the status file: one that cannot be written is a set-up
 	 * error, not a warning every second */
 	if (o->metrics_file) {
+		sampler_first();
 		if (publish_snapshot(&s, 1) < 0)
 			fatalx(EXIT_SOFTWARE, "out of memory");
 		if (metrics_file_write(o->metrics_file, &s, err, sizeof(err)) <

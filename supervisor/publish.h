@@ -11,9 +11,10 @@
 #include "options.h"
 #include "snapshot.h"
 
-/* After the sampler's first sample and gen_init: write the .prom file
- * once (exit 3 when it cannot be) and check that the status file can be
- * written (exit 3 when not). Keeps o by reference. */
+/* After sampler_open and gen_init: with --metrics-file, take the first
+ * sample (sampler_first) and write the file once (exit 3 when it cannot
+ * be); check that the status file can be written (exit 3 when not).
+ * Keeps o by reference. */
 void publish_init(struct ev_loop *loop, const struct options *o);
 
 /* gen.c's callback: a state changed (now 1: write at once; --restart
@@ -21,6 +22,10 @@ void publish_init(struct ev_loop *loop, const struct options *o);
  * worker's STATUS= text did (now 0: written once the burst is over,
  * STATUS_DELAY later). */
 void publish_changed(int now);
+/* Between these two the status files are written at most once, at the
+ * release, and only if something changed (nests). */
+void publish_hold(void);
+void publish_release(void);
 /* The sampler's callback, after each sample: moved 1 when a figure
  * STATUS.json shows moved (rewritten soon, once per burst); the .prom
  * file is written at every sample. */

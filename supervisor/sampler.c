@@ -50,6 +50,7 @@ static struct {
 	/* the namespace's SYN-cookie counters at this tick (defer_any) */
 	struct qstat_cookies cookies;
 	int cookies_ok, defer_any;
+	int sampled; /* sampler_first has run */
 } M;
 
 static enum qstat_kind
@@ -287,32 +288,46 @@ read_somaxconn(void)
 }
 
 void
-sampler_start(struct ev_loop *loop, const struct options *o,
-              void (*on_sample)(int moved))
+sampler_open(struct ev_loop *loop, const struct options *o,
+             void (*on_sample)(int moved))
 {
-	size_t i;
-
 	M.loop = loop;
 	M.o = o;
 	M.on_sample = on_sample;
 	M.n = o->nls;
-	M.somaxconn = read_somaxconn();
 	M.lq = calloc(M.n + 1, sizeof(*M.lq));
 	if (M.lq == NULL)
 		fatalx(EXIT_SOFTWARE, "out of memory");
+}
+
+void
+sampler_first(void)
+{
+	size_t i;
+
+	if (M.sampled)
+		return;
+	M.sampled = 1;
+	M.somaxconn = read_somaxconn();
 	for (i = 0; i < M.n; i++)
-		if (o->ls[i].kind == LISTEN_TCP &&
-		    listen_eff(&o->ls[i])->val[SOCKOPT_DEFER_ACCEPT] > 0)
+		if (M.o->ls[i].kind == LISTEN_TCP &&
+		    listen_eff(&M.o->ls[i])->val[SOCKOPT_DEFER_ACCEPT] > 0)
 			M.defer_any = 1;
 	if (M.defer_any)
 		read_cookies();
 	for (i = 0; i < M.n; i++)
 		sample_one(i, (int64_t)time(NULL), monotime_now());
-	ev_timer_init(&M.sample, sample_cb, o->metrics_interval,
-	              o->metrics_interval);
-	ev_timer_start(loop, &M.sample);
+}
+
+void
+sampler_start(void)
+{
+	sampler_first();
+	ev_timer_init(&M.sample, sample_cb, M.o->metrics_interval,
+	              M.o->metrics_interval);
+	ev_timer_start(M.loop, &M.sample);
 	/* sampling must not keep the loop alive (gen.c's tick does not) */
-	ev_unref(loop);
+	ev_unref(M.loop);
 }
 
 void
