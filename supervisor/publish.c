@@ -244,37 +244,6 @@ json_to(FILE *f, const void *s)
 	return status_json_write(f, s);
 }
 
-/* The start_server status file from s: "gen:pid" for each live worker
- * of a generation start_server would list (gen_state_listed). */
-static size_t
-status_text(const struct snapshot *s, char **buf)
-{
-	struct status_entry *e;
-	size_t n = 0, i, k, len;
-
-	for (i = 0; i < s->ngens; i++)
-		n += s->gens[i].nw;
-	if ((e = calloc(n + 1, sizeof(*e))) == NULL) {
-		*buf = NULL;
-		return 0;
-	}
-	n = 0;
-	for (i = 0; i < s->ngens; i++) {
-		const struct snap_gen *g = &s->gens[i];
-
-		if (!gen_state_listed(g->state))
-			continue;
-		for (k = 0; k < g->nw; k++)
-			if (g->w[k].alive) {
-				e[n].gen = g->id;
-				e[n++].pid = (pid_t)g->w[k].pid;
-			}
-	}
-	len = status_format(e, n, buf);
-	free(e);
-	return len;
-}
-
 static void
 status_update(void)
 {
@@ -287,7 +256,7 @@ status_update(void)
 		return;
 	if (publish_snapshot(&s, 1) < 0)
 		return;
-	len = status_text(&s, &buf);
+	len = status_render(&s, &buf);
 	/* JSON first: --restart reads it after it sees the status file */
 	if (buf != NULL &&
 	    status_write_atomic_with(P.json_path, json_to, &s) < 0)
