@@ -808,14 +808,22 @@ live_queues(struct snapshot *s, int *errs)
 	return n;
 }
 
+/* ---- --stats text: one row per listener, a table of renderers ---------- */
+
+/* A column renders listener i of s into buf (what snprintf returns);
+ * errs[i] is the errno its queue could not be read with now. */
+typedef int (*column_fn)(const struct snapshot *s, const int *errs, size_t i,
+                         char *buf, size_t len);
+
 /* The listener column: the key, and for a key with port 0 the port the
- * kernel chose ("127.0.0.1:0 (port 41234)"); its length. The key is
- * shown as the log shows it (log_escape): one line per listener,
- * whatever bytes its path holds. Listeners a reader could not tell apart
- * (two --reuseport sockets, two abstract sockets shown as "@") get their
- * fd, as /metrics gives them an fd label. */
+ * kernel chose ("127.0.0.1:0 (port 41234)"). The key is shown as the log
+ * shows it (log_escape): one line per listener, whatever bytes its path
+ * holds. Listeners a reader could not tell apart (two --reuseport
+ * sockets, two abstract sockets shown as "@") get their fd, as /metrics
+ * gives them an fd label. */
 static int
-text_name(const struct snapshot *s, size_t i, char *buf, size_t len)
+col_listener(const struct snapshot *s, const int *errs, size_t i, char *buf,
+             size_t len)
 {
 	const struct snap_listener *l = &s->ls[i];
 	const char *colon = strrchr(l->key, ':'),
@@ -824,6 +832,7 @@ text_name(const struct snapshot *s, size_t i, char *buf, size_t len)
 	size_t k;
 	int n;
 
+	(void)errs;
 	for (k = 0; k < s->nls; k++)
 		if (k != i && strcmp(s->ls[k].key, l->key) == 0 &&
 		    s->ls[k].kind == l->kind)
@@ -837,79 +846,84 @@ text_name(const struct snapshot *s, size_t i, char *buf, size_t len)
 	return n < 0 ? 0 : n;
 }
 
-static void
-print_text(const struct snapshot *s, const int *errs)
+/* The queue column, as ss(8) shows it (qstat_text). */
+static int
+col_queue(const struct snapshot *s, const int *errs, size_t i, char *buf,
+          size_t len)
 {
-	char buf[256], name[1100];
-	size_t i;
-	int w = 0;
-
-	for (i = 0; i < s->nls; i++)
-		if (text_name(s, i, NULL, 0) > w)
-			w = text_name(s, i, NULL, 0);
-	for (i = 0; i < s->nls; i++) {
-		if (errs[i] != 0)
-			snprintf(buf, sizeof(buf), "cannot read its queue: %s",
-			         strerror(errs[i]));
-		else
-			qstat_text(buf, sizeof(buf), &s->ls[i].queue);
-		text_name(s, i, name, sizeof(name));
-		printf("%-*s  %s\n", w, name, buf);
-	}
+	if (errs[i] != 0)
+		return snprintf(buf, len, "cannot read its queue: %s",
+		                strerror(errs[i]));
+	return qstat_text(buf, len, &s->ls[i].queue);
 }
 
-/* The supervisor's families too, from its STATUS.json. */
+/* The columns, left to right; a padded one is as wide as its widest
+ * row (the last one is not padded). */
+static const struct column {
+	column_fn render;
+	int pad;
+} columns[] = {
+    {col_listener, 1},
+    {col_queue, 0},
+};
+#define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+
 static int
-print_prom(const struct snapshot *s, const int *errs)
+print_text(struct snapshot *s, const int *errs)
 {
-	struct metrics_listener *ml = calloc(s->nls + 1, sizeof(*ml));
-	struct metrics_workers w[GEN_GONE];
-	uint64_t count[GEN_NSTATES];
-	struct metrics_snapshot snap = {0};
+	char buf[1100];
+	int w[NCOLUMNS] = {0}, n;
+	size_t i, c;
+
+	for (c = 0; c < NCOLUMNS; c++)
+		for (i = 0; columns[c].pad && i < s->nls; i++)
+			if ((n = columns[c].render(s, errs, i, NULL, 0)) > w[c])
+				w[c] = n;
+	for (i = 0; i < s->nls; i++)
+		for (c = 0; c < NCOLUMNS; c++) {
+			columns[c].render(s, errs, i, buf, sizeof(buf));
+			printf("%-*s%s", columns[c].pad ? w[c] : 0, buf,
+			       c + 1 < NCOLUMNS ? "  " : "\n");
+		}
+	return 0;
+}
+
+/* --stats --format=json: the snapshot as STATUS.json writes it, its
+ * queues read now. */
+static int
+print_json(struct snapshot *s, const int *errs)
+{
+	(void)errs;
+	return status_json_write(stdout, s);
+}
+
+/* The supervisor's families too, from its STATUS.json: the renderer
+ * of /metrics and the .prom file. A listener whose queue could not be
+ * read now has none. */
+static int
+print_prom(struct snapshot *s, const int *errs)
+{
 	struct metrics_text t;
-	size_t i, k;
+	size_t i;
 	int r;
 
-	if (ml == NULL)
-		fatalx(EXIT_SOFTWARE, "out of memory");
-	for (i = 0; i < s->nls; i++) {
-		const struct qstat *q = &s->ls[i].queue.last;
-		int ok = errs[i] == 0;
-
-		ml[i].key = s->ls[i].key;
-		ml[i].proto = qstat_kind_name(s->ls[i].kind);
-		ml[i].fd = s->ls[i].fd;
-		ml[i].has_queue = ok && (q->flags & QSTAT_HAS_QUEUE);
-		ml[i].len = q->len;
-		ml[i].peak = s->ls[i].queue.peak;
-		ml[i].backlog = q->limit;
-		ml[i].has_drops = ok && (q->flags & QSTAT_HAS_DROPS);
-		ml[i].drops = q->drops;
-		ml[i].has_syn = ok && (q->flags & QSTAT_HAS_SYN);
-		ml[i].syn = q->syn;
-		ml[i].port = (uint32_t)s->ls[i].port;
-	}
-	snap.generation = snapshot_gen_in(s, GEN_SERVING);
-	snapshot_workers_by_state(s, count);
-	for (k = 0; k < GEN_GONE; k++) {
-		w[k].state = gen_state_name((enum gen_state)k);
-		w[k].count = count[k];
-	}
-	snap.listener = metrics_listener_of_array;
-	snap.arg = ml;
-	snap.nlisteners = s->nls;
-	snap.workers = w;
-	snap.nworkers = sizeof(w) / sizeof(w[0]);
-	snap.restarts_served = s->served;
-	snap.restarts_rolled_back = s->rolled_back;
+	for (i = 0; i < s->nls; i++)
+		if (errs[i] != 0)
+			s->ls[i].has_queue = 0;
 	metrics_text_init(&t);
-	r = metrics_render(&t, &snap);
+	r = metrics_render(&t, s);
 	if (r == 0 && t.buf)
 		fputs(t.buf, stdout);
 	metrics_text_free(&t);
-	free(ml);
 	return r;
 }
+
+/* --stats --format=F: one renderer of the snapshot per format. */
+static int (*const formats[])(struct snapshot *s, const int *errs) = {
+    [STATS_TEXT] = print_text,
+    [STATS_JSON] = print_json,
+    [STATS_PROM] = print_prom,
+};
 
 int
 control_stats(const struct options *o)
@@ -936,12 +950,8 @@ control_stats(const struct options *o)
 		          "are gone",
 		          o->status_file);
 		rc = EXIT_CONTROL;
-	} else if (o->stats_format == STATS_JSON)
-		status_json_write(stdout, &s);
-	else if (o->stats_format == STATS_PROM)
-		print_prom(&s, errs);
-	else
-		print_text(&s, errs);
+	} else
+		formats[o->stats_format](&s, errs);
 	if (rc == EXIT_OK && fflush(stdout) != 0) {
 		log_warn("cannot write the statistics");
 		rc = EXIT_SOFTWARE;
@@ -958,7 +968,7 @@ control_health(const struct options *o)
 {
 	struct snapshot s;
 	char why[1024];
-	unsigned long serving = 0;
+	int ready;
 
 	if (o->status_file == NULL) {
 		log_warnx("--health requires --status-file");
@@ -968,19 +978,15 @@ control_health(const struct options *o)
 		log_warnx("not running: %s", why);
 		return 1;
 	}
-	serving = snapshot_gen_in(&s, GEN_SERVING);
-	if (o->health_ready && s.stopping)
-		snprintf(why, sizeof(why), "not ready: stopping");
-	else if (o->health_ready && serving == 0)
-		snprintf(why, sizeof(why),
-		         "not ready: no generation serves yet");
+	/* the same answer as /readyz */
+	ready = snapshot_ready(&s, why, sizeof(why));
+	if (o->health_ready && !ready)
+		log_warnx("not ready: %s", why);
 	else
-		why[0] = '\0';
-	if (why[0] == '\0')
 		printf("running (pid %ld)%s\n", s.pid,
-		       serving ? "; a generation serves" : "");
-	else
-		log_warnx("%s", why);
+		       snapshot_gen_in(&s, GEN_SERVING)
+		           ? "; a generation serves"
+		           : "");
 	status_json_free(&s);
-	return why[0] ? 1 : 0;
+	return o->health_ready && !ready ? 1 : 0;
 }

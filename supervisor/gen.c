@@ -3,9 +3,11 @@
  *
  * A generation is the set of workers one (re)start began. Its state
  * changes in one place, gen_set_state(), which checks the change against
- * transitions[] (the table below, row for row), logs it and rewrites the
- * status files once. Everything here runs from libev callbacks, never in
- * signal context, so no state changes under our feet.
+ * transitions[] (the table below, row for row), logs it and tells the
+ * change (gen_init's on_change: publish.c writes the status files). What
+ * is published of the generations, gen_fill gives. Everything here runs
+ * from libev callbacks, never in signal context, so no state changes
+ * under our feet.
  *
  *   event:   intv   ready  kold   exit   spawn  rtmo   succ   cap    stop
  * -----------+---------------------------------------------------------------
@@ -39,8 +41,7 @@
  * its own (pgroup.c): what it leaves behind goes with it. Each deadline
  * has its own ev_timer:
  * --interval, --kill-old-delay, --ready-timeout and --stop-timeout per
- * generation, a respawn per worker, the retry backoff, and the deferred
- * status write. */
+ * generation, a respawn per worker, and the retry backoff. */
 #include "config.h"
 
 #include <errno.h>
@@ -58,7 +59,6 @@
 #include "genstate.h"
 #include "log.h"
 #include "monotime.h"
-#include "metricsd.h"
 #include "notify.h"
 #include "pgroup.h"
 #include "reap.h"
@@ -66,17 +66,11 @@
 #include "sdnotify.h"
 #include "sig.h"
 #include "spawn.h"
-#include "status.h"
-#include "statusjson.h"
 
 /* A serving generation that lived this long has proven itself: its death
  * resets the restart backoff. */
 #define STABLE_SECONDS 10.0
 #define BACKOFF_MAX 30.0
-/* STATUS= messages rewrite the status files at most this often: a worker
- * reporting progress in a loop must not turn baton into a disk writer. */
-#define STATUS_DELAY 0.1
-#define STATUS_RETRY 1.0 /* seconds between attempts at a failed write */
 
 enum gen_event {
 	GE_INTERVAL,      /* --interval elapsed with every worker alive */
@@ -156,6 +150,7 @@ struct gen {
 	ev_timer stop_timer;    /* --stop-timeout after a stop signal */
 	int stop_sig;
 	ev_tstamp started, ready_at; /* wall time, for STATUS.json */
+	const char *trigger;         /* what started it; NULL when adopted */
 	double ready_mono;           /* monotonic: the stable-service check */
 	struct gen *next;
 };
@@ -175,32 +170,29 @@ static struct {
 	int retrying;
 	double retry_at; /* monotonic; 0: none */
 	unsigned long restarts;
-	ev_timer retry, tick, status_timer;
-	ev_timer status_retry; /* a failed status write, tried again */
-	unsigned status_fails; /* failed attempts in a row */
-	double last_restart;   /* monotonic: --auto-restart-interval */
+	ev_timer retry, tick;
+	double last_restart; /* monotonic: --auto-restart-interval */
 	unsigned long fail_gen;
 	char fail_reason[512];
 	ev_tstamp fail_at; /* wall time, for STATUS.json */
 	double fail_mono;  /* monotonic: --auto-restart-interval */
-	char *json_path;
-	int wrote_status;
-	int held, held_dirty; /* status_hold() depth; a write is due */
-	/* metrics (gen_view) and --stop-delay */
+	/* told of every change (publish.c): 1 at once, 0 soon */
+	void (*on_change)(int now);
+	int held, held_dirty; /* status_hold() depth; a change is untold */
+	/* restarts that served or were rolled back; --stop-delay */
 	unsigned long served, rolled_back;
 	int draining, drain_sig;
 	ev_timer drain;
 } S;
 
-static void gen_begin(const char *why);
-static void status_update(void);
+static void gen_begin(const char *why, const char *trigger);
 static void worker_exit(pid_t pid, int status, void *arg);
 static void drain_cb(struct ev_loop *loop, ev_timer *t, int revents);
 
-/* ---- status writes --------------------------------------------------- */
+/* ---- telling of changes -------------------------------------------- */
 
-/* A state change: written at once (--restart reads the JSON right after
- * it sees the status file change). */
+/* A state change: told at once (the status files are written at once:
+ * --restart reads the JSON right after it sees the status file change). */
 static void
 status_now(void)
 {
@@ -208,13 +200,12 @@ status_now(void)
 		S.held_dirty = 1;
 		return;
 	}
-	ev_timer_stop(S.loop, &S.status_timer);
-	status_update();
+	S.on_change(1);
 }
 
 /* Several state changes that make one step (a promotion retires the old
- * generation) are written once, so that no reader of the status files
- * sees the half-way state (two generations "serving"). */
+ * generation) are told once, so that no reader of the status files sees
+ * the half-way state (two generations "serving"). */
 static void
 status_hold(void)
 {
@@ -230,67 +221,11 @@ status_release(void)
 	}
 }
 
-static void timer_arm(ev_timer *t, double seconds);
-
 /* A worker's STATUS= text: written once the burst is over. */
 static void
 status_later(void)
 {
-	if (S.o->status_file && !ev_is_active(&S.status_timer)) {
-		timer_arm(&S.status_timer, STATUS_DELAY);
-	}
-}
-
-static void
-status_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	status_update();
-}
-
-/* A status write that failed (a full disk) is tried again every second
- * (a monotonic ev_timer) until it succeeds, even when nothing else
- * changes: else the file would go on naming a dead worker, and --restart
- * wait for a generation that already serves. One warning per run of
- * failures, one line when the files are written again. */
-static void
-status_failed(const char *path, int err)
-{
-	if (S.status_fails++ == 0) {
-		errno = err;
-		log_warn("cannot write status file %s; trying again every "
-		         "second",
-		         path);
-	}
-	if (!ev_is_active(&S.status_retry)) {
-		ev_timer_set(&S.status_retry, STATUS_RETRY, STATUS_RETRY);
-		ev_timer_start(S.loop, &S.status_retry);
-		/* a retry must not keep baton alive once the workers are
-		 * gone */
-		ev_unref(S.loop);
-	}
-}
-
-static void
-status_written(void)
-{
-	if (S.status_fails == 0)
-		return;
-	log_info("status file %s written again (%u attempts failed)",
-	         S.o->status_file, S.status_fails);
-	S.status_fails = 0;
-	if (ev_is_active(&S.status_retry)) {
-		ev_ref(S.loop);
-		ev_timer_stop(S.loop, &S.status_retry);
-	}
-}
-
-static void
-status_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	(void)loop;
-	(void)t;
-	(void)revents;
-	status_update();
+	S.on_change(0);
 }
 
 /* ---- the one place a state changes ------------------------------------ */
@@ -337,7 +272,7 @@ gen_free(struct gen *g)
 }
 
 /* Move g to state to on event ev, log fmt (if not NULL) at info level,
- * and write the status files. A change transitions[] does not list is a
+ * and tell of the change. A change transitions[] does not list is a
  * bug in this file: logged, then made anyway, as the code that asked for
  * it depends on it. To GEN_GONE frees g. */
 static void __attribute__((format(printf, 4, 5)))
@@ -487,7 +422,7 @@ static void
 start_retry(double delay)
 {
 	if (delay == 0) {
-		gen_begin("retrying");
+		gen_begin("retrying", "retry");
 		return;
 	}
 	timer_arm(&S.retry, delay);
@@ -507,7 +442,7 @@ schedule_retry(void)
 static void
 retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	gen_begin("retrying");
+	gen_begin("retrying", "retry");
 }
 
 /* A failed generation: when is the next attempt (-1: none)? Decided
@@ -536,7 +471,7 @@ plan_retry(void)
 	}
 	S.retrying = 1;
 	/* on the monotonic clock, as every deadline; only STATUS.json shows
-	 * it as wall time (status_fill). The retry itself is an ev_timer. */
+	 * it as wall time (gen_fill). The retry itself is an ev_timer. */
 	if (delay > 0)
 		S.retry_at = monotime_now() + delay;
 	return delay;
@@ -598,7 +533,7 @@ gen_fail(struct gen *g, enum gen_event ev, const char *reason)
 	if (S.serving && S.restart_pending) {
 		S.restart_pending = 0;
 		S.retries = 0;
-		gen_begin("queued restart");
+		gen_begin("queued restart", "hup");
 	} else if (delay >= 0)
 		start_retry(delay);
 }
@@ -681,7 +616,7 @@ gen_promote(struct gen *g)
 	sdnotify_serving(g->id, S.restart_pending);
 	if (S.restart_pending) {
 		S.restart_pending = 0;
-		gen_begin("queued restart");
+		gen_begin("queued restart", "hup");
 	}
 }
 
@@ -977,8 +912,10 @@ gen_alloc(unsigned long id, size_t nw)
 	return g;
 }
 
+/* Start a generation: why is said in the log (NULL: nothing), trigger
+ * is published (snapshot.h: a short stable word). */
 static void
-gen_begin(const char *why)
+gen_begin(const char *why, const char *trigger)
 {
 	struct gen *g;
 	char reason[512];
@@ -991,6 +928,7 @@ gen_begin(const char *why)
 	options_tunables(&S.t);
 	g = gen_alloc(++S.last_id, (size_t)S.o->num_workers);
 	g->state = GEN_STARTING;
+	g->trigger = trigger;
 	g->next = S.gens;
 	S.gens = g;
 	S.starting = g;
@@ -1102,20 +1040,20 @@ tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	elapsed = monotime_now() -
 	          (S.fail_mono > S.last_restart ? S.fail_mono : S.last_restart);
 	if (elapsed >= 2 * S.t.auto_restart_interval)
-		gen_begin("forced auto-restart");
+		gen_begin("forced auto-restart", "auto-restart");
 	else if (elapsed >= S.t.auto_restart_interval && !has_old)
-		gen_begin("auto-restart");
+		gen_begin("auto-restart", "auto-restart");
 }
 
 void
-gen_init(struct ev_loop *loop, const struct options *o)
+gen_init(struct ev_loop *loop, const struct options *o,
+         void (*on_change)(int now))
 {
 	S.loop = loop;
 	S.o = o;
+	S.on_change = on_change;
 	pgroup_init(loop, o->stop_timeout);
 	ev_timer_init(&S.retry, retry_cb, 0, 0);
-	ev_timer_init(&S.status_timer, status_timer_cb, 0, 0);
-	ev_timer_init(&S.status_retry, status_retry_cb, 0, 0);
 	ev_timer_init(&S.drain, drain_cb, 0, 0);
 	if (o->ready == READY_NOTIFY && notify_open(loop, notify_message) < 0)
 		fatal(EXIT_SOFTWARE, "cannot create the notify socket");
@@ -1126,30 +1064,12 @@ gen_init(struct ev_loop *loop, const struct options *o)
 		/* a wake-up per second must not keep the loop alive */
 		ev_unref(loop);
 	}
-	if (o->status_file &&
-	    asprintf(&S.json_path, "%s.json", o->status_file) < 0)
-		fatalx(EXIT_SOFTWARE, "out of memory");
-	/* a status file that cannot be written is a set-up error, not a
-	 * warning at every change */
-	if (o->status_file) {
-		char why[512];
-
-		if (status_file_check(o->status_file, why, sizeof(why)) < 0) {
-			if (why[0])
-				fatalx(EXIT_FILE,
-				       "cannot write status file %s: %s",
-				       o->status_file, why);
-			fatal(EXIT_FILE, "cannot write status file %s",
-			      o->status_file);
-		}
-		S.wrote_status = 1;
-	}
 }
 
 void
 gen_start_first(void)
 {
-	gen_begin(NULL);
+	gen_begin(NULL, "start");
 }
 
 void
@@ -1175,7 +1095,7 @@ gen_restart(const char *why)
 	S.retries = 0;
 	S.retrying = 0;
 	S.retry_at = 0;
-	gen_begin(NULL);
+	gen_begin(NULL, "hup");
 }
 
 static void
@@ -1283,56 +1203,14 @@ gen_worker_pid(unsigned long id, int index)
 	return 0;
 }
 
-void
-gen_view(struct gen_view *v)
-{
-	struct gen *g;
-	size_t i;
-
-	memset(v, 0, sizeof(*v));
-	v->serving = gen_serving_id();
-	v->starting = S.starting ? S.starting->id : 0;
-	v->stopping = S.stopping || S.draining;
-	v->served = S.served;
-	v->rolled_back = S.rolled_back;
-	for (i = 0; i < GEN_VIEW_STATES; i++)
-		v->state[i] = gen_state_name((enum gen_state)i);
-	for (g = S.gens; g; g = g->next)
-		if (g->state < GEN_VIEW_STATES)
-			v->workers[g->state] += g->nalive;
-}
-
-void
-gen_status_touch(void)
-{
-	status_later();
-}
-
-/* ---- status files --------------------------------------------------- */
-
-static void
-listener_options(FILE *f, const void *arg)
-{
-	listen_json_options(f, arg);
-}
-
-static enum qstat_kind
-listener_kind(const struct listener *l)
-{
-	return l->kind == LISTEN_UDP    ? QSTAT_UDP
-	       : l->kind == LISTEN_UNIX ? QSTAT_UNIX
-	                                : QSTAT_TCP;
-}
-
-/* Fill the status JSON's struct (statusjson.h owns the format). The
- * arrays are malloc'd; the strings point into our own state. */
-static int
-json_fill(struct snapshot *s)
+/* Everything but the listeners (publish.c adds them). The arrays are
+ * malloc'd; the strings point into our own state. */
+int
+gen_fill(struct snapshot *s)
 {
 	struct gen *g;
 	size_t i, k;
 
-	memset(s, 0, sizeof(*s));
 	s->pid = (long)getpid();
 	s->restarts = S.restarts;
 	s->restart_pending = S.restart_pending;
@@ -1341,26 +1219,10 @@ json_fill(struct snapshot *s)
 	s->served = S.served;
 	s->rolled_back = S.rolled_back;
 	s->last_generation = S.last_id;
-	s->nls = S.o->nls;
 	for (g = S.gens; g; g = g->next)
 		s->ngens++;
-	s->ls = calloc(s->nls + 1, sizeof(*s->ls));
-	s->gens = calloc(s->ngens + 1, sizeof(*s->gens));
-	if (s->ls == NULL || s->gens == NULL)
+	if ((s->gens = calloc(s->ngens + 1, sizeof(*s->gens))) == NULL)
 		return -1;
-	for (i = 0; i < S.o->nls; i++) {
-		s->ls[i].key = S.o->ls[i].key;
-		s->ls[i].fd = S.o->ls[i].target_fd;
-		s->ls[i].kind = listener_kind(&S.o->ls[i]);
-		s->ls[i].options = listener_options;
-		snprintf(s->ls[i].origin, sizeof(s->ls[i].origin), "%s",
-		         listen_origin_name(&S.o->ls[i]));
-		s->ls[i].fdname = S.o->ls[i].fdname;
-		s->ls[i].port = S.o->ls[i].bound_port;
-		s->ls[i].arg = &S.o->ls[i];
-		s->ls[i].has_queue =
-		    metricsd_queue(i, &s->ls[i].inode, &s->ls[i].queue) == 0;
-	}
 	for (g = S.gens, i = 0; g; g = g->next, i++) {
 		struct snap_gen *jg = &s->gens[i];
 
@@ -1368,6 +1230,7 @@ json_fill(struct snapshot *s)
 		jg->state = g->state;
 		jg->started = g->started;
 		jg->ready_at = g->ready_at > 0 ? g->ready_at : -1;
+		jg->trigger = g->trigger;
 		jg->nw = g->nw;
 		if ((jg->w = calloc(g->nw + 1, sizeof(*jg->w))) == NULL)
 			return -1;
@@ -1394,83 +1257,6 @@ json_fill(struct snapshot *s)
 	s->fail_time = S.fail_at;
 	s->fail_reason = S.fail_reason;
 	return 0;
-}
-
-static int
-json_to(FILE *f, const void *s)
-{
-	return status_json_write(f, s);
-}
-
-/* -1 with errno when STATUS.json could not be written. */
-static int
-write_json(void)
-{
-	struct snapshot s;
-	size_t i;
-	int r = 0, saved = 0;
-
-	if (json_fill(&s) == 0 &&
-	    (r = status_write_atomic_with(S.json_path, json_to, &s)) < 0)
-		saved = errno;
-	for (i = 0; i < s.ngens && s.gens; i++)
-		free(s.gens[i].w);
-	free(s.gens);
-	free(s.ls);
-	errno = saved;
-	return r;
-}
-
-static void
-status_update(void)
-{
-	struct status_entry *e;
-	struct gen *g;
-	size_t n = 0, i, len;
-	char *buf;
-	int json_err;
-
-	if (S.o->status_file == NULL)
-		return;
-	for (g = S.gens; g; g = g->next)
-		n += g->nw;
-	e = calloc(n + 1, sizeof(*e));
-	if (e == NULL)
-		return;
-	n = 0;
-	for (g = S.gens; g; g = g->next) {
-		if (g->state == GEN_STARTING || g->state == GEN_FAILED ||
-		    g->state == GEN_KILLED)
-			continue;
-		for (i = 0; i < g->nw; i++)
-			if (g->w[i].alive) {
-				e[n].gen = g->id;
-				e[n++].pid = g->w[i].pid;
-			}
-	}
-	len = status_format(e, n, &buf);
-	free(e);
-	/* JSON first: --restart reads it after it sees the status file */
-	json_err = write_json() < 0 ? errno : 0;
-	if (status_write_atomic(S.o->status_file, buf, len) < 0) {
-		status_failed(S.o->status_file, errno);
-	} else {
-		S.wrote_status = 1;
-		if (json_err != 0)
-			status_failed(S.json_path, json_err);
-		else
-			status_written();
-	}
-	free(buf);
-}
-
-void
-gen_remove_status(void)
-{
-	if (S.o == NULL || S.o->status_file == NULL || !S.wrote_status)
-		return;
-	status_unlink_own(S.o->status_file);
-	status_unlink_own(S.json_path);
 }
 
 /* ---- carrying the state across a self re-exec ----------------------- */
@@ -1623,6 +1409,6 @@ gen_state_adopt(const struct reexec_state *st)
 	/* workers that exited while baton was exec'ing are zombies whose
 	 * SIGCHLD went to the old image: make reap.c look for them now */
 	ev_feed_signal_event(S.loop, SIGCHLD);
-	status_update();
+	S.on_change(1);
 	return 0;
 }

@@ -7,11 +7,16 @@
 #include <sys/types.h>
 
 #include "options.h"
+#include "snapshot.h"
 
 struct reexec_state;
 
-/* Take the configuration (kept by reference) and baton's loop. */
-void gen_init(struct ev_loop *loop, const struct options *o);
+/* Take the configuration (kept by reference) and baton's loop.
+ * on_change(now) is told of every change of what gen_fill gives: now 1
+ * for a state change (once per step: a promotion is one), 0 for a
+ * worker's STATUS= text (written later, once per burst). */
+void gen_init(struct ev_loop *loop, const struct options *o,
+              void (*on_change)(int now));
 /* Start generation 1. Exits with EXIT_EXEC when the program cannot be
  * executed at all. */
 void gen_start_first(void);
@@ -20,8 +25,6 @@ void gen_start_first(void);
 void gen_restart(const char *why);
 /* Stop every worker with sig; the loop ends once all are gone. */
 void gen_stop(int sig, const char *why);
-/* Remove the status files written (at exit). */
-void gen_remove_status(void);
 
 /* Read-only views, for tests and logs. The serving generation (0: none);
  * the newest generation started (0: none); the state of generation id
@@ -33,22 +36,11 @@ unsigned long gen_last_id(void);
 const char *gen_state_of(unsigned long id);
 pid_t gen_worker_pid(unsigned long id, int index);
 
-/* What metrics and /readyz show (metricsd.c): the serving and starting
- * generations (0: none), whether baton is stopping (or draining for
- * --stop-delay), restarts that served or were rolled back, and live
- * workers counted by the state of their generation. */
-#define GEN_VIEW_STATES 6
-struct gen_view {
-	unsigned long serving, starting;
-	int stopping;
-	unsigned long served, rolled_back;
-	const char *state[GEN_VIEW_STATES];
-	unsigned long workers[GEN_VIEW_STATES];
-};
-void gen_view(struct gen_view *v);
-/* A figure STATUS.json shows changed outside gen (a queue's peak):
- * rewrite the status files soon, once per burst. */
-void gen_status_touch(void);
+/* The snapshot's generations and counters, everything but the
+ * listeners, into s (zeroed by the caller): the arrays are malloc'd
+ * (s->gens and each s->gens[i].w), the strings borrowed. -1 when out of
+ * memory (what was allocated is in s, to be freed). */
+int gen_fill(struct snapshot *s);
 
 /* The state a re-exec'd baton needs, into st (free with
  * reexec_state_free), or -1 with why (a phrase that follows "while"):

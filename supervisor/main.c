@@ -25,14 +25,16 @@
 #include "listen.h"
 #include "log.h"
 #include "logfile.h"
-#include "metricsd.h"
+#include "metricshttp.h"
 #include "notify.h"
 #include "options.h"
 #include "passfds.h"
 #include "privs.h"
+#include "publish.h"
 #include "reap.h"
 #include "ratelimit.h"
 #include "reexec.h"
+#include "sampler.h"
 #include "sdnotify.h"
 #include "sig.h"
 #include "spawn.h"
@@ -45,9 +47,8 @@ static int tty_fd = -1; /* stderr as it was before --log-file */
 static void
 cleanup(void)
 {
-	gen_remove_status();
+	publish_cleanup();
 	status_file_unlock();
-	metricsd_cleanup();
 	einhorn_close();
 	/* with --fdstore the manager keeps the sockets for the next baton:
 	 * their files must stay with them */
@@ -95,7 +96,7 @@ reexec_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	sdnotify_exec_prepare();
 	/* the new image makes its own (a file would be left behind) */
 	einhorn_close();
-	reexec_now(saved_argv, &opts);
+	reexec_now(saved_argv, &opts, gen_state_save);
 	/* it returns only if it did not exec */
 	if ((opts.pass_fds_as & PASSFDS_EINHORN) && einhorn_reopen() < 0 &&
 	    ratelimit_check(&rl, more, sizeof(more)))
@@ -455,8 +456,16 @@ main(int argc, char **argv)
 	setup_env_and_pidfile(!state);
 
 	loop = setup_loop();
-	metricsd_start(loop, &opts);
-	gen_init(loop, &opts);
+	/* the sampler and gen know nothing of each other: publish.c asks
+	 * both when either tells it of a change */
+	sampler_open(loop, &opts, publish_sampled);
+	sampler_start();
+	gen_init(loop, &opts, publish_changed);
+	publish_init(loop, &opts);
+	if (opts.metrics_listen)
+		metricshttp_start(loop, opts.metrics_listen,
+		                  opts.metrics_interval, opts.nls,
+		                  publish_snapshot, publish_snapshot_free);
 	/* before the first worker: its environment names the socket; an
 	 * acknowledgement counts as READY=1 under --ready=notify */
 	if ((opts.pass_fds_as & PASSFDS_EINHORN) &&
@@ -466,7 +475,7 @@ main(int argc, char **argv)
 	if (!state)
 		gen_start_first();
 	else {
-		reexec_resume();
+		reexec_resume(gen_state_adopt);
 		sdnotify_status("re-executed (pid %ld)", (long)getpid());
 	}
 	daemon_report_ok();

@@ -278,58 +278,86 @@ metrics_sample(struct metrics_text *t, const char *name,
 
 /* ---- baton's families ------------------------------------------------- */
 
-enum lfield { L_LEN, L_PEAK, L_BACKLOG, L_DROPS, L_SYN, L_PORT };
-
-static const struct {
-	const char *name, *type, *help;
-} lfamilies[] = {
-    [L_LEN] = {"baton_listener_accept_queue_length", "gauge",
-               "Connections waiting in the listener's accept queue."},
-    [L_PEAK] = {"baton_listener_accept_queue_peak", "gauge",
-                "Highest accept queue length sampled since baton started."},
-    [L_BACKLOG] = {"baton_listener_backlog", "gauge",
-                   "The listen(2) backlog the kernel applies; the queue "
-                   "holds backlog + 1."},
-    [L_DROPS] = {"baton_listener_drops_total", "counter",
-                 "Packets the kernel dropped on the listener (sk_drops): "
-                 "SYNs on a full accept queue, bare ACKs a defer-accept "
-                 "listener waits past, datagrams on a full UDP buffer."},
-    [L_SYN] = {"baton_listener_syn_queue_length", "gauge",
-               "Connections in SYN_RECV on the listener."},
-    [L_PORT] = {"baton_listener_port", "gauge",
-                "The port the listener is bound to: the kernel's choice "
-                "for a port-0 listener, whose label keeps 0."},
-};
+/* A listener's figure: 1 and *v when the last sample gave it. */
+typedef int (*lvalue_fn)(const struct snap_listener *l, uint64_t *v);
 
 static int
-lvalue(const struct metrics_listener *l, enum lfield f, uint64_t *v)
+has(const struct snap_listener *l, unsigned flag)
 {
-	switch (f) {
-	case L_LEN:
-		*v = l->len;
-		return l->has_queue;
-	case L_PEAK:
-		*v = l->peak;
-		return l->has_queue;
-	case L_BACKLOG:
-		*v = l->backlog;
-		return l->has_queue;
-	case L_DROPS:
-		*v = l->drops;
-		return l->has_drops;
-	case L_SYN:
-		*v = l->syn;
-		return l->has_syn;
-	case L_PORT:
-		*v = l->port;
-		return l->port > 0;
-	}
-	return 0;
+	return l->has_queue && (l->queue.last.flags & flag);
 }
 
 static int
-render_listeners(struct metrics_text *t, const struct metrics_snapshot *s,
-                 const unsigned char *dup, enum lfield f)
+v_len(const struct snap_listener *l, uint64_t *v)
+{
+	*v = l->queue.last.len;
+	return has(l, QSTAT_HAS_QUEUE);
+}
+
+static int
+v_peak(const struct snap_listener *l, uint64_t *v)
+{
+	*v = l->queue.peak;
+	return has(l, QSTAT_HAS_QUEUE);
+}
+
+static int
+v_backlog(const struct snap_listener *l, uint64_t *v)
+{
+	*v = l->queue.last.limit;
+	return has(l, QSTAT_HAS_QUEUE);
+}
+
+static int
+v_drops(const struct snap_listener *l, uint64_t *v)
+{
+	*v = l->queue.last.drops;
+	return has(l, QSTAT_HAS_DROPS);
+}
+
+static int
+v_syn(const struct snap_listener *l, uint64_t *v)
+{
+	*v = l->queue.last.syn;
+	return has(l, QSTAT_HAS_SYN);
+}
+
+static int
+v_port(const struct snap_listener *l, uint64_t *v)
+{
+	*v = l->port > 0 ? (uint64_t)l->port : 0;
+	return l->port > 0;
+}
+
+/* The listener families, one row each, in the order they are written. */
+static const struct {
+	const char *name, *type, *help;
+	lvalue_fn value;
+} lfamilies[] = {
+    {"baton_listener_accept_queue_length", "gauge",
+     "Connections waiting in the listener's accept queue.", v_len},
+    {"baton_listener_accept_queue_peak", "gauge",
+     "Highest accept queue length sampled since baton started.", v_peak},
+    {"baton_listener_backlog", "gauge",
+     "The listen(2) backlog the kernel applies; the queue holds backlog + "
+     "1.",
+     v_backlog},
+    {"baton_listener_drops_total", "counter",
+     "Packets the kernel dropped on the listener (sk_drops): SYNs on a "
+     "full accept queue, bare ACKs a defer-accept listener waits past, "
+     "datagrams on a full UDP buffer.",
+     v_drops},
+    {"baton_listener_syn_queue_length", "gauge",
+     "Connections in SYN_RECV on the listener.", v_syn},
+    {"baton_listener_port", "gauge",
+     "The port the listener is bound to: the kernel's choice for a port-0 "
+     "listener, whose label keeps 0.",
+     v_port},
+};
+
+static int
+render_listeners(struct metrics_text *t, const struct snapshot *s,
+                 const unsigned char *dup, size_t f)
 {
 	struct metrics_label lab[3] = {
 	    {"listener", NULL}, {"proto", NULL}, {"fd", NULL}};
@@ -338,12 +366,10 @@ render_listeners(struct metrics_text *t, const struct metrics_snapshot *s,
 	size_t i;
 	int begun = 0;
 
-	for (i = 0; i < s->nlisteners; i++) {
-		struct metrics_listener one;
-		const struct metrics_listener *l = &one;
+	for (i = 0; i < s->nls; i++) {
+		const struct snap_listener *l = &s->ls[i];
 
-		s->listener(i, &one, s->arg);
-		if (!lvalue(l, f, &v))
+		if (!lfamilies[f].value(l, &v))
 			continue;
 		if (!begun &&
 		    metrics_family(t, lfamilies[f].name, lfamilies[f].type,
@@ -351,7 +377,7 @@ render_listeners(struct metrics_text *t, const struct metrics_snapshot *s,
 			return -1;
 		begun = 1;
 		lab[0].value = l->key;
-		lab[1].value = l->proto;
+		lab[1].value = qstat_kind_name(l->kind);
 		snprintf(fd, sizeof(fd), "%d", l->fd);
 		lab[2].value = fd;
 		if (metrics_sample(t, lfamilies[f].name, lab, dup[i] ? 3 : 2,
@@ -364,14 +390,14 @@ render_listeners(struct metrics_text *t, const struct metrics_snapshot *s,
 /* A listener's identity as a scraper sees it: the listener and proto
  * labels as written. */
 static char *
-identity(const struct metrics_listener *l)
+identity(const struct snap_listener *l)
 {
 	struct metrics_text t;
 	char *id;
 
 	metrics_text_init(&t);
 	if (put_escaped(&t, l->key, 1) < 0 || put(&t, "\"", 1) < 0 ||
-	    put_escaped(&t, l->proto, 1) < 0) {
+	    put_escaped(&t, qstat_kind_name(l->kind), 1) < 0) {
 		metrics_text_free(&t);
 		return NULL;
 	}
@@ -400,19 +426,16 @@ by_identity(const void *a, const void *b)
  * are an invalid exposition. Other listeners keep their labels as they
  * were. NULL with errno when out of memory. */
 static unsigned char *
-find_dups(const struct metrics_snapshot *s)
+find_dups(const struct snapshot *s)
 {
-	size_t i, n = s->nlisteners;
+	size_t i, n = s->nls;
 	unsigned char *dup = calloc(n + 1, 1);
 	struct ident *ids = calloc(n + 1, sizeof(*ids));
 	int ok = dup != NULL && ids != NULL;
 
 	for (i = 0; ok && i < n; i++) {
-		struct metrics_listener l;
-
-		s->listener(i, &l, s->arg);
 		ids[i].i = i;
-		ok = (ids[i].id = identity(&l)) != NULL;
+		ok = (ids[i].id = identity(&s->ls[i])) != NULL;
 	}
 	if (ok) {
 		qsort(ids, n, sizeof(*ids), by_identity);
@@ -432,24 +455,28 @@ find_dups(const struct metrics_snapshot *s)
 }
 
 static int
-render_supervisor(struct metrics_text *t, const struct metrics_snapshot *s)
+render_supervisor(struct metrics_text *t, const struct snapshot *s)
 {
+	uint64_t count[GEN_NSTATES];
 	struct metrics_label lab;
-	size_t i;
+	unsigned i;
 
 	if (metrics_family(t, "baton_generation", "gauge",
 	                   "The serving generation (0: none yet).") < 0 ||
-	    metrics_sample(t, "baton_generation", NULL, 0, s->generation) < 0)
+	    metrics_sample(t, "baton_generation", NULL, 0,
+	                   snapshot_gen_in(s, GEN_SERVING)) < 0)
 		return -1;
 	if (metrics_family(t, "baton_workers", "gauge",
 	                   "Worker processes by the state of their "
 	                   "generation.") < 0)
 		return -1;
+	snapshot_workers_by_state(s, count);
 	lab.name = "state";
-	for (i = 0; i < s->nworkers; i++) {
-		lab.value = s->workers[i].state;
-		if (metrics_sample(t, "baton_workers", &lab, 1,
-		                   s->workers[i].count) < 0)
+	for (i = 0; i < GEN_NSTATES; i++) {
+		if (!gen_state_counted((enum gen_state)i))
+			continue;
+		lab.value = gen_state_name((enum gen_state)i);
+		if (metrics_sample(t, "baton_workers", &lab, 1, count[i]) < 0)
 			return -1;
 	}
 	if (metrics_family(t, "baton_restarts_total", "counter",
@@ -458,34 +485,27 @@ render_supervisor(struct metrics_text *t, const struct metrics_snapshot *s)
 		return -1;
 	lab.name = "result";
 	lab.value = "served";
-	if (metrics_sample(t, "baton_restarts_total", &lab, 1,
-	                   s->restarts_served) < 0)
+	if (metrics_sample(t, "baton_restarts_total", &lab, 1, s->served) < 0)
 		return -1;
 	lab.value = "rolled_back";
 	return metrics_sample(t, "baton_restarts_total", &lab, 1,
-	                      s->restarts_rolled_back);
+	                      s->rolled_back);
 }
 
 int
-metrics_render(struct metrics_text *t, const struct metrics_snapshot *s)
+metrics_render(struct metrics_text *t, const struct snapshot *s)
 {
 	unsigned char *dup = find_dups(s);
-	enum lfield f;
+	size_t f;
 	int rc = 0;
 
 	if (dup == NULL)
 		return -1;
-	for (f = L_LEN; f <= L_PORT && rc == 0; f++)
+	for (f = 0; f < sizeof(lfamilies) / sizeof(lfamilies[0]) && rc == 0;
+	     f++)
 		rc = render_listeners(t, s, dup, f);
 	free(dup);
 	return rc < 0 ? -1 : render_supervisor(t, s);
-}
-
-void
-metrics_listener_of_array(size_t i, struct metrics_listener *out,
-                          const void *arg)
-{
-	*out = ((const struct metrics_listener *)arg)[i];
 }
 
 /* ---- the .prom file --------------------------------------------------- */
@@ -511,7 +531,7 @@ metrics_file_check(const char *path, char *err, size_t errlen)
 
 /* Stream s into fd. */
 static int
-render_to(int fd, const struct metrics_snapshot *s)
+render_to(int fd, const struct snapshot *s)
 {
 	struct metrics_text t;
 	int rc, saved;
@@ -528,8 +548,8 @@ render_to(int fd, const struct metrics_snapshot *s)
 }
 
 int
-metrics_file_write(const char *path, const struct metrics_snapshot *s,
-                   char *err, size_t errlen)
+metrics_file_write(const char *path, const struct snapshot *s, char *err,
+                   size_t errlen)
 {
 	const char *base;
 	char *tmp, *prefix, why[512];

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "snapshot.h"
+
 /* ---- the text format: a growing buffer of families ------------------- */
 
 /* Text being built. Families come one at a time, each with one HELP and
@@ -57,39 +59,6 @@ int metrics_sample(struct metrics_text *t, const char *name,
 
 /* ---- baton's families ------------------------------------------------- */
 
-/* One listener as the sampler last saw it. */
-struct metrics_listener {
-	const char *key;   /* the SERVER_STARTER_PORT key: label "listener" */
-	const char *proto; /* "tcp", "unix", "udp": label "proto" */
-	int has_queue;     /* len, peak, backlog are known (TCP, unix) */
-	uint32_t len, peak, backlog;
-	int has_drops; /* drops is known (TCP, UDP; unix has no counter) */
-	uint64_t drops;
-	int has_syn; /* syn was sampled (opt-in) */
-	uint32_t syn;
-	int fd;        /* its number in the workers: label "fd", when needed */
-	uint32_t port; /* bound to (TCP, UDP; 0: unix, or not known) */
-};
-
-/* Workers counted by state; the state names are gen's. */
-struct metrics_workers {
-	const char *state;
-	uint64_t count;
-};
-
-struct metrics_snapshot {
-	/* listener i, 0 <= i < nlisteners, filled in when the renderer
-	 * comes to it: no array of them is kept for it */
-	void (*listener)(size_t i, struct metrics_listener *out,
-	                 const void *arg);
-	const void *arg;
-	size_t nlisteners;
-	uint64_t generation; /* the serving generation (0: none yet) */
-	const struct metrics_workers *workers;
-	size_t nworkers;
-	uint64_t restarts_served, restarts_rolled_back;
-};
-
 /* Render the issue's families into t (appending):
  *   baton_listener_accept_queue_length / _peak, baton_listener_backlog
  *     (gauges, listeners with a queue), baton_listener_drops_total
@@ -102,10 +71,7 @@ struct metrics_snapshot {
  *   baton_generation (gauge), baton_workers{state} (gauge),
  *   baton_restarts_total{result="served"|"rolled_back"} (counter).
  * A listener family no listener has is left out whole. */
-int metrics_render(struct metrics_text *t, const struct metrics_snapshot *s);
-/* A .listener for an array of them (arg): out = arg[i]. */
-void metrics_listener_of_array(size_t i, struct metrics_listener *out,
-                               const void *arg);
+int metrics_render(struct metrics_text *t, const struct snapshot *s);
 
 /* ---- the .prom file --------------------------------------------------- */
 
@@ -120,8 +86,8 @@ int metrics_file_check(const char *path, char *err, size_t errlen);
  * never reads it) in the same directory, mode 0644, and rename it over
  * path. A reader sees the old file or the new one, never a part. Returns
  * 0, or -1 with "cannot write metrics file PATH: cause" in err. */
-int metrics_file_write(const char *path, const struct metrics_snapshot *s,
-                       char *err, size_t errlen);
+int metrics_file_write(const char *path, const struct snapshot *s, char *err,
+                       size_t errlen);
 
 /* Remove the metrics file at a clean stop; a missing file is no error.
  * Returns 0, or -1 with errno. */

@@ -18,10 +18,10 @@
 
 #include "log.h"
 #include "metrics.h"
-#include "metricsd.h"
 #include "options.h"
 #include "passfds.h"
 #include "sig.h"
+#include "tcpaddr.h"
 
 /* How a row's value is parsed and where it goes. */
 enum opt_kind {
@@ -485,7 +485,7 @@ static struct opt_def opt_table[] = {
      .kind = K_STRING,
      .has_arg = required_argument,
      .field = F(metrics_listen),
-     .check = metricsd_check_listen,
+     .check = tcpaddr_check,
      .arg = "ADDR:PORT",
      .help = "serve /metrics, /healthz, /readyz over HTTP\n"
              "(a socket the workers never get)"},

@@ -50,7 +50,7 @@ struct options {
 	int no_new_privs;
 	double restart_timeout; /* --restart gives up after; -1: default */
 	unsigned pass_fds_as;   /* --pass-fds-as: PASSFDS_* bits, 0: default */
-	/* the kernel's queues made visible (metricsd.c, control.c) */
+	/* the kernel's queues made visible (sampler.c, metricshttp.c, control.c) */
 	char *metrics_file, *metrics_listen;
 	double metrics_interval; /* sampling period, seconds (> 0) */
 	int metrics_syn_queue;

@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gen.h"
 #include "listen-systemd.h"
 #include "log.h"
 #include "reexec.h"
@@ -563,7 +562,7 @@ fail:
 /* Everything the new image needs, as text; NULL (with why) if not now.
  * The listeners' strings are borrowed from o, not copied. */
 static char *
-state_text(const struct options *o, char *why, size_t len)
+state_text(const struct options *o, reexec_save_fn save, char *why, size_t len)
 {
 	struct reexec_listener *ls;
 	struct reexec_state st;
@@ -571,7 +570,7 @@ state_text(const struct options *o, char *why, size_t len)
 	size_t i;
 
 	memset(&st, 0, sizeof(st));
-	if (gen_state_save(&st, why, len) < 0) {
+	if (save(&st, why, len) < 0) {
 		reexec_state_free(&st);
 		return NULL;
 	}
@@ -599,14 +598,14 @@ state_text(const struct options *o, char *why, size_t len)
 }
 
 void
-reexec_now(char **argv, const struct options *o)
+reexec_now(char **argv, const struct options *o, reexec_save_fn save)
 {
 	char why[512], num[16], *text;
 	sigset_t old;
 	size_t i;
 	int mfd, blocked, saved;
 
-	if ((text = state_text(o, why, sizeof(why))) == NULL) {
+	if ((text = state_text(o, save, why, sizeof(why))) == NULL) {
 		if (strcmp(why, "out of memory") == 0)
 			log_warnx(
 			    "cannot re-exec %s: %s; carrying on as before",
@@ -890,9 +889,9 @@ reexec_adopt(struct options *o)
 }
 
 void
-reexec_resume(void)
+reexec_resume(reexec_adopt_fn adopt)
 {
-	if (gen_state_adopt(&taken) < 0) {
+	if (adopt(&taken) < 0) {
 		keep_files();
 		fatalx(EXIT_SOFTWARE, "re-exec state is not understood");
 	}

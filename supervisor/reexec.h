@@ -68,16 +68,20 @@ void reexec_take(void);
  * effect) with the listeners, the pid file and the generations handed
  * over, once the new binary answered a pre-flight run. Returns only when
  * it could not: baton then keeps running. */
-void reexec_now(char **argv, const struct options *o);
+typedef int (*reexec_save_fn)(struct reexec_state *st, char *why, size_t len);
+typedef int (*reexec_adopt_fn)(const struct reexec_state *st);
+/* save (gen_state_save) fills in the generations, or says why not now. */
+void reexec_now(char **argv, const struct options *o, reexec_save_fn save);
 
 /* In the new image: 1 if this is a re-exec (the listeners' fds, where
  * each came from, and the pid file are then taken back; with no --port
  * or --path, the adopted listeners are rebuilt from the state), 0 for
  * an ordinary start. */
 int reexec_adopt(struct options *o);
-/* Then, instead of gen_start_first(): rebuild the generations. A state
- * gen does not understand exits, leaving every file in place. */
-void reexec_resume(void);
+/* Then, instead of gen_start_first(): rebuild the generations with adopt
+ * (gen_state_adopt). A state it does not understand exits, leaving every
+ * file in place. */
+void reexec_resume(reexec_adopt_fn adopt);
 
 /* The format, for the unit test: text with a version line first;
  * reexec_pack writes REEXEC_VERSION, reexec_unpack reads REEXEC_OLDEST

@@ -30,8 +30,11 @@ struct snap_gen {
 	enum gen_state state;
 	double started;  /* epoch seconds, written with 3 decimals */
 	double ready_at; /* < 0: not ready (null) */
-	/* what started it: "start", "hup", "restart" (baton --restart),
-	 * "envdir", "auto-restart", "retry"; NULL is null (not known: an
+	/* what started it (gen.c's gen_begin callers): "start" (the
+	 * first), "hup" (SIGHUP, which baton --restart sends; a HUP queued
+	 * behind a starting generation too), "auto-restart"
+	 * (--enable-auto-restart), "retry" (a failed generation, or a
+	 * dead single worker, started again). NULL is null (not known: an
 	 * older writer, or a generation adopted across a re-exec) */
 	const char *trigger;
 	size_t nw;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "safepath.h"
+#include "snapshot.h"
 #include "status.h"
 
 static int pid_fd = -1;
@@ -230,6 +231,35 @@ status_format(struct status_entry *e, size_t n, char **buf)
 		len += (size_t)snprintf(s + len, cap - len, "%lu:%ld\n",
 		                        e[i].gen, (long)e[i].pid);
 	*buf = s;
+	return len;
+}
+
+size_t
+status_render(const struct snapshot *s, char **buf)
+{
+	struct status_entry *e;
+	size_t n = 0, i, k, len;
+
+	for (i = 0; i < s->ngens; i++)
+		n += s->gens[i].nw;
+	if ((e = calloc(n + 1, sizeof(*e))) == NULL) {
+		*buf = NULL;
+		return 0;
+	}
+	n = 0;
+	for (i = 0; i < s->ngens; i++) {
+		const struct snap_gen *g = &s->gens[i];
+
+		if (!gen_state_listed(g->state))
+			continue;
+		for (k = 0; k < g->nw; k++)
+			if (g->w[k].alive) {
+				e[n].gen = g->id;
+				e[n++].pid = (pid_t)g->w[k].pid;
+			}
+	}
+	len = status_format(e, n, buf);
+	free(e);
 	return len;
 }
 

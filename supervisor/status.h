@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+struct snapshot;
+
 struct status_entry {
 	unsigned long gen;
 	pid_t pid;
@@ -43,6 +45,10 @@ void status_file_unlock(void);
 /* "gen:pid\n" lines sorted numerically by generation, then pid. Returns
  * the length; buf is malloc'd. */
 size_t status_format(struct status_entry *e, size_t n, char **buf);
+/* The status file of a snapshot: a "gen:pid" line for each live worker
+ * of a generation start_server would list (gen_state_listed), as
+ * status_format. NULL *buf when out of memory. */
+size_t status_render(const struct snapshot *s, char **buf);
 /* Parse status text: the generations it lists, sorted and unique.
  * Lines not of the form "N:..." are ignored, as start_server does. */
 size_t status_parse_gens(const char *text, unsigned long *gens, size_t max);

@@ -25,6 +25,14 @@
 static char worker_path[PATH_MAX];
 static double scale = 1;
 static struct ev_loop *loop;
+
+/* gen tells of every change; no status file is written here */
+static void
+changed(int now)
+{
+	(void)now;
+}
+
 static struct options o;
 static struct listener l;
 static char log_path[PATH_MAX];
@@ -211,7 +219,7 @@ finish(void)
 static pid_t
 start_first(void)
 {
-	gen_init(loop, &o);
+	gen_init(loop, &o, changed);
 	gen_start_first();
 	wait_state(1, "serving", 5);
 	ck_assert_uint_eq(gen_serving_id(), 1);
@@ -224,7 +232,7 @@ start_first(void)
 START_TEST(test_first_start_serves)
 {
 	setup();
-	gen_init(loop, &o);
+	gen_init(loop, &o, changed);
 	gen_start_first();
 	ck_assert_str_eq(gen_state_of(1), "starting");
 	ck_assert_uint_eq(gen_serving_id(), 0);
@@ -477,7 +485,7 @@ START_TEST(test_stop_with_respawns_pending)
 	o.interval = T(0.1);
 	snprintf(exit_after, sizeof(exit_after), "%g", T(0.4));
 	worker_argv("--exit-after", exit_after, NULL);
-	gen_init(loop, &o);
+	gen_init(loop, &o, changed);
 	gen_start_first();
 	wait_state(1, "serving", 5);
 	ck_assert_msg(run_until(no_worker_alive, NULL, 20),

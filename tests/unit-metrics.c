@@ -193,14 +193,62 @@ END_TEST
 
 /* ---- baton's families ---------------------------------------------------- */
 
-static const struct metrics_listener listeners[] = {
-    {"127.0.0.1:8080", "tcp", 1, 5, 5, 4, 1, 7, 0, 0, 3},
-    {"/run/app.sock", "unix", 1, 4, 4, 3, 0, 0, 0, 0, 4},
-    {"u9000", "udp", 0, 0, 0, 0, 1, 2, 0, 0, 5},
+/* A listener as a test writes it: which figures the sample gave. */
+struct tl {
+	const char *key;
+	enum qstat_kind kind;
+	int has_queue;
+	uint32_t len, peak, backlog;
+	int has_drops;
+	uint64_t drops;
+	int has_syn;
+	uint32_t syn;
+	int fd, port;
 };
-static const struct metrics_workers workers[] = {
-    {"serving", 4},
-    {"retiring", 2},
+
+/* The snapshot's listeners for n test rows (static: at most 16). */
+static struct snap_listener *
+snap_listeners(const struct tl *t, size_t n)
+{
+	static struct snap_listener out[16];
+	size_t i;
+
+	ck_assert_uint_le(n, N(out));
+	memset(out, 0, sizeof(out));
+	for (i = 0; i < n; i++) {
+		struct qstat *q = &out[i].queue.last;
+
+		out[i].key = t[i].key;
+		out[i].kind = t[i].kind;
+		out[i].fd = t[i].fd;
+		out[i].port = t[i].port;
+		out[i].has_queue =
+		    t[i].has_queue || t[i].has_drops || t[i].has_syn;
+		q->flags = (t[i].has_queue ? QSTAT_HAS_QUEUE : 0) |
+		           (t[i].has_drops ? QSTAT_HAS_DROPS : 0) |
+		           (t[i].has_syn ? QSTAT_HAS_SYN : 0);
+		q->len = t[i].len;
+		q->limit = t[i].backlog;
+		q->drops = t[i].drops;
+		q->syn = t[i].syn;
+		out[i].queue.peak = t[i].peak;
+	}
+	return out;
+}
+
+static const struct tl listeners[] = {
+    {"127.0.0.1:8080", QSTAT_TCP, 1, 5, 5, 4, 1, 7, 0, 0, 3, 0},
+    {"/run/app.sock", QSTAT_UNIX, 1, 4, 4, 3, 0, 0, 0, 0, 4, 0},
+    {"u9000", QSTAT_UDP, 0, 0, 0, 0, 1, 2, 0, 0, 5, 0},
+};
+/* generation 3 serves with 4 workers, generation 2 retires with 2 */
+static struct snap_worker alive[4] = {{0, 101, 1, 1, NULL},
+                                      {1, 102, 1, 1, NULL},
+                                      {2, 103, 1, 1, NULL},
+                                      {3, 104, 1, 1, NULL}};
+static struct snap_gen gens[] = {
+    {3, GEN_SERVING, 0, 0, "hup", 4, alive},
+    {2, GEN_RETIRING, 0, 0, "start", 2, alive},
 };
 
 /* How many lines of text start with prefix. */
@@ -262,14 +310,14 @@ check_format(const char *text)
 START_TEST(test_render)
 {
 	struct metrics_text t;
-	struct metrics_snapshot s = {metrics_listener_of_array,
-	                             listeners,
-	                             N(listeners),
-	                             3,
-	                             workers,
-	                             N(workers),
-	                             2,
-	                             1};
+	struct snapshot s = {0};
+
+	s.nls = N(listeners);
+	s.ls = snap_listeners(listeners, N(listeners));
+	s.ngens = N(gens);
+	s.gens = gens;
+	s.served = 2;
+	s.rolled_back = 1;
 
 	metrics_text_init(&t);
 	ck_assert_int_eq(metrics_render(&t, &s), 0);
@@ -324,12 +372,13 @@ END_TEST
 
 START_TEST(test_render_syn)
 {
-	struct metrics_listener l = {
-	    "127.0.0.1:0", "tcp", 1, 0, 2, 16, 1, 5, 1, 5, 3, 41234};
-	struct metrics_snapshot s = {
-	    metrics_listener_of_array, &l, 1, 0, NULL, 0, 0, 0};
+	static const struct tl l = {
+	    "127.0.0.1:0", QSTAT_TCP, 1, 0, 2, 16, 1, 5, 1, 5, 3, 41234};
+	struct snapshot s = {0};
 	struct metrics_text t;
 
+	s.nls = 1;
+	s.ls = snap_listeners(&l, 1);
 	metrics_text_init(&t);
 	ck_assert_int_eq(metrics_render(&t, &s), 0);
 	check_format(t.buf);
@@ -346,9 +395,15 @@ START_TEST(test_render_syn)
 	                  "baton_listener_port{listener=\"127.0.0.1:0\","
 	                  "proto=\"tcp\"} 41234\n"));
 	ck_assert_ptr_nonnull(strstr(t.buf, "\nbaton_generation 0\n"));
-	/* a family with no sample keeps its HELP and TYPE: the series
-	 * appear as soon as workers do */
-	ck_assert_ptr_nonnull(strstr(t.buf, "# TYPE baton_workers gauge\n#"));
+	/* no generation: every counted state is there, at 0 */
+	ck_assert_ptr_nonnull(strstr(t.buf,
+	                             "# TYPE baton_workers gauge\n"
+	                             "baton_workers{state=\"starting\"} 0\n"
+	                             "baton_workers{state=\"ready\"} 0\n"
+	                             "baton_workers{state=\"serving\"} 0\n"
+	                             "baton_workers{state=\"retiring\"} 0\n"
+	                             "baton_workers{state=\"failed\"} 0\n"
+	                             "baton_workers{state=\"killed\"} 0\n#"));
 	metrics_text_free(&t);
 }
 END_TEST
@@ -358,18 +413,19 @@ END_TEST
  * get an fd label; the others keep their labels as they were. */
 START_TEST(test_render_dups)
 {
-	static const struct metrics_listener ls[] = {
-	    {"127.0.0.1:8080", "tcp", 1, 1, 1, 4, 0, 0, 0, 0, 3},
-	    {"127.0.0.1:8080", "tcp", 1, 2, 2, 4, 0, 0, 0, 0, 4},
-	    {"127.0.0.1:8080", "udp", 0, 0, 0, 0, 1, 0, 0, 0, 5},
-	    {"/a\xff", "unix", 1, 3, 3, 4, 0, 0, 0, 0, 6},
-	    {"/a\xfe", "unix", 1, 4, 4, 4, 0, 0, 0, 0, 7},
-	    {"@", "unix", 1, 5, 5, 4, 0, 0, 0, 0, 8},
+	static const struct tl ls[] = {
+	    {"127.0.0.1:8080", QSTAT_TCP, 1, 1, 1, 4, 0, 0, 0, 0, 3, 0},
+	    {"127.0.0.1:8080", QSTAT_TCP, 1, 2, 2, 4, 0, 0, 0, 0, 4, 0},
+	    {"127.0.0.1:8080", QSTAT_UDP, 0, 0, 0, 0, 1, 0, 0, 0, 5, 0},
+	    {"/a\xff", QSTAT_UNIX, 1, 3, 3, 4, 0, 0, 0, 0, 6, 0},
+	    {"/a\xfe", QSTAT_UNIX, 1, 4, 4, 4, 0, 0, 0, 0, 7, 0},
+	    {"@", QSTAT_UNIX, 1, 5, 5, 4, 0, 0, 0, 0, 8, 0},
 	};
-	struct metrics_snapshot s = {
-	    metrics_listener_of_array, ls, N(ls), 0, NULL, 0, 0, 0};
+	struct snapshot s = {0};
 	struct metrics_text t;
 
+	s.nls = N(ls);
+	s.ls = snap_listeners(ls, N(ls));
 	metrics_text_init(&t);
 	ck_assert_int_eq(metrics_render(&t, &s), 0);
 	check_format(t.buf);
@@ -397,32 +453,42 @@ END_TEST
 
 /* 1,000 listeners "10.0.I.J:8080" with queue I */
 static void
-many_of(size_t i, struct metrics_listener *out, const void *arg)
+many(struct snapshot *s)
 {
 	static char keys[1000][32];
+	static struct snap_listener ls[1000];
+	size_t i;
 
-	(void)arg;
-	snprintf(keys[i], sizeof(keys[i]), "10.0.%zu.%zu:8080", i / 250,
-	         i % 250);
-	memset(out, 0, sizeof(*out));
-	out->key = keys[i];
-	out->proto = "tcp";
-	out->has_queue = out->has_drops = 1;
-	out->len = out->peak = (uint32_t)i;
-	out->backlog = 4096;
-	out->drops = i * 7;
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < N(ls); i++) {
+		struct qstat *q = &ls[i].queue.last;
+
+		snprintf(keys[i], sizeof(keys[i]), "10.0.%zu.%zu:8080", i / 250,
+		         i % 250);
+		memset(&ls[i], 0, sizeof(ls[i]));
+		ls[i].key = keys[i];
+		ls[i].kind = QSTAT_TCP;
+		ls[i].has_queue = 1;
+		q->flags = QSTAT_HAS_QUEUE | QSTAT_HAS_DROPS;
+		q->len = ls[i].queue.peak = (uint32_t)i;
+		q->limit = 4096;
+		q->drops = i * 7;
+	}
+	s->nls = N(ls);
+	s->ls = ls;
 }
 
 /* Streamed to a file, the text is the same as kept whole, and the buffer
  * never holds more than a chunk and a line of it. */
 START_TEST(test_render_stream)
 {
-	struct metrics_snapshot s = {many_of, NULL, 1000, 9, NULL, 0, 0, 0};
 	struct metrics_text whole, part;
+	struct snapshot s;
 	char *got;
 	FILE *f = tmpfile();
 	long size;
 
+	many(&s);
 	ck_assert_ptr_nonnull(f);
 	metrics_text_init(&whole);
 	ck_assert_int_eq(metrics_render(&whole, &s), 0);
@@ -489,9 +555,9 @@ END_TEST
 START_TEST(test_file_write)
 {
 	char dir[] = "/tmp/unit-metrics.XXXXXX", path[128], bad[128];
-	struct metrics_snapshot
-	    one = {metrics_listener_of_array, NULL, 0, 1, NULL, 0, 0, 0},
-	    two = {metrics_listener_of_array, NULL, 0, 2, NULL, 0, 0, 0};
+	struct snap_gen g1 = {1, GEN_SERVING, 0, 0, NULL, 0, NULL},
+	                g2 = {2, GEN_SERVING, 0, 0, NULL, 0, NULL};
+	struct snapshot one = {0}, two = {0};
 	char err[256], buf[1024];
 	struct stat st;
 	struct dirent *de;
@@ -500,6 +566,9 @@ START_TEST(test_file_write)
 	size_t n;
 	int entries = 0;
 
+	one.ngens = two.ngens = 1;
+	one.gens = &g1;
+	two.gens = &g2;
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/baton.prom", dir);
 	ck_assert_int_eq(metrics_file_write(path, &one, err, sizeof(err)), 0);

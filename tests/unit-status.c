@@ -49,7 +49,7 @@ sample(struct snapshot *s, struct snap_listener *ls, struct snap_gen *gs,
 	ls[1].fd = 4;
 	ls[1].kind = QSTAT_UNIX;
 	strcpy(ls[1].origin, "bound");
-	/* the queues as metricsd sampled them (issue 12) */
+	/* the queues as the sampler sampled them */
 	ls[0].inode = 123456789012ULL;
 	ls[0].has_queue = 1;
 	ls[0].queue.last.flags =

@@ -17,6 +17,7 @@
 #include "listen.h"
 #include "options.h"
 #include "sig.h"
+#include "snapshot.h"
 #include "sockopt.h"
 #include "status.h"
 
@@ -187,6 +188,35 @@ START_TEST(test_status_numeric_order)
 	free(buf);
 	len = status_format(e, 0, &buf);
 	ck_assert_str_eq(buf, "");
+	free(buf);
+}
+END_TEST
+
+/* From a snapshot: the live workers of the generations start_server lists
+ * (ready, serving, retiring), none of one starting, failed or killed. */
+START_TEST(test_status_render)
+{
+	struct snap_worker w3[] = {{0, 31, 1, 0, NULL}},
+	                   w2[] = {{0, 22, 1, 1, NULL}, {1, 21, 1, 1, NULL}},
+	                   w1[] = {{0, 11, 0, 0, NULL}, {1, 12, 1, 0, NULL}},
+	                   wx[] = {{0, 99, 1, 0, NULL}};
+	struct snap_gen g[] = {
+	    {6, GEN_STARTING, 0, 0, "hup", 1, wx},
+	    {5, GEN_FAILED, 0, 0, "hup", 1, wx},
+	    {4, GEN_KILLED, 0, 0, "hup", 1, wx},
+	    {3, GEN_READY, 0, 0, "hup", 1, w3},
+	    {2, GEN_SERVING, 0, 0, "hup", 2, w2},
+	    {1, GEN_RETIRING, 0, 0, "start", 2, w1},
+	};
+	struct snapshot s = {0};
+	char *buf;
+	size_t len;
+
+	s.ngens = sizeof(g) / sizeof(g[0]);
+	s.gens = g;
+	len = status_render(&s, &buf);
+	ck_assert_str_eq(buf, "1:12\n2:21\n2:22\n3:31\n");
+	ck_assert_uint_eq(len, strlen(buf));
 	free(buf);
 }
 END_TEST
@@ -872,6 +902,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_path_spec);
 	tcase_add_loop_test(tc, test_sig_names, 0, N(sig_cases));
 	tcase_add_test(tc, test_status_numeric_order);
+	tcase_add_test(tc, test_status_render);
 	tcase_add_loop_test(tc, test_status_parse, 0, N(parse_cases));
 	tcase_add_test(tc, test_options_defaults);
 	tcase_add_test(tc, test_options_forms);

@@ -3,7 +3,8 @@
  * idle, slow, half-closed and garbage-sending clients, then a probe. */
 
 /*
- * The real metricsd (metricsd_start on a loopback port, its libev loop)
+ * The real metrics listener (metricshttp_start on a loopback port, its
+ * libev loop, an empty snapshot)
  * and real sockets. The input is a script for up to MAX_CLIENTS clients,
  * one op per byte:
  *   0 open a client (it may stay idle for good)
@@ -35,8 +36,7 @@
 #include <ev.h>
 
 #include "log.h"
-#include "metricsd.h"
-#include "options.h"
+#include "metricshttp.h"
 
 #define MAX_CLIENTS 40
 #define MAX_OPS 4096
@@ -46,9 +46,23 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct ev_loop *loop;
-static struct options opts;
 static struct sockaddr_in addr;
 static int base_fds;
+
+/* What the listener renders: no listener, no generation. */
+static int
+snap_get(struct snapshot *s, int listeners)
+{
+	(void)listeners;
+	memset(s, 0, sizeof(*s));
+	return 0;
+}
+
+static void
+snap_put(struct snapshot *s)
+{
+	(void)s;
+}
 
 static int
 count_fds(void)
@@ -86,10 +100,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	close(s);
 	snprintf(listen_at, sizeof(listen_at), "127.0.0.1:%u",
 	         ntohs(addr.sin_port));
-	opts.metrics_listen = listen_at;
-	opts.metrics_interval = 3600; /* no sampling during a run */
 	loop = ev_default_loop(0);
-	metricsd_start(loop, &opts);
+	/* no sampling, nor a report of evictions, during a run */
+	metricshttp_start(loop, listen_at, 3600, 0, snap_get, snap_put);
 	base_fds = count_fds();
 	return 0;
 }
