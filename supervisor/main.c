@@ -187,6 +187,21 @@ check_listeners(void)
 	return diffs > 0 ? EXIT_LISTEN : EXIT_OK;
 }
 
+/* The workers' credentials: privs.c is given what it needs of the
+ * options, nothing else. */
+static int
+setup_privs(char *err, size_t errlen)
+{
+	struct privs_opts po = {
+	    .user = opts.user,
+	    .supplementary_groups = opts.supplementary_groups,
+	    .worker_caps = opts.worker_caps,
+	    .no_new_privs = opts.no_new_privs,
+	};
+
+	return privs_setup(&po, err, errlen);
+}
+
 /* The command line. Returns -1 to go on and run the supervisor, or the
  * exit status of a mode that is a program of its own (--help, --restart,
  * --check ...). */
@@ -213,7 +228,8 @@ parse_command_line(int argc, char **argv)
 	 * service manager too (ERRNO=, STATUS=) */
 	if (opts.mode == MODE_RUN)
 		sdnotify_take();
-	if (privs_setup(&opts, err, sizeof(err)) < 0)
+	if ((opts.mode == MODE_RUN || opts.mode == MODE_CHECK) &&
+	    setup_privs(err, sizeof(err)) < 0)
 		fatalx(EXIT_USAGE, "%s", err);
 	switch (opts.mode) {
 	case MODE_HELP:
@@ -254,6 +270,22 @@ setup_malloc(void)
 	(void)mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	(void)mallopt(M_TRIM_THRESHOLD, 128 * 1024);
 #endif
+}
+
+/* What the first worker does not need, done once it runs: it starts in
+ * parallel with this. Nothing here may refuse the start (that is checked
+ * before the first fork): the sockets' options as the kernel applied
+ * them (a line for what the user asked, a note for what the kernel
+ * lowered), the first queue sample and the sampling timer. */
+static void
+setup_after_first(int fresh)
+{
+	size_t i;
+
+	setup_malloc();
+	for (i = 0; fresh && i < opts.nls; i++)
+		listen_log_options(&opts.ls[i], 0);
+	metricsd_start();
 }
 
 /* What must hold before anything is created, and the process-wide
@@ -354,8 +386,6 @@ setup_fresh(void)
 		if (opts.ls[i].pin_fd >= 0)
 			log_info("socket %s is given to workers as fd %d",
 			         opts.ls[i].key, opts.ls[i].pin_fd);
-	for (i = 0; i < opts.nls; i++)
-		listen_log_options(&opts.ls[i], 0);
 	if (opts.fdstore && sdnotify_fdstore(opts.ls, opts.nls) >= 0)
 		log_info("listeners handed to the service manager's fd store");
 }
@@ -427,7 +457,6 @@ main(int argc, char **argv)
 	int state, code,
 	    blocked = sig_block_control(); /* before anything else */
 
-	setup_malloc();
 	if ((code = parse_command_line(argc, argv)) >= 0)
 		return code;
 	if (blocked < 0)
@@ -447,7 +476,8 @@ main(int argc, char **argv)
 	setup_env_and_pidfile(!state);
 
 	loop = setup_loop();
-	metricsd_start(loop, &opts);
+	/* only what can refuse the start comes before the first worker */
+	metricsd_open(loop, &opts);
 	gen_init(loop, &opts);
 	/* before the first worker: its environment names the socket; an
 	 * acknowledgement counts as READY=1 under --ready=notify */
@@ -461,6 +491,7 @@ main(int argc, char **argv)
 		reexec_resume();
 		sdnotify_status("re-executed (pid %ld)", (long)getpid());
 	}
+	setup_after_first(!state);
 	daemon_report_ok();
 #ifdef HAVE_MALLOC_TRIM
 	/* parsing, binding and the first spawn leave free blocks inside the

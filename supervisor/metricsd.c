@@ -120,7 +120,8 @@ static struct {
 	/* the namespace's SYN-cookie counters at this tick (defer_any) */
 	struct qstat_cookies cookies;
 	int cookies_ok, defer_any;
-} M; /* metricsd_start sets lfd to -1 */
+	int sampled; /* first_sample has run */
+} M;                 /* metricsd_open sets lfd to -1 */
 
 static enum qstat_kind
 kind_of(const struct listener *l)
@@ -913,28 +914,36 @@ read_somaxconn(void)
 	return v;
 }
 
-void
-metricsd_start(struct ev_loop *loop, const struct options *o)
+/* The first sample of every listener, and what it needs to be read:
+ * somaxconn and, with defer-accept, the SYN-cookie counters. */
+static void
+first_sample(void)
 {
 	size_t i;
 
-	M.loop = loop;
-	M.o = o;
-	M.lfd = -1;
-	M.spare = -1;
-	M.n = o->nls;
+	M.sampled = 1;
 	M.somaxconn = read_somaxconn();
-	M.lq = calloc(M.n + 1, sizeof(*M.lq));
-	if (M.lq == NULL)
-		fatalx(EXIT_SOFTWARE, "out of memory");
 	for (i = 0; i < M.n; i++)
-		if (o->ls[i].kind == LISTEN_TCP &&
-		    listen_eff(&o->ls[i])->val[SOCKOPT_DEFER_ACCEPT] > 0)
+		if (M.o->ls[i].kind == LISTEN_TCP &&
+		    listen_eff(&M.o->ls[i])->val[SOCKOPT_DEFER_ACCEPT] > 0)
 			M.defer_any = 1;
 	if (M.defer_any)
 		read_cookies();
 	for (i = 0; i < M.n; i++)
 		sample_one(i, (int64_t)time(NULL), monotime_now());
+}
+
+void
+metricsd_open(struct ev_loop *loop, const struct options *o)
+{
+	M.loop = loop;
+	M.o = o;
+	M.lfd = -1;
+	M.spare = -1;
+	M.n = o->nls;
+	M.lq = calloc(M.n + 1, sizeof(*M.lq));
+	if (M.lq == NULL)
+		fatalx(EXIT_SOFTWARE, "out of memory");
 	/* as the status file: one that cannot be written is a set-up
 	 * error, not a warning every second */
 	if (o->metrics_file) {
@@ -942,6 +951,7 @@ metricsd_start(struct ev_loop *loop, const struct options *o)
 		struct metrics_snapshot s;
 		char err[1024];
 
+		first_sample();
 		snapshot(&s, w);
 		if (metrics_file_write(o->metrics_file, &s, err, sizeof(err)) <
 		    0)
@@ -961,11 +971,18 @@ metricsd_start(struct ev_loop *loop, const struct options *o)
 		ev_timer_init(&M.resume, resume_cb, MIN_AGE, 0);
 		accept_on();
 	}
-	ev_timer_init(&M.sample, sample_cb, o->metrics_interval,
-	              o->metrics_interval);
-	ev_timer_start(loop, &M.sample);
+}
+
+void
+metricsd_start(void)
+{
+	if (!M.sampled)
+		first_sample();
+	ev_timer_init(&M.sample, sample_cb, M.o->metrics_interval,
+	              M.o->metrics_interval);
+	ev_timer_start(M.loop, &M.sample);
 	/* sampling must not keep the loop alive (gen.c's tick does not) */
-	ev_unref(loop);
+	ev_unref(M.loop);
 }
 
 int

@@ -17,11 +17,16 @@
  * (every IPv4 address), else -1 with the cause in err. */
 int metricsd_check_listen(const char *v, char *err, size_t errlen);
 
-/* After the listeners are bound and before the first generation: bind
- * --metrics-listen (exit 2 when it cannot be), take a first sample,
- * write the .prom file once (exit 3 when it cannot be written) and arm
- * the sampling timer (--metrics-interval). */
-void metricsd_start(struct ev_loop *loop, const struct options *o);
+/* After the listeners are bound and before the first generation, what
+ * can refuse the start: bind --metrics-listen (exit 2 when it cannot
+ * be); with --metrics-file, take a first sample and write the file once
+ * (exit 3 when it cannot be written). */
+void metricsd_open(struct ev_loop *loop, const struct options *o);
+
+/* Once the first worker runs (it need not wait for this): the first
+ * sample, unless metricsd_open took it, and the sampling timer
+ * (--metrics-interval). */
+void metricsd_start(void);
 
 /* Listener i's socket inode and queue as last sampled, for STATUS.json:
  * 0, or -1 when it has none yet. */

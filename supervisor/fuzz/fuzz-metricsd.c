@@ -3,7 +3,7 @@
  * idle, slow, half-closed and garbage-sending clients, then a probe. */
 
 /*
- * The real metricsd (metricsd_start on a loopback port, its libev loop)
+ * The real metricsd (metricsd_open on a loopback port, its libev loop)
  * and real sockets. The input is a script for up to MAX_CLIENTS clients,
  * one op per byte:
  *   0 open a client (it may stay idle for good)
@@ -89,7 +89,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	opts.metrics_listen = listen_at;
 	opts.metrics_interval = 3600; /* no sampling during a run */
 	loop = ev_default_loop(0);
-	metricsd_start(loop, &opts);
+	metricsd_open(loop, &opts);
+	metricsd_start();
 	base_fds = count_fds();
 	return 0;
 }
