@@ -1314,6 +1314,18 @@ gen_status_touch(void)
 	status_later();
 }
 
+void
+gen_status_hold(void)
+{
+	status_hold();
+}
+
+void
+gen_status_release(void)
+{
+	status_release();
+}
+
 /* ---- status files --------------------------------------------------- */
 
 static void

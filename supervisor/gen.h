@@ -49,6 +49,11 @@ void gen_view(struct gen_view *v);
 /* A figure STATUS.json shows changed outside gen (a queue's peak):
  * rewrite the status files soon, once per burst. */
 void gen_status_touch(void);
+/* Between these two the status files are written at most once, at the
+ * release, and only if something changed: the first generation's files
+ * wait for the first queue sample, taken once its worker runs. */
+void gen_status_hold(void);
+void gen_status_release(void);
 
 /* The state a re-exec'd baton needs, into st (free with
  * reexec_state_free), or -1 with why (a phrase that follows "while"):

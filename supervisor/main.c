@@ -286,6 +286,9 @@ setup_after_first(int fresh)
 	for (i = 0; fresh && i < opts.nls; i++)
 		listen_log_options(&opts.ls[i], 0);
 	metricsd_start();
+	/* the status files the first worker's start changed, with the
+	 * queues sampled now */
+	gen_status_release();
 }
 
 /* What must hold before anything is created, and the process-wide
@@ -485,6 +488,7 @@ main(int argc, char **argv)
 	    einhorn_open(loop, notify_deliver) < 0)
 		fatal(EXIT_SOFTWARE,
 		      "cannot create the einhorn command socket");
+	gen_status_hold();
 	if (!state)
 		gen_start_first();
 	else {
