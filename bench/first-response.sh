@@ -39,7 +39,8 @@ if [ -n "$OLD" ] && [ ! -x "$OLD" ]; then
 	exit 1
 fi
 SS=${START_SERVER:-$(command -v start_server 2>/dev/null || true)}
-[ "$SS" = none ] && SS=
+NO_SS="skipped (not installed: Debian's libserver-starter-perl)"
+[ "$SS" = none ] && SS= NO_SS="skipped (START_SERVER=none)"
 
 bench_workdir first-response
 if [ -n "${BENCH_BIN:-}" ] && [ -x "$BENCH_BIN/worker" ] &&
@@ -129,7 +130,7 @@ row "baton" baton
 if [ -n "$SS" ]; then
 	row "start_server" start_server
 else
-	printf '%-30s %s\n' start_server "skipped (not installed: libserver-starter-perl)"
+	printf '%-30s %s\n' start_server "$NO_SS"
 fi
 echo "baton: $BATON${OLD:+; BATON_OLD: $OLD}${SS:+; start_server: $SS}"
 echo "target: baton <= 1.15x the sh -c floor ($RUNS runs each, interleaved)"
