@@ -75,12 +75,18 @@ time_one() {
 COLS=(bare sh baton)
 [ -n "$OLD" ] && COLS+=(old)
 [ -n "$SS" ] && COLS+=(start_server)
+# one port per column, asked for before the clock runs (free_port starts
+# a Python); each run binds it again with SO_REUSEADDR, as bench/run does
+declare -A PORT
+for c in "${COLS[@]}"; do
+	PORT[$c]=$(free_port) || exit 1
+done
 for ((i = 0; i < RUNS; i++)); do
 	# each round starts at another column: none always runs right
 	# after the same neighbour
 	for ((j = 0; j < ${#COLS[@]}; j++)); do
 		c=${COLS[(i + j) % ${#COLS[@]}]}
-		port=$(free_port)
+		port=${PORT[$c]}
 		case $c in
 		bare) time_one bare -d "$port" -- "$WORKER" ;;
 		# dash execs the last command of -c in place: ":" after it
