@@ -190,6 +190,21 @@ check_listeners(void)
 	return diffs > 0 ? EXIT_LISTEN : EXIT_OK;
 }
 
+/* The workers' credentials: privs.c is given what it needs of the
+ * options, nothing else. */
+static int
+setup_privs(char *err, size_t errlen)
+{
+	struct privs_opts po = {
+	    .user = opts.user,
+	    .supplementary_groups = opts.supplementary_groups,
+	    .worker_caps = opts.worker_caps,
+	    .no_new_privs = opts.no_new_privs,
+	};
+
+	return privs_setup(&po, err, errlen);
+}
+
 /* The command line. Returns -1 to go on and run the supervisor, or the
  * exit status of a mode that is a program of its own (--help, --restart,
  * --check ...). */
@@ -222,7 +237,8 @@ parse_command_line(int argc, char **argv)
 	 * service manager too (ERRNO=, STATUS=) */
 	if (opts.mode == MODE_RUN)
 		sdnotify_take();
-	if (privs_setup(&opts, err, sizeof(err)) < 0)
+	if ((opts.mode == MODE_RUN || opts.mode == MODE_CHECK) &&
+	    setup_privs(err, sizeof(err)) < 0)
 		fatalx(EXIT_USAGE, "%s", err);
 	switch (opts.mode) {
 	case MODE_HELP:
@@ -263,6 +279,25 @@ setup_malloc(void)
 	(void)mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	(void)mallopt(M_TRIM_THRESHOLD, 128 * 1024);
 #endif
+}
+
+/* What the first worker does not need, done once it runs: it starts in
+ * parallel with this. Nothing here may refuse the start (that is checked
+ * before the first fork): the sockets' options as the kernel applied
+ * them (a line for what the user asked, a note for what the kernel
+ * lowered), the first queue sample and the sampling timer. */
+static void
+setup_after_first(int fresh)
+{
+	size_t i;
+
+	setup_malloc();
+	for (i = 0; fresh && i < opts.nls; i++)
+		listen_log_options(&opts.ls[i], 0);
+	sampler_start();
+	/* the status files the first worker's start changed, with the
+	 * queues sampled now */
+	publish_release();
 }
 
 /* What must hold before anything is created, and the process-wide
@@ -363,8 +398,6 @@ setup_fresh(void)
 		if (opts.ls[i].pin_fd >= 0)
 			log_info("socket %s is given to workers as fd %d",
 			         opts.ls[i].key, opts.ls[i].pin_fd);
-	for (i = 0; i < opts.nls; i++)
-		listen_log_options(&opts.ls[i], 0);
 	if (opts.fdstore && sdnotify_fdstore(opts.ls, opts.nls) >= 0)
 		log_info("listeners handed to the service manager's fd store");
 }
@@ -436,7 +469,6 @@ main(int argc, char **argv)
 	int state, code,
 	    blocked = sig_block_control(); /* before anything else */
 
-	setup_malloc();
 	if ((code = parse_command_line(argc, argv)) >= 0)
 		return code;
 	if (blocked < 0)
@@ -456,10 +488,10 @@ main(int argc, char **argv)
 	setup_env_and_pidfile(!state);
 
 	loop = setup_loop();
-	/* the sampler and gen know nothing of each other: publish.c asks
+	/* only what can refuse the start comes before the first worker.
+	 * The sampler and gen know nothing of each other: publish.c asks
 	 * both when either tells it of a change */
 	sampler_open(loop, &opts, publish_sampled);
-	sampler_start();
 	gen_init(loop, &opts, publish_changed);
 	publish_init(loop, &opts);
 	if (opts.metrics_listen)
@@ -472,12 +504,14 @@ main(int argc, char **argv)
 	    einhorn_open(loop, notify_deliver) < 0)
 		fatal(EXIT_SOFTWARE,
 		      "cannot create the einhorn command socket");
+	publish_hold();
 	if (!state)
 		gen_start_first();
 	else {
 		reexec_resume(gen_state_adopt);
 		sdnotify_status("re-executed (pid %ld)", (long)getpid());
 	}
+	setup_after_first(!state);
 	daemon_report_ok();
 #ifdef HAVE_MALLOC_TRIM
 	/* parsing, binding and the first spawn leave free blocks inside the

@@ -15,7 +15,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "options.h"
 #include "privs.h"
 
 #define BIT(n) ((uint64_t)1 << (n))
@@ -315,29 +314,43 @@ cap_by_name(const char *s, cap_value_t *v)
 	return cap_from_name(full, v);
 }
 
-/* Bit masks of baton's own capability sets. */
+/* baton's effective, permitted and inheritable sets in one capget(2),
+ * with the kernel's own structures (also in the child: libcap's
+ * cap_get_proc allocates). */
 static int
-read_own_caps(void)
+raw_capget(uint64_t *eff, uint64_t *prm, uint64_t *inh)
 {
-	cap_t caps = cap_get_proc();
-	cap_value_t v, max = cap_max_bits();
-	cap_flag_value_t f;
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
 
-	if (caps == NULL)
+	if (syscall(SYS_capget, &h, d) < 0)
 		return -1;
-	for (v = 0; v < max && v < 64; v++) {
-		if (cap_get_flag(caps, v, CAP_EFFECTIVE, &f) == 0 && f)
-			P.eff |= BIT(v);
-		if (cap_get_flag(caps, v, CAP_PERMITTED, &f) == 0 && f)
-			P.prm |= BIT(v);
-		if (cap_get_flag(caps, v, CAP_INHERITABLE, &f) == 0 && f)
-			P.inh |= BIT(v);
+	*eff = (uint64_t)d[0].effective | (uint64_t)d[1].effective << 32;
+	*prm = (uint64_t)d[0].permitted | (uint64_t)d[1].permitted << 32;
+	*inh = (uint64_t)d[0].inheritable | (uint64_t)d[1].inheritable << 32;
+	return 0;
+}
+
+/* Bit masks of baton's own capability sets; the bounding set only for
+ * --user (it is dropped from there alone), one prctl(2) per capability.
+ * An ambient capability is always permitted and inheritable too, so
+ * only those are asked about: none as an ordinary user, none as root
+ * with the usual empty inheritable set. */
+static int
+read_own_caps(int bounding)
+{
+	cap_value_t v, max = cap_max_bits();
+
+	if (raw_capget(&P.eff, &P.prm, &P.inh) < 0)
+		return -1;
+	for (v = 0; v < 64; v++)
+		if ((P.prm & P.inh & BIT(v)) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, (long)v, 0L,
+		          0L) == 1)
+			P.amb_clear = 1;
+	for (v = 0; bounding && v < max && v < 64; v++)
 		if (cap_get_bound(v) == 1)
 			P.bnd |= BIT(v);
-		if (cap_get_ambient(v) == 1)
-			P.amb_clear = 1;
-	}
-	cap_free(caps);
 	P.setpcap = (P.eff & BIT(CAP_SETPCAP)) != 0;
 	return 0;
 }
@@ -383,7 +396,7 @@ parse_caps(const char *list, char *err, size_t errlen)
 }
 
 static int
-check_user(const struct options *o, char *err, size_t errlen)
+check_user(const struct privs_opts *o, char *err, size_t errlen)
 {
 	struct privs_child c;
 	int step, saved;
@@ -449,14 +462,12 @@ check_user(const struct options *o, char *err, size_t errlen)
 }
 
 int
-privs_setup(const struct options *o, char *err, size_t errlen)
+privs_setup(const struct privs_opts *o, char *err, size_t errlen)
 {
-	if (o->mode != MODE_RUN && o->mode != MODE_CHECK)
-		return 0;
 	/* from scratch: a second call (the unit tests) forgets the first */
 	free(P.user);
 	memset(&P, 0, sizeof(P));
-	if (read_own_caps() < 0) {
+	if (read_own_caps(o->user != NULL) < 0) {
 		snprintf(err, errlen, "cannot read baton's capabilities: %s",
 		         strerror(errno));
 		return -1;
@@ -630,13 +641,9 @@ raw_capset(uint64_t eff, uint64_t prm, uint64_t inh)
 static int
 raw_permitted(uint64_t *prm)
 {
-	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct d[2];
+	uint64_t eff, inh;
 
-	if (syscall(SYS_capget, &h, d) < 0)
-		return -1;
-	*prm = (uint64_t)d[0].permitted | (uint64_t)d[1].permitted << 32;
-	return 0;
+	return raw_capget(&eff, prm, &inh);
 }
 
 /* Groups, gids, bounding set and uid, in the order that keeps the right

@@ -9,7 +9,15 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-struct options;
+/* What the command line asks of the workers' credentials, filled by the
+ * caller: privs.c needs these four and nothing else of the options. NULL
+ * and 0 leave the workers with baton's own user and capabilities. */
+struct privs_opts {
+	const char *user;                 /* --user=USER[:GROUP] */
+	const char *supplementary_groups; /* --supplementary-groups */
+	const char *worker_caps;          /* --worker-caps=CAP,... */
+	int no_new_privs;                 /* --no-new-privs */
+};
 
 /* What one child applies: plain data prepared in the parent, so that the
  * child makes no allocation and no NSS or libcap call. Bit n of a mask is
@@ -51,8 +59,10 @@ enum privs_step {
 /* Check --user, --supplementary-groups, --worker-caps and --no-new-privs
  * against the system and baton's own capabilities, and remember them for
  * every spawn. Also notes whether baton runs with ambient capabilities
- * its workers must not inherit. Returns -1 with the cause in err. */
-int privs_setup(const struct options *o, char *err, size_t errlen);
+ * its workers must not inherit. With none of them given, that note is
+ * all it makes (one capget(2) on most systems): it runs before the first
+ * worker starts. Returns -1 with the cause in err. */
+int privs_setup(const struct privs_opts *o, char *err, size_t errlen);
 
 /* --check: "workers run as USER:GROUP, groups ..., ambient caps ...,
  * no_new_privs yes|no". */

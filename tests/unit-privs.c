@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "options.h"
 #include "privs.h"
 
 /* ---- privs_setup: what is refused, and the message ----------------------- */
@@ -41,17 +40,16 @@ static const struct {
 
 START_TEST(test_setup)
 {
-	struct options o;
+	struct privs_opts o;
 	char err[512] = "";
 	int r;
 
 	if (setup_cases[_i].root_only && geteuid() != 0)
 		return;
 	memset(&o, 0, sizeof(o));
-	o.mode = MODE_CHECK;
-	o.user = (char *)setup_cases[_i].user;
-	o.supplementary_groups = (char *)setup_cases[_i].groups;
-	o.worker_caps = (char *)setup_cases[_i].caps;
+	o.user = setup_cases[_i].user;
+	o.supplementary_groups = setup_cases[_i].groups;
+	o.worker_caps = setup_cases[_i].caps;
 	r = privs_setup(&o, err, sizeof(err));
 	if (setup_cases[_i].err == NULL)
 		ck_assert_msg(r == 0, "case %d refused: %s", _i, err);
@@ -67,7 +65,7 @@ END_TEST
 /* What a spawn gets from --user=nobody --worker-caps=net_bind_service. */
 START_TEST(test_prepare_nobody)
 {
-	struct options o;
+	struct privs_opts o;
 	struct privs_child c;
 	char err[512], **envp;
 	char u[] = "USER=root", path[] = "PATH=/bin", home[] = "HOME=/root";
@@ -78,7 +76,6 @@ START_TEST(test_prepare_nobody)
 	if (geteuid() != 0)
 		return;
 	memset(&o, 0, sizeof(o));
-	o.mode = MODE_RUN;
 	o.user = user;
 	o.worker_caps = caps;
 	o.no_new_privs = 1;
