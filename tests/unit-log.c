@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "run-tests.h"
 
 #define NLINES 400
 
@@ -218,29 +219,14 @@ START_TEST(test_file)
 }
 END_TEST
 
-static Suite *
-log_suite(void)
+void
+tests_log(void)
 {
-	Suite *s = suite_create("baton-log");
-	TCase *tc = tcase_create("output");
+	TCase *tc = unit_case("log");
 
 	tcase_add_test(tc, test_pipe);
 	tcase_add_test(tc, test_pipe_foreign);
 	tcase_add_test(tc, test_socket);
 	tcase_add_test(tc, test_pty);
 	tcase_add_test(tc, test_file);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(log_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "run-tests.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MAXARGS 1010
@@ -484,11 +485,10 @@ START_TEST(test_help_lists_all)
 }
 END_TEST
 
-static Suite *
-options_suite(void)
+void
+tests_options(void)
 {
-	Suite *s = suite_create("baton-options");
-	TCase *tc = tcase_create("options");
+	TCase *tc = unit_case("options");
 
 	tcase_add_loop_test(tc, test_good, 0, N(good));
 	tcase_add_loop_test(tc, test_bad, 0, N(bad));
@@ -498,18 +498,4 @@ options_suite(void)
 	tcase_add_test(tc, test_sockopts_shared);
 	tcase_add_test(tc, test_tunables_bad_env);
 	tcase_add_test(tc, test_help_lists_all);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(options_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -11,6 +11,7 @@
 #include "control.h"
 #include "reexec.h"
 #include "statusjson.h"
+#include "run-tests.h"
 
 static void
 opts_cb(FILE *f, const void *arg)
@@ -599,13 +600,11 @@ END_TEST
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-int
-main(void)
+void
+tests_status(void)
 {
-	Suite *s = suite_create("status");
-	TCase *tc = tcase_create("formats");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_case("statusjson");
+	TCase *tr = unit_case("reexec");
 
 	tcase_add_loop_test(tc, test_json_round_trip, 0, N(strings));
 	tcase_add_test(tc, test_json_nulls);
@@ -614,13 +613,7 @@ main(void)
 	tcase_add_loop_test(tc, test_json_deadlines, 0, N(deadlines));
 	tcase_add_loop_test(tc, test_default_timeout, 0, N(waits));
 	tcase_add_loop_test(tc, test_json_bad, 0, N(bad_json));
-	tcase_add_test(tc, test_reexec_round_trip);
-	tcase_add_loop_test(tc, test_reexec_bad, 0, N(bad_reexec));
-	tcase_add_test(tc, test_reexec_good_minimal);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	tcase_add_test(tr, test_reexec_round_trip);
+	tcase_add_loop_test(tr, test_reexec_bad, 0, N(bad_reexec));
+	tcase_add_test(tr, test_reexec_good_minimal);
 }
