@@ -28,17 +28,27 @@ for log in $(find tests worker-sdk examples -name '*.log' ! -name test-suite.log
 	echo "==== $log"
 	cat "$log"
 done
+# The slowest tests: seconds from each log's birth (the driver creates it as
+# the test starts) to its last write; nothing where the file system keeps no
+# birth time.
+for log in $(find tests worker-sdk examples -name '*.log' ! -name test-suite.log 2>/dev/null); do
+	[ -f "${log%.log}.trs" ] || continue
+	b=$(stat -c %W "$log" 2>/dev/null) m=$(stat -c %Y "$log" 2>/dev/null)
+	[ -n "$b" ] && [ "$b" != 0 ] && [ "$b" != - ] && echo "$((m - b)) $log"
+done | sort -rn | head -n 15 | sed 's/^/slowest: /'
 cat /tmp/baton-check.out | grep -E '^(# |PASS|FAIL|ERROR|SKIP|XFAIL|XPASS)' || true
 
-# Count: Check programs by their "Checks:" line, TAP scripts test by test.
+# Count: Check programs by their "Checks:" lines (tests/run-tests prints one
+# per runner: the no-fork cases, then the others), TAP scripts test by test.
 passed=0 failed=0 skipped=0
 for trs in $(find tests worker-sdk examples -name '*.trs' 2>/dev/null); do
 	log=${trs%.trs}.log
-	line=$(grep -E '^[0-9]+%: Checks: [0-9]+' "$log" 2>/dev/null | tail -1)
+	line=$(grep -E '^[0-9]+%: Checks: [0-9]+' "$log" 2>/dev/null |
+		sed 's/.*Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2 \3/' |
+		awk '{ n += $1; f += $2; e += $3 } END { if (NR) print n, f, e }')
 	if [ -n "$line" ]; then
-		n=$(echo "$line" | sed 's/.*Checks: \([0-9]*\).*/\1/')
-		f=$(echo "$line" | sed 's/.*Failures: \([0-9]*\).*/\1/')
-		e=$(echo "$line" | sed 's/.*Errors: \([0-9]*\).*/\1/')
+		set -- $line
+		n=$1 f=$2 e=$3
 		passed=$((passed + n - f - e))
 		failed=$((failed + f + e))
 		grep -q ':test-result: \(FAIL\|ERROR\)' "$trs" && [ $((f + e)) = 0 ] && failed=$((failed + 1))
