@@ -20,7 +20,10 @@ make -j"$(nproc)" >/dev/null || { make; echo "build failed"; exit 1; }
 # BATON_TEST_TIME_SCALE (default 1) stretches every duration of the black-box
 # tests on a slow machine; it is never guessed from the load, only passed on.
 echo "BATON_TEST_TIME_SCALE=${BATON_TEST_TIME_SCALE:-1}"
-make -j"$(nproc)" check >/tmp/baton-check.out 2>&1
+# make's output in a file of this run's own: two copies may run at once
+out=$(mktemp "${TMPDIR:-/tmp}/baton-check.XXXXXX") || exit 1
+trap 'rm -f "$out"' EXIT
+make -j"$(nproc)" check >"$out" 2>&1
 status=$?
 
 # Every test log, so the Check summary lines and TAP lines show.
@@ -36,7 +39,7 @@ for log in $(find tests worker-sdk examples -name '*.log' ! -name test-suite.log
 	b=$(stat -c %W "$log" 2>/dev/null) m=$(stat -c %Y "$log" 2>/dev/null)
 	[ -n "$b" ] && [ "$b" != 0 ] && [ "$b" != - ] && echo "$((m - b)) $log"
 done | sort -rn | head -n 15 | sed 's/^/slowest: /'
-cat /tmp/baton-check.out | grep -E '^(# |PASS|FAIL|ERROR|SKIP|XFAIL|XPASS)' || true
+grep -E '^(# |PASS|FAIL|ERROR|SKIP|XFAIL|XPASS)' "$out" || true
 
 # Count: Check programs by their "Checks:" lines (tests/run-tests prints one
 # per runner: the no-fork cases, then the others), TAP scripts test by test.
