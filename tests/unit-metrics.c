@@ -33,7 +33,7 @@ static const struct {
     {"\\\"\n", "m{listener=\"\\\\\\\"\\n\"} 7\n"},
     {"caf\xc3\xa9", "m{listener=\"caf\xc3\xa9\"} 7\n"},
     /* not UTF-8, or a control character the format has no escape for:
-     * U+FFFD, as STATUS.json does (issue 16, rule 6) */
+     * U+FFFD, as STATUS.json does */
     {"/a\xff.sock", "m{listener=\"/a\xef\xbf\xbd.sock\"} 7\n"},
     {"a\rb", "m{listener=\"a\xef\xbf\xbd"
              "b\"} 7\n"},

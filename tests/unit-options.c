@@ -258,7 +258,7 @@ static const struct bad {
     {{"--daem=1", "app", NULL}, "option --daemonize takes no value"},
     {{"--reuseport=", "app", NULL}, "option --reuseport takes no value"},
     {{"--cork=1", "app", NULL}, "option --cork takes no value"},
-    /* TCP_CORK fits TCP listeners only; TCP_QUICKACK none (issue 21) */
+    /* TCP_CORK fits TCP listeners only; TCP_QUICKACK none */
     {{"--path=/tmp/s", "--cork", "app", NULL},
      "--cork applies to TCP listeners only, and there is none"},
     {{"--path=/tmp/s", "--sockopts=cork", "app", NULL},

@@ -50,7 +50,7 @@ sample(struct status_json *s, struct status_json_listener *ls,
 	ls[1].fd = 4;
 	strcpy(ls[1].type, "unix");
 	strcpy(ls[1].origin, "bound");
-	/* the queues as metricsd sampled them (issue 12) */
+	/* the queues as metricsd sampled them */
 	ls[0].inode = 123456789012ULL;
 	ls[0].has_queue = 1;
 	ls[0].queue.last.flags =

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 5, rollback: a new generation that exits (or is killed) before it is
+# Rollback: a new generation that exits (or is killed) before it is
 # ready is rolled back. The serving worker keeps answering, untouched;
 # "baton --restart" exits 4 with the reason; the JSON status keeps the
 # failure in last_failure; nothing is retried until the next restart

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 5, slow boot: a worker that needs 3 s before it serves, restarted
+# Slow boot: a worker that needs 3 s before it serves, restarted
 # twice under load with --ready=notify. start_server retires the old worker
 # after --interval and leaves clients waiting in the gap; baton retires it only
 # once the new one said READY=1: no request fails or waits past 2 s.

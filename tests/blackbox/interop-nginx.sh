@@ -4,7 +4,7 @@
 # nginx takes NGINX="3;" as on its own binary upgrade and listens on the
 # socket baton passed; a HUP under bounded load loses no request.
 #
-# Issue 22: nginx takes an inherited listener for non-blocking (its binary
+# nginx takes an inherited listener for non-blocking (its binary
 # upgrade passes them so); on a blocking one, a worker that loses the race
 # for a connection sleeps in accept() until the next one arrives, its
 # keep-alive connections and its stop command (sent on nginx's channel, not

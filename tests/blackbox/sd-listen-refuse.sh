@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 16, socket activation: what baton cannot serve is refused at start-up
+# Socket activation: what baton cannot serve is refused at start-up
 # with exit 2 and a message naming the fd, never adopted: a netlink or vsock
 # socket (ListenNetlink=; 0.2.0 died of SIGSEGV), a connection (a unit with
 # Accept=yes; 0.2.0 adopted it as a listener and ran workers on it), a LISTEN_FDNAMES
