@@ -36,14 +36,11 @@ for log in $(find tests worker-sdk examples -name '*.log' ! -name test-suite.log
 	echo "==== $log"
 	cat "$log"
 done
-# The slowest tests: seconds from each log's birth (the driver creates it as
-# the test starts) to its last write; nothing where the file system keeps no
-# birth time.
-for log in $(find tests worker-sdk examples -name '*.log' ! -name test-suite.log 2>/dev/null); do
-	[ -f "${log%.log}.trs" ] || continue
-	b=$(stat -c %W "$log" 2>/dev/null) m=$(stat -c %Y "$log" 2>/dev/null)
-	[ -n "$b" ] && [ "$b" != 0 ] && [ "$b" != - ] && echo "$((m - b)) $log"
-done | sort -rn | head -n 15 | sed 's/^/slowest: /'
+# The slowest tests, from the "# time:" line tests/timed.sh ends each
+# script's log with (wall and CPU seconds).
+grep -H '^# time: ' $(find tests worker-sdk examples -name '*.log' ! -name test-suite.log 2>/dev/null) 2>/dev/null |
+	sed 's/^\(.*\)\.log:# time: \([0-9.]*\) s wall, \([0-9.]*\) s CPU$/\2 \3 \1/' |
+	sort -rn | head -n 20 | awk '{ printf "slowest: %6.1f s wall %6.1f s CPU  %s\n", $1, $2, $3 }'
 grep -E '^(# |PASS|FAIL|ERROR|SKIP|XFAIL|XPASS)' "$out" || true
 
 # Count: Check programs by their "Checks:" lines (tests/run-tests prints one
