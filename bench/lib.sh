@@ -54,6 +54,23 @@ bench_number() {
 
 now_ms() { date +%s%3N; }
 
+# free_port: a port the kernel says is free, TCP and UDP, v4 and v6: a
+# random one of 20000-32767 (below the ephemeral range, where outgoing
+# connections take ports) that a dual-stack bind of each type accepts
 free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	python3 -c '
+import random, socket, sys
+for _ in range(200):
+    p = random.randint(20000, 32767)
+    try:
+        for t in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            s = socket.socket(socket.AF_INET6, t)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            s.bind(("::", p))
+            s.close()
+    except OSError:
+        continue
+    print(p)
+    sys.exit(0)
+sys.exit(1)'
 }

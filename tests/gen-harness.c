@@ -21,6 +21,7 @@
 #include "options.h"
 #include "reap.h"
 #include "status.h"
+#include "run-tests.h"
 
 static char worker_path[PATH_MAX];
 static double scale = 1;
@@ -495,33 +496,28 @@ START_TEST(test_stop_with_respawns_pending)
 }
 END_TEST
 
-int
-main(int argc, char **argv)
+void
+tests_gen(void)
 {
+	/* each test in its own process (Check's fork): a fresh gen.c state
+	 * and a fresh default loop */
+	TCase *tc = unit_case("gen");
 	char self[PATH_MAX];
-	Suite *s;
-	TCase *tc;
-	SRunner *sr;
 	double sc = getenv("BATON_TEST_TIME_SCALE")
 	                ? atof(getenv("BATON_TEST_TIME_SCALE"))
 	                : 1;
-	int failed;
 
-	(void)argc;
-	(void)argv;
-	if (realpath("/proc/self/exe", self) == NULL)
-		return 99;
+	if (realpath("/proc/self/exe", self) == NULL) {
+		fprintf(stderr, "gen: /proc/self/exe: %s\n", strerror(errno));
+		exit(99);
+	}
 	/* tests/worker, built beside this program */
 	snprintf(worker_path, sizeof(worker_path), "%s/worker", dirname(self));
 	if (access(worker_path, X_OK) < 0) {
-		fprintf(stderr, "gen-harness: no worker at %s: %s\n",
-		        worker_path, strerror(errno));
-		return 99;
+		fprintf(stderr, "gen: no worker at %s: %s\n", worker_path,
+		        strerror(errno));
+		exit(99);
 	}
-	s = suite_create("baton-gen");
-	tc = tcase_create("gen");
-	/* each test in its own process (Check's fork): a fresh gen.c state
-	 * and a fresh default loop */
 	tcase_set_timeout(tc, 60 * (sc > 0 ? sc : 1));
 	tcase_add_test(tc, test_first_start_serves);
 	tcase_add_test(tc, test_hup_promotes_and_retires);
@@ -533,10 +529,4 @@ main(int argc, char **argv)
 	tcase_add_test(tc, test_retry_until_serves);
 	tcase_add_test(tc, test_hup_during_backoff);
 	tcase_add_test(tc, test_retries_bounded);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -23,14 +23,15 @@
 #include "listen.h"
 #include "spawn.h"
 #include "status.h"
+#include "run-tests.h"
 
 static char self[PATH_MAX];
 static char report[PATH_MAX];
 
 /* ---- the child side --------------------------------------------------- */
 
-static int
-child_main(void)
+int
+spawn_child_main(void)
 {
 	FILE *f = fopen(getenv("SPAWN_REPORT"), "w");
 	struct sigaction sa;
@@ -111,7 +112,7 @@ port_of(int fd)
 static char *
 run_child(struct listener *ls, size_t n, const char *dir, int *status)
 {
-	char *argv[] = {self, (char *)"--child", NULL};
+	char *argv[] = {self, (char *)"--spawn-child", NULL};
 	struct spawn_req req = {.argv = argv, .dir = dir, .ls = ls, .nls = n};
 	struct spawn_failure f;
 	pid_t pid;
@@ -421,7 +422,7 @@ END_TEST
 START_TEST(test_no_spare_fd_reported)
 {
 	struct listener *ls = bound_n(2);
-	char *argv[] = {self, (char *)"--child", NULL};
+	char *argv[] = {self, (char *)"--spawn-child", NULL};
 	struct spawn_req req = {.argv = argv, .ls = ls, .nls = 2};
 	struct spawn_failure f;
 	struct rlimit old, rl;
@@ -498,7 +499,7 @@ START_TEST(test_failures_reported)
 {
 	char *argv[] = {
 	    (char *)(fail_cases[_i].prog ? fail_cases[_i].prog : self),
-	    (char *)"--child", NULL};
+	    (char *)"--spawn-child", NULL};
 	struct spawn_req req = {.argv = argv, .dir = fail_cases[_i].dir};
 	struct spawn_failure f;
 	int status;
@@ -513,22 +514,30 @@ START_TEST(test_failures_reported)
 }
 END_TEST
 
-int
-main(int argc, char **argv)
-{
-	Suite *s;
-	TCase *tc;
-	SRunner *sr;
-	int failed;
+/* atexit: the report file is the runner's, made by the no-fork tests */
+static pid_t report_owner;
 
-	if (argc > 1 && strcmp(argv[1], "--child") == 0)
-		return child_main();
-	if (realpath("/proc/self/exe", self) == NULL)
-		return 99;
-	snprintf(report, sizeof(report), "/tmp/baton-spawn-test.%ld",
-	         (long)getpid());
-	s = suite_create("baton-spawn");
-	tc = tcase_create("spawn");
+static void
+remove_report(void)
+{
+	if (getpid() == report_owner)
+		unlink(report);
+}
+
+void
+tests_spawn(void)
+{
+	/* no fork: Check's own fork would hide what spawn does */
+	TCase *tc = unit_case_nofork("spawn");
+
+	if (realpath("/proc/self/exe", self) == NULL) {
+		fprintf(stderr, "spawn: /proc/self/exe: %s\n", strerror(errno));
+		exit(99);
+	}
+	report_owner = getpid();
+	snprintf(report, sizeof(report), "%s/baton-spawn-test.%ld",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
+	atexit(remove_report);
 	tcase_add_test(tc, test_only_listeners_inherited);
 	tcase_add_test(tc, test_pinned_fds_swap);
 	tcase_add_test(tc, test_pinned_to_stdin);
@@ -541,13 +550,4 @@ main(int argc, char **argv)
 	tcase_add_test(tc, test_parent_mask_restored);
 	tcase_add_loop_test(tc, test_failures_reported, 0,
 	                    (int)(sizeof(fail_cases) / sizeof(fail_cases[0])));
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	/* no fork: Check's own fork would hide what spawn does */
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	unlink(report);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -14,6 +14,7 @@
 
 #include "envdir.h"
 #include "notify.h"
+#include "run-tests.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -358,15 +359,12 @@ START_TEST(test_field_bounded)
 }
 END_TEST
 
-int
-main(void)
+void
+tests_envdir(void)
 {
-	Suite *s = suite_create("baton-unit-envdir");
-	TCase *tc = tcase_create("envdir");
-	TCase *tf = tcase_create("envdir-stat");
-	TCase *tn = tcase_create("notify");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_case("envdir");
+	TCase *tf = unit_case("envdir-stat");
+	TCase *tn = unit_case("notify");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -378,7 +376,6 @@ main(void)
 	tcase_add_test(tc, test_envdir_switch);
 	tcase_add_test(tc, test_unreadable_warns_once);
 	tcase_add_test(tc, test_changes_bounded_memory);
-	suite_add_tcase(s, tc);
 	/* the same without inotify: the stat comparison */
 	tcase_add_checked_fixture(tf, setup_fallback, teardown);
 	tcase_set_timeout(tf, 60);
@@ -388,13 +385,7 @@ main(void)
 	tcase_add_test(tf, test_envdir_switch);
 	tcase_add_test(tf, test_unreadable_warns_once);
 	tcase_add_test(tf, test_changes_bounded_memory);
-	suite_add_tcase(s, tf);
+	/* notify.c's value sanitiser */
 	tcase_add_loop_test(tn, test_sanitize, 0, N(utf8_cases));
 	tcase_add_test(tn, test_field_bounded);
-	suite_add_tcase(s, tn);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

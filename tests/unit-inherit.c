@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "inherit.h"
+#include "run-tests.h"
 
 /* A listener on the loopback of family (port 0) with row's test value
  * set before bind, as baton sets its options; -1 when the family is
@@ -133,21 +134,12 @@ START_TEST(test_bounded)
 }
 END_TEST
 
-int
-main(void)
+void
+tests_inherit(void)
 {
-	Suite *s = suite_create("baton-unit-inherit");
-	TCase *tc = tcase_create("inherit");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_case("inherit");
 
 	tcase_add_loop_test(tc, test_row, 0, (int)inherit_count);
 	tcase_add_test(tc, test_wildcard);
 	tcase_add_test(tc, test_bounded);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "run-tests.h"
 
 #define NLINES 400
 
@@ -375,11 +376,10 @@ START_TEST(test_debug_limit)
 }
 END_TEST
 
-static Suite *
-log_suite(void)
+void
+tests_log(void)
 {
-	Suite *s = suite_create("baton-log");
-	TCase *tc = tcase_create("output");
+	TCase *tc = unit_case("log");
 
 	tcase_add_test(tc, test_pipe);
 	tcase_add_test(tc, test_pipe_foreign);
@@ -390,18 +390,4 @@ log_suite(void)
 	tcase_add_test(tc, test_journal);
 	tcase_add_test(tc, test_journal_at_init);
 	tcase_add_test(tc, test_debug_limit);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(log_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "utf8.h"
+#include "run-tests.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -32,7 +33,7 @@ static const struct {
     {"\\\"\n", "m{listener=\"\\\\\\\"\\n\"} 7\n"},
     {"caf\xc3\xa9", "m{listener=\"caf\xc3\xa9\"} 7\n"},
     /* not UTF-8, or a control character the format has no escape for:
-     * U+FFFD, as STATUS.json does (issue 16, rule 6) */
+     * U+FFFD, as STATUS.json does */
     {"/a\xff.sock", "m{listener=\"/a\xef\xbf\xbd.sock\"} 7\n"},
     {"a\rb", "m{listener=\"a\xef\xbf\xbd"
              "b\"} 7\n"},
@@ -802,15 +803,11 @@ START_TEST(test_http_response)
 }
 END_TEST
 
-int
-main(void)
+void
+tests_metrics(void)
 {
-	Suite *s = suite_create("baton-unit-metrics");
-	TCase *tp = tcase_create("prometheus");
-	TCase *tf = tcase_create("prom-file");
-	TCase *th = tcase_create("http");
-	SRunner *sr;
-	int failed;
+	TCase *tp = unit_case("metrics");
+	TCase *th = unit_case("httpreq");
 
 	tcase_add_loop_test(tp, test_label_escaping, 0, N(label_cases));
 	tcase_add_test(tp, test_help_escaping);
@@ -822,19 +819,13 @@ main(void)
 	tcase_add_test(tp, test_render_syn);
 	tcase_add_test(tp, test_render_dups);
 	tcase_add_test(tp, test_render_stream);
-	suite_add_tcase(s, tp);
-	tcase_add_loop_test(tf, test_file_check, 0, N(path_cases));
-	tcase_add_test(tf, test_file_write);
-	suite_add_tcase(s, tf);
+	/* the .prom file */
+	tcase_add_loop_test(tp, test_file_check, 0, N(path_cases));
+	tcase_add_test(tp, test_file_write);
+	/* the metrics listener's request parser and responses */
 	tcase_add_loop_test(th, test_http_parse, 0, N(http_cases));
 	tcase_add_test(th, test_http_bytewise);
 	tcase_add_test(th, test_http_head);
 	tcase_add_test(th, test_http_bounds);
 	tcase_add_test(th, test_http_response);
-	suite_add_tcase(s, th);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

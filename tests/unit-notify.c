@@ -15,6 +15,7 @@
 #include "procstat.h"
 #include "ratelimit.h"
 #include "sig.h"
+#include "run-tests.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -330,28 +331,22 @@ START_TEST(test_procstat)
 }
 END_TEST
 
-int
-main(void)
+void
+tests_notify(void)
 {
-	Suite *s = suite_create("baton-unit-notify");
-	TCase *tc = tcase_create("pure");
-	SRunner *sr;
-	int failed;
+	TCase *tn = unit_case("notify");
+	TCase *tr = unit_case("ratelimit");
+	TCase *ts = unit_case("sig");
+	TCase *tp = unit_case("procstat");
 
-	tcase_add_loop_test(tc, test_notify_field, 0, N(field_cases));
-	tcase_add_loop_test(tc, test_notify_descends, 0, N(descend_cases));
-	tcase_add_test(tc, test_notify_descends_batch);
-	tcase_add_test(tc, test_ratelimit);
-	tcase_add_test(tc, test_ratelimit_burst);
-	tcase_add_loop_test(tc, test_sig_parse, 0, N(parse_cases));
-	tcase_add_test(tc, test_sig_parse_null);
-	tcase_add_test(tc, test_procstat);
-	tcase_add_loop_test(tc, test_sig_name, 0, N(name_cases));
-	tcase_add_loop_test(tc, test_sig_round_trip, 1, NSIG);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	tcase_add_loop_test(tn, test_notify_field, 0, N(field_cases));
+	tcase_add_loop_test(tn, test_notify_descends, 0, N(descend_cases));
+	tcase_add_test(tn, test_notify_descends_batch);
+	tcase_add_test(tr, test_ratelimit);
+	tcase_add_test(tr, test_ratelimit_burst);
+	tcase_add_loop_test(ts, test_sig_parse, 0, N(parse_cases));
+	tcase_add_test(ts, test_sig_parse_null);
+	tcase_add_loop_test(ts, test_sig_name, 0, N(name_cases));
+	tcase_add_loop_test(ts, test_sig_round_trip, 1, NSIG);
+	tcase_add_test(tp, test_procstat);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "run-tests.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MAXARGS 1010
@@ -257,7 +258,7 @@ static const struct bad {
     {{"--daem=1", "app", NULL}, "option --daemonize takes no value"},
     {{"--reuseport=", "app", NULL}, "option --reuseport takes no value"},
     {{"--cork=1", "app", NULL}, "option --cork takes no value"},
-    /* TCP_CORK fits TCP listeners only; TCP_QUICKACK none (issue 21) */
+    /* TCP_CORK fits TCP listeners only; TCP_QUICKACK none */
     {{"--path=/tmp/s", "--cork", "app", NULL},
      "--cork applies to TCP listeners only, and there is none"},
     {{"--path=/tmp/s", "--sockopts=cork", "app", NULL},
@@ -518,11 +519,10 @@ START_TEST(test_help_lists_all)
 }
 END_TEST
 
-static Suite *
-options_suite(void)
+void
+tests_options(void)
 {
-	Suite *s = suite_create("baton-options");
-	TCase *tc = tcase_create("options");
+	TCase *tc = unit_case("options");
 
 	tcase_add_loop_test(tc, test_good, 0, N(good));
 	tcase_add_loop_test(tc, test_bad, 0, N(bad));
@@ -533,18 +533,4 @@ options_suite(void)
 	tcase_add_test(tc, test_sockopts_big_id);
 	tcase_add_test(tc, test_tunables_bad_env);
 	tcase_add_test(tc, test_help_lists_all);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(options_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

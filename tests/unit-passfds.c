@@ -16,6 +16,7 @@
 #include "listen-systemd.h"
 #include "listen.h"
 #include "passfds.h"
+#include "run-tests.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -339,25 +340,17 @@ START_TEST(test_einhorn_ack)
 }
 END_TEST
 
-int
-main(void)
+void
+tests_passfds(void)
 {
-	Suite *s = suite_create("passfds");
-	TCase *tc = tcase_create("dialects");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_case("passfds");
+	TCase *te = unit_case("einhorn");
 
 	tcase_add_loop_test(tc, test_parse, 0, N(lists));
 	tcase_add_loop_test(tc, test_contiguity, 0, N(pins));
 	tcase_add_test(tc, test_env);
-	tcase_add_loop_test(tc, test_einhorn_ack, 0, N(acks));
+	tcase_add_loop_test(te, test_einhorn_ack, 0, N(acks));
 	tcase_add_loop_test(tc, test_adopt, 0, N(adopts));
 	tcase_add_test(tc, test_adopt_not_ours);
 	tcase_add_test(tc, test_adopt_all);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

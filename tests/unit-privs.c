@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "privs.h"
+#include "run-tests.h"
 
 /* ---- privs_setup: what is refused, and the message ----------------------- */
 
@@ -161,11 +162,10 @@ START_TEST(test_groups_fit)
 }
 END_TEST
 
-static Suite *
-privs_suite(void)
+void
+tests_privs(void)
 {
-	Suite *s = suite_create("baton-privs");
-	TCase *tc = tcase_create("privs");
+	TCase *tc = unit_case("privs");
 
 	tcase_add_loop_test(tc, test_setup, 0,
 	                    sizeof(setup_cases) / sizeof(setup_cases[0]));
@@ -174,18 +174,4 @@ privs_suite(void)
 	                    sizeof(describe_cases) / sizeof(describe_cases[0]));
 	tcase_add_loop_test(tc, test_groups_fit, 0,
 	                    sizeof(groups_cases) / sizeof(groups_cases[0]));
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(privs_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "qstat.h"
+#include "run-tests.h"
 
 #define MAX_CLIENTS 16
 
@@ -551,13 +552,10 @@ START_TEST(test_moved)
 }
 END_TEST
 
-int
-main(void)
+void
+tests_qstat(void)
 {
-	Suite *s = suite_create("baton-unit-qstat");
-	TCase *tc = tcase_create("qstat");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_case("qstat");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
@@ -576,10 +574,4 @@ main(void)
 	tcase_add_test(tc, test_read_cookies);
 	tcase_add_test(tc, test_cookie_check);
 	tcase_add_test(tc, test_moved);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -21,6 +21,7 @@
 #include "listen.h"
 #include "options.h"
 #include "reexec.h"
+#include "run-tests.h"
 
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
@@ -340,13 +341,10 @@ END_TEST
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-int
-main(void)
+void
+tests_reexec(void)
 {
-	Suite *s = suite_create("reexec");
-	TCase *tc = tcase_create("state");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_case("reexec");
 
 	tcase_add_test(tc, test_listeners_round_trip);
 	tcase_add_test(tc, test_v2_unpacked);
@@ -358,10 +356,4 @@ main(void)
 	tcase_add_test(tc, test_v3_no_port_rebuilt);
 	tcase_add_exit_test(tc, test_v3_bound_without_port, 70);
 	tcase_add_exit_test(tc, test_v3_other_key, 70);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "safepath.h"
+#include "run-tests.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define OTHER_UID 65534 /* nobody: a local user who plants links */
@@ -281,23 +282,14 @@ START_TEST(test_temp)
 }
 END_TEST
 
-int
-main(void)
+void
+tests_safepath(void)
 {
-	Suite *s = suite_create("baton-unit-safepath");
-	TCase *tc = tcase_create("safepath");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_case("safepath");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_open, 0, N(open_cases));
 	tcase_add_test(tc, test_dev_stderr);
 	tcase_add_test(tc, test_open_dir);
 	tcase_add_test(tc, test_temp);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

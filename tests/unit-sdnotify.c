@@ -15,6 +15,7 @@
 
 #include "listen.h"
 #include "sdnotify.h"
+#include "run-tests.h"
 
 /* ---- datagrams ------------------------------------------------------------ */
 
@@ -185,27 +186,12 @@ START_TEST(test_full_queue)
 }
 END_TEST
 
-static Suite *
-sdnotify_suite(void)
+void
+tests_sdnotify(void)
 {
-	Suite *s = suite_create("baton-sdnotify");
-	TCase *tc = tcase_create("sdnotify");
+	TCase *tc = unit_case("sdnotify");
 
 	tcase_add_test(tc, test_messages);
 	tcase_add_test(tc, test_fdstore);
 	tcase_add_test(tc, test_full_queue);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(sdnotify_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

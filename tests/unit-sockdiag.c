@@ -22,6 +22,7 @@
 
 #include "procstat.h"
 #include "sockdiag.h"
+#include "run-tests.h"
 
 #define NCONN 8
 
@@ -580,19 +581,15 @@ START_TEST(test_unix)
 }
 END_TEST
 
-int
-main(void)
+void
+tests_sockdiag(void)
 {
-	Suite *s = suite_create("baton-unit-sockdiag");
-	TCase *tp = tcase_create("procstat"), *tt = tcase_create("sockdiag");
-	SRunner *sr;
-	int failed;
+	TCase *tp = unit_case("procstat"), *tt = unit_case("sockdiag");
 
 	tcase_add_loop_test(tp, test_sock_inode, 0,
 	                    sizeof(sock_targets) / sizeof(sock_targets[0]));
 	tcase_add_test(tp, test_walk);
 	tcase_add_test(tp, test_socket_inodes);
-	suite_add_tcase(s, tp);
 	tcase_add_checked_fixture(tt, tcp_setup, tcp_teardown);
 	tcase_add_test(tt, test_inet_ports);
 	tcase_add_test(tt, test_inet_max_ports);
@@ -602,10 +599,4 @@ main(void)
 	tcase_add_test(tt, test_count_held_v6);
 	tcase_add_test(tt, test_count_owned);
 	tcase_add_test(tt, test_unix);
-	suite_add_tcase(s, tt);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

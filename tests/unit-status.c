@@ -12,6 +12,7 @@
 #include "control.h"
 #include "reexec.h"
 #include "statusjson.h"
+#include "run-tests.h"
 
 static void
 opts_cb(FILE *f, const void *arg)
@@ -835,7 +836,7 @@ START_TEST(test_reexec_round_trip)
 	char k0[] = "8080", k1[] = "/s", n1[] = "web";
 	struct reexec_listener ls[2] = {{4, LISTEN_BOUND, k0, NULL},
 	                                {6, LISTEN_SYSTEMD, k1, n1}};
-	struct reexec_state s = {1234, 3, 2, ls, 5, 4, 1, 1, 12.5, 2, g}, back;
+	struct reexec_state s = {1234, 3, 2, ls, 5, 4, 1, 1, 12.5, 2, g, -1}, back;
 	char err[256], *text = reexec_pack(&s);
 	size_t i, k;
 
@@ -918,13 +919,11 @@ END_TEST
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-int
-main(void)
+void
+tests_status(void)
 {
-	Suite *s = suite_create("status");
-	TCase *tc = tcase_create("formats");
-	SRunner *sr;
-	int failed;
+	TCase *tc = unit_case("statusjson");
+	TCase *tr = unit_case("reexec");
 
 	tcase_add_loop_test(tc, test_json_round_trip, 0, N(strings));
 	tcase_add_test(tc, test_json_nulls);
@@ -940,13 +939,7 @@ main(void)
 	tcase_add_loop_test(tc, test_json_bounds, 0, N(out_of_bounds));
 	tcase_add_test(tc, test_json_string_bound);
 	tcase_add_test(tc, test_json_every_row);
-	tcase_add_test(tc, test_reexec_round_trip);
-	tcase_add_loop_test(tc, test_reexec_bad, 0, N(bad_reexec));
-	tcase_add_test(tc, test_reexec_good_minimal);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	tcase_add_test(tr, test_reexec_round_trip);
+	tcase_add_loop_test(tr, test_reexec_bad, 0, N(bad_reexec));
+	tcase_add_test(tr, test_reexec_good_minimal);
 }

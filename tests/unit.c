@@ -20,6 +20,7 @@
 #include "snapshot.h"
 #include "sockopt.h"
 #include "status.h"
+#include "run-tests.h"
 
 /* ---- --port specs ----------------------------------------------------- */
 
@@ -890,47 +891,37 @@ START_TEST(test_pin_beyond_fd_limit)
 }
 END_TEST
 
-static Suite *
-unit_suite(void)
-{
-	Suite *s = suite_create("baton-unit");
-	TCase *tc = tcase_create("pure");
-
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
-	tcase_add_loop_test(tc, test_port_spec, 0, N(port_cases));
-	tcase_add_loop_test(tc, test_fd_assignment, 0, N(fd_cases));
-	tcase_add_test(tc, test_path_spec);
-	tcase_add_loop_test(tc, test_sig_names, 0, N(sig_cases));
-	tcase_add_test(tc, test_status_numeric_order);
-	tcase_add_test(tc, test_status_render);
-	tcase_add_loop_test(tc, test_status_parse, 0, N(parse_cases));
-	tcase_add_test(tc, test_options_defaults);
-	tcase_add_test(tc, test_options_forms);
-	tcase_add_loop_test(tc, test_options_bad, 0, N(bad_options));
-	tcase_add_test(tc, test_options_pin_collision);
-	tcase_add_test(tc, test_pin_beyond_fd_limit);
-	tcase_add_test(tc, test_tunables_env);
-	tcase_add_loop_test(tc, test_sockopt_values, 0, N(value_cases));
-	tcase_add_loop_test(tc, test_sockopt_lists, 0, N(list_cases));
-	tcase_add_test(tc, test_sockopt_merge);
-	tcase_add_loop_test(tc, test_sockopt_options_bad, 0,
-	                    N(sockopt_bad_options));
-	tcase_add_test(tc, test_sockopt_describe);
-	tcase_add_test(tc, test_sockopt_bind_tcp);
-	tcase_add_test(tc, test_sockopt_bind_unix);
-	tcase_add_test(tc, test_sockopt_nonblock);
-	suite_add_tcase(s, tc);
-	return s;
-}
 
-int
-main(void)
+void
+tests_unit(void)
 {
-	SRunner *sr = srunner_create(unit_suite());
-	int failed;
+	TCase *tl = unit_case("listen");
+	TCase *tg = unit_case("sig");
+	TCase *tt = unit_case("status");
+	TCase *to = unit_case("options");
+	TCase *ts = unit_case("sockopt");
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	tcase_add_loop_test(tl, test_port_spec, 0, N(port_cases));
+	tcase_add_loop_test(tl, test_fd_assignment, 0, N(fd_cases));
+	tcase_add_test(tl, test_path_spec);
+	tcase_add_test(tl, test_pin_beyond_fd_limit);
+	tcase_add_loop_test(tg, test_sig_names, 0, N(sig_cases));
+	tcase_add_test(tt, test_status_numeric_order);
+	tcase_add_test(tt, test_status_render);
+	tcase_add_loop_test(tt, test_status_parse, 0, N(parse_cases));
+	tcase_add_test(to, test_options_defaults);
+	tcase_add_test(to, test_options_forms);
+	tcase_add_loop_test(to, test_options_bad, 0, N(bad_options));
+	tcase_add_test(to, test_options_pin_collision);
+	tcase_add_test(to, test_tunables_env);
+	tcase_add_loop_test(ts, test_sockopt_values, 0, N(value_cases));
+	tcase_add_loop_test(ts, test_sockopt_lists, 0, N(list_cases));
+	tcase_add_test(ts, test_sockopt_merge);
+	tcase_add_loop_test(ts, test_sockopt_options_bad, 0,
+	                    N(sockopt_bad_options));
+	tcase_add_test(ts, test_sockopt_describe);
+	tcase_add_test(ts, test_sockopt_bind_tcp);
+	tcase_add_test(ts, test_sockopt_bind_unix);
+	tcase_add_test(ts, test_sockopt_nonblock);
 }

@@ -1150,7 +1150,7 @@ main(int argc, char **argv)
 	}
 	install_handlers();
 	if (report != NULL) {
-		/* credentials as the worker sees them (issue 10) */
+		/* credentials as the worker sees them */
 		if (prctl(PR_GET_PDEATHSIG, &pdeathsig) < 0)
 			pdeathsig = -1;
 		probe_low_bind();

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 16, rule 2: every deadline on the monotonic clock. baton runs under
+# Every deadline is on the monotonic clock. baton runs under
 # libfaketime (Debian package faketime) with the monotonic clock left
 # alone (DONT_FAKE_MONOTONIC=1), and the wall clock is stepped by +1 h or
 # -1 h while a deadline runs. 0.2.0 computed them from ev_now() (wall

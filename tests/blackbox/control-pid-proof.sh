@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 16, rule 1, for baton --stop and --restart: the pid in a pid file
+# For baton --stop and --restart: the pid in a pid file
 # is only a number. A locked pid file whose pid is now an unrelated
 # process's (the supervisor gone, the number reused, the lock held by
 # another holder of the file) must not get that process signalled. 0.2.0

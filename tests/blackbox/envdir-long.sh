@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 16: 0.2.0 cut an envdir value to 65,535 bytes without a word, where
-# start_server passes 100,000. The whole first line is passed now, up to
+# An envdir value is passed whole (0.2.0 cut it to 65,535 bytes without a
+# word, where start_server passes 100,000): its whole first line, up to
 # what exec can carry (MAX_ARG_STRLEN: 131,072 bytes per NAME=value string,
 # its NUL included); a longer one is ignored with a warning, not cut. And
 # a file named ENVDIR swapped the directory being read at the next load:

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Bug fix (issue 9, bug 7): listeners near the fd limit. N listeners work
+# Listeners near the fd limit. N listeners work
 # whenever N + 16 <= RLIMIT_NOFILE, and pins at limit-1 and limit-2 reach
 # the worker; beyond that the start-up check refuses with the listener and
 # the limit named. (baton used to need about twice as many fds as

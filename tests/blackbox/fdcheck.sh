@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Catch a worker that ignores the socket it was given (issue 11, part 4).
+# Catch a worker that ignores the socket it was given.
 . "$(dirname "$0")/lib.sh"
 baton_only_script "fd check"
 command -v python3 >/dev/null || skip_all "python3 is not installed"

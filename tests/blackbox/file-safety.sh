@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Bug fix (issue 9, bug 2): the pid and status files cannot be abused. A
+# The pid and status files cannot be abused. A
 # symlink planted at the pid file path, or on the way to the status or
-# .prom file, is refused (a root baton wrote through it; issue 16: "planted"
+# .prom file, is refused (a root baton wrote through it; "planted"
 # as fs.protected_symlinks means it, other links are followed); a device (--pid-file=/dev/null) is refused, not deleted at
 # exit; the status file's temporaries have unpredictable names created
 # with O_EXCL; a second baton pointed at a live one's status file does not
@@ -16,7 +16,7 @@ echo precious >"$T/target"
 chmod 600 "$T/target"
 
 # ---- a symlink at the pid file path ----------------------------------------
-# The rule (issue 16): links are followed, as start_server does, except
+# The rule: links are followed, as start_server does, except
 # where fs.protected_symlinks would refuse, whatever the sysctl says: a
 # link in a sticky world-writable directory owned by neither baton's user
 # nor the directory's owner.

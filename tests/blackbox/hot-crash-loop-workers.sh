@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 5, crash loop with --num-workers: one worker slot of a generation that
+# Crash loop with --num-workers: one worker slot of a generation that
 # has served for a while (past the 10 s stable period) starts crashing. The
 # slot is restarted alone, in the same generation, with the same backoff as a
 # single worker (0 s, 1 s, 2 s ... between a death and the next start; here

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 5, crash loop: a serving worker that keeps dying is restarted with
+# Crash loop: a serving worker that keeps dying is restarted with
 # exponential backoff (0 s, 1 s, 2 s, 4 s ... between a death and the next
 # start), each death logged with its exit status; baton does not spin the CPU;
 # the backoff is reset once a generation has served for a stable period (10 s).

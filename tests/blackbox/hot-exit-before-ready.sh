@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 5, rollback: a new generation that exits (or is killed) before it is
+# Rollback: a new generation that exits (or is killed) before it is
 # ready is rolled back. The serving worker keeps answering, untouched;
 # "baton --restart" exits 4 with the reason; the JSON status keeps the
 # failure in last_failure; nothing is retried until the next restart
@@ -86,6 +86,9 @@ is "$(status_gens "$T/status")" 4 "the status file lists generation 4 only"
 check "the old worker is gone" wait_pid_gone "$pid1" 5
 is "$(http_pid 127.0.0.1:$P)" "$pid4" "generation 4 answers"
 
+# a second of answers from generation 4 alone, then the clients stop
+nap 1
+stop_load lg
 finish_load lg 20
 is "$LOAD_STATUS" 0 "no request failed through the failed and the good restarts"
 like "$LOAD_OUT" " failed=0 " "failed=0"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 5, HUP storm: 100 HUPs in quick succession under load. HUPs during a
+# HUP storm: 100 HUPs in quick succession under load. HUPs during a
 # restart coalesce into one follow-up restart; the storm ends with exactly one
 # serving generation, no zombie, baton's fd count and RSS as before, and no
 # failed request.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 5, stop timeout: a worker that ignores TERM gets SIGKILL
+# Stop timeout: a worker that ignores TERM gets SIGKILL
 # --stop-timeout seconds after it, both when it is retired by a HUP and when
 # baton itself is stopped with TERM; the log names the pid each time.
 . "$(dirname "$0")/lib.sh"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 5, --max-old-generations=1: workers that ignore TERM pile up as
+# --max-old-generations=1: workers that ignore TERM pile up as
 # retiring generations; beyond the cap the oldest retiring generation gets
 # SIGKILL. After 3 HUPs only one retiring generation is left beside the
 # serving one.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 5, readiness deadline: with --ready=notify --ready-timeout=2, a new
+# Readiness deadline: with --ready=notify --ready-timeout=2, a new
 # generation that never sends READY=1 is rolled back at the deadline: its
 # worker is stopped, the serving one keeps serving, "baton --restart" exits 4
 # with the reason. Two cases: a worker that serves but never notifies, and one

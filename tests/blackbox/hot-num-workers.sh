@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 5, --num-workers=3: three worker processes per generation, told their
+# --num-workers=3: three worker processes per generation, told their
 # index in BATON_WORKER_INDEX; with --ready=notify a generation is ready once
 # all three sent READY=1; a serving worker that dies is replaced alone, in
 # the same generation. Also SIGUSR1: baton reopens --log-file (rotation).

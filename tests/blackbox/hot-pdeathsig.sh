@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 5, --die-with-supervisor: workers get PR_SET_PDEATHSIG, so when baton
+# --die-with-supervisor: workers get PR_SET_PDEATHSIG, so when baton
 # is SIGKILLed (no chance to stop them) they are gone within a second, the
 # serving and the retiring ones alike. Without the option they survive, as
 # under start_server. Also: baton is a child subreaper, so a process a worker

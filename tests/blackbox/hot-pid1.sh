@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 5: baton as PID 1 (a container's init). In a new pid namespace,
+# baton as PID 1 (a container's init). In a new pid namespace,
 # baton is process 1: it serves and restarts as anywhere else, reaps the
 # orphans the namespace hands it, and a TERM from outside (which the kernel
 # only delivers to a namespace's init when it has a handler) stops it and

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 5, self re-exec: SIGUSR2 makes baton exec its own binary again,
+# Self re-exec: SIGUSR2 makes baton exec its own binary again,
 # keeping its pid, the listening sockets, the locked pid file and the running
 # workers (still its children), so a new baton binary takes over without a
 # restart of the workers. Under load: no failed request. A replaced binary is

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 5, slow boot: a worker that needs 3 s before it serves, restarted
+# Slow boot: a worker that needs 3 s before it serves, restarted
 # twice under load with --ready=notify. start_server retires the old worker
 # after --interval and leaves clients waiting in the gap; baton retires it only
 # once the new one said READY=1: no request fails or waits past 2 s.
@@ -50,6 +50,9 @@ pid3=$(report_val "$(report 3)" pid)
 check "generation 3 takes over" wait_status "$T/status" 3 8
 check "generation 2's worker is gone" wait_pid_gone "$pid2" 5
 
+# a second of answers from generation 3 alone, then the clients stop
+nap 1
+stop_load lg
 finish_load lg 20
 is "$LOAD_STATUS" 0 "the load client saw no failure"
 like "$LOAD_OUT" " failed=0 refused=0 reset=0 timeout=0 " "none refused, reset or timed out (2 s)"

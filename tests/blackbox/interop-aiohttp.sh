@@ -5,7 +5,7 @@
 # passed and stops on TERM (baton's default signal): it closes its listener
 # and gives the handlers in flight up to shutdown_timeout to finish. A HUP
 # under bounded load, a 2 s request in flight at the HUP finished by
-# generation 1, a new pid answers; TERM stops everything (issue 22).
+# generation 1, a new pid answers; TERM stops everything.
 #
 # aiohttp's stop closes the connections it has accepted but whose request it
 # has not read yet (asyncio, as uvicorn and hypercorn), so under load a few

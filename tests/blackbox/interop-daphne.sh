@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 # Daphne (Debian's daphne) with "--fd 3": Daphne serves on the socket baton
-# passed (issue 11).
+# passed.
 #
 # Daphne has no graceful stop: on TERM (or INT) Twisted closes every
 # connection still open and Daphne logs "Killed N pending application

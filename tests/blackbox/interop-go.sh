@@ -7,8 +7,8 @@
 # standard library only, with the build cache in the test's directory and no
 # network. A HUP under bounded load loses no request, a 2 s request in flight
 # at the HUP is finished by generation 1, a new pid answers; TERM stops
-# everything (issue 22). (Without Shutdown, TERM kills the process and cuts
-# what it serves: 11 requests lost across 5 HUPs in the trial of issue 22.)
+# everything. (Without Shutdown, TERM kills the process and cuts
+# what it serves: 11 requests lost across 5 HUPs in a trial.)
 . "$(dirname "$0")/lib-interop.sh"
 baton_only_script "baton passes fd 3 (start_server's first fd is 4)"
 command -v go >/dev/null || skip_all "go is not installed (package golang-go)"

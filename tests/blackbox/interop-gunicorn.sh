@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 # gunicorn (Debian's gunicorn package) with --pass-fds-as=systemd: no -b,
-# no wrapper; a HUP under bounded load loses no request (issue 11).
+# no wrapper; a HUP under bounded load loses no request.
 . "$(dirname "$0")/lib-interop.sh"
 baton_only_script "--pass-fds-as=systemd"
 command -v gunicorn >/dev/null || skip_all "gunicorn is not installed (package gunicorn)"

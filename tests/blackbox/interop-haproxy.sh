@@ -6,7 +6,7 @@
 # with the generation and pid HAProxy gives it in headers.
 # USR1 is HAProxy's soft stop: it stops listening, finishes the connections
 # it has, then exits; TERM is its hard stop, which cuts them (17 requests
-# lost across 5 HUPs in the trial of issue 22, and the request in flight
+# lost across 5 HUPs in a trial, and the request in flight
 # here). So baton is run with --signal-on-hup=USR1 --signal-on-term=USR1. A
 # HUP under bounded load loses no request, a 2 s request in flight at the
 # HUP is finished by generation 1, a new pid answers, generation 1 exits;

@@ -5,7 +5,7 @@
 # default signal: it stops accepting and finishes the requests in flight,
 # for up to --graceful-timeout). A HUP under bounded load loses no request, a
 # 2 s request in flight at the HUP is finished by generation 1, a new pid
-# answers; TERM stops everything (issue 11).
+# answers; TERM stops everything.
 #
 # hypercorn's stop closes the connections it has accepted but whose request
 # it has not read yet (asyncio: the server closes its idle connections when

@@ -8,7 +8,7 @@
 # script's parent), after ?SECONDS of sleep. INT is lighttpd's graceful stop:
 # it closes its listener, finishes the requests in flight, then exits; TERM
 # is its quick one, which cuts them (6 requests lost across 5 HUPs in the
-# trial of issue 22). So baton is run with --signal-on-hup=INT
+# a trial). So baton is run with --signal-on-hup=INT
 # --signal-on-term=INT. A HUP under bounded load loses no request, a 2 s
 # request in flight at the HUP is finished by generation 1, a new pid
 # answers; TERM stops everything.

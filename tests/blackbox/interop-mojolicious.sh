@@ -6,7 +6,7 @@
 # is the graceful stop, hence --signal-on-hup=QUIT --signal-on-term=QUIT. A
 # HUP under bounded load loses no request, a 2 s request in flight at the HUP
 # is finished by generation 1, a new pid answers; TERM (QUIT to Mojolicious)
-# stops everything (issue 11).
+# stops everything.
 . "$(dirname "$0")/lib-interop.sh"
 baton_only_script "baton passes fd 3 (start_server's first fd is 4)"
 perl -MMojolicious::Lite -e 1 2>/dev/null ||

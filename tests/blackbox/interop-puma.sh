@@ -5,7 +5,7 @@
 # gracefully on TERM (baton's default signal: the workers finish what they
 # serve). A HUP under bounded load loses no request, a 2 s request in flight
 # at the HUP is finished by generation 1, a new pid answers; TERM stops
-# everything (issue 11).
+# everything.
 . "$(dirname "$0")/lib-interop.sh"
 baton_only_script "baton passes fd 3 (start_server's first fd is 4)"
 command -v puma >/dev/null || skip_all "puma is not installed (package puma)"

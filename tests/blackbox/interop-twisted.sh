@@ -3,7 +3,7 @@
 # Twisted (Debian's python3-twisted, whose command is twist3) with the
 # systemd: endpoint and baton's --pass-fds-as=systemd (LISTEN_FDS):
 # "twist3 web --listen systemd:domain=INET:index=0 --class app.Root" serves a
-# resource of ours on the socket baton passed (issue 22). A HUP under bounded
+# resource of ours on the socket baton passed. A HUP under bounded
 # load, a new pid answers, generation 1 exits; TERM stops everything.
 #
 # A resource, not a WSGI application (--wsgi): Twisted 22.4's WSGI container

@@ -5,7 +5,7 @@
 # which cuts requests in flight; QUIT is the graceful one, hence
 # --signal-on-hup=QUIT --signal-on-term=QUIT. A HUP under bounded load loses
 # no request, a 2 s request in flight at the HUP is finished by generation 1,
-# a new pid answers; TERM (QUIT to Unicorn) stops everything (issue 11).
+# a new pid answers; TERM (QUIT to Unicorn) stops everything.
 . "$(dirname "$0")/lib-interop.sh"
 baton_only_script "baton passes fd 3 (start_server's first fd is 4)"
 command -v unicorn >/dev/null || skip_all "unicorn is not installed (package unicorn)"

@@ -6,7 +6,7 @@
 # default signal:
 # it stops accepting, finishes the requests in flight, then exits). A HUP
 # under bounded load loses no request, a 2 s request in flight at the HUP is
-# finished by generation 1, a new pid answers; TERM stops everything (issue 11).
+# finished by generation 1, a new pid answers; TERM stops everything.
 #
 # uvicorn's stop closes the connections it has accepted but whose request it
 # has not read yet (asyncio: the server closes its idle connections when it
@@ -28,7 +28,7 @@ write_asgi_app uvicorn
 own_reload_lost "$(free_port)" TERM "$PY" -m uvicorn --app-dir "$T/app" --fd 3 --no-access-log app:asgi
 INTEROP_OWN_LOST=$OWN_LOST
 P=$(free_port)
-# --nodelay, as documented (issue 22): uvicorn wraps fd 3 as a unix socket
+# --nodelay, as documented: uvicorn wraps fd 3 as a unix socket
 # and never sets TCP_NODELAY on what it accepts; without it every
 # keep-alive request waits about 40 ms on Nagle (bench/uvicorn-nodelay.sh)
 start_baton --port=127.0.0.1:$P --nodelay --status-file="$T/status" -- \

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 # uWSGI (Debian's uwsgi-core and uwsgi-plugin-python3) with
-# "--http-socket fd://3": uWSGI serves on the socket baton passed (issue 11).
+# "--http-socket fd://3": uWSGI serves on the socket baton passed.
 # uWSGI reads TERM as "brutal reload" (the old generation would reload instead
 # of exiting, and generations would pile up) and INT and QUIT as "kill at
 # once"; the hook "unix_signal:15 gracefully_kill_them_all" (which needs

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 # waitress (Debian's python3-waitress), examples/waitress/app.py:
 # serve(app, sockets=[socket.socket(fileno=3)]) serves on the socket baton
-# passed (issue 22). A HUP under bounded load, a new pid answers, generation
+# passed. A HUP under bounded load, a new pid answers, generation
 # 1 exits; TERM stops everything.
 #
 # waitress has no graceful stop: TERM (baton's default signal, and what any

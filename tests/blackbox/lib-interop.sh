@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Shared steps of the interop-SERVER.sh scripts (issue 11): a real server,
+# Shared steps of the interop-SERVER.sh scripts: a real server,
 # unchanged, under baton, serving a tiny application of ours that answers
 # "gen=GENERATION pid=PID" on / and, after a pause, on /sleep/MS.
 #

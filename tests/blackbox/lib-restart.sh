@@ -60,10 +60,14 @@ log_count() {
 start_load() {
 	local name=$1
 	shift
-	"$LOADGEN" "$@" --verbose >"$T/$name.out" 2>"$T/$name.err" &
+	"$LOADGEN" "$@" --stop-file "$T/$name.stop" --verbose >"$T/$name.out" 2>"$T/$name.err" &
 	eval "_load_pid_$name=\$!"
 	_track $!
 }
+
+# stop_load NAME: the clients stop now (their --stop-file), before their
+# --seconds are up: once what they were to run across has happened
+stop_load() { : >"$T/$1.stop"; }
 
 # finish_load NAME [TIMEOUT]: waits for it (bounded); sets LOAD_STATUS (the
 # client's exit status, 255 if it had to be killed) and LOAD_OUT (its line).

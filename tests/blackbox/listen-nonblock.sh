@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# --nonblock and --sockopts=nonblock (issue 22): O_NONBLOCK on the
+# --nonblock and --sockopts=nonblock: O_NONBLOCK on the
 # listener's open file description, seen from inside the worker on the fd
 # it inherits, in every generation; --pass-fds-as=nginx implies it (nginx
 # takes an inherited listener for non-blocking and otherwise sleeps in

@@ -3,8 +3,8 @@
 # --log-file="| command": a command that dies is restarted (1 s, 2 s, 4 s
 # ... 30 s apart) on the same pipe, which baton keeps open meanwhile: baton
 # keeps running and logging, restarts still work, and a worker that
-# restored SIGPIPE's default action is not killed by writing to the log
-# (issue 9). Before, the output was lost until baton restarted, and such a
+# restored SIGPIPE's default action is not killed by writing to the log.
+# Before, the output was lost until baton restarted, and such a
 # worker died of SIGPIPE on its next line.
 . "$(dirname "$0")/lib.sh"
 baton_only_script "the log command is restarted"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# --log-file follows symbolic links as start_server does (issue 16: the
+# --log-file follows symbolic links as start_server does (the
 # drop-in idioms --log-file=/dev/stderr and /dev/stdout, which 0.2.0
 # refused with "Too many levels of symbolic links"), except where the
 # kernel's fs.protected_symlinks rule would refuse, whether or not the

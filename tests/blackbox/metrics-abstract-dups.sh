@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 16, rule 6: two abstract unix sockets passed by systemd are both
+# Two abstract unix sockets passed by systemd are both
 # shown as "@"; the scraper must still see two series, not one series
 # twice (0.2.0 rendered the same labels for both: a scraper keeps one
 # or rejects the scrape). They get an fd label, as two --reuseport

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# One escaper for the Prometheus text (issue 16, rule 6): a --path holding
+# One escaper for the Prometheus text: a --path holding
 # a byte that is not UTF-8, a CR, a newline, a double quote and a
 # backslash, and two --reuseport listeners on one address, give an
 # exposition that "promtool check metrics" accepts, with no two series

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Health for containers (issue 12): /readyz and "baton --health [--ready]"
+# Health for containers: /readyz and "baton --health [--ready]"
 # before the first generation is ready, once it serves, during
 # --stop-delay (not ready, the worker still serving, its stop signal only
 # after the delay) and after kill -9; a second TERM skips the delay.

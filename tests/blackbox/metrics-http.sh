@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# The metrics listener is bounded (issue 12): 10,000 requests to /metrics
+# The metrics listener is bounded: 10,000 requests to /metrics
 # leave baton's fd count flat; unknown paths are 404, other methods 405,
-# an oversized request 431. HTTP framing (issue 16): Host required once
+# an oversized request 431. HTTP framing: Host required once
 # in HTTP/1.1 and never twice, HEAD, absolute-form targets. Idle
 # connections are cut after about 2 s and hold no request back.
 . "$(dirname "$0")/lib.sh"
@@ -47,7 +47,7 @@ is "$out" 10000 "10,000 requests to /metrics, each answered in full"
 after=$(fd_count "$BATON_PID")
 is "$after" "$before" "baton's fd count is flat ($before before, $after after)"
 
-# HTTP framing (issue 16): Host (RFC 9112 §3.2), HEAD (RFC 9110 §9.1),
+# HTTP framing: Host (RFC 9112 §3.2), HEAD (RFC 9110 §9.1),
 # absolute-form targets (RFC 9112 §3.2.2), each as a raw request
 raw() { # raw REQUEST: baton's whole answer (printf escapes in REQUEST)
 	python3 - "$M" "$1" <<'PY'

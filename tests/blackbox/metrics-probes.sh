@@ -1,7 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# The metrics port answers probes whatever other clients do (issue 16,
-# rule 4): while 64 idle connections and 32 slowloris clients are held
+# The metrics port answers probes whatever other clients do: while 64 idle connections and 32 slowloris clients are held
 # open (each reopened as soon as baton closes it), every /healthz and
 # /readyz probe with Kubernetes' 1 s timeout is answered; an idle
 # connection is closed after a short time; under a low fd limit, where

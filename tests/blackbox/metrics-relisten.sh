@@ -3,7 +3,7 @@
 # A worker that calls listen() again on its inherited socket changes the
 # backlog for every generation: baton sees it in its next sample, says so
 # in the log, and the backlog gauge follows. A worker that keeps changing
-# it gets one line per 10 s, not one per sample (issue 16, rule 5).
+# it gets one line per 10 s, not one per sample.
 . "$(dirname "$0")/lib.sh"
 baton_only_script "queue diagnosis is a baton extension"
 . "$top_srcdir/tests/blackbox/lib-metrics.sh"

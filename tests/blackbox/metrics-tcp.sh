@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# The accept queue of a TCP listener made visible (issue 12): --backlog=4,
+# The accept queue of a TCP listener made visible: --backlog=4,
 # a worker that never accepts, 10 non-blocking connects. --stats (run as a
 # client, by inode), the .prom file and GET /metrics all show 5 queued and
 # the drops; ss(8) agrees; the log says nothing accepts and that the

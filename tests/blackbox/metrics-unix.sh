@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# A unix stream listener's queue through baton (issue 12): --backlog=3, 6
+# A unix stream listener's queue through baton: --backlog=3, 6
 # non-blocking connects: 4 are queued (backlog + 1), 2 get EAGAIN; --stats
 # and /metrics show len 4, limit 3, and no drops (unix has no counter).
 . "$(dirname "$0")/lib.sh"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 # A worker that sends STOPPING=1 in a loop on NOTIFY_SOCKET gets one log
-# line, not one per datagram (issue 16, rule 5: every line an outside
+# line, not one per datagram (every line an outside
 # party can cause is bounded; 0.2.0 logged "worker N (generation G) is
 # stopping" for each datagram).
 . "$(dirname "$0")/lib.sh"

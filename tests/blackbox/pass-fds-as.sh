@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# --pass-fds-as (issue 11, part 2): the fds in each server family's own
+# --pass-fds-as: the fds in each server family's own
 # variables, checked from inside the worker.
 . "$(dirname "$0")/lib.sh"
 baton_only_script "--pass-fds-as"
@@ -37,7 +37,7 @@ LISTEN_FDS=7 NGINX=9 start_baton --port=127.0.0.1:$P --pass-fds-as=systemd -- \
 wait_file "$T/sd.1" 10 || bail_out "no worker report"
 check_not "systemd alone: no SERVER_STARTER_PORT" report_has_env "$T/sd.1" SERVER_STARTER_PORT
 # the generation is not a way of passing fds: every dialect keeps it
-# (issue 22: nginx's "pid nginx.$SERVER_STARTER_GENERATION.pid")
+# (nginx's "pid nginx.$SERVER_STARTER_GENERATION.pid")
 is "$(report_env "$T/sd.1" SERVER_STARTER_GENERATION)" 1 "systemd alone: SERVER_STARTER_GENERATION is kept"
 is "$(report_env "$T/sd.1" LISTEN_FDS)" 1 "LISTEN_FDS is baton's, not the one it inherited"
 is "$(report_env "$T/sd.1" LISTEN_FDNAMES)" "127.0.0.1_$P" "LISTEN_FDNAMES for one listener"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 16, rule 1: baton never signals a number it has not proven is
+# baton never signals a number it has not proven is
 # still its own. A worker dies and leaves a process in its group that
 # ignores SIGTERM; the group then empties during the grace, and an
 # unrelated process gets the freed number and makes it its own process

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 16, --port=HOST:0: the port the kernel chose is shown wherever the
+# --port=HOST:0: the port the kernel chose is shown wherever the
 # listener is (the log, --check, STATUS.json, --stats in its three formats,
 # /metrics), across a self re-exec too; SERVER_STARTER_PORT keeps the spec
 # as given, and a connection to the chosen port is answered. 0.2.0 showed

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 10, the ambient leak: a baton that runs unprivileged with ambient
+# The ambient leak: a baton that runs unprivileged with ambient
 # cap_net_bind_service (systemd AmbientCapabilities=, setpriv --ambient-caps)
 # binds a low port itself, but its workers do not inherit the capability
 # (CapAmb 0, a low bind refused) unless --worker-caps names it (0x400).

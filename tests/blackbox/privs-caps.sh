@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 10, --worker-caps and --no-new-privs: a worker run as nobody keeps
+# --worker-caps and --no-new-privs: a worker run as nobody keeps
 # exactly the capabilities named, as ambient ones (they survive its exec):
 # cap_net_bind_service (0x400) in permitted, effective and ambient, a port
 # below 1024 binds; NoNewPrivs is 1. --check prints the worker credentials.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 10, bad credentials: refused at start-up with exit 1 and a message
+# Bad credentials: refused at start-up with exit 1 and a message
 # naming the cause, before anything is bound (an unknown user or group, a
 # capability that does not exist or that baton does not hold, --user in an
 # unprivileged baton); a --dir the worker user cannot enter fails the start

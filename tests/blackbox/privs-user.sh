@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 10, --user: a root baton runs its workers as an unprivileged user,
+# --user: a root baton runs its workers as an unprivileged user,
 # with every capability set empty (bounding set included), no low port, the
 # user's USER/LOGNAME/HOME, and --die-with-supervisor still in force (the
 # kernel clears the parent-death signal on a uid change: it is set after).

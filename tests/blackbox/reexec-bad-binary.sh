@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 9 bug 4: before SIGUSR2 execs the binary again, baton runs it once
+# Before SIGUSR2 execs the binary again, baton runs it once
 # ("--reexec-preflight=VERSION", which must answer "baton-reexec VERSION
 # ok"). A truncated copy, a file without the exec bit, a program that does
 # not answer, or one that hangs: baton keeps running the same image, the

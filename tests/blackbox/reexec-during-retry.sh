@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 16: SIGUSR2 during a retry backoff names the real reason. Nothing
+# SIGUSR2 during a retry backoff names the real reason. Nothing
 # is starting and baton is not stopping while a failed start waits out its
 # backoff, yet 0.2.0 refused the re-exec "while a generation is starting
 # or baton is stopping". It now says a retry is pending, and when the next

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 9 bug 3: the re-exec state travels only in a sealed memfd baton
+# The re-exec state travels only in a sealed memfd baton
 # itself passes across exec. A BATON_REEXEC_STATE variable inherited from
 # the environment or set by an envdir file has no effect: baton binds and
 # serves generation 1, and a pid named in the forged state is not baton's

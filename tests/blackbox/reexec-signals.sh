@@ -5,7 +5,7 @@
 # exec, the kernel keeps them pending across it, and the new image acts on
 # them once its loop runs. Before the fix `kill -USR2 $B; sleep 0.001;
 # kill -HUP $B` killed baton (default action of HUP in the new image before
-# its handlers) and orphaned the workers (issue 9, bug 1).
+# its handlers) and orphaned the workers.
 . "$(dirname "$0")/lib.sh"
 baton_only_script "self re-exec (SIGUSR2) is baton's"
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 9, drop-in retry, baton's side: a failed restart is retried with
+# Drop-in retry, baton's side: a failed restart is retried with
 # backoff until a generation serves (the serving one untouched throughout);
 # --restart-retries=N bounds it (0: roll back for good, as baton 0.1.0 did),
 # with a log line; "baton --restart" exits 4 at the first failed attempt and

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 9, drop-in retry: start_server's own scenario. Generation 1 fails
+# Drop-in retry: start_server's own scenario. Generation 1 fails
 # and 2 serves; after a HUP, 3 and 4 fail, and 5 serves within 6 s, while 2
 # keeps serving throughout and is retired only once 5 is up. Runs against
 # Perl's start_server too (BATON=/usr/bin/start_server): the same outcome.

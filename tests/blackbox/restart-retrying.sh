@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 9, drop-in retry: while baton retries a failed restart, "baton
+# Drop-in retry: while baton retries a failed restart, "baton
 # --restart" still exits 4 at the first failed attempt and says that baton
 # keeps retrying (and when, if the JSON status says). The supervisor here
 # is a stand-in that writes the JSON status a retrying baton writes, so the

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 9, bug 6: "baton --restart" never waits forever. A generation that
+# "baton --restart" never waits forever. A generation that
 # never becomes ready (--ready=notify --ready-timeout=0) ends the wait at
 # --restart-timeout with exit 4 and the reason; a stopped supervisor
 # (SIGSTOP) is noticed within seconds. On a terminal, --restart shows its

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 16, socket activation: what baton cannot serve is refused at start-up
+# Socket activation: what baton cannot serve is refused at start-up
 # with exit 2 and a message naming the fd, never adopted: a netlink or vsock
 # socket (ListenNetlink=; 0.2.0 died of SIGSEGV), a connection (a unit with
 # Accept=yes; 0.2.0 adopted it as a listener and ran workers on it), a LISTEN_FDNAMES
@@ -135,7 +135,9 @@ start_baton_activated() { # NAMES: the launcher in the background
 for names in web - ""; do
 	rm -f "$T/port"
 	start_baton_activated "$names"
-	wait_file "$T/port" 10 && P=$(cat "$T/port")
+	# non-empty: the launcher creates the file, then writes the port
+	P=
+	wait_until 10 test -s "$T/port" && P=$(cat "$T/port")
 	check "LISTEN_FDNAMES=\"$names\" for 1 fd: the passed socket is served" wait_http 127.0.0.1:$P 10
 	kill -TERM "$BATON_PID"
 	wait_baton_exit 15

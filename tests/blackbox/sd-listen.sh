@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# baton under a .socket unit (issue 11, part 1): LISTEN_FDS from its own
+# baton under a .socket unit: LISTEN_FDS from its own
 # manager, emulated by systemd-socket-activate, which binds, waits for the
 # first connection, then execs baton with the same pid.
 . "$(dirname "$0")/lib.sh"

@@ -5,7 +5,7 @@
 # on once the loop runs. HUP gives generation 2, TERM a clean stop (pid file
 # removed, no worker left), USR1 is only logged. Before the fix each of
 # these killed baton with its default action (exit 129, 143, 138),
-# leaving the pid and socket files behind (issue 9, bug 1).
+# leaving the pid and socket files behind.
 . "$(dirname "$0")/lib.sh"
 baton_only_script "signals during start-up"
 

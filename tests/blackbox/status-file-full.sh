@@ -1,8 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 16: on a full file system 0.2.0's status file kept naming a dead
-# worker, and "baton --restart" waited although the restart had succeeded.
-# Now baton's own status files are rewritten in place when there is no room
+# A full file system: the status file still names the live workers and
+# "baton --restart" still ends (0.2.0's kept naming a dead worker). baton's own status files are rewritten in place when there is no room
 # for a temporary (their blocks are still theirs), and a write that still
 # fails is tried again every second, with one warning, until it succeeds:
 # once space is freed the files are right again without another event, and

@@ -1,8 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 16: two batons given the same --status-file both ran in 0.2.0,
-# overwrote each other's file, and the first to stop deleted the other's.
-# The second is now refused (exit 3, as for a locked pid file), through a
+# One --status-file, one baton (in 0.2.0 two ran, overwrote each other's
+# file, and the first to stop deleted the other's): the second is refused (exit 3, as for a locked pid file), through a
 # lock on STATUS.lock beside it held for the first one's life, across a
 # SIGUSR2 re-exec; the first one's files are left intact.
 . "$(dirname "$0")/lib.sh"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# Issue 9, bug 5: what a worker leaves behind must not keep the port. Each
+# What a worker leaves behind must not keep the port. Each
 # worker has a process group of its own; once the worker is gone, what is
 # left of its group is stopped (SIGTERM, then SIGKILL after --stop-timeout),
 # and before baton exits, so is every process it started (strays adopted as

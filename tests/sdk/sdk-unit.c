@@ -367,8 +367,8 @@ static const struct key_case {
     {UDP4, "%p", 0, NULL}, /* start_server drops the 'u' */
     {UDP4, "u%p", 0, NULL},
     {UDP4, "127.0.0.1:u%p", 0, NULL},
-    {UNIXS, "/tmp/baton-sdk-unit.sock", 0, NULL},
-    {ABSTRACT, "@baton-sdk-unit", 0, NULL},
+    {UNIXS, "%u", 0, NULL}, /* "%u": the socket's name, this process's own */
+    {ABSTRACT, "%u", 0, NULL},
     {TCP4, "1", EINVAL, "is bound to 127.0.0.1:"},
     {TCP4, "10.0.0.1:%p", EINVAL, "which does not match the key"},
     {TCP4, "[::1]:%p", EINVAL, "does not match"},
@@ -381,7 +381,7 @@ static const struct key_case {
     {TCP4, "[nonsense]:%p", EINVAL, "does not match"},
     {TCP4, "1:2:%p", EINVAL, "does not match"},
     {UNIXS, "/tmp/other.sock", EINVAL,
-     "fd 40 is bound to /tmp/baton-sdk-unit.sock, which does not match"},
+     "fd 40 is bound to /tmp/baton-sdk-unit."},
     {UNIXS, "%p", EINVAL, "does not match"},
     {ABSTRACT, "@other", EINVAL, "does not match"},
     {CONNECTED, "%p", EINVAL,
@@ -394,7 +394,7 @@ static const struct key_case {
 START_TEST(test_keys)
 {
 	const struct key_case *c = &key_cases[_i];
-	char key[128], env[160];
+	char key[128], env[160], upath[64] = "";
 	baton_listeners *ls = NULL;
 	int port = 0, p[2];
 
@@ -409,11 +409,15 @@ START_TEST(test_keys)
 	case UDP4:
 		port = make_inet(40, AF_INET, SOCK_DGRAM, "127.0.0.1");
 		break;
-	case UNIXS:
-		make_unix(40, "/tmp/baton-sdk-unit.sock", SOCK_STREAM);
+	case UNIXS: /* named after the pid: another copy of the suite may run */
+		snprintf(upath, sizeof upath, "/tmp/baton-sdk-unit.%ld.sock",
+		         (long)getpid());
+		make_unix(40, upath, SOCK_STREAM);
 		break;
 	case ABSTRACT:
-		make_unix(40, "@baton-sdk-unit", SOCK_STREAM);
+		snprintf(upath, sizeof upath, "@baton-sdk-unit.%ld",
+		         (long)getpid());
+		make_unix(40, upath, SOCK_STREAM);
 		break;
 	case CONNECTED: {
 		struct sockaddr_in to;
@@ -436,9 +440,12 @@ START_TEST(test_keys)
 		close(40);
 		break;
 	}
-	/* "%p" becomes the port */
-	const char *pp = strstr(c->key, "%p");
-	if (pp != NULL)
+	/* "%p" becomes the port, "%u" the unix socket's name */
+	const char *pp = strstr(c->key, "%p"), *up = strstr(c->key, "%u");
+	if (up != NULL)
+		snprintf(key, sizeof key, "%.*s%s%s", (int)(up - c->key),
+		         c->key, upath, up + 2);
+	else if (pp != NULL)
 		snprintf(key, sizeof key, "%.*s%d%s", (int)(pp - c->key),
 		         c->key, port, pp + 2);
 	else
@@ -465,6 +472,8 @@ START_TEST(test_keys)
 		              baton_errmsg(), env);
 		assert_printable(baton_errmsg());
 	}
+	if (c->kind == UNIXS)
+		unlink(upath);
 }
 END_TEST
 
