@@ -108,12 +108,35 @@ proc_rss_kb() { # VmRSS of PID in kB
 	awk '$1 == "VmRSS:" { print $2 }' /proc/"$1"/status 2>/dev/null
 }
 
-# no_spin_bound MS: the ticks a quarter of a core makes in MS of real
-# time. A supervisor that spins takes a whole core; how little it takes
-# otherwise is a figure for bench/, which a loaded machine would skew, so
-# the tests check only this wide bound, over the window they measured.
-no_spin_bound() {
-	echo $(($1 * $(getconf CLK_TCK) / 4000))
+# A supervisor that spins is always runnable ("R" in /proc/PID/stat);
+# one that waits for its timers and children is asleep ("S") whenever it
+# is looked at, however loaded the machine: a loaded machine delays a
+# wakeup, it does not make a sleeping process runnable. How little CPU it
+# takes is a figure for bench/, not a test.
+#
+# state_watch_start PID: look at PID's state every 0.1 s in the
+# background, into $T/states.PID; state_watch_stop PID: stop, and print
+# "ASLEEP LOOKS" (samples in S or I, samples in all).
+state_watch_start() {
+	local pid=$1
+	: >"$T/states.$pid"
+	(
+		n=0
+		while [ $n -lt 600 ] && [ -r /proc/"$pid"/stat ]; do
+			read -r st </proc/"$pid"/stat 2>/dev/null || break
+			st=${st##*) }
+			echo "${st%% *}" >>"$T/states.$pid"
+			sleep 0.1
+			n=$((n + 1))
+		done
+	) &
+	STATE_WATCH_PID=$!
+}
+
+state_watch_stop() {
+	kill "$STATE_WATCH_PID" 2>/dev/null
+	wait "$STATE_WATCH_PID" 2>/dev/null
+	awk '$1 == "S" || $1 == "I" { s++ } END { print s + 0, NR }' "$T/states.$1"
 }
 
 proc_cpu_ticks() { # utime + stime of PID, in clock ticks
