@@ -496,6 +496,16 @@ conn_new(int fd, const baton_listener *l)
 	conn_idle(c);
 }
 
+static size_t
+count_idle(void)
+{
+	size_t n = 0;
+
+	for (const struct conn *c = P.conns; c != NULL; c = c->next)
+		n += c->state == C_IDLE;
+	return n;
+}
+
 /* Close every connection that has nothing of a request. */
 static void
 close_idle(void)
@@ -615,6 +625,8 @@ on_process_stop(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)revents;
 	if (atomic_load(&P.stopping))
 		return;
+	say("stopping: %zu connections, %zu of them idle%s", P.nconns,
+	    count_idle(), close_idle_at_stop ? " (closing those now)" : "");
 	/* 1. stop accepting: whatever is still queued is for the new
 	 * generation; answers from now on say "Connection: close" */
 	atomic_store(&P.stopping, 1);
