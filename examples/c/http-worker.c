@@ -58,6 +58,7 @@
 #include <config.h>
 #endif
 
+#include <ctype.h>
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
@@ -336,12 +337,13 @@ head_length(const struct conn *c)
 static int
 wants_keepalive(const char *head)
 {
-	const char *eol = strchr(head, '\n'), *line;
+	const char *eol = strchr(head, '\n'), *end, *line;
 	int v11, keep;
 
 	if (eol == NULL)
 		return 0;
-	v11 = eol - head >= 9 && strncmp(eol - 9, "HTTP/1.1", 8) == 0;
+	end = eol > head && eol[-1] == '\r' ? eol - 1 : eol;
+	v11 = end - head >= 8 && strncmp(end - 8, "HTTP/1.1", 8) == 0;
 	keep = v11;
 	for (line = eol + 1; *line != '\0' && *line != '\r' && *line != '\n';
 	     line = eol + 1) {
@@ -355,11 +357,13 @@ wants_keepalive(const char *head)
 			size_t vn =
 			    n - 11 < sizeof v - 1 ? n - 11 : sizeof v - 1;
 
-			memcpy(v, line + 11, vn);
+			for (size_t k = 0; k < vn; k++)
+				v[k] =
+				    (char)tolower((unsigned char)line[11 + k]);
 			v[vn] = '\0';
-			if (strcasestr(v, "close") != NULL)
+			if (strstr(v, "close") != NULL)
 				keep = 0;
-			else if (strcasestr(v, "keep-alive") != NULL)
+			else if (strstr(v, "keep-alive") != NULL)
 				keep = 1;
 		} else if ((n > 15 &&
 		            strncasecmp(line, "content-length:", 15) == 0 &&
