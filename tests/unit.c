@@ -18,6 +18,7 @@
 #include "options.h"
 #include "sig.h"
 #include "sockopt.h"
+#include "spawn.h"
 #include "status.h"
 
 /* ---- --port specs ----------------------------------------------------- */
@@ -860,6 +861,44 @@ START_TEST(test_pin_beyond_fd_limit)
 }
 END_TEST
 
+/* ---- BATON_STOP_TIMEOUT in the worker's environment ------------------ */
+
+static const struct {
+	double stop_timeout;
+	const char *want; /* NULL: not set */
+} stop_env_cases[] = {
+    {0, NULL},         {30, "30"},
+    {2.5, "2.5"},      {2.3, "2.3"},
+    {0.25, "0.25"},    {1.05, "1.05"},
+    {0.0004, "0.001"}, {0.0019, "0.001"},
+    {2.9999, "2.999"}, {100000000, "100000000"},
+};
+
+START_TEST(test_spawn_env_stop_timeout)
+{
+	char **envp, *found = NULL;
+	int n = 0;
+
+	/* baton's own value is never passed on */
+	setenv("BATON_STOP_TIMEOUT", "99", 1);
+	envp = spawn_env(3, -1, NULL, stop_env_cases[_i].stop_timeout);
+	ck_assert_ptr_nonnull(envp);
+	for (char **e = envp; *e != NULL; e++)
+		if (strncmp(*e, "BATON_STOP_TIMEOUT=", 19) == 0) {
+			found = *e + 19;
+			n++;
+		}
+	if (stop_env_cases[_i].want == NULL) {
+		ck_assert_int_eq(n, 0);
+	} else {
+		ck_assert_int_eq(n, 1);
+		ck_assert_str_eq(found, stop_env_cases[_i].want);
+	}
+	free(envp);
+	unsetenv("BATON_STOP_TIMEOUT");
+}
+END_TEST
+
 static Suite *
 unit_suite(void)
 {
@@ -888,6 +927,8 @@ unit_suite(void)
 	tcase_add_test(tc, test_sockopt_bind_tcp);
 	tcase_add_test(tc, test_sockopt_bind_unix);
 	tcase_add_test(tc, test_sockopt_nonblock);
+	tcase_add_loop_test(tc, test_spawn_env_stop_timeout, 0,
+	                    N(stop_env_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
