@@ -845,7 +845,8 @@ worker_spawn(struct gen *g, size_t i, char *reason, size_t len)
 
 	/* BATON_WORKER_INDEX only with --num-workers: a single worker sees
 	 * exactly the environment start_server gives */
-	envp = spawn_env(g->id, g->nw > 1 ? (int)i : -1, notify_address());
+	envp = spawn_env(g->id, g->nw > 1 ? (int)i : -1, notify_address(),
+	                 S.o->stop_timeout);
 	if (envp == NULL)
 		fatalx(EXIT_SOFTWARE, "out of memory");
 	req.envp = envp;

@@ -45,14 +45,44 @@ spawn_cloexec_inherited(void)
 	closedir(d);
 }
 
+/* --stop-timeout for a worker to read: milliseconds at most, rounded
+ * down (a worker told a later deadline than baton's would be killed while
+ * it still plans to finish), at least 0.001, in plain decimal with no
+ * trailing zeros and never an exponent: "30", "2.5", "0.001". */
+static void
+format_stop_timeout(char *buf, size_t len, double s)
+{
+	/* the epsilon keeps 2.3 (2299.9999... ms in binary) at 2300 */
+	long long ms = (long long)(s * 1000 + 1e-6);
+	int frac, digits = 3;
+
+	if (ms < 1)
+		ms = 1;
+	frac = (int)(ms % 1000);
+	if (frac == 0) {
+		snprintf(buf, len, "%lld", ms / 1000);
+		return;
+	}
+	while (frac % 10 == 0) {
+		frac /= 10;
+		digits--;
+	}
+	snprintf(buf, len, "%lld.%0*d", ms / 1000, digits, frac);
+}
+
 /* The worker's own variables go into an envp built for each spawn:
  * setenv(3) in baton would keep every old value (glibc never frees them),
  * growing with each generation. */
 char **
-spawn_env(unsigned long generation, int worker_index, const char *notify_socket)
+spawn_env(unsigned long generation, int worker_index, const char *notify_socket,
+          double stop_timeout)
 {
 	extern char **environ;
-	char extra[3][512], **envp, *text;
+	/* BATON_STOP_TIMEOUT is baton's word on this worker's deadline: one
+	 * inherited from baton's own environment (an outer baton's) is
+	 * always dropped, even when there is no deadline to give */
+	static const char own_stop[] = "BATON_STOP_TIMEOUT=";
+	char extra[4][512], **envp, *text, secs[32];
 	size_t n = 0, nextra = 0, out = 0, size = 0, i, k;
 
 	snprintf(extra[nextra++], sizeof(extra[0]),
@@ -63,6 +93,11 @@ spawn_env(unsigned long generation, int worker_index, const char *notify_socket)
 	if (notify_socket)
 		snprintf(extra[nextra++], sizeof(extra[0]), "NOTIFY_SOCKET=%s",
 		         notify_socket);
+	if (stop_timeout > 0) {
+		format_stop_timeout(secs, sizeof secs, stop_timeout);
+		snprintf(extra[nextra++], sizeof(extra[0]), "%s%s", own_stop,
+		         secs);
+	}
 	for (k = 0; k < nextra; k++)
 		size += strlen(extra[k]) + 1;
 	while (environ[n])
@@ -72,6 +107,8 @@ spawn_env(unsigned long generation, int worker_index, const char *notify_socket)
 		return NULL;
 	text = (char *)(envp + n + nextra + 1);
 	for (i = 0; i < n; i++) {
+		if (strncmp(environ[i], own_stop, sizeof own_stop - 1) == 0)
+			continue;
 		for (k = 0; k < nextra; k++)
 			if (strncmp(environ[i], extra[k],
 			            strcspn(extra[k], "=") + 1) == 0)

@@ -48,11 +48,13 @@ pid_t spawn_worker(const struct spawn_req *r, struct spawn_failure *f);
 
 /* The environment of one worker: environ, with SERVER_STARTER_GENERATION
  * set to generation, BATON_WORKER_INDEX to worker_index (left out when
- * -1) and NOTIFY_SOCKET to notify_socket (left out when NULL); environ's
- * own values of those names are dropped. One malloc'd block (free(3) it),
- * pointing into environ; NULL with errno on ENOMEM. */
+ * -1), NOTIFY_SOCKET to notify_socket (left out when NULL) and
+ * BATON_STOP_TIMEOUT to stop_timeout (--stop-timeout; left out when 0);
+ * environ's own values of those names are dropped, and its
+ * BATON_STOP_TIMEOUT always. One malloc'd block (free(3) it), pointing
+ * into environ; NULL with errno on ENOMEM. */
 char **spawn_env(unsigned long generation, int worker_index,
-                 const char *notify_socket);
+                 const char *notify_socket, double stop_timeout);
 
 /* Mark every fd from 3 up close-on-exec: fds baton inherited must not
  * leak into workers. */

@@ -19,6 +19,7 @@
 #include "sig.h"
 #include "snapshot.h"
 #include "sockopt.h"
+#include "spawn.h"
 #include "status.h"
 #include "run-tests.h"
 
@@ -891,6 +892,44 @@ START_TEST(test_pin_beyond_fd_limit)
 }
 END_TEST
 
+/* ---- BATON_STOP_TIMEOUT in the worker's environment ------------------ */
+
+static const struct {
+	double stop_timeout;
+	const char *want; /* NULL: not set */
+} stop_env_cases[] = {
+    {0, NULL},         {30, "30"},
+    {2.5, "2.5"},      {2.3, "2.3"},
+    {0.25, "0.25"},    {1.05, "1.05"},
+    {0.0004, "0.001"}, {0.0019, "0.001"},
+    {2.9999, "2.999"}, {100000000, "100000000"},
+};
+
+START_TEST(test_spawn_env_stop_timeout)
+{
+	char **envp, *found = NULL;
+	int n = 0;
+
+	/* baton's own value is never passed on */
+	setenv("BATON_STOP_TIMEOUT", "99", 1);
+	envp = spawn_env(3, -1, NULL, stop_env_cases[_i].stop_timeout);
+	ck_assert_ptr_nonnull(envp);
+	for (char **e = envp; *e != NULL; e++)
+		if (strncmp(*e, "BATON_STOP_TIMEOUT=", 19) == 0) {
+			found = *e + 19;
+			n++;
+		}
+	if (stop_env_cases[_i].want == NULL) {
+		ck_assert_int_eq(n, 0);
+	} else {
+		ck_assert_int_eq(n, 1);
+		ck_assert_str_eq(found, stop_env_cases[_i].want);
+	}
+	free(envp);
+	unsetenv("BATON_STOP_TIMEOUT");
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 void
@@ -901,6 +940,9 @@ tests_unit(void)
 	TCase *tt = unit_case("status");
 	TCase *to = unit_case("options");
 	TCase *ts = unit_case("sockopt");
+	/* spawn's own case runs without Check's fork (spawn.c): this one
+	 * sets the environment, so it runs in a child of its own */
+	TCase *te = unit_case("spawn-env");
 
 	tcase_add_loop_test(tl, test_port_spec, 0, N(port_cases));
 	tcase_add_loop_test(tl, test_fd_assignment, 0, N(fd_cases));
@@ -924,4 +966,6 @@ tests_unit(void)
 	tcase_add_test(ts, test_sockopt_bind_tcp);
 	tcase_add_test(ts, test_sockopt_bind_unix);
 	tcase_add_test(ts, test_sockopt_nonblock);
+	tcase_add_loop_test(te, test_spawn_env_stop_timeout, 0,
+	                    N(stop_env_cases));
 }

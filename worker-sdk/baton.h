@@ -307,6 +307,29 @@ BATON_API int baton_quickack(int fd, int on);
 BATON_API long baton_generation(void);
 
 /**
+ * The deadline of this worker's graceful stop, from BATON_STOP_TIMEOUT:
+ * the seconds between the stop signal baton sends (its --signal-on-hup
+ * when the generation retires, --signal-on-term at shutdown) and the
+ * SIGKILL that follows. baton sets it when it runs with --stop-timeout;
+ * start_server and systemd never do.
+ *
+ * A graceful HTTP server, once it has its stop signal:
+ *  1. stops accepting and finishes the requests in flight;
+ *  2. answers the next request on each idle keep-alive connection with
+ *     "Connection: close" and then closes it, rather than closing the idle
+ *     connection at once: a client may have sent a request on it already,
+ *     and that request would be lost;
+ *  3. closes the connections still idle shortly before the deadline (a
+ *     second or a tenth of it earlier), and exits.
+ *
+ * @return the seconds (above 0, with the milliseconds baton gives), or -1
+ *         with errno ENOENT when the variable is unset (no deadline) or
+ *         EINVAL when it is not plain decimal seconds above 0 (baton_errmsg()
+ *         quotes it).
+ */
+BATON_API double baton_stop_timeout(void);
+
+/**
  * The message that describes the last failure of a libbaton call in this
  * thread, such as: SERVER_STARTER_PORT entry "8080" has no '='.
  * @return a string owned by the library, valid until the next libbaton call

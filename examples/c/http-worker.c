@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* http-worker.c: a prefork HTTP worker on libbaton and libev, the C example.
- */
+/* http-worker.c: a prefork keep-alive HTTP worker on libbaton and libev, the
+ * C example. */
 
 /*
- * http-worker [-w PROCESSES]
+ * http-worker [-w PROCESSES] [--close-idle-at-stop]
  *
  * Takes every stream listener it inherited (SERVER_STARTER_PORT from baton or
  * start_server, or LISTEN_FDS from systemd), forks PROCESSES (default 2)
@@ -11,8 +11,11 @@
  *
  *     gen=GENERATION pid=PID server=c-prefork listener=KEY
  *
- * GET /sleep/MS waits MS milliseconds (at most 10000) before answering: a
- * slow request to watch a graceful stop with.
+ * Each process serves many connections at once on its libev loop, with
+ * HTTP/1.1 keep-alive (HTTP/1.0 with "Connection: keep-alive"); an idle
+ * connection is closed after 5 s. GET /sleep/MS waits MS milliseconds (at
+ * most 10000) before answering: a slow request to watch a graceful stop
+ * with.
  *
  * On TCP it writes headers and body corked (baton_cork), so that an answer
  * is one packet, and acknowledges a request at once when its answer will
@@ -22,33 +25,54 @@
  * READY=1 on NOTIFY_SOCKET (a no-op when unset), so baton's notify mode and
  * systemd's Type=notify retire the old generation only then.
  *
- * Graceful stop on TERM, INT or QUIT: the master stops respawning, sends
- * STOPPING=1 and passes TERM on; each process stops accepting at once,
- * finishes the request it is serving, and exits. The connections still
- * queued on the shared listener are the new generation's.
+ * Graceful stop on TERM, INT or QUIT, as libbaton(3) describes it: the
+ * master stops respawning, sends STOPPING=1 and passes TERM on; each
+ * process
+ *  1. stops accepting at once (the connections still queued on the shared
+ *     listener are the new generation's) and finishes the requests it is
+ *     serving, answering them with "Connection: close";
+ *  2. answers the next request on each idle keep-alive connection with
+ *     "Connection: close", and closes the connection after that answer: a
+ *     client may have sent that request already, and closing the idle
+ *     connection at once would lose it;
+ *  3. closes the connections still idle shortly before baton's SIGKILL
+ *     (baton_stop_timeout(): a tenth of the time or 1 s earlier, whichever
+ *     is less; without a deadline, the 5 s idle timeout does it), and exits
+ *     once it has no connection left.
+ * --close-idle-at-stop does the naive thing instead of 2 and 3: it closes
+ * every idle connection at once. bench/keepalive-hup.sh counts what that
+ * loses.
  *
- * Why each process serves one connection at a time: the listener is shared
- * with the supervisor and every other generation, and start_server hands it
- * over blocking. Its O_NONBLOCK flag belongs to all of them, so a worker must
- * not set it, and an accept() after a readiness event can then block when
- * another process won the race. A process that serves one connection at a
- * time has nothing in flight while it blocks there, and TERM (installed
- * without SA_RESTART, and repeated by the master) takes it out of accept().
+ * Why each process accepts in threads of its own, one per listener: the
+ * listener is shared with the supervisor and every other generation, and
+ * start_server hands it over blocking. Its O_NONBLOCK flag belongs to all
+ * of them, so a worker must not set it, and an accept() after a readiness
+ * event can then block when another process won the race: on the loop, that
+ * would stall every connection of the process. An accept thread may block;
+ * it passes each connection to the loop through a pipe. A stop signal
+ * (SIGUSR2, installed without SA_RESTART, repeated until the thread is
+ * gone) takes it out of accept(); a connection it took meanwhile is still
+ * served. On a non-blocking listener (baton --nonblock) it waits in poll().
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
 
+#include <ctype.h>
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -59,6 +83,9 @@
 #define MAX_PROCS 64
 #define MAX_LISTENERS 64
 #define REQUEST_MAX 8192
+#define IDLE_TIMEOUT 5.0   /* keep-alive, and a stuck request */
+#define LINGER_TIMEOUT 2.0 /* after our FIN, for the client's */
+#define WAKE_SIG SIGUSR2   /* takes an accept thread out of accept() */
 
 static const char *prog = "http-worker";
 
@@ -66,6 +93,7 @@ static baton_listeners *listeners;
 static const baton_listener *serving[MAX_LISTENERS];
 static size_t nserving;
 static long generation;
+static int close_idle_at_stop;
 
 /* master state */
 static int nprocs = 2;
@@ -78,9 +106,6 @@ static int ready_pipe[2] = {-1, -1};
 static int nready;
 static int stopping;
 
-/* process state */
-static ev_io accept_w[MAX_LISTENERS];
-static ev_signal pstop_w[3];
 static const int stop_signals[3] = {SIGTERM, SIGINT, SIGQUIT};
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -97,136 +122,573 @@ say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* ---- one process --------------------------------------------------------- */
+/* ---- one process: connections ------------------------------------------ */
+
+enum conn_state {
+	C_IDLE,     /* between requests: nothing of the next one read yet */
+	C_READING,  /* part of a request read */
+	C_SLEEPING, /* GET /sleep/MS */
+	C_WRITING,  /* an answer partly sent */
+	C_LINGER    /* our FIN sent: reading what the client still sends */
+};
+
+struct conn {
+	int fd;
+	int tcp;
+	enum conn_state state;
+	int keep; /* the request asked for keep-alive */
+	const baton_listener *l;
+	ev_io io;
+	ev_timer timer; /* idle, read, sleep or linger deadline */
+	size_t got, headlen, outlen, outoff;
+	char in[REQUEST_MAX + 1];
+	char out[512];
+	struct conn *prev, *next;
+};
+
+/* One accept thread per listener; it hands connections over as records
+ * on a pipe (8 bytes, written atomically), and fd -1 when it is gone. */
+struct handover {
+	int fd;
+	int listener;
+};
+
+static struct {
+	struct ev_loop *loop;
+	atomic_int stopping;
+	struct conn *conns; /* every open connection */
+	size_t nconns;
+	pthread_t acceptor[MAX_LISTENERS];
+	int acceptor_alive[MAX_LISTENERS];
+	size_t nacceptors;
+	int pipe[2];
+	ev_io pipe_w;
+	ev_signal stop_w[3];
+	ev_timer wake_w;     /* repeats WAKE_SIG until the threads are gone */
+	ev_timer deadline_w; /* closes what is still idle before SIGKILL */
+} P = {.pipe = {-1, -1}};
+
+static void conn_read(struct ev_loop *loop, ev_io *w, int revents);
+static void conn_process(struct conn *c);
 
 static void
-write_all(int fd, const char *p, size_t n)
+process_done_check(void)
 {
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+	if (atomic_load(&P.stopping) && P.nacceptors == 0 && P.nconns == 0)
+		ev_break(P.loop, EVBREAK_ALL);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	ev_io_stop(P.loop, &c->io);
+	ev_timer_stop(P.loop, &c->timer);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		P.conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	P.nconns--;
+	free(c);
+	process_done_check();
+}
+
+/* (Re)arm the connection's one timer. */
+static void
+conn_timer(struct conn *c, double after)
+{
+	ev_timer_stop(P.loop, &c->timer);
+	ev_timer_set(&c->timer, after, 0.);
+	ev_timer_start(P.loop, &c->timer);
+}
+
+static void
+conn_watch(struct conn *c, int events)
+{
+	ev_io_stop(P.loop, &c->io);
+	if (events != 0) {
+		ev_io_set(&c->io, c->fd, events);
+		ev_io_start(P.loop, &c->io);
+	}
+}
+
+/* Between requests: wait for the next one, or the idle timeout. */
+static void
+conn_idle(struct conn *c)
+{
+	c->state = C_IDLE;
+	conn_watch(c, EV_READ);
+	conn_timer(c, IDLE_TIMEOUT);
+	if (c->got > 0) /* pipelined: the next request is already here */
+		conn_process(c);
+}
+
+/* Closing after an answer: our FIN now, then read until the client's
+ * (a bounded wait), so that what it may still send cannot turn the close
+ * into a reset that destroys the answer before the client read it. */
+static void
+conn_linger(struct conn *c)
+{
+	if (shutdown(c->fd, SHUT_WR) == -1) {
+		conn_close(c);
+		return;
+	}
+	c->state = C_LINGER;
+	c->got = 0;
+	conn_watch(c, EV_READ);
+	conn_timer(c, LINGER_TIMEOUT);
+}
+
+/* Send what is left of the answer; 1 when all of it is sent. */
+static int
+conn_flush(struct conn *c)
+{
+	while (c->outoff < c->outlen) {
+		/* headers, then body: two writes, one segment (corked) */
+		size_t end = c->outoff < c->headlen ? c->headlen : c->outlen;
+		ssize_t w = send(c->fd, c->out + c->outoff, end - c->outoff,
+		                 MSG_NOSIGNAL);
 
 		if (w == -1 && errno == EINTR)
 			continue;
+		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
 		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
+			return -1;
+		c->outoff += (size_t)w;
 	}
+	/* Never leave an answer corked: its tail would wait up to 200 ms. */
+	if (c->tcp)
+		(void)baton_cork(c->fd, 0);
+	return 1;
+}
+
+/* The answer is out: keep the connection, or close it. */
+static void
+conn_sent(struct conn *c)
+{
+	/* after the stop signal, every answer says "Connection: close" and
+	 * is the connection's last */
+	if (c->keep && !atomic_load(&P.stopping))
+		conn_idle(c);
+	else
+		conn_linger(c);
 }
 
 static void
-serve(int c, const baton_listener *l)
+conn_answer(struct conn *c)
 {
-	char req[REQUEST_MAX + 1], body[256], head[256];
-	struct timeval tv = {5, 0};
-	size_t got = 0;
-	long sleep_ms = 0;
-	int hl, bl, family = baton_listener_family(l);
-	/* TCP_CORK and TCP_QUICKACK are TCP's: not on a unix listener */
-	int tcp = family == AF_INET || family == AF_INET6;
+	/* Decided now, not when the request came: a stop signal during a
+	 * slow answer makes it the connection's last. */
+	int keep = c->keep && !atomic_load(&P.stopping);
+	char body[256];
+	int hl, bl, r;
 
-	/* a stuck client costs this process at most 5 s */
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	for (;;) {
-		ssize_t n = recv(c, req + got, REQUEST_MAX - got, 0);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		got += (size_t)n;
-		req[got] = '\0';
-		if (strstr(req, "\r\n\r\n") != NULL ||
-		    strstr(req, "\n\n") != NULL)
-			break;
-		if (got == REQUEST_MAX)
-			return;
+	bl = snprintf(body, sizeof body,
+	              "gen=%ld pid=%ld server=c-prefork listener=%s\n",
+	              generation, (long)getpid(), baton_listener_key(c->l));
+	if (bl < 0 || (size_t)bl >= sizeof body)
+		bl = (int)strlen(body);
+	hl = snprintf(c->out, sizeof c->out - (size_t)bl,
+	              "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+	              "Content-Length: %d\r\nConnection: %s\r\n\r\n",
+	              bl, keep ? "keep-alive" : "close");
+	memcpy(c->out + hl, body, (size_t)bl);
+	c->keep = keep;
+	c->headlen = (size_t)hl;
+	c->outlen = (size_t)(hl + bl);
+	c->outoff = 0;
+	/* Headers and body in one packet, not two: corked, the kernel
+	 * sends only full segments; uncorking sends the rest at once
+	 * (MSG_MORE on the first send would do the same). */
+	if (c->tcp)
+		(void)baton_cork(c->fd, 1);
+	r = conn_flush(c);
+	if (r < 0) {
+		conn_close(c);
+	} else if (r == 0) {
+		c->state = C_WRITING;
+		conn_watch(c, EV_WRITE);
+		conn_timer(c, IDLE_TIMEOUT);
+	} else {
+		conn_sent(c);
 	}
-	if (strncmp(req, "GET /sleep/", 11) == 0) {
-		sleep_ms = strtol(req + 11, NULL, 10);
+}
+
+/* The length of the request head in c->in (through its blank line), or 0
+ * while it is incomplete. */
+static size_t
+head_length(const struct conn *c)
+{
+	const char *a = strstr(c->in, "\r\n\r\n"), *b = strstr(c->in, "\n\n");
+
+	if (a != NULL && (b == NULL || a < b))
+		return (size_t)(a - c->in) + 4;
+	if (b != NULL)
+		return (size_t)(b - c->in) + 2;
+	return 0;
+}
+
+/* Keep-alive as the request asks: HTTP/1.1 unless "Connection: close",
+ * HTTP/1.0 only with "Connection: keep-alive"; never after a body, which
+ * this server does not read. */
+static int
+wants_keepalive(const char *head)
+{
+	const char *eol = strchr(head, '\n'), *end, *line;
+	int v11, keep;
+
+	if (eol == NULL)
+		return 0;
+	end = eol > head && eol[-1] == '\r' ? eol - 1 : eol;
+	v11 = end - head >= 8 && strncmp(end - 8, "HTTP/1.1", 8) == 0;
+	keep = v11;
+	for (line = eol + 1; *line != '\0' && *line != '\r' && *line != '\n';
+	     line = eol + 1) {
+		size_t n;
+
+		if ((eol = strchr(line, '\n')) == NULL)
+			break;
+		n = (size_t)(eol - line);
+		if (n > 11 && strncasecmp(line, "connection:", 11) == 0) {
+			char v[64];
+			size_t vn =
+			    n - 11 < sizeof v - 1 ? n - 11 : sizeof v - 1;
+
+			for (size_t k = 0; k < vn; k++)
+				v[k] =
+				    (char)tolower((unsigned char)line[11 + k]);
+			v[vn] = '\0';
+			if (strstr(v, "close") != NULL)
+				keep = 0;
+			else if (strstr(v, "keep-alive") != NULL)
+				keep = 1;
+		} else if ((n > 15 &&
+		            strncasecmp(line, "content-length:", 15) == 0 &&
+		            strtol(line + 15, NULL, 10) != 0) ||
+		           (n > 18 &&
+		            strncasecmp(line, "transfer-encoding:", 18) == 0)) {
+			return 0;
+		}
+	}
+	return keep;
+}
+
+/* A whole request head may be in c->in: answer it. */
+static void
+conn_process(struct conn *c)
+{
+	size_t len = head_length(c);
+	long sleep_ms = 0;
+
+	if (len == 0) {
+		if (c->got == REQUEST_MAX) /* too long: give up on it */
+			conn_close(c);
+		else
+			c->state = C_READING;
+		return;
+	}
+	{
+		char saved = c->in[len];
+
+		c->in[len] = '\0';
+		c->keep = wants_keepalive(c->in);
+		c->in[len] = saved;
+	}
+	if (strncmp(c->in, "GET /sleep/", 11) == 0) {
+		sleep_ms = strtol(c->in + 11, NULL, 10);
 		if (sleep_ms < 0 || sleep_ms > 10000)
 			sleep_ms = 0;
 	}
-	/* A slow answer (GET /sleep/MS): acknowledge the request now,
-	 * not when the delayed-ACK timer runs out, so that a client with
-	 * more to send (a body written after the headers, Nagle on) is not
-	 * held back. An answer ready at once carries the ACK itself:
-	 * quick-ack there only adds a packet per request
-	 * (bench/packets.sh). A failure only costs the delay. */
-	if (sleep_ms > 0 && tcp)
-		(void)baton_quickack(c, 1);
-	if (sleep_ms > 0) {
-		struct timespec ts = {sleep_ms / 1000,
-		                      (sleep_ms % 1000) * 1000000L};
-
-		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-			;
+	/* what follows this request (a pipelined one) stays in the buffer */
+	memmove(c->in, c->in + len, c->got - len + 1);
+	c->got -= len;
+	if (sleep_ms == 0) {
+		conn_answer(c);
+		return;
 	}
-	bl = snprintf(body, sizeof body,
-	              "gen=%ld pid=%ld server=c-prefork listener=%s\n",
-	              generation, (long)getpid(), baton_listener_key(l));
-	if (bl < 0 || (size_t)bl >= sizeof body)
-		bl = (int)strlen(body);
-	hl = snprintf(head, sizeof head,
-	              "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-	              "Content-Length: %d\r\nConnection: close\r\n\r\n",
-	              bl);
-	/* Headers and body in one packet, not two: corked, the kernel
-	 * sends only full segments; uncorking sends the rest at once
-	 * (MSG_MORE on the first send would do the same). Never leave a
-	 * response corked: its tail would wait up to 200 ms. */
-	if (tcp)
-		(void)baton_cork(c, 1);
-	write_all(c, head, (size_t)hl);
-	write_all(c, body, (size_t)bl);
-	if (tcp)
-		(void)baton_cork(c, 0);
+	/* A slow answer: acknowledge the request now, not when the
+	 * delayed-ACK timer runs out, so that a client with more to send (a
+	 * body written after the headers, Nagle on) is not held back. An
+	 * answer ready at once carries the ACK itself: quick-ack there only
+	 * adds a packet per request (bench/packets.sh). */
+	if (c->tcp)
+		(void)baton_quickack(c->fd, 1);
+	c->state = C_SLEEPING;
+	conn_watch(c, 0);
+	conn_timer(c, (double)sleep_ms / 1000.);
 }
 
 static void
-on_accept(struct ev_loop *loop, ev_io *w, int revents)
+conn_read(struct ev_loop *loop, ev_io *w, int revents)
 {
-	const baton_listener *l = w->data;
-	int c;
+	struct conn *c = w->data;
+	ssize_t n;
+
+	(void)loop;
+	if (c->state == C_WRITING && (revents & EV_WRITE)) {
+		int r = conn_flush(c);
+
+		if (r < 0)
+			conn_close(c);
+		else if (r > 0)
+			conn_sent(c);
+		return;
+	}
+	if (c->state == C_LINGER) {
+		char sink[4096];
+
+		n = recv(c->fd, sink, sizeof sink, 0);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			conn_close(c);
+		return;
+	}
+	n = recv(c->fd, c->in + c->got, REQUEST_MAX - c->got, 0);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) { /* the client closed, or reset */
+		conn_close(c);
+		return;
+	}
+	c->got += (size_t)n;
+	c->in[c->got] = '\0';
+	if (c->state == C_IDLE)
+		conn_timer(c, IDLE_TIMEOUT); /* the whole request within 5 s */
+	conn_process(c);
+}
+
+static void
+conn_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
 
 	(void)loop;
 	(void)revents;
-	/* EAGAIN (a non-blocking listener, another process was faster),
-	 * EINTR (a stop signal while blocked here) and ECONNABORTED are all
-	 * "nothing to do now". */
-	c = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC);
-	if (c == -1)
+	if (c->state == C_SLEEPING)
+		conn_answer(c);
+	else /* idle, a stuck request or answer, a client that lingers */
+		conn_close(c);
+}
+
+static void
+conn_new(int fd, const baton_listener *l)
+{
+	struct conn *c = calloc(1, sizeof *c);
+	int family = baton_listener_family(l);
+
+	if (c == NULL) {
+		say("out of memory for a connection");
+		close(fd);
 		return;
-	serve(c, l);
-	close(c);
+	}
+	c->fd = fd;
+	c->l = l;
+	/* TCP_CORK and TCP_QUICKACK are TCP's: not on a unix listener */
+	c->tcp = family == AF_INET || family == AF_INET6;
+	ev_io_init(&c->io, conn_read, fd, EV_READ);
+	c->io.data = c;
+	ev_timer_init(&c->timer, conn_timeout, IDLE_TIMEOUT, 0.);
+	c->timer.data = c;
+	c->next = P.conns;
+	if (P.conns)
+		P.conns->prev = c;
+	P.conns = c;
+	P.nconns++;
+	/* a fresh connection is idle until its first request arrives */
+	conn_idle(c);
+}
+
+static size_t
+count_idle(void)
+{
+	size_t n = 0;
+
+	for (const struct conn *c = P.conns; c != NULL; c = c->next)
+		n += c->state == C_IDLE;
+	return n;
+}
+
+/* Close every connection that has nothing of a request. */
+static void
+close_idle(void)
+{
+	struct conn *c = P.conns, *next;
+	size_t n = 0;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == C_IDLE) {
+			n++;
+			conn_close(c);
+		}
+	}
+	if (n > 0)
+		say("closed %zu idle connections", n);
+}
+
+/* ---- one process: accepting and stopping -------------------------------- */
+
+static void
+handover(struct handover h)
+{
+	while (write(P.pipe[1], &h, sizeof h) == -1 && errno == EINTR)
+		;
+}
+
+/* An accept thread: it may block in accept() (see the top of the file),
+ * which is what it is for. Every signal but WAKE_SIG is blocked here. */
+static void *
+acceptor(void *arg)
+{
+	int i = (int)(long)arg, fd = baton_listener_fd(serving[i]);
+	struct handover h = {-1, i};
+
+	while (!atomic_load(&P.stopping)) {
+		int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (c >= 0) {
+			/* taken, so served, even if the stop came meanwhile */
+			handover((struct handover){c, i});
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* a non-blocking listener (baton --nonblock) */
+			struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+			(void)poll(&pfd, 1, -1);
+		} else if (errno == EMFILE || errno == ENFILE ||
+		           errno == ENOBUFS || errno == ENOMEM) {
+			struct timespec ts = {0, 10000000L};
+
+			nanosleep(&ts, NULL);
+		} else if (errno != EINTR && errno != ECONNABORTED &&
+		           errno != EPROTO && errno != EPERM) {
+			say("cannot accept on %s: %s",
+			    baton_listener_address(serving[i]),
+			    strerror(errno));
+			break;
+		}
+	}
+	handover(h);
+	return NULL;
+}
+
+static void
+on_handover(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct handover h[64];
+	ssize_t n = read(w->fd, h, sizeof h);
+
+	(void)loop;
+	(void)revents;
+	for (ssize_t k = 0; k < n / (ssize_t)sizeof h[0]; k++) {
+		if (h[k].fd >= 0) {
+			conn_new(h[k].fd, serving[h[k].listener]);
+			continue;
+		}
+		pthread_join(P.acceptor[h[k].listener], NULL);
+		P.acceptor_alive[h[k].listener] = 0;
+		P.nacceptors--;
+	}
+	if (P.nacceptors == 0)
+		ev_timer_stop(loop, &P.wake_w);
+	process_done_check();
+}
+
+static void
+on_wake(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	/* A thread between its stopping check and accept() when the first
+	 * WAKE_SIG came is blocked there; another one gets it out. proof:
+	 * a thread still marked alive has not been joined. */
+	for (size_t i = 0; i < nserving; i++)
+		if (P.acceptor_alive[i])
+			pthread_kill(P.acceptor[i], WAKE_SIG);
+}
+
+static void
+on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	close_idle();
 }
 
 static void
 on_process_stop(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	double t = baton_stop_timeout();
+
 	(void)w;
 	(void)revents;
-	/* Stop accepting first: whatever is still queued is for the new
-	 * generation. The request being served is already finished, since
-	 * this callback only runs between requests. */
-	for (size_t i = 0; i < nserving; i++)
-		ev_io_stop(loop, &accept_w[i]);
-	ev_break(loop, EVBREAK_ALL);
+	if (atomic_load(&P.stopping))
+		return;
+	say("stopping: %zu connections, %zu of them idle%s", P.nconns,
+	    count_idle(), close_idle_at_stop ? " (closing those now)" : "");
+	/* 1. stop accepting: whatever is still queued is for the new
+	 * generation; answers from now on say "Connection: close" */
+	atomic_store(&P.stopping, 1);
+	on_wake(loop, &P.wake_w, 0);
+	ev_timer_init(&P.wake_w, on_wake, 0.05, 0.05);
+	if (P.nacceptors > 0)
+		ev_timer_start(loop, &P.wake_w);
+	if (close_idle_at_stop) {
+		/* the naive stop: what may be on the wire is lost */
+		close_idle();
+	} else if (t > 0) {
+		/* 2. idle connections get "Connection: close" on their next
+		 * answer; 3. those still idle are closed a little before the
+		 * SIGKILL (without a deadline, the idle timeout does it) */
+		ev_timer_init(&P.deadline_w, on_deadline,
+		              t - (t / 10 < 1 ? t / 10 : 1), 0.);
+		ev_timer_start(loop, &P.deadline_w);
+	}
+	process_done_check();
 }
 
-/* libev installs its handlers with SA_RESTART, which would restart a
- * blocked accept() after a stop signal; take the flag off so that accept()
- * returns EINTR and the loop sees the signal. */
 static void
-no_restart(int sig)
+on_wake_signal(int sig)
 {
-	struct sigaction sa;
+	(void)sig; /* only to interrupt accept() or poll() */
+}
 
-	if (sigaction(sig, NULL, &sa) == 0) {
-		sa.sa_flags &= ~SA_RESTART;
-		sigaction(sig, &sa, NULL);
+/* The accept threads, one per listener, with every signal blocked but
+ * WAKE_SIG: the stop signals go to the loop's thread. */
+static void
+start_acceptors(void)
+{
+	struct sigaction sa = {.sa_handler = on_wake_signal};
+	sigset_t all, old, wake;
+
+	/* no SA_RESTART: accept() returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(WAKE_SIG, &sa, NULL);
+	sigfillset(&all);
+	sigdelset(&all, WAKE_SIG);
+	sigemptyset(&wake);
+	sigaddset(&wake, WAKE_SIG);
+	pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (size_t i = 0; i < nserving; i++) {
+		int err = pthread_create(&P.acceptor[i], NULL, acceptor,
+		                         (void *)(long)i);
+
+		if (err != 0) {
+			say("cannot start a thread: %s", strerror(err));
+			_exit(1);
+		}
+		P.acceptor_alive[i] = 1;
+		P.nacceptors++;
 	}
+	/* the loop's thread blocks WAKE_SIG: it is the threads' */
+	sigaddset(&old, WAKE_SIG);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static void
@@ -246,17 +708,19 @@ process_main(struct ev_loop *loop)
 	ev_timer_stop(loop, &resend_w);
 	close(ready_pipe[0]);
 
+	P.loop = loop;
+	if (pipe2(P.pipe, O_CLOEXEC) == -1 ||
+	    fcntl(P.pipe[0], F_SETFL, O_NONBLOCK) == -1) {
+		say("cannot create a pipe: %s", strerror(errno));
+		_exit(1);
+	}
+	ev_io_init(&P.pipe_w, on_handover, P.pipe[0], EV_READ);
+	ev_io_start(loop, &P.pipe_w);
 	for (int i = 0; i < 3; i++) {
-		ev_signal_init(&pstop_w[i], on_process_stop, stop_signals[i]);
-		ev_signal_start(loop, &pstop_w[i]);
-		no_restart(stop_signals[i]);
+		ev_signal_init(&P.stop_w[i], on_process_stop, stop_signals[i]);
+		ev_signal_start(loop, &P.stop_w[i]);
 	}
-	for (size_t i = 0; i < nserving; i++) {
-		ev_io_init(&accept_w[i], on_accept,
-		           baton_listener_fd(serving[i]), EV_READ);
-		accept_w[i].data = (void *)serving[i];
-		ev_io_start(loop, &accept_w[i]);
-	}
+	start_acceptors();
 	/* the first processes only: readiness is said once */
 	if (ready_pipe[1] != -1) {
 		if (write(ready_pipe[1], &one, 1) != 1)
@@ -392,22 +856,28 @@ on_ready(struct ev_loop *loop, ev_io *w, int revents)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-w PROCESSES]\n", prog);
+	fprintf(stderr, "usage: %s [-w PROCESSES] [--close-idle-at-stop]\n",
+	        prog);
 	exit(2);
 }
 
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+	    {"close-idle-at-stop", no_argument, NULL, 'C'}, {NULL, 0, NULL, 0}};
 	struct ev_loop *loop;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "w:")) != -1) {
+	while ((opt = getopt_long(argc, argv, "w:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'w':
 			nprocs = atoi(optarg);
 			if (nprocs < 1 || nprocs > MAX_PROCS)
 				usage();
+			break;
+		case 'C':
+			close_idle_at_stop = 1;
 			break;
 		default:
 			usage();

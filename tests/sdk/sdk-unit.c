@@ -868,6 +868,66 @@ START_TEST(test_generation)
 }
 END_TEST
 
+/* BATON_STOP_TIMEOUT: what baton writes, and what it never would. want is
+ * the seconds, or -1 with err. */
+static const struct {
+	const char *value; /* NULL: unset */
+	double want;
+	int err;
+} stop_cases[] = {
+    {NULL, -1, ENOENT},
+    {"30", 30, 0},
+    {"2.5", 2.5, 0},
+    {"0.001", 0.001, 0},
+    {"100000000", 100000000, 0},
+    {"007", 7, 0},
+    {"1.25000000000000000001", 1.25, 0},
+    {"", -1, EINVAL},
+    {"0", -1, EINVAL},
+    {"0.000", -1, EINVAL},
+    {"100000000.5", -1, EINVAL},
+    {"999999999999999999999999", -1, EINVAL},
+    {"-1", -1, EINVAL},
+    {" 2", -1, EINVAL},
+    {"2 ", -1, EINVAL},
+    {"2.", -1, EINVAL},
+    {".5", -1, EINVAL},
+    {"2,5", -1, EINVAL},
+    {"1e3", -1, EINVAL},
+    {"0x10", -1, EINVAL},
+    {"inf", -1, EINVAL},
+    {"nan", -1, EINVAL},
+    {"2.5.1", -1, EINVAL},
+};
+
+START_TEST(test_stop_timeout)
+{
+	double got;
+
+	clear_env();
+	unsetenv("BATON_STOP_TIMEOUT");
+	if (stop_cases[_i].value != NULL)
+		setenv("BATON_STOP_TIMEOUT", stop_cases[_i].value, 1);
+	errno = 0;
+	got = baton_stop_timeout();
+	ck_assert_msg(got == stop_cases[_i].want ||
+	                  (got > 0 && stop_cases[_i].want > 0 &&
+	                   got / stop_cases[_i].want > 0.999999999 &&
+	                   got / stop_cases[_i].want < 1.000000001),
+	              "BATON_STOP_TIMEOUT=\"%s\": got %.9g, want %.9g",
+	              stop_cases[_i].value ? stop_cases[_i].value : "(unset)",
+	              got, stop_cases[_i].want);
+	if (stop_cases[_i].err != 0)
+		ck_assert_int_eq(errno, stop_cases[_i].err);
+	else
+		ck_assert_str_eq(baton_errmsg(), "");
+	if (stop_cases[_i].err == EINVAL)
+		ck_assert_msg(
+		    strstr(baton_errmsg(), "BATON_STOP_TIMEOUT=\"") != NULL,
+		    "the message quotes the value: %s", baton_errmsg());
+}
+END_TEST
+
 #ifndef N
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #endif
@@ -1080,6 +1140,7 @@ sdk_suite(void)
 	tcase_add_test(tc, test_notify_path);
 	tcase_add_test(tc, test_notify_errors);
 	tcase_add_test(tc, test_generation);
+	tcase_add_loop_test(tc, test_stop_timeout, 0, N(stop_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tcp");
