@@ -6,7 +6,11 @@
  * connection (one dump), beside 10,000 established connections on
  * another port; and the cut at a kill (a walk of /proc and one dump).
  * CPU microseconds per call (user + system, this process), and what a
- * restart of 1.5 s sampled every RECEIPT_TICK_MS comes to.
+ * restart of 1.5 s comes to (a scan and a light sample every
+ * RECEIPT_TICK_MS, a dump every RECEIPT_DUMP_GAP when a queue is not
+ * empty, a full sample at the start, the end and once a second), and
+ * the steady sampler (one scan and light sample a second, a dump every
+ * 5 s when a queue is not empty).
  *
  * build: cc -O2 -I. -Isupervisor bench/receipt-cost.c supervisor/acceptq.c \
  *            supervisor/receipt.c supervisor/netstat.c supervisor/qstat.c \
@@ -30,6 +34,7 @@
 #include <unistd.h>
 
 #include "acceptq.h"
+#include "monotime.h"
 #include "receipt.h"
 
 #define MAX_LISTENERS 1000
@@ -179,37 +184,59 @@ close_all(struct setup *s)
 	}
 }
 
-/* Per call of a scan, and of a scan plus a receipt sample. */
+/* CPU microseconds per call of f over iters calls. */
+#define PER_CALL(iters, stmt)                                                  \
+	({                                                                     \
+		double t0_ = cpu_us();                                         \
+		for (int i_ = 0; i_ < (iters); i_++)                           \
+			stmt;                                                  \
+		(cpu_us() - t0_) / (iters);                                    \
+	})
+
+/* What a restart of 1.5 s costs at RECEIPT_TICK_MS, and the steady
+ * sampler at one scan a second with a dump every STEADY_GAP seconds. */
+#define RESTART_S 1.5
+#define STEADY_GAP 5.0
+
+static void
+scan_or_die(struct acceptq *q)
+{
+	if (acceptq_scan(q, monotime_now()) < 0)
+		die("acceptq_scan");
+}
+
 static void
 measure(struct setup *s, const char *what, int iters)
 {
 	struct receipt_start st = {1, "hup", 2, 1, {0, 0}};
 	struct acceptq q;
 	struct receipt r;
-	double t, scan, sample;
-	int i;
+	double scan, light, full, dump = 0, restart, steady;
+	int ticks = (int)(RESTART_S * 1000 / RECEIPT_TICK_MS);
+	int dumps = (int)(RESTART_S / RECEIPT_DUMP_GAP);
 
 	memset(&r, 0, sizeof(r));
 	if (acceptq_init(&q, s->l, (size_t)s->n, 0) < 0 ||
-	    acceptq_scan(&q) < 0 ||
+	    acceptq_scan(&q, monotime_now()) < 0 ||
 	    receipt_begin(&r, &st, s->spec, (size_t)s->n, &q) < 0)
 		die("setup");
-	for (i = 0, t = cpu_us(); i < iters; i++)
-		if (acceptq_scan(&q) < 0)
-			die("acceptq_scan");
-	scan = (cpu_us() - t) / iters;
-	for (i = 0, t = cpu_us(); i < iters; i++) {
-		if (acceptq_scan(&q) < 0)
-			die("acceptq_scan");
-		receipt_sample(&r, &q);
+	/* a scan that needs a dump, every time; then one that skips it */
+	scan = PER_CALL(iters, scan_or_die(&q));
+	if (q.dumps > 0) {
+		dump = scan;
+		q.dump_gap = 1e9;
+		scan = PER_CALL(iters, scan_or_die(&q));
 	}
-	sample = (cpu_us() - t) / iters;
-	printf("%5d listeners, %-26s scan %7.0f us, scan + sample %7.0f us;"
-	       " a 1.5 s restart at %d ms: %6.1f ms; at 1 s steady: %.2f %% "
-	       "of a core (dumps %llu)\n",
-	       s->n, what, scan, sample, RECEIPT_TICK_MS,
-	       sample * (1500 / RECEIPT_TICK_MS) / 1000.0, sample / 1e4,
-	       (unsigned long long)q.dumps);
+	light = PER_CALL(iters, receipt_sample(&r, &q, 0));
+	full = PER_CALL(iters, receipt_sample(&r, &q, 1));
+	restart = (ticks * (scan + light) + (dumps + 1) * dump +
+	           (RESTART_S + 2) * full) /
+	          1000.0;
+	steady = (scan + light + dump / STEADY_GAP) / 1e4;
+	printf("%5d listeners, %-22s scan %6.0f us, dump %6.0f us, light "
+	       "sample %5.0f us, full %5.0f us; a %.1f s restart: %6.1f ms; "
+	       "steady: %.2f %% of a core\n",
+	       s->n, what, scan, dump, light, full, RESTART_S, restart, steady);
 	receipt_clear(&r);
 	acceptq_free(&q);
 }

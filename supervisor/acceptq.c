@@ -154,10 +154,19 @@ fd_queue(int fd, uint32_t *len, uint32_t *limit)
 	return 0;
 }
 
-/* Which listeners this scan dumps (those whose queue is not known to be
- * empty), their figures reset, and the ports to ask for: the number of
- * ports, 0 for a dump of every port (more than the kernel filters), or
- * -1 when nothing needs a dump. */
+/* A listener's figures of a dump, zeroed: before a dump, or when its
+ * queue is empty (nothing waits, nobody that gave up is queued). */
+static void
+clear_dump_figures(struct acceptq_stat *st)
+{
+	st->queued = st->idle = st->idle_old = st->idle_old_min_ms = 0;
+	st->wait_max_ms = st->gave_up = 0;
+}
+
+/* Which listeners need a dump (those whose queue is not known to be
+ * empty), and the ports to ask for: the number of ports, 0 for a dump of
+ * every port (more than the kernel filters), or -1 when nothing needs a
+ * dump. */
 static long
 plan_dump(struct acceptq *q)
 {
@@ -165,17 +174,15 @@ plan_dump(struct acceptq *q)
 
 	for (k = 0; k < q->ntcp; k++) {
 		struct acceptq_stat *st;
-		uint64_t total;
 
 		i = q->by_port[k];
 		st = &q->st[i];
-		total = st->abandoned;
-		memset(st, 0, sizeof(*st));
-		st->abandoned = total;
+		st->abandoned_new = 0;
 		st->has_len = fd_queue(q->l[i].fd, &st->len, &st->limit) == 0;
 		q->dumped[i] = !st->has_len || st->len > 0;
-		if (q->dumped[i] &&
-		    (np == 0 || q->ports[np - 1] != q->l[i].port))
+		if (!q->dumped[i])
+			clear_dump_figures(st);
+		else if (np == 0 || q->ports[np - 1] != q->l[i].port)
 			q->ports[np++] = q->l[i].port; /* by_port is sorted */
 	}
 	if (np == 0)
@@ -277,7 +284,7 @@ settle_cookies(struct acceptq *q)
 }
 
 int
-acceptq_scan(struct acceptq *q)
+acceptq_scan(struct acceptq *q, double now)
 {
 	struct sockdiag_inet_req r = {
 	    AF_UNSPEC,
@@ -286,6 +293,7 @@ acceptq_scan(struct acceptq *q)
 	    SOCKDIAG_INFO,
 	    q->ports,
 	    0};
+	size_t i;
 	long np;
 
 	q->scans++;
@@ -295,7 +303,16 @@ acceptq_scan(struct acceptq *q)
 		q->nseen = 0;
 		return 0;
 	}
+	if (q->dump_gap > 0 && q->dumps > 0 && now >= q->last_dump &&
+	    now - q->last_dump < q->dump_gap) {
+		q->skipped++;
+		return 0;
+	}
+	for (i = 0; i < q->n; i++)
+		if (q->dumped[i])
+			clear_dump_figures(&q->st[i]);
 	r.nports = (size_t)np;
+	q->last_dump = now;
 	if (q->nl < 0 && (q->nl = sockdiag_open()) < 0)
 		return -1;
 	q->dumps++;

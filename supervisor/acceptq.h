@@ -101,8 +101,17 @@ struct acceptq {
 	unsigned char *dumped; /* per listener: in this scan's dump */
 	uint16_t *ports;       /* scratch: the ports of a dump */
 	int nl;                /* the sock_diag socket; -1: not open yet */
-	uint64_t scans, dumps; /* scans, and those that needed a dump */
-	uint64_t deferred;     /* gave-up connections the full set missed */
+	/* The least time between two dumps, in seconds (the caller's to
+	 * set; 0: a dump at every scan that needs one): a dump walks the
+	 * namespace's whole established hash table, some 10 ms of CPU on a
+	 * host with 262,144 buckets whatever the listeners (bench/
+	 * receipt-cost.c), so a scan skips it within dump_gap of the last
+	 * and keeps that dump's figures (only len and limit are fresh). */
+	double dump_gap;
+	double last_dump; /* monotonic time of the last dump */
+	/* scans, those that dumped, those that skipped a dump they needed */
+	uint64_t scans, dumps, skipped;
+	uint64_t deferred; /* gave-up connections the full set missed */
 };
 
 /* Set q up for the n listeners l (copied; index i of every result is
@@ -113,11 +122,12 @@ int acceptq_init(struct acceptq *q, const struct acceptq_listener *l, size_t n,
                  size_t cap);
 void acceptq_free(struct acceptq *q);
 
-/* One scan: q->st[i] for every listener. A listener whose fd shows an
- * empty queue is not dumped (its figures are 0). 0, or -1 with errno
+/* One scan at monotonic time now: q->st[i] for every listener. A
+ * listener whose fd shows an empty queue is not dumped (its figures are
+ * 0); within q->dump_gap of the last dump, none is. 0, or -1 with errno
  * (sock_diag failed: the scan's figures are partial, no cookie is
  * counted and the set is kept for the next scan). */
-int acceptq_scan(struct acceptq *q);
+int acceptq_scan(struct acceptq *q, double now);
 
 /* The index of the listener a dumped connection sk belongs to, by its
  * local port and address (an exact address before a wildcard); -1: none

@@ -104,6 +104,13 @@ nomem:
 	return -1;
 }
 
+/* Does aq cover r's listeners (one entry each, in the same order)? */
+static int
+aq_fits(const struct receipt *r, const struct acceptq *aq)
+{
+	return aq != NULL && aq->n == r->n;
+}
+
 void
 receipt_read(const struct receipt *r, const struct acceptq *aq,
              struct receipt_reading *rd, struct netstat *ns)
@@ -116,21 +123,28 @@ receipt_read(const struct receipt *r, const struct acceptq *aq,
 		struct qstat q;
 
 		memset(&q, 0, sizeof(q));
+		/* a light sample (ns NULL) takes a TCP queue from aq's
+		 * scan, which read it already */
 		if (rl->fd < 0 || rl->kind == QSTAT_UDP ||
+		    (ns == NULL && rl->kind == QSTAT_TCP && aq_fits(r, aq)) ||
 		    qstat_read_fd(rl->fd, rl->kind, 0, &q) < 0)
 			continue;
 		rd[i].has_len = (q.flags & QSTAT_HAS_QUEUE) != 0;
 		rd[i].len = q.len;
-		rd[i].has_drops = (q.flags & QSTAT_HAS_DROPS) != 0;
+		rd[i].has_drops = ns != NULL && (q.flags & QSTAT_HAS_DROPS);
 		/* the kernel's counter is 32 bits wide */
 		rd[i].drops = (uint32_t)q.drops;
 	}
-	for (i = 0; aq != NULL && aq->n == r->n && i < r->n; i++) {
+	for (i = 0; aq_fits(r, aq) && i < r->n; i++) {
 		if (r->l[i].kind != QSTAT_TCP)
 			continue;
 		rd[i].has_scan = 1;
 		rd[i].wait_max_ms = aq->st[i].wait_max_ms;
 		rd[i].abandoned = aq->st[i].abandoned;
+		if (!rd[i].has_len && aq->st[i].has_len) {
+			rd[i].has_len = 1;
+			rd[i].len = aq->st[i].len;
+		}
 	}
 	if (ns != NULL && netstat_read(ns) < 0)
 		memset(ns, 0, sizeof(*ns));
@@ -218,7 +232,7 @@ receipt_fold(struct receipt *r, const struct receipt_reading *now,
 }
 
 void
-receipt_sample(struct receipt *r, const struct acceptq *aq)
+receipt_sample(struct receipt *r, const struct acceptq *aq, int full)
 {
 	struct receipt_reading *rd = calloc(r->n + 1, sizeof(*rd));
 	struct netstat ns;
@@ -227,8 +241,8 @@ receipt_sample(struct receipt *r, const struct acceptq *aq)
 		receipt_fold(r, NULL, NULL, monotime_now());
 		return;
 	}
-	receipt_read(r, aq, rd, &ns);
-	receipt_fold(r, rd, &ns, monotime_now());
+	receipt_read(r, aq, rd, full ? &ns : NULL);
+	receipt_fold(r, rd, full ? &ns : NULL, monotime_now());
 	free(rd);
 }
 

@@ -43,14 +43,20 @@
  *      RECEIPT_SUPERSEDED.
  *  while any receipt is in progress, every RECEIPT_TICK_MS (50 ms; the
  *  steady sampler's slower tick otherwise)
- *      acceptq_scan(&acceptq); receipt_sample(r, &acceptq) for each
- *      receipt in progress. A 50 ms tick catches a queue peak that lasts
- *      a tick, and a client that gives up and stays queued that long.
+ *      acceptq_scan(&acceptq, monotime_now()); receipt_sample(r,
+ *      &acceptq, full) for each receipt in progress, full once a second
+ *      (RECEIPT_FULL_EVERY ticks). acceptq.dump_gap =
+ *      RECEIPT_DUMP_GAP while a restart is in progress (a dump costs
+ *      some 10 ms on a host with a large established hash; the fd's
+ *      queue length, read every tick, costs microseconds), the steady
+ *      sampler's own gap otherwise. A 50 ms tick catches a queue peak
+ *      that lasts a tick; a dump every 200 ms sees a client that gives
+ *      up and stays queued that long, and the longest wait to 200 ms.
  *  generation N+1 ready                       receipt_ready(r, wall)
  *  baton SIGKILLs old workers (--stop-timeout, --max-old-generations,
  *  the group of an exited worker after its grace): just before each
  *  kill()                      receipt_cut(r, &acceptq, pids, npids)
- *  the old generation's last worker gone: receipt_sample, then
+ *  the old generation's last worker gone: receipt_sample(full), then
  *      receipt_finish(r, RECEIPT_PROMOTED, now); N+1 rolled back:
  *      RECEIPT_ROLLED_BACK; it could not start at all: RECEIPT_FAILED;
  *      a newer trigger took over: RECEIPT_SUPERSEDED.
@@ -72,8 +78,12 @@
 
 struct acceptq;
 
-/* How often to sample while a restart is in progress. */
+/* How often to sample while a restart is in progress, a full sample
+ * every RECEIPT_FULL_EVERY ticks, and the least time between two
+ * sock_diag dumps of the accept queues meanwhile (seconds). */
 #define RECEIPT_TICK_MS 50
+#define RECEIPT_FULL_EVERY 20
+#define RECEIPT_DUMP_GAP 0.2
 /* The receipts STATUS.json keeps, newest last. */
 #define RECEIPT_RING 16
 #define RECEIPT_TRIGGER_MAX 16
@@ -163,9 +173,12 @@ int receipt_init(struct receipt *r, const struct receipt_start *s,
                  const struct receipt_spec *l, size_t n,
                  const struct receipt_reading *base, const struct netstat *ns);
 
-/* Read the listeners of r now: each fd's queue and drops (qstat_read_fd),
- * and aq's figures (NULL, or one of another size than r: none) into
- * rd[r->n]; the namespace's counters into ns. */
+/* Read the listeners of r now into rd[r->n]: aq's figures (NULL, or one
+ * of another size than r: none) and, with ns (a full reading), each
+ * fd's queue and drops (qstat_read_fd) and the namespace's counters into
+ * ns. Without ns (a light reading, for the fast tick) a TCP listener's
+ * queue is aq's, read by its scan, and nothing else is read but a unix
+ * listener's queue (one exact sock_diag lookup). */
 void receipt_read(const struct receipt *r, const struct acceptq *aq,
                   struct receipt_reading *rd, struct netstat *ns);
 
@@ -181,8 +194,13 @@ int receipt_begin(struct receipt *r, const struct receipt_start *s,
 void receipt_fold(struct receipt *r, const struct receipt_reading *now,
                   const struct netstat *ns, double mono);
 
-/* receipt_read and receipt_fold, now (aq's last scan: scan it first). */
-void receipt_sample(struct receipt *r, const struct acceptq *aq);
+/* receipt_read and receipt_fold, now (aq's last scan: scan it first):
+ * full (the drop counters and /proc/net, some 0.2 ms) or light (aq's
+ * figures alone for TCP). The counters are cumulative, so full samples
+ * at the start (receipt_begin), once a second or so, and just before
+ * the finish give the same receipt as full samples at every tick; the
+ * peaks need the fast tick. */
+void receipt_sample(struct receipt *r, const struct acceptq *aq, int full);
 
 /* Add per[r->n] connections to the listeners' cut. */
 void receipt_add_cut(struct receipt *r, const uint64_t *per);

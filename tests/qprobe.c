@@ -279,14 +279,14 @@ scan_gave_up(struct acceptq *q, uint32_t want)
 	int i;
 
 	for (i = 0; i < 200; i++) {
-		if (acceptq_scan(q) < 0)
+		if (acceptq_scan(q, monotime_now()) < 0)
 			die("acceptq_scan");
 		if (q->st[0].gave_up >= want)
 			break;
 		sleep_ms(10);
 	}
 	for (int k = 0; k < 3; k++)
-		if (acceptq_scan(q) < 0)
+		if (acceptq_scan(q, monotime_now()) < 0)
 			die("acceptq_scan");
 	return i + 4;
 }
@@ -321,7 +321,7 @@ acceptq_main(int k, int talk, int wait_ms)
 			die("write to the listener");
 	sleep_ms(wait_ms - wait_ms / 2);
 	s0 = monotime_now();
-	if (acceptq_scan(&q) < 0)
+	if (acceptq_scan(&q, monotime_now()) < 0)
 		die("acceptq_scan");
 	s1 = monotime_now();
 	queued = q.st[0].queued;
@@ -425,7 +425,7 @@ cut_main(int k)
 	/* the child is unreaped: its pid, and so its group, is still ours */
 	kill(-child, SIGKILL);
 	waitpid(child, NULL, 0);
-	receipt_sample(&r, &q);
+	receipt_sample(&r, &q, 1);
 	receipt_finish(&r, RECEIPT_PROMOTED, &st.start);
 	receipt_line(&r, line, sizeof(line));
 	printf("{\"cut\":%" PRIu64 ",\"line\":\"%s\"}\n", r.l[0].cut, line);
