@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "acceptq.h"
+#include "monotime.h"
 #include "netstat.h"
 #include "receipt.h"
 #include "sockdiag.h"
@@ -396,6 +399,175 @@ START_TEST(test_window)
 }
 END_TEST
 
+/* ---- acceptq and the receipt on real loopback sockets -------------------- */
+
+/* A loopback listener nobody accepts on, with backlog; its entry. */
+static int
+listener(int backlog, struct sockaddr_in *a, struct acceptq_listener *l)
+{
+	socklen_t len = sizeof(*a);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(s, 0);
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)a, sizeof(*a)), 0);
+	ck_assert_int_eq(listen(s, backlog), 0);
+	ck_assert_int_eq(getsockname(s, (struct sockaddr *)a, &len), 0);
+	*l = (struct acceptq_listener){
+	    AF_INET, {a->sin_addr.s_addr}, ntohs(a->sin_port), s};
+	return s;
+}
+
+static int
+connect_to(const struct sockaddr_in *a, int nonblock)
+{
+	int c = socket(
+	    AF_INET,
+	    SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
+
+	ck_assert_int_ge(c, 0);
+	if (connect(c, (const struct sockaddr *)a, sizeof(*a)) < 0)
+		ck_assert_int_eq(nonblock, 1);
+	return c;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Scan until listener 0 shows want gave-up connections, at most 2 s. */
+static void
+scan_until_gave_up(struct acceptq *q, uint32_t want)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		ck_assert_int_eq(acceptq_scan(q, monotime_now()), 0);
+		if (q->st[0].gave_up >= want)
+			return;
+		sleep_ms(10);
+	}
+	ck_abort_msg("%u gave up, not seen", want);
+}
+
+/* Within dump_gap a scan keeps the last dump's figures; after it, the
+ * clients that gave up meanwhile are counted. */
+START_TEST(test_dump_gap)
+{
+	struct sockaddr_in a;
+	struct acceptq_listener l;
+	struct acceptq q;
+	int s = listener(16, &a, &l), c[2];
+
+	ck_assert_int_eq(acceptq_init(&q, &l, 1, 0), 0);
+	c[0] = connect_to(&a, 0);
+	c[1] = connect_to(&a, 0);
+	q.dump_gap = 1000;
+	ck_assert_int_eq(acceptq_scan(&q, 10.0), 0);
+	ck_assert_uint_eq(q.st[0].queued, 2);
+	close(c[0]);
+	close(c[1]);
+	sleep_ms(50);
+	ck_assert_int_eq(acceptq_scan(&q, 11.0), 0);
+	ck_assert_uint_eq(q.dumps, 1);
+	ck_assert_uint_eq(q.skipped, 1);
+	ck_assert_uint_eq(q.st[0].queued, 2); /* the last dump's */
+	ck_assert_uint_eq(q.st[0].len, 2);    /* fresh: from the fd */
+	ck_assert_uint_eq(q.st[0].abandoned, 0);
+	q.dump_gap = 0;
+	scan_until_gave_up(&q, 2);
+	ck_assert_uint_eq(q.st[0].queued, 0);
+	ck_assert_uint_eq(q.st[0].abandoned, 2);
+	acceptq_free(&q);
+	close(s);
+}
+END_TEST
+
+/* A full set of cookies defers, never double-counts: room for 3, 3
+ * clients give up (counted), then 2 more (deferred); once the first 3
+ * are accepted (the queue is first in, first out) and leave the set,
+ * the 2 others are counted. */
+START_TEST(test_cookies_full)
+{
+	struct sockaddr_in a;
+	struct acceptq_listener l;
+	struct acceptq q;
+	int s = listener(16, &a, &l), c[5], i, k;
+
+	ck_assert_int_eq(acceptq_init(&q, &l, 1, 3), 0);
+	for (i = 0; i < 3; i++)
+		c[i] = connect_to(&a, 0);
+	for (i = 0; i < 3; i++)
+		close(c[i]);
+	scan_until_gave_up(&q, 3);
+	ck_assert_uint_eq(q.st[0].abandoned, 3);
+	for (i = 3; i < 5; i++)
+		c[i] = connect_to(&a, 0);
+	for (i = 3; i < 5; i++)
+		close(c[i]);
+	scan_until_gave_up(&q, 5);
+	for (k = 0; k < 3; k++)
+		ck_assert_int_eq(acceptq_scan(&q, monotime_now()), 0);
+	ck_assert_uint_eq(q.st[0].abandoned, 3);
+	ck_assert_uint_ge(q.deferred, 2);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_ge(c[i] = accept(s, NULL, NULL), 0);
+	for (k = 0; k < 3; k++)
+		ck_assert_int_eq(acceptq_scan(&q, monotime_now()), 0);
+	ck_assert_uint_eq(q.st[0].abandoned, 5);
+	ck_assert_uint_eq(q.st[0].gave_up, 2);
+	for (i = 0; i < 3; i++)
+		close(c[i]);
+	acceptq_free(&q);
+	close(s);
+}
+END_TEST
+
+/* The listener's own drop counter over the window: a queue of 3 (backlog
+ * 2) and 6 SYNs, 3 of which find it full. */
+START_TEST(test_dropped)
+{
+	struct receipt_start st = {1, "hup", 2, 1, {0, 0}};
+	struct sockaddr_in a;
+	struct acceptq_listener l;
+	struct receipt_spec spec = {"127.0.0.1:0", QSTAT_TCP, -1, 0};
+	struct receipt r;
+	struct acceptq q;
+	int s = listener(2, &a, &l), c[6], i;
+
+	spec.fd = s;
+	st.start.mono = monotime_now();
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(acceptq_init(&q, &l, 1, 0), 0);
+	ck_assert_int_eq(receipt_begin(&r, &st, &spec, 1, &q), 0);
+	for (i = 0; i < 6; i++)
+		c[i] = connect_to(&a, 1);
+	sleep_ms(100);
+	ck_assert_int_eq(acceptq_scan(&q, monotime_now()), 0);
+	receipt_sample(&r, &q, 0);
+	ck_assert_uint_eq(r.l[0].queue_peak, 3);
+	ck_assert_uint_eq(r.l[0].dropped, 0); /* a light sample */
+	receipt_sample(&r, &q, 1);
+	/* a dropped SYN is sent again after 1 s: 3, or a few more on a
+	 * host that slow */
+	ck_assert_uint_ge(r.l[0].dropped, 3);
+	ck_assert_uint_le(r.l[0].dropped, 6);
+	/* netns-wide, so at least these */
+	ck_assert_uint_ge(r.listen_overflows, r.l[0].dropped);
+	for (i = 0; i < 6; i++)
+		close(c[i]);
+	receipt_clear(&r);
+	acceptq_free(&q);
+	close(s);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -416,6 +588,10 @@ main(void)
 	tcase_add_test(tc, test_match);
 	tcase_add_test(tc, test_diag_idle);
 	tcase_add_test(tc, test_window);
+	tcase_add_test(tc, test_dump_gap);
+	tcase_add_test(tc, test_cookies_full);
+	tcase_add_test(tc, test_dropped);
+	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
