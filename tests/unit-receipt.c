@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -529,6 +530,65 @@ START_TEST(test_cookies_full)
 }
 END_TEST
 
+/* IPv6: a listener on ::1, and a dual-stack one on :: whose IPv4 clients
+ * wait as v4-mapped IPv6 sockets; one dump of both families. */
+START_TEST(test_v6)
+{
+	struct sockaddr_in6 a6[2];
+	struct sockaddr_in a4;
+	struct acceptq_listener l[2];
+	struct acceptq q;
+	socklen_t len;
+	int s[2], c[3], i, off = 0;
+
+	for (i = 0; i < 2; i++) {
+		s[i] = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ck_assert_int_ge(s[i], 0);
+		memset(&a6[i], 0, sizeof(a6[i]));
+		a6[i].sin6_family = AF_INET6;
+		a6[i].sin6_addr = i == 0 ? in6addr_loopback : in6addr_any;
+		ck_assert_int_eq(setsockopt(s[i], IPPROTO_IPV6, IPV6_V6ONLY,
+		                            &off, sizeof(off)),
+		                 0);
+		ck_assert_int_eq(
+		    bind(s[i], (struct sockaddr *)&a6[i], sizeof(a6[i])), 0);
+		ck_assert_int_eq(listen(s[i], 16), 0);
+		len = sizeof(a6[i]);
+		ck_assert_int_eq(
+		    getsockname(s[i], (struct sockaddr *)&a6[i], &len), 0);
+		l[i] = (struct acceptq_listener){
+		    AF_INET6, {0}, ntohs(a6[i].sin6_port), s[i]};
+		memcpy(l[i].addr, &a6[i].sin6_addr, 16);
+	}
+	ck_assert_int_eq(acceptq_init(&q, l, 2, 0), 0);
+	for (i = 0; i < 2; i++) {
+		c[i] = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ck_assert_int_eq(
+		    connect(c[i], (struct sockaddr *)&a6[0], sizeof(a6[0])), 0);
+	}
+	memset(&a4, 0, sizeof(a4));
+	a4.sin_family = AF_INET;
+	a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a4.sin_port = a6[1].sin6_port;
+	c[2] = connect_to(&a4, 0);
+	ck_assert_int_eq(acceptq_scan(&q, monotime_now()), 0);
+	ck_assert_uint_eq(q.st[0].queued, 2);
+	ck_assert_uint_eq(q.st[1].queued, 1);
+	for (i = 0; i < 3; i++)
+		close(c[i]);
+	scan_until_gave_up(&q, 2);
+	for (i = 0; i < 20 && q.st[1].gave_up < 1; i++) {
+		sleep_ms(10);
+		ck_assert_int_eq(acceptq_scan(&q, monotime_now()), 0);
+	}
+	ck_assert_uint_eq(q.st[0].abandoned, 2);
+	ck_assert_uint_eq(q.st[1].abandoned, 1);
+	acceptq_free(&q);
+	close(s[0]);
+	close(s[1]);
+}
+END_TEST
+
 /* The listener's own drop counter over the window: a queue of 3 (backlog
  * 2) and 6 SYNs, 3 of which find it full. */
 START_TEST(test_dropped)
@@ -591,6 +651,7 @@ main(void)
 	tcase_add_test(tc, test_dump_gap);
 	tcase_add_test(tc, test_cookies_full);
 	tcase_add_test(tc, test_dropped);
+	tcase_add_test(tc, test_v6);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
