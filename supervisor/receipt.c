@@ -172,14 +172,6 @@ receipt_begin(struct receipt *r, const struct receipt_start *s,
 	return rc;
 }
 
-/* now - then of a counter; 0 when it went back (a counter of another
- * socket, or a baseline that was not had). */
-static uint64_t
-since(uint64_t then, uint64_t now)
-{
-	return now >= then ? now - then : 0;
-}
-
 static void
 fold_listener(struct receipt_listener *rl, const struct receipt_reading *rd,
               uint64_t defer_drops)
@@ -188,8 +180,17 @@ fold_listener(struct receipt_listener *rl, const struct receipt_reading *rd,
 		rl->queue_peak = rd->len;
 	if (rd->has_scan && rd->wait_max_ms > rl->wait_max_ms)
 		rl->wait_max_ms = rd->wait_max_ms;
-	if (rd->has_scan && rl->base.has_scan)
-		rl->abandoned = since(rl->base.abandoned, rd->abandoned);
+	if (rd->has_scan) {
+		/* added up reading by reading: a total that went back is a
+		 * new acceptq (the listeners changed), counting from 0 */
+		if (rl->base.has_scan)
+			rl->abandoned +=
+			    rd->abandoned >= rl->base.abandoned
+			        ? rd->abandoned - rl->base.abandoned
+			        : rd->abandoned;
+		rl->base.has_scan = 1;
+		rl->base.abandoned = rd->abandoned;
+	}
 	if (rd->has_drops && rl->base.has_drops && rl->kind == QSTAT_TCP) {
 		/* modulo 2^32: the counter wraps */
 		uint64_t d = (uint32_t)(rd->drops - rl->base.drops);

@@ -36,11 +36,11 @@
  *
  *  trigger (gen.c starts generation N+1, or queues the HUP behind a
  *  starting one)
- *      r = receipt_ring_next(&ring); receipt_begin(r, &start, specs, n,
- *      &acceptq)   [reads the baselines: drops, abandoned totals, the
- *      namespace's counters]; an in-progress receipt of an earlier
- *      trigger that this one replaces is first finished as
- *      RECEIPT_SUPERSEDED.
+ *      acceptq_scan(&acceptq, now); r = receipt_ring_next(&ring);
+ *      receipt_begin(r, &start, specs, n, &acceptq)   [reads the
+ *      baselines: drops, abandoned totals, the namespace's counters];
+ *      an in-progress receipt of an earlier trigger that this one
+ *      replaces is first finished as RECEIPT_SUPERSEDED.
  *  while any receipt is in progress, every RECEIPT_TICK_MS (50 ms; the
  *  steady sampler's slower tick otherwise)
  *      acceptq_scan(&acceptq, monotime_now()); receipt_sample(r,
@@ -138,6 +138,7 @@ struct receipt_listener {
 	char *key;
 	enum qstat_kind kind;
 	int fd, defer_accept;
+	/* the reading at the start (base.abandoned: at the last sample) */
 	struct receipt_reading base;
 	uint64_t dropped, abandoned, cut;
 	uint32_t queue_peak, wait_max_ms;

@@ -189,15 +189,24 @@ START_TEST(test_arithmetic)
 	ck_assert_uint_eq(r.reset, 4);
 	ck_assert_uint_eq(r.abort_on_close, 3);
 	ck_assert_uint_eq(r.listen_overflows, 6);
+	/* a new acceptq (the listeners changed) counts from 0 again: its 1
+	 * adds to the 3, the drop counter of the same socket stands */
+	now[0].abandoned = 1;
+	receipt_fold(&r, now, &ns, 101.42);
+	ck_assert_uint_eq(r.l[0].abandoned, 4);
+	now[0].abandoned = 0;
+	receipt_fold(&r, now, &ns, 101.42);
+	ck_assert_uint_eq(r.l[0].abandoned, 4);
+	now[0].abandoned = 43;
 	receipt_add_cut(&r, cut);
 	receipt_sum(&r, &sum);
 	ck_assert_uint_eq(sum.dropped, 23);
-	ck_assert_uint_eq(sum.abandoned, 3);
+	ck_assert_uint_eq(sum.abandoned, 4);
 	ck_assert_uint_eq(sum.cut, 2);
-	ck_assert_uint_eq(sum.total, 28);
+	ck_assert_uint_eq(sum.total, 29);
 	ck_assert_uint_eq(sum.queue_peak, 14);
 	ck_assert_uint_eq(sum.wait_max_ms, 38);
-	ck_assert_uint_eq(r.samples, 2);
+	ck_assert_uint_eq(r.samples, 4);
 	ck_assert(receipt_duration(&r) > 1.41 && receipt_duration(&r) < 1.43);
 	receipt_clear(&r);
 	ck_assert_ptr_null(r.l);
