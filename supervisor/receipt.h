@@ -65,7 +65,19 @@
  *  --stats and the metrics (lost connections by reason, the last
  *  restart's duration and total).
  * receipt_ring_find(id) gets a receipt back by its id: the ring may have
- * dropped an old one, so keep ids, not pointers, across ticks. */
+ * dropped an old one, so keep ids, not pointers, across ticks.
+ *
+ * Who owns what: the sampler owns the one acceptq of baton's listeners
+ * (index-aligned with them and with each receipt's specs; rebuilt when
+ * the listeners change, which receipt_fold survives), scans it at its
+ * steady tick for the always-on queue figures (acceptq_stat: wait_max_ms,
+ * idle, abandoned) and the two diagnoses (acceptq_diag_idle,
+ * acceptq_window_add + acceptq_diag_abandoned, each behind a ratelimit),
+ * and at RECEIPT_TICK_MS while a receipt is in progress. The generations'
+ * side owns the ring and calls begin, ready, cut and finish; a kill of a
+ * worker of generation G charges the in-progress receipt whose previous
+ * is G (else the newest in progress). Nothing here knows gen.c or the
+ * loop. */
 #ifndef BATON_RECEIPT_H
 #define BATON_RECEIPT_H
 
