@@ -17,6 +17,7 @@
 
 #include <linux/sock_diag.h>
 
+#include "netstat.h"
 #include "qstat.h"
 #include "sockdiag.h"
 
@@ -75,47 +76,12 @@ qstat_moved(const struct qstat_track *old, const struct qstat_track *now)
 
 /* ---- SYN cookies ------------------------------------------------------ */
 
-/* The value under name in a "TcpExt: a b c" / "TcpExt: 1 2 3" pair. */
-static int
-netstat_field(const char *names, const char *values, const char *name,
-              uint64_t *v)
-{
-	size_t nlen = strlen(name);
-
-	/* both lines start with "TcpExt:"; walk the two in step */
-	for (;;) {
-		names += strcspn(names, " \n");
-		values += strcspn(values, " \n");
-		if (*names != ' ' || *values != ' ')
-			return -1;
-		names++;
-		values++;
-		if (strncmp(names, name, nlen) == 0 &&
-		    (names[nlen] == ' ' || names[nlen] == '\n' ||
-		     names[nlen] == '\0')) {
-			char *end;
-
-			errno = 0;
-			*v = strtoull(values, &end, 10);
-			return errno || end == values ? -1 : 0;
-		}
-	}
-}
-
 int
 qstat_parse_netstat(const char *text, struct qstat_cookies *c)
 {
-	const char *names = text, *values;
-
-	/* the first "TcpExt:" line names the fields, the next has them */
-	while (names && strncmp(names, "TcpExt:", 7) != 0) {
-		names = strchr(names, '\n');
-		names = names ? names + 1 : NULL;
-	}
-	values = names ? strchr(names, '\n') : NULL;
-	if (values == NULL || strncmp(values + 1, "TcpExt:", 7) != 0 ||
-	    netstat_field(names, values + 1, "SyncookiesSent", &c->sent) < 0 ||
-	    netstat_field(names, values + 1, "SyncookiesRecv", &c->recv) < 0) {
+	/* netstat.c owns the format: by name, in step with the names */
+	if (netstat_field(text, "TcpExt", "SyncookiesSent", &c->sent) < 0 ||
+	    netstat_field(text, "TcpExt", "SyncookiesRecv", &c->recv) < 0) {
 		errno = EPROTO;
 		return -1;
 	}

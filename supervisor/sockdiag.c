@@ -245,6 +245,8 @@ inet_cb(const struct nlmsghdr *h, void *arg)
 	sk.family = m->idiag_family;
 	sk.state = m->idiag_state;
 	sk.inode = m->idiag_inode;
+	sk.cookie = (uint64_t)m->id.idiag_cookie[0] |
+	            (uint64_t)m->id.idiag_cookie[1] << 32;
 	sk.uid = m->idiag_uid;
 	sk.rqueue = m->idiag_rqueue;
 	sk.wqueue = m->idiag_wqueue;

@@ -63,6 +63,10 @@ struct sockdiag_inet {
 	int family;
 	uint8_t state;  /* TCP_* */
 	uint64_t inode; /* 0: no socket inode (a request, TIME_WAIT) */
+	/* the kernel's idiag_cookie: names this socket for good (never
+	 * reused until reboot), unlike an inode, which a queued connection
+	 * has none of yet */
+	uint64_t cookie;
 	uint32_t uid;
 	/* TCP listener: accept queue and backlog; otherwise bytes queued */
 	uint32_t rqueue, wqueue;

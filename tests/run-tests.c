@@ -99,7 +99,7 @@ main(int argc, char **argv)
 	    tests_envdir,   tests_safepath, tests_status,  tests_reexec,
 	    tests_privs,    tests_qstat,    tests_metrics, tests_gen,
 	    tests_passfds,  tests_notify,   tests_log,     tests_sdnotify,
-	    tests_sockdiag,
+	    tests_sockdiag, tests_receipt,
 	};
 	size_t f;
 	int i, j, failed;

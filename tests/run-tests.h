@@ -28,6 +28,7 @@ void tests_reexec(void);   /* unit-reexec.c */
 void tests_safepath(void); /* unit-safepath.c */
 void tests_sdnotify(void); /* unit-sdnotify.c */
 void tests_sockdiag(void); /* unit-sockdiag.c */
+void tests_receipt(void);  /* unit-receipt.c */
 void tests_spawn(void);    /* spawn.c */
 void tests_status(void);   /* unit-status.c */
 void tests_unit(void);     /* unit.c */
