@@ -836,7 +836,8 @@ START_TEST(test_reexec_round_trip)
 	char k0[] = "8080", k1[] = "/s", n1[] = "web";
 	struct reexec_listener ls[2] = {{4, LISTEN_BOUND, k0, NULL},
 	                                {6, LISTEN_SYSTEMD, k1, n1}};
-	struct reexec_state s = {1234, 3, 2, ls, 5, 4, 1, 1, 12.5, 2, g, -1}, back;
+	struct reexec_state s = {1234, 3, 2, ls, 5, 4, 1, 1, 12.5, 2, g, -1},
+	                    back;
 	char err[256], *text = reexec_pack(&s);
 	size_t i, k;
 
