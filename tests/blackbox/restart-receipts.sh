@@ -69,23 +69,32 @@ run_baton --restart --max-lost=0 "${CTL[@]}"
 is "$RUN_STATUS" 0 "--restart --max-lost=0: exit 0 on a clean restart"
 like "$RUN_OUT" '^restart 2 \(generation 2 → 3, hup\): [0-9.]+ s, 0 connections lost' "... and it prints the receipt"
 
+# the fleet gate of examples/: two "hosts" (env as the ssh command), each
+# a clean restart of this baton
+mkdir -p "$T/bin"
+ln -sf "$BATON" "$T/bin/baton"
+out=$(PATH="$T/bin:$PATH" SSH=env PIDFILE="$T/pid" STATUSFILE="$S" \
+	timeout "$(scaled 40)" sh "$top_srcdir/examples/fleet-rollout.sh" HOST=a HOST=b 2>&1)
+is "$?" 0 "examples/fleet-rollout.sh: two clean restarts, exit 0"
+like "$out" "all 2 hosts restarted" "... it went through both"
+
 # 3. a second HUP while the first restart's generation boots
 touch "$T/slow"
 kill -HUP "$BATON_PID"
-check "generation 4 boots" wait_report 4 5
+check "generation 6 boots" wait_report 6 5
 kill -HUP "$BATON_PID"
 check "the first restart is closed as superseded" \
-	wait_until 5 _receipt_is "$S.json" 2 "3 4 superseded" id generation outcome
-check "the second restart (generation 5) finishes promoted" \
-	wait_until "$(scaled 15)" _receipt_is "$S.json" 3 "4 5 4 promoted" id generation previous outcome
+	wait_until 5 _receipt_is "$S.json" 4 "5 6 superseded" id generation outcome
+check "the second restart (generation 7) finishes promoted" \
+	wait_until "$(scaled 15)" _receipt_is "$S.json" 5 "6 7 6 promoted" id generation previous outcome
 rm -f "$T/slow"
 
 # 4. rolled back: --restart exits 4, even with --max-lost
 touch "$T/broken"
 run_baton --restart --max-lost=100 "${CTL[@]}"
 is "$RUN_STATUS" 4 "a rolled-back restart: --restart --max-lost exits 4"
-check "its receipt: rolled_back" wait_until 5 _receipt_is "$S.json" -1 "6 rolled_back" generation outcome
-file_like "$L" 'restart 5 \(generation 5 → 6, hup\): [0-9.]+ s, rolled back, ' "the log line says rolled back"
+check "its receipt: rolled_back" wait_until 5 _receipt_is "$S.json" -1 "8 rolled_back" generation outcome
+file_like "$L" 'restart 7 \(generation 7 → 8, hup\): [0-9.]+ s, rolled back, ' "the log line says rolled back"
 rm -f "$T/broken"
 kill -TERM "$BATON_PID"
 wait_baton_exit 10
