@@ -868,6 +868,27 @@ static const struct column {
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
+/* A line per generation under the listeners: "generation 6 (retiring):
+ * 1204 connections"; "not counted yet" before the first count. */
+static void
+print_gen_connections(const struct snapshot *s)
+{
+	const struct snap_gen *g;
+	size_t i;
+
+	for (i = 0; i < s->ngens; i++) {
+		g = &s->gens[i];
+		printf("generation %lu (%s): ", g->id,
+		       gen_state_name(g->state));
+		if (g->has_connections)
+			printf("%llu connection%s\n",
+			       (unsigned long long)g->connections,
+			       g->connections == 1 ? "" : "s");
+		else
+			printf("connections not counted yet\n");
+	}
+}
+
 static int
 print_text(struct snapshot *s, const int *errs)
 {
@@ -885,6 +906,7 @@ print_text(struct snapshot *s, const int *errs)
 			printf("%-*s%s", columns[c].pad ? w[c] : 0, buf,
 			       c + 1 < NCOLUMNS ? "  " : "\n");
 		}
+	print_gen_connections(s);
 	return 0;
 }
 

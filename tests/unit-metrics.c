@@ -248,8 +248,8 @@ static struct snap_worker alive[4] = {{0, 101, 1, 1, NULL},
                                       {2, 103, 1, 1, NULL},
                                       {3, 104, 1, 1, NULL}};
 static struct snap_gen gens[] = {
-    {3, GEN_SERVING, 0, 0, "hup", 4, alive},
-    {2, GEN_RETIRING, 0, 0, "start", 2, alive},
+    {3, GEN_SERVING, 0, 0, "hup", 4, alive, 1, 17},
+    {2, GEN_RETIRING, 0, 0, "start", 2, alive, 1, 0},
 };
 
 /* How many lines of text start with prefix. */
@@ -359,6 +359,12 @@ START_TEST(test_render)
 		ck_assert_str_eq(t.buf, first);
 		free(first);
 	}
+	ck_assert_ptr_nonnull(
+	    strstr(t.buf, "# TYPE baton_generation_connections gauge\n"
+	                  "baton_generation_connections{generation=\"3\","
+	                  "state=\"serving\"} 17\n"
+	                  "baton_generation_connections{generation=\"2\","
+	                  "state=\"retiring\"} 0\n"));
 	ck_assert_ptr_nonnull(
 	    strstr(t.buf, "\nbaton_workers{state=\"serving\"} 4\n"));
 	ck_assert_ptr_nonnull(
