@@ -45,6 +45,7 @@ struct cgen {
 	enum gen_state state;
 	int counted;        /* a sample counted it */
 	uint64_t conns;     /* the last sample's count */
+	double last_at;     /* monotonic: that sample's time */
 	double retired_at;  /* monotonic: first sample retiring; 0 none */
 	uint64_t at_retire; /* the count of that sample */
 	double zero_since;  /* monotonic: 0 connections since; 0: holding */
@@ -311,26 +312,23 @@ grouped(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
-/* A generation no longer in the snapshot is gone: the drain of one that
- * retired, in the log. */
+/* A generation no longer in the snapshot is gone: its drain, if it
+ * retired, in the log. Its processes have exited, so it holds nothing
+ * now; the count it last had says what its end cut (a worker that ends
+ * its connections itself, or SIGKILL). */
 static void
 log_drain(const struct cgen *g, double now)
 {
-	char a[32], b[32];
+	char a[32], b[32], cut[96] = "";
 
 	if (g->retired_at <= 0)
 		return;
-	grouped(g->at_retire, a, sizeof(a));
-	if (g->conns == 0)
-		log_info("generation %lu retired: %s connection%s -> 0 in "
-		         "%.0f s",
-		         g->id, a, g->at_retire == 1 ? "" : "s",
-		         now - g->retired_at);
-	else
-		log_info("generation %lu retired: %s connection%s -> %s (at "
-		         "the last count, before its workers ended) in %.0f s",
-		         g->id, a, g->at_retire == 1 ? "" : "s",
-		         grouped(g->conns, b, sizeof(b)), now - g->retired_at);
+	if (g->conns > 0)
+		snprintf(cut, sizeof(cut), " (%s still open %.1f s before)",
+		         grouped(g->conns, b, sizeof(b)), now - g->last_at);
+	log_info("generation %lu retired: %s connection%s -> 0 in %.0f s%s",
+	         g->id, grouped(g->at_retire, a, sizeof(a)),
+	         g->at_retire == 1 ? "" : "s", now - g->retired_at, cut);
 }
 
 /* --kill-when-drained: SECONDS with no connection, counted from the
@@ -375,6 +373,7 @@ update(const struct snap_gen *sg, uint64_t n, double now)
 	g->state = sg->state;
 	g->counted = 1;
 	g->conns = n;
+	g->last_at = now;
 	if (retiring(sg->state) && g->retired_at <= 0) {
 		g->retired_at = now;
 		g->at_retire = n;
