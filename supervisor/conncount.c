@@ -13,13 +13,16 @@
  * socket open in two processes of a generation counts once, as ss(8)
  * shows it once; a connection still in a listener's queue is nobody's.
  *
- * When: every second while a generation retires (or baton stops), so a
- * retiring count is at most 1 s old (plus the sample's own time); at
- * rest every --metrics-interval, stretched so that sampling takes at
- * most 1% of a core (REST_SHARE: the fd walk costs some 6 us per
- * socket, 60 ms for 10,000, so every 6 s then); and soon after every
- * state change. The figures are those of the last sample: at rest, with
- * connections neither opened nor closed, they equal ss(8)'s. */
+ * When: the generations on their way out (retiring, killed, failed; all
+ * of them while baton stops) every second, so that their count is at
+ * most 1 s old (plus the sample's own time); every generation soon
+ * after each change of state, and at rest every --metrics-interval,
+ * stretched so that counting them all takes at most REST_SHARE of a CPU
+ * (the fd walk is most of it, 6 to 20 us per socket: a serving
+ * generation with 10,000 connections is counted every 6 to 20 s, see
+ * bench/conncount-cost.sh), never less often than REST_MAX. The figures
+ * are those of the last count: at rest, with connections neither opened
+ * nor closed, they equal ss(8)'s. */
 #include "config.h"
 
 #include <errno.h>
@@ -68,6 +71,7 @@ struct walk {
 	size_t inocap;
 	uint64_t procs;
 	int err;
+	int full; /* every generation, not only the busy ones */
 };
 
 static struct {
@@ -82,7 +86,23 @@ static struct {
 	int nl; /* the sock_diag socket; -1: not open */
 	int any_unix, warned;
 	struct conncount_cost cost;
+	/* monotonic: when every generation is counted next (between two,
+	 * only the busy ones are), and the CPU the last such count took */
+	double full_due, full_cpu;
 } C = {.nl = -1};
+
+static int
+retiring(enum gen_state st)
+{
+	return st == GEN_RETIRING || st == GEN_KILLED;
+}
+
+/* Counted every second: one on its way out, or all while baton stops. */
+static int
+busy(const struct snapshot *s, const struct snap_gen *g)
+{
+	return s->stopping || retiring(g->state) || g->state == GEN_FAILED;
+}
 
 static int
 by_pgid(const void *a, const void *b)
@@ -155,8 +175,8 @@ proc_cb(pid_t pid, const struct procstat *ps, void *arg)
 	return 0;
 }
 
-/* The group ids of the live workers of s, sorted, each with the index
- * of its generation. */
+/* The group ids of the live workers of s (of its busy generations only,
+ * unless w->full), sorted, each with the index of its generation. */
 static int
 worker_groups(const struct snapshot *s, struct walk *w)
 {
@@ -167,7 +187,9 @@ worker_groups(const struct snapshot *s, struct walk *w)
 	if ((w->pg = calloc(n + 1, sizeof(*w->pg))) == NULL)
 		return -1;
 	for (i = 0; i < s->ngens; i++)
-		for (k = 0; k < s->gens[i].nw; k++)
+		for (k = 0;
+		     (w->full || busy(s, &s->gens[i])) && k < s->gens[i].nw;
+		     k++)
 			if (s->gens[i].w[k].alive && s->gens[i].w[k].pid > 0) {
 				w->pg[w->npg].pgid = (pid_t)s->gens[i].w[k].pid;
 				w->pg[w->npg++].owner = i;
@@ -289,12 +311,6 @@ find(unsigned long id)
 	return NULL;
 }
 
-static int
-retiring(enum gen_state st)
-{
-	return st == GEN_RETIRING || st == GEN_KILLED;
-}
-
 /* 1204 -> "1,204" */
 static const char *
 grouped(uint64_t v, char *buf, size_t len)
@@ -385,6 +401,20 @@ update(const struct snap_gen *sg, uint64_t n, double now)
 	return moved;
 }
 
+/* A generation this sample did not count (not busy): still there. A
+ * new one is never skipped (conncount_changed makes the next sample a
+ * full one). */
+static void
+keep(const struct snap_gen *sg)
+{
+	struct cgen *g = find(sg->id);
+
+	if (g != NULL) {
+		g->seen = 1;
+		g->state = sg->state;
+	}
+}
+
 /* Drop the generations the sample did not see (gone), logging each
  * drain; 1 when one was dropped. */
 static int
@@ -418,36 +448,40 @@ cpu_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The next sample: every second while one retires, else at rest. */
+/* The next sample: every second while one retires (of the busy ones
+ * only), and of every generation at rest's pace: --metrics-interval,
+ * longer when a count of them all costs more than REST_SHARE of it. */
 static void
-plan(const struct snapshot *s)
+plan(const struct snapshot *s, int full, double now)
 {
-	double next = C.o->metrics_interval;
+	double rest = C.o->metrics_interval, next;
 	size_t i;
-	int busy = s->stopping;
+	int any = 0;
 
-	for (i = 0; i < s->ngens; i++)
-		busy |= retiring(s->gens[i].state) ||
-		        s->gens[i].state == GEN_FAILED;
-	if (busy)
-		next = BUSY_PERIOD;
-	else {
-		if (C.cost.cpu / REST_SHARE > next)
-			next = C.cost.cpu / REST_SHARE;
-		if (next > REST_MAX)
-			next = REST_MAX;
+	if (full) {
+		if (C.full_cpu / REST_SHARE > rest)
+			rest = C.full_cpu / REST_SHARE;
+		C.full_due = now + (rest > REST_MAX ? REST_MAX : rest);
 	}
+	next = C.full_due - now;
+	for (i = 0; i < s->ngens; i++)
+		any |= busy(s, &s->gens[i]);
+	if (any && next > BUSY_PERIOD)
+		next = BUSY_PERIOD;
+	if (next < 0)
+		next = 0;
 	ev_timer_stop(C.loop, &C.timer);
 	ev_timer_set(&C.timer, next, 0);
 	ev_timer_start(C.loop, &C.timer);
 }
 
 static int
-sample_counts(const struct snapshot *s, uint64_t *counts)
+sample_counts(const struct snapshot *s, uint64_t *counts, int full)
 {
 	struct walk w = {0};
 	int r;
 
+	w.full = full;
 	r = count(s, counts, &w);
 	C.cost.sockets = w.n;
 	C.cost.procs = w.procs;
@@ -464,7 +498,7 @@ sample(void)
 	uint64_t *counts;
 	double cpu0 = cpu_now(), now = monotime_now();
 	size_t i;
-	int moved = 0;
+	int moved = 0, full = now >= C.full_due;
 
 	if (C.h.get(&s, 0) < 0) {
 		/* out of memory: the timer must run again (it is unref'd) */
@@ -473,7 +507,7 @@ sample(void)
 		return;
 	}
 	if ((counts = calloc(s.ngens + 1, sizeof(*counts))) == NULL ||
-	    sample_counts(&s, counts) < 0) {
+	    sample_counts(&s, counts, full) < 0) {
 		if (!C.warned)
 			log_warn("cannot count the generations' connections");
 		C.warned = 1;
@@ -481,7 +515,10 @@ sample(void)
 	} else {
 		C.warned = 0;
 		for (i = 0; i < s.ngens; i++)
-			moved |= update(&s.gens[i], counts[i], now);
+			if (full || busy(&s, &s.gens[i]))
+				moved |= update(&s.gens[i], counts[i], now);
+			else
+				keep(&s.gens[i]);
 		moved |= sweep(now);
 		for (i = 0; i < C.ng; i++)
 			check_drained(&C.g[i], now);
@@ -489,7 +526,13 @@ sample(void)
 	free(counts);
 	C.cost.samples++;
 	C.cost.cpu = cpu_now() - cpu0;
-	plan(&s);
+	if (full)
+		C.full_cpu = C.cost.cpu;
+	log_debug("connections counted (%s): %llu sockets of %llu "
+	          "processes in the workers' groups, %.2f ms of CPU",
+	          full ? "all" : "retiring", (unsigned long long)C.cost.sockets,
+	          (unsigned long long)C.cost.procs, C.cost.cpu * 1e3);
+	plan(&s, full, now);
 	C.h.put(&s);
 	if (moved && C.h.on_sample)
 		C.h.on_sample(1);
@@ -534,6 +577,7 @@ conncount_changed(void)
 {
 	if (C.loop == NULL)
 		return;
+	C.full_due = 0;
 	ev_timer_stop(C.loop, &C.timer);
 	ev_timer_set(&C.timer, 0, 0);
 	ev_timer_start(C.loop, &C.timer);
