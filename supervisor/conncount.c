@@ -223,13 +223,19 @@ static int
 named_as_listener(const struct sockdiag_unix *sk)
 {
 	const struct listener *l;
-	size_t i;
+	size_t i, len = sk->name_len;
 
-	for (i = 0; sk->name != NULL && i < C.o->nls; i++) {
+	if (sk->name == NULL)
+		return 0;
+	/* a path comes with its NUL (the bound address's length); an
+	 * abstract name starts with one and is taken whole */
+	while (len > 0 && sk->name[0] != '\0' && sk->name[len - 1] == '\0')
+		len--;
+	for (i = 0; i < C.o->nls; i++) {
 		l = &C.o->ls[i];
 		if (l->kind == LISTEN_UNIX && l->path != NULL &&
-		    strlen(l->path) == sk->name_len &&
-		    memcmp(l->path, sk->name, sk->name_len) == 0)
+		    strlen(l->path) == len &&
+		    memcmp(l->path, sk->name, len) == 0)
 			return 1;
 	}
 	return 0;

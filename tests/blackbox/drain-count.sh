@@ -4,7 +4,8 @@
 # the workers, STATUS.json's generations[].connections, baton --stats and
 # baton_generation_connections say what ss(8) says; after a HUP the
 # retiring generation's count falls as its clients close, and its drain
-# is logged when it ends.
+# is logged when it ends. Connections on a unix listener count too
+# (unix_diag).
 . "$(dirname "$0")/lib.sh"
 baton_only_script "generations[].connections"
 command -v python3 >/dev/null 2>&1 || skip_all "no python3"
@@ -34,11 +35,12 @@ ss_count() { ss -tnH state established "( sport = :$P )" | wc -l; }
 _conns_are() { [ "$(conns_of "$1")" = "$2" ] && [ "$(ss_count)" = "$2" ]; }
 _client_says() { grep -qx "open $1" "$T/client.out"; }
 
-# a client holding N connections, told to close some through a fifo
+# a client holding N connections (on WHERE, default the TCP port), told
+# to close some through a fifo
 client_start() {
 	rm -f "$T/client.in" "$T/client.out"
 	mkfifo "$T/client.in"
-	timeout 300 python3 "$CLIENT" "$P" "$1" <"$T/client.in" >"$T/client.out" 2>"$T/client.err" &
+	timeout 300 python3 "$CLIENT" "${2:-$P}" "$1" <"$T/client.in" >"$T/client.out" 2>"$T/client.err" &
 	CLIENT_PID=$!
 	exec 7>"$T/client.in"
 	wait_until 60 _client_says "$1" || bail_out "client could not open $1: $(cat "$T/client.err")"
@@ -48,7 +50,8 @@ client_stop() {
 	wait "$CLIENT_PID" 2>/dev/null
 }
 
-start_baton --port=127.0.0.1:$P --status-file="$S" --interval=0 -- python3 "$HOLD"
+U=$T/sock
+start_baton --port=127.0.0.1:$P --path="$U" --status-file="$S" --interval=0 -- python3 "$HOLD"
 wait_status "$S" 1 10 || bail_out "generation 1 never served"
 check "no connection: 0 counted" wait_until 10 _conns_are 1 0
 
@@ -93,6 +96,16 @@ check "its drain is logged: 300 connections -> 0" \
 	wait_file_contains "$T/baton.err" "generation 1 retired: 300 connections -> 0 in [0-9]+ s" 5
 grep "retired:" "$T/baton.err" | while read -r l; do diag "$l"; done
 client_stop
+
+# a unix listener: its accepted sockets carry its path (ss -x)
+ss_unix() { ss -xH state established src "$U" | wc -l; }
+_unix_conns_are() { [ "$(conns_of 2)" = "$1" ] && [ "$(ss_unix)" = "$1" ]; }
+client_start 25 "$U"
+check "25 connections on the unix listener: STATUS.json says 25, as ss -x does" \
+	wait_until 20 _unix_conns_are 25
+diag "STATUS.json $(conns_of 2), ss -x $(ss_unix)"
+client_stop
+check "unix clients closed: 0" wait_until 20 _unix_conns_are 0
 
 kill -TERM "$BATON_PID"
 wait_baton_exit 10
