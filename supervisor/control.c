@@ -868,14 +868,19 @@ static const struct column {
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
-/* A line per generation under the listeners: "generation 6 (retiring):
- * 1204 connections"; "not counted yet" before the first count. */
+/* While a generation retires (a drain under way), a line per
+ * generation under the listeners' (which stay one per listener at
+ * rest): "generation 6 (retiring): 1204 connections", "connections not
+ * counted yet" before the first count. */
 static void
 print_gen_connections(const struct snapshot *s)
 {
 	const struct snap_gen *g;
 	size_t i;
 
+	if (snapshot_gen_in(s, GEN_RETIRING) == 0 &&
+	    snapshot_gen_in(s, GEN_KILLED) == 0)
+		return;
 	for (i = 0; i < s->ngens; i++) {
 		g = &s->gens[i];
 		printf("generation %lu (%s): ", g->id,

@@ -60,11 +60,11 @@ for n in 30 300 3000; do
 	check "$n held connections: STATUS.json says $n, as ss does" wait_until 20 _conns_are 1 $n
 	diag "STATUS.json $(conns_of 1), ss $(ss_count)"
 	if [ $n = 300 ]; then
-		like "$("$BATON" --stats --status-file="$S")" \
-			"generation 1 \(serving\): 300 connections" "baton --stats: 300"
 		like "$("$BATON" --stats --format=prom --status-file="$S")" \
 			'baton_generation_connections\{generation="1",state="serving"\} 300' \
 			"baton_generation_connections: 300"
+		unlike "$("$BATON" --stats --status-file="$S")" "^generation" \
+			"baton --stats at rest: one line per listener, no generation line"
 	fi
 	client_stop
 	check "$n closed: 0" wait_until 20 _conns_are 1 0
@@ -87,6 +87,8 @@ for left in 200 100; do
 	# at most 1 s old while retiring (plus the sample's own time)
 	check "clients close: retiring generation 1 counts $left within 2 s" \
 		wait_until 2 _retiring_with $left
+	like "$("$BATON" --stats --status-file="$S")" \
+		"generation 1 \(retiring\): $left connections" "baton --stats while it retires: $left"
 	diag "generation 1: $(_state1) $(conns_of 1), ss $(ss_count)"
 done
 is "$(conns_of 2)" 0 "generation 2 holds none of them"
