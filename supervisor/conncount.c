@@ -26,8 +26,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 
 #include "conncount.h"
@@ -41,6 +44,7 @@
 #define REST_SHARE 0.01  /* the most CPU sampling takes at rest */
 #define REST_MAX 60.0    /* the longest gap at rest */
 #define INODES_FIRST 256 /* the first size of the per-process buffer */
+#define MAX_UNIX 64      /* unix listeners matched by name */
 
 /* One generation as counted. */
 struct cgen {
@@ -84,7 +88,13 @@ static struct {
 	uint16_t ports[SOCKDIAG_MAX_PORTS];
 	size_t nports;
 	int nl; /* the sock_diag socket; -1: not open */
-	int any_unix, warned;
+	int warned;
+	/* the unix listeners' names (unix_names) */
+	struct {
+		char name[sizeof(((struct sockaddr_un *)0)->sun_path)];
+		size_t len;
+	} unix_names[MAX_UNIX];
+	size_t nunix;
 	struct conncount_cost cost;
 	/* monotonic: when every generation is counted next (between two,
 	 * only the busy ones are), and the CPU the last such count took */
@@ -222,23 +232,54 @@ struct unix_arg {
 static int
 named_as_listener(const struct sockdiag_unix *sk)
 {
-	const struct listener *l;
 	size_t i, len = sk->name_len;
 
 	if (sk->name == NULL)
 		return 0;
-	/* a path comes with its NUL (the bound address's length); an
+	/* a path may come with its NUL (the bound address's length); an
 	 * abstract name starts with one and is taken whole */
 	while (len > 0 && sk->name[0] != '\0' && sk->name[len - 1] == '\0')
 		len--;
-	for (i = 0; i < C.o->nls; i++) {
-		l = &C.o->ls[i];
-		if (l->kind == LISTEN_UNIX && l->path != NULL &&
-		    strlen(l->path) == len &&
-		    memcmp(l->path, sk->name, len) == 0)
+	for (i = 0; i < C.nunix; i++)
+		if (C.unix_names[i].len == len &&
+		    memcmp(C.unix_names[i].name, sk->name, len) == 0)
 			return 1;
-	}
 	return 0;
+}
+
+/* The name each unix listener is bound to, as the kernel has it
+ * (getsockname on baton's own socket: an adopted abstract one's key is
+ * "@" only), else its path. */
+static void
+unix_names(const struct options *o)
+{
+	struct sockaddr_un un;
+	socklen_t sl;
+	size_t i, len;
+
+	for (i = 0; i < o->nls && C.nunix < MAX_UNIX; i++) {
+		if (o->ls[i].kind != LISTEN_UNIX)
+			continue;
+		sl = sizeof(un);
+		memset(&un, 0, sizeof(un));
+		if (o->ls[i].fd >= 0 &&
+		    getsockname(o->ls[i].fd, (struct sockaddr *)&un, &sl) ==
+		        0 &&
+		    sl > offsetof(struct sockaddr_un, sun_path)) {
+			len = sl - offsetof(struct sockaddr_un, sun_path);
+			while (len > 0 && un.sun_path[0] != '\0' &&
+			       un.sun_path[len - 1] == '\0')
+				len--;
+		} else if (o->ls[i].path != NULL) {
+			len = strlen(o->ls[i].path);
+			if (len > sizeof(un.sun_path))
+				continue;
+			memcpy(un.sun_path, o->ls[i].path, len);
+		} else
+			continue;
+		memcpy(C.unix_names[C.nunix].name, un.sun_path, len);
+		C.unix_names[C.nunix++].len = len;
+	}
 }
 
 /* A connected unix stream socket: counted for each owner of its inode
@@ -288,7 +329,7 @@ count(const struct snapshot *s, uint64_t *counts, struct walk *w)
 	if (sockdiag_count_owned(C.nl, C.ports, C.nports, 1u << TCP_ESTABLISHED,
 	                         w->own, w->n, counts, s->ngens) < 0)
 		return -1;
-	if (!C.any_unix || w->n == 0)
+	if (C.nunix == 0 || w->n == 0)
 		return 0;
 	if ((ucounts = calloc(s->ngens + 1, sizeof(*ucounts))) == NULL)
 		return -1;
@@ -565,13 +606,11 @@ conncount_start(struct ev_loop *loop, const struct options *o,
 	C.o = o;
 	C.h = *h;
 	for (i = 0; i < o->nls; i++) {
-		if (o->ls[i].kind == LISTEN_UNIX)
-			C.any_unix = 1;
-		else if (o->ls[i].kind == LISTEN_TCP &&
-		         o->ls[i].bound_port > 0 &&
-		         C.nports < SOCKDIAG_MAX_PORTS)
+		if (o->ls[i].kind == LISTEN_TCP && o->ls[i].bound_port > 0 &&
+		    C.nports < SOCKDIAG_MAX_PORTS)
 			C.ports[C.nports++] = (uint16_t)o->ls[i].bound_port;
 	}
+	unix_names(o);
 	ev_timer_init(&C.timer, timer_cb, 0, 0);
 	ev_timer_start(loop, &C.timer);
 	/* counting must not keep the loop alive */
