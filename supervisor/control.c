@@ -952,6 +952,32 @@ static const struct column {
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
+/* While a generation retires (a drain under way), a line per
+ * generation under the listeners' (which stay one per listener at
+ * rest): "generation 6 (retiring): 1204 connections", "connections not
+ * counted yet" before the first count. */
+static void
+print_gen_connections(const struct snapshot *s)
+{
+	const struct snap_gen *g;
+	size_t i;
+
+	if (snapshot_gen_in(s, GEN_RETIRING) == 0 &&
+	    snapshot_gen_in(s, GEN_KILLED) == 0)
+		return;
+	for (i = 0; i < s->ngens; i++) {
+		g = &s->gens[i];
+		printf("generation %lu (%s): ", g->id,
+		       gen_state_name(g->state));
+		if (g->has_connections)
+			printf("%llu connection%s\n",
+			       (unsigned long long)g->connections,
+			       g->connections == 1 ? "" : "s");
+		else
+			printf("connections not counted yet\n");
+	}
+}
+
 static int
 print_text(struct snapshot *s, const int *errs)
 {
@@ -980,6 +1006,7 @@ print_text(struct snapshot *s, const int *errs)
 			at--;
 		printf("%.*s\n", (int)at, line);
 	}
+	print_gen_connections(s);
 	/* the newest restart's receipt, as the log says it */
 	if (s->nreceipts > 0) {
 		snapshot_receipt_line(&s->receipts[s->nreceipts - 1], line,

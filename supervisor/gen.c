@@ -185,6 +185,10 @@ static struct {
 	ev_timer drain;
 	struct gen_hooks hooks; /* the receipts (main.c wires them) */
 	int pending_told;       /* the queued restart's trigger was told */
+	double drain_began;     /* monotonic: --stop-delay's start */
+	/* --stop-delay=auto: told when the wait begins (1) and ends (0);
+	 * it ends the wait early through gen_drain_quiet */
+	void (*drain_watch)(int on);
 } S;
 
 static void gen_begin(const char *why, const char *trigger);
@@ -1161,7 +1165,56 @@ gen_restart(const char *why)
 static void
 drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	gen_stop(S.drain_sig, "--stop-delay is over");
+	char why[160];
+
+	if (!S.o->stop_delay_auto) {
+		gen_stop(S.drain_sig, "--stop-delay is over");
+		return;
+	}
+	snprintf(why, sizeof(why),
+	         "--stop-delay=auto: waited %.1fs, the most it waits; "
+	         "connections were still arriving",
+	         monotime_now() - S.drain_began);
+	gen_stop(S.drain_sig, why);
+}
+
+void
+gen_set_drain_watch(void (*watch)(int on))
+{
+	S.drain_watch = watch;
+}
+
+void
+gen_drain_quiet(const char *why)
+{
+	char msg[256];
+
+	if (!S.draining || !ev_is_active(&S.drain))
+		return;
+	ev_timer_stop(S.loop, &S.drain);
+	snprintf(msg, sizeof(msg), "--stop-delay=auto: waited %.1fs; %s",
+	         monotime_now() - S.drain_began, why);
+	gen_stop(S.drain_sig, msg);
+}
+
+void
+gen_kill_drained(unsigned long id, const char *why)
+{
+	struct gen *g;
+	size_t i;
+
+	for (g = S.gens; g; g = g->next)
+		if (g->id == id && g->state == GEN_RETIRING)
+			break;
+	if (g == NULL || g->nalive == 0)
+		return;
+	log_warnx("generation %lu: sending SIGKILL to its workers' process "
+	          "groups, because %s",
+	          id, why);
+	/* proof: kill_worker on alive workers only, unreaped (pgroup.c) */
+	for (i = 0; i < g->nw; i++)
+		if (g->w[i].alive)
+			kill_worker(&g->w[i]);
 }
 
 /* --stop-delay: /readyz says 503 at once and the workers keep serving
@@ -1176,15 +1229,26 @@ drain_first(int sig, const char *why)
 			         "--stop-delay",
 			         why);
 		ev_timer_stop(S.loop, &S.drain);
+		if (S.drain_watch)
+			S.drain_watch(0);
 		return 0;
 	}
 	if (S.o->stop_delay <= 0 || S.serving == NULL)
 		return 0;
 	S.draining = 1;
 	S.drain_sig = sig;
-	log_info("%s: not ready any more; the workers keep serving %gs "
-	         "(--stop-delay)",
-	         why, S.o->stop_delay);
+	S.drain_began = monotime_now();
+	if (S.o->stop_delay_auto)
+		log_info("%s: not ready any more; the workers keep serving "
+		         "until no connection has arrived for 2s (at most %gs: "
+		         "--stop-delay=auto)",
+		         why, S.o->stop_delay);
+	else
+		log_info("%s: not ready any more; the workers keep serving "
+		         "%gs (--stop-delay)",
+		         why, S.o->stop_delay);
+	if (S.o->stop_delay_auto && S.drain_watch)
+		S.drain_watch(1);
 	/* the service manager hears it once, now: the delay is part of
 	 * the stop (gen_stop skips its own while draining) */
 	sdnotify_stopping();

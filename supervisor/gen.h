@@ -45,6 +45,17 @@ void gen_restart(const char *why);
 /* Stop every worker with sig; the loop ends once all are gone. */
 void gen_stop(int sig, const char *why);
 
+/* --stop-delay=auto: watch(1) when the wait begins, watch(0) when it
+ * ends (main.c wires the arrivals watcher). */
+void gen_set_drain_watch(void (*watch)(int on));
+/* The arrivals watcher saw none for long enough: stop now, why said in
+ * the log after how long baton waited. Nothing unless it waits. */
+void gen_drain_quiet(const char *why);
+/* --kill-when-drained (conncount.c, wired by main.c): SIGKILL the
+ * process groups of the live workers of generation id if it is
+ * retiring; why follows "because" in the log. */
+void gen_kill_drained(unsigned long id, const char *why);
+
 /* Read-only views, for tests and logs. The serving generation (0: none);
  * the newest generation started (0: none); the state of generation id
  * ("starting", "ready", "serving", "retiring", "failed", "killed", or

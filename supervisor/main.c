@@ -15,6 +15,8 @@
 
 #include <ev.h>
 
+#include "arrivals.h"
+#include "conncount.h"
 #include "control.h"
 #include "daemon.h"
 #include "einhorn.h"
@@ -42,6 +44,26 @@
 #include "status.h"
 
 static struct options opts;
+
+/* The connection counter's wiring: it asks publish.c for the
+ * generations, tells it of a moved count, and --kill-when-drained
+ * reaches gen.c. */
+static const struct conncount_hooks counter_hooks = {
+    .get = publish_snapshot,
+    .put = publish_snapshot_free,
+    .on_sample = publish_sampled,
+    .kill_drained = gen_kill_drained,
+};
+
+/* gen.c's changes go to publish.c, and make the connection counter
+ * look again (a generation began or ended its retirement). */
+static void
+gen_changed(int now)
+{
+	publish_changed(now);
+	conncount_changed();
+}
+
 static char **saved_argv;
 static int tty_fd = -1; /* stderr as it was before --log-file */
 
@@ -512,8 +534,10 @@ main(int argc, char **argv)
 	 * both when either tells it of a change */
 	sampler_open(loop, &opts, sampled);
 	receipts_open(loop, &opts, publish_changed);
-	gen_init(loop, &opts, publish_changed);
+	gen_init(loop, &opts, gen_changed);
 	gen_set_hooks(&receipt_hooks);
+	arrivals_init(loop, gen_drain_quiet);
+	gen_set_drain_watch(arrivals_watch);
 	publish_init(loop, &opts);
 	if (opts.metrics_listen)
 		metricshttp_start(loop, opts.metrics_listen,
@@ -533,6 +557,7 @@ main(int argc, char **argv)
 		sdnotify_status("re-executed (pid %ld)", (long)getpid());
 	}
 	setup_after_first(!state);
+	conncount_start(loop, &opts, &counter_hooks);
 	daemon_report_ok();
 #ifdef HAVE_MALLOC_TRIM
 	/* parsing, binding and the first spawn leave free blocks inside the

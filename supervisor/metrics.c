@@ -549,6 +549,37 @@ render_receipts(struct metrics_text *t, const struct snapshot *s)
 	                      r->total);
 }
 
+/* baton_generation_connections{generation,state}: a sample per
+ * generation counted (conncount.c); the family is left out when none
+ * is. */
+static int
+render_connections(struct metrics_text *t, const struct snapshot *s)
+{
+	struct metrics_label lab[2];
+	char id[32];
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < s->ngens; i++) {
+		if (!s->gens[i].has_connections)
+			continue;
+		if (!any++ &&
+		    metrics_family(t, "baton_generation_connections", "gauge",
+		                   "Established connections the workers of a "
+		                   "generation hold on baton's listeners.") < 0)
+			return -1;
+		snprintf(id, sizeof(id), "%lu", s->gens[i].id);
+		lab[0].name = "generation";
+		lab[0].value = id;
+		lab[1].name = "state";
+		lab[1].value = gen_state_name(s->gens[i].state);
+		if (metrics_sample(t, "baton_generation_connections", lab, 2,
+		                   s->gens[i].connections) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 render_supervisor(struct metrics_text *t, const struct snapshot *s)
 {
@@ -574,6 +605,8 @@ render_supervisor(struct metrics_text *t, const struct snapshot *s)
 		if (metrics_sample(t, "baton_workers", &lab, 1, count[i]) < 0)
 			return -1;
 	}
+	if (render_connections(t, s) < 0)
+		return -1;
 	/* the receipts before baton_restarts_total, which ends the text
 	 * as it always did */
 	if (render_receipts(t, s) < 0)

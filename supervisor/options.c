@@ -35,8 +35,8 @@ enum opt_kind {
 	K_CHOICE,      /* the int field: the index of the value in choices */
 	K_SOCKOPT,     /* a global listener option, sockopt_set(sockopt) */
 	K_MODE,        /* --help, --version, --restart, --stop: bit min */
-	K_LISTENER     /* --port, --path, --sockopts, --pass-fds-as: the
-	                  switch in special() */
+	K_LISTENER     /* --port, --path, --sockopts, --pass-fds-as and
+	                  --stop-delay: the switch in special() */
 };
 
 /* What the switch still does after (or instead of) the generic part. */
@@ -48,7 +48,8 @@ enum opt_special {
 	SP_DEFER_ACCEPT, /* a bare "--defer-accept 5" is a mistake */
 	SP_BACKLOG,      /* also the default of every listener's backlog */
 	SP_PASS_FDS_AS,  /* a list of dialects, parsed by passfds.c */
-	SP_READY         /* --ready MODE, or a bare --ready for --health */
+	SP_READY,        /* --ready MODE, or a bare --ready for --health */
+	SP_STOP_DELAY    /* SECONDS, or auto[:MAX] */
 };
 
 /* Mode bits, in the order start_server acts on them. */
@@ -289,13 +290,24 @@ static struct opt_def opt_table[] = {
              "notify: every worker sent READY=1 on NOTIFY_SOCKET;\n"
              "bare, after --health: check readiness too"},
     {.name = "stop-delay",
+     .kind = K_LISTENER,
+     .has_arg = required_argument,
+     .field = NONE,
+     .special = SP_STOP_DELAY,
+     .arg = "SECS|auto[:MAX]",
+     .help = "on SIGTERM, /readyz turns 503 and the workers keep\n"
+             "serving SECS before their stop signal; auto: until\n"
+             "no connection arrived for 2s (at least 1s, at most\n"
+             "MAX, default 30); a second SIGTERM stops at once\n"
+             "(default 0)"},
+    {.name = "kill-when-drained",
      .kind = K_SECONDS,
      .has_arg = required_argument,
-     .field = F(stop_delay),
+     .field = F(kill_when_drained),
      .arg = "SECS",
-     .help = "on SIGTERM, /readyz turns 503 and the workers keep\n"
-             "serving SECS before their stop signal; a second\n"
-             "SIGTERM stops at once (default 0)"},
+     .help = "SIGKILL a retiring generation once its workers held\n"
+             "no connection for SECS, ahead of --stop-timeout\n"
+             "(default 0: off)"},
     {.name = "ready-timeout",
      .kind = K_SECONDS,
      .has_arg = required_argument,
@@ -938,6 +950,35 @@ bare_ready(struct parse *ps, const char *v, const char *next)
 	return 0;
 }
 
+/* --stop-delay=SECONDS, or auto[:MAX] (MAX seconds, default
+ * STOP_DELAY_AUTO_MAX): stop_delay is then the most it waits. */
+static int
+stop_delay(struct parse *ps, const char *v)
+{
+	const char *num = v;
+	double s;
+
+	ps->o->stop_delay_auto = 0;
+	if (strncmp(v, "auto", 4) == 0 && (v[4] == '\0' || v[4] == ':')) {
+		ps->o->stop_delay_auto = 1;
+		ps->o->stop_delay = STOP_DELAY_AUTO_MAX;
+		if (v[4] == '\0')
+			return 0;
+		num = v + 5;
+	}
+	if ((s = options_seconds(num)) < 0 ||
+	    (ps->o->stop_delay_auto && s < 1)) {
+		snprintf(ps->err, ps->errlen,
+		         "invalid --stop-delay value \"%s\": %s", v,
+		         ps->o->stop_delay_auto
+		             ? "auto:MAX takes at least 1 second"
+		             : "not a number of seconds, nor auto[:MAX]");
+		return -1;
+	}
+	ps->o->stop_delay = s;
+	return 0;
+}
+
 static int
 special(struct parse *ps, const struct opt_def *d, char *v)
 {
@@ -972,6 +1013,8 @@ special(struct parse *ps, const struct opt_def *d, char *v)
 		                     ps->errlen);
 	case SP_READY:
 		return bare_ready(ps, v, next);
+	case SP_STOP_DELAY:
+		return stop_delay(ps, v);
 	default:
 		return 0;
 	}

@@ -57,8 +57,14 @@ struct options {
 	int metrics_syn_queue;
 	double accept_stall; /* 0: never warn */
 	double stop_delay;   /* on TERM: not ready, keep serving this long */
-	int stats_format;    /* enum stats_format */
-	int health_ready;    /* a bare --ready: --health checks readiness */
+	/* --stop-delay=auto[:MAX]: stop_delay is MAX, and the wait ends
+	 * earlier once no connection arrives (gen.c) */
+	int stop_delay_auto;
+	/* --kill-when-drained: SIGKILL a retiring generation that held no
+	 * connection this long (conncount.c); 0: off */
+	double kill_when_drained;
+	int stats_format; /* enum stats_format */
+	int health_ready; /* a bare --ready: --health checks readiness */
 	/* given on the command line: exported to the environment */
 	int auto_restart_set;
 	char *kill_old_delay, *auto_restart_interval;
@@ -66,6 +72,9 @@ struct options {
 
 /* Settings start_server re-reads from the environment (and so from
  * --envdir) before every decision. */
+/* --stop-delay=auto without :MAX waits at most this long. */
+#define STOP_DELAY_AUTO_MAX 30.0
+
 struct tunables {
 	int auto_restart;
 	double kill_old_delay;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conncount.h"
 #include "exitcode.h"
 #include "gen.h"
 #include "log.h"
@@ -97,6 +98,7 @@ publish_snapshot(struct snapshot *s, int listeners)
 		errno = ENOMEM;
 		return -1;
 	}
+	conncount_fill(s);
 	return 0;
 }
 

@@ -39,6 +39,11 @@ struct snap_gen {
 	const char *trigger;
 	size_t nw;
 	struct snap_worker *w;
+	/* the established connections its workers and their process
+	 * groups hold on baton's listeners, as last counted (conncount.c);
+	 * has_connections 0 is null (not counted yet, or an older writer) */
+	int has_connections;
+	uint64_t connections;
 };
 
 struct snap_listener {

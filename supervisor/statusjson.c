@@ -135,6 +135,8 @@ static const struct field gen_rows[] = {
     {"started", F_TIME, V0_1, G(started), .max = TIME_MAX},
     {"ready", F_TIME, V0_1, G(ready_at), .max = TIME_MAX, .null = N_NEG},
     {"trigger", F_STRING, V0_3, G(trigger), .max = 255, .null = N_ZERO},
+    {"connections", F_UINT, V0_3, G(connections), .max = UINT64_MAX, .bit = 1,
+     .flag = offsetof(struct snap_gen, has_connections)},
     {"workers", F_ARRAY, V0_1, G(w), .max = MAX_ITEMS,
      .aux = offsetof(struct snap_gen, nw), .sub = &worker_schema},
 };

@@ -248,8 +248,8 @@ static struct snap_worker alive[4] = {{0, 101, 1, 1, NULL},
                                       {2, 103, 1, 1, NULL},
                                       {3, 104, 1, 1, NULL}};
 static struct snap_gen gens[] = {
-    {3, GEN_SERVING, 0, 0, "hup", 4, alive},
-    {2, GEN_RETIRING, 0, 0, "start", 2, alive},
+    {3, GEN_SERVING, 0, 0, "hup", 4, alive, 1, 17},
+    {2, GEN_RETIRING, 0, 0, "start", 2, alive, 1, 0},
 };
 
 /* How many lines of text start with prefix. */
@@ -359,6 +359,12 @@ START_TEST(test_render)
 		ck_assert_str_eq(t.buf, first);
 		free(first);
 	}
+	ck_assert_ptr_nonnull(
+	    strstr(t.buf, "# TYPE baton_generation_connections gauge\n"
+	                  "baton_generation_connections{generation=\"3\","
+	                  "state=\"serving\"} 17\n"
+	                  "baton_generation_connections{generation=\"2\","
+	                  "state=\"retiring\"} 0\n"));
 	ck_assert_ptr_nonnull(
 	    strstr(t.buf, "\nbaton_workers{state=\"serving\"} 4\n"));
 	ck_assert_ptr_nonnull(
@@ -622,8 +628,8 @@ END_TEST
 START_TEST(test_file_write)
 {
 	char dir[] = "/tmp/unit-metrics.XXXXXX", path[128], bad[128];
-	struct snap_gen g1 = {1, GEN_SERVING, 0, 0, NULL, 0, NULL},
-	                g2 = {2, GEN_SERVING, 0, 0, NULL, 0, NULL};
+	struct snap_gen g1 = {1, GEN_SERVING, 0, 0, NULL, 0, NULL, 0, 0},
+	                g2 = {2, GEN_SERVING, 0, 0, NULL, 0, NULL, 0, 0};
 	struct snapshot one = {0}, two = {0};
 	char err[256], buf[1024];
 	struct stat st;

@@ -35,6 +35,9 @@ parse_args(const char *const *args, struct options *o, char *err, size_t errlen)
 enum field {
 	F_INTERVAL,
 	F_STOP_TIMEOUT,
+	F_STOP_DELAY,
+	F_STOP_DELAY_AUTO,
+	F_KILL_WHEN_DRAINED,
 	F_READY_TIMEOUT,
 	F_RESTART_TIMEOUT,
 	F_RESTART_RETRIES,
@@ -67,6 +70,20 @@ static const struct good {
     {{"--int=2", "app", NULL}, F_INTERVAL, 2, NULL},
     {{"-i", "2", "app", NULL}, F_INTERVAL, 2, NULL},
     {{"--stop-timeout=10", "app", NULL}, F_STOP_TIMEOUT, 10, NULL},
+    {{"--port=1", "--", "app", NULL}, F_STOP_DELAY, 0, NULL},
+    {{"--port=1", "--", "app", NULL}, F_STOP_DELAY_AUTO, 0, NULL},
+    {{"--stop-delay=2.5", "app", NULL}, F_STOP_DELAY, 2.5, NULL},
+    {{"--stop-delay=2.5", "app", NULL}, F_STOP_DELAY_AUTO, 0, NULL},
+    {{"--stop-delay=auto", "app", NULL}, F_STOP_DELAY, 30, NULL},
+    {{"--stop-delay=auto", "app", NULL}, F_STOP_DELAY_AUTO, 1, NULL},
+    {{"--stop-delay=auto:12", "app", NULL}, F_STOP_DELAY, 12, NULL},
+    {{"--stop-delay=auto:1", "app", NULL}, F_STOP_DELAY_AUTO, 1, NULL},
+    {{"--stop-delay=auto", "--stop-delay=3", "app", NULL},
+     F_STOP_DELAY_AUTO,
+     0,
+     NULL},
+    {{"--port=1", "--", "app", NULL}, F_KILL_WHEN_DRAINED, 0, NULL},
+    {{"--kill-when-drained=5", "app", NULL}, F_KILL_WHEN_DRAINED, 5, NULL},
     {{"--ready-timeout=0.5", "app", NULL}, F_READY_TIMEOUT, 0.5, NULL},
     {{"--restart-timeout=30", "app", NULL}, F_RESTART_TIMEOUT, 30, NULL},
     {{"--restart-retries=0", "app", NULL}, F_RESTART_RETRIES, 0, NULL},
@@ -120,6 +137,15 @@ check_field(const struct good *g, const struct options *o)
 		break;
 	case F_STOP_TIMEOUT:
 		ck_assert_double_eq(o->stop_timeout, g->num);
+		break;
+	case F_STOP_DELAY:
+		ck_assert_double_eq(o->stop_delay, g->num);
+		break;
+	case F_STOP_DELAY_AUTO:
+		ck_assert_int_eq(o->stop_delay_auto, (int)g->num);
+		break;
+	case F_KILL_WHEN_DRAINED:
+		ck_assert_double_eq(o->kill_when_drained, g->num);
 		break;
 	case F_READY_TIMEOUT:
 		ck_assert_double_eq(o->ready_timeout, g->num);
@@ -194,6 +220,17 @@ static const struct bad {
      "invalid --interval value \"0x10\": not a number of seconds"},
     {{"--interval= 1", NULL},
      "invalid --interval value \" 1\": not a number of seconds"},
+    {{"--stop-delay=soon", NULL},
+     "invalid --stop-delay value \"soon\": not a number of seconds, nor "
+     "auto[:MAX]"},
+    {{"--stop-delay=auto:0.5", NULL},
+     "invalid --stop-delay value \"auto:0.5\": auto:MAX takes at least 1 "
+     "second"},
+    {{"--stop-delay=automatic", NULL},
+     "invalid --stop-delay value \"automatic\": not a number of seconds, "
+     "nor auto[:MAX]"},
+    {{"--kill-when-drained=x", NULL},
+     "invalid --kill-when-drained value \"x\": not a number of seconds"},
     {{"--kill-old-delay=1e3", NULL},
      "invalid --kill-old-delay value \"1e3\": not a number of seconds"},
     {{"--auto-restart-interval=inf", NULL},

@@ -79,6 +79,8 @@ sample(struct snapshot *s, struct snap_listener *ls, struct snap_gen *gs,
 	gs[0].started = 1700000000.125;
 	gs[0].ready_at = -1;
 	gs[0].trigger = "hup";
+	gs[0].has_connections = 1;
+	gs[0].connections = 1204;
 	gs[0].nw = 2;
 	gs[0].w = ws;
 	ws[0] = (struct snap_worker){0, 100, 1, 0, s1};
@@ -87,6 +89,7 @@ sample(struct snapshot *s, struct snap_listener *ls, struct snap_gen *gs,
 	gs[1].state = GEN_KILLED;
 	gs[1].started = 1699999999.5;
 	gs[1].ready_at = 1700000000.25;
+	gs[1].has_connections = 1; /* 0 is written as 0, not null */
 	gs[1].nw = 1;
 	gs[1].w = ws + 2;
 	ws[2] = (struct snap_worker){0, 99, 1, 1, "ok"};
@@ -237,6 +240,8 @@ assert_same(const struct snapshot *a, const struct snapshot *b)
 		ck_assert(fabs(x->started - y->started) < 0.0006);
 		ck_assert(fabs(x->ready_at - y->ready_at) < 0.0006);
 		same_str(x->trigger, y->trigger);
+		ck_assert_int_eq(x->has_connections, y->has_connections);
+		ck_assert_uint_eq(x->connections, y->connections);
 		ck_assert_uint_eq(x->nw, y->nw);
 		for (k = 0; k < x->nw; k++) {
 			ck_assert_int_eq(x->w[k].index, y->w[k].index);
@@ -750,6 +755,7 @@ START_TEST(test_json_older_version)
 	ck_assert_uint_ge(hidden, 2);
 	ck_assert_ptr_null(strstr(text, "\"trigger\":"));
 	ck_assert_ptr_null(strstr(text, "\"port\":"));
+	ck_assert_ptr_null(strstr(text, "\"connections\":"));
 	ck_assert_msg(status_json_parse(text, &back, err, sizeof(err)) == 0,
 	              "%s: %s", err, text);
 	s.ls[0].options = NULL;
@@ -759,6 +765,9 @@ START_TEST(test_json_older_version)
 	s.has_lost = 0;
 	s.lost_dropped = s.lost_abandoned = s.lost_cut = 0;
 	s.nreceipts = 0;
+	gs[0].has_connections = 0;
+	gs[0].connections = 0;
+	gs[1].has_connections = 0;
 	assert_same(&s, &back);
 	status_json_free(&back);
 	free(text);

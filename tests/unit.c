@@ -203,12 +203,12 @@ START_TEST(test_status_render)
 	                   w1[] = {{0, 11, 0, 0, NULL}, {1, 12, 1, 0, NULL}},
 	                   wx[] = {{0, 99, 1, 0, NULL}};
 	struct snap_gen g[] = {
-	    {6, GEN_STARTING, 0, 0, "hup", 1, wx},
-	    {5, GEN_FAILED, 0, 0, "hup", 1, wx},
-	    {4, GEN_KILLED, 0, 0, "hup", 1, wx},
-	    {3, GEN_READY, 0, 0, "hup", 1, w3},
-	    {2, GEN_SERVING, 0, 0, "hup", 2, w2},
-	    {1, GEN_RETIRING, 0, 0, "start", 2, w1},
+	    {6, GEN_STARTING, 0, 0, "hup", 1, wx, 0, 0},
+	    {5, GEN_FAILED, 0, 0, "hup", 1, wx, 0, 0},
+	    {4, GEN_KILLED, 0, 0, "hup", 1, wx, 0, 0},
+	    {3, GEN_READY, 0, 0, "hup", 1, w3, 0, 0},
+	    {2, GEN_SERVING, 0, 0, "hup", 2, w2, 0, 0},
+	    {1, GEN_RETIRING, 0, 0, "start", 2, w1, 0, 0},
 	};
 	struct snapshot s = {0};
 	char *buf;

@@ -15,7 +15,8 @@ cd "$(dirname "$0")/../.." || exit 1
 ENGINE=${ENGINE:-docker}
 IMAGE=${IMAGE:-baton-example:check}
 BUILD_FLAGS=${BUILD_FLAGS:-}
-STOP_DELAY=10 # the ENTRYPOINT's --stop-delay
+STOP_DELAY=10 # the ENTRYPOINT's --stop-delay=auto:10: its MAX, as the sampler
+# below keeps opening connections (baton waits while they arrive)
 GRACE=35      # baton.yaml's terminationGracePeriodSeconds
 
 if ! command -v "$ENGINE" >/dev/null 2>&1 || ! "$ENGINE" info >/dev/null 2>&1; then

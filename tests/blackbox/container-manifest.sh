@@ -54,7 +54,10 @@ ports = [o.split("=", 1)[1] for o in argv[1:sep] if o.startswith("--port=")]
 port_of = lambda spec: int(spec.rsplit(":", 1)[-1].split("=")[0])
 metrics = port_of(opts["metrics-listen"])
 app = {port_of(p) for p in ports}
-delay, stop_timeout = int(opts["stop-delay"]), int(opts["stop-timeout"])
+# --stop-delay=auto[:MAX] waits at most MAX (default 30): the budget
+sd = opts["stop-delay"]
+delay = int(sd.split(":", 1)[1]) if sd.startswith("auto:") else 30 if sd == "auto" else int(sd)
+stop_timeout = int(opts["stop-timeout"])
 ready_timeout = int(opts.get("ready-timeout", 60 if opts.get("ready") == "notify" else 0))
 
 cports = {p["containerPort"] for p in ctr["ports"]}
