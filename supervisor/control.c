@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
@@ -584,6 +585,68 @@ wait_restart(struct watch *w)
 	return r;
 }
 
+/* --max-lost: the receipt of the restart, generation target or later,
+ * once it is final (outcome not in_progress), into line; -1 while there
+ * is none, else 1 with *total, and 0 for one rolled back or failed. */
+static int
+final_receipt(struct watch *w, char *line, size_t len, uint64_t *total)
+{
+	const struct snap_receipt *r = NULL;
+	struct snapshot js;
+	size_t i;
+	int ok = -1;
+
+	if (read_json(w->json_path, &js, &w->warned) <= 0)
+		return -1;
+	for (i = js.nreceipts; i > 0 && r == NULL; i--)
+		if (js.receipts[i - 1].generation >= w->target)
+			r = &js.receipts[i - 1];
+	if (r != NULL && r->outcome != NULL &&
+	    strcmp(r->outcome, "in_progress") != 0) {
+		snapshot_receipt_line(r, line, len);
+		*total = r->total;
+		ok = strcmp(r->outcome, "rolled_back") != 0 &&
+		     strcmp(r->outcome, "failed") != 0;
+	}
+	status_json_free(&js);
+	return ok;
+}
+
+/* After the restart settled (rc): wait for its receipt to be final
+ * (within the restart's own timeout, while the supervisor lives), print
+ * it, and judge it: EXIT_LOST when it lost more than --max-lost. A
+ * restart that failed keeps its exit 4. */
+static int
+gate(struct watch *w, int rc)
+{
+	struct timespec ts = {0, 50 * 1000 * 1000};
+	char line[512];
+	uint64_t total = 0;
+	int r;
+
+	while ((r = final_receipt(w, line, sizeof(line), &total)) < 0 &&
+	       rc == EXIT_OK) {
+		if ((w->timeout > 0 && since(&w->start) >= w->timeout) ||
+		    (kill(w->pid, 0) < 0 && errno == ESRCH)) {
+			log_warnx("the restart's receipt is not final: cannot "
+			          "tell what it lost");
+			return EXIT_CONTROL;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (r >= 0)
+		printf("%s\n", line);
+	if (rc != EXIT_OK || r == 0)
+		return EXIT_CONTROL;
+	if (total > (uint64_t)w->o->max_lost) {
+		log_warnx("the restart lost more connections than allowed "
+		          "(%llu, --max-lost=%d)",
+		          (unsigned long long)total, w->o->max_lost);
+		return EXIT_LOST;
+	}
+	return EXIT_OK;
+}
+
 int
 control_restart(const struct options *o)
 {
@@ -647,6 +710,8 @@ control_restart(const struct options *o)
 		return EXIT_CONTROL;
 	}
 	r = wait_restart(&w);
+	if (o->max_lost >= 0)
+		r = gate(&w, r);
 	free(json_path);
 	return r;
 }
@@ -857,6 +922,24 @@ col_queue(const struct snapshot *s, const int *errs, size_t i, char *buf,
 	return qstat_text(buf, len, &s->ls[i].queue);
 }
 
+/* The accept queue's connections as the supervisor last scanned them
+ * (TCP): the longest wait, those that sent nothing, and the clients
+ * that gave up while queued. */
+static int
+col_acceptq(const struct snapshot *s, const int *errs, size_t i, char *buf,
+            size_t len)
+{
+	const struct snap_listener *l = &s->ls[i];
+
+	(void)errs;
+	if (!l->has_acceptq)
+		return snprintf(buf, len, "%s", "");
+	return snprintf(buf, len,
+	                "wait %" PRIu32 " ms  idle %" PRIu32
+	                "  abandoned %" PRIu64,
+	                l->wait_max_ms, l->idle, l->abandoned);
+}
+
 /* The columns, left to right; a padded one is as wide as its widest
  * row (the last one is not padded). */
 static const struct column {
@@ -864,14 +947,15 @@ static const struct column {
 	int pad;
 } columns[] = {
     {col_listener, 1},
-    {col_queue, 0},
+    {col_queue, 1},
+    {col_acceptq, 0},
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
 static int
 print_text(struct snapshot *s, const int *errs)
 {
-	char buf[1100];
+	char buf[1100], line[4 * 1100];
 	int w[NCOLUMNS] = {0}, n;
 	size_t i, c;
 
@@ -879,12 +963,29 @@ print_text(struct snapshot *s, const int *errs)
 		for (i = 0; columns[c].pad && i < s->nls; i++)
 			if ((n = columns[c].render(s, errs, i, NULL, 0)) > w[c])
 				w[c] = n;
-	for (i = 0; i < s->nls; i++)
+	for (i = 0; i < s->nls; i++) {
+		size_t at = 0;
+
 		for (c = 0; c < NCOLUMNS; c++) {
 			columns[c].render(s, errs, i, buf, sizeof(buf));
-			printf("%-*s%s", columns[c].pad ? w[c] : 0, buf,
-			       c + 1 < NCOLUMNS ? "  " : "\n");
+			n = snprintf(line + at, sizeof(line) - at, "%-*s%s",
+			             columns[c].pad ? w[c] : 0, buf,
+			             c + 1 < NCOLUMNS ? "  " : "");
+			at += n > 0 ? (size_t)n : 0;
+			if (at >= sizeof(line))
+				at = sizeof(line) - 1;
 		}
+		/* an empty last column leaves no trailing blanks */
+		while (at > 0 && line[at - 1] == ' ')
+			at--;
+		printf("%.*s\n", (int)at, line);
+	}
+	/* the newest restart's receipt, as the log says it */
+	if (s->nreceipts > 0) {
+		snapshot_receipt_line(&s->receipts[s->nreceipts - 1], line,
+		                      sizeof(line));
+		printf("%s\n", line);
+	}
 	return 0;
 }
 

@@ -11,6 +11,7 @@ enum {
 	EXIT_FILE = 3,     /* pid/status/log file, envdir, --dir */
 	EXIT_CONTROL = 4,  /* --restart / --stop failed */
 	EXIT_EXEC = 5,     /* the worker program cannot be executed */
+	EXIT_LOST = 6,     /* --restart --max-lost: it lost more */
 	EXIT_SOFTWARE = 70 /* internal error */
 };
 

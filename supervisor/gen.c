@@ -183,6 +183,8 @@ static struct {
 	unsigned long served, rolled_back;
 	int draining, drain_sig;
 	ev_timer drain;
+	struct gen_hooks hooks; /* the receipts (main.c wires them) */
+	int pending_told;       /* the queued restart's trigger was told */
 } S;
 
 static void gen_begin(const char *why, const char *trigger);
@@ -297,6 +299,8 @@ gen_set_state(struct gen *g, enum gen_state to, enum gen_event ev,
 	          gen_state_name(g->state), gen_state_name(to),
 	          event_names[ev]);
 	g->state = to;
+	if (to == GEN_GONE && S.hooks.gone)
+		S.hooks.gone(g->id);
 	if (to == GEN_GONE)
 		gen_free(g);
 	status_now();
@@ -364,6 +368,23 @@ kill_worker(struct worker *w)
 	pgroup_kill(w->pid, SIGKILL);
 }
 
+/* The hooks' kill: the live workers of g are about to get SIGKILL. */
+static void
+tell_kill(struct gen *g)
+{
+	pid_t *pids;
+	size_t i, n = 0;
+
+	if (S.hooks.kill == NULL ||
+	    (pids = calloc(g->nw + 1, sizeof(*pids))) == NULL)
+		return;
+	for (i = 0; i < g->nw; i++)
+		if (g->w[i].alive)
+			pids[n++] = g->w[i].pid;
+	S.hooks.kill(g->id, pids, n);
+	free(pids);
+}
+
 /* --stop-timeout after a stop signal: SIGKILL what is left. */
 static void
 stop_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -371,6 +392,7 @@ stop_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	struct gen *g = t->data;
 	size_t i;
 
+	tell_kill(g);
 	for (i = 0; i < g->nw; i++) {
 		if (!g->w[i].alive)
 			continue;
@@ -508,6 +530,8 @@ gen_fail(struct gen *g, enum gen_event ev, const char *reason)
 	S.fail_at = ev_now(S.loop);
 	S.fail_mono = monotime_now();
 	S.rolled_back++;
+	if (S.hooks.failed)
+		S.hooks.failed(g->id, S.serving != NULL && !S.stopping);
 	snprintf(S.fail_reason, sizeof(S.fail_reason), "%s", reason);
 	if (S.starting == g)
 		S.starting = NULL;
@@ -562,6 +586,7 @@ enforce_old_cap(void)
 		log_warnx("%d retiring generations (--max-old-generations=%d): "
 		          "sending SIGKILL to generation %lu",
 		          n, S.o->max_old_generations, oldest->id);
+		tell_kill(oldest);
 		for (i = 0; i < oldest->nw; i++)
 			if (oldest->w[i].alive)
 				kill_worker(&oldest->w[i]);
@@ -611,6 +636,8 @@ gen_promote(struct gen *g)
 	} else
 		gen_set_state(g, GEN_SERVING, GE_KILL_OLD_DUE,
 		              "generation %lu is serving", g->id);
+	if (S.hooks.promoted)
+		S.hooks.promoted(g->id);
 	status_release();
 	S.ever_served = 1;
 	sdnotify_serving(g->id, S.restart_pending);
@@ -627,6 +654,8 @@ gen_ready(struct gen *g, enum gen_event ev)
 {
 	g->ready_at = ev_now(S.loop);
 	g->ready_mono = monotime_now();
+	if (S.hooks.ready)
+		S.hooks.ready(g->id);
 	stop_start_timers(g);
 	options_tunables(&S.t);
 	if (S.serving && S.t.kill_old_delay > 0) {
@@ -913,6 +942,21 @@ gen_alloc(unsigned long id, size_t nw)
 	return g;
 }
 
+/* The hooks' trigger for g (a restart: not the first generation), or,
+ * for the queued HUP's generation, told at the HUP, its number. */
+static void
+tell_trigger(struct gen *g, const char *trigger)
+{
+	unsigned long prev = S.serving ? S.serving->id : 0;
+
+	if (S.pending_told && strcmp(trigger, "hup") == 0) {
+		S.pending_told = 0;
+		if (S.hooks.started)
+			S.hooks.started(g->id, prev);
+	} else if (g->id > 1 && S.hooks.trigger)
+		S.hooks.trigger(trigger, g->id, prev);
+}
+
 /* Start a generation: why is said in the log (NULL: nothing), trigger
  * is published (snapshot.h: a short stable word). */
 static void
@@ -935,6 +979,7 @@ gen_begin(const char *why, const char *trigger)
 	S.starting = g;
 	if (g->id > 1)
 		S.restarts++;
+	tell_trigger(g, trigger);
 	if (why)
 		log_info("starting generation %lu (%s)", g->id, why);
 	for (i = 0; i < g->nw; i++)
@@ -1068,6 +1113,12 @@ gen_init(struct ev_loop *loop, const struct options *o,
 }
 
 void
+gen_set_hooks(const struct gen_hooks *h)
+{
+	S.hooks = *h;
+}
+
+void
 gen_start_first(void)
 {
 	gen_begin(NULL, "start");
@@ -1085,6 +1136,11 @@ gen_restart(const char *why)
 		log_info("%s: generation %lu is still starting; one more "
 		         "restart will follow it",
 		         why, S.starting->id);
+		/* a new restart, superseding the one under way */
+		if (!S.restart_pending && S.hooks.trigger) {
+			S.hooks.trigger("hup", S.last_id + 1, S.starting->id);
+			S.pending_told = 1;
+		}
 		S.restart_pending = 1;
 		status_now();
 		return;
@@ -1151,6 +1207,7 @@ gen_stop(int sig, const char *why)
 	if (!S.draining)
 		sdnotify_stopping();
 	S.restart_pending = 0;
+	S.pending_told = 0;
 	ev_timer_stop(S.loop, &S.retry);
 	if (ev_is_active(&S.tick)) {
 		ev_ref(S.loop);

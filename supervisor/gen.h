@@ -17,6 +17,25 @@ struct reexec_state;
  * worker's STATUS= text (written later, once per burst). */
 void gen_init(struct ev_loop *loop, const struct options *o,
               void (*on_change)(int now));
+/* What gen.c tells of a restart's steps (main.c gives receipts.c's
+ * functions; a NULL member is not told): a restart's trigger (generation
+ * the one it starts, or will start once the starting one is done;
+ * previous the one serving, 0 none), the queued restart's generation
+ * started, ready, promoted (serving), the last process of a generation
+ * gone, a generation that will never serve (rolled_back: another
+ * serves), and the workers of a generation about to get SIGKILL. */
+struct gen_hooks {
+	void (*trigger)(const char *trigger, unsigned long generation,
+	                unsigned long previous);
+	void (*started)(unsigned long generation, unsigned long previous);
+	void (*ready)(unsigned long generation);
+	void (*promoted)(unsigned long generation);
+	void (*gone)(unsigned long generation);
+	void (*failed)(unsigned long generation, int rolled_back);
+	void (*kill)(unsigned long generation, const pid_t *pids, size_t n);
+};
+/* After gen_init: h is copied. */
+void gen_set_hooks(const struct gen_hooks *h);
 /* Start generation 1. Exits with EXIT_EXEC when the program cannot be
  * executed at all. */
 void gen_start_first(void);

@@ -31,6 +31,7 @@
 #include "passfds.h"
 #include "privs.h"
 #include "publish.h"
+#include "receipts.h"
 #include "reap.h"
 #include "ratelimit.h"
 #include "reexec.h"
@@ -43,6 +44,24 @@
 static struct options opts;
 static char **saved_argv;
 static int tty_fd = -1; /* stderr as it was before --log-file */
+
+/* The sampler's tick: the accept queues' steady scan rides on it. */
+static void
+sampled(int moved)
+{
+	moved |= receipts_steady();
+	publish_sampled(moved);
+}
+
+static const struct gen_hooks receipt_hooks = {
+    .trigger = receipts_trigger,
+    .started = receipts_started,
+    .ready = receipts_ready,
+    .promoted = receipts_promoted,
+    .gone = receipts_gone,
+    .failed = receipts_failed,
+    .kill = receipts_kill,
+};
 
 static void
 cleanup(void)
@@ -491,8 +510,10 @@ main(int argc, char **argv)
 	/* only what can refuse the start comes before the first worker.
 	 * The sampler and gen know nothing of each other: publish.c asks
 	 * both when either tells it of a change */
-	sampler_open(loop, &opts, publish_sampled);
+	sampler_open(loop, &opts, sampled);
+	receipts_open(loop, &opts, publish_changed);
 	gen_init(loop, &opts, publish_changed);
+	gen_set_hooks(&receipt_hooks);
 	publish_init(loop, &opts);
 	if (opts.metrics_listen)
 		metricshttp_start(loop, opts.metrics_listen,

@@ -242,13 +242,12 @@ metrics_family(struct metrics_text *t, const char *name, const char *type,
 	return line_done(t);
 }
 
-int
-metrics_sample(struct metrics_text *t, const char *name,
-               const struct metrics_label *labels, size_t nlabels,
-               uint64_t value)
+/* A sample whose value is already text (num: " VALUE\n"). */
+static int
+sample_text(struct metrics_text *t, const char *name,
+            const struct metrics_label *labels, size_t nlabels, const char *num)
 {
 	size_t i, len = t->len;
-	char num[32];
 	int rc = 0;
 
 	if (t->family == NULL || strcmp(t->family, name) != 0)
@@ -270,10 +269,32 @@ metrics_sample(struct metrics_text *t, const char *name,
 	}
 	if (rc == 0 && nlabels > 0)
 		rc = put(t, "}", 1);
-	snprintf(num, sizeof(num), " %" PRIu64 "\n", value);
 	if (rc == 0)
 		rc = puts_(t, num);
 	return rc < 0 ? rollback(t, len, ENOMEM) : line_done(t);
+}
+
+int
+metrics_sample(struct metrics_text *t, const char *name,
+               const struct metrics_label *labels, size_t nlabels,
+               uint64_t value)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), " %" PRIu64 "\n", value);
+	return sample_text(t, name, labels, nlabels, num);
+}
+
+int
+metrics_sample_ms(struct metrics_text *t, const char *name,
+                  const struct metrics_label *labels, size_t nlabels,
+                  uint64_t ms)
+{
+	char num[48];
+
+	snprintf(num, sizeof(num), " %" PRIu64 ".%03u\n", ms / 1000,
+	         (unsigned)(ms % 1000));
+	return sample_text(t, name, labels, nlabels, num);
 }
 
 /* ---- baton's families ------------------------------------------------- */
@@ -323,13 +344,36 @@ v_syn(const struct snap_listener *l, uint64_t *v)
 }
 
 static int
+v_wait(const struct snap_listener *l, uint64_t *v)
+{
+	*v = l->wait_max_ms;
+	return l->has_acceptq;
+}
+
+static int
+v_idle(const struct snap_listener *l, uint64_t *v)
+{
+	*v = l->idle;
+	return l->has_acceptq;
+}
+
+static int
+v_abandoned(const struct snap_listener *l, uint64_t *v)
+{
+	*v = l->abandoned;
+	return l->has_acceptq;
+}
+
+static int
 v_port(const struct snap_listener *l, uint64_t *v)
 {
 	*v = l->port > 0 ? (uint64_t)l->port : 0;
 	return l->port > 0;
 }
 
-/* The listener families, one row each, in the order they are written. */
+/* The listener families, one row each, in the order they are written.
+ * The value of a family named *_seconds is in milliseconds, written as
+ * seconds. */
 static const struct {
 	const char *name, *type, *help;
 	lvalue_fn value;
@@ -353,6 +397,16 @@ static const struct {
      "The port the listener is bound to: the kernel's choice for a port-0 "
      "listener, whose label keeps 0.",
      v_port},
+    {"baton_listener_accept_wait_seconds", "gauge",
+     "The longest wait of a connection queued on the listener, last scanned.",
+     v_wait},
+    {"baton_listener_queued_idle", "gauge",
+     "Queued connections on the listener whose client has sent nothing.",
+     v_idle},
+    {"baton_listener_abandoned_total", "counter",
+     "Clients that gave up while queued on the listener (closed before a "
+     "worker accepted them).",
+     v_abandoned},
 };
 
 static int
@@ -363,8 +417,9 @@ render_listeners(struct metrics_text *t, const struct snapshot *s,
 	    {"listener", NULL}, {"proto", NULL}, {"fd", NULL}};
 	char fd[24];
 	uint64_t v;
-	size_t i;
-	int begun = 0;
+	size_t i, n = strlen(lfamilies[f].name);
+	int begun = 0,
+	    in_ms = n > 8 && strcmp(lfamilies[f].name + n - 8, "_seconds") == 0;
 
 	for (i = 0; i < s->nls; i++) {
 		const struct snap_listener *l = &s->ls[i];
@@ -380,8 +435,8 @@ render_listeners(struct metrics_text *t, const struct snapshot *s,
 		lab[1].value = qstat_kind_name(l->kind);
 		snprintf(fd, sizeof(fd), "%d", l->fd);
 		lab[2].value = fd;
-		if (metrics_sample(t, lfamilies[f].name, lab, dup[i] ? 3 : 2,
-		                   v) < 0)
+		if ((in_ms ? metrics_sample_ms : metrics_sample)(
+		        t, lfamilies[f].name, lab, dup[i] ? 3 : 2, v) < 0)
 			return -1;
 	}
 	return 0;
@@ -454,6 +509,46 @@ find_dups(const struct snapshot *s)
 	return dup;
 }
 
+/* The restarts' receipts: the connections lost by reason, and the last
+ * finished restart's duration and loss (none before one finished). */
+static int
+render_receipts(struct metrics_text *t, const struct snapshot *s)
+{
+	static const char *const reasons[] = {"dropped", "abandoned", "cut"};
+	const uint64_t lost[] = {s->lost_dropped, s->lost_abandoned,
+	                         s->lost_cut};
+	const struct snap_receipt *r = snapshot_last_receipt(s);
+	struct metrics_label lab = {"reason", NULL};
+	size_t i;
+
+	if (s->has_lost &&
+	    metrics_family(t, "baton_restart_lost_connections_total", "counter",
+	                   "Connections restarts lost, by reason, as the "
+	                   "kernel counts them at baton's listeners.") < 0)
+		return -1;
+	for (i = 0; s->has_lost && i < 3; i++) {
+		lab.value = reasons[i];
+		if (metrics_sample(t, "baton_restart_lost_connections_total",
+		                   &lab, 1, lost[i]) < 0)
+			return -1;
+	}
+	if (r == NULL)
+		return 0;
+	if (metrics_family(t, "baton_last_restart_duration_seconds", "gauge",
+	                   "How long the last finished restart took, from "
+	                   "its trigger to the old generation's end.") < 0 ||
+	    metrics_sample_ms(
+	        t, "baton_last_restart_duration_seconds", NULL, 0,
+	        r->duration > 0 ? (uint64_t)(r->duration * 1000 + 0.5) : 0) < 0)
+		return -1;
+	if (metrics_family(t, "baton_last_restart_lost_connections", "gauge",
+	                   "Connections the last finished restart lost "
+	                   "(dropped + abandoned + cut).") < 0)
+		return -1;
+	return metrics_sample(t, "baton_last_restart_lost_connections", NULL, 0,
+	                      r->total);
+}
+
 static int
 render_supervisor(struct metrics_text *t, const struct snapshot *s)
 {
@@ -488,8 +583,10 @@ render_supervisor(struct metrics_text *t, const struct snapshot *s)
 	if (metrics_sample(t, "baton_restarts_total", &lab, 1, s->served) < 0)
 		return -1;
 	lab.value = "rolled_back";
-	return metrics_sample(t, "baton_restarts_total", &lab, 1,
-	                      s->rolled_back);
+	if (metrics_sample(t, "baton_restarts_total", &lab, 1, s->rolled_back) <
+	    0)
+		return -1;
+	return render_receipts(t, s);
 }
 
 int

@@ -56,6 +56,10 @@ int metrics_family(struct metrics_text *t, const char *name, const char *type,
 int metrics_sample(struct metrics_text *t, const char *name,
                    const struct metrics_label *labels, size_t nlabels,
                    uint64_t value);
+/* The same for a value in milliseconds, written in seconds ("0.038"). */
+int metrics_sample_ms(struct metrics_text *t, const char *name,
+                      const struct metrics_label *labels, size_t nlabels,
+                      uint64_t ms);
 
 /* ---- baton's families ------------------------------------------------- */
 
@@ -69,7 +73,14 @@ int metrics_sample(struct metrics_text *t, const char *name,
  *     proto labels another one shares (two reuseport sockets on one
  *     address);
  *   baton_generation (gauge), baton_workers{state} (gauge),
- *   baton_restarts_total{result="served"|"rolled_back"} (counter).
+ *   baton_restarts_total{result="served"|"rolled_back"} (counter);
+ *   baton_listener_accept_wait_seconds, baton_listener_queued_idle
+ *     (gauges) and baton_listener_abandoned_total (counter), TCP
+ *     listeners scanned; baton_restart_lost_connections_total{reason=
+ *     "dropped"|"abandoned"|"cut"} (counter, when known),
+ *     baton_last_restart_duration_seconds and
+ *     baton_last_restart_lost_connections (gauges, once a restart
+ *     finished).
  * A listener family no listener has is left out whole. */
 int metrics_render(struct metrics_text *t, const struct snapshot *s);
 

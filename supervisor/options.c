@@ -437,6 +437,16 @@ static struct opt_def opt_table[] = {
      .arg = "SECS",
      .help = "--restart gives up after SECS, exit 4 (default:\n"
              "from the supervisor's timeouts, or 600; 0: none)"},
+    {.name = "max-lost",
+     .kind = K_INT,
+     .has_arg = required_argument,
+     .field = F(max_lost),
+     .min = 0,
+     .max = INT_MAX,
+     .def = -1,
+     .arg = "N",
+     .help = "--restart waits for the restart's receipt, prints it,\n"
+             "and exits 6 when it lost more than N connections"},
     {.name = "stop",
      .kind = K_MODE,
      .has_arg = no_argument,

@@ -49,7 +49,8 @@ struct options {
 	char *user, *supplementary_groups, *worker_caps;
 	int no_new_privs;
 	double restart_timeout; /* --restart gives up after; -1: default */
-	unsigned pass_fds_as;   /* --pass-fds-as: PASSFDS_* bits, 0: default */
+	int max_lost; /* --restart: the receipt's total allowed; -1: none */
+	unsigned pass_fds_as; /* --pass-fds-as: PASSFDS_* bits, 0: default */
 	/* the kernel's queues made visible (sampler.c, metricshttp.c, control.c) */
 	char *metrics_file, *metrics_listen;
 	double metrics_interval; /* sampling period, seconds (> 0) */

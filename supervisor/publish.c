@@ -21,6 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "publish.h"
+#include "receipts.h"
 #include "sampler.h"
 #include "status.h"
 #include "statusjson.h"
@@ -90,7 +91,8 @@ int
 publish_snapshot(struct snapshot *s, int listeners)
 {
 	memset(s, 0, sizeof(*s));
-	if (gen_fill(s) < 0 || (listeners && fill_listeners(s) < 0)) {
+	if (gen_fill(s) < 0 || (listeners && fill_listeners(s) < 0) ||
+	    receipts_fill(s) < 0) {
 		publish_snapshot_free(s);
 		errno = ENOMEM;
 		return -1;
@@ -107,6 +109,9 @@ publish_snapshot_free(struct snapshot *s)
 		free(s->gens[i].w);
 	free(s->gens);
 	free(s->ls);
+	for (i = 0; s->receipts != NULL && i < s->nreceipts; i++)
+		free(s->receipts[i].l);
+	free(s->receipts);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -2,6 +2,7 @@
 /* snapshot.c: the views of a snapshot that several doors share. */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,4 +53,42 @@ snapshot_workers_by_state(const struct snapshot *s, uint64_t count[GEN_NSTATES])
 		for (k = 0; k < g->nw; k++)
 			count[g->state] += g->w[k].alive != 0;
 	}
+}
+
+const struct snap_receipt *
+snapshot_last_receipt(const struct snapshot *s)
+{
+	size_t i;
+
+	for (i = s->nreceipts; i > 0; i--)
+		if (s->receipts[i - 1].outcome != NULL &&
+		    strcmp(s->receipts[i - 1].outcome, "in_progress") != 0)
+			return &s->receipts[i - 1];
+	return NULL;
+}
+
+int
+snapshot_receipt_line(const struct snap_receipt *r, char *buf, size_t len)
+{
+	char said[32] = "";
+	size_t i;
+
+	/* the outcome after the duration unless promoted, as receipt_line
+	 * says it: "rolled back, " */
+	if (r->outcome != NULL && strcmp(r->outcome, "promoted") != 0) {
+		snprintf(said, sizeof(said), "%s, ", r->outcome);
+		for (i = 0; said[i]; i++)
+			if (said[i] == '_')
+				said[i] = ' ';
+	}
+	return snprintf(
+	    buf, len,
+	    "restart %lu (generation %lu \xe2\x86\x92 %lu, %s): %.2f s, "
+	    "%s%" PRIu64 " connection%s lost (%" PRIu64 " dropped, %" PRIu64
+	    " abandoned, %" PRIu64 " cut); queue peak %" PRIu32
+	    ", longest wait %" PRIu32 " ms",
+	    r->id, r->previous, r->generation,
+	    r->trigger != NULL && r->trigger[0] ? r->trigger : "unknown",
+	    r->duration, said, r->total, r->total == 1 ? "" : "s", r->dropped,
+	    r->abandoned, r->cut, r->queue_peak, r->wait_max_ms);
 }

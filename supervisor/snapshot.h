@@ -62,6 +62,43 @@ struct snap_listener {
 	 * "queue":null (not sampled yet, or an older writer). */
 	int has_queue;
 	struct qstat_track queue;
+	/* The accept queue's connections as last scanned (sock_diag, TCP
+	 * only), written in the queue object: the longest wait of a queued
+	 * one (ms), the queued ones that have sent nothing, and the clients
+	 * that gave up while queued since baton started. has_acceptq 0 is
+	 * null for the three (not TCP, not scanned yet, an older writer). */
+	int has_acceptq;
+	uint32_t wait_max_ms, idle;
+	uint64_t abandoned;
+};
+
+/* One listener in a restart's receipt (receipt.h says what each figure
+ * counts). */
+struct snap_receipt_listener {
+	const char *key;
+	uint64_t dropped, abandoned, cut, total;
+	uint32_t queue_peak, wait_max_ms;
+};
+
+/* What one restart cost (receipt.h), as STATUS.json's "receipts" has
+ * it: the listeners summed, and each. */
+struct snap_receipt {
+	unsigned long id;
+	const char *trigger; /* "hup", "retry", ...; NULL is null */
+	unsigned long generation, previous; /* previous 0: none (null) */
+	/* epoch seconds; ready_at and finished_at < 0 while unknown (null) */
+	double started_at, ready_at, finished_at;
+	double duration;     /* seconds from the trigger to the finish (or the
+	                    last sample while in progress), monotonic */
+	const char *outcome; /* "in_progress", "promoted", "rolled_back",
+	                        "failed", "superseded" */
+	uint64_t dropped, abandoned, cut, total;
+	/* the network namespace's counters over the window (every program
+	 * in it): never added to total */
+	uint64_t reset, abort_on_close, listen_overflows, listen_drops;
+	uint32_t queue_peak, wait_max_ms;
+	size_t nl;
+	struct snap_receipt_listener *l;
 };
 
 struct snapshot {
@@ -91,6 +128,13 @@ struct snapshot {
 	unsigned long fail_gen;
 	double fail_time;
 	const char *fail_reason;
+	/* The last restarts' receipts, oldest first (at most 16), and the
+	 * connections every finished restart lost, by reason, since baton
+	 * started (has_lost 0: not known, an older writer: null). */
+	size_t nreceipts;
+	struct snap_receipt *receipts;
+	int has_lost;
+	uint64_t lost_dropped, lost_abandoned, lost_cut;
 };
 
 /* ---- views that several doors share ---------------------------------- */
@@ -104,5 +148,12 @@ int snapshot_ready(const struct snapshot *s, char *why, size_t len);
 /* Live workers per state (baton_workers{state}), count[GEN_NSTATES]. */
 void snapshot_workers_by_state(const struct snapshot *s,
                                uint64_t count[GEN_NSTATES]);
+/* The newest receipt that is final (not in progress); NULL: none. */
+const struct snap_receipt *snapshot_last_receipt(const struct snapshot *s);
+/* A receipt as the log says it when a restart finishes:
+ *   restart 7 (generation 6 → 7, hup): 1.42 s, 0 connections lost (0
+ *   dropped, 0 abandoned, 0 cut); queue peak 14, longest wait 38 ms
+ * Returns what snprintf returns. */
+int snapshot_receipt_line(const struct snap_receipt *r, char *buf, size_t len);
 
 #endif

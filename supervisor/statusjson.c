@@ -142,9 +142,14 @@ ROWS_FIT(gen_rows);
 static const struct schema gen_schema = SCHEMA(gen_rows, struct snap_gen);
 
 /* The queue as last sampled: a figure the kernel does not give is null,
- * its QSTAT_HAS_* flag clear. */
-#define Q(m) AT(struct qstat_track, m)
-#define QFLAG(b) .bit = (b), .flag = offsetof(struct qstat_track, last.flags)
+ * its QSTAT_HAS_* flag clear. Its members live in struct snap_listener
+ * (off 0): the sampler's track, and the accept queue's scan. */
+#define Q(m) AT(struct snap_listener, queue.m)
+#define QFLAG(b)                                                               \
+	.bit = (b), .flag = offsetof(struct snap_listener, queue.last.flags)
+#define AQ(m)                                                                  \
+	AT(struct snap_listener, m),                                           \
+	    .bit = 1, .flag = offsetof(struct snap_listener, has_acceptq)
 static const struct field queue_rows[] = {
     {"len", F_UINT, V0_2, Q(last.len), .max = UINT32_MAX,
      QFLAG(QSTAT_HAS_QUEUE)},
@@ -155,10 +160,13 @@ static const struct field queue_rows[] = {
      QFLAG(QSTAT_HAS_DROPS)},
     {"syn", F_UINT, V0_2, Q(last.syn), .max = UINT32_MAX, QFLAG(QSTAT_HAS_SYN)},
     {"sampled_at", F_INT, V0_2, Q(sampled_at), .max = INT64_MAX},
+    {"wait_max_ms", F_UINT, V0_3, AQ(wait_max_ms), .max = UINT32_MAX},
+    {"idle", F_UINT, V0_3, AQ(idle), .max = UINT32_MAX},
+    {"abandoned", F_UINT, V0_3, AQ(abandoned), .max = UINT64_MAX},
 };
 ROWS_FIT(queue_rows);
 static const struct schema queue_schema =
-    SCHEMA(queue_rows, struct qstat_track);
+    SCHEMA(queue_rows, struct snap_listener);
 
 #define L(m) AT(struct snap_listener, m)
 static const struct field listener_rows[] = {
@@ -172,12 +180,58 @@ static const struct field listener_rows[] = {
     {"options", F_HOOK, V0_2, L(options),
      .aux = offsetof(struct snap_listener, arg)},
     {"inode", F_UINT, V0_2, L(inode), .max = UINT64_MAX, .null = N_ZERO},
-    {"queue", F_OBJECT, V0_2, L(queue), .sub = &queue_schema, .bit = 1,
+    {"queue", F_OBJECT, V0_2, 0, sizeof(struct snap_listener),
+     .sub = &queue_schema, .bit = 1,
      .flag = offsetof(struct snap_listener, has_queue)},
 };
 ROWS_FIT(listener_rows);
 static const struct schema listener_schema =
     SCHEMA(listener_rows, struct snap_listener);
+
+/* A restart's receipt (snapshot.h, receipt.h): each listener, then the
+ * listeners summed and the namespace's counters. */
+#define RL(m) AT(struct snap_receipt_listener, m)
+static const struct field receipt_listener_rows[] = {
+    {"key", F_STRING, V0_3, RL(key), .max = MAX_STRING},
+    {"dropped", F_UINT, V0_3, RL(dropped), .max = UINT64_MAX},
+    {"abandoned", F_UINT, V0_3, RL(abandoned), .max = UINT64_MAX},
+    {"cut", F_UINT, V0_3, RL(cut), .max = UINT64_MAX},
+    {"total", F_UINT, V0_3, RL(total), .max = UINT64_MAX},
+    {"queue_peak", F_UINT, V0_3, RL(queue_peak), .max = UINT32_MAX},
+    {"wait_max_ms", F_UINT, V0_3, RL(wait_max_ms), .max = UINT32_MAX},
+};
+ROWS_FIT(receipt_listener_rows);
+static const struct schema receipt_listener_schema =
+    SCHEMA(receipt_listener_rows, struct snap_receipt_listener);
+
+#define R(m) AT(struct snap_receipt, m)
+static const struct field receipt_rows[] = {
+    {"id", F_UINT, V0_3, R(id), .max = ULONG_MAX},
+    {"trigger", F_STRING, V0_3, R(trigger), .max = 255, .null = N_ZERO},
+    {"generation", F_UINT, V0_3, R(generation), .max = ULONG_MAX},
+    {"previous", F_UINT, V0_3, R(previous), .max = ULONG_MAX, .null = N_ZERO},
+    {"started_at", F_TIME, V0_3, R(started_at), .max = TIME_MAX},
+    {"ready_at", F_TIME, V0_3, R(ready_at), .max = TIME_MAX, .null = N_NEG},
+    {"finished_at", F_TIME, V0_3, R(finished_at), .max = TIME_MAX,
+     .null = N_NEG},
+    {"duration", F_SECS, V0_3, R(duration), .max = SECS_MAX},
+    {"outcome", F_STRING, V0_3, R(outcome), .max = 15, .dflt = "in_progress"},
+    {"dropped", F_UINT, V0_3, R(dropped), .max = UINT64_MAX},
+    {"abandoned", F_UINT, V0_3, R(abandoned), .max = UINT64_MAX},
+    {"cut", F_UINT, V0_3, R(cut), .max = UINT64_MAX},
+    {"total", F_UINT, V0_3, R(total), .max = UINT64_MAX},
+    {"reset", F_UINT, V0_3, R(reset), .max = UINT64_MAX},
+    {"abort_on_close", F_UINT, V0_3, R(abort_on_close), .max = UINT64_MAX},
+    {"listen_overflows", F_UINT, V0_3, R(listen_overflows), .max = UINT64_MAX},
+    {"listen_drops", F_UINT, V0_3, R(listen_drops), .max = UINT64_MAX},
+    {"queue_peak", F_UINT, V0_3, R(queue_peak), .max = UINT32_MAX},
+    {"wait_max_ms", F_UINT, V0_3, R(wait_max_ms), .max = UINT32_MAX},
+    {"listeners", F_ARRAY, V0_3, R(l), .max = MAX_ITEMS,
+     .aux = offsetof(struct snap_receipt, nl), .sub = &receipt_listener_schema},
+};
+ROWS_FIT(receipt_rows);
+static const struct schema receipt_schema =
+    SCHEMA(receipt_rows, struct snap_receipt);
 
 #define T(m) AT(struct snapshot, m)
 static const struct field failure_rows[] = {
@@ -189,6 +243,16 @@ ROWS_FIT(failure_rows);
 /* last_failure's members live in struct snapshot itself (off 0) */
 static const struct schema failure_schema =
     SCHEMA(failure_rows, struct snapshot);
+
+/* The connections finished restarts lost since baton started, by reason
+ * (members of struct snapshot itself, off 0). */
+static const struct field lost_rows[] = {
+    {"dropped", F_UINT, V0_3, T(lost_dropped), .max = UINT64_MAX},
+    {"abandoned", F_UINT, V0_3, T(lost_abandoned), .max = UINT64_MAX},
+    {"cut", F_UINT, V0_3, T(lost_cut), .max = UINT64_MAX},
+};
+ROWS_FIT(lost_rows);
+static const struct schema lost_schema = SCHEMA(lost_rows, struct snapshot);
 
 /* The supervisor's deadlines: null all three when not known. */
 #define DEADLINE(n, m)                                                         \
@@ -218,6 +282,11 @@ static const struct field top_rows[] = {
     {"last_failure", F_OBJECT, V0_1, 0, sizeof(struct snapshot),
      .sub = &failure_schema, .bit = 1,
      .flag = offsetof(struct snapshot, has_failure)},
+    {"restart_lost", F_OBJECT, V0_3, 0, sizeof(struct snapshot),
+     .sub = &lost_schema, .bit = 1,
+     .flag = offsetof(struct snapshot, has_lost)},
+    {"receipts", F_ARRAY, V0_3, T(receipts), .max = MAX_ITEMS,
+     .aux = offsetof(struct snapshot, nreceipts), .sub = &receipt_schema},
 };
 ROWS_FIT(top_rows);
 static const struct schema top_schema = SCHEMA(top_rows, struct snapshot);
