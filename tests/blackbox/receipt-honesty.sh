@@ -148,6 +148,8 @@ touch "$W/release"
 check "case 3: the restart's receipt is final once the old generation left" wait_until 20 receipt_final $g
 is "$(receipt $g abandoned)" "$(lg "$out3" timeout)" "case 3: abandoned = the clients that gave up before being accepted ($k)"
 is "$(receipt $g dropped)/$(receipt $g cut)" 0/0 "case 3: none dropped, none cut"
+file_like "$T/baton.err" "restart [0-9]+ \\(generation $old → $g, hup\\): [0-9.]+ s, $k connections lost \\(0 dropped, $k abandoned, 0 cut\\)" \
+	"case 3: the log line says $k abandoned"
 stop_baton
 
 # ---- 4: an old worker that ignores TERM and holds k requests -----------
@@ -171,5 +173,7 @@ is "$(lg "$out4" failed)/$(lg "$out4" ok)" "$k/0" "case 4: $k clients closed wit
 is "$(receipt 2 cut)" "$(lg "$out4" failed)" "case 4: cut = the requests the old worker held ($k)"
 is "$(receipt 2 total)" $k "case 4: total $k"
 is "$(receipt 2 outcome)" promoted "case 4: the restart was promoted"
+file_like "$T/baton.err" "restart 1 \\(generation 1 → 2, hup\\): [0-9.]+ s, $k connections lost \\(0 dropped, 0 abandoned, $k cut\\)" \
+	"case 4: the log line says $k cut"
 stop_baton
 done_testing
