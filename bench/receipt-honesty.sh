@@ -10,8 +10,9 @@
 #   1  N restarts (default 10) under load (tests/loadgen, 8 clients) with
 #      a healthy worker: the clients lose nothing, every receipt says 0.
 #   2  --backlog=4; the new generation accepts nothing while the old one
-#      drains (it stopped accepting), under load (16 clients, 0.5 s
-#      timeout): dropped > 0 exactly when clients timed out connecting.
+#      drains (it stopped accepting), under load from the HUP on (16
+#      clients, 0.5 s timeout): dropped > 0 exactly when clients timed out
+#      connecting.
 #   3  clients with a 0.5 s timeout while nobody accepts (the old
 #      generation drains, the new one stalls): abandoned = the clients that
 #      gave up, all of them before anyone accepted them. Exact.
@@ -168,13 +169,15 @@ case2() {
 	port=$(free_port)
 	start "$port" drain --stop-timeout=30 --backlog=4 || { echo "2 $1 baton did not start"; return; }
 	rm -f "$W/stop"
+	echo stall >"$WD/mode"
+	kill -HUP "$SUP"
+	# the load from the trigger on, so that every client's loss is in the
+	# restart's window (16 clients overflow a queue of 4 on a Python worker
+	# before any restart too)
 	"$LOADGEN" 127.0.0.1 "$port" --concurrency 16 --seconds 120 --max-requests 100000000 \
 		--timeout-ms 500 --stop-file "$W/stop" >"$W/load.out" 2>&1 &
 	load=$!
 	PIDS+=("$load")
-	sleep 0.5
-	echo stall >"$WD/mode"
-	kill -HUP "$SUP"
 	wait_for 20000 test -e "$WD/stopped.1"
 	sleep 2 # load on a queue nobody accepts from
 	touch "$W/stop"

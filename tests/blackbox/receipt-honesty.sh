@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: ISC
 # A restart's receipt says what the clients saw, in a network namespace of
 # the test's own: restarts under load with a healthy worker lose nothing and
-# every receipt says 0; clients that give up (0.5 s) while nobody accepts
+# every receipt says 0; SYNs dropped on a full queue (--backlog=4) nobody
+# accepts from show as dropped when clients timed out connecting; clients that give up (0.5 s) while nobody accepts
 # are abandoned, exactly as many as timed out; an old worker that ignores
 # TERM and holds k requests past --stop-timeout has k cut, exactly as many
 # as the clients that got no answer. Every count is exact by construction
@@ -150,6 +151,38 @@ is "$(receipt $g abandoned)" "$(lg "$out3" timeout)" "case 3: abandoned = the cl
 is "$(receipt $g dropped)/$(receipt $g cut)" 0/0 "case 3: none dropped, none cut"
 file_like "$T/baton.err" "restart [0-9]+ \\(generation $old → $g, hup\\): [0-9.]+ s, $k connections lost \\(0 dropped, $k abandoned, 0 cut\\)" \
 	"case 3: the log line says $k abandoned"
+stop_baton
+
+# ---- 2: a full queue nobody accepts from drops SYNs ---------------------
+# --backlog=4: 5 clients that wait fill the accept queue of a listener
+# nobody accepts on (the old generation drains, the new one stalls); every
+# SYN after them is dropped, and the clients that send them time out
+# connecting. Both directions of "dropped > 0 exactly when clients saw SYN
+# timeouts": here both, in cases 1 and 3 neither.
+P=$(free_port)
+echo drain >"$W/mode"
+start "$P" --stop-timeout="$(scaled 30)" --backlog=4
+echo stall >"$W/mode"
+kill -HUP "$BATON_PID"
+check "case 2: the old generation stopped accepting" wait_file "$W/stopped.1" 20
+"$LOADGEN" 127.0.0.1 "$P" --concurrency 5 --max-requests 5 --seconds "$(scaled 60)" \
+	--timeout-ms "$(scaled_ms 60000)" >"$T/load2a.out" 2>&1 &
+fill=$!
+track_pid $fill
+accept_queue() { ss -Hltn "sport = :$P" 2>/dev/null | awk '{ print $2; exit }'; }
+_queue_is() { [ "$(accept_queue)" = "$1" ]; }
+check "case 2: 5 waiting clients fill the accept queue (backlog 4)" wait_until 20 _queue_is 5
+m=6
+out2=$("$LOADGEN" 127.0.0.1 "$P" --concurrency $m --max-requests $m \
+	--seconds "$(scaled 30)" --timeout-ms 500 2>&1)
+diag "case 2 clients: $out2"
+is "$(lg "$out2" connect_timeout)/$(lg "$out2" ok)" "$m/0" "case 2: $m clients timed out connecting"
+touch "$W/release"
+check "case 2: the restart's receipt is final once the old generation left" wait_until 20 receipt_final 2
+diag "case 2 receipt: dropped $(receipt 2 dropped), listen_overflows $(receipt 2 listen_overflows) (netns), abandoned $(receipt 2 abandoned)"
+cmp_ok "$(receipt 2 dropped)" -gt 0 "case 2: dropped > 0, as clients saw SYN timeouts"
+is "$(receipt 2 abandoned)/$(receipt 2 cut)" 0/0 "case 2: none abandoned (the 5 still wait), none cut"
+kill -TERM $fill 2>/dev/null
 stop_baton
 
 # ---- 4: an old worker that ignores TERM and holds k requests -----------
