@@ -574,6 +574,10 @@ render_supervisor(struct metrics_text *t, const struct snapshot *s)
 		if (metrics_sample(t, "baton_workers", &lab, 1, count[i]) < 0)
 			return -1;
 	}
+	/* the receipts before baton_restarts_total, which ends the text
+	 * as it always did */
+	if (render_receipts(t, s) < 0)
+		return -1;
 	if (metrics_family(t, "baton_restarts_total", "counter",
 	                   "Restarts by result: the new generation served, "
 	                   "or was rolled back.") < 0)
@@ -583,10 +587,8 @@ render_supervisor(struct metrics_text *t, const struct snapshot *s)
 	if (metrics_sample(t, "baton_restarts_total", &lab, 1, s->served) < 0)
 		return -1;
 	lab.value = "rolled_back";
-	if (metrics_sample(t, "baton_restarts_total", &lab, 1, s->rolled_back) <
-	    0)
-		return -1;
-	return render_receipts(t, s);
+	return metrics_sample(t, "baton_restarts_total", &lab, 1,
+	                      s->rolled_back);
 }
 
 int

@@ -23,6 +23,7 @@
 #include "ratelimit.h"
 #include "receipt.h"
 #include "receipts.h"
+#include "sockdiag.h"
 
 static struct {
 	struct ev_loop *loop;
@@ -486,6 +487,12 @@ receipts_open(struct ev_loop *loop, const struct options *o,
 		fatalx(EXIT_SOFTWARE, "out of memory");
 	free(al);
 	R.aq_ok = 1;
+	/* the sock_diag socket now, not at the first restart: baton's fds
+	 * stay as they are from the start on (a dump that fails closes it,
+	 * the next one opens it again) */
+	if (R.aq.ntcp > 0 && (R.aq.nl = sockdiag_open()) < 0)
+		log_warn("cannot open a sock_diag socket for the accept "
+		         "queues");
 	scan();
 }
 

@@ -279,14 +279,15 @@ static const struct field top_rows[] = {
      .aux = offsetof(struct snapshot, nls), .sub = &listener_schema},
     {"generations", F_ARRAY, V0_1, T(gens), .max = MAX_ITEMS,
      .aux = offsetof(struct snapshot, ngens), .sub = &gen_schema},
-    {"last_failure", F_OBJECT, V0_1, 0, sizeof(struct snapshot),
-     .sub = &failure_schema, .bit = 1,
-     .flag = offsetof(struct snapshot, has_failure)},
+    /* before last_failure: scripts read it as the last member */
     {"restart_lost", F_OBJECT, V0_3, 0, sizeof(struct snapshot),
      .sub = &lost_schema, .bit = 1,
      .flag = offsetof(struct snapshot, has_lost)},
     {"receipts", F_ARRAY, V0_3, T(receipts), .max = MAX_ITEMS,
      .aux = offsetof(struct snapshot, nreceipts), .sub = &receipt_schema},
+    {"last_failure", F_OBJECT, V0_1, 0, sizeof(struct snapshot),
+     .sub = &failure_schema, .bit = 1,
+     .flag = offsetof(struct snapshot, has_failure)},
 };
 ROWS_FIT(top_rows);
 static const struct schema top_schema = SCHEMA(top_rows, struct snapshot);

@@ -323,8 +323,8 @@ START_TEST(test_json_nulls)
 	    "\"interval\":null,\"ready_timeout\":null,"
 	    "\"kill_old_delay\":null,\"stopping\":false,\"last_generation\":0,"
 	    "\"restarts_served\":0,\"restarts_rolled_back\":0,"
-	    "\"listeners\":[],\"generations\":[],\"last_failure\":null,"
-	    "\"restart_lost\":null,\"receipts\":[]}\n");
+	    "\"listeners\":[],\"generations\":[],\"restart_lost\":null,"
+	    "\"receipts\":[],\"last_failure\":null}\n");
 	ck_assert_int_eq(status_json_parse(text, &back, err, sizeof(err)), 0);
 	assert_same(&s, &back);
 	status_json_free(&back);

@@ -34,7 +34,7 @@ ssline=$(ss -Hltn "sport = :$P" 2>/dev/null)
 is "$(awk '{ print $2 "/" $3; exit }' <<<"$ssline")" "5/4" "ss -ltn agrees: Recv-Q 5, Send-Q 4"
 
 text=$("$BATON" --stats --status-file="$T/st")
-like "$text" "^127\.0\.0\.1:$P  queue 5/4  peak 5  drops [0-9]+$" "--stats text mirrors ss"
+like "$text" "^127\.0\.0\.1:$P  queue 5/4  peak 5  drops [0-9]+  wait [0-9]+ ms  idle [0-9]+  abandoned [0-9]+$" "--stats text mirrors ss, and the accept queue's wait, idle, abandoned"
 prom=$("$BATON" --stats --status-file="$T/st" --format=prom)
 like "$prom" "baton_listener_accept_queue_length\{listener=\"127\.0\.0\.1:$P\",proto=\"tcp\"\} 5" \
 	"--stats --format=prom"
