@@ -90,6 +90,7 @@ for r in d.get("receipts") or []:
         print("null" if v is None else v)
 PY
 }
+has_receipt() { [ -n "$(receipt "$1" outcome)" ]; }
 final() { local f; f=$(receipt "$1" finished_at); [ -n "$f" ] && [ "$f" != null ]; }
 queue_abandoned() {
 	python3 -c 'import json,sys
@@ -171,9 +172,11 @@ case2() {
 	rm -f "$W/stop"
 	echo stall >"$WD/mode"
 	kill -HUP "$SUP"
-	# the load from the trigger on, so that every client's loss is in the
-	# restart's window (16 clients overflow a queue of 4 on a Python worker
-	# before any restart too)
+	# the load from the receipt's start on, so that every client's loss is
+	# in the restart's window (16 clients overflow a queue of 4 on a Python
+	# worker before any restart too, and baton opens the receipt when its
+	# loop takes the HUP, not when it is sent)
+	wait_for 20000 has_receipt 2
 	"$LOADGEN" 127.0.0.1 "$port" --concurrency 16 --seconds 120 --max-requests 100000000 \
 		--timeout-ms 500 --stop-file "$W/stop" >"$W/load.out" 2>&1 &
 	load=$!
