@@ -236,7 +236,7 @@ case4() {
 }
 
 case5() {
-	local port sup out0 out r0 r1 g i rs=0 cl0 cl load
+	local port sup out0 out r0 r1 g rs=0 cl0 cl load
 	port=$(free_port)
 	rm -f "$W/st" "$W/st.json"
 	"$BATON" --port=127.0.0.1:"$port" --status-file="$W/st" --ready=notify --stop-timeout=10 \
@@ -260,7 +260,7 @@ case5() {
 	"$LOAD" -p "$port" -c 40 -d 6 -t 5000 >"$W/load.out" &
 	load=$!
 	PIDS+=("$load")
-	for i in 1 2 3 4; do
+	for _ in 1 2 3 4; do
 		sleep 1
 		kill -HUP "$sup"
 	done
