@@ -71,9 +71,14 @@ aq_listener(const struct listener *l, struct acceptq_listener *a)
 
 	memset(a, 0, sizeof(*a));
 	a->fd = l->fd;
-	if (l->kind != LISTEN_TCP || l->fd < 0 ||
-	    getsockname(l->fd, (struct sockaddr *)&ss, &len) < 0)
+	if (l->kind != LISTEN_TCP || l->fd < 0)
 		return;
+	if (getsockname(l->fd, (struct sockaddr *)&ss, &len) < 0) {
+		log_warn("cannot read the address of %s: its accept queue "
+		         "is not scanned",
+		         l->key);
+		return;
+	}
 	if (ss.ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)&ss;
 

@@ -371,6 +371,72 @@ START_TEST(test_render)
 }
 END_TEST
 
+/* The accept queue's figures of a TCP listener, and the receipts: the
+ * lost connections by reason, the last finished restart's duration (in
+ * seconds, from its milliseconds) and loss, an in-progress one not. */
+START_TEST(test_render_receipts)
+{
+	struct metrics_text t;
+	struct snapshot s = {0};
+	struct snap_receipt r[2] = {{0}};
+
+	s.nls = N(listeners);
+	s.ls = snap_listeners(listeners, N(listeners));
+	s.ls[0].has_acceptq = 1;
+	s.ls[0].wait_max_ms = 38;
+	s.ls[0].idle = 2;
+	s.ls[0].abandoned = 9;
+	s.has_lost = 1;
+	s.lost_dropped = 1;
+	s.lost_abandoned = 2;
+	s.lost_cut = 3;
+	r[0].outcome = "promoted";
+	r[0].duration = 1.4204;
+	r[0].total = 6;
+	r[1].outcome = "in_progress";
+	r[1].duration = 0.5;
+	r[1].total = 40;
+	s.nreceipts = 2;
+	s.receipts = r;
+	metrics_text_init(&t);
+	ck_assert_int_eq(metrics_render(&t, &s), 0);
+	check_format(t.buf);
+	ck_assert_ptr_nonnull(
+	    strstr(t.buf, "\nbaton_listener_accept_wait_seconds{listener="
+	                  "\"127.0.0.1:8080\",proto=\"tcp\"} 0.038\n"));
+	ck_assert_ptr_nonnull(strstr(t.buf,
+	                             "\nbaton_listener_queued_idle{listener="
+	                             "\"127.0.0.1:8080\",proto=\"tcp\"} 2\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(t.buf, "# TYPE baton_listener_abandoned_total counter\n"
+	                  "baton_listener_abandoned_total{listener="
+	                  "\"127.0.0.1:8080\",proto=\"tcp\"} 9\n"));
+	/* not scanned (unix, UDP): no series */
+	ck_assert_int_eq(count_lines(t.buf, "baton_listener_queued_idle{"), 1);
+	ck_assert_ptr_nonnull(strstr(
+	    t.buf, "# TYPE baton_restart_lost_connections_total counter\n"
+	           "baton_restart_lost_connections_total{reason=\"dropped\"} "
+	           "1\n"
+	           "baton_restart_lost_connections_total{reason=\"abandoned\"} "
+	           "2\n"
+	           "baton_restart_lost_connections_total{reason=\"cut\"} 3\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(t.buf, "\nbaton_last_restart_duration_seconds 1.420\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(t.buf, "\nbaton_last_restart_lost_connections 6\n"));
+	metrics_text_free(&t);
+	/* no receipt finished, nothing known: none of the three */
+	s.has_lost = 0;
+	s.nreceipts = 1;
+	s.receipts = r + 1;
+	metrics_text_init(&t);
+	ck_assert_int_eq(metrics_render(&t, &s), 0);
+	ck_assert_ptr_null(strstr(t.buf, "baton_restart_lost"));
+	ck_assert_ptr_null(strstr(t.buf, "baton_last_restart"));
+	metrics_text_free(&t);
+}
+END_TEST
+
 START_TEST(test_render_syn)
 {
 	static const struct tl l = {
@@ -816,6 +882,7 @@ tests_metrics(void)
 	tcase_add_test(tp, test_log_escape_room);
 	tcase_add_test(tp, test_refusals);
 	tcase_add_test(tp, test_render);
+	tcase_add_test(tp, test_render_receipts);
 	tcase_add_test(tp, test_render_syn);
 	tcase_add_test(tp, test_render_dups);
 	tcase_add_test(tp, test_render_stream);

@@ -31,7 +31,7 @@ like "$(mbody 127.0.0.1:$M /metrics)" \
 	"... and not in the accept queue"
 out=$("$BATON" --stats --status-file="$T/st" --format=json)
 is "$(jq_py "$out" 'j["listeners"][0]["queue"]["syn"]')" 5 "--stats reads the SYN queue too"
-like "$("$BATON" --stats --status-file="$T/st")" "  syn 5$" "--stats text: syn 5"
+like "$("$BATON" --stats --status-file="$T/st")" "  syn 5  wait [0-9]+ ms  idle [0-9]+  abandoned [0-9]+$" "--stats text: syn 5, then the accept queue's figures"
 sleep 1 # a few samples over the drops of the unanswered ACKs
 file_unlike "$T/baton.err" "dropped [0-9]+ (connections|handshake packets)" \
 	"defer-accept drops alone are not called a short backlog"
