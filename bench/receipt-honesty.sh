@@ -139,7 +139,7 @@ verdict() { if "$@"; then echo ok; else echo MISMATCH; fi; }
 declare -A OK
 
 case1() { # run
-	local port g out load fin=0 tot=0 maxt=0 t
+	local port g out load fin=0 tot=0 maxt=0 t rs=0
 	port=$(free_port)
 	start "$port" serve --stop-timeout=30 || { echo "1 $1 baton did not start"; return; }
 	rm -f "$W/stop"
@@ -153,6 +153,7 @@ case1() { # run
 		kill -HUP "$SUP"
 		wait_for 30000 final $g && fin=$((fin + 1))
 		t=$(receipt $g total)
+		rs=$((rs + $(receipt $g reset)))
 		tot=$((tot + ${t:-0}))
 		[ "${t:-0}" -gt "$maxt" ] && maxt=$t
 	done
@@ -160,8 +161,8 @@ case1() { # run
 	wait "$load"
 	out=$(cat "$W/load.out")
 	stop
-	printf '%-4s %3d  %8s %6s %7s  %8s %9s %9s  %s\n' 1 "$1" "$(lg "$out" requests)" "$(lg "$out" failed)" \
-		"$RESTARTS" "$fin" "$tot" "$maxt" \
+	printf '%-4s %3d  %8s %6s %7s  %8s %9s %9s %9s  %s\n' 1 "$1" "$(lg "$out" requests)" "$(lg "$out" failed)" \
+		"$RESTARTS" "$fin" "$tot" "$maxt" "$rs" \
 		"$(verdict [ "$(lg "$out" failed)" = 0 ] && [ $fin = "$RESTARTS" ] && [ $tot = 0 ])"
 }
 
@@ -283,7 +284,7 @@ echo "baton $($BATON --version 2>/dev/null | head -n 1), $(nproc) cores, load $(
 for c in ${CASES//,/ }; do
 	case $c in
 	1) echo "case 1: $RESTARTS restarts a run under load (8 clients), a healthy worker"
-	   echo "case run  requests failed restarts  receipts lost_sum  lost_max  verdict" ;;
+	   echo "case run  requests failed restarts  receipts lost_sum  lost_max reset_sum  verdict" ;;
 	2) echo "case 2: --backlog=4, the new generation accepts nothing for 2 s under load (16 clients, 0.5 s timeout)"
 	   echo "case run  requests    ok  timeout connect  dropped abandoned overflows  verdict (dropped>0 iff connect timeouts)" ;;
 	3) echo "case 3: 20 clients with a 0.5 s timeout while nobody accepts"
