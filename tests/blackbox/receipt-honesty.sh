@@ -21,6 +21,7 @@ fi
 baton_only_script "restart receipts"
 [ -n "${BATON_HONESTY_NETNS:-}" ] ||
 	skip_all "needs a network namespace of its own (unshare -n, as root)"
+command -v ip >/dev/null || skip_all "ip (iproute2) is not installed: lo stays down"
 ip link set lo up || bail_out "cannot bring up lo in the test's network namespace"
 HW=${HONESTY_WORKER:-$top_srcdir/tests/honesty-worker.py}
 command -v python3 >/dev/null || skip_all "python3 is not installed"
