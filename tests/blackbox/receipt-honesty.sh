@@ -3,8 +3,9 @@
 # A restart's receipt says what the clients saw, in a network namespace of
 # the test's own: restarts under load with a healthy worker lose nothing and
 # every receipt says 0; SYNs dropped on a full queue (--backlog=4) nobody
-# accepts from show as dropped when clients timed out connecting; clients that give up (0.5 s) while nobody accepts
-# are abandoned, exactly as many as timed out; an old worker that ignores
+# accepts from show as dropped when clients timed out connecting; clients
+# that give up (0.5 s) while nobody accepts are abandoned, exactly as many
+# as timed out; an old worker that ignores
 # TERM and holds k requests past --stop-timeout has k cut, exactly as many
 # as the clients that got no answer. Every count is exact by construction
 # (tests/honesty-worker.py accepts nothing, or exactly k, when it matters,
