@@ -949,11 +949,14 @@ tell_trigger(struct gen *g, const char *trigger)
 {
 	unsigned long prev = S.serving ? S.serving->id : 0;
 
-	if (S.pending_told && strcmp(trigger, "hup") == 0) {
-		S.pending_told = 0;
-		if (S.hooks.started)
-			S.hooks.started(g->id, prev);
-	} else if (g->id > 1 && S.hooks.trigger)
+	int queued = S.pending_told && strcmp(trigger, "hup") == 0;
+
+	/* another start (a retry) before the queued HUP's supersedes it:
+	 * that HUP gets a receipt of its own when it starts */
+	S.pending_told = 0;
+	if (queued && S.hooks.started)
+		S.hooks.started(g->id, prev);
+	else if (!queued && g->id > 1 && S.hooks.trigger)
 		S.hooks.trigger(trigger, g->id, prev);
 }
 

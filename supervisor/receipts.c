@@ -402,16 +402,24 @@ fill_receipt(struct snap_receipt *o, const struct receipt *r)
 	o->listen_drops = r->listen_drops;
 	o->queue_peak = sum.queue_peak;
 	o->wait_max_ms = sum.wait_max_ms;
-	for (i = 0; i < o->nl; i++) {
+	/* the listeners with a figure other than 0 only: 16 receipts of
+	 * 1,000 listeners each would make every write of STATUS.json 2 MB */
+	o->nl = 0;
+	for (i = 0; i < r->n; i++) {
 		const struct receipt_listener *l = &r->l[i];
+		struct snap_receipt_listener *x = &o->l[o->nl];
 
-		o->l[i].key = l->key;
-		o->l[i].dropped = l->dropped;
-		o->l[i].abandoned = l->abandoned;
-		o->l[i].cut = l->cut;
-		o->l[i].total = l->dropped + l->abandoned + l->cut;
-		o->l[i].queue_peak = l->queue_peak;
-		o->l[i].wait_max_ms = l->wait_max_ms;
+		if (l->dropped + l->abandoned + l->cut == 0 &&
+		    l->queue_peak == 0 && l->wait_max_ms == 0)
+			continue;
+		x->key = l->key;
+		x->dropped = l->dropped;
+		x->abandoned = l->abandoned;
+		x->cut = l->cut;
+		x->total = l->dropped + l->abandoned + l->cut;
+		x->queue_peak = l->queue_peak;
+		x->wait_max_ms = l->wait_max_ms;
+		o->nl++;
 	}
 }
 
@@ -445,7 +453,6 @@ receipts_fill(struct snapshot *s)
 		if ((o->l = calloc(r->n + 1, sizeof(*o->l))) == NULL)
 			return -1;
 		s->nreceipts = i + 1;
-		o->nl = r->n;
 		fill_receipt(o, r);
 	}
 	return 0;

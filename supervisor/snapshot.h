@@ -97,6 +97,7 @@ struct snap_receipt {
 	 * in it): never added to total */
 	uint64_t reset, abort_on_close, listen_overflows, listen_drops;
 	uint32_t queue_peak, wait_max_ms;
+	/* the listeners with a figure other than 0, in baton's order */
 	size_t nl;
 	struct snap_receipt_listener *l;
 };
