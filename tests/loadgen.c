@@ -16,7 +16,9 @@
  *
  * Prints one line:
  *   requests=N ok=N failed=N refused=N reset=N timeout=N other=N
- *   max_latency_ms=X min_gen=G max_gen=G last_gen=G
+ *   connect_timeout=N max_latency_ms=X min_gen=G max_gen=G last_gen=G
+ * (connect_timeout: the timeouts of requests still connecting, among
+ * timeout: the listener dropped their SYN, or nobody answers)
  * and exits 1 if any request failed (2 on a usage error).
  */
 
@@ -64,6 +66,7 @@ static socklen_t addrlen;
 static int family;
 
 static long n_requests, n_ok, n_refused, n_reset, n_timeout, n_other;
+static long n_connect_timeout;
 static double max_latency;
 static long min_gen = -1, max_gen = -1, last_gen = -1;
 static int verbose;
@@ -393,8 +396,11 @@ main(int argc, char **argv)
 				s->next_start = t + pause_ms / 1000.0;
 			}
 			if (s->st != IDLE &&
-			    (t - s->started) * 1000.0 > timeout_ms)
+			    (t - s->started) * 1000.0 > timeout_ms) {
+				if (s->st == CONNECTING)
+					n_connect_timeout++;
 				finish(s, "timeout", ETIMEDOUT, t);
+			}
 			if (s->st == IDLE)
 				continue;
 			active++;
@@ -423,10 +429,10 @@ main(int argc, char **argv)
 report:
 	failed = n_requests - n_ok;
 	printf("requests=%ld ok=%ld failed=%ld refused=%ld reset=%ld "
-	       "timeout=%ld other=%ld max_latency_ms=%.0f min_gen=%ld "
-	       "max_gen=%ld last_gen=%ld\n",
+	       "timeout=%ld other=%ld connect_timeout=%ld max_latency_ms=%.0f "
+	       "min_gen=%ld max_gen=%ld last_gen=%ld\n",
 	       n_requests, n_ok, failed, n_refused, n_reset, n_timeout, n_other,
-	       max_latency, min_gen, max_gen, last_gen);
+	       n_connect_timeout, max_latency, min_gen, max_gen, last_gen);
 	if (rc != 0)
 		return rc;
 	return failed > 0 ? 1 : 0;
