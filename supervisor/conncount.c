@@ -389,7 +389,8 @@ log_drain(const struct cgen *g, double now)
 	if (g->conns > 0)
 		snprintf(cut, sizeof(cut), " (%s still open %.1f s before)",
 		         grouped(g->conns, b, sizeof(b)), now - g->last_at);
-	log_info("generation %lu retired: %s connection%s -> 0 in %.0f s%s",
+	log_info("generation %lu retired: %s connection%s \xe2\x86\x92 0 in "
+	         "%.0f s%s",
 	         g->id, grouped(g->at_retire, a, sizeof(a)),
 	         g->at_retire == 1 ? "" : "s", now - g->retired_at, cut);
 }

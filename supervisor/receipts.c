@@ -25,6 +25,16 @@
 #include "receipts.h"
 #include "sockdiag.h"
 
+/* A diagnosis is said once per episode: the flood when it begins (again
+ * only once it has ended), the clients that gave up once a burst of
+ * them is over (a scan finds no new one) or has gone on for
+ * DIAG_SETTLE seconds, with the count of the last minute. */
+#define DIAG_SETTLE 10.0
+struct diag_state {
+	unsigned char flooding, pending;
+	double pending_since; /* monotonic */
+};
+
 static struct {
 	struct ev_loop *loop;
 	const struct options *o;
@@ -35,6 +45,7 @@ static struct {
 	struct acceptq aq;
 	int aq_ok; /* aq is set up */
 	struct acceptq_window *win;
+	struct diag_state *diag;
 	struct acceptq_stat *shown; /* the figures last published */
 	struct receipt_ring ring;
 	/* per ring slot, while its receipt is in progress: the new
@@ -334,15 +345,26 @@ diagnose(size_t i, double now)
 	static struct ratelimit rl_gave_up =
 	    RATELIMIT_INIT("warnings about clients giving up while queued");
 	const struct acceptq_stat *st = &R.aq.st[i];
+	struct diag_state *d = &R.diag[i];
 	uint64_t minute, fresh;
 	char line[512], more[64];
 
-	if (acceptq_diag_idle(st, R.names[i], line, sizeof(line)) &&
-	    ratelimit_check(&rl_idle, more, sizeof(more)))
-		log_warnx("%s%s", line, more);
+	if (!acceptq_diag_idle(st, R.names[i], line, sizeof(line))) {
+		d->flooding = 0;
+	} else if (!d->flooding) {
+		d->flooding = 1;
+		if (ratelimit_check(&rl_idle, more, sizeof(more)))
+			log_warnx("%s%s", line, more);
+	}
 	minute = acceptq_window_add(&R.win[i], st->abandoned, now, &fresh);
-	if (acceptq_diag_abandoned(minute, fresh, R.names[i], line,
-	                           sizeof(line)) &&
+	if (fresh > 0 && !d->pending) {
+		d->pending = 1;
+		d->pending_since = now;
+	}
+	if (!d->pending || (fresh > 0 && now - d->pending_since < DIAG_SETTLE))
+		return;
+	d->pending = 0;
+	if (acceptq_diag_abandoned(minute, 1, R.names[i], line, sizeof(line)) &&
 	    ratelimit_check(&rl_gave_up, more, sizeof(more)))
 		log_warnx("%s%s", line, more);
 }
@@ -476,10 +498,11 @@ receipts_open(struct ev_loop *loop, const struct options *o,
 	R.spec = calloc(R.n + 1, sizeof(*R.spec));
 	R.names = calloc(R.n + 1, sizeof(*R.names));
 	R.win = calloc(R.n + 1, sizeof(*R.win));
+	R.diag = calloc(R.n + 1, sizeof(*R.diag));
 	R.shown = calloc(R.n + 1, sizeof(*R.shown));
 	al = calloc(R.n + 1, sizeof(*al));
 	if (R.spec == NULL || R.names == NULL || R.win == NULL ||
-	    R.shown == NULL || al == NULL)
+	    R.diag == NULL || R.shown == NULL || al == NULL)
 		fatalx(EXIT_SOFTWARE, "out of memory");
 	for (i = 0; i < R.n; i++) {
 		const struct listener *l = &o->ls[i];
@@ -524,6 +547,7 @@ receipts_close(void)
 	free(R.names);
 	free(R.spec);
 	free(R.win);
+	free(R.diag);
 	free(R.shown);
 	memset(&R, 0, sizeof(R));
 }

@@ -94,8 +94,8 @@ done
 is "$(conns_of 2)" 0 "generation 2 holds none of them"
 echo "close 100" >&7
 check "the last clients close: generation 1 is gone" wait_until 10 _status_is "$S" 2
-check "its drain is logged: 300 connections -> 0" \
-	wait_file_contains "$T/baton.err" "generation 1 retired: 300 connections -> 0 in [0-9]+ s" 5
+check "its drain is logged: 300 connections → 0" \
+	wait_file_contains "$T/baton.err" "generation 1 retired: 300 connections → 0 in [0-9]+ s" 5
 grep "retired:" "$T/baton.err" | while read -r l; do diag "$l"; done
 client_stop
 
