@@ -60,7 +60,23 @@ check "... the status file lists generation 3 alone" wait_until 5 listed_alone 3
 
 # ---- no room at all: tried again every second ------------------------------
 # the status file is a copy now (another inode, which baton never rewrites
-# in place: it may be another's), its room taken at once
+# in place: it may be another's), its room taken at once. First the
+# figures that come after the restart (its receipt, generation 3's first
+# connection count) must be written: a write of baton's own after the copy
+# would make the file baton's again, rewritten in place.
+settled() {
+	python3 - "$S.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+g = s["generations"]
+r = s.get("receipts") or []
+ok = (len(g) == 1 and g[0]["generation"] == 3 and
+      g[0].get("connections", 0) is not None and
+      r and r[-1]["finished_at"] is not None)
+sys.exit(0 if ok else 1)
+PY
+}
+check "generation 3's receipt and connection count are written" wait_until 10 settled
 rm -f "$T/fs/fill1"
 cp "$S" "$S.copy" && mv "$S.copy" "$S" || bail_out "cannot copy the status file"
 fill "$T/fs/fill2"
