@@ -120,10 +120,8 @@ netstat_parse(const char *netstat, const char *snmp, struct netstat *c)
 	}
 }
 
-/* The whole of path into buf (NUL-terminated, cut at len - 1 bytes). 0,
- * or -1 with errno. */
-static int
-read_small(const char *path, char *buf, size_t len)
+int
+netstat_read_file(const char *path, char *buf, size_t len)
 {
 	size_t off = 0;
 	ssize_t n;
@@ -160,9 +158,9 @@ netstat_read(struct netstat *c)
 		errno = ENOMEM;
 		return -1;
 	}
-	e_ok = read_small("/proc/net/netstat", ext, NETSTAT_BUF) == 0;
+	e_ok = netstat_read_file("/proc/net/netstat", ext, NETSTAT_BUF) == 0;
 	saved = errno; /* the first file's error, when both fail */
-	s_ok = read_small("/proc/net/snmp", snmp, NETSTAT_BUF) == 0;
+	s_ok = netstat_read_file("/proc/net/snmp", snmp, NETSTAT_BUF) == 0;
 	netstat_parse(e_ok ? ext : NULL, s_ok ? snmp : NULL, c);
 	free(ext);
 	free(snmp);

@@ -62,4 +62,8 @@ int netstat_read(struct netstat *c);
 uint64_t netstat_delta(const struct netstat *then, const struct netstat *now,
                        unsigned bit);
 
+/* The whole of a small /proc file (path) into buf, NUL-terminated, cut
+ * at len - 1 bytes. 0, or -1 with errno. */
+int netstat_read_file(const char *path, char *buf, size_t len);
+
 #endif

@@ -91,29 +91,10 @@ qstat_parse_netstat(const char *text, struct qstat_cookies *c)
 int
 qstat_read_cookies(struct qstat_cookies *c)
 {
-	char buf[8192];
-	ssize_t n;
-	size_t off = 0;
-	int fd, saved;
+	char buf[8192]; /* about 3 kB; TcpExt comes first */
 
-	fd = open("/proc/net/netstat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (netstat_read_file("/proc/net/netstat", buf, sizeof(buf)) < 0)
 		return -1;
-	/* about 3 kB; TcpExt comes first */
-	while (off < sizeof(buf) - 1 &&
-	       (n = read(fd, buf + off, sizeof(buf) - 1 - off)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	close(fd);
-	buf[off] = '\0';
 	return qstat_parse_netstat(buf, c);
 }
 
