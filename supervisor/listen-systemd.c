@@ -232,22 +232,6 @@ compare_options(struct listener *l)
 	return diffs;
 }
 
-static char *
-xstrndup(const char *s, size_t n)
-{
-	char *p = strndup(s, n);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	return xstrndup(s, strlen(s));
-}
-
 /* l takes over passed fd p. */
 static void
 adopt(struct listener *l, const struct passed *p)
@@ -264,7 +248,7 @@ adopt(struct listener *l, const struct passed *p)
 		l->bound_port = 0;
 	l->origin = LISTEN_SYSTEMD;
 	free(l->fdname);
-	l->fdname = xstrdup(p->name);
+	l->fdname = listen_strdup(p->name);
 	/* never unlinked: the socket file is systemd's */
 	l->path_ino = 0;
 }
@@ -280,20 +264,21 @@ adopt_new(struct listener **ls, size_t *n, const struct passed *p)
 		abort();
 	l = &(*ls)[(*n)++];
 	listen_init(l, p->addr);
-	l->key = xstrdup(p->addr);
+	l->key = listen_strdup(p->addr);
 	if (p->ss.ss_family == AF_UNIX) {
 		l->kind = LISTEN_UNIX;
-		l->path = xstrdup(p->addr);
+		l->path = listen_strdup(p->addr);
 	} else {
 		const char *colon = strrchr(p->addr, ':');
 
 		l->kind = p->type == SOCK_DGRAM ? LISTEN_UDP : LISTEN_TCP;
 		l->ipv6 = p->ss.ss_family == AF_INET6;
-		l->port = xstrdup(colon + 1);
+		l->port = listen_strdup(colon + 1);
 		l->host =
 		    l->ipv6
-		        ? xstrndup(p->addr + 1, (size_t)(colon - p->addr - 2))
-		        : xstrndup(p->addr, (size_t)(colon - p->addr));
+		        ? listen_strndup(p->addr + 1,
+		                         (size_t)(colon - p->addr - 2))
+		        : listen_strndup(p->addr, (size_t)(colon - p->addr));
 	}
 	listen_set_options(l, NULL, SOMAXCONN);
 	adopt(l, p);
@@ -304,7 +289,7 @@ listen_readopt(struct listener *l, const char *fdname)
 {
 	l->origin = LISTEN_SYSTEMD;
 	free(l->fdname);
-	l->fdname = fdname != NULL ? xstrdup(fdname) : NULL;
+	l->fdname = fdname != NULL ? listen_strdup(fdname) : NULL;
 	/* never unlinked: the socket file is systemd's */
 	l->path_ino = 0;
 }

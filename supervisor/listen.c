@@ -20,8 +20,8 @@
 #include "listen.h"
 #include "log.h"
 
-static char *
-xstrndup(const char *s, size_t n)
+char *
+listen_strndup(const char *s, size_t n)
 {
 	char *p = strndup(s, n);
 
@@ -30,10 +30,10 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
-static char *
-xstrdup(const char *s)
+char *
+listen_strdup(const char *s)
 {
-	return xstrndup(s, strlen(s));
+	return listen_strndup(s, strlen(s));
 }
 
 static const char *
@@ -54,7 +54,7 @@ take_digits(const char **pp, char **out)
 		p++;
 	if (p == start)
 		return -1;
-	*out = xstrndup(start, (size_t)(p - start));
+	*out = listen_strndup(start, (size_t)(p - start));
 	*pp = p;
 	return 0;
 }
@@ -118,7 +118,7 @@ listen_init(struct listener *l, const char *spec)
 	l->pin_fd = -1;
 	l->target_fd = -1;
 	l->fd = -1;
-	l->spec = xstrdup(spec);
+	l->spec = listen_strdup(spec);
 }
 
 int
@@ -135,7 +135,7 @@ listen_parse_port(const char *spec, struct listener *l, char *err,
 		/* PORT: 0.0.0.0, IPv4 only, as start_server does */
 		if (parse_port_tail(p, l, err, errlen) < 0)
 			goto fail;
-		l->key = xstrdup(l->port);
+		l->key = listen_strdup(l->port);
 		listen_set_options(l, NULL, SOMAXCONN);
 		return 0;
 	}
@@ -146,8 +146,8 @@ listen_parse_port(const char *spec, struct listener *l, char *err,
 			snprintf(err, errlen, "missing ']'");
 			goto fail;
 		}
-		l->host =
-		    xstrndup(skip_ws(p + 1), (size_t)(close - skip_ws(p + 1)));
+		l->host = listen_strndup(skip_ws(p + 1),
+		                         (size_t)(close - skip_ws(p + 1)));
 		p = skip_ws(close + 1);
 		if (*p != ':') {
 			snprintf(err, errlen, "expected ':' after ']'");
@@ -161,7 +161,7 @@ listen_parse_port(const char *spec, struct listener *l, char *err,
 			         "expected PORT, HOST:PORT or [HOST]:PORT");
 			goto fail;
 		}
-		l->host = xstrndup(p, (size_t)(colon - p));
+		l->host = listen_strndup(p, (size_t)(colon - p));
 	}
 	/* trailing spaces inside the host are not part of it */
 	keylen = strlen(l->host);
@@ -211,8 +211,8 @@ listen_parse_path(const char *path, struct listener *l, char *err,
 		         sizeof(sun.sun_path) - 1);
 		goto fail;
 	}
-	l->path = xstrdup(path);
-	l->key = xstrdup(path);
+	l->path = listen_strdup(path);
+	l->key = listen_strdup(path);
 	listen_set_options(l, NULL, SOMAXCONN);
 	return 0;
 fail:

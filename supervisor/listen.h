@@ -137,4 +137,9 @@ const char *listen_fdname(const struct listener *l, char *buf, size_t len);
  * a socket address as the log shows it. */
 void listen_addr_text(const struct sockaddr_storage *ss, char *buf, size_t len);
 
+/* strndup/strdup for a listener's own strings: abort() when out of
+ * memory (a listener is built at start-up, before anything runs). */
+char *listen_strndup(const char *s, size_t n);
+char *listen_strdup(const char *s);
+
 #endif
